@@ -1,0 +1,43 @@
+# compliant-bedrock: every target installs what it needs first (idempotent, fast when done).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+CDK    := node_modules/.bin/cdk
+
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_VALIDATION := false
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup synth test lint report bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==26.3"
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed ## Create .venv and node_modules from the pinned files
+
+synth: setup ## Synthesize every environment, run the compliance gate and cfn-lint (-c env=NAME: ENV=NAME)
+	$(CDK) synth --quiet --no-notices $(if $(ENV),-c env=$(ENV))
+	$(PY) -m cfnlint --format parseable -- cdk.out/*.template.json
+
+test: setup ## Run the test suite
+	$(PY) -m pytest
+
+lint: setup ## ruff over the code
+	$(PY) -m ruff check .
+
+clean: ## Remove build output (keeps .venv and node_modules)
+	rm -rf cdk.out .pytest_cache

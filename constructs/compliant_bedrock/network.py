@@ -1,0 +1,84 @@
+"""An isolated VPC for Bedrock endpoints: no internet path at all, every flow logged."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from .log_groups import encrypted_log_group
+
+
+class IsolatedVpc(Construct):
+    """A VPC with isolated subnets only (no IGW, no NAT) and VPC flow logs to an encrypted log group.
+
+    Bedrock is reached through interface endpoints, so workloads here need no route to the
+    internet (SC-7). Flow logs of ALL traffic give the boundary monitoring AU-12 and SI-4 ask for.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, cidr: str, availability_zones: Sequence[str],
+                 log_key: kms.IKey, flow_log_retention_days: int) -> None:
+        super().__init__(scope, construct_id)
+        if len(availability_zones) < 2:
+            raise ValueError(
+                f"IsolatedVpc {construct_id!r}: availability_zones needs at least 2 zones for "
+                f"endpoint resilience, got {list(availability_zones)!r}"
+            )
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(cidr),
+            availability_zones=list(availability_zones),
+            nat_gateways=0,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            restrict_default_security_group=True,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="endpoints", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
+            ],
+        )
+        self.flow_log_group = encrypted_log_group(
+            self, "FlowLogGroup", key=log_key, retention_days=flow_log_retention_days
+        )
+        # A managed policy rather than CDK's inline grant (IAMNoInlinePolicy), scoped to this group.
+        writer = iam.ManagedPolicy(
+            self,
+            "FlowLogWriter",
+            description="Lets VPC Flow Logs deliver to this VPC's flow-log group only.",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    # GetAtt Arn of a log group already ends in ":*", covering its streams.
+                    resources=[self.flow_log_group.log_group_arn],
+                )
+            ],
+        )
+        stack = Stack.of(self)
+        role = iam.Role(
+            self,
+            "FlowLogRole",
+            assumed_by=iam.ServicePrincipal(
+                "vpc-flow-logs.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(service="ec2", resource="vpc-flow-log", resource_name="*")
+                    },
+                },
+            ),
+            managed_policies=[writer],
+        )
+        # An immutable reference stops FlowLog from adding its own inline grant to the role.
+        fixed_role = iam.Role.from_role_arn(self, "FlowLogRoleRef", role.role_arn, mutable=False)
+        self.flow_log = ec2.FlowLog(
+            self,
+            "FlowLog",
+            resource_type=ec2.FlowLogResourceType.from_vpc(self.vpc),
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group, fixed_role),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+        self.flow_log.node.add_dependency(role)

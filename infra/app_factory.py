@@ -1,0 +1,51 @@
+"""One way to build the app, shared by ``app.py``, the tests and the benchmark.
+
+Only the CDK CLI passes ``cdk.json`` context to an app. ``python app.py`` and pytest load it here
+themselves, so the feature flags (partition literals, S3 defaults, ...) are the same everywhere
+and a stack cannot pass under test and fail under ``cdk synth``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR_KEY = "compliant-bedrock:config-dir"
+
+
+def cdk_json_context(root: Path = ROOT) -> dict[str, Any]:
+    """The ``context`` block of ``cdk.json``: feature flags and the config directory."""
+    return dict(json.loads((root / "cdk.json").read_text(encoding="utf-8")).get("context", {}))
+
+
+def cli_context() -> dict[str, Any]:
+    """Context the CDK CLI hands to the app (``-c env=NAME``): an env var, or a file when large."""
+    overflow = os.environ.get("CONTEXT_OVERFLOW_LOCATION_ENV")
+    if overflow:
+        return dict(json.loads(Path(overflow).read_text(encoding="utf-8")))
+    return dict(json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}"))
+
+
+def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None, config_dir: Path | None = None):
+    """Validate configuration, then build every selected environment's stack in one App.
+
+    Configuration is validated completely before any construct exists, so bad input never
+    leaves a half-built app behind. Raises ``infra.config.ConfigError``.
+    """
+    import aws_cdk as cdk
+
+    from .config import load_environments
+    from .stack import ReferenceStack
+
+    merged = {**cdk_json_context(), **cli_context(), **(context or {})}
+    directory = config_dir or ROOT / str(merged.get(CONFIG_DIR_KEY) or "config")
+    only = merged.get("env")
+    envs = load_environments(directory, only=str(only) if only else None)
+    # Only now: creating the App already writes to the output directory.
+    app = cdk.App(context=merged, outdir=outdir)
+    for env in envs:
+        ReferenceStack(app, env.stack_name, settings=env)
+    return app

@@ -1,0 +1,434 @@
+"""Environment configuration: one YAML file per environment, parsed into typed, validated settings.
+
+Everything a platform team may vary lives here, and nothing else in the app reads raw config.
+Every rule below fails with the environment, the field, the bad value and what is allowed, so a
+pipeline log says what to fix without a stack trace.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from compliant_bedrock.models import MANTLE_PROJECT_PATTERN, ModelIdError, resolve_model
+
+#: OMB M-21-31 asks for 12 months of logs in active storage: the floor for every log group here.
+MIN_LOG_RETENTION_DAYS = 365
+#: M-21-31's 12 months active + 18 months cold storage = 30 months, kept immutable by default.
+DEFAULT_OBJECT_LOCK_DAYS = 913
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+ENDPOINT_SERVICES = ("bedrock-runtime", "bedrock", "bedrock-agent", "bedrock-agent-runtime", "bedrock-mantle")
+ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,23}$")
+_TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]{1,256}$")
+
+
+class ConfigError(Exception):
+    """Invalid configuration: one readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+    def __str__(self) -> str:
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        return f"invalid configuration ({len(self.problems)} problem(s)):\n{lines}"
+
+
+@cache
+def known_regions() -> dict[str, str]:
+    """Region -> partition, from aws-cdk-lib's region facts (not a list kept by hand)."""
+    from aws_cdk.region_info import RegionInfo
+
+    return {r.name: r.partition for r in RegionInfo.regions if r.partition}
+
+
+def _region_check(value: str) -> str:
+    if value not in known_regions():
+        raise ValueError(f"unknown AWS region {value!r}; known regions: {', '.join(sorted(known_regions()))}")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class VpcSettings(_Strict):
+    """A new isolated VPC (``cidr`` + ``az_count``), or an existing one (``vpc_id`` + ``subnet_ids``)."""
+
+    cidr: str = Field(description="VPC CIDR (new VPC), or the existing VPC's CIDR, for the endpoint SG rule.")
+    az_count: int | None = Field(default=None, description="New VPC: how many AZs get an endpoint subnet (2-6).")
+    availability_zones: list[str] | None = Field(
+        default=None, description="AZ names. New VPC: default <region>a, b, ... Existing VPC: one per subnet id."
+    )
+    vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]{8,17}$")
+    subnet_ids: list[str] | None = None
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as err:
+            raise ValueError(f"{value!r} is not an IPv4 CIDR block ({err}); use e.g. '10.40.0.0/16'") from None
+        if not 16 <= net.prefixlen <= 24:
+            raise ValueError(f"{value!r} has prefix /{net.prefixlen}; allowed: /16 to /24 (AWS VPC limits)")
+        return str(net)
+
+    @field_validator("az_count")
+    @classmethod
+    def _az_count(cls, value: int | None) -> int | None:
+        if value is not None and not 2 <= value <= 6:
+            raise ValueError(f"{value} is out of range; allowed: 2 to 6 (at least 2 for endpoint resilience)")
+        return value
+
+    @field_validator("subnet_ids")
+    @classmethod
+    def _subnets(cls, value: list[str] | None) -> list[str] | None:
+        for subnet in value or []:
+            if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", subnet):
+                raise ValueError(f"{subnet!r} is not a subnet id; expected 'subnet-' and 8 or 17 hex digits")
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError(f"{value!r} repeats a subnet id")
+        return value
+
+    @model_validator(mode="after")
+    def _mode(self) -> VpcSettings:
+        if self.vpc_id is None:
+            if self.subnet_ids is not None:
+                raise ValueError("subnet_ids is only for an existing VPC; add vpc_id or remove subnet_ids")
+            net = ipaddress.IPv4Network(self.cidr)
+            count = self.az_count or 2
+            if 2 ** (24 - net.prefixlen) < count:
+                raise ValueError(f"cidr {self.cidr} cannot hold {count} /24 endpoint subnets; widen it")
+        else:
+            if self.az_count is not None:
+                raise ValueError("az_count is only for a new VPC; an existing VPC takes subnet_ids")
+            if not self.subnet_ids or len(self.subnet_ids) < 2:
+                raise ValueError("an existing VPC needs subnet_ids with at least 2 subnets in different AZs")
+            if not self.availability_zones or len(self.availability_zones) != len(self.subnet_ids):
+                raise ValueError("an existing VPC needs availability_zones, one per entry of subnet_ids, in order")
+        return self
+
+    @property
+    def existing(self) -> bool:
+        return self.vpc_id is not None
+
+
+class GuardrailSettings(_Strict):
+    preset: Literal["federal-baseline"] = "federal-baseline"
+    #: BLOCK refuses a prompt or answer with US PII; ANONYMIZE masks it and lets the call go on.
+    pii_action: Literal["BLOCK", "ANONYMIZE"] = "BLOCK"
+    tier: Literal["CLASSIC", "STANDARD"] = "CLASSIC"
+    #: Also enforce the guardrail account-wide (AWS::Bedrock::EnforcedGuardrailConfiguration).
+    enforce_account_level: bool = False
+
+
+class ObjectLockSettings(_Strict):
+    mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    days: int = DEFAULT_OBJECT_LOCK_DAYS
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: int) -> int:
+        if not MIN_LOG_RETENTION_DAYS <= value <= 36500:
+            raise ValueError(
+                f"{value} is out of range; allowed: {MIN_LOG_RETENTION_DAYS} to 36500 days "
+                f"(OMB M-21-31 asks for at least 12 months; the default {DEFAULT_OBJECT_LOCK_DAYS} is 30 months)"
+            )
+        return value
+
+
+class AuditSettings(_Strict):
+    #: CloudTrail is multi-region: create it in one environment per account only.
+    create_trail: bool = True
+    invocation_logging: bool = True
+    #: Days before audit objects move to Glacier Instant Retrieval (still locked, still readable).
+    archive_after_days: int = Field(default=90, ge=30, le=3650)
+    #: Replicate audit logs to a bucket in this region (same partition); none when absent.
+    replica_region: str | None = None
+
+    @field_validator("replica_region")
+    @classmethod
+    def _replica(cls, value: str | None) -> str | None:
+        return None if value is None else _region_check(value)
+
+
+class TagSettings(_Strict):
+    owner: str
+    data_classification: Literal["public", "internal", "confidential", "cui"]
+    cost_center: str
+
+    @field_validator("owner", "cost_center")
+    @classmethod
+    def _tag_value(cls, value: str) -> str:
+        if not _TAG_VALUE.fullmatch(value):
+            raise ValueError(f"{value!r} is not a valid tag value (1-256 letters, digits, spaces and _.:/=+-@)")
+        return value
+
+
+class ComplianceSettings(_Strict):
+    #: Packs checked on top of NIST 800-53 r5 and AWS Solutions.
+    extra_packs: list[Literal["HIPAA", "PCI"]] = Field(default_factory=list)
+
+
+class EnvironmentSettings(_Strict):
+    """One deployment target: an account (or env-agnostic) and a region."""
+
+    name: str
+    region: str
+    account: str | None = None
+    partition: str | None = Field(default=None, description="Optional; when given, must match the region.")
+    vpc: VpcSettings
+    endpoints: list[Literal[ENDPOINT_SERVICES]] = Field(default_factory=lambda: ["bedrock-runtime"])  # type: ignore[valid-type]
+    fips_endpoints: bool = False
+    client_cidrs: list[str] = Field(default_factory=list, description="Networks admitted to the endpoints; default: the VPC CIDR.")
+    organization_id: str | None = Field(default=None, pattern=r"^o-[a-z0-9]{10,32}$")
+    models: list[str]
+    mantle_projects: list[str] = Field(default_factory=list)
+    guardrail: GuardrailSettings = Field(default_factory=GuardrailSettings)
+    log_retention_days: int = MIN_LOG_RETENTION_DAYS
+    object_lock: ObjectLockSettings = Field(default_factory=ObjectLockSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    tags: TagSettings
+    compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not ENV_NAME_PATTERN.fullmatch(value):
+            raise ValueError(f"{value!r} is not allowed; use 2-24 lowercase letters, digits and '-', starting with a letter")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return _region_check(value)
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        if isinstance(value, int):
+            raise ValueError(f"{value!r} was read as a number; quote it (account: \"{value:012d}\") so leading zeros survive")
+        if value is not None and not (isinstance(value, str) and re.fullmatch(r"\d{12}", value)):
+            raise ValueError(f"{value!r} is not an AWS account id; expected exactly 12 digits, quoted")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value < MIN_LOG_RETENTION_DAYS:
+            raise ValueError(f"{value} days is below the minimum of {MIN_LOG_RETENTION_DAYS} "
+                             "(OMB M-21-31: 12 months of logs in active storage)")
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            allowed = [d for d in CLOUDWATCH_RETENTION_DAYS if d >= MIN_LOG_RETENTION_DAYS]
+            raise ValueError(f"{value} is not a CloudWatch Logs retention value; allowed: {allowed}")
+        return value
+
+    @field_validator("client_cidrs")
+    @classmethod
+    def _client_cidrs(cls, value: list[str]) -> list[str]:
+        nets = []
+        for cidr in value:
+            try:
+                net = ipaddress.ip_network(cidr, strict=True)
+            except ValueError as err:
+                raise ValueError(f"{cidr!r} is not a CIDR block ({err})") from None
+            if net.prefixlen < 8:
+                raise ValueError(f"{cidr!r} admits (nearly) every address; name client networks of /8 or narrower")
+            for other in nets:
+                if net.version == other.version and net.overlaps(other):
+                    raise ValueError(f"{cidr!r} overlaps {str(other)!r}; list each client network once")
+            nets.append(net)
+        return [str(n) for n in nets]
+
+    @field_validator("models")
+    @classmethod
+    def _models_unique(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("is empty; list at least one model id, e.g. openai.gpt-oss-120b-1:0")
+        dupes = sorted({m for m in value if value.count(m) > 1})
+        if dupes:
+            raise ValueError(f"lists {dupes} more than once")
+        return value
+
+    @field_validator("mantle_projects")
+    @classmethod
+    def _projects(cls, value: list[str]) -> list[str]:
+        for project in value:
+            if not MANTLE_PROJECT_PATTERN.fullmatch(project):
+                raise ValueError(f"{project!r} is not a project name; use 1-64 letters, digits, '_' and '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> EnvironmentSettings:
+        region_partition = known_regions()[self.region]
+        if self.partition is not None and self.partition != region_partition:
+            raise ValueError(f"partition: {self.partition!r} does not match region {self.region!r}, which is in "
+                             f"{region_partition!r}; remove partition or fix the region")
+        for model in self.models:
+            try:
+                resolve_model(model, self.region)
+            except ModelIdError as err:
+                raise ValueError(f"models: {err}") from None
+        if self.mantle_projects and "bedrock-mantle" not in self.endpoints:
+            raise ValueError(f"mantle_projects: {self.mantle_projects!r} needs 'bedrock-mantle' in endpoints")
+        replica = self.audit.replica_region
+        if replica is not None:
+            if replica == self.region:
+                raise ValueError(f"audit.replica_region: {replica!r} is the environment's own region; name another")
+            if known_regions()[replica] != region_partition:
+                raise ValueError(f"audit.replica_region: {replica!r} is in partition {known_regions()[replica]!r}, "
+                                 f"not {region_partition!r}; replication cannot cross partitions")
+        for zone in self.vpc.availability_zones or []:
+            if not re.fullmatch(re.escape(self.region) + r"[a-z]", zone):
+                raise ValueError(f"vpc.availability_zones: {zone!r} is not a zone of {self.region!r} "
+                                 f"(expected e.g. {self.region}a)")
+        if not self.vpc.existing and self.vpc.availability_zones is not None:
+            count = self.vpc.az_count or len(self.vpc.availability_zones)
+            if len(self.vpc.availability_zones) != count:
+                raise ValueError(f"vpc.availability_zones: names {len(self.vpc.availability_zones)} zones but "
+                                 f"vpc.az_count is {count}; make them agree")
+        return self
+
+    @property
+    def resolved_partition(self) -> str:
+        return known_regions()[self.region]
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """Zone names, so synth never looks them up (offline, no credentials)."""
+        if self.vpc.availability_zones:
+            return list(self.vpc.availability_zones)
+        return [f"{self.region}{letter}" for letter in "abcdef"[: self.vpc.az_count or 2]]
+
+    @property
+    def stack_name(self) -> str:
+        return f"CompliantBedrock-{self.name}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicate keys instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the last element of ``loc`` (to list its allowed keys)."""
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        nested = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if nested is None:
+            return None
+        model = nested
+    return model
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    field = ".".join(str(p) for p in loc)
+    kind = error["type"]
+    if not loc:  # cross-field rules name their fields themselves
+        return str(error["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        owner = _model_at(EnvironmentSettings, loc)
+        allowed = ", ".join(owner.model_fields) if owner else "see README"
+        return f"{field}: unknown key (a typo?); allowed keys here: {allowed}"
+    if kind == "missing":
+        return f"{field}: required field is missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind in ("value_error", "assertion_error") or "input" not in error:
+        return f"{field}: {message}"
+    return f"{field} = {error['input']!r}: {message}"
+
+
+def parse_environment(raw: Any, source: str) -> EnvironmentSettings:
+    """Validate one environment's mapping, or raise ConfigError naming source, env and field."""
+    label = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else Path(source).stem
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{source}: environment {label!r}: expected a mapping of settings, got {type(raw).__name__}"])
+    try:
+        return EnvironmentSettings.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError([f"{source}: environment {label!r}: {_describe(e)}" for e in err.errors()]) from None
+
+
+def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
+    """Rules across environments: unique names, one trail per account, no two invocation-logging owners."""
+    problems: list[str] = []
+    names: dict[str, str] = {}
+    trails: dict[str, str] = {}
+    logging_owner: dict[tuple[str, str], str] = {}
+    for source, env in envs:
+        if env.name in names:
+            problems.append(f"{source}: environment {env.name!r}: name: duplicate of the environment in {names[env.name]}; "
+                            "environment names must be unique")
+        names.setdefault(env.name, source)
+        if env.account and env.audit.create_trail:
+            if env.account in trails:
+                problems.append(f"{source}: environment {env.name!r}: audit.create_trail: account {env.account} "
+                                f"already gets its multi-region trail from {trails[env.account]!r}; set false here")
+            trails.setdefault(env.account, env.name)
+        if env.account and env.audit.invocation_logging:
+            key = (env.account, env.region)
+            if key in logging_owner:
+                problems.append(f"{source}: environment {env.name!r}: audit.invocation_logging: {env.account}/{env.region} "
+                                f"is already configured by {logging_owner[key]!r} (one setting per account and region)")
+            logging_owner.setdefault(key, env.name)
+    if problems:
+        raise ConfigError(problems)
+
+
+def load_environments(config_dir: Path, only: str | None = None) -> list[EnvironmentSettings]:
+    """Every ``*.yaml`` in ``config_dir``, validated together; ``only`` selects one by name."""
+    files = sorted(config_dir.glob("*.yaml")) + sorted(config_dir.glob("*.yml"))
+    if not files:
+        raise ConfigError([f"{config_dir}: no environment files (*.yaml); add one per environment, see README"])
+    problems: list[str] = []
+    envs: list[tuple[str, EnvironmentSettings]] = []
+    for path in files:
+        source = str(path)
+        try:
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+            envs.append((source, parse_environment(raw, source)))
+        except yaml.YAMLError as err:
+            problems.append(f"{source}: not valid YAML: {err}".replace("\n", " "))
+        except ConfigError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise ConfigError(problems)
+    check_environments(envs)
+    if only is not None:
+        chosen = [env for _, env in envs if env.name == only]
+        if not chosen:
+            raise ConfigError([f"-c env={only}: no such environment; known: {', '.join(e.name for _, e in envs)}"])
+        return chosen
+    return [env for _, env in envs]

@@ -1,0 +1,76 @@
+"""The reference deployment for one environment, composed only from ``compliant_bedrock`` constructs."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from compliant_bedrock.kms import allow_cloudwatch_logs, retained_key
+from compliant_bedrock.network import IsolatedVpc
+from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
+
+from .config import EnvironmentSettings
+
+
+class ReferenceStack(Stack):
+    """Private Bedrock access with model-scoped IAM, a guardrail on every call and immutable audit."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: EnvironmentSettings) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env={"account": settings.account, "region": settings.region} if settings.account else {"region": settings.region},
+            description=f"compliant-bedrock reference deployment ({settings.name}, {settings.region})",
+            termination_protection=settings.account is not None,
+        )
+        self.settings = settings
+        for key, value in (
+            ("Environment", settings.name),
+            ("Owner", settings.tags.owner),
+            ("DataClassification", settings.tags.data_classification),
+            ("CostCenter", settings.tags.cost_center),
+            ("ManagedBy", "compliant-bedrock"),
+        ):
+            Tags.of(self).add(key, value)
+
+        self.log_key = retained_key(self, "LogKey", description=f"CloudWatch Logs of {settings.name}: flow logs, trail, invocations")
+        allow_cloudwatch_logs(self.log_key, self)
+        self.vpc = self._network()
+        self.private_link = BedrockPrivateLink(
+            self,
+            "PrivateLink",
+            vpc=self.vpc,
+            model_ids=settings.models,
+            services=[BedrockService(s) for s in settings.endpoints],
+            fips=settings.fips_endpoints,
+            allowed_cidrs=settings.client_cidrs or [settings.vpc.cidr],
+            principal_org_id=settings.organization_id,
+        )
+        CfnOutput(self, "RuntimeEndpointId", value=self.private_link.runtime_endpoint.vpc_endpoint_id,
+                  description="bedrock-runtime interface endpoint (aws:SourceVpce of every allowed invoke)")
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """Zones from config: synth never looks them up, so it runs offline and without credentials."""
+        return self.settings.availability_zones
+
+    def _network(self) -> ec2.IVpc:
+        vpc = self.settings.vpc
+        if vpc.existing:
+            return ec2.Vpc.from_vpc_attributes(
+                self,
+                "Vpc",
+                vpc_id=vpc.vpc_id,
+                vpc_cidr_block=vpc.cidr,
+                availability_zones=list(vpc.availability_zones or []),
+                isolated_subnet_ids=list(vpc.subnet_ids or []),
+            )
+        return IsolatedVpc(
+            self,
+            "Network",
+            cidr=vpc.cidr,
+            availability_zones=self.settings.availability_zones,
+            log_key=self.log_key,
+            flow_log_retention_days=self.settings.log_retention_days,
+        ).vpc

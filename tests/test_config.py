@@ -1,0 +1,141 @@
+"""Bad configuration stops synth with a message naming environment, field, value and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.app_factory import ROOT
+from infra.config import ConfigError, load_environments, parse_environment
+
+BASE = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
+
+
+def _with(**changes: object) -> dict:
+    raw = copy.deepcopy(BASE)
+    for dotted, value in changes.items():
+        target = raw
+        *parents, leaf = dotted.split("__")
+        for part in parents:
+            target = target.setdefault(part, {})
+        if value is _DELETE:
+            target.pop(leaf, None)
+        else:
+            target[leaf] = value
+    return raw
+
+
+_DELETE = object()
+
+# (case id, changes, fragments the single message must contain)
+BAD_CASES = [
+    ("unknown-region", {"region": "us-east-9"}, ["region", "'us-east-9'", "unknown AWS region", "us-gov-west-1"]),
+    ("partition-mismatch", {"partition": "aws-us-gov"}, ["partition", "'aws-us-gov'", "us-east-1", "'aws'"]),
+    ("account-not-12-digits", {"account": "12345"}, ["account", "'12345'", "12 digits"]),
+    ("account-unquoted", {"account": 12345678901}, ["account", "quote it", '"012345678901"']),
+    ("malformed-model", {"models": ["OpenAI GPT"]}, ["models", "'OpenAI GPT'", "<provider>.<model>"]),
+    ("profile-wrong-geo", {"models": ["eu.openai.gpt-oss-120b-1:0"]}, ["models", "'eu.openai.gpt-oss-120b-1:0'", "us-east-1"]),
+    ("empty-models", {"models": []}, ["models", "is empty", "at least one model id"]),
+    ("duplicate-model", {"models": ["openai.gpt-oss-20b-1:0", "openai.gpt-oss-20b-1:0"]}, ["models", "more than once"]),
+    ("invalid-cidr", {"vpc__cidr": "10.0.0.0/33"}, ["vpc.cidr", "'10.0.0.0/33'", "not an IPv4 CIDR"]),
+    ("cidr-host-bits", {"vpc__cidr": "10.0.0.1/16"}, ["vpc.cidr", "'10.0.0.1/16'", "host bits"]),
+    ("cidr-too-large", {"vpc__cidr": "10.0.0.0/8"}, ["vpc.cidr", "/8", "/16 to /24"]),
+    ("overlapping-client-cidrs", {"client_cidrs": ["10.1.0.0/16", "10.1.2.0/24"]}, ["client_cidrs", "'10.1.2.0/24'", "overlaps"]),
+    ("open-client-cidr", {"client_cidrs": ["0.0.0.0/0"]}, ["client_cidrs", "'0.0.0.0/0'", "/8 or narrower"]),
+    ("az-count-high", {"vpc__az_count": 9}, ["vpc.az_count", "9", "2 to 6"]),
+    ("az-count-low", {"vpc__az_count": 1}, ["vpc.az_count", "1", "2 to 6"]),
+    ("az-of-other-region", {"vpc__availability_zones": ["us-west-2a", "us-west-2b"]}, ["vpc.availability_zones", "'us-west-2a'", "us-east-1"]),
+    ("retention-below-minimum", {"log_retention_days": 90}, ["log_retention_days", "90", "minimum of 365", "M-21-31"]),
+    ("retention-not-cloudwatch", {"log_retention_days": 500}, ["log_retention_days", "500", "allowed", "731"]),
+    ("object-lock-mode", {"object_lock__mode": "LEGAL_HOLD"}, ["object_lock.mode", "'LEGAL_HOLD'", "COMPLIANCE", "GOVERNANCE"]),
+    ("object-lock-days", {"object_lock__days": 30}, ["object_lock.days", "30", "365 to 36500"]),
+    ("missing-owner-tag", {"tags__owner": _DELETE}, ["tags.owner", "required field is missing"]),
+    ("bad-classification", {"tags__data_classification": "secret"}, ["tags.data_classification", "'secret'", "cui"]),
+    ("typo-top-level", {"log_retention_dayz": 365}, ["log_retention_dayz", "unknown key", "log_retention_days"]),
+    ("typo-nested", {"vpc__az_cnt": 2}, ["vpc.az_cnt", "unknown key", "az_count"]),
+    ("unknown-endpoint", {"endpoints": ["bedrock-runtime", "bedrock-agents"]}, ["endpoints.1", "'bedrock-agents'", "bedrock-agent"]),
+    ("mantle-without-endpoint", {"mantle_projects": ["default"]}, ["mantle_projects", "bedrock-mantle"]),
+    ("replica-same-region", {"audit__replica_region": "us-east-1"}, ["audit.replica_region", "'us-east-1'", "own region"]),
+    ("replica-other-partition", {"audit__replica_region": "us-gov-east-1"}, ["audit.replica_region", "'us-gov-east-1'", "partition"]),
+    ("bad-env-name", {"name": "Prod_1"}, ["name", "'Prod_1'", "lowercase"]),
+    ("bad-org-id", {"organization_id": "org-123"}, ["organization_id", "'org-123'"]),
+]
+
+
+@pytest.mark.parametrize(("changes", "fragments"), [c[1:] for c in BAD_CASES], ids=[c[0] for c in BAD_CASES])
+def test_bad_value_is_named_with_environment_field_value_and_fix(changes: dict, fragments: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_environment(_with(**changes), "config/commercial.yaml")
+    assert len(caught.value.problems) == 1, caught.value.problems
+    message = caught.value.problems[0]
+    assert re.match(r"^config/commercial\.yaml: environment '(commercial|Prod_1)': ", message), message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} missing from: {message}"
+
+
+def _write(directory: Path, name: str, raw: dict) -> None:
+    (directory / f"{name}.yaml").write_text(yaml.safe_dump(raw))
+
+
+def test_duplicate_environment_names_across_files(tmp_path: Path) -> None:
+    _write(tmp_path, "a", _with(account="111122223333"))
+    _write(tmp_path, "b", _with(account="444455556666"))
+    with pytest.raises(ConfigError, match=r"b\.yaml: environment 'commercial': name: duplicate.*a\.yaml"):
+        load_environments(tmp_path)
+
+
+def test_one_trail_per_account(tmp_path: Path) -> None:
+    _write(tmp_path, "a", _with(account="111122223333"))
+    _write(tmp_path, "b", _with(name="second", account="111122223333", region="us-west-2"))
+    with pytest.raises(ConfigError, match=r"audit.create_trail: account 111122223333 already gets its multi-region trail"):
+        load_environments(tmp_path)
+
+
+def test_duplicate_yaml_key_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "dup.yaml").write_text("name: a\nregion: us-east-1\nregion: us-west-2\n")
+    with pytest.raises(ConfigError, match=r"dup\.yaml: not valid YAML: .*duplicate key 'region'.*line 3"):
+        load_environments(tmp_path)
+
+
+def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
+    _write(tmp_path, "a", _with(region="us-east-9", log_retention_days=1, tags__owner=_DELETE))
+    with pytest.raises(ConfigError) as caught:
+        load_environments(tmp_path)
+    assert len(caught.value.problems) == 3
+
+
+def test_unknown_selected_environment_lists_known_ones() -> None:
+    with pytest.raises(ConfigError, match=r"-c env=prod: no such environment; known: commercial, govcloud"):
+        load_environments(ROOT / "config", only="prod")
+
+
+def test_shipped_environments_are_valid_and_partitioned() -> None:
+    envs = {e.name: e for e in load_environments(ROOT / "config")}
+    assert envs["commercial"].resolved_partition == "aws"
+    assert envs["govcloud"].resolved_partition == "aws-us-gov"
+    assert envs["govcloud"].availability_zones == ["us-gov-west-1a", "us-gov-west-1b"]
+
+
+def test_existing_vpc_needs_subnets_and_zones() -> None:
+    raw = _with(vpc={"vpc_id": "vpc-0123456789abcdef0", "cidr": "10.9.0.0/16", "subnet_ids": ["subnet-0123456789abcdef0"]})
+    with pytest.raises(ConfigError, match=r"vpc: .*at least 2 subnets"):
+        parse_environment(raw, "x.yaml")
+
+
+def test_bad_config_fails_synth_cleanly_without_a_stack_trace(tmp_path: Path) -> None:
+    """End to end: the app exits non-zero, names the problem, and prints no traceback."""
+    _write(tmp_path, "broken", _with(region="us-east-9"))
+    env = {**os.environ, "CDK_CONTEXT_JSON": f'{{"compliant-bedrock:config-dir": "{tmp_path}"}}',
+           "CDK_OUTDIR": str(tmp_path / "out")}
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "environment 'commercial': region: unknown AWS region 'us-east-9'" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "out").exists(), "a half-built cloud assembly was written"
