@@ -29,13 +29,16 @@ def cli_context() -> dict[str, Any]:
     return dict(json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}"))
 
 
-def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None, config_dir: Path | None = None):
+def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None, config_dir: Path | None = None,
+              compliance: bool = True):
     """Validate configuration, then build every selected environment's stack in one App.
 
     Configuration is validated completely before any construct exists, so bad input never
-    leaves a half-built app behind. Raises ``infra.config.ConfigError``.
+    leaves a half-built app behind. With ``compliance`` (the default) every stack gets the
+    cdk-nag packs of its environment. Raises ``infra.config.ConfigError``.
     """
     import aws_cdk as cdk
+    from compliant_bedrock.compliance import attach_packs
 
     from .config import load_environments
     from .stack import ReferenceStack
@@ -47,5 +50,20 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
     # Only now: creating the App already writes to the output directory.
     app = cdk.App(context=merged, outdir=outdir)
     for env in envs:
-        ReferenceStack(app, env.stack_name, settings=env)
+        stack = ReferenceStack(app, env.stack_name, settings=env)
+        if compliance:
+            attach_packs(stack, env.compliance.extra_packs)
     return app
+
+
+def rule_contexts(app) -> dict[str, Any]:
+    """Per-stack settings the Bedrock rule pack compares against."""
+    from compliant_bedrock.compliance import RuleContext
+
+    from .stack import ReferenceStack
+
+    return {
+        child.stack_name: RuleContext(min_log_retention_days=child.settings.log_retention_days)
+        for child in app.node.children
+        if isinstance(child, ReferenceStack)
+    }

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from compliant_bedrock.models import MANTLE_PROJECT_PATTERN, ModelIdError, resolve_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 #: OMB M-21-31 asks for 12 months of logs in active storage: the floor for every log group here.
 MIN_LOG_RETENTION_DAYS = 365
@@ -417,7 +416,7 @@ def load_environments(config_dir: Path, only: str | None = None) -> list[Environ
     for path in files:
         source = str(path)
         try:
-            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
             envs.append((source, parse_environment(raw, source)))
         except yaml.YAMLError as err:
             problems.append(f"{source}: not valid YAML: {err}".replace("\n", " "))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
-from constructs import Construct
-
 from compliant_bedrock.kms import allow_cloudwatch_logs, retained_key
 from compliant_bedrock.network import IsolatedVpc
 from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
+
+from constructs import Construct
 
 from .config import EnvironmentSettings
 

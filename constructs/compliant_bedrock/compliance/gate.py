@@ -1,0 +1,134 @@
+"""The compliance gate: attach the packs before synth, judge the cloud assembly after it.
+
+cdk-nag (2.x) runs as aspects during synth and writes ``<Pack>--<Stack>-NagReport.json``; the
+Bedrock pack then runs over each synthesized template and writes its report in the same schema.
+The gate reads every report, writes ``compliance/findings.json``, prints one line per
+unsuppressed error (rule, resource path, NIST controls, fix) and says whether synth may pass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+import cdk_nag
+
+from .pack import PACK_NAME, RULES, RuleContext, evaluate
+from .suppressions import nist_rules
+from .template import Template
+
+_CONTROLS = re.compile(r"\(Control IDs: ([^)]*(?:\([^)]*\)[^)]*)*)\)\.?\s*$")
+EXTRA_PACKS = {"HIPAA": cdk_nag.HIPAASecurityChecks, "PCI": cdk_nag.PCIDSS321Checks}
+REPORT_SUFFIX = "-NagReport.json"
+
+
+def attach_packs(stack: cdk.Stack, extra_packs: Iterable[str] = ()) -> None:
+    """NIST 800-53 r5 and AWS Solutions always; HIPAA and PCI DSS 3.2.1 when named."""
+    formats = [cdk_nag.NagReportFormat.JSON]
+    packs = [cdk_nag.NIST80053R5Checks, cdk_nag.AwsSolutionsChecks, *(EXTRA_PACKS[p] for p in extra_packs)]
+    for pack in packs:
+        cdk.Aspects.of(stack).add(pack(verbose=True, reports=True, report_formats=formats))
+
+
+@dataclass(frozen=True)
+class Finding:
+    pack: str
+    stack: str
+    rule_id: str
+    resource: str
+    level: str
+    compliance: str
+    controls: tuple[str, ...]
+    info: str
+    reason: str | None
+
+    def line(self) -> str:
+        controls = ", ".join(self.controls) if self.controls else "none listed"
+        return f"{self.rule_id} {self.resource} [NIST {controls}] {self.info.split(' - (Control IDs')[0]}. {hint(self)}"
+
+
+def hint(finding: Finding) -> str:
+    rule_ = RULES.get(finding.rule_id)
+    suppress = (f"or, if the risk is mitigated, suppress(<construct>, '{finding.rule_id}', reason=...) "
+                "on that resource")
+    if rule_ is not None:
+        return f"Fix: {rule_.fix}; {suppress}"
+    return f"Fix: change the resource so the rule passes; {suppress}"
+
+
+def controls_of(rule_id: str, info: str) -> tuple[str, ...]:
+    """Control ids from the rule info (cdk-nag appends them), else from the shipped NIST table."""
+    match = _CONTROLS.search(info)
+    if match:
+        return tuple(c.strip() for c in match.group(1).split(",") if c.strip())
+    if rule_id in nist_rules():
+        return tuple(c.strip() for c in nist_rules()[rule_id].split(","))
+    return ()
+
+
+def run_bedrock_pack(outdir: Path, contexts: Mapping[str, RuleContext]) -> None:
+    """Evaluate the Bedrock pack on every stack template of the assembly; write its reports."""
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    for name, artifact in sorted(manifest.get("artifacts", {}).items()):
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        template_file = outdir / artifact["properties"]["templateFile"]
+        template = Template(name, json.loads(template_file.read_text(encoding="utf-8")))
+        results = evaluate(template, contexts.get(name, RuleContext()))
+        lines = [r.report_line() for r in sorted(results, key=lambda r: (r.rule_id, r.resource_path))]
+        report = outdir / f"{PACK_NAME}--{name}{REPORT_SUFFIX}"
+        report.write_text(json.dumps({"lines": lines}, indent=1) + "\n", encoding="utf-8")
+
+
+def read_findings(outdir: Path) -> list[Finding]:
+    """Every line of every pack's report in the assembly, as findings."""
+    findings: list[Finding] = []
+    for report in sorted(outdir.glob(f"*{REPORT_SUFFIX}")):
+        pack, _, stack = report.name[: -len(REPORT_SUFFIX)].partition("--")
+        for line in json.loads(report.read_text(encoding="utf-8")).get("lines", []):
+            reason = line.get("exceptionReason")
+            findings.append(
+                Finding(
+                    pack=pack,
+                    stack=stack,
+                    rule_id=line["ruleId"],
+                    resource=line["resourceId"],
+                    level=line["ruleLevel"],
+                    compliance=line["compliance"],
+                    controls=controls_of(line["ruleId"], line.get("ruleInfo", "")),
+                    info=line.get("ruleInfo", ""),
+                    reason=None if reason in (None, "N/A") else reason,
+                )
+            )
+    return findings
+
+
+def blocking(findings: Iterable[Finding]) -> list[Finding]:
+    """Unsuppressed errors: what fails the gate."""
+    return [f for f in findings if f.compliance == "Non-Compliant" and f.level == "Error"]
+
+
+def judge(outdir: Path, contexts: Mapping[str, RuleContext]) -> list[Finding]:
+    """Run the Bedrock pack, summarize every pack into ``compliance/findings.json``, return the blockers."""
+    run_bedrock_pack(outdir, contexts)
+    findings = read_findings(outdir)
+    errors = blocking(findings)
+    summary_dir = outdir / "compliance"
+    summary_dir.mkdir(exist_ok=True)
+    counts: dict[str, dict[str, int]] = {}
+    for f in findings:
+        by_result = counts.setdefault(f"{f.pack}/{f.stack}", {})
+        by_result[f.compliance] = by_result.get(f.compliance, 0) + 1
+    suppressed = [asdict(f) for f in findings if f.compliance == "Suppressed"]
+    document = {
+        "passed": not errors,
+        "counts": dict(sorted(counts.items())),
+        "blocking": [asdict(f) for f in errors],
+        "suppressed": suppressed,
+    }
+    (summary_dir / "findings.json").write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return errors

@@ -1,0 +1,114 @@
+"""The Bedrock rule pack: what cdk-nag does not check, in cdk-nag's shape.
+
+Each rule is one small pure function of a resource (or of the whole template, for "is there
+one?" rules) returning COMPLIANT, NON_COMPLIANT or NOT_APPLICABLE, registered with its id, the
+NIST SP 800-53 r5 controls it evidences, an explanation and the fix. Rules read the synthesized
+template, so they judge exactly what CloudFormation will deploy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from .template import Template
+
+PACK_NAME = "Bedrock"
+
+
+class Compliance(str, Enum):
+    COMPLIANT = "Compliant"
+    NON_COMPLIANT = "Non-Compliant"
+    NOT_APPLICABLE = "N/A"
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Settings rules compare against (from the environment's config)."""
+
+    min_log_retention_days: int = 365
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    controls: tuple[str, ...]
+    explanation: str
+    fix: str
+    #: CloudFormation types the rule checks; empty for a stack-level rule.
+    resource_types: tuple[str, ...]
+    check: Callable[..., Compliance]
+
+    @property
+    def info(self) -> str:
+        return f"{self.explanation} - (Control IDs: {', '.join(self.controls)})."
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(name: str, *, controls: tuple[str, ...], explanation: str, fix: str,
+         resource_types: tuple[str, ...] = ()) -> Callable[[Callable[..., Compliance]], Callable[..., Compliance]]:
+    """Register a rule. ``resource_types`` empty: ``check(template, ctx)``; else ``check(resource, template, ctx)``."""
+
+    def register(check: Callable[..., Compliance]) -> Callable[..., Compliance]:
+        rule_id = f"{PACK_NAME}-{name}"
+        if rule_id in RULES:
+            raise ValueError(f"duplicate rule id {rule_id}")
+        RULES[rule_id] = Rule(rule_id, controls, explanation, fix, resource_types, check)
+        return check
+
+    return register
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule_id: str
+    resource_path: str
+    compliance: Compliance
+    suppression_reason: str | None = None
+
+    def report_line(self) -> dict[str, Any]:
+        """One line in cdk-nag's JSON report schema, so one reader handles both packs."""
+        rule_ = RULES[self.rule_id]
+        compliance = "Suppressed" if self.suppression_reason else self.compliance.value
+        return {
+            "ruleId": self.rule_id,
+            "resourceId": self.resource_path,
+            "compliance": compliance,
+            "exceptionReason": self.suppression_reason or "N/A",
+            "ruleLevel": "Error",
+            "ruleInfo": rule_.info,
+        }
+
+
+def _suppressions(metadata: dict[str, Any]) -> dict[str, str]:
+    """Rule id -> reason from cdk-nag's suppression metadata (the one registry both packs honour)."""
+    entries = ((metadata.get("cdk_nag") or {}).get("rules_to_suppress")) or []
+    return {str(e.get("id")): str(e.get("reason", "")) for e in entries if isinstance(e, dict)}
+
+
+def evaluate(template: Template, ctx: RuleContext | None = None) -> list[RuleResult]:
+    """Run every rule over a template; suppressed non-compliance is marked, not dropped."""
+    from . import rules  # noqa: F401  (registers the rules)
+
+    ctx = ctx or RuleContext()
+    stack_suppressions = _suppressions(template.metadata)
+    results: list[RuleResult] = []
+    for rule_ in RULES.values():
+        if not rule_.resource_types:
+            outcome = rule_.check(template, ctx)
+            reason = stack_suppressions.get(rule_.id) if outcome is Compliance.NON_COMPLIANT else None
+            results.append(RuleResult(rule_.id, template.name, outcome, reason))
+            continue
+        for resource in template.of_type(*rule_.resource_types):
+            outcome = rule_.check(resource, template, ctx)
+            if outcome is Compliance.NOT_APPLICABLE:
+                continue
+            reason = None
+            if outcome is Compliance.NON_COMPLIANT:
+                reason = _suppressions(resource.metadata).get(rule_.id) or stack_suppressions.get(rule_.id)
+            results.append(RuleResult(rule_.id, resource.path, outcome, reason))
+    return results

@@ -1,0 +1,141 @@
+"""PrivateLink rules: Bedrock only through interface endpoints that name who and what may pass."""
+
+from __future__ import annotations
+
+import re
+
+from ..pack import Compliance, RuleContext, rule
+from ..template import Resource, Template, as_list, literal_strings, referenced_ids
+from .iam import invoke_allow_statements
+
+_BEDROCK_SERVICE = re.compile(r"\.(bedrock(?:-runtime|-agent|-agent-runtime|-mantle)?)(?:-fips)?$")
+_PRINCIPAL_KEYS = {"aws:principalaccount", "aws:principalorgid", "aws:principalarn", "aws:principalorgpaths"}
+_OPEN = {"0.0.0.0/0", "::/0"}
+
+
+def bedrock_service(endpoint: Resource) -> str | None:
+    """``bedrock-runtime`` etc. for a Bedrock interface endpoint, else None."""
+    for name in literal_strings(endpoint.properties.get("ServiceName")):
+        match = _BEDROCK_SERVICE.search(name)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _condition_keys(statement: dict) -> set[str]:
+    return {key.lower() for block in (statement.get("Condition") or {}).values() for key in block}
+
+
+def _principal_is_anyone(statement: dict) -> bool:
+    principal = statement.get("Principal")
+    return principal == "*" or (isinstance(principal, dict) and "*" in as_list(principal.get("AWS")))
+
+
+@rule(
+    "RuntimeEndpointPresent",
+    controls=("SC-7", "SC-7(4)", "AC-4"),
+    explanation="The stack grants Bedrock model invocation but creates no bedrock-runtime interface endpoint",
+    fix="Add BedrockPrivateLink (it always creates the bedrock-runtime endpoint) to the stack",
+)
+def runtime_endpoint_present(template: Template, ctx: RuleContext) -> Compliance:
+    uses_bedrock = any(invoke_allow_statements(r) for r in template.resources.values())
+    if not uses_bedrock:
+        return Compliance.NOT_APPLICABLE
+    endpoints = template.of_type("AWS::EC2::VPCEndpoint")
+    if any(bedrock_service(e) == "bedrock-runtime" for e in endpoints):
+        return Compliance.COMPLIANT
+    return Compliance.NON_COMPLIANT
+
+
+@rule(
+    "EndpointPrivateDns",
+    controls=("SC-7", "SC-8", "AC-4"),
+    explanation="The Bedrock interface endpoint does not have private DNS enabled, so SDKs resolve the public endpoint",
+    fix="Set PrivateDnsEnabled: true (BedrockPrivateLink always does)",
+    resource_types=("AWS::EC2::VPCEndpoint",),
+)
+def endpoint_private_dns(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    if bedrock_service(resource) is None:
+        return Compliance.NOT_APPLICABLE
+    return Compliance.COMPLIANT if resource.properties.get("PrivateDnsEnabled") is True else Compliance.NON_COMPLIANT
+
+
+@rule(
+    "EndpointPolicyNotDefault",
+    controls=("AC-3", "AC-4", "SC-7(11)"),
+    explanation="The Bedrock interface endpoint has no policy (the default allows any principal any action) or "
+                "allows anyone without a principal-account or organization condition",
+    fix="Give the endpoint a policy whose statements are conditioned on aws:PrincipalAccount or aws:PrincipalOrgID",
+    resource_types=("AWS::EC2::VPCEndpoint",),
+)
+def endpoint_policy_not_default(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    if bedrock_service(resource) is None:
+        return Compliance.NOT_APPLICABLE
+    statements = as_list((resource.properties.get("PolicyDocument") or {}).get("Statement"))
+    if not statements:
+        return Compliance.NON_COMPLIANT
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        if _principal_is_anyone(statement) and not (_condition_keys(statement) & _PRINCIPAL_KEYS):
+            return Compliance.NON_COMPLIANT
+    return Compliance.COMPLIANT
+
+
+@rule(
+    "RuntimeEndpointPolicyNamesModels",
+    controls=("AC-3", "AC-4", "AC-6"),
+    explanation="The bedrock-runtime endpoint policy allows wildcard actions or resources instead of naming "
+                "the invoke actions and model ARNs",
+    fix="List bedrock:InvokeModel/InvokeModelWithResponseStream (and ApplyGuardrail) on named model and guardrail ARNs",
+    resource_types=("AWS::EC2::VPCEndpoint",),
+)
+def runtime_endpoint_policy_names_models(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    if bedrock_service(resource) != "bedrock-runtime":
+        return Compliance.NOT_APPLICABLE
+    statements = as_list((resource.properties.get("PolicyDocument") or {}).get("Statement"))
+    allows = [s for s in statements if s.get("Effect") == "Allow"]
+    if not allows:
+        return Compliance.NON_COMPLIANT
+    for statement in allows:
+        actions = [str(a) for a in as_list(statement.get("Action"))]
+        resources = literal_strings(statement.get("Resource"))
+        if "NotAction" in statement or "NotResource" in statement or not actions:
+            return Compliance.NON_COMPLIANT
+        if any("*" in a for a in actions) or any("*" in r for r in resources):
+            return Compliance.NON_COMPLIANT
+    return Compliance.COMPLIANT
+
+
+def _ingress_rules(template: Template, group_id: str) -> list[dict]:
+    group = template.resources.get(group_id)
+    rules = list(as_list(group.properties.get("SecurityGroupIngress"))) if group else []
+    for ingress in template.of_type("AWS::EC2::SecurityGroupIngress"):
+        if group_id in referenced_ids(ingress.properties.get("GroupId")):
+            rules.append(ingress.properties)
+    return rules
+
+
+@rule(
+    "EndpointSecurityGroupRestricted",
+    controls=("SC-7", "SC-7(5)", "AC-4", "CM-7"),
+    explanation="The Bedrock interface endpoint's security group admits traffic other than TCP 443 from named "
+                "networks (open CIDR, other ports, or the VPC default group)",
+    fix="Attach a dedicated security group with TCP 443 ingress from named CIDRs or security groups only",
+    resource_types=("AWS::EC2::VPCEndpoint",),
+)
+def endpoint_security_group_restricted(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    if bedrock_service(resource) is None:
+        return Compliance.NOT_APPLICABLE
+    groups = referenced_ids(resource.properties.get("SecurityGroupIds"))
+    if not groups:
+        return Compliance.NON_COMPLIANT
+    for group_id in groups:
+        for ingress in _ingress_rules(template, group_id):
+            if str(ingress.get("IpProtocol")) != "tcp":
+                return Compliance.NON_COMPLIANT
+            if ingress.get("FromPort") != 443 or ingress.get("ToPort") != 443:
+                return Compliance.NON_COMPLIANT
+            if ingress.get("CidrIp") in _OPEN or ingress.get("CidrIpv6") in _OPEN:
+                return Compliance.NON_COMPLIANT
+    return Compliance.COMPLIANT

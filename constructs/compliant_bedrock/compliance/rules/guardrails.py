@@ -1,0 +1,68 @@
+"""Guardrail rules: prompt-attack and PII filters on, encrypted with a CMK, a published version."""
+
+from __future__ import annotations
+
+from ..pack import Compliance, RuleContext, rule
+from ..template import Resource, Template, as_list, literal_strings, referenced_ids
+
+_GUARDRAIL = ("AWS::Bedrock::Guardrail",)
+
+
+@rule(
+    "GuardrailPromptAttackHigh",
+    controls=("SI-10", "SI-3", "SC-7"),
+    explanation="The guardrail does not filter PROMPT_ATTACK at HIGH strength on input",
+    fix="Add a PROMPT_ATTACK content filter with InputStrength HIGH (the federal_baseline preset does)",
+    resource_types=_GUARDRAIL,
+)
+def guardrail_prompt_attack_high(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    filters = as_list((resource.properties.get("ContentPolicyConfig") or {}).get("FiltersConfig"))
+    for f in filters:
+        if (f.get("Type") == "PROMPT_ATTACK" and f.get("InputStrength") == "HIGH"
+                and f.get("InputEnabled", True) is not False and f.get("InputAction", "BLOCK") == "BLOCK"):
+            return Compliance.COMPLIANT
+    return Compliance.NON_COMPLIANT
+
+
+@rule(
+    "GuardrailPiiFilters",
+    controls=("SI-15", "SC-28", "PT-2", "AC-4"),
+    explanation="The guardrail has no PII entity filter that blocks or anonymizes",
+    fix="Add SensitiveInformationPolicyConfig.PiiEntitiesConfig entries with BLOCK or ANONYMIZE",
+    resource_types=_GUARDRAIL,
+)
+def guardrail_pii_filters(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    policy = resource.properties.get("SensitiveInformationPolicyConfig") or {}
+    entities = as_list(policy.get("PiiEntitiesConfig"))
+    acting = [e for e in entities if e.get("Action") in ("BLOCK", "ANONYMIZE")]
+    return Compliance.COMPLIANT if acting else Compliance.NON_COMPLIANT
+
+
+@rule(
+    "GuardrailCmkEncrypted",
+    controls=("SC-28", "SC-28(1)", "SC-12"),
+    explanation="The guardrail is not encrypted with a customer-managed KMS key (by key ARN, not alias)",
+    fix="Set KmsKeyArn to a customer-managed key's ARN (BedrockGuardrail creates one)",
+    resource_types=_GUARDRAIL,
+)
+def guardrail_cmk_encrypted(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    key = resource.properties.get("KmsKeyArn")
+    if key is None:
+        return Compliance.NON_COMPLIANT
+    if any(":alias/" in s or s.startswith("alias/") for s in literal_strings(key)):
+        return Compliance.NON_COMPLIANT
+    return Compliance.COMPLIANT
+
+
+@rule(
+    "GuardrailVersionPublished",
+    controls=("CM-2", "CM-3", "SI-10"),
+    explanation="The guardrail has no published version, so callers can only use the mutable DRAFT",
+    fix="Publish an AWS::Bedrock::GuardrailVersion of it and require that version in IAM",
+    resource_types=_GUARDRAIL,
+)
+def guardrail_version_published(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    for version in template.of_type("AWS::Bedrock::GuardrailVersion"):
+        if resource.logical_id in referenced_ids(version.properties.get("GuardrailIdentifier")):
+            return Compliance.COMPLIANT
+    return Compliance.NON_COMPLIANT
