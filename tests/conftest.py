@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
+os.environ.setdefault("CDK_VALIDATION", "false")  # cfn-lint checks templates instead (see README)
 
 import aws_cdk as cdk  # noqa: E402
 

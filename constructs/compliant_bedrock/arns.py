@@ -1,6 +1,6 @@
 """ARNs of Bedrock resources, built from the stack's partition, region and account.
 
-Never write ``arn:aws:`` by hand: the same code must synthesize for ``aws``, ``aws-us-gov`` and
+Never write a partition into an ARN by hand: the same code must synthesize for ``aws``, ``aws-us-gov`` and
 ``aws-iso*``. ``Stack.format_arn`` takes the partition from the stack (a literal when the region is
 known and ``@aws-cdk/core:enablePartitionLiterals`` is on, ``AWS::Partition`` otherwise).
 """

@@ -1,0 +1,293 @@
+"""Exact endpoint policies and IAM statements, in every partition (one synth per partition)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Template
+from conftest import PARTITION_REGIONS, new_stack
+
+from compliant_bedrock.compliance import Compliance, evaluate
+from compliant_bedrock.compliance.template import Template as RuleTemplate
+from compliant_bedrock.model_access import MANTLE_INVOKE_ACTIONS, BedrockModelAccess
+from compliant_bedrock.models import ModelIdError
+from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
+
+ACCOUNT = "111122223333"
+INVOKE = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+IN_REGION = "openai.gpt-oss-120b-1:0"
+#: The profile of each partition's geography ("aws-iso" has none: in-region models only).
+PROFILES = {"aws": "us.openai.gpt-oss-20b-1:0", "aws-us-gov": "us-gov.openai.gpt-oss-20b-1:0"}
+GLOBAL = "global.openai.gpt-oss-120b-1:0"
+
+
+def _vpc(stack: cdk.Stack) -> ec2.IVpc:
+    region = stack.region
+    return ec2.Vpc.from_vpc_attributes(
+        stack, "Vpc", vpc_id="vpc-0123456789abcdef0", vpc_cidr_block="10.20.0.0/16",
+        availability_zones=[f"{region}a", f"{region}b"],
+        isolated_subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+        isolated_subnet_route_table_ids=["rtb-0123456789abcdef0", "rtb-0123456789abcdef1"],
+    )
+
+
+def _models(partition: str) -> list[str]:
+    models = [IN_REGION]
+    if partition in PROFILES:
+        models.append(PROFILES[partition])
+    if partition == "aws":
+        models.append(GLOBAL)
+    return models
+
+
+class Built:
+    def __init__(self, partition: str) -> None:
+        self.partition = partition
+        self.region = PARTITION_REGIONS[partition]
+        stack = new_stack(region=self.region, account=ACCOUNT)
+        services = [BedrockService.RUNTIME, BedrockService.CONTROL_PLANE]
+        mantle = partition == "aws"
+        if mantle:
+            services.append(BedrockService.MANTLE)
+        self.guardrail_arn = f"arn:{partition}:bedrock:{self.region}:{ACCOUNT}:guardrail/gr0123456789"
+        self.link = BedrockPrivateLink(
+            stack, "Link", vpc=_vpc(stack), model_ids=_models(partition), services=services,
+            guardrail_arns=[self.guardrail_arn], allowed_cidrs=["10.20.0.0/16", "192.168.10.0/24"],
+        )
+        self.access = BedrockModelAccess(
+            stack, "Access", model_ids=_models(partition), guardrail_arn=self.guardrail_arn,
+            guardrail_versioned_arn=f"{self.guardrail_arn}:3", runtime_endpoint=self.link.runtime_endpoint,
+            mantle_projects=["default"] if mantle else (),
+            mantle_endpoint=self.link.endpoints.get(BedrockService.MANTLE),
+        )
+        self.role = iam.Role(stack, "App", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+        self.access.grant_invoke(self.role)
+        self.template = Template.from_stack(stack)
+        self.json = self.template.to_json()
+
+    def fm(self, model: str, region: str | None = None) -> str:
+        return f"arn:{self.partition}:bedrock:{region or self.region}::foundation-model/{model}"
+
+    def expected_model_arns(self) -> list[str]:
+        arns = [self.fm(IN_REGION)]
+        if self.partition == "aws":
+            arns.append(f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/{PROFILES['aws']}")
+            arns += [self.fm("openai.gpt-oss-20b-1:0", r) for r in ("us-east-1", "us-east-2", "us-west-1", "us-west-2")]
+            arns.append(f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/{GLOBAL}")
+            arns.append(self.fm("openai.gpt-oss-120b-1:0"))  # destination: this region (deduplicated)
+            arns.append("arn:aws:bedrock:::foundation-model/openai.gpt-oss-120b-1:0")
+        elif self.partition == "aws-us-gov":
+            arns.append(f"arn:aws-us-gov:bedrock:us-gov-west-1:{ACCOUNT}:inference-profile/{PROFILES['aws-us-gov']}")
+            arns += [self.fm("openai.gpt-oss-20b-1:0", r) for r in ("us-gov-east-1", "us-gov-west-1")]
+        return sorted(set(arns))  # CDK sorts and de-duplicates (@aws-cdk/aws-iam:minimizePolicies)
+
+    def resources(self, cfn_type: str) -> dict[str, Any]:
+        return self.template.find_resources(cfn_type)
+
+    def endpoint(self, service_suffix: str) -> dict[str, Any]:
+        (props,) = [r["Properties"] for r in self.resources("AWS::EC2::VPCEndpoint").values()
+                    if r["Properties"]["ServiceName"].endswith(f".{service_suffix}")]
+        return props
+
+    def policy_statements(self) -> list[dict[str, Any]]:
+        (policy,) = self.resources("AWS::IAM::ManagedPolicy").values()
+        return normalized(policy["Properties"]["PolicyDocument"]["Statement"])
+
+    def endpoint_ref(self, service_suffix: str) -> dict[str, str]:
+        (logical_id,) = [k for k, r in self.resources("AWS::EC2::VPCEndpoint").items()
+                         if r["Properties"]["ServiceName"].endswith(f".{service_suffix}")]
+        return {"Ref": logical_id}
+
+
+def normalized(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """IAM accepts a string or a list; CDK writes a lone value as a string. Compare sorted lists
+    (CDK sorts Action and Resource itself, not NotResource; order has no meaning in IAM)."""
+    return [{k: (sorted([v] if isinstance(v, str) else v) if k in ("Action", "Resource", "NotResource") else v)
+             for k, v in s.items()} for s in statements]
+
+
+@pytest.fixture(scope="module", params=list(PARTITION_REGIONS), ids=list(PARTITION_REGIONS))
+def built(request: pytest.FixtureRequest) -> Built:
+    return Built(request.param)
+
+
+PRINCIPAL_ACCOUNT = {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}
+
+
+def test_runtime_endpoint_policy_names_principals_actions_and_models(built: Built) -> None:
+    props = built.endpoint("bedrock-runtime")
+    assert props["PrivateDnsEnabled"] is True
+    assert props["ServiceName"] == f"com.amazonaws.{built.region}.bedrock-runtime"
+    assert normalized(props["PolicyDocument"]["Statement"]) == [
+        {"Sid": "AllowInvokeOfNamedModels", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": INVOKE,
+         "Resource": built.expected_model_arns(), "Condition": PRINCIPAL_ACCOUNT},
+        {"Sid": "AllowApplyOfNamedGuardrails", "Effect": "Allow", "Principal": {"AWS": "*"},
+         "Action": ["bedrock:ApplyGuardrail"], "Resource": [built.guardrail_arn], "Condition": PRINCIPAL_ACCOUNT},
+    ]
+
+
+def test_other_endpoints_admit_this_account_only(built: Built) -> None:
+    assert built.endpoint("bedrock")["PolicyDocument"]["Statement"] == [
+        {"Sid": "AllowNamedPrincipalsOnly", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "bedrock:*",
+         "Resource": "*", "Condition": PRINCIPAL_ACCOUNT},
+    ]
+    if built.partition == "aws":
+        mantle = built.endpoint("bedrock-mantle")["PolicyDocument"]["Statement"]
+        assert mantle[0]["Action"] == "bedrock-mantle:*" and mantle[0]["Condition"] == PRINCIPAL_ACCOUNT
+
+
+def test_endpoints_span_two_zones_in_isolated_subnets(built: Built) -> None:
+    for endpoint in built.resources("AWS::EC2::VPCEndpoint").values():
+        assert endpoint["Properties"]["SubnetIds"] == ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+
+
+def test_security_group_admits_https_from_named_networks_only(built: Built) -> None:
+    (group,) = built.resources("AWS::EC2::SecurityGroup").values()
+    ingress = group["Properties"]["SecurityGroupIngress"]
+    assert ingress == [
+        {"CidrIp": "10.20.0.0/16", "Description": "HTTPS from 10.20.0.0/16", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443},
+        {"CidrIp": "192.168.10.0/24", "Description": "HTTPS from 192.168.10.0/24", "FromPort": 443, "IpProtocol": "tcp",
+         "ToPort": 443},
+    ]
+    # No egress: endpoints answer, they never initiate (CDK writes a match-nothing rule).
+    assert group["Properties"]["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"
+    assert not built.resources("AWS::EC2::SecurityGroupIngress")
+
+
+def test_invoke_policy_statements_are_exact(built: Built) -> None:
+    arns = built.expected_model_arns()
+    versioned = f"{built.guardrail_arn}:3"
+    vpce = built.endpoint_ref("bedrock-runtime")
+    expected = [
+        {"Sid": "AllowInvokeOfNamedModels", "Effect": "Allow", "Action": INVOKE, "Resource": arns,
+         "Condition": {"StringEquals": {"bedrock:GuardrailIdentifier": versioned, "aws:SourceVpce": vpce}}},
+        {"Sid": "AllowApplyOfTheGuardrail", "Effect": "Allow", "Action": ["bedrock:ApplyGuardrail"],
+         "Resource": [built.guardrail_arn], "Condition": {"StringEquals": {"aws:SourceVpce": vpce}}},
+        {"Sid": "DenyInvokeWithoutTheGuardrail", "Effect": "Deny", "Action": INVOKE, "Resource": arns,
+         "Condition": {"StringNotEquals": {"bedrock:GuardrailIdentifier": versioned}}},
+        {"Sid": "DenyInvokeOutsideTheEndpoint", "Effect": "Deny", "Action": sorted([*INVOKE, "bedrock:ApplyGuardrail"]),
+         "Resource": sorted([*arns, built.guardrail_arn]), "Condition": {"StringNotEquals": {"aws:SourceVpce": vpce}}},
+        {"Sid": "DenyInvokeOfUnlistedModels", "Effect": "Deny", "Action": INVOKE, "NotResource": arns},
+    ]
+    if built.partition == "aws":
+        expected.append(
+            {"Sid": "AllowInferenceOnNamedMantleProjects", "Effect": "Allow", "Action": sorted(MANTLE_INVOKE_ACTIONS),
+             "Resource": [f"arn:aws:bedrock-mantle:us-east-1:{ACCOUNT}:project/default"],
+             "Condition": {"StringEquals": {"aws:SourceVpce": built.endpoint_ref("bedrock-mantle")}}}
+        )
+    assert built.policy_statements() == expected
+
+
+def test_no_bedrock_statement_has_wildcards(built: Built) -> None:
+    for statement in built.policy_statements():
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert not any("*" in a for a in actions)
+        resources = statement.get("Resource", statement.get("NotResource"))
+        for resource in resources if isinstance(resources, list) else [resources]:
+            assert "*" not in json.dumps(resource)
+
+
+def test_grant_invoke_attaches_the_managed_policy(built: Built) -> None:
+    (role,) = built.resources("AWS::IAM::Role").values()
+    (policy_id,) = built.resources("AWS::IAM::ManagedPolicy")
+    assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": policy_id}]
+    assert "Policies" not in role["Properties"]
+
+
+def test_arns_carry_the_literal_partition(built: Built) -> None:
+    text = json.dumps(built.json)
+    assert f"arn:{built.partition}:bedrock:" in text
+    if built.partition != "aws":
+        assert "arn:aws:" not in text
+
+
+def test_bedrock_pack_accepts_the_constructs(built: Built) -> None:
+    results = evaluate(RuleTemplate("Test", built.json))
+    endpoint_rules = {r.rule_id: r.compliance for r in results if r.rule_id.startswith("Bedrock-Endpoint")}
+    assert set(endpoint_rules.values()) == {Compliance.COMPLIANT}
+    iam_rules = [r for r in results if r.rule_id.startswith("Bedrock-Invoke")]
+    assert iam_rules and {r.compliance for r in iam_rules} == {Compliance.COMPLIANT}
+
+
+# ---------------------------------------------------------------- validation (no synth needed)
+
+
+def _stack() -> cdk.Stack:
+    return new_stack(region="us-east-1", account=ACCOUNT)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"allowed_cidrs": ["0.0.0.0/0"]}, r"allowed_cidrs entry '0.0.0.0/0' opens the endpoints"),
+        ({"allowed_cidrs": ["10.0.0.0/33"]}, r"allowed_cidrs entry '10.0.0.0/33' is not a CIDR"),
+        ({"model_ids": []}, r"model_ids is empty"),
+        ({"model_ids": ["not a model"]}, r"model id 'not a model' does not match"),
+        ({"model_ids": ["eu.openai.gpt-oss-20b-1:0"]}, r"routes within 'eu'.*cannot be invoked from 'us-east-1'"),
+        ({"services": ["bedrock-foo"]}, r"services \['bedrock-foo'\] must be among"),
+    ],
+)
+def test_private_link_rejects_bad_props(kwargs: dict[str, Any], message: str) -> None:
+    stack = _stack()
+    props = {"vpc": _vpc(stack), "model_ids": [IN_REGION], "allowed_cidrs": ["10.20.0.0/16"], **kwargs}
+    with pytest.raises((ValueError, ModelIdError), match=message):
+        BedrockPrivateLink(stack, "Link", **props)
+
+
+def test_private_link_refuses_to_open_to_the_world_later() -> None:
+    stack = _stack()
+    link = BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], allowed_cidrs=["10.20.0.0/16"])
+    with pytest.raises(ValueError, match=r"allow_from\(0.0.0.0/0\)"):
+        link.allow_from(ec2.Peer.any_ipv4())
+
+
+def test_private_link_needs_two_zones() -> None:
+    stack = _stack()
+    vpc = ec2.Vpc.from_vpc_attributes(stack, "OneZone", vpc_id="vpc-0123456789abcdef0", vpc_cidr_block="10.20.0.0/16",
+                                      availability_zones=["us-east-1a"], isolated_subnet_ids=["subnet-0123456789abcdef0"])
+    with pytest.raises(ValueError, match=r"span 1 availability zone\(s\); at least 2"):
+        BedrockPrivateLink(stack, "Link", vpc=vpc, model_ids=[IN_REGION], allowed_cidrs=["10.20.0.0/16"])
+
+
+def test_model_access_requires_the_endpoint_unless_told_why_not() -> None:
+    stack = _stack()
+    with pytest.raises(ValueError, match=r"require_vpc_endpoint needs runtime_endpoint"):
+        BedrockModelAccess(stack, "Access", model_ids=[IN_REGION], guardrail_arn="g", guardrail_versioned_arn="g:1")
+
+
+def test_bedrock_managed_role_variant_drops_conditions_but_keeps_model_scope() -> None:
+    stack = _stack()
+    access = BedrockModelAccess(stack, "Access", model_ids=[IN_REGION], guardrail_arn="arn:g", guardrail_versioned_arn="arn:g:1",
+                                require_vpc_endpoint=False, require_guardrail=False)
+    statements = stack.resolve(access.policy.document.to_json())["Statement"]
+    assert [s["Sid"] for s in statements] == ["AllowInvokeOfNamedModels", "AllowApplyOfTheGuardrail",
+                                               "DenyInvokeOfUnlistedModels"]
+    assert "Condition" not in statements[0]
+
+
+def test_unverified_models_are_reported() -> None:
+    stack = _stack()
+    link = BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], allowed_cidrs=["10.20.0.0/16"])
+    access = BedrockModelAccess(stack, "Access", model_ids=[IN_REGION, "us.openai.gpt-5-example-v1:0"],
+                                guardrail_arn="arn:g", guardrail_versioned_arn="arn:g:1", runtime_endpoint=link.runtime_endpoint)
+    assert access.unverified_model_ids == ["us.openai.gpt-5-example-v1:0"]
+
+
+def test_library_never_writes_the_commercial_partition() -> None:
+    root = Path(__file__).resolve().parent.parent
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for base in ("constructs", "infra")
+        for path in (root / base).rglob("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"arn:aws:", line)
+    ]
+    offenders += [f"app.py:{n}" for n, line in enumerate((root / "app.py").read_text().splitlines(), 1) if "arn:aws:" in line]
+    assert offenders == []

@@ -1,0 +1,196 @@
+"""Every rule of the Bedrock pack: a compliant and a non-compliant case, on small templates (no synth)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from compliant_bedrock.compliance import RULES, Compliance, RuleContext, evaluate
+from compliant_bedrock.compliance.template import Template
+
+MODEL = "arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/openai.gpt-oss-120b-1:0"
+GUARDRAIL_VERSIONED = {"Fn::Join": ["", [{"Fn::GetAtt": ["G", "GuardrailArn"]}, ":", {"Fn::GetAtt": ["GV", "Version"]}]]}
+
+INVOKE_STATEMENT = {
+    "Sid": "AllowInvokeOfNamedModels",
+    "Effect": "Allow",
+    "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+    "Resource": MODEL,
+    "Condition": {"StringEquals": {"bedrock:GuardrailIdentifier": GUARDRAIL_VERSIONED, "aws:SourceVpce": {"Ref": "EP"}}},
+}
+
+
+def good_template() -> dict[str, Any]:
+    """A minimal stack that every rule accepts."""
+    return {
+        "Resources": {
+            "EP": {
+                "Type": "AWS::EC2::VPCEndpoint",
+                "Properties": {
+                    "ServiceName": "com.amazonaws.us-gov-west-1.bedrock-runtime-fips",
+                    "PrivateDnsEnabled": True,
+                    "SecurityGroupIds": [{"Fn::GetAtt": ["SG", "GroupId"]}],
+                    "PolicyDocument": {"Statement": [{
+                        "Effect": "Allow", "Principal": {"AWS": "*"},
+                        "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                        "Resource": MODEL,
+                        "Condition": {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}},
+                    }]},
+                },
+            },
+            "SG": {
+                "Type": "AWS::EC2::SecurityGroup",
+                "Properties": {"SecurityGroupIngress": [
+                    {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.41.0.0/16"}]},
+            },
+            "Policy": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {"Statement": [INVOKE_STATEMENT]}}},
+            "G": {
+                "Type": "AWS::Bedrock::Guardrail",
+                "Properties": {
+                    "KmsKeyArn": {"Fn::GetAtt": ["Key", "Arn"]},
+                    "ContentPolicyConfig": {"FiltersConfig": [
+                        {"Type": "PROMPT_ATTACK", "InputStrength": "HIGH", "OutputStrength": "NONE"}]},
+                    "SensitiveInformationPolicyConfig": {"PiiEntitiesConfig": [
+                        {"Type": "US_SOCIAL_SECURITY_NUMBER", "Action": "BLOCK"}]},
+                },
+            },
+            "GV": {"Type": "AWS::Bedrock::GuardrailVersion", "Properties": {"GuardrailIdentifier": {"Ref": "G"}}},
+            "Key": {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {}},
+            "Trail": {
+                "Type": "AWS::CloudTrail::Trail",
+                "Properties": {
+                    "IsMultiRegionTrail": True, "EnableLogFileValidation": True, "IsLogging": True,
+                    "S3BucketName": {"Ref": "Bucket"},
+                    "AdvancedEventSelectors": [
+                        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]},
+                        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                            {"Field": "resources.type", "Equals": ["AWS::Bedrock::Guardrail"]}]},
+                        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                            {"Field": "resources.type", "Equals": ["AWS::Bedrock::Model"]}]},
+                    ],
+                },
+            },
+            "Bucket": {
+                "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                "Properties": {
+                    "ObjectLockEnabled": True,
+                    "ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled",
+                                                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 913}}},
+                    "VersioningConfiguration": {"Status": "Enabled"},
+                },
+            },
+            "Logging": {
+                "Type": "Custom::BedrockInvocationLogging",
+                "Properties": {"LoggingConfig": {"s3Config": {"bucketName": {"Ref": "Bucket"}},
+                                                 "textDataDeliveryEnabled": True}},
+            },
+            "Logs": {
+                "Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                "Properties": {"KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}, "RetentionInDays": 365},
+            },
+        }
+    }
+
+
+def results(body: dict[str, Any], ctx: RuleContext | None = None) -> dict[str, set[Compliance]]:
+    by_rule: dict[str, set[Compliance]] = {}
+    for result in evaluate(Template("Stack", body), ctx):
+        by_rule.setdefault(result.rule_id, set()).add(result.compliance)
+    return by_rule
+
+
+def mutate(path: str, value: Any) -> dict[str, Any]:
+    """The good template with one value changed (``None`` deletes it)."""
+    body = copy.deepcopy(good_template())
+    target: Any = body["Resources"]
+    *parents, leaf = path.split("/")
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    if value is None:
+        del target[int(leaf) if isinstance(target, list) else leaf]
+    elif isinstance(target, list):
+        target[int(leaf)] = value
+    else:
+        target[leaf] = value
+    return body
+
+
+def test_every_rule_passes_the_good_template() -> None:
+    outcome = results(good_template())
+    assert set(outcome) == set(RULES)
+    assert all(values == {Compliance.COMPLIANT} for values in outcome.values()), outcome
+
+
+# (rule that must fire, mutation path, new value)
+NON_COMPLIANT = [
+    ("Bedrock-RuntimeEndpointPresent", "EP/Properties/ServiceName", "com.amazonaws.us-gov-west-1.bedrock"),
+    ("Bedrock-EndpointPrivateDns", "EP/Properties/PrivateDnsEnabled", False),
+    ("Bedrock-EndpointPolicyNotDefault", "EP/Properties/PolicyDocument", None),
+    ("Bedrock-EndpointPolicyNotDefault", "EP/Properties/PolicyDocument/Statement/0/Condition", None),
+    ("Bedrock-RuntimeEndpointPolicyNamesModels", "EP/Properties/PolicyDocument/Statement/0/Action", "bedrock:*"),
+    ("Bedrock-RuntimeEndpointPolicyNamesModels", "EP/Properties/PolicyDocument/Statement/0/Resource", "*"),
+    ("Bedrock-EndpointSecurityGroupRestricted", "SG/Properties/SecurityGroupIngress/0/CidrIp", "0.0.0.0/0"),
+    ("Bedrock-EndpointSecurityGroupRestricted", "SG/Properties/SecurityGroupIngress/0/ToPort", 8443),
+    ("Bedrock-EndpointSecurityGroupRestricted", "EP/Properties/SecurityGroupIds", None),
+    ("Bedrock-GuardrailPromptAttackHigh", "G/Properties/ContentPolicyConfig/FiltersConfig/0/InputStrength", "LOW"),
+    ("Bedrock-GuardrailPiiFilters", "G/Properties/SensitiveInformationPolicyConfig", None),
+    ("Bedrock-GuardrailCmkEncrypted", "G/Properties/KmsKeyArn", None),
+    ("Bedrock-GuardrailCmkEncrypted", "G/Properties/KmsKeyArn", "alias/guardrail"),
+    ("Bedrock-GuardrailVersionPublished", "GV", None),
+    ("Bedrock-InvokeScopedToModels", "Policy/Properties/PolicyDocument/Statement/0/Resource", "*"),
+    ("Bedrock-InvokeScopedToModels", "Policy/Properties/PolicyDocument/Statement/0/Action", "bedrock:*"),
+    ("Bedrock-InvokeRequiresGuardrail",
+     "Policy/Properties/PolicyDocument/Statement/0/Condition/StringEquals/bedrock:GuardrailIdentifier", None),
+    ("Bedrock-InvokeRequiresVpcEndpoint",
+     "Policy/Properties/PolicyDocument/Statement/0/Condition/StringEquals/aws:SourceVpce", None),
+    ("Bedrock-TrailMultiRegionValidated", "Trail/Properties/IsMultiRegionTrail", False),
+    ("Bedrock-TrailMultiRegionValidated", "Trail/Properties/EnableLogFileValidation", False),
+    ("Bedrock-TrailBedrockDataEvents", "Trail/Properties/AdvancedEventSelectors/1", None),
+    ("Bedrock-TrailBedrockDataEvents", "Trail/Properties/AdvancedEventSelectors/0", None),
+    ("Bedrock-AuditBucketObjectLock", "Bucket/Properties/ObjectLockEnabled", None),
+    ("Bedrock-AuditBucketObjectLock", "Bucket/Properties/VersioningConfiguration", None),
+    ("Bedrock-InvocationLoggingConfigured", "Logging", None),
+    ("Bedrock-InvocationLoggingConfigured", "Logging/Properties/LoggingConfig/textDataDeliveryEnabled", False),
+    ("Bedrock-LogGroupEncryptedRetained", "Logs/Properties/KmsKeyId", None),
+    ("Bedrock-LogGroupEncryptedRetained", "Logs/Properties/RetentionInDays", 90),
+    ("Bedrock-AuditDataRetainedOnDelete", "Key/DeletionPolicy", "Delete"),
+    ("Bedrock-AuditDataRetainedOnDelete", "Bucket/UpdateReplacePolicy", None),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "path", "value"), NON_COMPLIANT, ids=[f"{r}:{p}" for r, p, _ in NON_COMPLIANT])
+def test_rule_fires_when_its_protection_is_removed(rule_id: str, path: str, value: Any) -> None:
+    assert Compliance.NON_COMPLIANT in results(mutate(path, value)).get(rule_id, set())
+
+
+def test_every_rule_has_a_non_compliant_case_and_controls() -> None:
+    assert {r for r, _, _ in NON_COMPLIANT} == set(RULES)
+    for rule_ in RULES.values():
+        assert rule_.controls and all(c[:2].isalpha() and c[2] == "-" for c in rule_.controls), rule_.id
+        assert rule_.explanation and rule_.fix
+
+
+def test_retention_minimum_comes_from_config() -> None:
+    assert results(good_template(), RuleContext(min_log_retention_days=731))["Bedrock-LogGroupEncryptedRetained"] == {
+        Compliance.NON_COMPLIANT
+    }
+
+
+def test_suppression_metadata_marks_the_finding_with_its_reason() -> None:
+    body = mutate("Logs/Properties/RetentionInDays", 90)
+    reason = "Scratch log group of a sandbox; no audit data is written to it by any component here."
+    body["Resources"]["Logs"]["Metadata"] = {
+        "cdk_nag": {"rules_to_suppress": [{"id": "Bedrock-LogGroupEncryptedRetained", "reason": reason}]}
+    }
+    (line,) = [r for r in evaluate(Template("Stack", body)) if r.rule_id == "Bedrock-LogGroupEncryptedRetained"]
+    assert line.suppression_reason == reason
+    assert line.report_line()["compliance"] == "Suppressed"
+
+
+def test_stacks_without_bedrock_use_are_not_judged_on_it() -> None:
+    body = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {}}}}
+    outcome = results(body)
+    assert outcome["Bedrock-RuntimeEndpointPresent"] == {Compliance.NOT_APPLICABLE}
+    assert outcome["Bedrock-InvocationLoggingConfigured"] == {Compliance.NOT_APPLICABLE}
