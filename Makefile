@@ -31,7 +31,7 @@ setup: $(VENV)/.installed node_modules/.installed ## Create .venv and node_modul
 
 synth: setup ## Synthesize every environment, run the compliance gate and cfn-lint (-c env=NAME: ENV=NAME)
 	$(CDK) synth --quiet --no-notices $(if $(ENV),-c env=$(ENV))
-	$(PY) -m cfnlint --format parseable -- cdk.out/*.template.json
+	$(PY) -m infra.cfn_lint cdk.out
 
 test: setup ## Run the test suite
 	$(PY) -m pytest

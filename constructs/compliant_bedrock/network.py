@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Stack
+from aws_cdk import CfnResource, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+
 from constructs import Construct
 
 from .log_groups import encrypted_log_group
@@ -41,6 +42,7 @@ class IsolatedVpc(Construct):
                 ec2.SubnetConfiguration(name="endpoints", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
             ],
         )
+        _quiet_cdk_provider_lint(Stack.of(self))
         self.flow_log_group = encrypted_log_group(
             self, "FlowLogGroup", key=log_key, retention_days=flow_log_retention_days
         )
@@ -81,4 +83,12 @@ class IsolatedVpc(Construct):
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group, fixed_role),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
-        self.flow_log.node.add_dependency(role)
+
+
+def _quiet_cdk_provider_lint(stack: Stack) -> None:
+    """aws-cdk-lib's restrict-default-SG provider repeats a GetAtt dependency as DependsOn (cfn-lint
+    W3005, harmless). It is CDK's code, not ours: mark that one resource rather than the whole lint."""
+    provider = stack.node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
+    handler = provider.node.try_find_child("Handler") if provider else None
+    if isinstance(handler, CfnResource):
+        handler.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})

@@ -1,0 +1,52 @@
+"""cfn-lint over every template of a cloud assembly, each against its own stack's region.
+
+``python -m infra.cfn_lint [cdk.out]`` exits non-zero on any error or unjustified warning
+(justified ones are listed in ``.cfnlintrc.yaml``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def templates_by_region(outdir: Path) -> dict[str, list[Path]]:
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    by_region: dict[str, list[Path]] = {}
+    for artifact in manifest.get("artifacts", {}).values():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        region = artifact["environment"].rsplit("/", 1)[-1]
+        region = "us-east-1" if region == "unknown-region" else region
+        by_region.setdefault(region, []).append(outdir / artifact["properties"]["templateFile"])
+    return by_region
+
+
+def lint(outdir: Path) -> tuple[int, str]:
+    """Return cfn-lint's worst exit code and its combined output."""
+    worst, output = 0, []
+    for region, templates in sorted(templates_by_region(outdir).items()):
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "cfn-lint"), "--config-file", str(ROOT / ".cfnlintrc.yaml"),
+             "--format", "parseable", "--regions", region, "--", *map(str, sorted(templates))],
+            capture_output=True, text=True, check=False,
+        )
+        worst = max(worst, result.returncode)
+        output.append(result.stdout + result.stderr)
+    return worst, "".join(output)
+
+
+def main() -> int:
+    outdir = Path(sys.argv[1] if len(sys.argv) > 1 else "cdk.out")
+    code, output = lint(outdir)
+    sys.stdout.write(output)
+    print(f"cfn-lint: {'clean' if code == 0 else f'findings (exit {code})'} over {outdir}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
