@@ -1,0 +1,59 @@
+"""Ways to remove one protection from a reference stack, each with the rules that must then fire.
+
+Mutations are applied after the stack is built (escape hatches), exactly as a careless edit
+would, so the tests prove the gate notices, not that the constructs refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aws_cdk import CfnResource, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+
+from infra.stack import ReferenceStack
+
+
+@dataclass(frozen=True)
+class Mutation:
+    apply: Callable[[ReferenceStack], None]
+    #: Rule ids of which at least these must fire (cdk-nag or Bedrock pack).
+    expect: tuple[str, ...]
+
+
+def _cfn(construct) -> CfnResource:
+    return construct.node.default_child
+
+
+def _runtime_endpoint(stack: ReferenceStack) -> CfnResource:
+    return _cfn(stack.private_link.runtime_endpoint)
+
+
+MUTATIONS: dict[str, Mutation] = {
+    "endpoint-private-dns-off": Mutation(
+        lambda s: _runtime_endpoint(s).add_property_override("PrivateDnsEnabled", False),
+        ("Bedrock-EndpointPrivateDns",),
+    ),
+    "endpoint-policy-removed": Mutation(
+        lambda s: _runtime_endpoint(s).add_property_deletion_override("PolicyDocument"),
+        ("Bedrock-EndpointPolicyNotDefault", "Bedrock-RuntimeEndpointPolicyNamesModels"),
+    ),
+    "endpoint-sg-opened": Mutation(
+        lambda s: s.private_link.security_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443)),
+        ("Bedrock-EndpointSecurityGroupRestricted",),
+    ),
+    # cdk-nag reads L1 properties, not raw overrides: mutate through the L1 where cdk-nag must see it.
+    "log-key-rotation-off": Mutation(
+        lambda s: setattr(_cfn(s.log_key), "enable_key_rotation", False),
+        ("NIST.800.53.R5-KMSBackingKeyRotationEnabled",),
+    ),
+    "flow-log-group-unencrypted": Mutation(
+        lambda s: setattr(_cfn(s.node.find_child("Network").flow_log_group), "kms_key_id", None),
+        ("NIST.800.53.R5-CloudWatchLogGroupEncrypted", "Bedrock-LogGroupEncryptedRetained"),
+    ),
+    "log-group-deleted-on-destroy": Mutation(
+        lambda s: s.node.find_child("Network").flow_log_group.apply_removal_policy(RemovalPolicy.DESTROY),
+        ("Bedrock-AuditDataRetainedOnDelete",),
+    ),
+}

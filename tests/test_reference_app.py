@@ -1,0 +1,114 @@
+"""The reference app end to end: synth once per module, gate, reports, cfn-lint, mutations."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from mutations import MUTATIONS
+
+from compliant_bedrock.compliance import attach_packs, judge
+from infra.app_factory import ROOT, build_app, rule_contexts
+from infra.cfn_lint import lint
+from infra.config import load_environments
+from infra.stack import ReferenceStack
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = build_app(outdir=str(outdir))
+    app.synth()
+    return outdir, judge(outdir, rule_contexts(app))
+
+
+@pytest.fixture(scope="module")
+def mutants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
+    """Every mutation as its own stack of one App: one synth for all. Returns blocking rule ids by mutation."""
+    outdir = tmp_path_factory.mktemp("mutants")
+    (env,) = load_environments(ROOT / "config", only="commercial")
+    from infra.app_factory import cdk_json_context
+
+    app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
+    for name, mutation in MUTATIONS.items():
+        stack = ReferenceStack(app, f"Mutant-{name}", settings=env)
+        mutation.apply(stack)
+        attach_packs(stack)
+    app.synth()
+    fired: dict[str, set[str]] = {name: set() for name in MUTATIONS}
+    for finding in judge(outdir, {}):
+        fired[finding.stack.removeprefix("Mutant-")].add(finding.rule_id)
+    return fired
+
+
+def _template(outdir: Path, stack: str) -> dict:
+    return json.loads((outdir / f"{stack}.template.json").read_text())
+
+
+def test_reference_stacks_have_no_unsuppressed_errors(assembly: tuple[Path, list]) -> None:
+    _, errors = assembly
+    assert [f.line() for f in errors] == []
+
+
+def test_one_template_per_environment_and_reports_per_pack(assembly: tuple[Path, list]) -> None:
+    outdir, _ = assembly
+    for stack in ("CompliantBedrock-commercial", "CompliantBedrock-govcloud"):
+        assert (outdir / f"{stack}.template.json").is_file()
+        for pack in ("NIST.800.53.R5", "AwsSolutions", "Bedrock"):
+            report = json.loads((outdir / f"{pack}--{stack}-NagReport.json").read_text())
+            assert report["lines"], f"{pack} checked nothing in {stack}"
+    summary = json.loads((outdir / "compliance" / "findings.json").read_text())
+    assert summary["passed"] is True
+
+
+def test_govcloud_arns_are_in_the_govcloud_partition(assembly: tuple[Path, list]) -> None:
+    outdir, _ = assembly
+    text = json.dumps(_template(outdir, "CompliantBedrock-govcloud"))
+    assert "arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/openai.gpt-oss-120b-1:0" in text
+    assert "arn:aws:" not in text
+    assert "com.amazonaws.us-gov-west-1.bedrock-runtime-fips" in text
+
+
+def test_cfn_lint_is_clean(assembly: tuple[Path, list]) -> None:
+    outdir, _ = assembly
+    code, output = lint(outdir)
+    assert code == 0, output
+
+
+def test_stacks_are_tagged_with_the_mandatory_tags(assembly: tuple[Path, list]) -> None:
+    outdir, _ = assembly
+    vpc = next(r for r in _template(outdir, "CompliantBedrock-commercial")["Resources"].values()
+               if r["Type"] == "AWS::EC2::VPC")
+    tags = {t["Key"]: t["Value"] for t in vpc["Properties"]["Tags"]}
+    assert {"Owner", "DataClassification", "CostCenter", "Environment"} <= set(tags)
+
+
+@pytest.mark.parametrize("name", list(MUTATIONS))
+def test_removing_a_protection_fires_its_rule(mutants: dict[str, set[str]], name: str) -> None:
+    missing = set(MUTATIONS[name].expect) - mutants[name]
+    assert not missing, f"{name}: expected {sorted(missing)} among blocking findings {sorted(mutants[name])}"
+
+
+def test_cdk_synth_fails_with_one_line_per_finding(tmp_path: Path) -> None:
+    """Through the real CDK CLI, as `make synth` runs it: non-zero exit, rule, path, controls, fix."""
+    env = {**os.environ, "MUTATION": "endpoint-private-dns-off", "CDK_DISABLE_CLI_TELEMETRY": "true",
+           "CDK_VALIDATION": "false", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    result = subprocess.run(
+        [str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--no-notices", "-c", "env=commercial",
+         "--app", f"{sys.executable} tests/fixtures/mutant_app.py", "--output", str(tmp_path / "out")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("compliance: CompliantBedrock-")]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(
+        "compliance: CompliantBedrock-commercial: Bedrock-EndpointPrivateDns "
+        "CompliantBedrock-commercial/PrivateLink/BedrockRuntimeEndpoint/Resource [NIST SC-7, SC-8, AC-4]"
+    )
+    assert "Fix: Set PrivateDnsEnabled: true" in lines[0]
+    assert "Traceback" not in result.stderr
