@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from compliant_bedrock.guardrail import guardrail_profile_for_region
 from compliant_bedrock.models import MANTLE_PROJECT_PATTERN, ModelIdError, resolve_model
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -277,6 +278,11 @@ class EnvironmentSettings(_Strict):
                 resolve_model(model, self.region)
             except ModelIdError as err:
                 raise ValueError(f"models: {err}") from None
+        if self.guardrail.tier == "STANDARD":
+            try:
+                guardrail_profile_for_region(self.region)
+            except ValueError as err:
+                raise ValueError(f"guardrail.{err}") from None
         if self.mantle_projects and "bedrock-mantle" not in self.endpoints:
             raise ValueError(f"mantle_projects: {self.mantle_projects!r} needs 'bedrock-mantle' in endpoints")
         replica = self.audit.replica_region

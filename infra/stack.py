@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
+from compliant_bedrock.guardrail import BedrockGuardrail
+from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.kms import allow_cloudwatch_logs, retained_key
+from compliant_bedrock.model_access import BedrockModelAccess
 from compliant_bedrock.network import IsolatedVpc
 from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
 
@@ -37,18 +40,46 @@ class ReferenceStack(Stack):
         self.log_key = retained_key(self, "LogKey", description=f"CloudWatch Logs of {settings.name}: flow logs, trail, invocations")
         allow_cloudwatch_logs(self.log_key, self)
         self.vpc = self._network()
+        self.guardrail = BedrockGuardrail(
+            self,
+            "Guardrail",
+            name=f"{settings.name}-{settings.guardrail.preset}",
+            description=f"{settings.guardrail.preset} preset for {settings.name} (compliant-bedrock)",
+            # Classification banners are a spill only below the classified (aws-iso*) partitions.
+            policy=federal_baseline(
+                pii_action=settings.guardrail.pii_action,
+                block_classification_markings=not settings.resolved_partition.startswith("aws-iso"),
+            ),
+            tier=settings.guardrail.tier,
+            enforce_account_level=settings.guardrail.enforce_account_level,
+        )
         self.private_link = BedrockPrivateLink(
             self,
             "PrivateLink",
             vpc=self.vpc,
             model_ids=settings.models,
+            guardrail_arns=[self.guardrail.guardrail_arn],
             services=[BedrockService(s) for s in settings.endpoints],
             fips=settings.fips_endpoints,
             allowed_cidrs=settings.client_cidrs or [settings.vpc.cidr],
             principal_org_id=settings.organization_id,
         )
+        self.model_access = BedrockModelAccess(
+            self,
+            "ModelAccess",
+            model_ids=settings.models,
+            guardrail_arn=self.guardrail.guardrail_arn,
+            guardrail_versioned_arn=self.guardrail.versioned_arn,
+            runtime_endpoint=self.private_link.runtime_endpoint,
+            mantle_projects=settings.mantle_projects,
+            mantle_endpoint=self.private_link.endpoints.get(BedrockService.MANTLE),
+        )
         CfnOutput(self, "RuntimeEndpointId", value=self.private_link.runtime_endpoint.vpc_endpoint_id,
                   description="bedrock-runtime interface endpoint (aws:SourceVpce of every allowed invoke)")
+        CfnOutput(self, "InvokePolicyArn", value=self.model_access.policy.managed_policy_arn,
+                  description="Attach to workload roles: invoke the named models, via the endpoint, with the guardrail")
+        CfnOutput(self, "GuardrailVersionedArn", value=self.guardrail.versioned_arn,
+                  description="Pass as guardrailIdentifier/guardrailVersion on every call")
 
     @property
     def availability_zones(self) -> list[str]:

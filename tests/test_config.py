@@ -65,6 +65,8 @@ BAD_CASES = [
     ("replica-same-region", {"audit__replica_region": "us-east-1"}, ["audit.replica_region", "'us-east-1'", "own region"]),
     ("replica-other-partition", {"audit__replica_region": "us-gov-east-1"}, ["audit.replica_region", "'us-gov-east-1'", "partition"]),
     ("bad-env-name", {"name": "Prod_1"}, ["name", "'Prod_1'", "lowercase"]),
+    ("standard-tier-without-profile", {"region": "us-iso-east-1", "guardrail__tier": "STANDARD", "models": ["openai.gpt-oss-120b-1:0"]},
+     ["guardrail.tier", "'STANDARD'", "us-iso-east-1", "CLASSIC"]),
     ("bad-org-id", {"organization_id": "org-123"}, ["organization_id", "'org-123'"]),
 ]
 

@@ -55,6 +55,8 @@ def hint(finding: Finding) -> str:
     rule_ = RULES.get(finding.rule_id)
     suppress = (f"or, if the risk is mitigated, suppress(<construct>, '{finding.rule_id}', reason=...) "
                 "on that resource")
+    if rule_ is not None and not rule_.resource_types:
+        suppress = f"or, if it is met elsewhere, suppress_stack_rule(<stack>, '{finding.rule_id}', reason=...)"
     if rule_ is not None:
         return f"Fix: {rule_.fix}; {suppress}"
     return f"Fix: change the resource so the rule passes; {suppress}"

@@ -86,7 +86,7 @@ def audit_bucket_object_lock(resource: Resource, template: Template, ctx: RuleCo
     controls=("AU-2", "AU-3", "AU-12"),
     explanation="The stack grants Bedrock model invocation but does not configure model invocation logging "
                 "with text delivery",
-    fix="Add ModelInvocationLogging to the stack, or suppress at stack level naming where logging is configured",
+    fix="Add ModelInvocationLogging to the stack",
 )
 def invocation_logging_configured(template: Template, ctx: RuleContext) -> Compliance:
     if not any(invoke_allow_statements(r) for r in template.resources.values()):
