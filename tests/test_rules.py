@@ -194,3 +194,14 @@ def test_stacks_without_bedrock_use_are_not_judged_on_it() -> None:
     outcome = results(body)
     assert outcome["Bedrock-RuntimeEndpointPresent"] == {Compliance.NOT_APPLICABLE}
     assert outcome["Bedrock-InvocationLoggingConfigured"] == {Compliance.NOT_APPLICABLE}
+
+
+def test_readme_lists_every_rule_with_its_controls() -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `(Bedrock-[A-Za-z]+)` \| [^|]+ \| ([^|]+) \|$", readme, flags=re.MULTILINE))
+    assert set(rows) == set(RULES)
+    for rule_id, controls in rows.items():
+        assert tuple(c.strip() for c in controls.split(",")) == RULES[rule_id].controls, rule_id
