@@ -38,6 +38,7 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
     cdk-nag packs of its environment. Raises ``infra.config.ConfigError``.
     """
     import aws_cdk as cdk
+
     from compliant_bedrock.compliance import attach_packs
 
     from .config import load_environments

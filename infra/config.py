@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from compliant_bedrock.guardrail import guardrail_profile_for_region
 from compliant_bedrock.models import MANTLE_PROJECT_PATTERN, ModelIdError, resolve_model
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 #: OMB M-21-31 asks for 12 months of logs in active storage: the floor for every log group here.
 MIN_LOG_RETENTION_DAYS = 365

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.kms import allow_cloudwatch_logs, retained_key
 from compliant_bedrock.model_access import BedrockModelAccess
 from compliant_bedrock.network import IsolatedVpc
 from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
-
-from constructs import Construct
 
 from .config import EnvironmentSettings
 

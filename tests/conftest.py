@@ -8,9 +8,9 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
 os.environ.setdefault("CDK_VALIDATION", "false")  # cfn-lint checks templates instead (see README)
 
-import aws_cdk as cdk  # noqa: E402
+import aws_cdk as cdk
 
-from infra.app_factory import cdk_json_context  # noqa: E402
+from infra.app_factory import cdk_json_context
 
 #: One region per partition the library must synthesize for.
 PARTITION_REGIONS = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-iso": "us-iso-east-1"}

@@ -15,7 +15,6 @@ from importlib import resources
 
 from aws_cdk import CfnResource, Stack
 from cdk_nag import NagPackSuppression, NagSuppressions
-
 from constructs import IConstruct
 
 from .pack import PACK_NAME, RULES
