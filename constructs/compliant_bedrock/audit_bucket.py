@@ -1,0 +1,277 @@
+"""An S3 bucket for audit records that nobody can erase or rewrite during its retention period.
+
+``AuditBucket`` is the one place where audit data (CloudTrail log files, Bedrock model invocation
+logs) lands. It is built for AU-9 (protection of audit information) and AU-11 (retention):
+
+* **Object Lock** with a default retention (COMPLIANCE by default: not even the account root can
+  shorten it or delete a locked version) and **versioning**, so an overwrite leaves the original;
+* **SSE-KMS** with a customer-managed, rotated, retained key and S3 Bucket Keys (SC-28);
+* TLS 1.2+ only, all public access blocked, ACLs disabled (``BUCKET_OWNER_ENFORCED``) (SC-8, AC-3);
+* **server access logging** to a separate access-log bucket (AU-2, AU-12);
+* lifecycle transition to Glacier Instant Retrieval (still locked, still readable in milliseconds);
+* ``RemovalPolicy.RETAIN`` on both buckets and the key: ``cdk destroy`` never takes audit data with it.
+
+Cross-region replication (CP-9, CP-6) needs a bucket in another region, hence another stack. The
+reference app deploys that replica stack first (an ``AuditBucket`` there, with a literal bucket
+name from config) and passes its bucket ARN and key ARN here as literal strings:
+``replication_destination_bucket_arn`` and ``replication_destination_key_arn``. Literal values are
+required (no cross-stack tokens): cross-region references need CDK's SSM custom resources, and a
+literal lets the one IAM wildcard finding be suppressed by its exact text. Without a replica the
+``S3BucketReplicationEnabled`` finding is suppressed on this bucket alone, with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .compliance import suppress
+from .kms import retained_key
+
+ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
+
+#: 30 months: OMB M-21-31 asks for 12 months of active storage and 18 more in cold storage.
+DEFAULT_OBJECT_LOCK_DAYS = 913
+DEFAULT_ARCHIVE_AFTER_DAYS = 90
+
+_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key/[A-Za-z0-9-]+$")
+
+NO_REPLICA_REASON = (
+    "Cross-region replication is not configured for this environment (no replica region is named in its "
+    "configuration). Integrity and availability of the audit records rest on S3 Object Lock with a default "
+    "retention and on versioning: no version can be deleted or overwritten before the retention ends, and S3 "
+    "stores every object redundantly across availability zones of the region."
+)
+
+
+class AuditBucket(Construct):
+    """A protected bucket for audit records, with its own access-log bucket and optional replication.
+
+    :param key: the CMK for SSE-KMS; a new ``retained_key`` when omitted. It must be a key of this app
+        (``kms.Key``), because log writers (CloudTrail, Bedrock) add statements to its policy.
+    :param object_lock_mode: ``COMPLIANCE`` (default: nobody can shorten the retention) or ``GOVERNANCE``.
+    :param object_lock_days: default retention of every object version, in days.
+    :param archive_after_days: days before current and noncurrent versions move to GLACIER_IR.
+    :param access_logs_bucket: an existing access-log bucket to share; a new one when omitted.
+    :param replication_destination_bucket_arn: literal ARN of a versioned, Object-Lock replica bucket
+        (normally in another region of the same partition); replication is off when omitted.
+    :param replication_destination_key_arn: literal ARN of the replica bucket's KMS key; required with
+        the bucket ARN.
+
+    Attributes: ``bucket``, ``key``, ``access_logs_bucket``, ``replication_role`` (``None`` without
+    replica), ``replication_policy`` (``None`` without replica).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.Key | None = None,
+        object_lock_mode: ObjectLockMode = "COMPLIANCE",
+        object_lock_days: int = DEFAULT_OBJECT_LOCK_DAYS,
+        archive_after_days: int = DEFAULT_ARCHIVE_AFTER_DAYS,
+        access_logs_bucket: s3.Bucket | None = None,
+        replication_destination_bucket_arn: str | None = None,
+        replication_destination_key_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        _validate(construct_id, object_lock_mode, object_lock_days, archive_after_days,
+                  replication_destination_bucket_arn, replication_destination_key_arn)
+        self.key = key or retained_key(self, "Key", description=f"SSE-KMS of audit bucket {self.node.path}")
+        self.access_logs_bucket = access_logs_bucket or self._access_logs_bucket(archive_after_days)
+
+        retention_period = Duration.days(object_lock_days)
+        lock = (s3.ObjectLockRetention.compliance(retention_period) if object_lock_mode == "COMPLIANCE"
+                else s3.ObjectLockRetention.governance(retention_period))
+        self.replication_role: iam.Role | None = None
+        self.replication_policy: iam.ManagedPolicy | None = None
+        replication: dict = {}
+        if replication_destination_bucket_arn and replication_destination_key_arn:
+            self.replication_role = iam.Role(
+                self, "ReplicationRole",
+                assumed_by=iam.ServicePrincipal(
+                    "s3.amazonaws.com",
+                    conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+                ),
+                description=f"S3 replication of audit bucket {self.node.path} to its replica",
+            )
+            # Immutable: the bucket must not add its own inline grants (IAMNoInlinePolicy).
+            role_ref = iam.Role.from_role_arn(self, "ReplicationRoleRef", self.replication_role.role_arn,
+                                              mutable=False)
+            replication = {
+                "replication_role": role_ref,
+                "replication_rules": [
+                    s3.ReplicationRule(
+                        id="audit-replica",
+                        priority=1,
+                        destination=s3.Bucket.from_bucket_arn(self, "Replica", replication_destination_bucket_arn),
+                        kms_key=kms.Key.from_key_arn(self, "ReplicaKey", replication_destination_key_arn),
+                        sse_kms_encrypted_objects=True,
+                        # Deletes never propagate: the replica keeps what the source loses.
+                        delete_marker_replication=False,
+                        filter=s3.Filter(prefix=""),
+                    )
+                ],
+            }
+
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            object_lock_enabled=True,
+            object_lock_default_retention=lock,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix=f"{construct_id}/",
+            lifecycle_rules=_archive_rules(archive_after_days),
+            removal_policy=RemovalPolicy.RETAIN,
+            **replication,
+        )
+        if self.replication_role is not None:
+            self.replication_policy = self._replication_policy(
+                replication_destination_bucket_arn, replication_destination_key_arn)
+        else:
+            suppress(self.bucket, "NIST.800.53.R5-S3BucketReplicationEnabled", NO_REPLICA_REASON)
+
+    @property
+    def bucket_arn(self) -> str:
+        return self.bucket.bucket_arn
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket.bucket_name
+
+    def _access_logs_bucket(self, archive_after_days: int) -> s3.Bucket:
+        # SSE-S3: S3 server access log delivery does not write to SSE-KMS buckets. No Object Lock either:
+        # a log-delivery target must not have a default retention. Versioning keeps overwritten logs.
+        bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            lifecycle_rules=_archive_rules(archive_after_days),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        suppress(bucket, "NIST.800.53.R5-S3BucketLoggingEnabled",
+                 "This bucket is the server access log target of the audit bucket; logging it to itself would "
+                 "loop, and every change to it is recorded by CloudTrail management events instead.")
+        suppress(bucket, "AwsSolutions-S1",
+                 "This bucket is the server access log target of the audit bucket; logging it to itself would "
+                 "loop, and every change to it is recorded by CloudTrail management events instead.")
+        suppress(bucket, "NIST.800.53.R5-S3DefaultEncryptionKMS",
+                 "S3 server access log delivery only writes to buckets whose default encryption is SSE-S3 "
+                 "(AES-256); the audit records themselves are in the SSE-KMS audit bucket.")
+        suppress(bucket, "NIST.800.53.R5-S3BucketReplicationEnabled",
+                 "Server access logs are secondary evidence kept versioned in the region; the primary audit "
+                 "records are protected by Object Lock in the audit bucket and replicated from there when "
+                 "a replica is configured.")
+        return bucket
+
+    def _replication_policy(self, bucket_arn: str, key_arn: str) -> iam.ManagedPolicy:
+        stack = Stack.of(self)
+        source_objects = self.bucket.arn_for_objects("*")
+        replica_region = _KEY_ARN.match(key_arn).group(1)  # validated in _validate
+        policy = iam.ManagedPolicy(
+            self,
+            "ReplicationPolicy",
+            description="Lets S3 replicate this audit bucket's object versions to its replica, and nothing else.",
+            roles=[self.replication_role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadSourceConfiguration",
+                    actions=["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                    resources=[self.bucket.bucket_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadSourceVersions",
+                    actions=["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl",
+                             "s3:GetObjectVersionTagging", "s3:GetObjectRetention", "s3:GetObjectLegalHold"],
+                    resources=[source_objects],
+                ),
+                iam.PolicyStatement(
+                    sid="WriteReplica",
+                    actions=["s3:ReplicateObject", "s3:ReplicateTags"],
+                    resources=[f"{bucket_arn}/*"],
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptSource",
+                    actions=["kms:Decrypt"],
+                    resources=[self.key.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"},
+                        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [self.bucket.bucket_arn, source_objects]},
+                    },
+                ),
+                iam.PolicyStatement(
+                    sid="EncryptReplica",
+                    actions=["kms:Encrypt", "kms:GenerateDataKey"],
+                    resources=[key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"s3.{replica_region}.{stack.url_suffix}"},
+                        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+                    },
+                ),
+            ],
+        )
+        bucket_logical_id = stack.resolve(self.bucket.node.default_child.logical_id)
+        suppress(
+            policy, "AwsSolutions-IAM5",
+            "Replication reads and writes object versions whose keys are not known in advance; the wildcards "
+            "cover only the objects of this audit bucket and of its one replica bucket.",
+            applies_to=[f"Resource::<{bucket_logical_id}.Arn>/*", f"Resource::{bucket_arn}/*"],
+        )
+        return policy
+
+
+def _archive_rules(archive_after_days: int) -> list[s3.LifecycleRule]:
+    return [
+        s3.LifecycleRule(
+            id="archive-to-glacier-ir",
+            transitions=[s3.Transition(storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                                       transition_after=Duration.days(archive_after_days))],
+            noncurrent_version_transitions=[
+                s3.NoncurrentVersionTransition(storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                                               transition_after=Duration.days(archive_after_days))
+            ],
+            abort_incomplete_multipart_upload_after=Duration.days(7),
+        )
+    ]
+
+
+def _validate(construct_id: str, mode: str, lock_days: int, archive_days: int, bucket_arn: str | None,
+              key_arn: str | None) -> None:
+    where = f"AuditBucket {construct_id!r}"
+    if mode not in ("COMPLIANCE", "GOVERNANCE"):
+        raise ValueError(f"{where}: object_lock_mode must be 'COMPLIANCE' or 'GOVERNANCE', got {mode!r}")
+    if not isinstance(lock_days, int) or lock_days < 1:
+        raise ValueError(f"{where}: object_lock_days must be a positive number of days, got {lock_days!r}")
+    if not isinstance(archive_days, int) or archive_days < 1:
+        raise ValueError(f"{where}: archive_after_days must be a positive number of days, got {archive_days!r}")
+    if bool(bucket_arn) != bool(key_arn):
+        raise ValueError(f"{where}: replication needs both replication_destination_bucket_arn and "
+                         "replication_destination_key_arn (the replica is SSE-KMS encrypted)")
+    if bucket_arn and key_arn:
+        if Token.is_unresolved(bucket_arn) or not _BUCKET_ARN.match(bucket_arn):
+            raise ValueError(f"{where}: replication_destination_bucket_arn must be a literal S3 bucket ARN "
+                             f"(arn:<partition>:s3:::<name>), got {bucket_arn!r}")
+        if Token.is_unresolved(key_arn) or not _KEY_ARN.match(key_arn):
+            raise ValueError(f"{where}: replication_destination_key_arn must be a literal KMS key ARN "
+                             f"(arn:<partition>:kms:<region>:<account>:key/<id>), got {key_arn!r}")

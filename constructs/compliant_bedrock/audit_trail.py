@@ -1,0 +1,257 @@
+"""A multi-region CloudTrail trail with Bedrock data events, delivered where nobody can erase it.
+
+``AuditTrail`` is built from ``CfnTrail`` rather than the L2 ``aws_cloudtrail.Trail``: the L2 has no
+prop for advanced event selectors, writes its own bucket policy and creates its CloudWatch Logs role
+with an inline policy (IAMNoInlinePolicy). Here every policy is written out and scoped to this trail:
+
+* the trail has an explicit name, so its ARN (``trail/<name>``) is known at synth and every grant to
+  ``cloudtrail.amazonaws.com`` is conditioned on ``aws:SourceArn`` = that ARN (confused deputy);
+* log files go to an ``AuditBucket`` (Object Lock, versioning, SSE-KMS, access logging, retained);
+* a dedicated CMK (rotated, retained) encrypts log files and the CloudWatch log group; its policy
+  lets CloudTrail generate data keys only for this account's trails and this trail as source, and
+  lets only the named log readers decrypt (the account root keeps CDK's default administration);
+* events also go to an encrypted CloudWatch log group with explicit retention, through a role whose
+  managed policy is scoped to that log group (AU-6 review and alarms);
+* advanced event selectors record all management events (InvokeModel/Converse are management events)
+  and one data-event selector per Bedrock resource type (ApplyGuardrail, InvokeAgent, Retrieve,
+  InvokeFlow, async invoke ... are data events). A trail cannot mix basic and advanced selectors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from aws_cdk import ArnFormat, Stack, Token
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from .audit_bucket import DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_OBJECT_LOCK_DAYS, AuditBucket, ObjectLockMode
+from .kms import allow_cloudwatch_logs, retained_key
+from .log_groups import encrypted_log_group
+
+#: CloudTrail data-event resource types of Amazon Bedrock (CloudTrail user guide, "Logging data events").
+#: Override with ``bedrock_data_resource_types`` where a partition or region lacks one of them.
+BEDROCK_DATA_RESOURCE_TYPES: tuple[str, ...] = (
+    "AWS::Bedrock::Guardrail",
+    "AWS::Bedrock::Model",
+    "AWS::Bedrock::AsyncInvoke",
+    "AWS::Bedrock::AgentAlias",
+    "AWS::Bedrock::InlineAgent",
+    "AWS::Bedrock::KnowledgeBase",
+    "AWS::Bedrock::FlowAlias",
+    "AWS::Bedrock::FlowExecution",
+    "AWS::Bedrock::PromptVersion",
+    "AWS::Bedrock::Session",
+    "AWS::Bedrock::Tool",
+    "AWS::Bedrock::AutomatedReasoningPolicy",
+    "AWS::Bedrock::AutomatedReasoningPolicyVersion",
+    "AWS::Bedrock::DataAutomationProject",
+    "AWS::Bedrock::DataAutomationInvocation",
+    "AWS::Bedrock::DataAutomationProfile",
+    "AWS::Bedrock::Blueprint",
+)
+
+#: Data-event types of Amazon Bedrock AgentCore, for callers that run agents there (not selected by default).
+BEDROCK_AGENTCORE_DATA_RESOURCE_TYPES: tuple[str, ...] = (
+    "AWS::BedrockAgentCore::Runtime",
+    "AWS::BedrockAgentCore::RuntimeEndpoint",
+    "AWS::BedrockAgentCore::Gateway",
+    "AWS::BedrockAgentCore::Memory",
+    "AWS::BedrockAgentCore::CodeInterpreter",
+    "AWS::BedrockAgentCore::CodeInterpreterCustom",
+    "AWS::BedrockAgentCore::Browser",
+    "AWS::BedrockAgentCore::BrowserCustom",
+    "AWS::BedrockAgentCore::WorkloadIdentity",
+    "AWS::BedrockAgentCore::WorkloadIdentityDirectory",
+    "AWS::BedrockAgentCore::TokenVault",
+    "AWS::BedrockAgentCore::APIKeyCredentialProvider",
+    "AWS::BedrockAgentCore::OAuth2CredentialProvider",
+)
+
+_TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
+_RESOURCE_TYPE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+
+
+class AuditTrail(Construct):
+    """A multi-region, validated, KMS-encrypted trail with Bedrock data events (AU-2, AU-3, AU-9, AU-12).
+
+    :param trail_name: the trail's name (3-128 of ``A-Za-z0-9._-``); ``<stack name>-audit`` by default.
+    :param log_retention_days: retention of the CloudWatch log group (a CloudWatch Logs value).
+    :param log_readers: principals (or role/user ARNs) allowed to decrypt the trail's log files.
+        The account root keeps key administration through CDK's default key policy.
+    :param bedrock_data_resource_types: data-event resource types, one advanced selector each.
+    :param object_lock_mode, object_lock_days, archive_after_days: see ``AuditBucket``.
+    :param replication_destination_bucket_arn, replication_destination_key_arn: see ``AuditBucket``.
+
+    Attributes: ``key``, ``bucket`` (``AuditBucket``), ``log_group``, ``log_role``, ``log_policy``,
+    ``trail`` (``CfnTrail``), ``trail_name``, ``trail_arn``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        trail_name: str | None = None,
+        log_retention_days: int = 365,
+        log_readers: Sequence[iam.IPrincipal | str] = (),
+        bedrock_data_resource_types: Sequence[str] = BEDROCK_DATA_RESOURCE_TYPES,
+        object_lock_mode: ObjectLockMode = "COMPLIANCE",
+        object_lock_days: int = DEFAULT_OBJECT_LOCK_DAYS,
+        archive_after_days: int = DEFAULT_ARCHIVE_AFTER_DAYS,
+        replication_destination_bucket_arn: str | None = None,
+        replication_destination_key_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.trail_name = trail_name or f"{stack.stack_name}-audit"
+        if not Token.is_unresolved(self.trail_name) and not _TRAIL_NAME.match(self.trail_name):
+            raise ValueError(f"AuditTrail {construct_id!r}: trail_name {self.trail_name!r} must be 3-128 characters "
+                             "of letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
+        types = list(dict.fromkeys(bedrock_data_resource_types))
+        bad = [t for t in types if not _RESOURCE_TYPE.match(t)]
+        if bad:
+            raise ValueError(f"AuditTrail {construct_id!r}: {bad!r} are not CloudTrail resource types "
+                             "(AWS::<Service>::<Type>)")
+        self.trail_arn = stack.format_arn(service="cloudtrail", resource="trail", resource_name=self.trail_name,
+                                          arn_format=ArnFormat.SLASH_RESOURCE_NAME)
+
+        self.key = retained_key(self, "Key", description=f"CloudTrail trail {self.trail_name}: log files and log group")
+        self._key_policy(stack, [p if not isinstance(p, str) else iam.ArnPrincipal(p) for p in log_readers])
+        allow_cloudwatch_logs(self.key, self)
+
+        self.bucket = AuditBucket(
+            self, "Bucket", key=self.key, object_lock_mode=object_lock_mode, object_lock_days=object_lock_days,
+            archive_after_days=archive_after_days,
+            replication_destination_bucket_arn=replication_destination_bucket_arn,
+            replication_destination_key_arn=replication_destination_key_arn,
+        )
+        self._bucket_policy(stack)
+
+        self.log_group = encrypted_log_group(self, "LogGroup", key=self.key, retention_days=log_retention_days)
+        # Managed, not inline (IAMNoInlinePolicy); the GetAtt ARN of a log group ends in ":*", i.e. its streams.
+        self.log_policy = iam.ManagedPolicy(
+            self,
+            "LogDelivery",
+            description=f"Lets CloudTrail trail {self.trail_name} write to its own log group only.",
+            statements=[
+                iam.PolicyStatement(
+                    sid="DeliverTrailEvents",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[self.log_group.log_group_arn],
+                )
+            ],
+        )
+        # CloudTrail sends no aws:SourceArn/SourceAccount when it assumes this role (CloudTrail user guide).
+        self.log_role = iam.Role(
+            self,
+            "LogRole",
+            assumed_by=iam.ServicePrincipal("cloudtrail.amazonaws.com"),
+            managed_policies=[self.log_policy],
+            description=f"CloudTrail trail {self.trail_name} delivery to CloudWatch Logs",
+        )
+
+        self.trail = cloudtrail.CfnTrail(
+            self,
+            "Trail",
+            trail_name=self.trail_name,
+            is_logging=True,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            s3_bucket_name=self.bucket.bucket_name,
+            kms_key_id=self.key.key_arn,
+            cloud_watch_logs_log_group_arn=self.log_group.log_group_arn,
+            cloud_watch_logs_role_arn=self.log_role.role_arn,
+            advanced_event_selectors=advanced_event_selectors(types),
+        )
+        # CloudTrail checks bucket policy and role permissions when the trail is created.
+        self.trail.node.add_dependency(self.bucket.bucket.policy, self.log_policy)
+
+    def _key_policy(self, stack: Stack, readers: list[iam.IPrincipal]) -> None:
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudTrailToEncryptLogFiles",
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+                actions=["kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": stack.format_arn(
+                            service="cloudtrail", region="*", resource="trail", resource_name="*",
+                            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                        )
+                    },
+                    "StringEquals": {"aws:SourceArn": self.trail_arn},
+                },
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudTrailToDescribeKey",
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+                actions=["kms:DescribeKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}},
+            )
+        )
+        if readers:
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowNamedReadersToDecryptTrailLogFiles",
+                    principals=readers,
+                    actions=["kms:Decrypt"],
+                    resources=["*"],
+                    conditions={"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}},
+                )
+            )
+
+    def _bucket_policy(self, stack: Stack) -> None:
+        bucket = self.bucket.bucket
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AWSCloudTrailAclCheck",
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+                actions=["s3:GetBucketAcl"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}},
+            )
+        )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AWSCloudTrailWrite",
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"AWSLogs/{stack.account}/*")],
+                conditions={
+                    "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": self.trail_arn}
+                },
+            )
+        )
+
+
+def advanced_event_selectors(
+    bedrock_data_resource_types: Sequence[str] = BEDROCK_DATA_RESOURCE_TYPES,
+) -> list[cloudtrail.CfnTrail.AdvancedEventSelectorProperty]:
+    """All management events, plus one data-event selector per resource type."""
+    selectors = [
+        cloudtrail.CfnTrail.AdvancedEventSelectorProperty(
+            name="All management events",
+            field_selectors=[cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field="eventCategory",
+                                                                               equal_to=["Management"])],
+        )
+    ]
+    for resource_type in bedrock_data_resource_types:
+        selectors.append(
+            cloudtrail.CfnTrail.AdvancedEventSelectorProperty(
+                name=f"Data events of {resource_type}",
+                field_selectors=[
+                    cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field="eventCategory", equal_to=["Data"]),
+                    cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field="resources.type",
+                                                                      equal_to=[resource_type]),
+                ],
+            )
+        )
+    return selectors

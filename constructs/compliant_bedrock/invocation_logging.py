@@ -1,0 +1,342 @@
+"""Bedrock model invocation logging (AU-2, AU-3, AU-12) to an immutable bucket and an encrypted log group.
+
+There is no CloudFormation resource for it: the configuration is a per-account, per-region singleton
+set with ``PutModelInvocationLoggingConfiguration``. ``ModelInvocationLogging`` provisions it with a
+Lambda-backed custom resource of its own instead of ``custom_resources.Provider`` or
+``AwsCustomResource``: those bring framework Lambdas, inline policies and the log-retention helper,
+which the NIST rule pack rejects. The function here is a plain ``aws_lambda.Function`` that answers
+CloudFormation itself (an HTTPS PUT to the pre-signed S3 response URL), with a managed policy, its
+own encrypted log group, reserved concurrency, and an encrypted dead-letter queue (CloudFormation
+invokes custom-resource functions asynchronously, so failed invocations land there).
+
+It records ``bedrock-runtime`` calls only (InvokeModel, Converse and their streaming forms);
+``bedrock-mantle`` calls are not captured by this service.
+
+**Delete.** On stack deletion the function turns logging off with
+``DeleteModelInvocationLoggingConfiguration`` — but only if the account's configuration still
+points at this construct's bucket (another owner's configuration is left alone). Why not leave it
+on: the bucket policy, the delivery role and this key's grants go away with the stack while the
+bucket stays, so a leftover configuration would report "logging on" while every delivery fails,
+a false assurance an auditor would not accept. The records already written stay in the retained,
+locked bucket and log group. Set ``retain_on_delete=True`` to keep the configuration (the custom
+resource is then retained and never sees the Delete).
+
+**Network.** Without ``vpc`` the function runs in the Lambda service network (it calls only the
+Bedrock control plane and the CloudFormation response URL); ``LambdaInsideVPC`` is then suppressed on
+this function alone. With ``vpc``, the subnets need the ``bedrock`` interface endpoint (or NAT) and
+an S3 gateway endpoint (or NAT) for the response URL.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from .audit_bucket import DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_OBJECT_LOCK_DAYS, AuditBucket, ObjectLockMode
+from .compliance import suppress
+from .kms import allow_cloudwatch_logs, retained_key
+from .log_groups import encrypted_log_group
+
+RESOURCE_TYPE = "Custom::BedrockModelInvocationLogging"
+#: Key prefix of invocation logs in the bucket; large payloads go under ``<prefix>/large-data``.
+KEY_PREFIX = "bedrock/invocation-logs"
+#: The log stream Bedrock writes to in the log group (Bedrock user guide, model invocation logging).
+LOG_STREAM = "aws/bedrock/modelinvocations"
+#: Only fields every Lambda runtime's bundled boto3 knows (no video/audio flags: newer botocore only).
+BOOLEAN_FIELDS = ("textDataDeliveryEnabled", "imageDataDeliveryEnabled", "embeddingDataDeliveryEnabled")
+
+# CloudFormation's inline ZipFile is limited to 4096 characters: keep this compact.
+HANDLER_SOURCE = '''\
+import json, time, urllib.request
+import boto3
+from botocore.exceptions import ClientError
+
+BOOLS = __BOOLS__
+
+
+def send(event, context, status, reason):
+    body = json.dumps({
+        "Status": status, "Reason": (reason or "see " + context.log_stream_name)[:500],
+        "PhysicalResourceId": event.get("PhysicalResourceId") or "bedrock-model-invocation-logging",
+        "StackId": event["StackId"], "RequestId": event["RequestId"],
+        "LogicalResourceId": event["LogicalResourceId"], "Data": {}}).encode()
+    req = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
+                                 headers={"Content-Type": "", "Content-Length": str(len(body))})
+    urllib.request.urlopen(req, timeout=30).read()
+
+
+def config_of(event):
+    config = json.loads(json.dumps(event["ResourceProperties"]["LoggingConfig"]))
+    for name in BOOLS:
+        if name in config:
+            config[name] = str(config[name]).lower() == "true"
+    return config
+
+
+def handler(event, context):
+    print(json.dumps({k: event.get(k) for k in ("RequestType", "LogicalResourceId", "PhysicalResourceId")}))
+    try:
+        bedrock = boto3.client("bedrock")
+        config = config_of(event)
+        if event["RequestType"] == "Delete":
+            current = bedrock.get_model_invocation_logging_configuration().get("loggingConfig") or {}
+            ours = (current.get("s3Config") or {}).get("bucketName") == config["s3Config"]["bucketName"]
+            if ours:
+                bedrock.delete_model_invocation_logging_configuration()
+            print("deleted" if ours else "left alone: configuration belongs to another owner")
+        else:
+            for attempt in range(6):
+                try:
+                    bedrock.put_model_invocation_logging_configuration(loggingConfig=config)
+                    break
+                except ClientError as error:
+                    # A new role or bucket policy can take a while to propagate.
+                    if error.response["Error"]["Code"] != "ValidationException" or attempt == 5:
+                        raise
+                    print("retrying:", error)
+                    time.sleep(10 * (attempt + 1))
+        send(event, context, "SUCCESS", "")
+    except Exception as error:
+        print("failed:", repr(error))
+        send(event, context, "FAILED", str(error))
+'''.replace("__BOOLS__", repr(BOOLEAN_FIELDS))
+
+
+class ModelInvocationLogging(Construct):
+    """Bedrock model invocation logging to an ``AuditBucket`` and an encrypted CloudWatch log group.
+
+    :param log_retention_days: retention of the invocation log group and the function's log group.
+    :param text_data_delivery: log prompt and completion text (default on: AU-3 content of records).
+    :param image_data_delivery: log image payloads (default off).
+    :param embedding_data_delivery: log embeddings (default off).
+    :param object_lock_mode, object_lock_days, archive_after_days: see ``AuditBucket``.
+    :param replication_destination_bucket_arn, replication_destination_key_arn: see ``AuditBucket``.
+    :param vpc: place the function in this VPC (with ``subnets`` and ``security_group``).
+    :param subnets: subnets of ``vpc`` for the function (default: CDK's choice of private subnets).
+    :param security_group: the function's security group (default: a new one, egress only).
+    :param retain_on_delete: keep the account's logging configuration when the stack is deleted.
+
+    Attributes: ``key``, ``bucket`` (``AuditBucket``), ``log_group``, ``delivery_role``,
+    ``delivery_policy``, ``handler`` (``lambda.Function``), ``handler_role``, ``handler_policy``,
+    ``handler_log_group``, ``dead_letter_queue``, ``configuration`` (``CustomResource``),
+    ``logging_config`` (the ``loggingConfig`` document sent to Bedrock).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        log_retention_days: int = 365,
+        text_data_delivery: bool = True,
+        image_data_delivery: bool = False,
+        embedding_data_delivery: bool = False,
+        object_lock_mode: ObjectLockMode = "COMPLIANCE",
+        object_lock_days: int = DEFAULT_OBJECT_LOCK_DAYS,
+        archive_after_days: int = DEFAULT_ARCHIVE_AFTER_DAYS,
+        replication_destination_bucket_arn: str | None = None,
+        replication_destination_key_arn: str | None = None,
+        vpc: ec2.IVpc | None = None,
+        subnets: ec2.SubnetSelection | None = None,
+        security_group: ec2.ISecurityGroup | None = None,
+        retain_on_delete: bool = False,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if vpc is None and (subnets is not None or security_group is not None):
+            raise ValueError(f"ModelInvocationLogging {construct_id!r}: subnets and security_group need a vpc")
+        stack = Stack.of(self)
+        bedrock_source = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": stack.format_arn(service="bedrock", resource="*")},
+        }
+
+        self.key = retained_key(self, "Key", description="Bedrock model invocation logs: bucket, log groups, DLQ")
+        allow_cloudwatch_logs(self.key, self)
+        # S3 asks KMS for the (bucket) data key on behalf of the writer, Bedrock.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowBedrockInvocationLogDelivery",
+                principals=[iam.ServicePrincipal("bedrock.amazonaws.com")],
+                actions=["kms:GenerateDataKey"],
+                resources=["*"],
+                conditions=bedrock_source,
+            )
+        )
+
+        self.bucket = AuditBucket(
+            self, "Bucket", key=self.key, object_lock_mode=object_lock_mode, object_lock_days=object_lock_days,
+            archive_after_days=archive_after_days,
+            replication_destination_bucket_arn=replication_destination_bucket_arn,
+            replication_destination_key_arn=replication_destination_key_arn,
+        )
+        self.bucket.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AmazonBedrockLogsWrite",
+                principals=[iam.ServicePrincipal("bedrock.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.bucket.arn_for_objects(f"{KEY_PREFIX}/*")],
+                conditions=bedrock_source,
+            )
+        )
+
+        self.log_group = encrypted_log_group(self, "LogGroup", key=self.key, retention_days=log_retention_days)
+        self.delivery_policy = iam.ManagedPolicy(
+            self,
+            "DeliveryPolicy",
+            description="Lets Bedrock write model invocation logs to its one log stream, and nothing else.",
+            statements=[
+                iam.PolicyStatement(
+                    sid="DeliverInvocationLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[stack.format_arn(
+                        service="logs", resource="log-group",
+                        resource_name=f"{self.log_group.log_group_name}:log-stream:{LOG_STREAM}",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )],
+                )
+            ],
+        )
+        self.delivery_role = iam.Role(
+            self,
+            "DeliveryRole",
+            assumed_by=iam.ServicePrincipal("bedrock.amazonaws.com", conditions=bedrock_source),
+            managed_policies=[self.delivery_policy],
+            description="Bedrock model invocation logging to CloudWatch Logs",
+        )
+
+        bucket_name = self.bucket.bucket_name
+        self.logging_config = {
+            "cloudWatchConfig": {
+                "logGroupName": self.log_group.log_group_name,
+                "roleArn": self.delivery_role.role_arn,
+                "largeDataDeliveryS3Config": {"bucketName": bucket_name, "keyPrefix": f"{KEY_PREFIX}/large-data"},
+            },
+            "s3Config": {"bucketName": bucket_name, "keyPrefix": KEY_PREFIX},
+            "textDataDeliveryEnabled": text_data_delivery,
+            "imageDataDeliveryEnabled": image_data_delivery,
+            "embeddingDataDeliveryEnabled": embedding_data_delivery,
+        }
+
+        self._handler(stack, log_retention_days, vpc, subnets, security_group)
+        self.configuration = CustomResource(
+            self,
+            "Configuration",
+            service_token=self.handler.function_arn,
+            resource_type=RESOURCE_TYPE,
+            properties={"LoggingConfig": self.logging_config},
+            service_timeout=Duration.minutes(10),
+            removal_policy=RemovalPolicy.RETAIN if retain_on_delete else RemovalPolicy.DESTROY,
+        )
+        # Bedrock validates the destinations on Put: every grant must exist first.
+        self.configuration.node.add_dependency(self.bucket.bucket.policy, self.delivery_policy, self.handler_policy)
+
+    def _handler(self, stack: Stack, retention_days: int, vpc: ec2.IVpc | None,
+                 subnets: ec2.SubnetSelection | None, security_group: ec2.ISecurityGroup | None) -> None:
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        suppress(self.dead_letter_queue, "AwsSolutions-SQS3",
+                 "This queue is itself the dead-letter queue of the invocation-logging function "
+                 "(its DeadLetterConfig target); a dead-letter queue of a dead-letter queue adds nothing.")
+        self.handler_log_group = encrypted_log_group(self, "HandlerLogGroup", key=self.key,
+                                                     retention_days=retention_days)
+        statements = [
+            iam.PolicyStatement(
+                sid="ConfigureModelInvocationLogging",
+                actions=["bedrock:PutModelInvocationLoggingConfiguration",
+                         "bedrock:GetModelInvocationLoggingConfiguration",
+                         "bedrock:DeleteModelInvocationLoggingConfiguration"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="PassDeliveryRoleToBedrock",
+                actions=["iam:PassRole"],
+                resources=[self.delivery_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.handler_log_group.log_group_arn],
+            ),
+            iam.PolicyStatement(
+                sid="SendToDeadLetterQueue",
+                actions=["sqs:SendMessage"],
+                resources=[self.dead_letter_queue.queue_arn],
+            ),
+            iam.PolicyStatement(
+                sid="EncryptDeadLetters",
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[self.key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"sqs.{stack.region}.{stack.url_suffix}"}},
+            ),
+        ]
+        wildcard_reason = ("Bedrock's Put/Get/DeleteModelInvocationLoggingConfiguration act on the account's "
+                           "one configuration and support no resource-level permissions, so IAM requires "
+                           "Resource '*'.")
+        if vpc is not None:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ManageVpcNetworkInterfaces",
+                    actions=["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                             "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                             "ec2:UnassignPrivateIpAddresses"],
+                    resources=["*"],
+                )
+            )
+            wildcard_reason += (" Lambda's VPC network-interface actions are requested for interfaces that do "
+                                "not exist yet, which AWS documents with Resource '*' as well.")
+        self.handler_policy = iam.ManagedPolicy(
+            self, "HandlerPolicy",
+            description="Lets the invocation-logging function set the account's Bedrock logging configuration.",
+            statements=statements,
+        )
+        suppress(self.handler_policy, "AwsSolutions-IAM5", wildcard_reason, applies_to=["Resource::*"])
+        self.handler_role = iam.Role(
+            self,
+            "HandlerRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            managed_policies=[self.handler_policy],
+            description="Bedrock model invocation logging custom resource",
+        )
+        # Immutable: Function must not add its own inline grants (DLQ, VPC) to the role (IAMNoInlinePolicy).
+        role_ref = iam.Role.from_role_arn(self, "HandlerRoleRef", self.handler_role.role_arn, mutable=False)
+        self.handler = lambda_.Function(
+            self,
+            "Handler",
+            description="Sets (and on delete clears) the account's Bedrock model invocation logging configuration",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            handler="index.handler",
+            code=lambda_.Code.from_inline(HANDLER_SOURCE),
+            role=role_ref,
+            timeout=Duration.minutes(5),
+            memory_size=256,
+            reserved_concurrent_executions=1,
+            retry_attempts=2,
+            dead_letter_queue=self.dead_letter_queue,
+            log_group=self.handler_log_group,
+            vpc=vpc,
+            vpc_subnets=subnets,
+            security_groups=[security_group] if security_group is not None else None,
+        )
+        # The role's policy is a separate resource: the function must not run before it is attached.
+        self.handler.node.add_dependency(self.handler_policy)
+        suppress(self.handler, "AwsSolutions-L1",
+                 "python3.13 is a supported Lambda runtime available in every partition this library targets, "
+                 "and its bundled boto3 has the model invocation logging API; the handler uses nothing else, "
+                 "so the runtime is pinned rather than moved to the newest release before it reaches all regions.")
+        if vpc is None:
+            suppress(self.handler, "NIST.800.53.R5-LambdaInsideVPC",
+                     "This deploy-time function runs outside a VPC by choice: it holds no data, has no inbound "
+                     "path, runs only on stack create/update/delete, and only calls the Bedrock control plane and "
+                     "the CloudFormation response URL (S3) over TLS with IAM-signed, least-privilege permissions. "
+                     "An isolated VPC would need bedrock and S3 endpoints for it; pass vpc= where they exist.")

@@ -1,0 +1,898 @@
+"""Immutable audit: AuditBucket, AuditTrail and ModelInvocationLogging.
+
+Three synths per module, each shared by many tests (module-scoped fixtures, one ``app.synth()`` each):
+
+* ``clean``: both constructs with defaults in ``aws``; exact policies, retention, zero nag errors;
+* ``variants``: every optional path (replica, GOVERNANCE, VPC, retained config) in ``aws-us-gov``;
+* ``mutant``: the same constructs with protections removed through L1 escape hatches, so each test
+  proves the matching cdk-nag rule fires on exactly that resource when the protection is gone.
+
+Bedrock-pack rules read templates, so their mutations edit a copy of the clean template (no synth).
+The custom resource's handler runs here against a fake ``boto3`` and a fake response URL: nothing
+calls AWS.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import sys
+import time
+import types
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import cx_api
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
+from conftest import new_stack
+
+from compliant_bedrock import audit_bucket as audit_bucket_module
+from compliant_bedrock import audit_trail as audit_trail_module
+from compliant_bedrock import invocation_logging as invocation_logging_module
+from compliant_bedrock.audit_bucket import NO_REPLICA_REASON, AuditBucket
+from compliant_bedrock.audit_trail import BEDROCK_DATA_RESOURCE_TYPES, AuditTrail
+from compliant_bedrock.compliance import Compliance, evaluate
+from compliant_bedrock.compliance.suppressions import MIN_REASON_WORDS
+from compliant_bedrock.compliance.template import Template as RuleTemplate
+from compliant_bedrock.invocation_logging import HANDLER_SOURCE, RESOURCE_TYPE, ModelInvocationLogging
+
+ACCOUNT = "111122223333"
+REGION = "us-east-1"
+TRAIL_NAME = "bedrock-audit"
+TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL_NAME}"
+READER = f"arn:aws:iam::{ACCOUNT}:role/AuditReader"
+BEDROCK_SOURCE = {
+    "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    "ArnLike": {"aws:SourceArn": f"arn:aws:bedrock:{REGION}:{ACCOUNT}:*"},
+}
+GOV_REGION = "us-gov-west-1"
+REPLICA_BUCKET = "arn:aws-us-gov:s3:::bedrock-audit-replica-us-gov-east-1"
+REPLICA_KEY = f"arn:aws-us-gov:kms:us-gov-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+#: The types the issue names; the module constant may hold more.
+REQUIRED_TYPES = {f"AWS::Bedrock::{t}" for t in (
+    "Guardrail", "AgentAlias", "InlineAgent", "KnowledgeBase", "FlowAlias", "FlowExecution", "Model",
+    "AsyncInvoke", "PromptVersion", "Session", "Tool")}
+#: cdk-nag messages start with the rule id, then ":" or, for granular findings, "[<finding>]".
+RULE_ID = re.compile(r"^[A-Za-z0-9.]+-[A-Za-z0-9]+")
+#: Rules of the Bedrock pack this module is responsible for.
+AUDIT_RULES = {f"Bedrock-{r}" for r in (
+    "TrailMultiRegionValidated", "TrailBedrockDataEvents", "AuditBucketObjectLock", "LogGroupEncryptedRetained",
+    "AuditDataRetainedOnDelete", "InvocationLoggingConfigured")}
+
+
+# ------------------------------------------------------------------------------------------- harness
+
+
+@dataclass
+class Synth:
+    """One synthesized stack: its template and the cdk-nag errors, by construct path."""
+
+    stack: cdk.Stack
+    json: dict[str, Any]
+    errors: dict[str, set[str]] = field(default_factory=dict)
+    constructs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def template(self) -> Template:
+        return Template.from_json(self.json)
+
+    def lid(self, construct: Any) -> str:
+        cfn = construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
+        return self.stack.resolve(cfn.logical_id)
+
+    def props(self, construct: Any) -> dict[str, Any]:
+        return self.json["Resources"][self.lid(construct)].get("Properties", {})
+
+    def resource(self, construct: Any) -> dict[str, Any]:
+        return self.json["Resources"][self.lid(construct)]
+
+    def errors_on(self, construct: Any) -> set[str]:
+        cfn = construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
+        return self.errors.get("/" + cfn.node.path, set())
+
+    def all_errors(self) -> list[tuple[str, str]]:
+        return sorted((path, rule) for path, rules in self.errors.items() for rule in rules)
+
+    def at(self, path: str) -> Any:
+        """``"trail.bucket.bucket"``: attributes from a named construct; ``"a.b/Child"``: then a child by id."""
+        attributes, _, child = path.partition("/")
+        first, *rest = attributes.split(".")
+        construct = self.constructs[first]
+        for name in rest:
+            construct = getattr(construct, name)
+        return construct.node.find_child(child) if child else construct
+
+    def suppressions(self, construct: Any) -> dict[str, dict[str, Any]]:
+        entries = (self.resource(construct).get("Metadata") or {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+        return {e["id"]: e for e in entries}
+
+
+def synth(stack: cdk.Stack, **constructs: Any) -> Synth:
+    """Attach both packs, synthesize the app once, collect template and error annotations."""
+    cdk.Aspects.of(stack).add(NIST80053R5Checks())
+    cdk.Aspects.of(stack).add(AwsSolutionsChecks())
+    artifact = stack.node.root.synth().get_stack_artifact(stack.artifact_id)
+    errors: dict[str, set[str]] = {}
+    for message in artifact.messages:
+        if message.level == cx_api.SynthesisMessageLevel.ERROR:
+            errors.setdefault(message.id, set()).add(RULE_ID.match(str(message.entry.data)).group(0))
+    return Synth(stack, artifact.template, errors, constructs)
+
+
+def getatt(logical_id: str, attribute: str = "Arn") -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, attribute]}
+
+
+def objects(logical_id: str, suffix: str) -> dict[str, Any]:
+    return {"Fn::Join": ["", [getatt(logical_id), suffix]]}
+
+
+def ssl_and_tls_denies(logical_id: str) -> list[dict[str, Any]]:
+    resources = [getatt(logical_id), objects(logical_id, "/*")]
+    return [
+        {"Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}, "Effect": "Deny",
+         "Principal": {"AWS": "*"}, "Resource": resources},
+        {"Action": "s3:*", "Condition": {"NumericLessThan": {"s3:TlsVersion": 1.2}}, "Effect": "Deny",
+         "Principal": {"AWS": "*"}, "Resource": resources},
+    ]
+
+
+def statements(synth_: Synth, construct: Any, prop: str = "PolicyDocument") -> list[dict[str, Any]]:
+    return synth_.props(construct)[prop]["Statement"]
+
+
+# ------------------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def clean() -> Synth:
+    stack = new_stack(region=REGION, account=ACCOUNT, stack_id="Audit")
+    reader_role = iam.Role(stack, "Auditor", assumed_by=iam.AccountRootPrincipal())
+    trail = AuditTrail(stack, "Trail", trail_name=TRAIL_NAME, log_retention_days=731,
+                       log_readers=[READER, reader_role])
+    logging = ModelInvocationLogging(stack, "Invocations", log_retention_days=400)
+    return synth(stack, trail=trail, logging=logging, reader_role=reader_role)
+
+
+@pytest.fixture(scope="module")
+def variants() -> Synth:
+    stack = new_stack(region=GOV_REGION, account=ACCOUNT, stack_id="AuditVariants")
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack, "Vpc", vpc_id="vpc-0123456789abcdef0", vpc_cidr_block="10.20.0.0/16",
+        availability_zones=[f"{GOV_REGION}a", f"{GOV_REGION}b"],
+        isolated_subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+        isolated_subnet_route_table_ids=["rtb-0123456789abcdef0", "rtb-0123456789abcdef1"],
+    )
+    sg = ec2.SecurityGroup.from_security_group_id(stack, "Sg", "sg-0123456789abcdef0", allow_all_outbound=False)
+    trail = AuditTrail(
+        stack, "Trail", trail_name="org-audit", log_retention_days=400,
+        bedrock_data_resource_types=("AWS::Bedrock::Guardrail", "AWS::Bedrock::Model", "AWS::Bedrock::Guardrail"),
+        object_lock_mode="GOVERNANCE", object_lock_days=400, archive_after_days=30,
+        replication_destination_bucket_arn=REPLICA_BUCKET, replication_destination_key_arn=REPLICA_KEY,
+    )
+    logging = ModelInvocationLogging(
+        stack, "Invocations", image_data_delivery=True, embedding_data_delivery=True, retain_on_delete=True,
+        vpc=vpc, subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED), security_group=sg,
+    )
+    return synth(stack, trail=trail, logging=logging)
+
+
+@pytest.fixture(scope="module")
+def mutant() -> Synth:
+    """Protections removed the way a careless edit would: through the L1 resources cdk-nag reads."""
+    stack = new_stack(region=REGION, account=ACCOUNT, stack_id="AuditMutant")
+    trail = AuditTrail(stack, "Trail", trail_name=TRAIL_NAME)
+    logging = ModelInvocationLogging(stack, "Invocations")
+
+    cfn_trail = trail.trail
+    cfn_trail.enable_log_file_validation = False
+    cfn_trail.kms_key_id = None
+    cfn_trail.cloud_watch_logs_log_group_arn = None
+    trail.key.node.default_child.enable_key_rotation = False
+    trail.log_group.node.default_child.kms_key_id = None
+    trail.log_group.node.default_child.retention_in_days = None
+    trail.log_role.add_to_policy(iam.PolicyStatement(actions=["logs:PutLogEvents"], resources=["*"]))
+
+    bucket = trail.bucket.bucket.node.default_child
+    bucket.versioning_configuration = None
+    bucket.bucket_encryption = {"serverSideEncryptionConfiguration": [
+        {"serverSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}
+    bucket.logging_configuration = None
+    bucket.public_access_block_configuration = {"blockPublicAcls": True, "blockPublicPolicy": False,
+                                                "ignorePublicAcls": True, "restrictPublicBuckets": False}
+    bucket.add_metadata("cdk_nag", {"rules_to_suppress": []})  # the no-replica suppression, gone
+    trail.bucket.bucket.policy.node.default_child.policy_document = {"Version": "2012-10-17", "Statement": []}
+
+    handler = logging.handler.node.default_child
+    handler.reserved_concurrent_executions = None
+    handler.dead_letter_config = None
+    handler.add_metadata("cdk_nag", {"rules_to_suppress": []})  # LambdaInsideVPC and L1 suppressions, gone
+    logging.handler_policy.node.default_child.add_metadata("cdk_nag", {"rules_to_suppress": []})
+    return synth(stack, trail=trail, logging=logging)
+
+
+# ----------------------------------------------------------------------------------- AuditBucket
+
+
+def test_audit_buckets_are_locked_versioned_kms_encrypted_private_and_logged(clean: Synth) -> None:
+    for owner in (clean.constructs["trail"], clean.constructs["logging"]):
+        audit = owner.bucket
+        props = clean.props(audit.bucket)
+        assert props["ObjectLockEnabled"] is True
+        assert props["ObjectLockConfiguration"] == {
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Days": 913, "Mode": "COMPLIANCE"}}}
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert props["BucketEncryption"] == {"ServerSideEncryptionConfiguration": [{
+            "BucketKeyEnabled": True,
+            "ServerSideEncryptionByDefault": {"KMSMasterKeyID": getatt(clean.lid(owner.key)),
+                                              "SSEAlgorithm": "aws:kms"},
+        }]}
+        assert audit.key is owner.key
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        assert props["LoggingConfiguration"] == {
+            "DestinationBucketName": {"Ref": clean.lid(audit.access_logs_bucket)}, "LogFilePrefix": "Bucket/"}
+        assert props["LifecycleConfiguration"] == {"Rules": [{
+            "Id": "archive-to-glacier-ir", "Status": "Enabled",
+            "Transitions": [{"StorageClass": "GLACIER_IR", "TransitionInDays": 90}],
+            "NoncurrentVersionTransitions": [{"StorageClass": "GLACIER_IR", "TransitionInDays": 90}],
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+        }]}
+        assert "ReplicationConfiguration" not in props
+        assert audit.replication_role is None
+
+
+def test_access_log_buckets_are_sse_s3_versioned_ssl_only_private_and_admit_only_s3_logging(clean: Synth) -> None:
+    for owner in (clean.constructs["trail"], clean.constructs["logging"]):
+        audit = owner.bucket
+        logs_id, bucket_id = clean.lid(audit.access_logs_bucket), clean.lid(audit.bucket)
+        props = clean.props(audit.access_logs_bucket)
+        assert props["BucketEncryption"] == {"ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        assert props["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+        # A log-delivery target must not carry an Object Lock default retention.
+        assert "ObjectLockConfiguration" not in props and "ObjectLockEnabled" not in props
+        assert props["LifecycleConfiguration"]["Rules"][0]["Transitions"] == [
+            {"StorageClass": "GLACIER_IR", "TransitionInDays": 90}]
+        assert statements(clean, audit.access_logs_bucket.policy) == [*ssl_and_tls_denies(logs_id), {
+            "Action": "s3:PutObject",
+            "Condition": {"ArnLike": {"aws:SourceArn": getatt(bucket_id)},
+                          "StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Resource": objects(logs_id, "/Bucket/*"),
+        }]
+
+
+def test_every_bucket_key_and_log_group_is_retained(clean: Synth, variants: Synth) -> None:
+    for synth_ in (clean, variants):
+        kinds = ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Logs::LogGroup")
+        audit = {k: r for k, r in synth_.json["Resources"].items() if r["Type"] in kinds}
+        assert len(audit) == 9  # trail: 2 buckets, key, log group; invocation logging: 2 buckets, key, 2 log groups
+        for logical_id, resource in audit.items():
+            assert (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")) == ("Retain", "Retain"), \
+                logical_id
+
+
+def test_keys_rotate_and_have_a_30_day_pending_window(clean: Synth) -> None:
+    for owner in (clean.constructs["trail"], clean.constructs["logging"]):
+        props = clean.props(owner.key)
+        assert props["EnableKeyRotation"] is True
+        assert props["PendingWindowInDays"] == 30
+
+
+def test_without_replica_the_replication_finding_is_suppressed_on_that_bucket_only(clean: Synth) -> None:
+    for owner in (clean.constructs["trail"], clean.constructs["logging"]):
+        assert clean.suppressions(owner.bucket.bucket) == {
+            "NIST.800.53.R5-S3BucketReplicationEnabled": {
+                "id": "NIST.800.53.R5-S3BucketReplicationEnabled", "reason": NO_REPLICA_REASON}}
+    assert "not configured for this environment" in NO_REPLICA_REASON
+    assert "Object Lock" in NO_REPLICA_REASON and "versioning" in NO_REPLICA_REASON
+
+
+def test_replication_to_the_replica_bucket_and_key(variants: Synth) -> None:
+    audit = variants.constructs["trail"].bucket
+    bucket_id, role_id = variants.lid(audit.bucket), variants.lid(audit.replication_role)
+    props = variants.props(audit.bucket)
+    assert props["ReplicationConfiguration"] == {
+        "Role": getatt(role_id),
+        "Rules": [{
+            "Id": "audit-replica", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+            "DeleteMarkerReplication": {"Status": "Disabled"},
+            "Destination": {"Bucket": REPLICA_BUCKET, "EncryptionConfiguration": {"ReplicaKmsKeyID": REPLICA_KEY}},
+            "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+        }],
+    }
+    assert "NIST.800.53.R5-S3BucketReplicationEnabled" not in variants.suppressions(audit.bucket)
+    assert props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"] == {"Days": 400, "Mode": "GOVERNANCE"}
+    assert props["LifecycleConfiguration"]["Rules"][0]["Transitions"][0]["TransitionInDays"] == 30
+
+    assert statements(variants, audit.replication_role, "AssumeRolePolicyDocument") == [{
+        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+        "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+    }]
+    role = variants.props(audit.replication_role)
+    # Attached from the policy's side: the role is referenced by the bucket, the policy references the bucket.
+    assert variants.props(audit.replication_policy)["Roles"] == [{"Ref": role_id}]
+    assert "Policies" not in role and "ManagedPolicyArns" not in role
+    key_id = variants.lid(audit.key)
+    via_s3 = {"Fn::Join": ["", ["s3.us-gov-west-1.", {"Ref": "AWS::URLSuffix"}]]}
+    assert statements(variants, audit.replication_policy) == [
+        {"Sid": "ReadSourceConfiguration", "Effect": "Allow",
+         "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": getatt(bucket_id)},
+        {"Sid": "ReadSourceVersions", "Effect": "Allow",
+         "Action": ["s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectVersionAcl",
+                    "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"],
+         "Resource": objects(bucket_id, "/*")},
+        {"Sid": "WriteReplica", "Effect": "Allow", "Action": ["s3:ReplicateObject", "s3:ReplicateTags"],
+         "Resource": f"{REPLICA_BUCKET}/*"},
+        {"Sid": "DecryptSource", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": getatt(key_id),
+         "Condition": {"StringEquals": {"kms:ViaService": via_s3},
+                       "StringLike": {"kms:EncryptionContext:aws:s3:arn": [getatt(bucket_id),
+                                                                           objects(bucket_id, "/*")]}}},
+        {"Sid": "EncryptReplica", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+         "Resource": REPLICA_KEY,
+         "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["s3.us-gov-east-1.",
+                                                                             {"Ref": "AWS::URLSuffix"}]]}},
+                       "StringLike": {"kms:EncryptionContext:aws:s3:arn": [REPLICA_BUCKET, f"{REPLICA_BUCKET}/*"]}}},
+    ]
+    assert variants.suppressions(audit.replication_policy)["AwsSolutions-IAM5"]["applies_to"] == [
+        f"Resource::<{bucket_id}.Arn>/*", f"Resource::{REPLICA_BUCKET}/*"]
+
+
+# ------------------------------------------------------------------------------------ AuditTrail
+
+
+def test_trail_is_multi_region_validated_encrypted_and_sent_to_cloudwatch(clean: Synth) -> None:
+    trail = clean.constructs["trail"]
+    props = clean.props(trail.trail)
+    assert {k: v for k, v in props.items() if k != "AdvancedEventSelectors"} == {
+        "TrailName": TRAIL_NAME,
+        "IsLogging": True,
+        "IsMultiRegionTrail": True,
+        "IncludeGlobalServiceEvents": True,
+        "EnableLogFileValidation": True,
+        "S3BucketName": {"Ref": clean.lid(trail.bucket.bucket)},
+        "KMSKeyId": getatt(clean.lid(trail.key)),
+        "CloudWatchLogsLogGroupArn": getatt(clean.lid(trail.log_group)),
+        "CloudWatchLogsRoleArn": getatt(clean.lid(trail.log_role)),
+    }
+    assert "EventSelectors" not in props  # never both basic and advanced selectors
+    assert trail.trail_arn == clean.stack.format_arn(service="cloudtrail", resource="trail", resource_name=TRAIL_NAME,
+                                                     arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
+    assert clean.stack.resolve(trail.trail_arn) == TRAIL_ARN
+    # CloudTrail checks its permissions at creation: the trail waits for the bucket policy and role policy.
+    assert set(clean.resource(trail.trail)["DependsOn"]) >= {
+        clean.lid(trail.bucket.bucket.policy), clean.lid(trail.log_policy)}
+
+
+def test_trail_selects_management_events_and_each_bedrock_data_type(clean: Synth) -> None:
+    selectors = clean.props(clean.constructs["trail"].trail)["AdvancedEventSelectors"]
+    assert selectors[0] == {"Name": "All management events",
+                            "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
+    data = selectors[1:]
+    for selector in data:
+        assert selector["FieldSelectors"][0] == {"Field": "eventCategory", "Equals": ["Data"]}
+        assert selector["FieldSelectors"][1]["Field"] == "resources.type"
+        assert len(selector["FieldSelectors"]) == 2
+    types = [s["FieldSelectors"][1]["Equals"][0] for s in data]
+    assert types == list(BEDROCK_DATA_RESOURCE_TYPES)
+    assert set(types) >= REQUIRED_TYPES
+    assert all(t.startswith("AWS::Bedrock::") for t in types)
+
+
+def test_caller_overrides_the_data_types(variants: Synth) -> None:
+    selectors = variants.props(variants.constructs["trail"].trail)["AdvancedEventSelectors"]
+    assert [s["FieldSelectors"][-1]["Equals"] for s in selectors] == [
+        ["Management"], ["AWS::Bedrock::Guardrail"], ["AWS::Bedrock::Model"]]  # duplicates dropped
+
+
+def test_trail_key_policy_exact(clean: Synth) -> None:
+    key_statements = statements(clean, clean.constructs["trail"].key, "KeyPolicy")
+    assert key_statements == [
+        {"Action": "kms:*", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Resource": "*"},
+        {
+            "Sid": "AllowCloudTrailToEncryptLogFiles", "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
+            "Condition": {
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"},
+                "StringEquals": {"aws:SourceArn": TRAIL_ARN},
+            },
+        },
+        {
+            "Sid": "AllowCloudTrailToDescribeKey", "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:DescribeKey", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceArn": TRAIL_ARN}},
+        },
+        {
+            "Sid": "AllowNamedReadersToDecryptTrailLogFiles", "Effect": "Allow",
+            "Principal": {"AWS": [READER, getatt(clean.lid(clean.constructs["reader_role"]))]},
+            "Action": "kms:Decrypt", "Resource": "*",
+            "Condition": {"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}},
+        },
+        {
+            "Sid": "AllowCloudWatchLogsOfThisAccount", "Effect": "Allow",
+            "Principal": {"Service": f"logs.{REGION}.amazonaws.com"},
+            "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                      f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:*"}},
+        },
+    ]
+
+
+def test_trail_key_without_readers_has_no_decrypt_grant(variants: Synth) -> None:
+    sids = [s.get("Sid") for s in statements(variants, variants.constructs["trail"].key, "KeyPolicy")]
+    assert sids == [None, "AllowCloudTrailToEncryptLogFiles", "AllowCloudTrailToDescribeKey",
+                    "AllowCloudWatchLogsOfThisAccount"]
+
+
+def test_trail_bucket_policy_exact(clean: Synth) -> None:
+    audit = clean.constructs["trail"].bucket
+    bucket_id = clean.lid(audit.bucket)
+    assert statements(clean, audit.bucket.policy) == [
+        *ssl_and_tls_denies(bucket_id),
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": getatt(bucket_id),
+         "Condition": {"StringEquals": {"aws:SourceArn": TRAIL_ARN}}},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": objects(bucket_id, f"/AWSLogs/{ACCOUNT}/*"),
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": TRAIL_ARN}}},
+    ]
+
+
+def test_trail_log_group_and_role_with_a_managed_policy_scoped_to_it(clean: Synth) -> None:
+    trail = clean.constructs["trail"]
+    assert clean.props(trail.log_group) == {"KmsKeyId": getatt(clean.lid(trail.key)), "RetentionInDays": 731}
+    role = clean.props(trail.log_role)
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}}]
+    assert role["ManagedPolicyArns"] == [{"Ref": clean.lid(trail.log_policy)}]
+    assert "Policies" not in role
+    assert statements(clean, trail.log_policy) == [{
+        "Sid": "DeliverTrailEvents", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": getatt(clean.lid(trail.log_group)),
+    }]
+    assert not clean.template.find_resources("AWS::IAM::Policy")  # no inline policy anywhere
+
+
+# -------------------------------------------------------------------------- ModelInvocationLogging
+
+
+def test_logging_configuration_sent_to_bedrock(clean: Synth) -> None:
+    logging = clean.constructs["logging"]
+    resource = clean.resource(logging.configuration)
+    assert resource["Type"] == RESOURCE_TYPE == "Custom::BedrockModelInvocationLogging"
+    assert resource["DeletionPolicy"] == "Delete"  # turn logging off on delete (module docstring says why)
+    bucket = {"Ref": clean.lid(logging.bucket.bucket)}
+    assert resource["Properties"] == {
+        "ServiceToken": getatt(clean.lid(logging.handler)),
+        "ServiceTimeout": "600",
+        "LoggingConfig": {
+            "cloudWatchConfig": {
+                "logGroupName": {"Ref": clean.lid(logging.log_group)},
+                "roleArn": getatt(clean.lid(logging.delivery_role)),
+                "largeDataDeliveryS3Config": {"bucketName": bucket, "keyPrefix": "bedrock/invocation-logs/large-data"},
+            },
+            "s3Config": {"bucketName": bucket, "keyPrefix": "bedrock/invocation-logs"},
+            "textDataDeliveryEnabled": True,
+            "imageDataDeliveryEnabled": False,
+            "embeddingDataDeliveryEnabled": False,
+        },
+    }
+    text = json.dumps(resource)
+    assert "videoDataDeliveryEnabled" not in text and "audioDataDeliveryEnabled" not in text
+    # Bedrock validates destinations on Put: all grants exist before the call.
+    assert set(resource["DependsOn"]) >= {clean.lid(logging.bucket.bucket.policy), clean.lid(logging.delivery_policy),
+                                          clean.lid(logging.handler_policy)}
+
+
+def test_flags_and_retained_configuration(variants: Synth) -> None:
+    resource = variants.resource(variants.constructs["logging"].configuration)
+    assert resource["DeletionPolicy"] == "Retain"
+    config = resource["Properties"]["LoggingConfig"]
+    assert (config["textDataDeliveryEnabled"], config["imageDataDeliveryEnabled"],
+            config["embeddingDataDeliveryEnabled"]) == (True, True, True)
+
+
+def test_invocation_bucket_policy_exact(clean: Synth) -> None:
+    audit = clean.constructs["logging"].bucket
+    bucket_id = clean.lid(audit.bucket)
+    assert statements(clean, audit.bucket.policy) == [
+        *ssl_and_tls_denies(bucket_id),
+        {"Sid": "AmazonBedrockLogsWrite", "Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": objects(bucket_id, "/bedrock/invocation-logs/*"),
+         "Condition": BEDROCK_SOURCE},
+    ]
+
+
+def test_invocation_key_policy_exact(clean: Synth) -> None:
+    assert statements(clean, clean.constructs["logging"].key, "KeyPolicy") == [
+        {"Action": "kms:*", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Resource": "*"},
+        {
+            "Sid": "AllowCloudWatchLogsOfThisAccount", "Effect": "Allow",
+            "Principal": {"Service": f"logs.{REGION}.amazonaws.com"},
+            "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                      f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:*"}},
+        },
+        {"Sid": "AllowBedrockInvocationLogDelivery", "Effect": "Allow",
+         "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "kms:GenerateDataKey", "Resource": "*",
+         "Condition": BEDROCK_SOURCE},
+    ]
+
+
+def test_delivery_role_trusts_bedrock_of_this_account_and_writes_one_log_stream(clean: Synth) -> None:
+    logging = clean.constructs["logging"]
+    assert clean.props(logging.log_group) == {"KmsKeyId": getatt(clean.lid(logging.key)), "RetentionInDays": 400}
+    role = clean.props(logging.delivery_role)
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [{
+        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"},
+        "Condition": BEDROCK_SOURCE,
+    }]
+    assert role["ManagedPolicyArns"] == [{"Ref": clean.lid(logging.delivery_policy)}]
+    assert statements(clean, logging.delivery_policy) == [{
+        "Sid": "DeliverInvocationLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": {"Fn::Join": ["", [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:",
+                                       {"Ref": clean.lid(logging.log_group)},
+                                       ":log-stream:aws/bedrock/modelinvocations"]]},
+    }]
+
+
+def test_handler_function_meets_the_lambda_rules(clean: Synth) -> None:
+    logging = clean.constructs["logging"]
+    props = clean.props(logging.handler)
+    assert props["Runtime"] in ("python3.12", "python3.13")
+    assert props["Code"] == {"ZipFile": HANDLER_SOURCE}
+    assert props["Role"] == getatt(clean.lid(logging.handler_role))
+    assert props["ReservedConcurrentExecutions"] == 1
+    assert props["DeadLetterConfig"] == {"TargetArn": getatt(clean.lid(logging.dead_letter_queue))}
+    assert props["LoggingConfig"] == {"LogGroup": {"Ref": clean.lid(logging.handler_log_group)}}
+    assert "VpcConfig" not in props
+    assert clean.props(logging.handler_log_group) == {"KmsKeyId": getatt(clean.lid(logging.key)),
+                                                      "RetentionInDays": 400}
+    assert clean.lid(logging.handler_policy) in clean.resource(logging.handler)["DependsOn"]
+    # No log-retention helper, no Provider framework: the only function is ours.
+    assert list(clean.template.find_resources("AWS::Lambda::Function")) == [clean.lid(logging.handler)]
+    assert not clean.template.find_resources("Custom::LogRetention")
+    assert clean.suppressions(logging.handler)["NIST.800.53.R5-LambdaInsideVPC"]["reason"]
+
+
+def test_dead_letter_queue_is_kms_encrypted_and_ssl_only(clean: Synth) -> None:
+    logging = clean.constructs["logging"]
+    queue_id = clean.lid(logging.dead_letter_queue)
+    assert clean.props(logging.dead_letter_queue) == {
+        "KmsMasterKeyId": getatt(clean.lid(logging.key)), "MessageRetentionPeriod": 1209600}
+    policy = clean.template.find_resources("AWS::SQS::QueuePolicy")
+    assert [p["Properties"] for p in policy.values()] == [{
+        "Queues": [{"Ref": queue_id}],
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Action": "sqs:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}, "Effect": "Deny",
+            "Principal": {"AWS": "*"}, "Resource": getatt(queue_id)}]},
+    }]
+
+
+def test_handler_role_and_managed_policy_exact(clean: Synth) -> None:
+    logging = clean.constructs["logging"]
+    role = clean.props(logging.handler_role)
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}]
+    assert role["ManagedPolicyArns"] == [{"Ref": clean.lid(logging.handler_policy)}]
+    assert "Policies" not in role
+    assert statements(clean, logging.handler_policy) == [
+        {"Sid": "ConfigureModelInvocationLogging", "Effect": "Allow", "Resource": "*",
+         "Action": ["bedrock:DeleteModelInvocationLoggingConfiguration",
+                    "bedrock:GetModelInvocationLoggingConfiguration",
+                    "bedrock:PutModelInvocationLoggingConfiguration"]},
+        {"Sid": "PassDeliveryRoleToBedrock", "Effect": "Allow", "Action": "iam:PassRole",
+         "Resource": getatt(clean.lid(logging.delivery_role)),
+         "Condition": {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}},
+        {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": getatt(clean.lid(logging.handler_log_group))},
+        {"Sid": "SendToDeadLetterQueue", "Effect": "Allow", "Action": "sqs:SendMessage",
+         "Resource": getatt(clean.lid(logging.dead_letter_queue))},
+        {"Sid": "EncryptDeadLetters", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+         "Resource": getatt(clean.lid(logging.key)),
+         "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Join": ["", [f"sqs.{REGION}.",
+                                                                             {"Ref": "AWS::URLSuffix"}]]}}}},
+    ]
+    # The one wildcard (Bedrock's logging APIs have no resource-level permissions) is accepted by name.
+    assert clean.suppressions(logging.handler_policy)["AwsSolutions-IAM5"]["applies_to"] == ["Resource::*"]
+
+
+def test_handler_in_a_vpc(variants: Synth) -> None:
+    logging = variants.constructs["logging"]
+    props = variants.props(logging.handler)
+    assert props["VpcConfig"] == {"SecurityGroupIds": ["sg-0123456789abcdef0"],
+                                  "SubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
+    assert "NIST.800.53.R5-LambdaInsideVPC" not in variants.suppressions(logging.handler)
+    eni = statements(variants, logging.handler_policy)[-1]
+    assert eni["Sid"] == "ManageVpcNetworkInterfaces" and eni["Resource"] == "*"
+    assert "network-interface" in variants.suppressions(logging.handler_policy)["AwsSolutions-IAM5"]["reason"]
+
+
+# -------------------------------------------------------------------------------------- compliance
+
+
+def test_both_packs_report_zero_errors(clean: Synth, variants: Synth) -> None:
+    assert clean.all_errors() == []
+    assert variants.all_errors() == []
+
+
+def test_the_harness_sees_errors(mutant: Synth) -> None:
+    """Control for the test above: the same harness reports errors when protections are gone."""
+    assert len(mutant.all_errors()) >= 15
+
+
+MUTATIONS = [
+    ("trail.trail", "NIST.800.53.R5-CloudTrailLogFileValidationEnabled"),
+    ("trail.trail", "NIST.800.53.R5-CloudTrailEncryptionEnabled"),
+    ("trail.trail", "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled"),
+    ("trail.key", "NIST.800.53.R5-KMSBackingKeyRotationEnabled"),
+    ("trail.key", "AwsSolutions-KMS5"),
+    ("trail.log_group", "NIST.800.53.R5-CloudWatchLogGroupEncrypted"),
+    ("trail.log_group", "NIST.800.53.R5-CloudWatchLogGroupRetentionPeriod"),
+    ("trail.log_role/DefaultPolicy", "NIST.800.53.R5-IAMNoInlinePolicy"),
+    ("trail.bucket.bucket", "NIST.800.53.R5-S3BucketVersioningEnabled"),
+    ("trail.bucket.bucket", "NIST.800.53.R5-S3DefaultEncryptionKMS"),
+    ("trail.bucket.bucket", "NIST.800.53.R5-S3BucketLoggingEnabled"),
+    ("trail.bucket.bucket", "AwsSolutions-S1"),
+    ("trail.bucket.bucket", "NIST.800.53.R5-S3BucketLevelPublicAccessProhibited"),
+    ("trail.bucket.bucket", "NIST.800.53.R5-S3BucketSSLRequestsOnly"),
+    ("trail.bucket.bucket", "AwsSolutions-S10"),
+    ("trail.bucket.bucket", "NIST.800.53.R5-S3BucketReplicationEnabled"),
+    ("logging.handler", "NIST.800.53.R5-LambdaConcurrency"),
+    ("logging.handler", "NIST.800.53.R5-LambdaDLQ"),
+    ("logging.handler", "NIST.800.53.R5-LambdaInsideVPC"),
+    ("logging.handler_policy", "AwsSolutions-IAM5"),
+]
+
+
+@pytest.mark.parametrize(("target", "rule_id"), MUTATIONS, ids=[f"{t}:{r}" for t, r in MUTATIONS])
+def test_each_protection_removed_is_caught(mutant: Synth, clean: Synth, target: str, rule_id: str) -> None:
+    found = mutant.errors_on(mutant.at(target))
+    assert rule_id in found, sorted(found)
+    if "/" not in target:  # the mutant's extra inline policy has no clean counterpart
+        assert rule_id not in clean.errors_on(clean.at(target))
+
+
+def _audit_results(body: dict[str, Any]) -> dict[tuple[str, str], Compliance]:
+    results = evaluate(RuleTemplate("Audit", body))
+    return {(r.rule_id, r.resource_path): r.compliance for r in results if r.rule_id in AUDIT_RULES}
+
+
+def _with_invoke_grant(body: dict[str, Any]) -> dict[str, Any]:
+    """The stack-level invocation-logging rule applies to stacks that grant model invocation."""
+    body = copy.deepcopy(body)
+    body["Resources"]["InvokeGrant"] = {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {
+        "Statement": [{"Effect": "Allow", "Action": "bedrock:InvokeModel",
+                       "Resource": f"arn:aws:bedrock:{REGION}::foundation-model/openai.gpt-oss-120b-1:0"}]}}}
+    return body
+
+
+def test_bedrock_pack_audit_rules_pass(clean: Synth) -> None:
+    results = _audit_results(_with_invoke_grant(clean.json))
+    assert {rule for rule, _ in results} == AUDIT_RULES
+    failing = {k: v for k, v in results.items() if v is not Compliance.COMPLIANT}
+    assert failing == {}
+    # Both audit buckets are recognized as such (one referenced by the trail, one by the custom resource).
+    assert len([k for k in results if k[0] == "Bedrock-AuditBucketObjectLock"]) == 2
+
+
+def _mutated(clean: Synth, construct: Any, edit) -> dict[tuple[str, str], Compliance]:
+    body = _with_invoke_grant(clean.json)
+    edit(body["Resources"][clean.lid(construct)])
+    return _audit_results(body)
+
+
+@pytest.mark.parametrize(("name", "target", "edit", "rule_id"), [
+    ("object-lock-off", "trail.bucket.bucket",
+     lambda r: r["Properties"].pop("ObjectLockConfiguration"), "Bedrock-AuditBucketObjectLock"),
+    ("versioning-off", "logging.bucket.bucket",
+     lambda r: r["Properties"].pop("VersioningConfiguration"), "Bedrock-AuditBucketObjectLock"),
+    ("bucket-deleted", "logging.bucket.bucket", lambda r: r.update(DeletionPolicy="Delete"),
+     "Bedrock-AuditDataRetainedOnDelete"),
+    ("key-replaced-away", "trail.key", lambda r: r.pop("UpdateReplacePolicy"), "Bedrock-AuditDataRetainedOnDelete"),
+    ("log-group-deleted", "logging.log_group", lambda r: r.update(DeletionPolicy="Delete"),
+     "Bedrock-AuditDataRetainedOnDelete"),
+    ("single-region", "trail.trail", lambda r: r["Properties"].update(IsMultiRegionTrail=False),
+     "Bedrock-TrailMultiRegionValidated"),
+    ("validation-off", "trail.trail", lambda r: r["Properties"].update(EnableLogFileValidation=False),
+     "Bedrock-TrailMultiRegionValidated"),
+    ("no-data-events", "trail.trail", lambda r: r["Properties"].update(AdvancedEventSelectors=[
+        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]), "Bedrock-TrailBedrockDataEvents"),
+    ("short-retention", "trail.log_group", lambda r: r["Properties"].update(RetentionInDays=30),
+     "Bedrock-LogGroupEncryptedRetained"),
+    ("text-logging-off", "logging.configuration",
+     lambda r: r["Properties"]["LoggingConfig"].update(textDataDeliveryEnabled=False),
+     "Bedrock-InvocationLoggingConfigured"),
+])
+def test_bedrock_pack_catches_removed_protection(clean: Synth, name: str, target: str, edit, rule_id: str) -> None:
+    results = _mutated(clean, clean.at(target), edit)
+    assert Compliance.NON_COMPLIANT in {v for (rule, _), v in results.items() if rule == rule_id}, name
+
+
+def test_suppressions_are_per_resource_reasoned_and_never_stack_wide(clean: Synth, variants: Synth) -> None:
+    for synth_ in (clean, variants):
+        assert "cdk_nag" not in (synth_.json.get("Metadata") or {})
+        for logical_id, resource in synth_.json["Resources"].items():
+            for entry in (resource.get("Metadata") or {}).get("cdk_nag", {}).get("rules_to_suppress", []):
+                assert len(entry["reason"].split()) >= MIN_REASON_WORDS, (logical_id, entry)
+                if entry["id"].endswith("IAM5"):
+                    assert entry["applies_to"], (logical_id, "an IAM5 suppression names its findings")
+
+
+# --------------------------------------------------------------------------------------- partitions
+
+
+def test_govcloud_template_has_no_commercial_partition(variants: Synth) -> None:
+    text = json.dumps(variants.json)
+    assert "arn:aws:" not in text
+    assert f"arn:aws-us-gov:cloudtrail:{GOV_REGION}:{ACCOUNT}:trail/org-audit" in text
+    assert f"arn:aws-us-gov:bedrock:{GOV_REGION}:{ACCOUNT}:*" in text
+
+
+def test_sources_carry_no_literal_partition() -> None:
+    for module in (audit_bucket_module, audit_trail_module, invocation_logging_module):
+        source = Path(module.__file__).read_text()
+        assert "arn:aws:" not in source and "arn:aws-" not in source, module.__name__
+
+
+# ---------------------------------------------------------------------------------- input checking
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    (lambda s: AuditBucket(s, "B", object_lock_mode="LEGAL_HOLD"), "object_lock_mode"),
+    (lambda s: AuditBucket(s, "B", object_lock_days=0), "object_lock_days"),
+    (lambda s: AuditBucket(s, "B", replication_destination_bucket_arn=REPLICA_BUCKET), "needs both"),
+    (lambda s: AuditBucket(s, "B", replication_destination_bucket_arn=cdk.Fn.import_value("ReplicaArn"),
+                           replication_destination_key_arn=REPLICA_KEY), "literal S3 bucket ARN"),
+    (lambda s: AuditBucket(s, "B", replication_destination_bucket_arn=REPLICA_BUCKET,
+                           replication_destination_key_arn="alias/replica"), "literal KMS key ARN"),
+    (lambda s: AuditTrail(s, "T", trail_name="bad name!"), "trail_name"),
+    (lambda s: AuditTrail(s, "T", bedrock_data_resource_types=["Bedrock::Model"]), "not CloudTrail resource types"),
+    (lambda s: AuditTrail(s, "T", log_retention_days=100), "not a CloudWatch Logs value"),
+    (lambda s: ModelInvocationLogging(s, "L", subnets=ec2.SubnetSelection()), "need a vpc"),
+])
+def test_bad_input_is_refused_with_a_clear_message(build, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build(new_stack(stack_id="Refused"))
+
+
+def test_default_trail_name_comes_from_the_stack() -> None:
+    stack = new_stack(stack_id="Prod")
+    assert AuditTrail(stack, "T").trail_name == "Prod-audit"
+
+
+# ---------------------------------------------------------------------- the custom resource handler
+
+
+class FakeClientError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"An error occurred ({code})")
+        self.response = {"Error": {"Code": code}}
+
+
+class FakeBedrock:
+    def __init__(self, current: dict | None = None, failures: list[str] | None = None) -> None:
+        self.current = current
+        self.failures = list(failures or [])
+        self.calls: list[tuple[str, Any]] = []
+
+    def put_model_invocation_logging_configuration(self, *, loggingConfig: dict) -> dict:
+        self.calls.append(("put", loggingConfig))
+        if self.failures:
+            raise FakeClientError(self.failures.pop(0))
+        return {}
+
+    def get_model_invocation_logging_configuration(self) -> dict:
+        self.calls.append(("get", None))
+        return {"loggingConfig": self.current} if self.current else {}
+
+    def delete_model_invocation_logging_configuration(self) -> dict:
+        self.calls.append(("delete", None))
+        return {}
+
+
+EVENT_CONFIG = {
+    "cloudWatchConfig": {"logGroupName": "lg", "roleArn": "role",
+                         "largeDataDeliveryS3Config": {"bucketName": "audit-bucket", "keyPrefix": "p/large-data"}},
+    "s3Config": {"bucketName": "audit-bucket", "keyPrefix": "p"},
+    # CloudFormation hands custom resources every scalar as a string.
+    "textDataDeliveryEnabled": "true", "imageDataDeliveryEnabled": "false", "embeddingDataDeliveryEnabled": "false",
+}
+
+
+def _event(request_type: str, **extra: Any) -> dict[str, Any]:
+    return {"RequestType": request_type, "ResponseURL": "https://response.invalid/put", "StackId": "stack",
+            "RequestId": "req", "LogicalResourceId": "Configuration",
+            "ResourceProperties": {"ServiceToken": "fn", "LoggingConfig": copy.deepcopy(EVENT_CONFIG)}, **extra}
+
+
+@pytest.fixture
+def run_handler(monkeypatch: pytest.MonkeyPatch):
+    """Run HANDLER_SOURCE with a fake boto3 and a fake response URL; return (responses, sleeps)."""
+    responses: list[dict[str, Any]] = []
+    sleeps: list[float] = []
+
+    def urlopen(request: urllib.request.Request, timeout: float) -> Any:
+        assert request.get_method() == "PUT" and request.full_url == "https://response.invalid/put"
+        responses.append(json.loads(request.data))
+        return types.SimpleNamespace(read=lambda: b"")
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(time, "sleep", sleeps.append)
+
+    def run(event: dict[str, Any], client: FakeBedrock) -> tuple[list[dict], list[float]]:
+        boto3 = types.ModuleType("boto3")
+        boto3.client = lambda name: client if name == "bedrock" else pytest.fail(name)
+        exceptions = types.ModuleType("botocore.exceptions")
+        exceptions.ClientError = FakeClientError
+        monkeypatch.setitem(sys.modules, "boto3", boto3)
+        monkeypatch.setitem(sys.modules, "botocore", types.ModuleType("botocore"))
+        monkeypatch.setitem(sys.modules, "botocore.exceptions", exceptions)
+        namespace: dict[str, Any] = {}
+        exec(compile(HANDLER_SOURCE, "index.py", "exec"), namespace)  # the inline Lambda source
+        namespace["handler"](event, types.SimpleNamespace(log_stream_name="stream"))
+        return responses, sleeps
+
+    return run
+
+
+def test_handler_source_fits_inline_and_sends_only_old_boto3_fields() -> None:
+    assert len(HANDLER_SOURCE) <= 4096
+    compile(HANDLER_SOURCE, "index.py", "exec")
+    assert "videoDataDeliveryEnabled" not in HANDLER_SOURCE and "audioDataDeliveryEnabled" not in HANDLER_SOURCE
+
+
+def test_handler_create_puts_typed_config_and_answers_success(run_handler) -> None:
+    client = FakeBedrock()
+    responses, _ = run_handler(_event("Create"), client)
+    expected = {**EVENT_CONFIG, "textDataDeliveryEnabled": True, "imageDataDeliveryEnabled": False,
+                "embeddingDataDeliveryEnabled": False}
+    assert client.calls == [("put", expected)]
+    assert responses == [{"Status": "SUCCESS", "Reason": "see stream",
+                          "PhysicalResourceId": "bedrock-model-invocation-logging", "StackId": "stack",
+                          "RequestId": "req", "LogicalResourceId": "Configuration", "Data": {}}]
+
+
+def test_handler_update_keeps_the_physical_id(run_handler) -> None:
+    responses, _ = run_handler(_event("Update", PhysicalResourceId="kept"), FakeBedrock())
+    assert responses[0]["PhysicalResourceId"] == "kept" and responses[0]["Status"] == "SUCCESS"
+
+
+def test_handler_retries_while_new_grants_propagate(run_handler) -> None:
+    client = FakeBedrock(failures=["ValidationException", "ValidationException"])
+    responses, sleeps = run_handler(_event("Create"), client)
+    assert [c[0] for c in client.calls] == ["put", "put", "put"]
+    assert sleeps == [10, 20]
+    assert responses[0]["Status"] == "SUCCESS"
+
+
+def test_handler_reports_failure_to_cloudformation(run_handler) -> None:
+    client = FakeBedrock(failures=["AccessDeniedException"])
+    responses, sleeps = run_handler(_event("Create"), client)
+    assert [c[0] for c in client.calls] == ["put"] and sleeps == []
+    assert responses[0]["Status"] == "FAILED" and "AccessDeniedException" in responses[0]["Reason"]
+
+
+def test_handler_delete_turns_off_only_its_own_configuration(run_handler) -> None:
+    ours = FakeBedrock(current={"s3Config": {"bucketName": "audit-bucket"}})
+    run_handler(_event("Delete", PhysicalResourceId="bedrock-model-invocation-logging"), ours)
+    assert [c[0] for c in ours.calls] == ["get", "delete"]
+
+    theirs = FakeBedrock(current={"s3Config": {"bucketName": "someone-elses-bucket"}})
+    responses, _ = run_handler(_event("Delete", PhysicalResourceId="bedrock-model-invocation-logging"), theirs)
+    assert [c[0] for c in theirs.calls] == ["get"]
+    assert [r["Status"] for r in responses] == ["SUCCESS", "SUCCESS"]
