@@ -151,6 +151,9 @@ class AuditSettings(_Strict):
     #: CloudTrail is multi-region: create it in one environment per account only.
     create_trail: bool = True
     invocation_logging: bool = True
+    #: Required when invocation_logging is false: why, in words an auditor accepts (it becomes the
+    #: reason of the Bedrock-InvocationLoggingConfigured suppression in every report).
+    no_invocation_logging_reason: str | None = None
     #: Days before audit objects move to Glacier Instant Retrieval (still locked, still readable).
     archive_after_days: int = Field(default=90, ge=30, le=3650)
     #: Replicate audit logs to a bucket in this region (same partition); none when absent.
@@ -160,6 +163,16 @@ class AuditSettings(_Strict):
     @classmethod
     def _replica(cls, value: str | None) -> str | None:
         return None if value is None else _region_check(value)
+
+    @model_validator(mode="after")
+    def _logging_reason(self) -> AuditSettings:
+        reason = self.no_invocation_logging_reason
+        if self.invocation_logging and reason is not None:
+            raise ValueError("no_invocation_logging_reason is only for invocation_logging: false; remove it")
+        if not self.invocation_logging and (reason is None or len(reason.split()) < 8):
+            raise ValueError("invocation_logging: false needs no_invocation_logging_reason of at least 8 words "
+                             "saying where this account and region's Bedrock invocations are logged instead")
+        return self
 
 
 class TagSettings(_Strict):

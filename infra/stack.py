@@ -6,8 +6,11 @@ from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from compliant_bedrock.audit_trail import AuditTrail
+from compliant_bedrock.compliance import suppress_stack_rule
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
+from compliant_bedrock.invocation_logging import ModelInvocationLogging
 from compliant_bedrock.kms import allow_cloudwatch_logs, retained_key
 from compliant_bedrock.model_access import BedrockModelAccess
 from compliant_bedrock.network import IsolatedVpc
@@ -74,12 +77,36 @@ class ReferenceStack(Stack):
             mantle_projects=settings.mantle_projects,
             mantle_endpoint=self.private_link.endpoints.get(BedrockService.MANTLE),
         )
+        self._audit()
         CfnOutput(self, "RuntimeEndpointId", value=self.private_link.runtime_endpoint.vpc_endpoint_id,
                   description="bedrock-runtime interface endpoint (aws:SourceVpce of every allowed invoke)")
         CfnOutput(self, "InvokePolicyArn", value=self.model_access.policy.managed_policy_arn,
                   description="Attach to workload roles: invoke the named models, via the endpoint, with the guardrail")
         CfnOutput(self, "GuardrailVersionedArn", value=self.guardrail.versioned_arn,
                   description="Pass as guardrailIdentifier/guardrailVersion on every call")
+
+    def _audit(self) -> None:
+        """The account's multi-region trail (where this environment owns it) and invocation logging."""
+        settings = self.settings
+        protection = {
+            "object_lock_mode": settings.object_lock.mode,
+            "object_lock_days": settings.object_lock.days,
+            "archive_after_days": settings.audit.archive_after_days,
+        }
+        self.audit_trail: AuditTrail | None = None
+        if settings.audit.create_trail:
+            self.audit_trail = AuditTrail(
+                self, "AuditTrail", log_retention_days=settings.log_retention_days, **protection
+            )
+            CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn, description="Multi-region audit trail")
+        self.invocation_logging: ModelInvocationLogging | None = None
+        if settings.audit.invocation_logging:
+            self.invocation_logging = ModelInvocationLogging(
+                self, "InvocationLogging", log_retention_days=settings.log_retention_days, **protection
+            )
+        else:
+            suppress_stack_rule(self, "Bedrock-InvocationLoggingConfigured",
+                                str(settings.audit.no_invocation_logging_reason))
 
     @property
     def availability_zones(self) -> list[str]:

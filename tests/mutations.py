@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from aws_cdk import CfnResource, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 
 from infra.stack import ReferenceStack
 
@@ -55,5 +56,62 @@ MUTATIONS: dict[str, Mutation] = {
     "log-group-deleted-on-destroy": Mutation(
         lambda s: s.node.find_child("Network").flow_log_group.apply_removal_policy(RemovalPolicy.DESTROY),
         ("Bedrock-AuditDataRetainedOnDelete",),
+    ),
+    "trail-log-validation-off": Mutation(
+        lambda s: setattr(s.audit_trail.trail, "enable_log_file_validation", False),
+        ("NIST.800.53.R5-CloudTrailLogFileValidationEnabled", "Bedrock-TrailMultiRegionValidated"),
+    ),
+    "trail-single-region": Mutation(
+        lambda s: setattr(s.audit_trail.trail, "is_multi_region_trail", False),
+        ("Bedrock-TrailMultiRegionValidated",),
+    ),
+    "trail-without-bedrock-data-events": Mutation(
+        lambda s: s.audit_trail.trail.add_property_override(
+            "AdvancedEventSelectors", [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]
+        ),
+        ("Bedrock-TrailBedrockDataEvents",),
+    ),
+    "trail-unencrypted": Mutation(
+        lambda s: setattr(s.audit_trail.trail, "kms_key_id", None),
+        ("NIST.800.53.R5-CloudTrailEncryptionEnabled",),
+    ),
+    "audit-bucket-object-lock-off": Mutation(
+        lambda s: _cfn(s.audit_trail.bucket.bucket).add_property_deletion_override("ObjectLockConfiguration"),
+        ("Bedrock-AuditBucketObjectLock",),
+    ),
+    "audit-bucket-deleted-on-destroy": Mutation(
+        lambda s: s.invocation_logging.bucket.bucket.apply_removal_policy(RemovalPolicy.DESTROY),
+        ("Bedrock-AuditDataRetainedOnDelete",),
+    ),
+    "guardrail-prompt-attack-off": Mutation(
+        lambda s: s.guardrail.guardrail.add_property_override(
+            "ContentPolicyConfig.FiltersConfig",
+            [{"Type": "HATE", "InputStrength": "HIGH", "OutputStrength": "HIGH"}],
+        ),
+        ("Bedrock-GuardrailPromptAttackHigh",),
+    ),
+    "guardrail-pii-off": Mutation(
+        lambda s: s.guardrail.guardrail.add_property_deletion_override("SensitiveInformationPolicyConfig"),
+        ("Bedrock-GuardrailPiiFilters",),
+    ),
+    "guardrail-unencrypted": Mutation(
+        lambda s: s.guardrail.guardrail.add_property_deletion_override("KmsKeyArn"),
+        ("Bedrock-GuardrailCmkEncrypted",),
+    ),
+    "invoke-without-guardrail-condition": Mutation(
+        lambda s: _cfn(s.model_access.policy).add_property_deletion_override(
+            "PolicyDocument.Statement.0.Condition.StringEquals.bedrock:GuardrailIdentifier"
+        ),
+        ("Bedrock-InvokeRequiresGuardrail",),
+    ),
+    "invoke-on-any-model": Mutation(
+        lambda s: s.model_access.policy.add_statements(
+            iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=["*"])
+        ),
+        ("Bedrock-InvokeScopedToModels", "Bedrock-InvokeRequiresGuardrail", "Bedrock-InvokeRequiresVpcEndpoint"),
+    ),
+    "invocation-logging-removed": Mutation(
+        lambda s: s.node.try_remove_child("InvocationLogging"),
+        ("Bedrock-InvocationLoggingConfigured",),
     ),
 }

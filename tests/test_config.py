@@ -67,6 +67,7 @@ BAD_CASES = [
     ("bad-env-name", {"name": "Prod_1"}, ["name", "'Prod_1'", "lowercase"]),
     ("standard-tier-without-profile", {"region": "us-iso-east-1", "guardrail__tier": "STANDARD", "models": ["openai.gpt-oss-120b-1:0"]},
      ["guardrail.tier", "'STANDARD'", "us-iso-east-1", "CLASSIC"]),
+    ("logging-off-without-reason", {"audit__invocation_logging": False}, ["audit", "no_invocation_logging_reason", "8 words"]),
     ("bad-org-id", {"organization_id": "org-123"}, ["organization_id", "'org-123'"]),
 ]
 
