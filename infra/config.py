@@ -156,13 +156,6 @@ class AuditSettings(_Strict):
     no_invocation_logging_reason: str | None = None
     #: Days before audit objects move to Glacier Instant Retrieval (still locked, still readable).
     archive_after_days: int = Field(default=90, ge=30, le=3650)
-    #: Replicate audit logs to a bucket in this region (same partition); none when absent.
-    replica_region: str | None = None
-
-    @field_validator("replica_region")
-    @classmethod
-    def _replica(cls, value: str | None) -> str | None:
-        return None if value is None else _region_check(value)
 
     @model_validator(mode="after")
     def _logging_reason(self) -> AuditSettings:
@@ -299,13 +292,6 @@ class EnvironmentSettings(_Strict):
                 raise ValueError(f"guardrail.{err}") from None
         if self.mantle_projects and "bedrock-mantle" not in self.endpoints:
             raise ValueError(f"mantle_projects: {self.mantle_projects!r} needs 'bedrock-mantle' in endpoints")
-        replica = self.audit.replica_region
-        if replica is not None:
-            if replica == self.region:
-                raise ValueError(f"audit.replica_region: {replica!r} is the environment's own region; name another")
-            if known_regions()[replica] != region_partition:
-                raise ValueError(f"audit.replica_region: {replica!r} is in partition {known_regions()[replica]!r}, "
-                                 f"not {region_partition!r}; replication cannot cross partitions")
         for zone in self.vpc.availability_zones or []:
             if not re.fullmatch(re.escape(self.region) + r"[a-z]", zone):
                 raise ValueError(f"vpc.availability_zones: {zone!r} is not a zone of {self.region!r} "

@@ -62,8 +62,6 @@ BAD_CASES = [
     ("typo-nested", {"vpc__az_cnt": 2}, ["vpc.az_cnt", "unknown key", "az_count"]),
     ("unknown-endpoint", {"endpoints": ["bedrock-runtime", "bedrock-agents"]}, ["endpoints.1", "'bedrock-agents'", "bedrock-agent"]),
     ("mantle-without-endpoint", {"mantle_projects": ["default"]}, ["mantle_projects", "bedrock-mantle"]),
-    ("replica-same-region", {"audit__replica_region": "us-east-1"}, ["audit.replica_region", "'us-east-1'", "own region"]),
-    ("replica-other-partition", {"audit__replica_region": "us-gov-east-1"}, ["audit.replica_region", "'us-gov-east-1'", "partition"]),
     ("bad-env-name", {"name": "Prod_1"}, ["name", "'Prod_1'", "lowercase"]),
     ("standard-tier-without-profile", {"region": "us-iso-east-1", "guardrail__tier": "STANDARD", "models": ["openai.gpt-oss-120b-1:0"]},
      ["guardrail.tier", "'STANDARD'", "us-iso-east-1", "CLASSIC"]),
