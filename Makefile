@@ -16,8 +16,10 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_VALIDATION := false
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Evidence timestamps (OSCAL last-modified) come from the last commit, never the clock.
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help setup synth test lint bench clean
+.PHONY: help setup synth test lint report bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -34,9 +36,12 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed node_modules/.installed ## Create .venv and node_modules from the pinned files
 
-synth: setup ## Synthesize every environment, run the compliance gate and cfn-lint (-c env=NAME: ENV=NAME)
+synth: setup ## Synthesize every environment, run the compliance gate, write evidence, cfn-lint (one env: ENV=NAME)
 	$(CDK) synth --quiet --no-notices $(if $(ENV),-c env=$(ENV))
 	$(PY) -m infra.cfn_lint cdk.out
+
+report: setup ## Rewrite the auditor evidence in cdk.out/compliance/ from an existing cdk.out (synth writes it too)
+	$(PY) -m infra.report cdk.out
 
 test: setup ## Run the test suite
 	$(PY) -m pytest

@@ -28,7 +28,13 @@ def run(build: Callable[..., Any] | None = None) -> int:
         print(f"compliant-bedrock: {err}", file=sys.stderr)
         return 2
     assembly = app.synth()
-    errors = judge(Path(assembly.directory), rule_contexts(app))
+    outdir = Path(assembly.directory)
+    errors = judge(outdir, rule_contexts(app))
+    # Evidence for auditors from the same synth, pass or fail (infra/report.py; `make report` redoes it).
+    from .report import generate
+    from .stack import ReferenceStack
+
+    generate(outdir, settings={s.settings.name: s.settings for s in app.node.children if isinstance(s, ReferenceStack)})
     report_only = str(app.node.try_get_context(REPORT_ONLY_KEY)).lower() == "true"
     for finding in errors:
         print(f"compliance: {finding.stack}: {finding.line()}", file=sys.stderr)

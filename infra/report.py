@@ -35,48 +35,64 @@ from .config import ConfigError, EnvironmentSettings, load_environments
 COMPLIANCE_DIR = "compliance"
 
 
+def _opt(obj: Any, path: str, default: Any = None) -> Any:
+    """``obj.a.b`` or ``default``: settings fields come and go; the report must not break on them."""
+    for name in path.split("."):
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return default
+    return obj
+
+
 def environment_facts(env: EnvironmentSettings) -> dict[str, list[str]]:
     """Component id -> sentences stating how the environment's settings configure it."""
     on = {True: "on", False: "off"}
     models = [f"{m}{'' if resolve_model(m, env.region).verified else ' (unverified id)'}" for m in env.models]
-    clients = env.client_cidrs or [env.vpc.cidr]
-    vpc = (f"existing VPC {env.vpc.vpc_id} ({len(env.vpc.subnet_ids or [])} subnets)" if env.vpc.existing
-           else f"new isolated VPC {env.vpc.cidr} across {len(env.availability_zones)} AZs "
-                f"({', '.join(env.availability_zones)})")
+    clients = _opt(env, "client_cidrs") or [env.vpc.cidr]
+    zones = list(_opt(env, "availability_zones", []))
+    vpc = (f"existing VPC {env.vpc.vpc_id}" if _opt(env, "vpc.vpc_id")
+           else f"new isolated VPC {env.vpc.cidr} across {len(zones)} AZs ({', '.join(zones)})")
     lock = f"Object Lock {env.object_lock.mode} {env.object_lock.days} days"
-    facts = {
+    org = _opt(env, "organization_id")
+    logging_on = bool(_opt(env, "audit.invocation_logging", False))
+    no_logging_reason = _opt(env, "audit.no_invocation_logging_reason")
+    guardrail = ", ".join(f"{label} {value}" for label, value in (
+        ("preset", _opt(env, "guardrail.preset")), ("PII action", _opt(env, "guardrail.pii_action")),
+        ("tier", _opt(env, "guardrail.tier")),
+        ("account-level enforcement", on.get(_opt(env, "guardrail.enforce_account_level")))) if value is not None)
+    packs = ["NIST.800.53.R5", "AwsSolutions", "Bedrock", *(_opt(env, "compliance.extra_packs") or [])]
+    mantle = _opt(env, "mantle_projects") or []
+    return {
         "private-link": [
-            f"Interface endpoints: {', '.join(env.endpoints)}; FIPS endpoints {on[env.fips_endpoints]}.",
+            f"Interface endpoints: {', '.join(env.endpoints)}; FIPS endpoints {on[bool(env.fips_endpoints)]}.",
             f"Endpoint security group admits TCP 443 from {', '.join(clients)} only; {vpc}.",
-            (f"Endpoint policies admit principals of organization {env.organization_id} only."
-             if env.organization_id else "Endpoint policies admit principals of the stack's account only."),
+            (f"Endpoint policies admit principals of organization {org} only." if org
+             else "Endpoint policies admit principals of the stack's account only."),
             f"VPC flow logs retained {env.log_retention_days} days.",
         ],
         "model-access": [
             f"Models allowed: {', '.join(models)}.",
-            *([f"Mantle projects allowed: {', '.join(env.mantle_projects)}."] if env.mantle_projects else []),
+            *([f"Mantle projects allowed: {', '.join(mantle)}."] if mantle else []),
         ],
         "audit-trail": [
-            ("Multi-region CloudTrail trail created in this environment." if env.audit.create_trail else
-             "No trail created here (audit.create_trail false: the account's trail comes from another environment)."),
-            f"Audit logs: {lock}; moved to Glacier Instant Retrieval after {env.audit.archive_after_days} days; "
-            + (f"replicated to {env.audit.replica_region}." if env.audit.replica_region
-               else "no cross-region replica."),
+            ("Multi-region CloudTrail trail created in this environment." if _opt(env, "audit.create_trail", True)
+             else "No trail created here (audit.create_trail false: the account's trail comes from another "
+                  "environment)."),
+            f"Audit logs: {lock}; moved to Glacier Instant Retrieval after "
+            f"{_opt(env, 'audit.archive_after_days', '?')} days; no cross-region replica.",
         ],
         "invocation-logging": [
-            f"Model invocation logging {on[env.audit.invocation_logging]}; log groups retained "
-            f"{env.log_retention_days} days; S3 delivery under {lock}.",
+            f"Model invocation logging {on[logging_on]}"
+            + (f" ({no_logging_reason})" if not logging_on and no_logging_reason else "")
+            + f"; log groups retained {env.log_retention_days} days; S3 delivery under {lock}.",
         ],
-        "guardrail": [
-            f"Guardrail preset {env.guardrail.preset}, PII action {env.guardrail.pii_action}, "
-            f"tier {env.guardrail.tier}, account-level enforcement {on[env.guardrail.enforce_account_level]}.",
-        ],
+        "guardrail": [f"Guardrail {guardrail}." if guardrail else "Guardrail settings: defaults."],
         "compliance-gate": [
-            f"Packs: {', '.join(['NIST.800.53.R5', 'AwsSolutions', 'Bedrock', *env.compliance.extra_packs])}; "
-            f"data classification {env.tags.data_classification}.",
+            f"Packs: {', '.join(packs)}"
+            + (f"; data classification {_opt(env, 'tags.data_classification')}."
+               if _opt(env, "tags.data_classification") else "."),
         ],
     }
-    return facts
 
 
 def _settings(config_dir: Path | None) -> dict[str, EnvironmentSettings]:

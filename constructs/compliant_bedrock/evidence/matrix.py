@@ -1,0 +1,410 @@
+"""The control matrix: NIST SP 800-53 r5 control -> rules that test it -> resources -> result.
+
+Rules come from two packs that cite NIST SP 800-53 r5 controls: cdk-nag's ``NIST.800.53.R5`` (its
+whole rule list ships in ``compliance/data``) and this package's ``Bedrock`` pack. A rule of either
+pack with no result in a stack is *not applicable* there (none of the resource types it checks is in
+the template, or none of them is in its scope). Packs without NIST ids (AwsSolutions, HIPAA, PCI)
+are listed in a section of their own.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ..compliance.gate import Finding
+from ..compliance.pack import PACK_NAME, RULES
+from .assembly import StackEvidence
+
+NIST_PACK = "NIST.800.53.R5"
+#: Packs whose rules cite NIST SP 800-53 r5 control ids.
+CONTROL_PACKS = (NIST_PACK, PACK_NAME)
+
+#: Report ``compliance`` values -> matrix results.
+RESULTS = {
+    "Compliant": "compliant",
+    "Non-Compliant": "non-compliant",
+    "Suppressed": "suppressed",
+    "N/A": "not-applicable",
+    "UNKNOWN": "error",
+}
+#: Worst first: the result a rule shows when its resources differ.
+RESULT_ORDER = ("non-compliant", "error", "suppressed", "compliant", "not-applicable")
+STATUS_TEXT = {
+    "implemented": "at least one compliant result and none non-compliant",
+    "not-satisfied": "at least one non-compliant (or failed) result",
+    "risk-accepted": "only suppressed results, each with its reason",
+    "not-applicable": "no rule testing it found a resource in scope",
+}
+
+_CONTROL = re.compile(r"^\s*([A-Za-z]{2})-(\d+)(?:\s*\(\s*(\d+)\s*\))?")
+
+#: cdk-nag's rule sources name L1 classes; these are the CloudFormation types they stand for.
+_CFN_CLASS: dict[str, tuple[str, ...]] = {
+    "CfnAlarm": ("AWS::CloudWatch::Alarm",),
+    "CfnAutoScalingGroup": ("AWS::AutoScaling::AutoScalingGroup",),
+    "CfnBackupSelection": ("AWS::Backup::BackupSelection",),
+    "CfnBucket": ("AWS::S3::Bucket",),
+    "CfnBucketPolicy": ("AWS::S3::BucketPolicy",),
+    "CfnCacheCluster": ("AWS::ElastiCache::CacheCluster",),
+    "CfnCluster": ("AWS::Redshift::Cluster",),
+    "CfnClusterParameterGroup": ("AWS::Redshift::ClusterParameterGroup",),
+    "CfnDBCluster": ("AWS::RDS::DBCluster",),
+    "CfnDBInstance": ("AWS::RDS::DBInstance",),
+    "CfnDomain": ("AWS::OpenSearchService::Domain", "AWS::Elasticsearch::Domain"),
+    "CfnEndpointConfig": ("AWS::SageMaker::EndpointConfig",),
+    "CfnEnvironment": ("AWS::ElasticBeanstalk::Environment",),
+    "CfnFileSystem": ("AWS::EFS::FileSystem",),
+    "CfnFlowLog": ("AWS::EC2::FlowLog",),
+    "CfnFunction": ("AWS::Lambda::Function",),
+    "CfnGroup": ("AWS::IAM::Group",),
+    "CfnInstance": ("AWS::EC2::Instance",),
+    "CfnKey": ("AWS::KMS::Key",),
+    "CfnLaunchConfiguration": ("AWS::AutoScaling::LaunchConfiguration",),
+    "CfnLaunchTemplate": ("AWS::EC2::LaunchTemplate",),
+    "CfnListener": ("AWS::ElasticLoadBalancingV2::Listener",),
+    "CfnLoadBalancer": ("AWS::ElasticLoadBalancing::LoadBalancer", "AWS::ElasticLoadBalancingV2::LoadBalancer"),
+    "CfnLoadBalancerV2": ("AWS::ElasticLoadBalancingV2::LoadBalancer",),
+    "CfnLogGroup": ("AWS::Logs::LogGroup",),
+    "CfnLoggingConfiguration": ("AWS::WAFv2::LoggingConfiguration",),
+    "CfnManagedPolicy": ("AWS::IAM::ManagedPolicy",),
+    "CfnNotebookInstance": ("AWS::SageMaker::NotebookInstance",),
+    "CfnPermission": ("AWS::Lambda::Permission",),
+    "CfnPolicy": ("AWS::IAM::Policy",),
+    "CfnReplicationGroup": ("AWS::ElastiCache::ReplicationGroup",),
+    "CfnReplicationInstance": ("AWS::DMS::ReplicationInstance",),
+    "CfnRole": ("AWS::IAM::Role",),
+    "CfnRotationSchedule": ("AWS::SecretsManager::RotationSchedule",),
+    "CfnRoute": ("AWS::EC2::Route",),
+    "CfnScalableTarget": ("AWS::ApplicationAutoScaling::ScalableTarget",),
+    "CfnSecret": ("AWS::SecretsManager::Secret",),
+    "CfnSecretTargetAttachment": ("AWS::SecretsManager::SecretTargetAttachment",),
+    "CfnSecurityGroup": ("AWS::EC2::SecurityGroup",),
+    "CfnSecurityGroupIngress": ("AWS::EC2::SecurityGroupIngress",),
+    "CfnStage": ("AWS::ApiGateway::Stage",),
+    "CfnSubnet": ("AWS::EC2::Subnet",),
+    "CfnTable": ("AWS::DynamoDB::Table",),
+    "CfnTaskDefinition": ("AWS::ECS::TaskDefinition",),
+    "CfnTopic": ("AWS::SNS::Topic",),
+    "CfnTrail": ("AWS::CloudTrail::Trail",),
+    "CfnUser": ("AWS::IAM::User",),
+    "CfnVPC": ("AWS::EC2::VPC",),
+    "CfnVolume": ("AWS::EC2::Volume",),
+    "CfnWebACL": ("AWS::WAFv2::WebACL",),
+    "CfnWebACLAssociation": ("AWS::WAFv2::WebACLAssociation",),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Control ids
+
+
+def normalize_control(cited: str) -> str | None:
+    """``AC-17(4)(a)`` -> ``AC-17(4)``, ``AU-2b`` -> ``AU-2``, ``PM-14a.1`` -> ``PM-14``; None if not a control id.
+
+    Statement parts (letters, ``(a)``, ``.1``) are dropped; a control enhancement is kept.
+    """
+    match = _CONTROL.match(cited)
+    if match is None:
+        return None
+    family, number, enhancement = match.group(1).upper(), int(match.group(2)), match.group(3)
+    return f"{family}-{number}" + (f"({int(enhancement)})" if enhancement else "")
+
+
+def control_sort_key(control: str) -> tuple[str, int, int]:
+    """Family, then number, then enhancement (the base control first): AC-2 < AC-2(1) < AC-3 < AC-17."""
+    match = _CONTROL.match(control)
+    if match is None:
+        return (control, 0, 0)
+    return (match.group(1).upper(), int(match.group(2)), int(match.group(3)) if match.group(3) else -1)
+
+
+def oscal_control_id(control: str) -> str:
+    """``AU-9(3)`` -> ``au-9.3``: the id the OSCAL NIST SP 800-53 r5 catalog uses."""
+    family, _, rest = control.partition("-")
+    number, _, enhancement = rest.partition("(")
+    return f"{family.lower()}-{number}" + (f".{enhancement.rstrip(')')}" if enhancement else "")
+
+
+def normalized_controls(cited: tuple[str, ...] | list[str]) -> list[str]:
+    return sorted({c for c in (normalize_control(x) for x in cited) if c}, key=control_sort_key)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules of the packs
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    rule_id: str
+    pack: str
+    #: Control ids as the pack cites them (statement parts included).
+    cited: tuple[str, ...]
+    #: CloudFormation types the rule checks; empty for a rule about the whole stack.
+    types: tuple[str, ...]
+    description: str
+
+    @property
+    def controls(self) -> list[str]:
+        return normalized_controls(self.cited)
+
+
+def _cfn_types(classes: str) -> tuple[str, ...]:
+    types: list[str] = []
+    for name in (c.strip() for c in classes.split(",")):
+        if name:
+            types.extend(_CFN_CLASS.get(name, (f"{name} (CDK L1 class)",)))
+    return tuple(dict.fromkeys(types))
+
+
+@cache
+def rule_specs() -> dict[str, RuleSpec]:
+    """Every rule of the NIST and Bedrock packs, whether or not it produced a result."""
+    from ..compliance import rules  # noqa: F401  (registers the Bedrock rules)
+
+    text = resources.files("compliant_bedrock.compliance").joinpath(
+        "data/cdk-nag-nist-800-53-r5-rules.tsv").read_text("utf-8")
+    specs: dict[str, RuleSpec] = {}
+    for row in csv.DictReader(text.splitlines(), delimiter="\t"):
+        cited = tuple(dict.fromkeys(c.strip() for c in row["control_ids"].split(",") if c.strip()))
+        specs[row["rule_id"]] = RuleSpec(row["rule_id"], NIST_PACK, cited, _cfn_types(row["cfn_types_checked"]),
+                                         row.get("info", ""))
+    for rule_id, rule in sorted(RULES.items()):
+        specs[rule_id] = RuleSpec(rule_id, PACK_NAME, tuple(rule.controls), tuple(rule.resource_types),
+                                  rule.explanation)
+    return specs
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+def result_of(finding: Finding) -> str:
+    return RESULTS.get(finding.compliance, "error")
+
+
+def _rows(stack: StackEvidence, findings: list[Finding]) -> list[dict[str, Any]]:
+    """One row per (resource, result, reason); repeated findings (granular rules) counted."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for f in findings:
+        counts[(f.resource, result_of(f), f.reason or "")] += 1
+    rows = []
+    for (resource, result, reason), count in sorted(counts.items()):
+        logical_id = stack.logical_id(resource)
+        row: dict[str, Any] = {
+            "resource": resource,
+            "label": stack.label(logical_id) if logical_id else ("(stack)" if resource == stack.name else resource),
+            "logical_id": logical_id,
+            "type": stack.template.resources[logical_id].type if logical_id else
+            ("AWS::CloudFormation::Stack" if resource == stack.name else None),
+            "result": result,
+        }
+        if reason:
+            row["reason"] = reason
+        if count > 1:
+            row["count"] = count
+        rows.append(row)
+    return rows
+
+
+def _worst(results: list[str]) -> str:
+    return min(results, key=RESULT_ORDER.index) if results else "not-applicable"
+
+
+def _not_applicable_note(spec: RuleSpec, present: set[str]) -> str:
+    if not spec.types:
+        return "no result for this stack"
+    here = [t for t in spec.types if t in present]
+    if not here:
+        return f"no {' or '.join(spec.types)} in the template"
+    return f"{', '.join(here)} present, none in the rule's scope"
+
+
+def _tally(rows: list[dict[str, Any]]) -> dict[str, int]:
+    tally = dict.fromkeys(RESULT_ORDER, 0)
+    for row in rows:
+        tally[row["result"]] += row.get("count", 1)
+    return tally
+
+
+def control_status(tally: dict[str, int]) -> str:
+    if tally["non-compliant"] or tally["error"]:
+        return "not-satisfied"
+    if tally["compliant"]:
+        return "implemented"
+    if tally["suppressed"]:
+        return "risk-accepted"
+    return "not-applicable"
+
+
+def build_matrix(stack: StackEvidence) -> dict[str, Any]:
+    """The control matrix of one stack, as a JSON-ready dict (sorted, deterministic)."""
+    specs = rule_specs()
+    present = {r.type for r in stack.resources}
+    by_rule: dict[str, list[Finding]] = {}
+    for f in stack.findings:
+        by_rule.setdefault(f.rule_id, []).append(f)
+
+    rules: dict[str, dict[str, Any]] = {}
+    for rule_id in sorted({*(r for r, s in specs.items() if s.pack in CONTROL_PACKS),
+                           *(f.rule_id for f in stack.findings if f.pack in CONTROL_PACKS)}):
+        findings = by_rule.get(rule_id, [])
+        spec = specs.get(rule_id)
+        cited = tuple(dict.fromkeys(c for f in findings for c in f.controls)) or (spec.cited if spec else ())
+        pack = findings[0].pack if findings else spec.pack if spec else NIST_PACK
+        rows = _rows(stack, findings)
+        entry: dict[str, Any] = {
+            "pack": pack,
+            "controls": normalized_controls(cited),
+            "cited_as": list(cited),
+            "level": findings[0].level if findings else None,
+            "types": list(spec.types) if spec else [],
+            "description": (findings[0].info.split(" - (Control IDs")[0] if findings else spec.description if spec
+                            else ""),
+            "results": rows,
+            "tally": _tally(rows),
+            "status": _worst([r["result"] for r in rows]),
+        }
+        if entry["status"] == "not-applicable":
+            entry["note"] = (_not_applicable_note(spec, present) if spec and not rows
+                             else "the rule reported itself not applicable")
+        rules[rule_id] = entry
+
+    controls: dict[str, dict[str, Any]] = {}
+    for rule_id, entry in rules.items():
+        for control in entry["controls"]:
+            item = controls.setdefault(control, {"oscal_id": oscal_control_id(control), "rules": []})
+            ref: dict[str, Any] = {"rule": rule_id, "status": entry["status"]}
+            if entry["results"]:
+                ref["results"] = [{k: row[k] for k in ("resource", "result", "reason", "count") if k in row}
+                                  for row in entry["results"]]
+            item["rules"].append(ref)
+    for item in controls.values():
+        tally = dict.fromkeys(RESULT_ORDER, 0)
+        for ref in item["rules"]:
+            for result, n in rules[ref["rule"]]["tally"].items():
+                tally[result] += n
+        item["tally"] = tally
+        item["status"] = control_status(tally)
+    #: A list, not a mapping: JSON written with sorted keys keeps family-then-number order this way.
+    ordered = [{"control": c, **controls[c]} for c in sorted(controls, key=control_sort_key)]
+
+    other: dict[str, dict[str, Any]] = {}
+    for f in stack.findings:
+        if f.pack in CONTROL_PACKS:
+            continue
+        other.setdefault(f.pack, {}).setdefault(f.rule_id, [])
+    for pack, pack_rules in other.items():
+        for rule_id in pack_rules:
+            findings = [f for f in by_rule[rule_id] if f.pack == pack]
+            rows = _rows(stack, findings)
+            pack_rules[rule_id] = {
+                "cited_as": list(dict.fromkeys(c for f in findings for c in f.controls)),
+                "description": findings[0].info.split(" - (Control IDs")[0],
+                "level": findings[0].level,
+                "results": rows,
+                "status": _worst([r["result"] for r in rows]),
+            }
+
+    status_counts = Counter(c["status"] for c in ordered)
+    return {
+        "stack": stack.name,
+        "environment": stack.environment,
+        "region": stack.region,
+        "account": stack.account,
+        "description": stack.description,
+        "packs": list(CONTROL_PACKS),
+        "statuses": STATUS_TEXT,
+        "totals": {s: status_counts.get(s, 0) for s in STATUS_TEXT},
+        "controls": ordered,
+        "rules": rules,
+        "other_packs": {p: dict(sorted(r.items())) for p, r in sorted(other.items())},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _counts(tally: dict[str, int]) -> str:
+    parts = [f"{n} {r}" for r in RESULT_ORDER if (n := tally.get(r, 0)) and r != "not-applicable"]
+    return ", ".join(parts) or "none"
+
+
+def _resources(rows: list[dict[str, Any]]) -> str:
+    return ", ".join(f"`{r['label']}`" + (f" (x{r['count']})" if r.get("count") else "") for r in rows)
+
+
+def render_markdown(matrix: dict[str, Any], digest: str = "") -> str:
+    env, rules = matrix["environment"], matrix["rules"]
+    lines = [
+        f"# NIST SP 800-53 rev 5 control matrix: `{env}`",
+        "",
+        f"Stack `{matrix['stack']}`" + (f", region `{matrix['region']}`" if matrix["region"] else "")
+        + (f": {matrix['description']}" if matrix["description"] else "") + ".",
+        "",
+        "Every result below is a rule of the cdk-nag `NIST.800.53.R5` pack or of this package's `Bedrock` pack, "
+        "run on the synthesized CloudFormation template at `cdk synth` (the template `cdk deploy` deploys). "
+        "Control ids are normalized to the control or enhancement (`AU-2b` -> `AU-2`, `AC-17(4)(a)` -> `AC-17(4)`); "
+        "`matrix-" + env + ".json` keeps the ids as each rule cites them.",
+        "",
+    ]
+    if digest:
+        lines += [f"Inputs (templates and pack reports) sha256 `{digest}`.", ""]
+    lines += ["| Status | Controls | Meaning |", "| --- | ---: | --- |"]
+    for status, meaning in STATUS_TEXT.items():
+        lines.append(f"| {status} | {matrix['totals'][status]} | {meaning} |")
+    lines += ["", "## Controls", "",
+              "| Control | Status | Results | Rules with results | Rules not applicable |",
+              "| --- | --- | --- | --- | ---: |"]
+    for item in matrix["controls"]:
+        control = item["control"]
+        applicable = [r for r in item["rules"] if r["status"] != "not-applicable"]
+        names = ", ".join(f"{r['rule']} ({r['status']})" for r in applicable) or "-"
+        lines.append(f"| {control} | {item['status']} | {_counts(item['tally'])} | {_cell(names)} | "
+                     f"{len(item['rules']) - len(applicable)} |")
+    lines += ["", "## Rule results", ""]
+    for rule_id, entry in rules.items():
+        if entry["status"] == "not-applicable" and not entry["results"]:
+            continue
+        lines += [f"### {rule_id}: {entry['status']}", "",
+                  f"{_cell(entry['description'])}. Controls: {', '.join(entry['controls']) or 'none'}.", "",
+                  "| Resource | Type | Result | Reason |", "| --- | --- | --- | --- |"]
+        for row in entry["results"]:
+            count = f" (x{row['count']})" if row.get("count") else ""
+            lines.append(f"| `{_cell(row['label'])}`{count} | {row['type'] or ''} | {row['result']} | "
+                         f"{_cell(row.get('reason', ''))} |")
+        lines.append("")
+    suppressed = [(rid, row) for rid, e in rules.items() for row in e["results"] if row["result"] == "suppressed"]
+    suppressed += [(rid, row) for pack in matrix["other_packs"].values() for rid, e in pack.items()
+                   for row in e["results"] if row["result"] == "suppressed"]
+    lines += ["## Suppressed findings", ""]
+    if suppressed:
+        lines += ["| Rule | Resource | Reason |", "| --- | --- | --- |"]
+        lines += [f"| {rid} | `{_cell(row['label'])}` | {_cell(row.get('reason', ''))} |"
+                  for rid, row in sorted(suppressed, key=lambda x: (x[0], x[1]["resource"]))]
+    else:
+        lines.append("None.")
+    lines += ["", "## Other packs (no NIST SP 800-53 control ids)", ""]
+    if not matrix["other_packs"]:
+        lines.append("None ran.")
+    for pack, pack_rules in matrix["other_packs"].items():
+        lines += [f"### {pack}", "", "| Rule | Result | Resources | Reason |", "| --- | --- | --- | --- |"]
+        for rule_id, entry in pack_rules.items():
+            for row in entry["results"]:
+                lines.append(f"| {rule_id} | {row['result']} | {_resources([row])} | {_cell(row.get('reason', ''))} |")
+        lines.append("")
+    na = [(rid, e) for rid, e in rules.items() if e["status"] == "not-applicable"]
+    lines += ["", "## Rules not applicable to this stack", "",
+              "| Rule | Controls | Why |", "| --- | --- | --- |"]
+    lines += [f"| {rid} | {', '.join(e['controls'])} | {_cell(e.get('note', ''))} |" for rid, e in na]
+    return "\n".join(lines).rstrip() + "\n"
