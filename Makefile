@@ -43,8 +43,8 @@ synth: setup ## Synthesize every environment, run the compliance gate, write evi
 report: setup ## Rewrite the auditor evidence in cdk.out/compliance/ from an existing cdk.out (synth writes it too)
 	$(PY) -m infra.report cdk.out
 
-test: setup ## Run the test suite
-	$(PY) -m pytest
+test: setup ## Run the test suite (two workers, one per module: fixtures synthesize once per module)
+	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: setup ## ruff over the code
 	$(PY) -m ruff check .
