@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from compliant_bedrock.guardrail import guardrail_profile_for_region
 from compliant_bedrock.models import MANTLE_PROJECT_PATTERN, ModelIdError, resolve_model
+from compliant_bedrock.private_link import FIPS_REGIONS
 
 #: OMB M-21-31 asks for 12 months of logs in active storage: the floor for every log group here.
 MIN_LOG_RETENTION_DAYS = 365
@@ -285,6 +286,9 @@ class EnvironmentSettings(_Strict):
                 resolve_model(model, self.region)
             except ModelIdError as err:
                 raise ValueError(f"models: {err}") from None
+        if self.fips_endpoints and self.region not in FIPS_REGIONS:
+            raise ValueError(f"fips_endpoints: true, but {self.region!r} has no Bedrock FIPS endpoint service; "
+                             f"regions with one: {', '.join(sorted(FIPS_REGIONS))} (or set fips_endpoints: false)")
         if self.guardrail.tier == "STANDARD":
             try:
                 guardrail_profile_for_region(self.region)

@@ -63,9 +63,11 @@ BAD_CASES = [
     ("unknown-endpoint", {"endpoints": ["bedrock-runtime", "bedrock-agents"]}, ["endpoints.1", "'bedrock-agents'", "bedrock-agent"]),
     ("mantle-without-endpoint", {"mantle_projects": ["default"]}, ["mantle_projects", "bedrock-mantle"]),
     ("bad-env-name", {"name": "Prod_1"}, ["name", "'Prod_1'", "lowercase"]),
-    ("standard-tier-without-profile", {"region": "us-iso-east-1", "guardrail__tier": "STANDARD", "models": ["openai.gpt-oss-120b-1:0"]},
+    ("standard-tier-without-profile", {"region": "us-iso-east-1", "fips_endpoints": False, "guardrail__tier": "STANDARD", "models": ["openai.gpt-oss-120b-1:0"]},
      ["guardrail.tier", "'STANDARD'", "us-iso-east-1", "CLASSIC"]),
     ("logging-off-without-reason", {"audit__invocation_logging": False}, ["audit", "no_invocation_logging_reason", "8 words"]),
+    ("fips-where-none", {"region": "eu-west-1", "models": ["openai.gpt-oss-120b-1:0"]},
+     ["fips_endpoints", "'eu-west-1'", "us-gov-west-1", "fips_endpoints: false"]),
     ("bad-org-id", {"organization_id": "org-123"}, ["organization_id", "'org-123'"]),
 ]
 

@@ -291,3 +291,10 @@ def test_library_never_writes_the_commercial_partition() -> None:
     ]
     offenders += [f"app.py:{n}" for n, line in enumerate((root / "app.py").read_text().splitlines(), 1) if "arn:aws:" in line]
     assert offenders == []
+
+
+def test_fips_is_refused_where_bedrock_has_no_fips_endpoint() -> None:
+    stack = new_stack(region="eu-west-1", account=ACCOUNT)
+    with pytest.raises(ValueError, match=r"fips=True but 'eu-west-1' has no Bedrock FIPS endpoint service"):
+        BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], fips=True,
+                           allowed_cidrs=["10.20.0.0/16"])

@@ -31,6 +31,11 @@ FIPS_SERVICE_NAMES: dict[BedrockService, str] = {
     BedrockService.CONTROL_PLANE: "bedrock-fips",
 }
 
+#: Regions whose Bedrock FIPS endpoint services exist (AWS's Bedrock PrivateLink documentation).
+FIPS_REGIONS: frozenset[str] = frozenset(
+    {"us-east-1", "us-east-2", "us-west-2", "ca-central-1", "us-gov-east-1", "us-gov-west-1"}
+)
+
 #: IAM prefix of the actions each endpoint carries (agent runtime actions are ``bedrock:``).
 _ACTION_PREFIX: dict[BedrockService, str] = {
     BedrockService.CONTROL_PLANE: "bedrock",
@@ -102,6 +107,9 @@ class BedrockPrivateLink(Construct):
         if not model_ids:
             raise ValueError(f"BedrockPrivateLink {construct_id!r}: model_ids is empty; the runtime endpoint "
                              "policy must name the models it lets through")
+        if fips and not Token.is_unresolved(stack.region) and stack.region not in FIPS_REGIONS:
+            raise ValueError(f"BedrockPrivateLink {construct_id!r}: fips=True but {stack.region!r} has no Bedrock "
+                             f"FIPS endpoint service; regions with one: {', '.join(sorted(FIPS_REGIONS))}")
         self.model_routes = [resolve_model(m, stack.region) for m in model_ids]
 
         cidrs = [_check_cidr(construct_id, c) for c in allowed_cidrs]
