@@ -42,6 +42,7 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
     from compliant_bedrock.compliance import attach_packs
 
     from .config import load_environments
+    from .replica_stack import ReplicaStack
     from .stack import ReferenceStack
 
     merged = {**cdk_json_context(), **cli_context(), **(context or {})}
@@ -52,8 +53,14 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
     app = cdk.App(context=merged, outdir=outdir)
     for env in envs:
         stack = ReferenceStack(app, env.stack_name, settings=env)
+        stacks = [stack]
+        if env.audit.replica_region:
+            replica = ReplicaStack(app, f"{env.stack_name}-replica", settings=env)
+            stack.add_stack_dependency(replica, "audit replicas must exist before replication is configured")
+            stacks.append(replica)
         if compliance:
-            attach_packs(stack, env.compliance.extra_packs)
+            for each in stacks:
+                attach_packs(each, env.compliance.extra_packs)
     return app
 
 
@@ -61,10 +68,11 @@ def rule_contexts(app) -> dict[str, Any]:
     """Per-stack settings the Bedrock rule pack compares against."""
     from compliant_bedrock.compliance import RuleContext
 
+    from .replica_stack import ReplicaStack
     from .stack import ReferenceStack
 
     return {
         child.stack_name: RuleContext(min_log_retention_days=child.settings.log_retention_days)
         for child in app.node.children
-        if isinstance(child, ReferenceStack)
+        if isinstance(child, ReferenceStack | ReplicaStack)
     }

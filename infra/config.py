@@ -157,6 +157,13 @@ class AuditSettings(_Strict):
     no_invocation_logging_reason: str | None = None
     #: Days before audit objects move to Glacier Instant Retrieval (still locked, still readable).
     archive_after_days: int = Field(default=90, ge=30, le=3650)
+    #: Replicate the audit buckets to this region (same partition; needs ``account``); none when absent.
+    replica_region: str | None = None
+
+    @field_validator("replica_region")
+    @classmethod
+    def _replica(cls, value: str | None) -> str | None:
+        return None if value is None else _region_check(value)
 
     @model_validator(mode="after")
     def _logging_reason(self) -> AuditSettings:
@@ -286,6 +293,16 @@ class EnvironmentSettings(_Strict):
                 resolve_model(model, self.region)
             except ModelIdError as err:
                 raise ValueError(f"models: {err}") from None
+        replica = self.audit.replica_region
+        if replica is not None:
+            if replica == self.region:
+                raise ValueError(f"audit.replica_region: {replica!r} is the environment's own region; name another")
+            if known_regions()[replica] != region_partition:
+                raise ValueError(f"audit.replica_region: {replica!r} is in partition {known_regions()[replica]!r}, "
+                                 f"not {region_partition!r}; replication cannot cross partitions")
+            if self.account is None:
+                raise ValueError(f"audit.replica_region: {replica!r} needs account: the replica buckets are named "
+                                 "after it, so the source can name them before they exist")
         if self.fips_endpoints and self.region not in FIPS_REGIONS:
             raise ValueError(f"fips_endpoints: true, but {self.region!r} has no Bedrock FIPS endpoint service; "
                              f"regions with one: {', '.join(sorted(FIPS_REGIONS))} (or set fips_endpoints: false)")

@@ -17,6 +17,7 @@ from compliant_bedrock.network import IsolatedVpc
 from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
 
 from .config import EnvironmentSettings
+from .replica_stack import replica_targets
 
 
 class ReferenceStack(Stack):
@@ -93,16 +94,28 @@ class ReferenceStack(Stack):
             "object_lock_days": settings.object_lock.days,
             "archive_after_days": settings.audit.archive_after_days,
         }
+        replicas = replica_targets(settings)
+
+        def replication(source: str) -> dict[str, str]:
+            target = replicas.get(source)
+            if target is None:
+                return {}
+            return {"replication_destination_bucket_arn": target.bucket_arn,
+                    "replication_destination_key_arn": target.key_alias_arn,
+                    "replication_role_name": target.role_name}
+
         self.audit_trail: AuditTrail | None = None
         if settings.audit.create_trail:
             self.audit_trail = AuditTrail(
-                self, "AuditTrail", log_retention_days=settings.log_retention_days, **protection
+                self, "AuditTrail", log_retention_days=settings.log_retention_days, **protection,
+                **replication("trail"),
             )
             CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn, description="Multi-region audit trail")
         self.invocation_logging: ModelInvocationLogging | None = None
         if settings.audit.invocation_logging:
             self.invocation_logging = ModelInvocationLogging(
-                self, "InvocationLogging", log_retention_days=settings.log_retention_days, **protection
+                self, "InvocationLogging", log_retention_days=settings.log_retention_days, **protection,
+                **replication("invlogs"),
             )
         else:
             suppress_stack_rule(self, "Bedrock-InvocationLoggingConfigured",

@@ -68,6 +68,11 @@ BAD_CASES = [
     ("logging-off-without-reason", {"audit__invocation_logging": False}, ["audit", "no_invocation_logging_reason", "8 words"]),
     ("fips-where-none", {"region": "eu-west-1", "models": ["openai.gpt-oss-120b-1:0"]},
      ["fips_endpoints", "'eu-west-1'", "us-gov-west-1", "fips_endpoints: false"]),
+    ("replica-same-region", {"account": "111122223333", "audit__replica_region": "us-east-1"},
+     ["audit.replica_region", "'us-east-1'", "own region"]),
+    ("replica-other-partition", {"account": "111122223333", "audit__replica_region": "us-gov-east-1"},
+     ["audit.replica_region", "'us-gov-east-1'", "partition"]),
+    ("replica-without-account", {"audit__replica_region": "us-west-2"}, ["audit.replica_region", "needs account"]),
     ("bad-org-id", {"organization_id": "org-123"}, ["organization_id", "'org-123'"]),
 ]
 

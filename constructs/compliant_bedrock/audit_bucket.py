@@ -41,7 +41,7 @@ DEFAULT_OBJECT_LOCK_DAYS = 913
 DEFAULT_ARCHIVE_AFTER_DAYS = 90
 
 _BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key/[A-Za-z0-9-]+$")
+_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$")
 
 NO_REPLICA_REASON = (
     "Cross-region replication is not configured for this environment (no replica region is named in its "
@@ -49,6 +49,13 @@ NO_REPLICA_REASON = (
     "retention and on versioning: no version can be deleted or overwritten before the retention ends, and S3 "
     "stores every object redundantly across availability zones of the region."
 )
+
+
+def replica_reason(source: str) -> str:
+    """Why a replica bucket itself is not replicated again."""
+    return (f"This bucket is itself the cross-region replica of {source}; it has Object Lock with a default "
+            "retention and versioning like its source, and replicating the replica again would add no "
+            "protection against the loss of a region that the source and this replica do not already give.")
 
 
 class AuditBucket(Construct):
@@ -62,8 +69,15 @@ class AuditBucket(Construct):
     :param access_logs_bucket: an existing access-log bucket to share; a new one when omitted.
     :param replication_destination_bucket_arn: literal ARN of a versioned, Object-Lock replica bucket
         (normally in another region of the same partition); replication is off when omitted.
-    :param replication_destination_key_arn: literal ARN of the replica bucket's KMS key; required with
-        the bucket ARN.
+    :param replication_destination_key_arn: literal ARN of the replica bucket's KMS key, or of an alias of
+        it (``alias/...``, known before the replica is deployed); required with the bucket ARN. With an
+        alias ARN, IAM cannot name the key, so the replica key's own policy must grant the replication
+        role (``ReplicaStack`` in the reference app does, by the role name below).
+    :param replication_role_name: a fixed name for the replication role, so a replica key policy
+        deployed earlier can name it; CloudFormation picks one when omitted.
+    :param bucket_name: a fixed bucket name (a replica's source needs it before deploying).
+    :param replica_of: this bucket is the replica of that bucket; the no-replication finding is then
+        suppressed with that reason instead.
 
     Attributes: ``bucket``, ``key``, ``access_logs_bucket``, ``replication_role`` (``None`` without
     replica), ``replication_policy`` (``None`` without replica).
@@ -81,6 +95,9 @@ class AuditBucket(Construct):
         access_logs_bucket: s3.Bucket | None = None,
         replication_destination_bucket_arn: str | None = None,
         replication_destination_key_arn: str | None = None,
+        replication_role_name: str | None = None,
+        bucket_name: str | None = None,
+        replica_of: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         _validate(construct_id, object_lock_mode, object_lock_days, archive_after_days,
@@ -97,6 +114,7 @@ class AuditBucket(Construct):
         if replication_destination_bucket_arn and replication_destination_key_arn:
             self.replication_role = iam.Role(
                 self, "ReplicationRole",
+                role_name=replication_role_name,
                 assumed_by=iam.ServicePrincipal(
                     "s3.amazonaws.com",
                     conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
@@ -125,6 +143,7 @@ class AuditBucket(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=bucket_name,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
             bucket_key_enabled=True,
@@ -145,7 +164,8 @@ class AuditBucket(Construct):
             self.replication_policy = self._replication_policy(
                 replication_destination_bucket_arn, replication_destination_key_arn)
         else:
-            suppress(self.bucket, "NIST.800.53.R5-S3BucketReplicationEnabled", NO_REPLICA_REASON)
+            suppress(self.bucket, "NIST.800.53.R5-S3BucketReplicationEnabled",
+                     replica_reason(replica_of) if replica_of else NO_REPLICA_REASON)
 
     @property
     def bucket_arn(self) -> str:
@@ -188,7 +208,8 @@ class AuditBucket(Construct):
     def _replication_policy(self, bucket_arn: str, key_arn: str) -> iam.ManagedPolicy:
         stack = Stack.of(self)
         source_objects = self.bucket.arn_for_objects("*")
-        replica_region = _KEY_ARN.match(key_arn).group(1)  # validated in _validate
+        match = _KEY_ARN.match(key_arn)  # validated in _validate
+        replica_region, by_alias = match.group(1), match.group(2).startswith("alias/")
         policy = iam.ManagedPolicy(
             self,
             "ReplicationPolicy",
@@ -220,6 +241,11 @@ class AuditBucket(Construct):
                         "StringLike": {"kms:EncryptionContext:aws:s3:arn": [self.bucket.bucket_arn, source_objects]},
                     },
                 ),
+            ],
+        )
+        if not by_alias:
+            # By alias, IAM cannot name the key: the replica key's policy grants this role instead.
+            policy.add_statements(
                 iam.PolicyStatement(
                     sid="EncryptReplica",
                     actions=["kms:Encrypt", "kms:GenerateDataKey"],
@@ -228,9 +254,8 @@ class AuditBucket(Construct):
                         "StringEquals": {"kms:ViaService": f"s3.{replica_region}.{stack.url_suffix}"},
                         "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
                     },
-                ),
-            ],
-        )
+                )
+            )
         bucket_logical_id = stack.resolve(self.bucket.node.default_child.logical_id)
         suppress(
             policy, "AwsSolutions-IAM5",

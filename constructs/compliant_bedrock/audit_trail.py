@@ -83,7 +83,8 @@ class AuditTrail(Construct):
         The account root keeps key administration through CDK's default key policy.
     :param bedrock_data_resource_types: data-event resource types, one advanced selector each.
     :param object_lock_mode, object_lock_days, archive_after_days: see ``AuditBucket``.
-    :param replication_destination_bucket_arn, replication_destination_key_arn: see ``AuditBucket``.
+    :param replication_destination_bucket_arn, replication_destination_key_arn, replication_role_name: see
+        ``AuditBucket``.
 
     Attributes: ``key``, ``bucket`` (``AuditBucket``), ``log_group``, ``log_role``, ``log_policy``,
     ``trail`` (``CfnTrail``), ``trail_name``, ``trail_arn``.
@@ -103,6 +104,7 @@ class AuditTrail(Construct):
         archive_after_days: int = DEFAULT_ARCHIVE_AFTER_DAYS,
         replication_destination_bucket_arn: str | None = None,
         replication_destination_key_arn: str | None = None,
+        replication_role_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -127,6 +129,7 @@ class AuditTrail(Construct):
             archive_after_days=archive_after_days,
             replication_destination_bucket_arn=replication_destination_bucket_arn,
             replication_destination_key_arn=replication_destination_key_arn,
+            replication_role_name=replication_role_name,
         )
         self._bucket_policy(stack)
 

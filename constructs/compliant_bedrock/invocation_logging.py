@@ -114,7 +114,8 @@ class ModelInvocationLogging(Construct):
     :param image_data_delivery: log image payloads (default off).
     :param embedding_data_delivery: log embeddings (default off).
     :param object_lock_mode, object_lock_days, archive_after_days: see ``AuditBucket``.
-    :param replication_destination_bucket_arn, replication_destination_key_arn: see ``AuditBucket``.
+    :param replication_destination_bucket_arn, replication_destination_key_arn, replication_role_name: see
+        ``AuditBucket``.
     :param vpc: place the function in this VPC (with ``subnets`` and ``security_group``).
     :param subnets: subnets of ``vpc`` for the function (default: CDK's choice of private subnets).
     :param security_group: the function's security group (default: a new one, egress only).
@@ -140,6 +141,7 @@ class ModelInvocationLogging(Construct):
         archive_after_days: int = DEFAULT_ARCHIVE_AFTER_DAYS,
         replication_destination_bucket_arn: str | None = None,
         replication_destination_key_arn: str | None = None,
+        replication_role_name: str | None = None,
         vpc: ec2.IVpc | None = None,
         subnets: ec2.SubnetSelection | None = None,
         security_group: ec2.ISecurityGroup | None = None,
@@ -172,6 +174,7 @@ class ModelInvocationLogging(Construct):
             archive_after_days=archive_after_days,
             replication_destination_bucket_arn=replication_destination_bucket_arn,
             replication_destination_key_arn=replication_destination_key_arn,
+            replication_role_name=replication_role_name,
         )
         self.bucket.bucket.add_to_resource_policy(
             iam.PolicyStatement(

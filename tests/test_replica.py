@@ -1,0 +1,83 @@
+"""audit.replica_region: a replica stack first, then source buckets replicating into it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from compliant_bedrock.compliance import judge
+from infra.app_factory import ROOT, build_app, rule_contexts
+from infra.cfn_lint import lint
+
+ACCOUNT = "111122223333"
+SOURCE, REPLICA = "CompliantBedrock-commercial", "CompliantBedrock-commercial-replica"
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    config = tmp_path_factory.mktemp("config")
+    raw = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
+    raw["account"] = ACCOUNT
+    raw["audit"]["replica_region"] = "us-west-2"
+    (config / "commercial.yaml").write_text(yaml.safe_dump(raw))
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = build_app(outdir=str(outdir), config_dir=config)
+    app.synth()
+    return outdir, judge(outdir, rule_contexts(app))
+
+
+def _resources(outdir: Path, stack: str, cfn_type: str) -> dict:
+    body = json.loads((outdir / f"{stack}.template.json").read_text())
+    return {k: r for k, r in body["Resources"].items() if r["Type"] == cfn_type}
+
+
+def test_replica_stack_deploys_first_in_the_replica_region(synth: tuple[Path, list]) -> None:
+    outdir, errors = synth
+    assert [f.line() for f in errors] == []
+    manifest = json.loads((outdir / "manifest.json").read_text())["artifacts"]
+    assert manifest[REPLICA]["environment"] == f"aws://{ACCOUNT}/us-west-2"
+    assert REPLICA in manifest[SOURCE]["dependencies"]
+
+
+def test_each_audit_bucket_replicates_to_its_named_replica(synth: tuple[Path, list]) -> None:
+    outdir, _ = synth
+    rules = [b["Properties"]["ReplicationConfiguration"]["Rules"][0]
+             for b in _resources(outdir, SOURCE, "AWS::S3::Bucket").values()
+             if "ReplicationConfiguration" in b["Properties"]]
+    assert sorted(r["Destination"]["Bucket"] for r in rules) == [
+        f"arn:aws:s3:::cb-{ACCOUNT}-commercial-invlogs-replica", f"arn:aws:s3:::cb-{ACCOUNT}-commercial-trail-replica"]
+    assert {r["Destination"]["EncryptionConfiguration"]["ReplicaKmsKeyID"] for r in rules} == {
+        f"arn:aws:kms:us-west-2:{ACCOUNT}:alias/compliant-bedrock/commercial/{s}-replica" for s in ("trail", "invlogs")}
+    assert all(r["DeleteMarkerReplication"] == {"Status": "Disabled"} for r in rules)
+
+
+def test_replica_buckets_are_locked_and_their_keys_admit_only_the_replication_roles(synth: tuple[Path, list]) -> None:
+    outdir, _ = synth
+    buckets = {b["Properties"].get("BucketName"): b for b in _resources(outdir, REPLICA, "AWS::S3::Bucket").values()}
+    for source in ("trail", "invlogs"):
+        bucket = buckets[f"cb-{ACCOUNT}-commercial-{source}-replica"]
+        assert bucket["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"] == {"Mode": "COMPLIANCE", "Days": 913}
+        assert bucket["DeletionPolicy"] == "Retain"
+    grants = [s for k in _resources(outdir, REPLICA, "AWS::KMS::Key").values()
+              for s in k["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowSourceReplicationRole"]
+    assert sorted(g["Condition"]["StringEquals"]["aws:PrincipalArn"] for g in grants) == [
+        f"arn:aws:iam::{ACCOUNT}:role/{SOURCE}-invlogs-replication", f"arn:aws:iam::{ACCOUNT}:role/{SOURCE}-trail-replication"]
+    roles = {r["Properties"].get("RoleName") for r in _resources(outdir, SOURCE, "AWS::IAM::Role").values()}
+    assert {f"{SOURCE}-trail-replication", f"{SOURCE}-invlogs-replication"} <= roles
+
+
+def test_replicated_buckets_carry_no_replication_suppression(synth: tuple[Path, list]) -> None:
+    outdir, _ = synth
+    report = json.loads((outdir / f"NIST.800.53.R5--{SOURCE}-NagReport.json").read_text())["lines"]
+    replication = {line["resourceId"]: line["compliance"] for line in report
+                   if line["ruleId"] == "NIST.800.53.R5-S3BucketReplicationEnabled"}
+    assert replication[f"{SOURCE}/AuditTrail/Bucket/Bucket/Resource"] == "Compliant"
+    assert replication[f"{SOURCE}/InvocationLogging/Bucket/Bucket/Resource"] == "Compliant"
+
+
+def test_cfn_lint_is_clean_in_both_regions(synth: tuple[Path, list]) -> None:
+    code, output = lint(synth[0])
+    assert code == 0, output
