@@ -79,7 +79,9 @@ def environment_facts(env: EnvironmentSettings) -> dict[str, list[str]]:
              else "No trail created here (audit.create_trail false: the account's trail comes from another "
                   "environment)."),
             f"Audit logs: {lock}; moved to Glacier Instant Retrieval after "
-            f"{_opt(env, 'audit.archive_after_days', '?')} days; no cross-region replica.",
+            f"{_opt(env, 'audit.archive_after_days', '?')} days; "
+            + (f"replicated to {env.audit.replica_region} (deletes never replicated)."
+               if env.audit.replica_region else "no cross-region replica."),
         ],
         "invocation-logging": [
             f"Model invocation logging {on[logging_on]}"
