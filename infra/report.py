@@ -14,13 +14,14 @@ over the same ``cdk.out`` write the same bytes. Exit codes: 0 written, 2 no usab
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from compliant_bedrock.evidence.assembly import AssemblyError, StackEvidence, inputs_digest, read_assembly
 from compliant_bedrock.evidence.diagram import write_diagram
@@ -108,7 +109,8 @@ def _settings(config_dir: Path | None) -> dict[str, EnvironmentSettings]:
 
 
 def _dump(value: Any) -> str:
-    return json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    # orjson: the stdlib encoder falls back to pure Python when indenting (1.7 s of 4.4 s for 10 stacks).
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
 
 
 def _write(path: Path, text: str) -> None:
