@@ -47,8 +47,8 @@ class Finding:
     reason: str | None
 
     def line(self) -> str:
-        controls = ", ".join(self.controls) if self.controls else "none listed"
-        return f"{self.rule_id} {self.resource} [NIST {controls}] {self.info.split(' - (Control IDs')[0]}. {hint(self)}"
+        controls = f"NIST {', '.join(self.controls)}" if self.controls else f"{self.pack} rule, no NIST control ids"
+        return f"{self.rule_id} {self.resource} [{controls}] {self.info.split(' - (Control IDs')[0]}. {hint(self)}"
 
 
 def hint(finding: Finding) -> str:
