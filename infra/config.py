@@ -157,8 +157,22 @@ class AuditSettings(_Strict):
     no_invocation_logging_reason: str | None = None
     #: Days before audit objects move to Glacier Instant Retrieval (still locked, still readable).
     archive_after_days: int = Field(default=90, ge=30, le=3650)
+    #: CloudTrail data-event types to select; default: every documented Bedrock type in ``aws``, the
+    #: core ones (model, guardrail, agents, knowledge bases, async invoke) in other partitions.
+    bedrock_data_event_types: list[str] | None = None
     #: Replicate the audit buckets to this region (same partition; needs ``account``); none when absent.
     replica_region: str | None = None
+
+    @field_validator("bedrock_data_event_types")
+    @classmethod
+    def _data_types(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or []:
+            if not re.fullmatch(r"AWS::Bedrock[A-Za-z]*::[A-Za-z]+", name):
+                raise ValueError(f"{name!r} is not a Bedrock CloudTrail resource type (e.g. AWS::Bedrock::Guardrail)")
+        if value is not None and not {"AWS::Bedrock::Guardrail", "AWS::Bedrock::Model"} <= set(value):
+            raise ValueError("must include AWS::Bedrock::Guardrail and AWS::Bedrock::Model (ApplyGuardrail and "
+                             "model invocation data events, which the Bedrock rule pack requires)")
+        return value
 
     @field_validator("replica_region")
     @classmethod

@@ -6,7 +6,7 @@ from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from compliant_bedrock.audit_trail import AuditTrail
+from compliant_bedrock.audit_trail import AuditTrail, default_bedrock_data_resource_types
 from compliant_bedrock.compliance import suppress_stack_rule
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
@@ -108,6 +108,8 @@ class ReferenceStack(Stack):
         if settings.audit.create_trail:
             self.audit_trail = AuditTrail(
                 self, "AuditTrail", log_retention_days=settings.log_retention_days, **protection,
+                bedrock_data_resource_types=settings.audit.bedrock_data_event_types
+                or default_bedrock_data_resource_types(settings.resolved_partition),
                 **replication("trail"),
             )
             CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn, description="Multi-region audit trail")

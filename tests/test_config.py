@@ -73,6 +73,8 @@ BAD_CASES = [
     ("replica-other-partition", {"account": "111122223333", "audit__replica_region": "us-gov-east-1"},
      ["audit.replica_region", "'us-gov-east-1'", "partition"]),
     ("replica-without-account", {"audit__replica_region": "us-west-2"}, ["audit.replica_region", "needs account"]),
+    ("data-events-without-guardrail", {"audit__bedrock_data_event_types": ["AWS::Bedrock::Model"]},
+     ["audit.bedrock_data_event_types", "AWS::Bedrock::Guardrail"]),
     ("bad-org-id", {"organization_id": "org-123"}, ["organization_id", "'org-123'"]),
 ]
 

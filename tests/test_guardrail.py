@@ -219,6 +219,9 @@ def test_key_and_guardrail_survive_destroy(baseline: Built, options: Built) -> N
     assert (main["DeletionPolicy"], main["UpdateReplacePolicy"]) == ("Retain", "Retain")
     custom = options.resource(options.guardrails["custom"].guardrail)
     assert custom["DeletionPolicy"] == "Delete"  # removal_policy=DESTROY is honoured
+    # Published versions named in logs outlive config changes and the stack, like the guardrail.
+    version = baseline.resource(baseline.guardrails["main"].version_resource)
+    assert (version["DeletionPolicy"], version["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
 def test_stack_tags_propagate(baseline: Built) -> None:

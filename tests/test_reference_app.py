@@ -83,3 +83,17 @@ def test_cdk_synth_fails_with_one_line_per_finding(tmp_path: Path) -> None:
     )
     assert "Fix: Set PrivateDnsEnabled: true" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_trail_selects_every_bedrock_data_type_in_aws_and_the_core_ones_elsewhere(assembly: tuple[Path, list]) -> None:
+    outdir, _ = assembly
+
+    def data_types(stack: str) -> set[str]:
+        (trail,) = [r for r in _template(outdir, stack)["Resources"].values() if r["Type"] == "AWS::CloudTrail::Trail"]
+        return {t for s in trail["Properties"]["AdvancedEventSelectors"] for f in s["FieldSelectors"]
+                if f["Field"] == "resources.type" for t in f["Equals"]}
+
+    assert len(data_types("CompliantBedrock-commercial")) == 17
+    assert data_types("CompliantBedrock-govcloud") == {
+        "AWS::Bedrock::Guardrail", "AWS::Bedrock::Model", "AWS::Bedrock::AsyncInvoke", "AWS::Bedrock::AgentAlias",
+        "AWS::Bedrock::InlineAgent", "AWS::Bedrock::KnowledgeBase"}

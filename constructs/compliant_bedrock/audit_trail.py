@@ -53,6 +53,24 @@ BEDROCK_DATA_RESOURCE_TYPES: tuple[str, ...] = (
     "AWS::Bedrock::Blueprint",
 )
 
+#: Outside the commercial partition CloudTrail rejects a type whose feature the partition lacks
+#: (InvalidEventSelectorsException), and newer Bedrock features reach GovCloud and ISO late: there
+#: only the core invocation, guardrail, agent and knowledge-base types are selected by default.
+CORE_BEDROCK_DATA_RESOURCE_TYPES: tuple[str, ...] = (
+    "AWS::Bedrock::Guardrail",
+    "AWS::Bedrock::Model",
+    "AWS::Bedrock::AsyncInvoke",
+    "AWS::Bedrock::AgentAlias",
+    "AWS::Bedrock::InlineAgent",
+    "AWS::Bedrock::KnowledgeBase",
+)
+
+
+def default_bedrock_data_resource_types(partition: str) -> tuple[str, ...]:
+    """Every documented Bedrock data-event type in ``aws``; the core ones elsewhere."""
+    return BEDROCK_DATA_RESOURCE_TYPES if partition == "aws" else CORE_BEDROCK_DATA_RESOURCE_TYPES
+
+
 #: Data-event types of Amazon Bedrock AgentCore, for callers that run agents there (not selected by default).
 BEDROCK_AGENTCORE_DATA_RESOURCE_TYPES: tuple[str, ...] = (
     "AWS::BedrockAgentCore::Runtime",

@@ -621,6 +621,9 @@ class BedrockGuardrail(Construct):
             guardrail_identifier=self.guardrail.attr_guardrail_id,
             description=f"compliant-bedrock configuration {short}",
         )
+        # Versions named in logs and trails outlive a configuration change and the stack (AU-9, AU-11);
+        # retained versions count against Bedrock's versions-per-guardrail quota: prune old ones by hand.
+        self.version_resource.apply_removal_policy(removal_policy)
 
         self.enforced_configuration: bedrock.CfnEnforcedGuardrailConfiguration | None = None
         if enforce_account_level:

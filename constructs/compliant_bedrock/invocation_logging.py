@@ -89,6 +89,12 @@ def handler(event, context):
                 bedrock.delete_model_invocation_logging_configuration()
             print("deleted" if ours else "left alone: configuration belongs to another owner")
         else:
+            current = bedrock.get_model_invocation_logging_configuration().get("loggingConfig") or {}
+            theirs = (current.get("s3Config") or {}).get("bucketName")
+            if (event["RequestType"] == "Create" and current and theirs != config["s3Config"]["bucketName"]
+                    and event["ResourceProperties"].get("TakeOver") != "true"):
+                raise RuntimeError("the account already logs Bedrock invocations (to %s); refusing to replace "
+                                   "another owner's audit configuration: set take_over_existing" % theirs)
             for attempt in range(6):
                 try:
                     bedrock.put_model_invocation_logging_configuration(loggingConfig=config)
@@ -120,6 +126,10 @@ class ModelInvocationLogging(Construct):
     :param subnets: subnets of ``vpc`` for the function (default: CDK's choice of private subnets).
     :param security_group: the function's security group (default: a new one, egress only).
     :param retain_on_delete: keep the account's logging configuration when the stack is deleted.
+    :param take_over_existing: replace a configuration the account already has that logs elsewhere.
+        Default false: creation fails rather than silently cutting another owner's audit records off.
+    :param reserved_concurrency: reserve this many executions for the function. Default none: an
+        account must keep 100 unreserved (10 in new accounts), so reserving can fail the deploy.
 
     Attributes: ``key``, ``bucket`` (``AuditBucket``), ``log_group``, ``delivery_role``,
     ``delivery_policy``, ``handler`` (``lambda.Function``), ``handler_role``, ``handler_policy``,
@@ -146,6 +156,8 @@ class ModelInvocationLogging(Construct):
         subnets: ec2.SubnetSelection | None = None,
         security_group: ec2.ISecurityGroup | None = None,
         retain_on_delete: bool = False,
+        take_over_existing: bool = False,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if vpc is None and (subnets is not None or security_group is not None):
@@ -224,13 +236,13 @@ class ModelInvocationLogging(Construct):
             "embeddingDataDeliveryEnabled": embedding_data_delivery,
         }
 
-        self._handler(stack, log_retention_days, vpc, subnets, security_group)
+        self._handler(stack, log_retention_days, vpc, subnets, security_group, reserved_concurrency)
         self.configuration = CustomResource(
             self,
             "Configuration",
             service_token=self.handler.function_arn,
             resource_type=RESOURCE_TYPE,
-            properties={"LoggingConfig": self.logging_config},
+            properties={"LoggingConfig": self.logging_config, "TakeOver": "true" if take_over_existing else "false"},
             service_timeout=Duration.minutes(10),
             removal_policy=RemovalPolicy.RETAIN if retain_on_delete else RemovalPolicy.DESTROY,
         )
@@ -238,7 +250,8 @@ class ModelInvocationLogging(Construct):
         self.configuration.node.add_dependency(self.bucket.bucket.policy, self.delivery_policy, self.handler_policy)
 
     def _handler(self, stack: Stack, retention_days: int, vpc: ec2.IVpc | None,
-                 subnets: ec2.SubnetSelection | None, security_group: ec2.ISecurityGroup | None) -> None:
+                 subnets: ec2.SubnetSelection | None, security_group: ec2.ISecurityGroup | None,
+                 reserved_concurrency: int | None) -> None:
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetters",
@@ -323,7 +336,7 @@ class ModelInvocationLogging(Construct):
             role=role_ref,
             timeout=Duration.minutes(5),
             memory_size=256,
-            reserved_concurrent_executions=1,
+            reserved_concurrent_executions=reserved_concurrency,
             retry_attempts=2,
             dead_letter_queue=self.dead_letter_queue,
             log_group=self.handler_log_group,
@@ -337,6 +350,11 @@ class ModelInvocationLogging(Construct):
                  "python3.13 is a supported Lambda runtime available in every partition this library targets, "
                  "and its bundled boto3 has the model invocation logging API; the handler uses nothing else, "
                  "so the runtime is pinned rather than moved to the newest release before it reaches all regions.")
+        if reserved_concurrency is None:
+            suppress(self.handler, "NIST.800.53.R5-LambdaConcurrency",
+                     "The function runs only when CloudFormation creates, updates or deletes this stack, one "
+                     "event at a time, so it cannot exhaust account concurrency; reserving executions instead "
+                     "fails deployment in accounts whose unreserved concurrency is at its minimum.")
         if vpc is None:
             suppress(self.handler, "NIST.800.53.R5-LambdaInsideVPC",
                      "This deploy-time function runs outside a VPC by choice: it holds no data, has no inbound "
