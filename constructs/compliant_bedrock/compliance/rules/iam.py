@@ -25,9 +25,14 @@ def invoke_allow_statements(resource: Resource) -> list[dict]:
     return [s for s in policy_statements(resource) if _grants_invoke(s)]
 
 
-def _condition(statement: dict, operator: str, key: str) -> bool:
-    block = (statement.get("Condition") or {}).get(operator) or {}
-    return any(k.lower() == key.lower() for k in block)
+def _every_invoke_grant_requires(resource: Resource, key: str) -> Compliance:
+    """COMPLIANT when every invoke Allow carries ``StringEquals <key>``; N/A without invoke grants."""
+    statements = invoke_allow_statements(resource)
+    if not statements:
+        return Compliance.NOT_APPLICABLE
+    ok = all(any(k.lower() == key.lower() for k in ((s.get("Condition") or {}).get("StringEquals") or {}))
+             for s in statements)
+    return Compliance.COMPLIANT if ok else Compliance.NON_COMPLIANT
 
 
 @rule(
@@ -63,11 +68,7 @@ def invoke_scoped_to_models(resource: Resource, template: Template, ctx: RuleCon
     resource_types=_IAM_TYPES,
 )
 def invoke_requires_guardrail(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
-    statements = invoke_allow_statements(resource)
-    if not statements:
-        return Compliance.NOT_APPLICABLE
-    ok = all(_condition(s, "StringEquals", "bedrock:GuardrailIdentifier") for s in statements)
-    return Compliance.COMPLIANT if ok else Compliance.NON_COMPLIANT
+    return _every_invoke_grant_requires(resource, "bedrock:GuardrailIdentifier")
 
 
 @rule(
@@ -79,8 +80,4 @@ def invoke_requires_guardrail(resource: Resource, template: Template, ctx: RuleC
     resource_types=_IAM_TYPES,
 )
 def invoke_requires_vpc_endpoint(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
-    statements = invoke_allow_statements(resource)
-    if not statements:
-        return Compliance.NOT_APPLICABLE
-    ok = all(_condition(s, "StringEquals", "aws:SourceVpce") for s in statements)
-    return Compliance.COMPLIANT if ok else Compliance.NON_COMPLIANT
+    return _every_invoke_grant_requires(resource, "aws:SourceVpce")
