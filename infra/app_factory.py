@@ -29,6 +29,16 @@ def cli_context() -> dict[str, Any]:
     return dict(json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}"))
 
 
+def selected_environments(context: dict[str, Any] | None = None, config_dir: Path | None = None) -> list:
+    """The validated environments this run synthesizes (all, or ``-c env=NAME``)."""
+    from .config import load_environments
+
+    merged = {**cdk_json_context(), **cli_context(), **(context or {})}
+    directory = config_dir or ROOT / str(merged.get(CONFIG_DIR_KEY) or "config")
+    only = merged.get("env")
+    return load_environments(directory, only=str(only) if only else None)
+
+
 def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None, config_dir: Path | None = None,
               compliance: bool = True):
     """Validate configuration, then build every selected environment's stack in one App.
@@ -41,14 +51,15 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
 
     from compliant_bedrock.compliance import attach_packs
 
-    from .config import load_environments
+    from .parallel import shard
     from .replica_stack import ReplicaStack
     from .stack import ReferenceStack
 
     merged = {**cdk_json_context(), **cli_context(), **(context or {})}
-    directory = config_dir or ROOT / str(merged.get(CONFIG_DIR_KEY) or "config")
-    only = merged.get("env")
-    envs = load_environments(directory, only=str(only) if only else None)
+    envs = selected_environments(context, config_dir)
+    share = shard()
+    if share is not None:  # a worker of infra.parallel: every n-th environment
+        envs = envs[share[0]::share[1]]
     # Only now: creating the App already writes to the output directory.
     app = cdk.App(context=merged, outdir=outdir)
     for env in envs:
@@ -66,13 +77,21 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
 
 def rule_contexts(app) -> dict[str, Any]:
     """Per-stack settings the Bedrock rule pack compares against."""
-    from compliant_bedrock.compliance import RuleContext
-
     from .replica_stack import ReplicaStack
     from .stack import ReferenceStack
 
-    return {
-        child.stack_name: RuleContext(min_log_retention_days=child.settings.log_retention_days)
-        for child in app.node.children
-        if isinstance(child, ReferenceStack | ReplicaStack)
-    }
+    return settings_contexts(
+        [child.settings for child in app.node.children if isinstance(child, ReferenceStack | ReplicaStack)]
+    )
+
+
+def settings_contexts(envs: list) -> dict[str, Any]:
+    """Stack name -> the Bedrock pack's settings, for each environment's stacks."""
+    from compliant_bedrock.compliance import RuleContext
+
+    contexts = {}
+    for env in envs:
+        context = RuleContext(min_log_retention_days=env.log_retention_days)
+        contexts[env.stack_name] = context
+        contexts[f"{env.stack_name}-replica"] = context
+    return contexts

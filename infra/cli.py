@@ -6,7 +6,9 @@ Exit codes: 0 compliant (or report-only), 1 unsuppressed compliance errors, 2 in
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,26 +17,58 @@ REPORT_ONLY_KEY = "compliance:report-only"
 
 
 def run(build: Callable[..., Any] | None = None) -> int:
-    """Build the app (``infra.app_factory.build_app`` by default), synthesize, judge, report."""
+    """Build the app (``infra.app_factory.build_app`` by default), synthesize, judge, report.
+
+    With many environments and the default builder, worker processes synthesize shares of them
+    in parallel (``infra.parallel``); the gate and the report then judge the merged assembly.
+    """
     from compliant_bedrock.compliance import judge
 
-    from .app_factory import build_app, rule_contexts
+    from . import parallel
+    from .app_factory import build_app, cdk_json_context, cli_context, selected_environments, settings_contexts
     from .config import ConfigError
 
+    if parallel.shard() is not None:  # a worker: synthesize this share only; the parent judges
+        build_app(outdir=os.environ["CDK_OUTDIR"]).synth()
+        return 0
     try:
-        # Under the CLI, CDK_OUTDIR is set; run directly, write where the CLI would.
-        app = (build or build_app)(outdir=None if os.environ.get("CDK_OUTDIR") else "cdk.out")
+        envs = selected_environments()
+        context = {**cdk_json_context(), **cli_context()}
+        workers = parallel.worker_count(len(envs), context) if build is None else 1
+        scratch = Path(tempfile.mkdtemp(prefix="cb-shards-")) if workers > 1 else None
+        started = parallel.start_workers(workers, context, scratch) if scratch else []
+        if started:
+            os.environ[parallel.SHARD_ENV] = f"0/{workers}"
+        try:
+            # Under the CLI, CDK_OUTDIR is set; run directly, write where the CLI would.
+            app = (build or build_app)(outdir=None if os.environ.get("CDK_OUTDIR") else "cdk.out")
+        finally:
+            os.environ.pop(parallel.SHARD_ENV, None)
     except ConfigError as err:
         print(f"compliant-bedrock: {err}", file=sys.stderr)
         return 2
     assembly = app.synth()
     outdir = Path(assembly.directory)
-    errors = judge(outdir, rule_contexts(app))
+    if started:
+        failed = [str(out) for worker, out in started if worker.wait() != 0]
+        if failed:
+            print(f"compliant-bedrock: synth of {', '.join(failed)} failed (see above)", file=sys.stderr)
+            return 1
+        parallel.merge(outdir, [out for _, out in started])
+        shutil.rmtree(scratch, ignore_errors=True)
+    if build is not None:  # a custom app (tests): judge what it holds
+        from .app_factory import rule_contexts
+        from .stack import ReferenceStack
+
+        contexts = rule_contexts(app)
+        envs = [s.settings for s in app.node.children if isinstance(s, ReferenceStack)]
+    else:
+        contexts = settings_contexts(envs)
+    errors = judge(outdir, contexts)
     # Evidence for auditors from the same synth, pass or fail (infra/report.py; `make report` redoes it).
     from .report import generate
-    from .stack import ReferenceStack
 
-    generate(outdir, settings={s.settings.name: s.settings for s in app.node.children if isinstance(s, ReferenceStack)})
+    generate(outdir, settings={env.name: env for env in envs})
     report_only = str(app.node.try_get_context(REPORT_ONLY_KEY)).lower() == "true"
     for finding in errors:
         print(f"compliance: {finding.stack}: {finding.line()}", file=sys.stderr)

@@ -1,0 +1,78 @@
+"""Synthesize many environments on every core: shards in worker processes, one merged assembly.
+
+One jsii process builds stacks one after another (~0.7 s each, see README "Performance"). With
+many environments, ``run`` starts a worker per extra core, each building every n-th environment
+into its own output directory, builds its own share meanwhile, then merges the workers' files and
+manifest entries into the one cloud assembly the CDK CLI reads. Configuration is validated in full
+by every process, so a shard never sees a half-checked config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+SHARD_ENV = "COMPLIANT_BEDROCK_SHARD"
+PARALLEL_KEY = "compliant-bedrock:parallel"
+#: Below this many environments a worker's own start-up (~1 s) costs more than it saves.
+MIN_ENVIRONMENTS = 6
+
+
+def shard() -> tuple[int, int] | None:
+    """``(index, count)`` when this process builds a share of the environments, else None."""
+    value = os.environ.get(SHARD_ENV)
+    if not value:
+        return None
+    index, count = (int(x) for x in value.split("/"))
+    return index, count
+
+
+def worker_count(environments: int, context: dict) -> int:
+    if str(context.get(PARALLEL_KEY, "true")).lower() == "false" or environments < MIN_ENVIRONMENTS:
+        return 1
+    return max(1, min(os.cpu_count() or 1, environments // 3))
+
+
+def start_workers(count: int, context: dict, scratch: Path) -> list[tuple[subprocess.Popen, Path]]:
+    """Workers 1..count-1 (this process is worker 0), each synthesizing into its own directory."""
+    workers = []
+    for index in range(1, count):
+        outdir = scratch / f"shard-{index}"
+        env = {**os.environ, SHARD_ENV: f"{index}/{count}", "CDK_OUTDIR": str(outdir),
+               "CDK_CONTEXT_JSON": json.dumps(context)}
+        env.pop("CONTEXT_OVERFLOW_LOCATION_ENV", None)
+        app = Path(__file__).resolve().parent.parent / "app.py"
+        workers.append((subprocess.Popen([sys.executable, str(app)], env=env), outdir))
+    return workers
+
+
+def merge(into: Path, parts: list[Path]) -> None:
+    """Copy each part's stack files into ``into`` and add its stacks to the manifest and tree."""
+    manifest_path = into / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    tree_path = into / "tree.json"
+    tree = json.loads(tree_path.read_text(encoding="utf-8")) if tree_path.exists() else None
+    for part in parts:
+        for item in part.iterdir():
+            if item.name in ("manifest.json", "tree.json", "cdk.out"):
+                continue
+            target = into / item.name
+            if item.is_dir():
+                shutil.copytree(item, target, dirs_exist_ok=True)
+            else:
+                shutil.copy2(item, target)
+        other = json.loads((part / "manifest.json").read_text(encoding="utf-8"))
+        for name, artifact in other.get("artifacts", {}).items():
+            if artifact.get("type") != "cdk:tree":
+                manifest["artifacts"][name] = artifact
+        if tree is not None and (part / "tree.json").exists():
+            children = json.loads((part / "tree.json").read_text(encoding="utf-8"))["tree"].get("children", {})
+            tree["tree"].setdefault("children", {}).update(children)
+    manifest["artifacts"] = dict(sorted(manifest["artifacts"].items()))
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    if tree is not None:
+        tree_path.write_text(json.dumps(tree) + "\n", encoding="utf-8")

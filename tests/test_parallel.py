@@ -1,0 +1,60 @@
+"""Many environments: worker processes synthesize shares, one merged assembly is judged."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.app_factory import ROOT
+
+COUNT = 6
+
+
+def _synth(config: Path, outdir: Path, **context: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_VALIDATION": "false",
+           "CDK_CONTEXT_JSON": json.dumps({"compliant-bedrock:config-dir": str(config), **context})}
+    return subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("config")
+    base = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
+    for i in range(COUNT):
+        env = {**base, "name": f"env-{i}", "vpc": {"cidr": f"10.{i}.0.0/16", "az_count": 2}}
+        (directory / f"env-{i}.yaml").write_text(yaml.safe_dump(env))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def parallel(config: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    outdir = tmp_path_factory.mktemp("parallel")
+    result = _synth(config, outdir)
+    assert result.returncode == 0, result.stderr
+    return outdir
+
+
+def test_merged_assembly_holds_every_environment_and_every_report(parallel: Path) -> None:
+    manifest = json.loads((parallel / "manifest.json").read_text())
+    stacks = sorted(n for n, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack")
+    assert stacks == [f"CompliantBedrock-env-{i}" for i in range(COUNT)]
+    for stack in stacks:
+        assert (parallel / f"{stack}.template.json").is_file()
+        for pack in ("NIST.800.53.R5", "AwsSolutions", "Bedrock"):
+            assert (parallel / f"{pack}--{stack}-NagReport.json").is_file()
+    findings = json.loads((parallel / "compliance" / "findings.json").read_text())
+    assert findings["passed"] and len(findings["counts"]) == 3 * COUNT
+    assert len(list((parallel / "compliance").glob("matrix-*.json"))) == COUNT
+
+
+def test_a_sharded_template_equals_the_one_synthesized_alone(config: Path, parallel: Path, tmp_path: Path) -> None:
+    result = _synth(config, tmp_path, env="env-3")
+    assert result.returncode == 0, result.stderr
+    name = "CompliantBedrock-env-3.template.json"
+    assert (tmp_path / name).read_bytes() == (parallel / name).read_bytes()
