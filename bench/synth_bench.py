@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -37,24 +38,47 @@ def write_environments(directory: Path, count: int) -> None:
         (directory / f"env-{i:03d}.yaml").write_text(yaml.safe_dump(env))
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Elapsed seconds and peak RSS in MiB of one run (of the largest process in the tree)."""
-    with tempfile.NamedTemporaryFile("r") as out:
-        result = subprocess.run([TIME, "-f", "%e %M", "-o", out.name, *command], cwd=ROOT, env=env,
-                                capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise SystemExit(f"benchmark command failed ({result.returncode}): {' '.join(command)}\n{result.stderr}")
+def _tree_rss_kib(root: int) -> int:
+    """Summed RSS of ``root`` and all its descendants (python, node and shard workers)."""
+    rows = []
+    for line in subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss="], capture_output=True, text=True).stdout.splitlines():
+        if line.strip():
+            rows.append(tuple(int(x) for x in line.split()))
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, ppid, _ in rows:
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(rss for pid, _, rss in rows if pid in tree)
+
+
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """Elapsed seconds (/usr/bin/time), peak RSS of the largest process (/usr/bin/time) and peak summed
+    RSS of the whole process tree (sampled every 0.2 s), both in MiB."""
+    with tempfile.NamedTemporaryFile("r") as out, tempfile.TemporaryFile("w+") as err:
+        run = subprocess.Popen([TIME, "-f", "%e %M", "-o", out.name, *command], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=err, text=True)
+        tree_peak = 0
+        while run.poll() is None:
+            tree_peak = max(tree_peak, _tree_rss_kib(run.pid))
+            time.sleep(0.2)
+        if run.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"benchmark command failed ({run.returncode}): {' '.join(command)}\n{err.read()}")
         elapsed, rss_kib = out.read().split()[-2:]
-    return float(elapsed), int(rss_kib) // 1024
+    return float(elapsed), int(rss_kib) // 1024, tree_peak // 1024
 
 
 def scenario(name: str, command: list[str], env: dict[str, str], runs: int) -> dict[str, object]:
     samples = [measure(command, env) for _ in range(runs)]
-    times = [t for t, _ in samples]
+    times = [t for t, _, _ in samples]
     result = {"name": name, "runs": runs, "median_s": round(statistics.median(times), 3),
               "min_s": round(min(times), 3), "max_s": round(max(times), 3),
-              "peak_rss_mib": max(r for _, r in samples)}
-    print(f"  {name:<10} median {result['median_s']:6.2f} s   peak RSS {result['peak_rss_mib']:5d} MiB", flush=True)
+              "peak_rss_mib": max(r for _, r, _ in samples), "peak_tree_rss_mib": max(t for _, _, t in samples)}
+    print(f"  {name:<10} median {result['median_s']:6.2f} s   peak RSS {result['peak_rss_mib']:5d} MiB"
+          f" (whole process tree {result['peak_tree_rss_mib']:5d} MiB)", flush=True)
     return result
 
 
