@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from compliant_bedrock.compliance.rules.audit import REQUIRED_BEDROCK_DATA_TYPES
 from compliant_bedrock.guardrail import guardrail_profile_for_region
 from compliant_bedrock.models import MANTLE_PROJECT_PATTERN, ModelIdError, resolve_model
 from compliant_bedrock.private_link import FIPS_REGIONS
@@ -169,7 +170,7 @@ class AuditSettings(_Strict):
         for name in value or []:
             if not re.fullmatch(r"AWS::Bedrock[A-Za-z]*::[A-Za-z]+", name):
                 raise ValueError(f"{name!r} is not a Bedrock CloudTrail resource type (e.g. AWS::Bedrock::Guardrail)")
-        if value is not None and not {"AWS::Bedrock::Guardrail", "AWS::Bedrock::Model"} <= set(value):
+        if value is not None and not set(REQUIRED_BEDROCK_DATA_TYPES) <= set(value):
             raise ValueError("must include AWS::Bedrock::Guardrail and AWS::Bedrock::Model (ApplyGuardrail and "
                              "model invocation data events, which the Bedrock rule pack requires)")
         return value

@@ -31,28 +31,6 @@ from .audit_bucket import DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_OBJECT_LOCK_DAYS, 
 from .kms import allow_cloudwatch_logs, retained_key
 from .log_groups import encrypted_log_group
 
-#: CloudTrail data-event resource types of Amazon Bedrock (CloudTrail user guide, "Logging data events").
-#: Override with ``bedrock_data_resource_types`` where a partition or region lacks one of them.
-BEDROCK_DATA_RESOURCE_TYPES: tuple[str, ...] = (
-    "AWS::Bedrock::Guardrail",
-    "AWS::Bedrock::Model",
-    "AWS::Bedrock::AsyncInvoke",
-    "AWS::Bedrock::AgentAlias",
-    "AWS::Bedrock::InlineAgent",
-    "AWS::Bedrock::KnowledgeBase",
-    "AWS::Bedrock::FlowAlias",
-    "AWS::Bedrock::FlowExecution",
-    "AWS::Bedrock::PromptVersion",
-    "AWS::Bedrock::Session",
-    "AWS::Bedrock::Tool",
-    "AWS::Bedrock::AutomatedReasoningPolicy",
-    "AWS::Bedrock::AutomatedReasoningPolicyVersion",
-    "AWS::Bedrock::DataAutomationProject",
-    "AWS::Bedrock::DataAutomationInvocation",
-    "AWS::Bedrock::DataAutomationProfile",
-    "AWS::Bedrock::Blueprint",
-)
-
 #: Outside the commercial partition CloudTrail rejects a type whose feature the partition lacks
 #: (InvalidEventSelectorsException), and newer Bedrock features reach GovCloud and ISO late: there
 #: only the core invocation, guardrail, agent and knowledge-base types are selected by default.
@@ -65,6 +43,23 @@ CORE_BEDROCK_DATA_RESOURCE_TYPES: tuple[str, ...] = (
     "AWS::Bedrock::KnowledgeBase",
 )
 
+
+#: CloudTrail data-event resource types of Amazon Bedrock (CloudTrail user guide, "Logging data events").
+#: Override with ``bedrock_data_resource_types`` where a partition or region lacks one of them.
+BEDROCK_DATA_RESOURCE_TYPES: tuple[str, ...] = (
+    *CORE_BEDROCK_DATA_RESOURCE_TYPES,
+    "AWS::Bedrock::FlowAlias",
+    "AWS::Bedrock::FlowExecution",
+    "AWS::Bedrock::PromptVersion",
+    "AWS::Bedrock::Session",
+    "AWS::Bedrock::Tool",
+    "AWS::Bedrock::AutomatedReasoningPolicy",
+    "AWS::Bedrock::AutomatedReasoningPolicyVersion",
+    "AWS::Bedrock::DataAutomationProject",
+    "AWS::Bedrock::DataAutomationInvocation",
+    "AWS::Bedrock::DataAutomationProfile",
+    "AWS::Bedrock::Blueprint",
+)
 
 def default_bedrock_data_resource_types(partition: str) -> tuple[str, ...]:
     """Every documented Bedrock data-event type in ``aws``; the core ones elsewhere."""

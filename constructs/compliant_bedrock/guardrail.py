@@ -123,6 +123,15 @@ def _flag(where: str, value: Any) -> None:
         raise ValueError(f"{where}: {value!r} is not allowed; allowed: True, False")
 
 
+def _check_directions(where: str, obj: Any) -> None:
+    """Per-direction overrides of a PII entity or regex: an action where given, and boolean flags."""
+    for direction in ("input", "output"):
+        value = getattr(obj, f"{direction}_action")
+        if value is not None:
+            _choice(f"{where}.{direction}_action", value, get_args(PiiAction))
+        _flag(f"{where}.{direction}_enabled", getattr(obj, f"{direction}_enabled"))
+
+
 def _as_tuple(obj: Any, name: str) -> None:
     value = getattr(obj, name)
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
@@ -209,11 +218,7 @@ class PiiEntity:
         _choice("PiiEntity.type", self.type, PII_ENTITY_TYPES)
         where = f"PiiEntity({self.type})"
         _choice(f"{where}.action", self.action, get_args(PiiAction))
-        for direction in ("input", "output"):
-            value = getattr(self, f"{direction}_action")
-            if value is not None:
-                _choice(f"{where}.{direction}_action", value, get_args(PiiAction))
-            _flag(f"{where}.{direction}_enabled", getattr(self, f"{direction}_enabled"))
+        _check_directions(where, self)
 
     def to_cfn(self) -> bedrock.CfnGuardrail.PiiEntityConfigProperty:
         return bedrock.CfnGuardrail.PiiEntityConfigProperty(
@@ -255,11 +260,7 @@ class RegexFilter:
         if self.description is not None:
             _length(f"{where}.description", self.description, 1, MAX_REGEX_DESCRIPTION)
         _choice(f"{where}.action", self.action, get_args(PiiAction))
-        for direction in ("input", "output"):
-            value = getattr(self, f"{direction}_action")
-            if value is not None:
-                _choice(f"{where}.{direction}_action", value, get_args(PiiAction))
-            _flag(f"{where}.{direction}_enabled", getattr(self, f"{direction}_enabled"))
+        _check_directions(where, self)
 
     def to_cfn(self) -> bedrock.CfnGuardrail.RegexConfigProperty:
         return bedrock.CfnGuardrail.RegexConfigProperty(
