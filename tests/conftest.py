@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
+from infra import runtime
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
-os.environ.setdefault("CDK_VALIDATION", "false")  # cfn-lint checks templates instead (see README)
+runtime.prepare()  # the environment app.py runs in, before jsii starts Node
 
-import aws_cdk as cdk
+import aws_cdk as cdk  # noqa: E402
 
-from infra.app_factory import cdk_json_context
+from infra.app_factory import cdk_json_context  # noqa: E402
 
 #: One region per partition the library must synthesize for.
 PARTITION_REGIONS = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-iso": "us-iso-east-1"}
