@@ -45,11 +45,17 @@ class StackEvidence:
 
     def __post_init__(self) -> None:
         self._by_path = {path: logical_id for logical_id, path in self.paths.items()}
+        self._references: dict[str, list[str]] = {}
+        self._resources: list[Resource] | None = None
+        #: component id -> member logical ids, filled by ``evidence.components.component_members``.
+        self._component_members: dict[str, list[str]] | None = None
 
     @property
     def resources(self) -> list[Resource]:
         """The stack's resources (bookkeeping excluded), in logical-id order."""
-        return [r for _, r in sorted(self.template.resources.items()) if r.type not in IGNORED_TYPES]
+        if self._resources is None:  # the matrix, the diagram and the OSCAL document all walk them
+            self._resources = [r for _, r in sorted(self.template.resources.items()) if r.type not in IGNORED_TYPES]
+        return self._resources
 
     def logical_id(self, resource_id: str) -> str | None:
         """The logical id a report's ``resourceId`` names (a construct path or a logical id), else None."""
@@ -73,11 +79,15 @@ class StackEvidence:
 
     def references(self, logical_id: str) -> list[str]:
         """Resources this one points at through Ref or Fn::GetAtt (Fn::Sub names too), sorted."""
-        resource = self.template.resources[logical_id]
-        body = (self.template.body.get("Resources") or {}).get(logical_id) or {}
-        found = referenced_ids(resource.properties) | _sub_references(body.get("Properties"))
-        return sorted(r for r in found if r != logical_id and r in self.template.resources
-                      and self.template.resources[r].type not in IGNORED_TYPES)
+        cached = self._references.get(logical_id)
+        if cached is None:  # asked once per component and diagram edge: walk each resource's properties once
+            resource = self.template.resources[logical_id]
+            body = (self.template.body.get("Resources") or {}).get(logical_id) or {}
+            found = referenced_ids(resource.properties) | _sub_references(body.get("Properties"))
+            cached = sorted(r for r in found if r != logical_id and r in self.template.resources
+                            and self.template.resources[r].type not in IGNORED_TYPES)
+            self._references[logical_id] = cached
+        return list(cached)
 
     def findings_of(self, packs: Iterable[str] | None = None) -> list[Finding]:
         wanted = None if packs is None else set(packs)

@@ -120,6 +120,12 @@ STACK_RULES = {
 
 def component_members(stack: StackEvidence) -> dict[str, list[str]]:
     """Component id -> logical ids of its resources (sorted); every component present, maybe empty."""
+    if stack._component_members is None:  # the OSCAL document asks once per component
+        stack._component_members = _component_members(stack)
+    return {c: list(m) for c, m in stack._component_members.items()}
+
+
+def _component_members(stack: StackEvidence) -> dict[str, list[str]]:
     resources = {r.logical_id: r for r in stack.resources}
     refs = {lid: set(stack.references(lid)) for lid in resources}
     anchors: dict[str, set[str]] = {c.id: set() for c in COMPONENTS}
