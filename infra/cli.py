@@ -28,8 +28,9 @@ def run(build: Callable[..., Any] | None = None) -> int:
     from .app_factory import build_app, cdk_json_context, cli_context, selected_environments, settings_contexts
     from .config import ConfigError
 
-    if parallel.shard() is not None:  # a worker: synthesize this share only; the parent judges
-        build_app(outdir=os.environ["CDK_OUTDIR"]).synth()
+    if parallel.shard() is not None:  # a worker: this share's synth and stack evidence; the parent judges
+        outdir = Path(build_app(outdir=os.environ["CDK_OUTDIR"]).synth().directory)
+        parallel.write_share_evidence(outdir, selected_environments(), record=True)
         return 0
     try:
         envs = selected_environments()
@@ -49,12 +50,14 @@ def run(build: Callable[..., Any] | None = None) -> int:
         return 2
     assembly = app.synth()
     outdir = Path(assembly.directory)
+    shard_evidence: dict[str, Any] = {}
     if started:
+        shard_evidence = parallel.write_share_evidence(outdir, envs, record=False)  # while the workers run
         failed = [str(out) for worker, out in started if worker.wait() != 0]
         if failed:
             print(f"compliant-bedrock: synth of {', '.join(failed)} failed (see above)", file=sys.stderr)
             return 1
-        parallel.merge(outdir, [out for _, out in started])
+        shard_evidence.update(parallel.merge(outdir, [out for _, out in started]))
         shutil.rmtree(scratch, ignore_errors=True)
     if build is not None:  # a custom app (tests): judge what it holds
         from .app_factory import rule_contexts
@@ -68,7 +71,7 @@ def run(build: Callable[..., Any] | None = None) -> int:
     # Evidence for auditors from the same synth, pass or fail (infra/report.py; `make report` redoes it).
     from .report import generate
 
-    generate(outdir, settings={env.name: env for env in envs})
+    generate(outdir, settings={env.name: env for env in envs}, written_by_shards=shard_evidence)
     report_only = str(app.node.try_get_context(REPORT_ONLY_KEY)).lower() == "true"
     for finding in errors:
         print(f"compliance: {finding.stack}: {finding.line()}", file=sys.stderr)

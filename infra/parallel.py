@@ -4,7 +4,9 @@ One jsii process builds stacks one after another (~0.7 s each, see README "Perfo
 many environments, ``run`` starts a worker per extra core, each building every n-th environment
 into its own output directory, builds its own share meanwhile, then merges the workers' files and
 manifest entries into the one cloud assembly the CDK CLI reads. Configuration is validated in full
-by every process, so a shard never sees a half-checked config.
+by every process, so a shard never sees a half-checked config. Each shard (the parent's own share
+included) also runs the Bedrock pack and writes its stacks' evidence files, which depend on nothing
+but the stack; the parent then judges the whole assembly and writes the cross-stack documents.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 SHARD_ENV = "COMPLIANT_BEDROCK_SHARD"
+#: A shard's record of the per-stack evidence it wrote (``infra.report.write_stack_evidence``).
+SHARE_EVIDENCE = "shard-evidence.json"
 PARALLEL_KEY = "compliant-bedrock:parallel"
 #: Below this many environments a worker's own start-up (~1 s) costs more than it saves.
 MIN_ENVIRONMENTS = 6
@@ -50,21 +55,42 @@ def start_workers(count: int, context: dict, scratch: Path) -> list[tuple[subpro
     return workers
 
 
-def merge(into: Path, parts: list[Path]) -> None:
-    """Copy each part's stack files into ``into`` and add its stacks to the manifest and tree."""
+def write_share_evidence(outdir: Path, envs: list, *, record: bool) -> dict[str, dict[str, Any]]:
+    """After a shard's synth: the Bedrock pack's reports and each of its stacks' evidence files;
+    ``record``: also leave what was written for the parent's ``merge`` (a worker's share)."""
+    from compliant_bedrock.compliance.gate import run_bedrock_pack
+
+    from .app_factory import settings_contexts
+    from .report import write_stack_evidence
+
+    run_bedrock_pack(outdir, settings_contexts(envs))
+    written = write_stack_evidence(outdir)
+    if record:
+        (outdir / SHARE_EVIDENCE).write_text(json.dumps(written, sort_keys=True) + "\n", encoding="utf-8")
+    return written
+
+
+def merge(into: Path, parts: list[Path]) -> dict[str, dict[str, Any]]:
+    """Copy each part's stack files into ``into`` and add its stacks to the manifest and tree.
+
+    Returns the per-stack evidence the parts wrote (``write_share_evidence``), by stack name.
+    """
+    evidence: dict[str, dict[str, Any]] = {}
     manifest_path = into / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     tree_path = into / "tree.json"
     tree = json.loads(tree_path.read_text(encoding="utf-8")) if tree_path.exists() else None
     for part in parts:
         for item in part.iterdir():
-            if item.name in ("manifest.json", "tree.json", "cdk.out"):
+            if item.name in ("manifest.json", "tree.json", "cdk.out", SHARE_EVIDENCE):
                 continue
             target = into / item.name
             if item.is_dir():
                 shutil.copytree(item, target, dirs_exist_ok=True)
             else:
                 shutil.copy2(item, target)
+        if (part / SHARE_EVIDENCE).is_file():
+            evidence.update(json.loads((part / SHARE_EVIDENCE).read_text(encoding="utf-8")))
         other = json.loads((part / "manifest.json").read_text(encoding="utf-8"))
         for name, artifact in other.get("artifacts", {}).items():
             if artifact.get("type") != "cdk:tree":
@@ -76,3 +102,4 @@ def merge(into: Path, parts: list[Path]) -> None:
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     if tree is not None:
         tree_path.write_text(json.dumps(tree) + "\n", encoding="utf-8")
+    return evidence

@@ -14,16 +14,28 @@ over the same ``cdk.out`` write the same bytes. Exit codes: 0 written, 2 no usab
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from compliant_bedrock.evidence.assembly import AssemblyError, StackEvidence, inputs_digest, read_assembly
+from compliant_bedrock.evidence.assembly import (
+    AssemblyError,
+    StackEvidence,
+    environment_of,
+    inputs_digest,
+    iter_assembly,
+    read_assembly,
+    stack_artifacts,
+    stack_digest,
+)
 from compliant_bedrock.evidence.diagram import write_diagram
 from compliant_bedrock.evidence.matrix import build_matrix, render_markdown
 from compliant_bedrock.evidence.oscal import build_component_definition
@@ -124,10 +136,64 @@ def _version() -> str:
         return "0.0.0"
 
 
+def stack_file_names(environments: Mapping[str, str]) -> dict[str, str]:
+    """Stack name -> the name its per-stack files carry: its environment (``environments``: stack name
+    -> environment), or the stack name where an environment has several stacks (a replica stack shares
+    its source's environment)."""
+    count = Counter(environments.values())
+    return {stack: env if count[env] == 1 else stack for stack, env in environments.items()}
+
+
+def stack_files(name: str) -> list[str]:
+    return [f"matrix-{name}.json", f"matrix-{name}.md", f"architecture-{name}.svg", f"architecture-{name}.png"]
+
+
+def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = None,
+                         dest: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Each stack's own files (control matrix JSON and Markdown, diagram SVG and PNG) into ``dest``.
+
+    Returns stack name -> ``{"name": file name, "totals": matrix totals}``: all that the documents
+    spanning every stack (OSCAL, summary) need from a matrix. Each file depends on its own stack only
+    (its template and pack reports, see ``stack_digest``), so shards of a parallel synth write their
+    stacks' files themselves and the parent only adds the cross-stack documents.
+    """
+    if stacks is None:  # one stack in memory at a time
+        environments = {name: environment_of(outdir, name, artifact) for name, artifact in stack_artifacts(outdir)}
+        each: Iterable[StackEvidence] = iter_assembly(outdir)
+    else:
+        environments = {s.name: s.environment for s in stacks}
+        each = stacks
+    dest = dest or outdir / COMPLIANCE_DIR
+    dest.mkdir(parents=True, exist_ok=True)
+    names = stack_file_names(environments)
+    done: dict[str, dict[str, Any]] = {}
+    encoders = os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=encoders) as pool:
+        pending: deque[Future] = deque()
+        for stack in each:
+            name = names[stack.name]
+            matrix = build_matrix(stack)
+            matrix_json, matrix_md, svg, png = stack_files(name)
+            _write(dest / matrix_json, _dump(matrix))
+            _write(dest / matrix_md, render_markdown(matrix, stack_digest(outdir, stack)))
+            while len(pending) >= encoders:  # each waiting PNG holds a 12 MB bitmap: bound them
+                pending.popleft().result()
+            future = write_diagram(stack, dest / svg, dest / png, executor=pool)
+            if future is not None:
+                pending.append(future)
+            done[stack.name] = {"name": name, "totals": dict(matrix["totals"])}
+        for future in pending:
+            future.result()  # an encoder's error is this call's error
+    return done
+
+
 def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None = None,
-             settings: dict[str, EnvironmentSettings] | None = None) -> list[Path]:
+             settings: dict[str, EnvironmentSettings] | None = None,
+             written_by_shards: Mapping[str, Mapping[str, Any]] | None = None) -> list[Path]:
     """Write every evidence file for the assembly at ``outdir``; return their paths (sorted).
 
+    ``written_by_shards``: what ``write_stack_evidence`` returned where shards of a parallel synth
+    already wrote those stacks' files into ``dest``; only the other stacks' files are written here.
     Raises ``AssemblyError`` when ``outdir`` is not a synthesized assembly with pack reports.
     """
     stacks: list[StackEvidence] = read_assembly(outdir)
@@ -135,19 +201,10 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     dest.mkdir(parents=True, exist_ok=True)
     settings = _settings(config_dir) if settings is None else settings
     digest = inputs_digest(outdir, stacks)
-    names = {s.name: (s.environment if [t.environment for t in stacks].count(s.environment) == 1 else s.name)
-             for s in stacks}
-    written: list[Path] = []
-    matrices: dict[str, dict[str, Any]] = {}
-    for stack in stacks:
-        name = names[stack.name]
-        matrix = build_matrix(stack)
-        matrices[stack.name] = matrix
-        _write(dest / f"matrix-{name}.json", _dump(matrix))
-        _write(dest / f"matrix-{name}.md", render_markdown(matrix, digest))
-        write_diagram(stack, dest / f"architecture-{name}.svg", dest / f"architecture-{name}.png")
-        written += [dest / f"matrix-{name}.json", dest / f"matrix-{name}.md",
-                    dest / f"architecture-{name}.svg", dest / f"architecture-{name}.png"]
+    names = stack_file_names({s.name: s.environment for s in stacks})
+    done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"]}
+    done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
+    written = [dest / file for stack in stacks for file in stack_files(names[stack.name])]
     facts = {env: environment_facts(s) for env, s in settings.items()}
     document = build_component_definition(stacks, facts, version=_version(), digest=digest)
     _write(dest / "component-definition.json", _dump(document))
@@ -158,7 +215,8 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
         for s in stacks if s.environment in settings
     }
     files = [p.name for p in written] + ["summary.json", "summary.md"]
-    summary = build_summary(stacks, matrices, {k: v for k, v in unverified.items() if v}, digest=digest, files=files)
+    totals = {name: {"totals": entry["totals"]} for name, entry in done.items()}
+    summary = build_summary(stacks, totals, {k: v for k, v in unverified.items() if v}, digest=digest, files=files)
     _write(dest / "summary.json", _dump(summary))
     _write(dest / "summary.md", render_summary_markdown(summary))
     written += [dest / "summary.json", dest / "summary.md"]

@@ -86,10 +86,12 @@ def run_bedrock_pack(outdir: Path, contexts: Mapping[str, RuleContext]) -> None:
         report.write_text(json.dumps({"lines": lines}, indent=1) + "\n", encoding="utf-8")
 
 
-def read_findings(outdir: Path) -> list[Finding]:
-    """Every line of every pack's report in the assembly, as findings."""
+def read_findings(outdir: Path, stacks: Iterable[str] | None = None) -> list[Finding]:
+    """Every line of every pack's report in the assembly (or of the named stacks'), as findings."""
     findings: list[Finding] = []
-    for report in sorted(outdir.glob(f"*{REPORT_SUFFIX}")):
+    reports = (outdir.glob(f"*{REPORT_SUFFIX}") if stacks is None
+               else (r for name in set(stacks) for r in outdir.glob(f"*--{name}{REPORT_SUFFIX}")))
+    for report in sorted(set(reports)):
         pack, _, stack = report.name[: -len(REPORT_SUFFIX)].partition("--")
         for line in json.loads(report.read_text(encoding="utf-8")).get("lines", []):
             reason = line.get("exceptionReason")

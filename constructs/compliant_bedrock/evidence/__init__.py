@@ -11,7 +11,7 @@
 ``python -m infra.report [cdk.out]`` writes them all to ``cdk.out/compliance/``.
 """
 
-from .assembly import AssemblyError, StackEvidence, inputs_digest, read_assembly
+from .assembly import AssemblyError, StackEvidence, inputs_digest, read_assembly, stack_digest
 from .components import COMPONENTS, component_members
 from .diagram import write_diagram
 from .matrix import build_matrix, normalize_control, oscal_control_id, render_markdown
@@ -21,5 +21,5 @@ from .summary import build_summary, render_summary_markdown
 __all__ = [
     "COMPONENTS", "AssemblyError", "StackEvidence", "build_component_definition", "build_matrix", "build_summary",
     "component_members", "inputs_digest", "normalize_control", "oscal_control_id", "read_assembly",
-    "render_markdown", "render_summary_markdown", "write_diagram",
+    "render_markdown", "render_summary_markdown", "stack_digest", "write_diagram",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,46 +147,70 @@ def _metadata_paths(outdir: Path, artifact: dict[str, Any]) -> dict[str, str]:
 
 def read_assembly(outdir: Path) -> list[StackEvidence]:
     """Every CloudFormation stack of the assembly at ``outdir``, with its findings, by stack name."""
+    findings: dict[str, list[Finding]] = defaultdict(list)
+    for finding in read_findings(outdir):
+        findings[finding.stack].append(finding)
+    return [_load(outdir, name, artifact, findings) for name, artifact in stack_artifacts(outdir)]
+
+
+def iter_assembly(outdir: Path) -> Iterator[StackEvidence]:
+    """The stacks of :func:`read_assembly` one at a time, each read with only its own reports: the
+    memory of one stack, not of the assembly (a shard of a 50-environment synth holds 25)."""
+    for name, artifact in stack_artifacts(outdir):
+        stack_name = (artifact.get("properties") or {}).get("stackName") or name
+        findings: dict[str, list[Finding]] = defaultdict(list)
+        for finding in read_findings(outdir, stacks=(name, stack_name)):
+            findings[finding.stack].append(finding)
+        yield _load(outdir, name, artifact, findings)
+
+
+def stack_artifacts(outdir: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(artifact id, manifest entry) of each CloudFormation stack, sorted; the assembly checked usable."""
     manifest_file = outdir / "manifest.json"
     if not manifest_file.is_file():
         raise AssemblyError(f"{outdir}: no manifest.json; synthesize first (make synth)")
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    findings: dict[str, list[Finding]] = defaultdict(list)
-    for finding in read_findings(outdir):
-        findings[finding.stack].append(finding)
-    stacks: list[StackEvidence] = []
-    for name, artifact in sorted((manifest.get("artifacts") or {}).items()):
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        stack_name = (artifact.get("properties") or {}).get("stackName") or artifact.get("displayName") or name
-        body = json.loads((outdir / artifact["properties"]["templateFile"]).read_text(encoding="utf-8"))
-        paths = _metadata_paths(outdir, artifact)
-        for logical_id, resource in (body.get("Resources") or {}).items():
-            path = (resource.get("Metadata") or {}).get("aws:cdk:path")
-            if isinstance(path, str):
-                paths[logical_id] = path
-        account, region = None, None
-        env = str(artifact.get("environment") or "")
-        if env.startswith("aws://"):
-            acct, _, reg = env.removeprefix("aws://").partition("/")
-            account = None if acct.startswith("unknown") else acct
-            region = None if reg.startswith("unknown") else reg
-        stacks.append(StackEvidence(
-            name=name,
-            environment=_environment_of(stack_name, body),
-            region=region,
-            account=account,
-            description=str(body.get("Description") or ""),
-            template=Template(name, body),
-            template_file=artifact["properties"]["templateFile"],
-            paths=paths,
-            findings=sorted(findings.get(name, []) or findings.get(stack_name, []), key=_finding_key),
-        ))
-    if not stacks:
+    artifacts = [(name, artifact) for name, artifact in sorted((manifest.get("artifacts") or {}).items())
+                 if artifact.get("type") == "aws:cloudformation:stack"]
+    if not artifacts:
         raise AssemblyError(f"{outdir}: the assembly has no CloudFormation stack")
     if not any(outdir.glob(f"*{REPORT_SUFFIX}")):
         raise AssemblyError(f"{outdir}: no *{REPORT_SUFFIX}; synthesize with the compliance packs attached")
-    return stacks
+    return artifacts
+
+
+def environment_of(outdir: Path, name: str, artifact: dict[str, Any]) -> str:
+    """The environment a stack belongs to, from its template (see ``StackEvidence.environment``)."""
+    stack_name = (artifact.get("properties") or {}).get("stackName") or artifact.get("displayName") or name
+    body = json.loads((outdir / artifact["properties"]["templateFile"]).read_text(encoding="utf-8"))
+    return _environment_of(stack_name, body)
+
+
+def _load(outdir: Path, name: str, artifact: dict[str, Any], findings: dict[str, list[Finding]]) -> StackEvidence:
+    stack_name = (artifact.get("properties") or {}).get("stackName") or artifact.get("displayName") or name
+    body = json.loads((outdir / artifact["properties"]["templateFile"]).read_text(encoding="utf-8"))
+    paths = _metadata_paths(outdir, artifact)
+    for logical_id, resource in (body.get("Resources") or {}).items():
+        path = (resource.get("Metadata") or {}).get("aws:cdk:path")
+        if isinstance(path, str):
+            paths[logical_id] = path
+    account, region = None, None
+    env = str(artifact.get("environment") or "")
+    if env.startswith("aws://"):
+        acct, _, reg = env.removeprefix("aws://").partition("/")
+        account = None if acct.startswith("unknown") else acct
+        region = None if reg.startswith("unknown") else reg
+    return StackEvidence(
+        name=name,
+        environment=_environment_of(stack_name, body),
+        region=region,
+        account=account,
+        description=str(body.get("Description") or ""),
+        template=Template(name, body),
+        template_file=artifact["properties"]["templateFile"],
+        paths=paths,
+        findings=sorted(findings.get(name, []) or findings.get(stack_name, []), key=_finding_key),
+    )
 
 
 def _finding_key(f: Finding) -> tuple[str, ...]:
@@ -195,9 +219,20 @@ def _finding_key(f: Finding) -> tuple[str, ...]:
 
 def inputs_digest(outdir: Path, stacks: Iterable[StackEvidence]) -> str:
     """sha256 over the templates and pack reports the evidence is drawn from (names the synth)."""
+    return _digest([outdir / s.template_file for s in stacks] + sorted(outdir.glob(f"*{REPORT_SUFFIX}")))
+
+
+def stack_digest(outdir: Path, stack: StackEvidence) -> str:
+    """sha256 over one stack's template and its pack reports: what that stack's matrix is drawn from.
+
+    Independent of the other stacks, so a stack's evidence is the same bytes whether it was
+    synthesized alone, with others, or in a shard of a parallel synth.
+    """
+    return _digest([outdir / stack.template_file, *outdir.glob(f"*--{stack.name}{REPORT_SUFFIX}")])
+
+
+def _digest(files: Iterable[Path]) -> str:
     digest = hashlib.sha256()
-    files = [outdir / s.template_file for s in stacks]
-    files += sorted(outdir.glob(f"*{REPORT_SUFFIX}"))
     for file in sorted(set(files)):
         if file.is_file():
             digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")

@@ -104,6 +104,7 @@ _CFN_CLASS: dict[str, tuple[str, ...]] = {
 # Control ids
 
 
+@cache  # pure, and asked for every finding of every stack
 def normalize_control(cited: str) -> str | None:
     """``AC-17(4)(a)`` -> ``AC-17(4)``, ``AU-2b`` -> ``AU-2``, ``PM-14a.1`` -> ``PM-14``; None if not a control id.
 
@@ -116,6 +117,7 @@ def normalize_control(cited: str) -> str | None:
     return f"{family}-{number}" + (f"({int(enhancement)})" if enhancement else "")
 
 
+@cache
 def control_sort_key(control: str) -> tuple[str, int, int]:
     """Family, then number, then enhancement (the base control first): AC-2 < AC-2(1) < AC-3 < AC-17."""
     match = _CONTROL.match(control)
@@ -124,6 +126,7 @@ def control_sort_key(control: str) -> tuple[str, int, int]:
     return (match.group(1).upper(), int(match.group(2)), int(match.group(3)) if match.group(3) else -1)
 
 
+@cache
 def oscal_control_id(control: str) -> str:
     """``AU-9(3)`` -> ``au-9.3``: the id the OSCAL NIST SP 800-53 r5 catalog uses."""
     family, _, rest = control.partition("-")
@@ -132,7 +135,12 @@ def oscal_control_id(control: str) -> str:
 
 
 def normalized_controls(cited: tuple[str, ...] | list[str]) -> list[str]:
-    return sorted({c for c in (normalize_control(x) for x in cited) if c}, key=control_sort_key)
+    return list(_normalized(tuple(cited)))
+
+
+@cache
+def _normalized(cited: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted({c for c in (normalize_control(x) for x in cited) if c}, key=control_sort_key))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,7 +367,7 @@ def render_markdown(matrix: dict[str, Any], digest: str = "") -> str:
         "",
     ]
     if digest:
-        lines += [f"Inputs (templates and pack reports) sha256 `{digest}`.", ""]
+        lines += [f"Inputs (this stack's template and pack reports) sha256 `{digest}`.", ""]
     lines += ["| Status | Controls | Meaning |", "| --- | ---: | --- |"]
     for status, meaning in STATUS_TEXT.items():
         lines.append(f"| {status} | {matrix['totals'][status]} | {meaning} |")
