@@ -122,8 +122,11 @@ def synth(stack: cdk.Stack, **constructs: Any) -> Synth:
     artifact = stack.node.root.synth().get_stack_artifact(stack.artifact_id)
     errors: dict[str, set[str]] = {}
     for message in artifact.messages:
-        if message.level == cx_api.SynthesisMessageLevel.ERROR:
-            errors.setdefault(message.id, set()).add(RULE_ID.match(str(message.entry.data)).group(0))
+        text = str(message.entry.data)
+        # A rule that threw (CdkNagValidationFailure, only a warning) has not passed either.
+        if message.level == cx_api.SynthesisMessageLevel.ERROR or text.startswith("CdkNagValidationFailure"):
+            match = RULE_ID.match(text)
+            errors.setdefault(message.id, set()).add(match.group(0) if match else text.split(":")[0])
     return Synth(stack, artifact.template, errors, constructs)
 
 

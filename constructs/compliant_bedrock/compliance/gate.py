@@ -18,12 +18,14 @@ import aws_cdk as cdk
 import cdk_nag
 
 from .pack import PACK_NAME, RULES, RuleContext, evaluate
-from .suppressions import nist_rules
+from .suppressions import VALIDATION_FAILURE, nist_rules
 from .template import Template
 
 _CONTROLS = re.compile(r"\(Control IDs: ([^)]*(?:\([^)]*\)[^)]*)*)\)\.?\s*$")
 EXTRA_PACKS = {"HIPAA": cdk_nag.HIPAASecurityChecks, "PCI": cdk_nag.PCIDSS321Checks}
 REPORT_SUFFIX = "-NagReport.json"
+#: cdk-nag's compliance value for a rule that threw while evaluating a resource.
+UNKNOWN = "UNKNOWN"
 
 
 def attach_packs(stack: cdk.Stack, extra_packs: Iterable[str] = ()) -> None:
@@ -48,6 +50,11 @@ class Finding:
 
     def line(self) -> str:
         controls = f"NIST {', '.join(self.controls)}" if self.controls else f"{self.pack} rule, no NIST control ids"
+        if self.compliance == UNKNOWN:
+            return (f"{self.rule_id} {self.resource} [{controls}] could not be evaluated: the rule threw on this "
+                    "resource (usually a CloudFormation token where the rule needs a literal value), so it is not "
+                    f"known to pass. Fix: make the value a literal; or, if another control covers it, suppress("
+                    f"<construct>, '{VALIDATION_FAILURE}', reason=..., applies_to=['{self.rule_id}'])")
         return f"{self.rule_id} {self.resource} [{controls}] {self.info.split(' - (Control IDs')[0]}. {hint(self)}"
 
 
@@ -112,8 +119,9 @@ def read_findings(outdir: Path, stacks: Iterable[str] | None = None) -> list[Fin
 
 
 def blocking(findings: Iterable[Finding]) -> list[Finding]:
-    """Unsuppressed errors: what fails the gate."""
-    return [f for f in findings if f.compliance == "Non-Compliant" and f.level == "Error"]
+    """Unsuppressed errors: what fails the gate. An error-level rule that threw (cdk-nag reports it
+    ``UNKNOWN`` and only warns) blocks too: a check that could not run has not passed."""
+    return [f for f in findings if f.compliance in ("Non-Compliant", UNKNOWN) and f.level == "Error"]
 
 
 def judge(outdir: Path, contexts: Mapping[str, RuleContext]) -> list[Finding]:

@@ -21,6 +21,8 @@ from .pack import PACK_NAME, RULES
 
 #: Packs whose rule ids are accepted (NIST ids are also checked against the shipped rule list).
 KNOWN_PREFIXES = ("NIST.800.53.R5-", "AwsSolutions-", "HIPAA.Security-", "PCI.DSS.321-", f"{PACK_NAME}-")
+#: cdk-nag's id for "this rule threw while evaluating the resource"; suppressed per rule via applies_to.
+VALIDATION_FAILURE = "CdkNagValidationFailure"
 MIN_REASON_WORDS = 8
 _HOLLOW = re.compile(r"\b(todo|tbd|fixme|temporary|temp fix|ignore|not needed|n/a)\b", re.IGNORECASE)
 
@@ -72,9 +74,17 @@ def suppress(construct: IConstruct, rule_id: str, reason: str, *, applies_to: Se
     :param construct: the CfnResource, or an L2 construct whose default child is the resource.
     :param rule_id: e.g. ``NIST.800.53.R5-S3BucketReplicationEnabled`` or ``Bedrock-InvokeRequiresGuardrail``.
     :param reason: why the risk is absent or mitigated (at least 8 words; no "TODO").
-    :param applies_to: for rules with granular findings (IAM wildcards), exactly which ones.
+    :param applies_to: for rules with granular findings (IAM wildcards), exactly which ones; for
+        ``CdkNagValidationFailure`` (a rule that could not evaluate the resource), which rules.
     """
-    _check(rule_id, reason)
+    if rule_id == VALIDATION_FAILURE:
+        if not applies_to:
+            raise SuppressionError(f"suppression of {VALIDATION_FAILURE} on {construct.node.path}: name the rules "
+                                   "that could not be evaluated in applies_to; never every rule of every pack")
+        for each in applies_to:
+            _check(each, reason)
+    else:
+        _check(rule_id, reason)
     NagSuppressions.add_resource_suppressions(
         _resource(construct),
         [NagPackSuppression(id=rule_id, reason=reason, applies_to=list(applies_to) or None)],
