@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from compliant_bedrock.compliance.rules.audit import REQUIRED_BEDROCK_DATA_TYPES
 from compliant_bedrock.guardrail import guardrail_profile_for_region
 from compliant_bedrock.models import MANTLE_PROJECT_PATTERN, ModelIdError, resolve_model
-from compliant_bedrock.private_link import FIPS_REGIONS
+from compliant_bedrock.private_link import FIPS_ENDPOINTS, FIPS_REGIONS
 
 #: OMB M-21-31 asks for 12 months of logs in active storage: the floor for every log group here.
 MIN_LOG_RETENTION_DAYS = 365
@@ -85,7 +85,8 @@ class VpcSettings(_Strict):
     cidr: str = Field(description="VPC CIDR (new VPC), or the existing VPC's CIDR, for the endpoint SG rule.")
     az_count: int | None = Field(default=None, description="New VPC: how many AZs get an endpoint subnet (2-6).")
     availability_zones: list[str] | None = Field(
-        default=None, description="AZ names. New VPC: default <region>a, b, ... Existing VPC: one per subnet id."
+        default=None, description="AZ names as the account names them. New VPC: required (az_count of them, "
+        "if given). Existing VPC: one per subnet id."
     )
     vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]{8,17}$")
     subnet_ids: list[str] | None = None
@@ -113,7 +114,7 @@ class VpcSettings(_Strict):
     def _subnets(cls, value: list[str] | None) -> list[str] | None:
         for subnet in value or []:
             if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", subnet):
-                raise ValueError(f"{subnet!r} is not a subnet id; expected 'subnet-' and 8 or 17 hex digits")
+                raise ValueError(f"{subnet!r} is not a subnet id; expected 'subnet-' and 8 to 17 hex digits")
         if value is not None and len(set(value)) != len(value):
             raise ValueError(f"{value!r} repeats a subnet id")
         return value
@@ -124,7 +125,7 @@ class VpcSettings(_Strict):
             if self.subnet_ids is not None:
                 raise ValueError("subnet_ids is only for an existing VPC; add vpc_id or remove subnet_ids")
             net = ipaddress.IPv4Network(self.cidr)
-            count = self.az_count or 2
+            count = self.az_count or len(self.availability_zones or ()) or 2
             if 2 ** (24 - net.prefixlen) < count:
                 raise ValueError(f"cidr {self.cidr} cannot hold {count} /24 endpoint subnets; widen it")
         else:
@@ -198,6 +199,9 @@ class AuditSettings(_Strict):
 
     @model_validator(mode="after")
     def _logging_reason(self) -> AuditSettings:
+        if not self.create_trail and self.bedrock_data_event_types is not None:
+            raise ValueError("bedrock_data_event_types selects events of this environment's trail, but "
+                             "create_trail is false; set them where the account's trail is created")
         reason = self.no_invocation_logging_reason
         if self.invocation_logging and reason is not None:
             raise ValueError("no_invocation_logging_reason is only for invocation_logging: false; remove it")
@@ -287,6 +291,9 @@ class EnvironmentSettings(_Strict):
                 net = ipaddress.ip_network(cidr, strict=True)
             except ValueError as err:
                 raise ValueError(f"{cidr!r} is not a CIDR block ({err})") from None
+            if net.version != 4:
+                raise ValueError(f"{cidr!r} is IPv6; the endpoints have IPv4 addresses only, so name the clients' "
+                                 "IPv4 networks")
             if net.prefixlen < 8:
                 raise ValueError(f"{cidr!r} admits (nearly) every address; name client networks of /8 or narrower")
             for other in nets:
@@ -334,6 +341,13 @@ class EnvironmentSettings(_Strict):
             if self.account is None:
                 raise ValueError(f"audit.replica_region: {replica!r} needs account: the replica buckets are named "
                                  "after it, so the source can name them before they exist")
+            if not self.audit.create_trail and not self.audit.invocation_logging:
+                raise ValueError(f"audit.replica_region: {replica!r}, but this environment writes no audit logs "
+                                 "(create_trail and invocation_logging are false); remove replica_region")
+        no_fips = [e for e in self.endpoints if e not in FIPS_ENDPOINTS]
+        if self.fips_endpoints and no_fips:
+            raise ValueError(f"fips_endpoints: true, but endpoints {no_fips} have no FIPS endpoint service "
+                             f"(FIPS: {', '.join(FIPS_ENDPOINTS)}); remove them or set fips_endpoints: false")
         if self.fips_endpoints and self.region not in FIPS_REGIONS:
             raise ValueError(f"fips_endpoints: true, but {self.region!r} has no Bedrock FIPS endpoint service; "
                              f"regions with one: {', '.join(sorted(FIPS_REGIONS))} (or set fips_endpoints: false)")
@@ -348,6 +362,11 @@ class EnvironmentSettings(_Strict):
             if not re.fullmatch(re.escape(self.region) + r"[a-z]", zone):
                 raise ValueError(f"vpc.availability_zones: {zone!r} is not a zone of {self.region!r} "
                                  f"(expected e.g. {self.region}a)")
+        if not self.vpc.existing and not self.vpc.availability_zones:
+            raise ValueError(f"vpc.availability_zones: required for a new VPC; list {self.vpc.az_count or 2} zones of "
+                             f"{self.region!r} as this account names them (aws ec2 describe-availability-zones "
+                             f"--region {self.region}): zone letters differ by region (ap-northeast-1 has no 1b) "
+                             "and synth never looks them up")
         if not self.vpc.existing and self.vpc.availability_zones is not None:
             count = self.vpc.az_count or len(self.vpc.availability_zones)
             if len(self.vpc.availability_zones) != count:
@@ -361,10 +380,8 @@ class EnvironmentSettings(_Strict):
 
     @property
     def availability_zones(self) -> list[str]:
-        """Zone names, so synth never looks them up (offline, no credentials)."""
-        if self.vpc.availability_zones:
-            return list(self.vpc.availability_zones)
-        return [f"{self.region}{letter}" for letter in "abcdef"[: self.vpc.az_count or 2]]
+        """Zone names from the configuration, so synth never looks them up (offline, no credentials)."""
+        return list(self.vpc.availability_zones or ())
 
     @property
     def stack_name(self) -> str:

@@ -76,6 +76,22 @@ BAD_CASES = [
     ("data-events-without-guardrail", {"audit__bedrock_data_event_types": ["AWS::Bedrock::Model"]},
      ["audit.bedrock_data_event_types", "AWS::Bedrock::Guardrail"]),
     ("bad-org-id", {"organization_id": "org-123"}, ["organization_id", "'org-123'"]),
+    ("new-vpc-without-zones", {"vpc__availability_zones": _DELETE},
+     ["vpc.availability_zones", "required for a new VPC", "describe-availability-zones"]),
+    ("ipv6-client-cidr", {"client_cidrs": ["2001:db8::/56"]}, ["client_cidrs", "'2001:db8::/56'", "IPv4"]),
+    ("fips-endpoint-without-fips-service", {"endpoints": ["bedrock-runtime", "bedrock-agent"]},
+     ["fips_endpoints", "'bedrock-agent'", "no FIPS endpoint service", "fips_endpoints: false"]),
+    ("subnets-exceed-cidr-with-zones", {"vpc__cidr": "10.40.0.0/23",
+                                         "vpc__availability_zones": ["us-east-1a", "us-east-1b", "us-east-1c"]},
+     ["vpc", "10.40.0.0/23", "cannot hold 3 /24 endpoint subnets"]),
+    ("replica-without-audit-logs", {"account": "111122223333", "audit__replica_region": "us-west-2",
+                                    "audit__create_trail": False, "audit__invocation_logging": False,
+                                    "audit__no_invocation_logging_reason":
+                                        "Invocations are logged by the central logging account stack in this region"},
+     ["audit.replica_region", "writes no audit logs", "remove replica_region"]),
+    ("data-events-without-trail", {"audit__create_trail": False,
+                                   "audit__bedrock_data_event_types": ["AWS::Bedrock::Guardrail", "AWS::Bedrock::Model"]},
+     ["audit", "bedrock_data_event_types", "create_trail is false"]),
 ]
 
 
@@ -103,7 +119,8 @@ def test_duplicate_environment_names_across_files(tmp_path: Path) -> None:
 
 def test_one_trail_per_account(tmp_path: Path) -> None:
     _write(tmp_path, "a", _with(account="111122223333"))
-    _write(tmp_path, "b", _with(name="second", account="111122223333", region="us-west-2"))
+    _write(tmp_path, "b", _with(name="second", account="111122223333", region="us-west-2",
+                                vpc__availability_zones=["us-west-2a", "us-west-2b"]))
     with pytest.raises(ConfigError, match=r"audit.create_trail: account 111122223333 already gets its multi-region trail"):
         load_environments(tmp_path)
 

@@ -298,3 +298,16 @@ def test_fips_is_refused_where_bedrock_has_no_fips_endpoint() -> None:
     with pytest.raises(ValueError, match=r"fips=True but 'eu-west-1' has no Bedrock FIPS endpoint service"):
         BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], fips=True,
                            allowed_cidrs=["10.20.0.0/16"])
+
+
+def test_fips_is_refused_for_a_service_without_a_fips_endpoint() -> None:
+    stack = new_stack(region="us-east-1", account=ACCOUNT)
+    with pytest.raises(ValueError, match=r"fips=True but \['bedrock-agent'\] have no FIPS endpoint service"):
+        BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], fips=True,
+                           services=["bedrock-agent"], allowed_cidrs=["10.20.0.0/16"])
+
+
+def test_ipv6_clients_are_refused_the_endpoints_are_ipv4() -> None:
+    stack = new_stack(region="us-east-1", account=ACCOUNT)
+    with pytest.raises(ValueError, match=r"allowed_cidrs entry '2001:db8::/56' is IPv6"):
+        BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], allowed_cidrs=["2001:db8::/56"])

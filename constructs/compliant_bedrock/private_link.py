@@ -30,6 +30,8 @@ FIPS_SERVICE_NAMES: dict[BedrockService, str] = {
     BedrockService.RUNTIME: "bedrock-runtime-fips",
     BedrockService.CONTROL_PLANE: "bedrock-fips",
 }
+#: The services (as configured, e.g. ``bedrock-runtime``) that can be reached through a FIPS endpoint.
+FIPS_ENDPOINTS: tuple[str, ...] = tuple(s.value for s in FIPS_SERVICE_NAMES)
 
 #: Regions whose Bedrock FIPS endpoint services exist (AWS's Bedrock PrivateLink documentation).
 FIPS_REGIONS: frozenset[str] = frozenset(
@@ -53,6 +55,9 @@ def _check_cidr(construct_id: str, cidr: str) -> str:
     except ValueError as err:
         raise ValueError(f"BedrockPrivateLink {construct_id!r}: allowed_cidrs entry {cidr!r} is not a CIDR "
                          f"block ({err}); use e.g. '10.0.0.0/16'") from None
+    if net.version != 4:
+        raise ValueError(f"BedrockPrivateLink {construct_id!r}: allowed_cidrs entry {cidr!r} is IPv6; the "
+                         "endpoints have IPv4 addresses only, so name the clients' IPv4 networks")
     if net in _OPEN_CIDRS or net.prefixlen < 8:
         raise ValueError(f"BedrockPrivateLink {construct_id!r}: allowed_cidrs entry {cidr!r} opens the "
                          "endpoints to (nearly) every address; name the client networks, /8 or narrower")
@@ -89,7 +94,8 @@ class BedrockPrivateLink(Construct):
         :param model_ids: models the runtime endpoint lets through (resolved via the model catalog).
         :param guardrail_arns: guardrails the runtime endpoint lets ``ApplyGuardrail`` reach.
         :param services: endpoints to create; ``bedrock-runtime`` is added if missing.
-        :param fips: use the FIPS endpoint services where they exist (``bedrock``, ``bedrock-runtime``).
+        :param fips: use the FIPS endpoint services (``bedrock``, ``bedrock-runtime`` have them; asking for
+            another service with ``fips`` is an error, never a silent non-FIPS endpoint).
         :param allowed_cidrs: client networks admitted on 443. Default: the VPC CIDR, which must then
             be a literal (an imported VPC or ``IsolatedVpc``), since a token cannot be checked.
         :param allowed_security_groups: client security groups admitted on 443.
@@ -110,6 +116,10 @@ class BedrockPrivateLink(Construct):
         if fips and not Token.is_unresolved(stack.region) and stack.region not in FIPS_REGIONS:
             raise ValueError(f"BedrockPrivateLink {construct_id!r}: fips=True but {stack.region!r} has no Bedrock "
                              f"FIPS endpoint service; regions with one: {', '.join(sorted(FIPS_REGIONS))}")
+        no_fips = sorted(s.value for s in wanted if s not in FIPS_SERVICE_NAMES)
+        if fips and no_fips:
+            raise ValueError(f"BedrockPrivateLink {construct_id!r}: fips=True but {no_fips} have no FIPS endpoint "
+                             "service; remove them from services or set fips=False (never a silent non-FIPS endpoint)")
         self.model_routes = [resolve_model(m, stack.region) for m in model_ids]
 
         cidrs = [_check_cidr(construct_id, c) for c in allowed_cidrs]
@@ -158,7 +168,7 @@ class BedrockPrivateLink(Construct):
         )
         self.endpoints: dict[BedrockService, ec2.InterfaceVpcEndpoint] = {}
         for service in sorted(wanted, key=lambda s: list(BedrockService).index(s)):
-            name = FIPS_SERVICE_NAMES.get(service, service.value) if fips else service.value
+            name = FIPS_SERVICE_NAMES[service] if fips else service.value
             endpoint = ec2.InterfaceVpcEndpoint(
                 self,
                 _construct_name(service),
