@@ -1,6 +1,7 @@
 """Synthesize and gate: the body of ``app.py``, reusable by tests that need a modified app.
 
-Exit codes: 0 compliant (or report-only), 1 unsuppressed compliance errors, 2 invalid configuration.
+Exit codes: 0 compliant (or report-only), 1 unsuppressed compliance errors, 2 invalid configuration
+(or construct properties a construct refused).
 """
 
 from __future__ import annotations
@@ -29,9 +30,14 @@ def run(build: Callable[..., Any] | None = None) -> int:
     from .config import ConfigError
 
     if parallel.shard() is not None:  # a worker: this share's synth and stack evidence; the parent judges
-        outdir = Path(build_app(outdir=os.environ["CDK_OUTDIR"]).synth().directory)
+        try:
+            outdir = Path(build_app(outdir=os.environ["CDK_OUTDIR"]).synth().directory)
+        except (ConfigError, ValueError, TypeError) as err:  # config was valid in the parent: a construct's props
+            print(f"compliant-bedrock: invalid construct properties: {err}", file=sys.stderr)
+            return 2
         parallel.write_share_evidence(outdir, selected_environments(), record=True)
         return 0
+    started: list = []
     try:
         envs = selected_environments()
         context = {**cdk_json_context(), **cli_context()}
@@ -45,8 +51,12 @@ def run(build: Callable[..., Any] | None = None) -> int:
             app = (build or build_app)(outdir=None if os.environ.get("CDK_OUTDIR") else "cdk.out")
         finally:
             os.environ.pop(parallel.SHARD_ENV, None)
-    except ConfigError as err:
-        print(f"compliant-bedrock: {err}", file=sys.stderr)
+    except (ConfigError, ValueError, TypeError) as err:
+        for worker, _ in started:
+            worker.kill()
+        # A ValueError/TypeError here is a construct refusing its props; its message names them and the fix.
+        kind = "" if isinstance(err, ConfigError) else "invalid construct properties: "
+        print(f"compliant-bedrock: {kind}{err}", file=sys.stderr)
         return 2
     assembly = app.synth()
     outdir = Path(assembly.directory)

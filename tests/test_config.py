@@ -166,3 +166,17 @@ def test_bad_config_fails_synth_cleanly_without_a_stack_trace(tmp_path: Path) ->
     assert "environment 'commercial': region: unknown AWS region 'us-east-9'" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert not (tmp_path / "out").exists(), "a half-built cloud assembly was written"
+
+
+def test_props_a_construct_refuses_fail_synth_cleanly_too(tmp_path: Path) -> None:
+    """Valid config whose models overflow IAM's policy size: the construct's message, exit 2, no traceback."""
+    models = [f"eu.openai.example-{i}:0" for i in range(3)]
+    _write(tmp_path, "eu", _with(name="eu", region="eu-west-1", fips_endpoints=False, models=models,
+                                 vpc__availability_zones=["eu-west-1a", "eu-west-1b"]))
+    env = {**os.environ, "CDK_CONTEXT_JSON": f'{{"compliant-bedrock:config-dir": "{tmp_path}"}}',
+           "CDK_OUTDIR": str(tmp_path / "out")}
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "invalid construct properties: BedrockModelAccess" in result.stderr
+    assert "over IAM's 6144" in result.stderr and "Traceback" not in result.stderr + result.stdout
+    assert not list((tmp_path / "out").glob("*.template.json")), "a half-built cloud assembly was written"

@@ -9,6 +9,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
@@ -311,3 +312,34 @@ def test_ipv6_clients_are_refused_the_endpoints_are_ipv4() -> None:
     stack = new_stack(region="us-east-1", account=ACCOUNT)
     with pytest.raises(ValueError, match=r"allowed_cidrs entry '2001:db8::/56' is IPv6"):
         BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], allowed_cidrs=["2001:db8::/56"])
+
+
+def test_a_policy_over_the_iam_size_limit_is_refused_at_synth() -> None:
+    """Cross-region profiles repeat one foundation-model ARN per destination region in four statements."""
+    from compliant_bedrock.policy_size import MANAGED_POLICY_MAX_CHARS, policy_length
+
+    def access(stack_id: str, count: int) -> BedrockModelAccess:
+        stack = new_stack(region="eu-west-1", account=ACCOUNT, stack_id=stack_id)
+        link = BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=["eu.openai.example-1:0"],
+                                  allowed_cidrs=["10.20.0.0/16"])
+        return BedrockModelAccess(stack, "Access", model_ids=[f"eu.openai.example-{i}:0" for i in range(count)],
+                                  guardrail_arn=f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:guardrail/abcdefghijkl",
+                                  guardrail_versioned_arn=f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:guardrail/abcdefghijkl:1",
+                                  runtime_endpoint=link.runtime_endpoint)
+
+    two = access("Two", 2)
+    resolved = Stack.of(two).resolve(two.policy.document)
+    assert 5000 < policy_length(resolved) <= MANAGED_POLICY_MAX_CHARS  # two profiles fit, just
+    with pytest.raises(ValueError, match=r"model_ids .* make the invoke policy ~\d+ characters, over IAM's 6144"):
+        access("Three", 3)
+
+
+def test_policy_length_counts_intrinsics_at_their_longest() -> None:
+    from compliant_bedrock.policy_size import policy_length
+
+    arn = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":bedrock:us-east-1:", {"Ref": "AWS::AccountId"},
+                             ":inference-profile/us.x"]]}
+    assert policy_length({"Resource": arn}) == len('{"Resource":""}') + len("arn:aws-us-gov:bedrock:us-east-1:"
+                                                                            "111122223333:inference-profile/us.x")
+    assert policy_length({"R": {"Ref": "Endpoint"}}) == len('{"R":""}') + 32
+    assert policy_length({"R": {"Fn::GetAtt": ["Guardrail", "GuardrailArn"]}}) == len('{"R":""}') + 128

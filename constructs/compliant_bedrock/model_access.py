@@ -11,6 +11,7 @@ from constructs import Construct
 
 from .arns import mantle_project_arn, model_arns
 from .models import INVOKE_ACTIONS, MANTLE_PROJECT_PATTERN, ModelRoute, resolve_model
+from .policy_size import MANAGED_POLICY_MAX_CHARS, policy_length
 
 #: Inference on a Mantle project: start, poll and cancel. ``CallWithBearerToken`` (API keys) is
 #: deliberately absent: it only takes ``Resource: *`` and bypasses SigV4 identities.
@@ -166,6 +167,14 @@ class BedrockModelAccess(Construct):
             or "Invoke named Bedrock models only, through the private endpoint, with the guardrail.",
             statements=statements,
         )
+        length = policy_length(stack.resolve(self.policy.document))
+        if length > MANAGED_POLICY_MAX_CHARS:
+            raise ValueError(
+                f"BedrockModelAccess {construct_id!r}: model_ids {list(model_ids)!r} make the invoke policy "
+                f"~{length} characters, over IAM's {MANAGED_POLICY_MAX_CHARS} for a managed policy (deploy would "
+                f"fail): each model's ARNs ({len(self.model_arns)} in all; a cross-region profile adds one per "
+                "destination region) appear in up to four statements. Name fewer models, or split them across two "
+                "BedrockModelAccess constructs (two environments in config)")
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.ManagedPolicy:
         """Attach the policy to a role, user or group (managed, never inline: IAMNoInlinePolicy).
