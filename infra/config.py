@@ -354,8 +354,10 @@ class EnvironmentSettings(_Strict):
         if self.guardrail.tier == "STANDARD":
             try:
                 guardrail_profile_for_region(self.region)
-            except ValueError as err:
-                raise ValueError(f"guardrail.{err}") from None
+            except ValueError:
+                raise ValueError(f"guardrail.tier: 'STANDARD' needs a cross-region guardrail profile, and none is "
+                                 f"known for {self.region!r} (us-* -> us, us-gov-* -> us-gov, eu-* -> eu, ap-* -> "
+                                 "apac); use tier: CLASSIC here") from None
         if self.mantle_projects and "bedrock-mantle" not in self.endpoints:
             raise ValueError(f"mantle_projects: {self.mantle_projects!r} needs 'bedrock-mantle' in endpoints")
         for zone in self.vpc.availability_zones or []:

@@ -768,7 +768,7 @@ def test_sources_carry_no_literal_partition() -> None:
                            replication_destination_key_arn="alias/replica"), "literal KMS key ARN"),
     (lambda s: AuditTrail(s, "T", trail_name="bad name!"), "trail_name"),
     (lambda s: AuditTrail(s, "T", bedrock_data_resource_types=["Bedrock::Model"]), "not CloudTrail resource types"),
-    (lambda s: AuditTrail(s, "T", log_retention_days=100), "not a CloudWatch Logs value"),
+    (lambda s: AuditTrail(s, "T", log_retention_days=100), "AuditTrail .T.: log_retention_days: 100 days is not a CloudWatch Logs value"),
     (lambda s: ModelInvocationLogging(s, "L", subnets=ec2.SubnetSelection()), "need a vpc"),
 ])
 def test_bad_input_is_refused_with_a_clear_message(build, message: str) -> None:

@@ -128,8 +128,8 @@ class AuditTrail(Construct):
         types = list(dict.fromkeys(bedrock_data_resource_types))
         bad = [t for t in types if not _RESOURCE_TYPE.match(t)]
         if bad:
-            raise ValueError(f"AuditTrail {construct_id!r}: {bad!r} are not CloudTrail resource types "
-                             "(AWS::<Service>::<Type>)")
+            raise ValueError(f"AuditTrail {construct_id!r}: bedrock_data_resource_types {bad!r} are not CloudTrail "
+                             "resource types (AWS::<Service>::<Type>, e.g. AWS::Bedrock::Model)")
         self.trail_arn = stack.format_arn(service="cloudtrail", resource="trail", resource_name=self.trail_name,
                                           arn_format=ArnFormat.SLASH_RESOURCE_NAME)
 

@@ -22,25 +22,28 @@ RETENTION_DAYS: dict[int, logs.RetentionDays] = {
 }
 
 
-def retention(days: int) -> logs.RetentionDays:
-    """Map a day count to CloudWatch's enum, or raise naming the values CloudWatch accepts."""
+def retention(days: int, where: str = "log retention") -> logs.RetentionDays:
+    """Map a day count to CloudWatch's enum, or raise naming ``where`` and the values CloudWatch accepts."""
     try:
         return RETENTION_DAYS[days]
     except KeyError:
         raise ValueError(
-            f"log retention {days!r} days is not a CloudWatch Logs value; use one of "
+            f"{where}: {days!r} days is not a CloudWatch Logs value; use one of "
             f"{', '.join(str(d) for d in RETENTION_DAYS)}"
         ) from None
 
 
 def encrypted_log_group(scope: Construct, construct_id: str, *, key: kms.IKey, retention_days: int,
-                        log_group_name: str | None = None) -> logs.LogGroup:
-    """A log group that meets CloudWatchLogGroupEncrypted and CloudWatchLogGroupRetentionPeriod (AU-11, SC-28)."""
+                        log_group_name: str | None = None, retention_prop: str = "log_retention_days") -> logs.LogGroup:
+    """A log group that meets CloudWatchLogGroupEncrypted and CloudWatchLogGroupRetentionPeriod (AU-11, SC-28).
+
+    ``retention_prop``: the caller's prop that set ``retention_days``, named when the value is refused.
+    """
     return logs.LogGroup(
         scope,
         construct_id,
         log_group_name=log_group_name,
         encryption_key=key,
-        retention=retention(retention_days),
+        retention=retention(retention_days, f"{type(scope).__name__} {scope.node.id!r}: {retention_prop}"),
         removal_policy=RemovalPolicy.RETAIN,
     )

@@ -43,7 +43,8 @@ class IsolatedVpc(Construct):
         )
         _quiet_cdk_provider_lint(Stack.of(self))
         self.flow_log_group = encrypted_log_group(
-            self, "FlowLogGroup", key=log_key, retention_days=flow_log_retention_days
+            self, "FlowLogGroup", key=log_key, retention_days=flow_log_retention_days,
+            retention_prop="flow_log_retention_days",
         )
         # A managed policy rather than CDK's inline grant (IAMNoInlinePolicy), scoped to this group.
         writer = iam.ManagedPolicy(
