@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from compliant_bedrock.compliance import judge
+from compliant_bedrock.evidence import read_assembly
 from infra.app_factory import ROOT, build_app, rule_contexts
 from infra.cfn_lint import lint
 
@@ -97,3 +98,21 @@ def test_trail_selects_every_bedrock_data_type_in_aws_and_the_core_ones_elsewher
     assert data_types("CompliantBedrock-govcloud") == {
         "AWS::Bedrock::Guardrail", "AWS::Bedrock::Model", "AWS::Bedrock::AsyncInvoke", "AWS::Bedrock::AgentAlias",
         "AWS::Bedrock::InlineAgent", "AWS::Bedrock::KnowledgeBase"}
+
+
+def test_every_suppression_covers_a_finding_no_standing_pre_approvals(assembly: tuple[Path, list]) -> None:
+    """A suppression on a rule that passes would silently hide a later regression of that resource."""
+    outdir, _ = assembly
+    suppressed: set[tuple[str, str]] = set()
+    for report in outdir.glob("*-NagReport.json"):
+        for line in json.loads(report.read_text())["lines"]:
+            if line["compliance"] == "Suppressed":
+                suppressed.add((line["ruleId"], line["resourceId"]))
+    unused = []
+    for stack in read_assembly(outdir):
+        for logical_id, resource in stack.template.body["Resources"].items():
+            path = stack.path(logical_id)
+            for entry in (resource.get("Metadata") or {}).get("cdk_nag", {}).get("rules_to_suppress", []):
+                rules = entry.get("applies_to") if entry["id"] == "CdkNagValidationFailure" else [entry["id"]]
+                unused += [(rule, path) for rule in rules if (rule, path) not in suppressed]
+    assert len(suppressed) > 10 and unused == []

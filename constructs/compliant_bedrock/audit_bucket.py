@@ -190,12 +190,8 @@ class AuditBucket(Construct):
             lifecycle_rules=_archive_rules(archive_after_days),
             removal_policy=RemovalPolicy.RETAIN,
         )
-        suppress(bucket, "NIST.800.53.R5-S3BucketLoggingEnabled",
-                 "This bucket is the server access log target of the audit bucket; logging it to itself would "
-                 "loop, and every change to it is recorded by CloudTrail management events instead.")
-        suppress(bucket, "AwsSolutions-S1",
-                 "This bucket is the server access log target of the audit bucket; logging it to itself would "
-                 "loop, and every change to it is recorded by CloudTrail management events instead.")
+        # No S3BucketLoggingEnabled / AwsSolutions-S1 suppression: both rules already accept a bucket that is
+        # another bucket's access-log target, and a standing suppression would hide this bucket losing that role.
         suppress(bucket, "NIST.800.53.R5-S3DefaultEncryptionKMS",
                  "S3 server access log delivery only writes to buckets whose default encryption is SSE-S3 "
                  "(AES-256); the audit records themselves are in the SSE-KMS audit bucket.")

@@ -260,9 +260,7 @@ class ModelInvocationLogging(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
-        suppress(self.dead_letter_queue, "AwsSolutions-SQS3",
-                 "This queue is itself the dead-letter queue of the invocation-logging function "
-                 "(its DeadLetterConfig target); a dead-letter queue of a dead-letter queue adds nothing.")
+        # No AwsSolutions-SQS3 suppression: the rule accepts a queue that is a dead-letter target.
         self.handler_log_group = encrypted_log_group(self, "HandlerLogGroup", key=self.key,
                                                      retention_days=retention_days)
         statements = [
