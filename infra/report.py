@@ -148,6 +148,10 @@ def stack_files(name: str) -> list[str]:
     return [f"matrix-{name}.json", f"matrix-{name}.md", f"architecture-{name}.svg", f"architecture-{name}.png"]
 
 
+#: Every per-stack evidence file matches one of these (see ``stack_files``).
+STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png")
+
+
 def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = None,
                          dest: Path | None = None) -> dict[str, dict[str, Any]]:
     """Each stack's own files (control matrix JSON and Markdown, diagram SVG and PNG) into ``dest``.
@@ -220,6 +224,11 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     _write(dest / "summary.json", _dump(summary))
     _write(dest / "summary.md", render_summary_markdown(summary))
     written += [dest / "summary.json", dest / "summary.md"]
+    # cdk.out outlives synths: files of a stack that is no longer in the assembly would pass for current.
+    current = set(written)
+    for stale in (f for pattern in STACK_FILE_PATTERNS for f in dest.glob(pattern)):
+        if stale not in current:
+            stale.unlink()
     return sorted(written)
 
 

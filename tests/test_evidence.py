@@ -359,3 +359,28 @@ def test_cli_writes_reports_and_refuses_a_missing_assembly(fake_assembly: Path, 
     assert "report: 7 files" in capsys.readouterr().out
     assert main([str(tmp_path / "nowhere")]) == 2
     assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_a_removed_stacks_leftovers_neither_judge_nor_pass_for_evidence(fake_assembly: Path) -> None:
+    """cdk.out outlives synths: an earlier synth's stack (removed, or left out with -c env=) keeps its
+    reports and evidence there; none of it may reach the gate, the digest or the evidence."""
+    from compliant_bedrock.compliance import judge
+    from compliant_bedrock.evidence import inputs_digest, read_assembly
+
+    judge(fake_assembly, {})  # writes this stack's Bedrock report
+    clean = inputs_digest(fake_assembly, read_assembly(fake_assembly))
+    gone = "CompliantBedrock-gone"
+    (fake_assembly / f"NIST.800.53.R5--{gone}-NagReport.json").write_text(json.dumps({"lines": [
+        {**_nist_line("CloudTrailLogFileValidationEnabled", "Trail/Resource", "Non-Compliant"),
+         "resourceId": f"{gone}/Trail/Resource"}]}), encoding="utf-8")
+    dest = fake_assembly / "compliance"
+    dest.mkdir(exist_ok=True)
+    for stale in ("matrix-gone.json", "matrix-gone.md", "architecture-gone.svg", "architecture-gone.png"):
+        (dest / stale).write_text("from an earlier synth", encoding="utf-8")
+    errors = judge(fake_assembly, {})
+    assert {f.stack for f in errors} == {STACK}
+    assert gone not in (dest / "findings.json").read_text()
+    assert inputs_digest(fake_assembly, read_assembly(fake_assembly)) == clean
+    generate(fake_assembly, settings={})
+    assert not list(dest.glob("*gone*"))
+    assert (dest / "matrix-dev.md").is_file()

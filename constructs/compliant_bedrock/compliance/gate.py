@@ -93,11 +93,27 @@ def run_bedrock_pack(outdir: Path, contexts: Mapping[str, RuleContext]) -> None:
         report.write_text(json.dumps({"lines": lines}, indent=1) + "\n", encoding="utf-8")
 
 
+def assembly_stacks(outdir: Path) -> list[str]:
+    """Names of the assembly's CloudFormation stacks (artifact ids and stack names), from its manifest."""
+    manifest_file = outdir / "manifest.json"
+    if not manifest_file.is_file():
+        return []
+    names: set[str] = set()
+    for name, artifact in json.loads(manifest_file.read_text(encoding="utf-8")).get("artifacts", {}).items():
+        if artifact.get("type") == "aws:cloudformation:stack":
+            names |= {name, (artifact.get("properties") or {}).get("stackName") or name}
+    return sorted(names)
+
+
 def read_findings(outdir: Path, stacks: Iterable[str] | None = None) -> list[Finding]:
-    """Every line of every pack's report in the assembly (or of the named stacks'), as findings."""
+    """Every line of the pack reports of the named stacks (default: the assembly's), as findings.
+
+    Only stacks of this assembly: ``cdk.out`` keeps the reports of an earlier synth's stacks (an
+    environment since removed, or left out with ``-c env=``), which must neither fail nor pass the gate.
+    """
     findings: list[Finding] = []
-    reports = (outdir.glob(f"*{REPORT_SUFFIX}") if stacks is None
-               else (r for name in set(stacks) for r in outdir.glob(f"*--{name}{REPORT_SUFFIX}")))
+    names = assembly_stacks(outdir) if stacks is None else set(stacks)
+    reports = (r for name in names for r in outdir.glob(f"*--{name}{REPORT_SUFFIX}"))
     for report in sorted(set(reports)):
         pack, _, stack = report.name[: -len(REPORT_SUFFIX)].partition("--")
         for line in json.loads(report.read_text(encoding="utf-8")).get("lines", []):

@@ -174,7 +174,7 @@ def stack_artifacts(outdir: Path) -> list[tuple[str, dict[str, Any]]]:
                  if artifact.get("type") == "aws:cloudformation:stack"]
     if not artifacts:
         raise AssemblyError(f"{outdir}: the assembly has no CloudFormation stack")
-    if not any(outdir.glob(f"*{REPORT_SUFFIX}")):
+    if not any(r for name, _ in artifacts for r in outdir.glob(f"*--{name}{REPORT_SUFFIX}")):
         raise AssemblyError(f"{outdir}: no *{REPORT_SUFFIX}; synthesize with the compliance packs attached")
     return artifacts
 
@@ -219,7 +219,9 @@ def _finding_key(f: Finding) -> tuple[str, ...]:
 
 def inputs_digest(outdir: Path, stacks: Iterable[StackEvidence]) -> str:
     """sha256 over the templates and pack reports the evidence is drawn from (names the synth)."""
-    return _digest([outdir / s.template_file for s in stacks] + sorted(outdir.glob(f"*{REPORT_SUFFIX}")))
+    stacks = list(stacks)
+    reports = [r for s in stacks for r in outdir.glob(f"*--{s.name}{REPORT_SUFFIX}")]
+    return _digest([outdir / s.template_file for s in stacks] + reports)
 
 
 def stack_digest(outdir: Path, stack: StackEvidence) -> str:
