@@ -479,6 +479,11 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
                 problems.append(f"{source}: environment {env.name!r}: audit.invocation_logging: {env.account}/{env.region} "
                                 f"is already configured by {logging_owner[key]!r} (one setting per account and region)")
             logging_owner.setdefault(key, env.name)
+    replicated = {f"{env.name}-replica": env.name for _, env in envs if env.audit.replica_region}
+    for source, env in envs:
+        if env.name in replicated:
+            problems.append(f"{source}: environment {env.name!r}: name: its stack would be the replica stack of "
+                            f"environment {replicated[env.name]!r} (CompliantBedrock-{env.name}); rename it")
     if problems:
         raise ConfigError(problems)
 

@@ -125,6 +125,16 @@ def test_one_trail_per_account(tmp_path: Path) -> None:
         load_environments(tmp_path)
 
 
+def test_a_name_that_collides_with_a_replica_stack_is_refused(tmp_path: Path) -> None:
+    _write(tmp_path, "a", _with(name="rep", account="111122223333", audit__replica_region="us-west-2"))
+    _write(tmp_path, "b", _with(name="rep-replica", audit__create_trail=False, audit__invocation_logging=False,
+                                audit__no_invocation_logging_reason="Logged by the rep environment in this "
+                                                                    "account and region already"))
+    with pytest.raises(ConfigError, match=r"environment 'rep-replica': name: its stack would be the replica stack "
+                                          r"of environment 'rep'"):
+        load_environments(tmp_path)
+
+
 def test_duplicate_yaml_key_is_refused(tmp_path: Path) -> None:
     (tmp_path / "dup.yaml").write_text("name: a\nregion: us-east-1\nregion: us-west-2\n")
     with pytest.raises(ConfigError, match=r"dup\.yaml: not valid YAML: .*duplicate key 'region'.*line 3"):

@@ -216,6 +216,7 @@ def test_summary_counts_every_result(report: Path, assembly: Path) -> None:
 @pytest.mark.parametrize(("cited", "control"), [
     ("AU-9(3)", "AU-9(3)"), ("AU-2b", "AU-2"), ("AC-17(4)(a)", "AC-17(4)"), ("PM-14a.1", "PM-14"),
     ("CM-5(1)(b)", "CM-5(1)"), ("SI-1a.2", "SI-1"), ("sc-7 (5)", "SC-7(5)"), ("164.312(b)", None),
+    ("CP-1(2)", "CP-1"), ("SI-1(1)(c)", "SI-1"), ("SA-1(1)", "SA-1"),  # -1 controls have no enhancements
 ])
 def test_control_ids_are_normalized_to_control_or_enhancement(cited: str, control: str | None) -> None:
     assert normalize_control(cited) == control

@@ -108,12 +108,17 @@ _CFN_CLASS: dict[str, tuple[str, ...]] = {
 def normalize_control(cited: str) -> str | None:
     """``AC-17(4)(a)`` -> ``AC-17(4)``, ``AU-2b`` -> ``AU-2``, ``PM-14a.1`` -> ``PM-14``; None if not a control id.
 
-    Statement parts (letters, ``(a)``, ``.1``) are dropped; a control enhancement is kept.
+    Statement parts (letters, ``(a)``, ``.1``) are dropped; a control enhancement is kept, except on
+    a family's ``-1`` control (policy and procedures), which has none in SP 800-53 r5: cdk-nag cites
+    ``CP-1(2)``, ``SA-1(1)`` and ``SI-1(1)(c)``, ids the OSCAL catalog does not have, so they count
+    as ``CP-1``, ``SA-1``, ``SI-1`` (the matrix keeps the cited form under ``cited_as``).
     """
     match = _CONTROL.match(cited)
     if match is None:
         return None
     family, number, enhancement = match.group(1).upper(), int(match.group(2)), match.group(3)
+    if number == 1:
+        enhancement = None
     return f"{family}-{number}" + (f"({int(enhancement)})" if enhancement else "")
 
 
