@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """CDK entry point: validate config, build one stack per environment, synthesize, gate on compliance.
 
-Exit codes: 0 compliant (or report-only), 1 unsuppressed compliance errors, 2 invalid configuration.
+Exit codes: 0 compliant (or report-only), 1 unsuppressed compliance errors, 2 invalid configuration or
+construct properties, 3 a shard worker's synth failed.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Synthesize and gate: the body of ``app.py``, reusable by tests that need a modified app.
 
 Exit codes: 0 compliant (or report-only), 1 unsuppressed compliance errors, 2 invalid configuration
-(or construct properties a construct refused).
+(or construct properties a construct refused), 3 a shard worker's synth failed.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ def run(build: Callable[..., Any] | None = None) -> int:
     in parallel (``infra.parallel``); the gate and the report then judge the merged assembly.
     """
     from compliant_bedrock.compliance import judge
+    from compliant_bedrock.compliance.gate import clear_reports
 
     from . import parallel
     from .app_factory import build_app, cdk_json_context, cli_context, selected_environments, settings_contexts
@@ -38,37 +39,48 @@ def run(build: Callable[..., Any] | None = None) -> int:
         parallel.write_share_evidence(outdir, selected_environments(), record=True)
         return 0
     started: list = []
+    scratch: Path | None = None
     try:
-        envs = selected_environments()
-        context = {**cdk_json_context(), **cli_context()}
-        workers = parallel.worker_count(len(envs), context) if build is None else 1
-        scratch = Path(tempfile.mkdtemp(prefix="cb-shards-")) if workers > 1 else None
-        started = parallel.start_workers(workers, context, scratch) if scratch else []
-        if started:
-            os.environ[parallel.SHARD_ENV] = f"0/{workers}"
         try:
-            # Under the CLI, CDK_OUTDIR is set; run directly, write where the CLI would.
-            app = (build or build_app)(outdir=None if os.environ.get("CDK_OUTDIR") else "cdk.out")
-        finally:
-            os.environ.pop(parallel.SHARD_ENV, None)
-    except (ConfigError, ValueError, TypeError) as err:
+            envs = selected_environments()
+            context = {**cdk_json_context(), **cli_context()}
+            workers = parallel.worker_count(len(envs), context) if build is None else 1
+            scratch = Path(tempfile.mkdtemp(prefix="cb-shards-")) if workers > 1 else None
+            started = parallel.start_workers(workers, context, scratch) if scratch else []
+            if started:
+                os.environ[parallel.SHARD_ENV] = f"0/{workers}"
+            try:
+                # Under the CLI, CDK_OUTDIR is set; run directly, write where the CLI would.
+                app = (build or build_app)(outdir=None if os.environ.get("CDK_OUTDIR") else "cdk.out")
+            finally:
+                os.environ.pop(parallel.SHARD_ENV, None)
+        except (ConfigError, ValueError, TypeError) as err:
+            # A ValueError/TypeError here is a construct refusing its props; its message names them and the fix.
+            kind = "" if isinstance(err, ConfigError) else "invalid construct properties: "
+            print(f"compliant-bedrock: {kind}{err}", file=sys.stderr)
+            return 2
+        # cdk.out outlives synths: a pack dropped since the last one must not leave its old report behind.
+        clear_reports(Path(app.outdir), _stack_names(app, envs if build is None else None))
+        assembly = app.synth()
+        outdir = Path(assembly.directory)
+        shard_evidence: dict[str, Any] = {}
+        if started:
+            shard_evidence = parallel.write_share_evidence(outdir, envs, record=False)  # while the workers run
+            failed = [str(out) for worker, out in started if worker.wait() != 0]
+            if failed:
+                # No evidence rather than a mix of this synth's and an earlier one's.
+                shutil.rmtree(outdir / "compliance", ignore_errors=True)
+                print(f"compliant-bedrock: synth of {', '.join(failed)} failed (see above); no evidence written",
+                      file=sys.stderr)
+                return 3
+            shard_evidence.update(parallel.merge(outdir, [out for _, out in started]))
+    finally:
         for worker, _ in started:
-            worker.kill()
-        # A ValueError/TypeError here is a construct refusing its props; its message names them and the fix.
-        kind = "" if isinstance(err, ConfigError) else "invalid construct properties: "
-        print(f"compliant-bedrock: {kind}{err}", file=sys.stderr)
-        return 2
-    assembly = app.synth()
-    outdir = Path(assembly.directory)
-    shard_evidence: dict[str, Any] = {}
-    if started:
-        shard_evidence = parallel.write_share_evidence(outdir, envs, record=False)  # while the workers run
-        failed = [str(out) for worker, out in started if worker.wait() != 0]
-        if failed:
-            print(f"compliant-bedrock: synth of {', '.join(failed)} failed (see above)", file=sys.stderr)
-            return 1
-        shard_evidence.update(parallel.merge(outdir, [out for _, out in started]))
-        shutil.rmtree(scratch, ignore_errors=True)
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     if build is not None:  # a custom app (tests): judge what it holds
         from .app_factory import rule_contexts
         from .stack import ReferenceStack
@@ -91,3 +103,12 @@ def run(build: Callable[..., Any] | None = None) -> int:
               f"Reports: {assembly.directory}/*-NagReport.json and compliance/findings.json", file=sys.stderr)
         return 0 if report_only else 1
     return 0
+
+
+def _stack_names(app: Any, envs: list | None) -> list[str]:
+    """The stacks this synth writes: from the settings (free), else asked of the app (a custom build)."""
+    if envs is not None:
+        return [name for env in envs for name in (env.stack_name, f"{env.stack_name}-replica")]
+    import aws_cdk as cdk
+
+    return [child.stack_name for child in app.node.children if isinstance(child, cdk.Stack)]

@@ -73,3 +73,23 @@ def test_the_merged_assembly_keeps_no_shard_bookkeeping(parallel: Path) -> None:
     summary = json.loads((parallel / "compliance" / "summary.json").read_text())
     assert sorted(summary["stacks"]) == [f"CompliantBedrock-env-{i}" for i in range(COUNT)]
     assert all(stack["controls"] for stack in summary["stacks"].values())  # totals from every shard
+
+
+def test_a_failed_worker_fails_the_synth_and_leaves_no_evidence(config: Path, tmp_path: Path) -> None:
+    """env-1 is built by the worker shard; its models overflow IAM's policy size, so the worker refuses it."""
+    import shutil
+
+    broken = tmp_path / "config"
+    shutil.copytree(config, broken)
+    env = yaml.safe_load((broken / "env-1.yaml").read_text())
+    env.update(region="eu-west-1", fips_endpoints=False, models=[f"eu.openai.example-{i}:0" for i in range(3)],
+               vpc={"cidr": "10.1.0.0/16", "availability_zones": ["eu-west-1a", "eu-west-1b"]})
+    (broken / "env-1.yaml").write_text(yaml.safe_dump(env))
+    out = tmp_path / "out"
+    (out / "compliance").mkdir(parents=True)
+    (out / "compliance" / "findings.json").write_text('{"passed": true}')  # an earlier synth's verdict
+    result = _synth(broken, out)
+    assert result.returncode == 3, result.stderr
+    assert "invalid construct properties: BedrockModelAccess" in result.stderr
+    assert "no evidence written" in result.stderr and "Traceback" not in result.stderr
+    assert not (out / "compliance").exists()

@@ -116,3 +116,16 @@ def test_every_suppression_covers_a_finding_no_standing_pre_approvals(assembly: 
                 rules = entry.get("applies_to") if entry["id"] == "CdkNagValidationFailure" else [entry["id"]]
                 unused += [(rule, path) for rule in rules if (rule, path) not in suppressed]
     assert len(suppressed) > 10 and unused == []
+
+
+def test_a_dropped_pack_leaves_no_report_behind(tmp_path: Path) -> None:
+    """cdk.out is not cleaned between synths: a HIPAA report from when HIPAA was attached must go."""
+    from infra.cli import run
+
+    stale = tmp_path / "HIPAA.Security--CompliantBedrock-commercial-NagReport.json"
+    stale.write_text(json.dumps({"lines": [{
+        "ruleId": "HIPAA.Security-CloudWatchLogGroupEncrypted", "resourceId": "CompliantBedrock-commercial/X",
+        "compliance": "Non-Compliant", "exceptionReason": "N/A", "ruleLevel": "Error", "ruleInfo": "old"}]}))
+    assert run(build=lambda outdir: build_app({"env": "commercial"}, outdir=str(tmp_path))) == 0
+    assert not stale.exists()
+    assert "HIPAA" not in (tmp_path / "compliance" / "findings.json").read_text()

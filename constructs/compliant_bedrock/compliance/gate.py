@@ -93,6 +93,14 @@ def run_bedrock_pack(outdir: Path, contexts: Mapping[str, RuleContext]) -> None:
         report.write_text(json.dumps({"lines": lines}, indent=1) + "\n", encoding="utf-8")
 
 
+def clear_reports(outdir: Path, stacks: Iterable[str]) -> None:
+    """Remove every pack's report of these stacks before they are synthesized again (cdk.out is not
+    cleaned between synths: a report of a pack no longer attached would be read as current)."""
+    for name in set(stacks):
+        for report in outdir.glob(f"*--{name}{REPORT_SUFFIX}"):
+            report.unlink()
+
+
 def assembly_stacks(outdir: Path) -> list[str]:
     """Names of the assembly's CloudFormation stacks (artifact ids and stack names), from its manifest."""
     manifest_file = outdir / "manifest.json"
