@@ -915,3 +915,17 @@ def test_handler_delete_turns_off_only_its_own_configuration(run_handler) -> Non
     responses, _ = run_handler(_event("Delete", PhysicalResourceId="bedrock-model-invocation-logging"), theirs)
     assert [c[0] for c in theirs.calls] == ["get"]
     assert [r["Status"] for r in responses] == ["SUCCESS", "SUCCESS"]
+
+
+def test_handler_update_refuses_another_owners_configuration_but_moves_its_own(run_handler) -> None:
+    """An Update must not take the account's logging from someone else either (only Create was guarded)."""
+    theirs = FakeBedrock(current={"s3Config": {"bucketName": "landing-zone-bucket"}})
+    responses, _ = run_handler(_event("Update", PhysicalResourceId="kept"), theirs)
+    assert [c[0] for c in theirs.calls] == ["get"]
+    assert responses[0]["Status"] == "FAILED" and "landing-zone-bucket" in responses[0]["Reason"]
+
+    # Our own configuration, moving from our old bucket to the new one: allowed.
+    old = {"LoggingConfig": {**copy.deepcopy(EVENT_CONFIG), "s3Config": {"bucketName": "old-audit-bucket"}}}
+    ours = FakeBedrock(current={"s3Config": {"bucketName": "old-audit-bucket"}})
+    responses, _ = run_handler(_event("Update", PhysicalResourceId="kept", OldResourceProperties=old), ours)
+    assert [c[0] for c in ours.calls] == ["get", "put"] and responses[-1]["Status"] == "SUCCESS"

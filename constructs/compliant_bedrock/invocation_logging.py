@@ -91,8 +91,9 @@ def handler(event, context):
         else:
             current = bedrock.get_model_invocation_logging_configuration().get("loggingConfig") or {}
             theirs = (current.get("s3Config") or {}).get("bucketName")
-            if (event["RequestType"] == "Create" and current and theirs != config["s3Config"]["bucketName"]
-                    and event["ResourceProperties"].get("TakeOver") != "true"):
+            old = (event.get("OldResourceProperties") or {}).get("LoggingConfig") or {}
+            mine = {config["s3Config"]["bucketName"], (old.get("s3Config") or {}).get("bucketName")}
+            if current and theirs not in mine and event["ResourceProperties"].get("TakeOver") != "true":
                 raise RuntimeError("the account already logs Bedrock invocations (to %s); refusing to replace "
                                    "another owner's audit configuration: set take_over_existing" % theirs)
             for attempt in range(6):
@@ -127,7 +128,8 @@ class ModelInvocationLogging(Construct):
     :param security_group: the function's security group (default: a new one, egress only).
     :param retain_on_delete: keep the account's logging configuration when the stack is deleted.
     :param take_over_existing: replace a configuration the account already has that logs elsewhere.
-        Default false: creation fails rather than silently cutting another owner's audit records off.
+        Default false: creation (or an update, unless the configuration logs to this construct's
+        previous bucket) fails rather than silently cutting another owner's audit records off.
     :param reserved_concurrency: reserve this many executions for the function. Default none: an
         account must keep 100 unreserved (10 in new accounts), so reserving can fail the deploy.
 
