@@ -81,3 +81,29 @@ def test_replicated_buckets_carry_no_replication_suppression(synth: tuple[Path, 
 def test_cfn_lint_is_clean_in_both_regions(synth: tuple[Path, list]) -> None:
     code, output = lint(synth[0])
     assert code == 0, output
+
+
+def test_evidence_covers_the_replica_stack_with_unique_oscal_uuids(synth: tuple[Path, list], tmp_path: Path) -> None:
+    """The replica shares its source's environment: its statements need their own uuids, and its
+    buckets, keys and policies belong to the audit trail component (not to no component at all)."""
+    from compliant_bedrock.evidence import component_members, read_assembly
+    from infra.report import generate
+
+    outdir, _ = synth
+    generate(outdir, dest=tmp_path, settings={})
+    document = json.loads((tmp_path / "component-definition.json").read_text())["component-definition"]
+    uuids: list[str] = []
+    for component in document["components"]:
+        uuids.append(component["uuid"])
+        for implementation in component.get("control-implementations", []):
+            uuids.append(implementation["uuid"])
+            uuids += [r["uuid"] for r in implementation["implemented-requirements"]]
+    assert len(uuids) == len(set(uuids))
+    stacks = {(p["value"]) for c in document["components"] for i in c.get("control-implementations", [])
+              for p in i["props"] if p["name"] == "stack"}
+    assert REPLICA in stacks
+    replica = next(s for s in read_assembly(outdir) if s.name == REPLICA)
+    members = component_members(replica)
+    placed = {lid for ids in members.values() for lid in ids}
+    assert placed == {r.logical_id for r in replica.resources}
+    assert len([lid for lid in members["audit-trail"] if replica.template.resources[lid].type == "AWS::S3::Bucket"]) >= 2

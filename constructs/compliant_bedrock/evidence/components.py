@@ -134,6 +134,12 @@ def _component_members(stack: StackEvidence) -> dict[str, list[str]]:
             if test(resource):
                 anchors[component].add(lid)
                 break
+    # A stack of audit storage only (a cross-region replica of the audit buckets): its Object-Locked
+    # buckets are the audit trail's, and keys and policies follow them below.
+    if not anchors["audit-trail"] and not anchors["invocation-logging"]:
+        for lid, resource in resources.items():
+            if resource.type == "AWS::S3::Bucket" and resource.properties.get("ObjectLockEnabled") is True:
+                anchors["audit-trail"].add(lid)
     # A role that attaches a model-access policy is model access too.
     for lid, resource in resources.items():
         if resource.type == "AWS::IAM::Role" and refs[lid] & anchors["model-access"]:

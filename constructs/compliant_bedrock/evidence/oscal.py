@@ -95,7 +95,7 @@ def _requirement(component: str, env: str, control: str, description: str, rules
     return req
 
 
-def _gate_requirements(stack: StackEvidence, facts: Sequence[str]) -> list[dict[str, Any]]:
+def _gate_requirements(stack: StackEvidence, facts: Sequence[str], identity: str) -> list[dict[str, Any]]:
     counts = Counter(result_of(f) for f in stack.findings)
     packs = sorted({f.pack for f in stack.findings})
     errors = blocking(stack.findings)
@@ -113,7 +113,7 @@ def _gate_requirements(stack: StackEvidence, facts: Sequence[str]) -> list[dict[
         "SA-11(1)": "The rules are static analysis of the infrastructure code's output (the CloudFormation template).",
     }
     extra = f" Configuration: {' '.join(facts)}" if facts else ""
-    return [_requirement("compliance-gate", stack.environment, c, f"{purpose[c]} {summary}{extra}", [])
+    return [_requirement("compliance-gate", identity, c, f"{purpose[c]} {summary}{extra}", [])
             for c in GATE_CONTROLS]
 
 
@@ -159,6 +159,12 @@ def build_component_definition(
     digest: str,
 ) -> dict[str, Any]:
     """The OSCAL component definition (JSON-ready). ``facts``: environment -> component id -> sentences."""
+    # The uuids of an environment's statements are derived from its name, so they stay the same from
+    # synth to synth; a further stack of the environment (an audit replica) is told apart by its own name.
+    first: dict[str, str] = {}
+    for stack in sorted(stacks, key=lambda s: s.name):
+        first.setdefault(stack.environment, stack.name)
+    identity = {s.name: s.environment if first[s.environment] == s.name else s.name for s in stacks}
     components = []
     for spec in COMPONENTS:
         implementations = []
@@ -175,7 +181,7 @@ def build_component_definition(
             region = f", region {stack.region}" if stack.region else ""
             where = f"Environment `{env}` (stack {stack.name}{region})"
             if spec.id == "compliance-gate":
-                requirements = _gate_requirements(stack, env_facts)
+                requirements = _gate_requirements(stack, env_facts, identity[stack.name])
             else:
                 if not members:
                     continue
@@ -192,7 +198,7 @@ def build_component_definition(
                         remarks = "Suppressed findings: " + "; ".join(
                             f"{rule} on {_join(sorted(items))}" for rule, items in sorted(slot["suppressed"].items()))
                     requirements.append(_requirement(
-                        spec.id, env, control,
+                        spec.id, identity[stack.name], control,
                         f"{spec.title} implements {control} in `{env}`. Evidence at synth: {passed}.",
                         [*slot["pass"]], remarks))
                 if not requirements:
@@ -201,7 +207,7 @@ def build_component_definition(
             if members:
                 description += f" Resources: {_resource_summary(stack, members)}."
             implementations.append({
-                "uuid": stable_uuid("control-implementation", spec.id, env),
+                "uuid": stable_uuid("control-implementation", spec.id, identity[stack.name]),
                 "source": CATALOG,
                 "description": description,
                 "props": [_prop("environment", env), _prop("stack", stack.name),
