@@ -91,7 +91,8 @@ def settings_contexts(envs: list) -> dict[str, Any]:
 
     contexts = {}
     for env in envs:
-        context = RuleContext(min_log_retention_days=env.log_retention_days)
+        context = RuleContext(min_log_retention_days=env.log_retention_days,
+                              min_object_lock_days=env.object_lock.days)
         contexts[env.stack_name] = context
         contexts[f"{env.stack_name}-replica"] = context
     return contexts

@@ -157,6 +157,39 @@ NON_COMPLIANT = [
     ("Bedrock-LogGroupEncryptedRetained", "Logs/Properties/RetentionInDays", 90),
     ("Bedrock-AuditDataRetainedOnDelete", "Key/DeletionPolicy", "Delete"),
     ("Bedrock-AuditDataRetainedOnDelete", "Bucket/UpdateReplacePolicy", None),
+    # Intrinsics must not hide what CloudFormation will deploy.
+    ("Bedrock-InvokeScopedToModels", "Policy/Properties/PolicyDocument/Statement/0/Resource",
+     [MODEL, {"Fn::Sub": "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/*"}]),
+    ("Bedrock-InvokeScopedToModels", "Policy/Properties/PolicyDocument/Statement/0/Resource",
+     [MODEL, {"Fn::If": ["Wide", "*", MODEL]}]),
+    ("Bedrock-InvokeScopedToModels", "Policy/Properties/PolicyDocument/Statement/0/Resource",
+     {"Fn::ImportValue": "SomeoneElsesModelArn"}),
+    ("Bedrock-RuntimeEndpointPolicyNamesModels", "EP/Properties/PolicyDocument/Statement/0/Resource",
+     {"Fn::Sub": "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/*"}),
+    ("Bedrock-EndpointPrivateDns", "EP/Properties", {
+        "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.bedrock-runtime"}, "PrivateDnsEnabled": False}),
+    ("Bedrock-GuardrailCmkEncrypted", "G/Properties/KmsKeyArn",
+     {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/aws/bedrock"}),
+    # Conditions must pin named values, not merely mention the key.
+    ("Bedrock-EndpointPolicyNotDefault", "EP/Properties/PolicyDocument/Statement/0/Condition",
+     {"StringLike": {"aws:PrincipalAccount": "*"}}),
+    ("Bedrock-EndpointPolicyNotDefault", "EP/Properties/PolicyDocument/Statement/0/Condition",
+     {"Null": {"aws:PrincipalAccount": "false"}}),
+    ("Bedrock-InvokeRequiresGuardrail",
+     "Policy/Properties/PolicyDocument/Statement/0/Condition/StringEquals/bedrock:GuardrailIdentifier",
+     {"Fn::GetAtt": ["G", "GuardrailArn"]}),  # the bare ARN: the mutable DRAFT
+    ("Bedrock-InvokeRequiresGuardrail",
+     "Policy/Properties/PolicyDocument/Statement/0/Condition/StringEquals/bedrock:GuardrailIdentifier",
+     "arn:aws-us-gov:bedrock:us-gov-west-1:111122223333:guardrail/abcdefghijkl:DRAFT"),
+    ("Bedrock-TrailBedrockDataEvents", "Trail/Properties/AdvancedEventSelectors/0", {"FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "readOnly", "Equals": ["true"]}]}),
+    ("Bedrock-EndpointSecurityGroupRestricted", "SG/Properties/SecurityGroupIngress/0/CidrIp", "0.0.0.0/1"),
+    ("Bedrock-EndpointSecurityGroupRestricted", "EP/Properties/SecurityGroupIds", ["sg-0123456789abcdef0"]),
+    ("Bedrock-GuardrailPiiFilters", "G/Properties/SensitiveInformationPolicyConfig/PiiEntitiesConfig/0",
+     {"Type": "US_SOCIAL_SECURITY_NUMBER", "Action": "BLOCK", "InputAction": "NONE", "OutputAction": "NONE"}),
+    ("Bedrock-GuardrailPiiFilters", "G/Properties/SensitiveInformationPolicyConfig/PiiEntitiesConfig/0",
+     {"Type": "US_SOCIAL_SECURITY_NUMBER", "Action": "BLOCK", "OutputEnabled": False}),
+    ("Bedrock-AuditBucketObjectLock", "Bucket/Properties/ObjectLockConfiguration/Rule/DefaultRetention/Days", 1),
 ]
 
 
@@ -205,3 +238,34 @@ def test_readme_lists_every_rule_with_its_controls() -> None:
     assert set(rows) == set(RULES)
     for rule_id, controls in rows.items():
         assert tuple(c.strip() for c in controls.split(",")) == RULES[rule_id].controls, rule_id
+
+
+@pytest.mark.parametrize("policy_type", ["AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy"])
+def test_inline_policy_resources_are_judged_too(policy_type: str) -> None:
+    body = good_template()
+    body["Resources"]["Inline"] = {"Type": policy_type, "Properties": {"PolicyName": "p", "PolicyDocument": {
+        "Statement": [{"Effect": "Allow", "Action": "bedrock:*", "Resource": "*"}]}}}
+    outcome = results(body)
+    for rule_id in ("Bedrock-InvokeScopedToModels", "Bedrock-InvokeRequiresGuardrail", "Bedrock-InvokeRequiresVpcEndpoint"):
+        assert Compliance.NON_COMPLIANT in outcome[rule_id], rule_id
+
+
+def test_a_marked_audit_bucket_is_judged_without_a_trail() -> None:
+    """A cross-region replica bucket: no trail in its stack references it; AuditBucket's marker does."""
+    body = {"Resources": {"Replica": {"Type": "AWS::S3::Bucket", "Metadata": {"compliant-bedrock:audit-bucket": True},
+                                      "Properties": {"ObjectLockEnabled": True}}}}
+    outcome = results(body)
+    assert outcome["Bedrock-AuditBucketObjectLock"] == {Compliance.NON_COMPLIANT}  # no retention, no versioning
+    assert outcome["Bedrock-AuditDataRetainedOnDelete"] == {Compliance.NON_COMPLIANT}
+
+
+def test_a_rule_that_throws_reports_unknown_and_blocks() -> None:
+    from compliant_bedrock.compliance.gate import Finding, blocking
+
+    body = mutate("G/Properties/ContentPolicyConfig/FiltersConfig", ["PROMPT_ATTACK"])  # not the shape rules know
+    assert results(body)["Bedrock-GuardrailPromptAttackHigh"] == {Compliance.UNKNOWN}
+    line = next(r for r in evaluate(Template("Stack", body)) if r.rule_id == "Bedrock-GuardrailPromptAttackHigh")
+    finding = Finding(pack="Bedrock", stack="Stack", rule_id=line.rule_id, resource=line.resource_path,
+                      level="Error", compliance=line.report_line()["compliance"], controls=(), info="", reason=None)
+    assert blocking([finding]) == [finding]
+    assert "suppress(<construct>, 'Bedrock-GuardrailPromptAttackHigh'" in finding.line()

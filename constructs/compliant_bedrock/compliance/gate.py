@@ -51,10 +51,11 @@ class Finding:
     def line(self) -> str:
         controls = f"NIST {', '.join(self.controls)}" if self.controls else f"{self.pack} rule, no NIST control ids"
         if self.compliance == UNKNOWN:
+            accept = (f"suppress(<construct>, '{self.rule_id}', reason=...)" if self.pack == PACK_NAME
+                      else f"suppress(<construct>, '{VALIDATION_FAILURE}', reason=..., applies_to=['{self.rule_id}'])")
             return (f"{self.rule_id} {self.resource} [{controls}] could not be evaluated: the rule threw on this "
                     "resource (usually a CloudFormation token where the rule needs a literal value), so it is not "
-                    f"known to pass. Fix: make the value a literal; or, if another control covers it, suppress("
-                    f"<construct>, '{VALIDATION_FAILURE}', reason=..., applies_to=['{self.rule_id}'])")
+                    f"known to pass. Fix: make the value a literal; or, if another control covers it, {accept}")
         return f"{self.rule_id} {self.resource} [{controls}] {self.info.split(' - (Control IDs')[0]}. {hint(self)}"
 
 

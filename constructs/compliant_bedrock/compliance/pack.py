@@ -22,6 +22,9 @@ class Compliance(str, Enum):
     COMPLIANT = "Compliant"
     NON_COMPLIANT = "Non-Compliant"
     NOT_APPLICABLE = "N/A"
+    #: The rule threw on this resource (a shape it does not know): not known to pass, so it blocks,
+    #: as cdk-nag's UNKNOWN does in the gate.
+    UNKNOWN = "UNKNOWN"
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class RuleContext:
     """Settings rules compare against (from the environment's config)."""
 
     min_log_retention_days: int = 365
+    #: Shortest default Object Lock retention of an audit bucket (OMB M-21-31: 12 months active).
+    min_object_lock_days: int = 365
 
 
 @dataclass(frozen=True)
@@ -99,16 +104,28 @@ def evaluate(template: Template, ctx: RuleContext | None = None) -> list[RuleRes
     results: list[RuleResult] = []
     for rule_ in RULES.values():
         if not rule_.resource_types:
-            outcome = rule_.check(template, ctx)
-            reason = stack_suppressions.get(rule_.id) if outcome is Compliance.NON_COMPLIANT else None
+            outcome = _run(rule_, template, ctx)
+            reason = stack_suppressions.get(rule_.id) if outcome in _FAILING else None
             results.append(RuleResult(rule_.id, template.name, outcome, reason))
             continue
         for resource in template.of_type(*rule_.resource_types):
-            outcome = rule_.check(resource, template, ctx)
+            outcome = _run(rule_, resource, template, ctx)
             if outcome is Compliance.NOT_APPLICABLE:
                 continue
             reason = None
-            if outcome is Compliance.NON_COMPLIANT:
+            if outcome in _FAILING:
                 reason = _suppressions(resource.metadata).get(rule_.id) or stack_suppressions.get(rule_.id)
             results.append(RuleResult(rule_.id, resource.path, outcome, reason))
     return results
+
+
+_FAILING = (Compliance.NON_COMPLIANT, Compliance.UNKNOWN)
+
+
+def _run(rule_: Rule, *args: Any) -> Compliance:
+    """One rule on one resource; a rule that throws (a property shape it does not know) reports UNKNOWN
+    for that resource instead of aborting the pack, and the gate blocks on it."""
+    try:
+        return rule_.check(*args)
+    except Exception:  # any failure of a check means "not known to pass"
+        return Compliance.UNKNOWN

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+#: A value only deployment knows (a parameter, an import, Fn::Select ...): never a wildcard, never verified.
+DEPLOY_TIME = "<deploy-time value>"
+#: Most combinations ``possible_strings`` spells out; past it, the value counts as ``DEPLOY_TIME``.
+_MAX_COMBINATIONS = 256
+_SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,14 @@ class Template:
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources.values() if r.type in types]
 
+    def is_open(self, text: str) -> bool:
+        """A ``possible_strings`` value that could match more than it names: an IAM wildcard, a value only
+        deployment knows, or a template parameter (whose value could be ``*``)."""
+        if has_wildcard(text):
+            return True
+        parameters = self.body.get("Parameters") or {}
+        return any(f"<Ref {name}>" in text for name in parameters)
+
 
 def referenced_ids(value: Any) -> set[str]:
     """Logical ids a property value points at through Ref or Fn::GetAtt (at any depth)."""
@@ -70,26 +86,95 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+#: Every resource type that carries identity-policy statements, and where.
+POLICY_TYPES = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy", "AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy",
+                "AWS::IAM::GroupPolicy", "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group",
+                "AWS::SSO::PermissionSet")
+
+
 def policy_statements(resource: Resource) -> Iterator[dict[str, Any]]:
-    """Identity-policy statements a resource carries (managed, inline, role-embedded)."""
+    """Identity-policy statements a resource carries (managed, inline, role-embedded, SSO permission set)."""
     props = resource.properties
-    if resource.type in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
-        yield from as_list((props.get("PolicyDocument") or {}).get("Statement"))
+    if resource.type in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy", "AWS::IAM::RolePolicy",
+                         "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy"):
+        yield from _statements(props.get("PolicyDocument"))
     elif resource.type in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
         for policy in as_list(props.get("Policies")):
-            yield from as_list((policy.get("PolicyDocument") or {}).get("Statement"))
+            if isinstance(policy, dict):
+                yield from _statements(policy.get("PolicyDocument"))
+    elif resource.type == "AWS::SSO::PermissionSet":
+        yield from _statements(props.get("InlinePolicy"))
 
 
-def literal_strings(value: Any) -> list[str]:
-    """The literal string pieces of a value (tokens such as Fn::Join are flattened)."""
+def _statements(document: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(document, str):  # a JSON string (allowed for inline and SSO policies)
+        import json
+
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return
+    if isinstance(document, dict):
+        yield from (s for s in as_list(document.get("Statement")) if isinstance(s, dict))
+
+
+def possible_strings(value: Any) -> list[str]:
+    """Every string ``value`` can take at deploy time, so that no intrinsic hides a wildcard.
+
+    ``Fn::Join`` and ``Fn::Sub`` are spelled out, ``Fn::If`` gives both branches, ``Ref``/``Fn::GetAtt``
+    become ``<Ref X>``/``<X.Attr>`` (a named value, never ``*``), and anything else (a parameter's
+    import, ``Fn::Select`` ...) becomes ``DEPLOY_TIME``. Lists are flattened.
+    """
+    if value is None:
+        return []
     if isinstance(value, str):
         return [value]
+    if isinstance(value, bool | int | float):
+        return [str(value).lower() if isinstance(value, bool) else str(value)]
     if isinstance(value, list):
-        return [s for v in value for s in literal_strings(v)]
-    if isinstance(value, dict):
-        if "Fn::Join" in value:
-            sep, parts = value["Fn::Join"]
-            pieces = literal_strings(parts)
-            return ["".join(pieces)] if sep == "" else pieces
-        return []
-    return []
+        return [s for v in value for s in possible_strings(v)]
+    if not (isinstance(value, dict) and len(value) == 1):
+        return [DEPLOY_TIME]
+    ((name, args),) = value.items()
+    if name == "Ref":
+        return [] if args == "AWS::NoValue" else [f"<Ref {args}>"]
+    if name == "Fn::GetAtt":
+        target = ".".join(str(a) for a in args) if isinstance(args, list) else str(args)
+        return [f"<{target}>"]
+    if name == "Fn::If" and isinstance(args, list) and len(args) == 3:
+        return possible_strings(args[1]) + possible_strings(args[2])
+    if name == "Fn::Join" and isinstance(args, list) and len(args) == 2 and isinstance(args[1], list):
+        return _combine([possible_strings(part) or [""] for part in args[1]], str(args[0]))
+    if name == "Fn::Sub":
+        text, variables = (args[0], args[1]) if isinstance(args, list) and len(args) == 2 else (args, {})
+        if not isinstance(text, str) or not isinstance(variables, dict):
+            return [DEPLOY_TIME]
+        pieces: list[list[str]] = []
+        last = 0
+        for match in _SUB_VARIABLE.finditer(text):
+            pieces.append([text[last:match.start()]])
+            literal, variable = match.groups()
+            if literal:
+                pieces.append(["${" + variable + "}"])
+            elif variable in variables:
+                pieces.append(possible_strings(variables[variable]) or [""])
+            else:
+                pieces.append([f"<Ref {variable}>" if "." not in variable else f"<{variable}>"])
+            last = match.end()
+        pieces.append([text[last:]])
+        return _combine(pieces, "")
+    return [DEPLOY_TIME]
+
+
+def _combine(options: list[list[str]], separator: str) -> list[str]:
+    count = 1
+    for choice in options:
+        count *= max(len(choice), 1)
+    if count > _MAX_COMBINATIONS:
+        return [DEPLOY_TIME]
+    return [separator.join(parts) for parts in itertools.product(*options)]
+
+
+def has_wildcard(text: str) -> bool:
+    """IAM wildcards (``*``, ``?``) or a value only deployment knows."""
+    return "*" in text or "?" in text or DEPLOY_TIME in text

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..compliance.gate import blocking
-from ..compliance.template import literal_strings
+from ..compliance.template import possible_strings
 from .assembly import StackEvidence
 from .components import COMPONENTS, STACK_RULES, component_members
 from .matrix import CONTROL_PACKS, control_sort_key, normalized_controls, oscal_control_id, result_of
@@ -123,7 +123,7 @@ def template_facts(stack: StackEvidence, component: str, members: Sequence[str])
     resources = [stack.template.resources[m] for m in members]
     if component == "private-link":
         services = sorted({name.rsplit(".", 1)[-1] for r in resources if r.type == "AWS::EC2::VPCEndpoint"
-                           for name in literal_strings(r.properties.get("ServiceName"))})
+                           for name in possible_strings(r.properties.get("ServiceName"))})
         if services:
             facts.append(f"Template endpoint services: {', '.join(services)}.")
     for r in resources:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 from ..pack import Compliance, RuleContext, rule
-from ..template import Resource, Template, as_list, referenced_ids
+from ..template import Resource, Template, as_list, possible_strings, referenced_ids
 from .iam import invoke_allow_statements
 
 #: Data-event types a Bedrock trail must select: guardrail use and model invocation at least.
 REQUIRED_BEDROCK_DATA_TYPES = ("AWS::Bedrock::Guardrail", "AWS::Bedrock::Model")
+#: Template metadata key ``AuditBucket`` puts on its bucket, so the pack checks every audit bucket,
+#: also one no trail of its own stack references (a cross-region replica).
+AUDIT_BUCKET_METADATA = "compliant-bedrock:audit-bucket"
 
 
 def is_invocation_logging(resource: Resource) -> bool:
@@ -20,13 +23,21 @@ def is_invocation_logging(resource: Resource) -> bool:
 
 
 def _audit_bucket_ids(template: Template) -> set[str]:
+    """Buckets a trail or invocation logging writes to (by reference or by literal name), and every
+    bucket marked as an AuditBucket."""
     ids: set[str] = set()
+    names: set[str] = set()
     for trail in template.of_type("AWS::CloudTrail::Trail"):
         ids |= referenced_ids(trail.properties.get("S3BucketName"))
+        names |= set(possible_strings(trail.properties.get("S3BucketName")))
     for resource in template.resources.values():
         if is_invocation_logging(resource):
             ids |= referenced_ids(resource.properties)
-    return {i for i in ids if i in template.resources and template.resources[i].type == "AWS::S3::Bucket"}
+            names |= set(possible_strings(resource.properties))
+    buckets = {r.logical_id: r for r in template.of_type("AWS::S3::Bucket")}
+    ids |= {lid for lid, b in buckets.items() if b.metadata.get(AUDIT_BUCKET_METADATA) is True
+            or (isinstance(b.properties.get("BucketName"), str) and b.properties["BucketName"] in names)}
+    return {i for i in ids if i in buckets}
 
 
 @rule(
@@ -53,11 +64,13 @@ def trail_multi_region_validated(resource: Resource, template: Template, ctx: Ru
 def trail_bedrock_data_events(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
     management, data_types = False, set()
     for selector in as_list(resource.properties.get("AdvancedEventSelectors")):
-        fields = {f.get("Field"): f for f in as_list(selector.get("FieldSelectors"))}
+        fields = {f.get("Field"): f for f in as_list(selector.get("FieldSelectors")) if isinstance(f, dict)}
         category = as_list((fields.get("eventCategory") or {}).get("Equals"))
-        if "Management" in category:
+        # Only a selector that narrows nothing else counts: readOnly, eventName or resources.ARN
+        # selectors record a subset (e.g. reads only) and would pass for the whole.
+        if "Management" in category and set(fields) == {"eventCategory"}:
             management = True
-        if "Data" in category:
+        if "Data" in category and set(fields) == {"eventCategory", "resources.type"}:
             data_types |= set(as_list((fields.get("resources.type") or {}).get("Equals")))
     ok = management and all(t in data_types for t in REQUIRED_BEDROCK_DATA_TYPES)
     return Compliance.COMPLIANT if ok else Compliance.NON_COMPLIANT
@@ -66,7 +79,8 @@ def trail_bedrock_data_events(resource: Resource, template: Template, ctx: RuleC
 @rule(
     "AuditBucketObjectLock",
     controls=("AU-9", "AU-9(2)", "AU-11", "SI-7"),
-    explanation="The bucket receiving audit logs lacks Object Lock with a default retention, or versioning",
+    explanation="The bucket receiving audit logs lacks Object Lock with a default retention of at least the "
+                "configured minimum, or versioning",
     fix="Create audit buckets with AuditBucket (Object Lock COMPLIANCE with default retention, versioning)",
     resource_types=("AWS::S3::Bucket",),
 )
@@ -77,8 +91,9 @@ def audit_bucket_object_lock(resource: Resource, template: Template, ctx: RuleCo
     retention = ((p.get("ObjectLockConfiguration") or {}).get("Rule") or {}).get("DefaultRetention") or {}
     versioned = (p.get("VersioningConfiguration") or {}).get("Status") == "Enabled"
     locked = p.get("ObjectLockEnabled") is True and retention.get("Mode") in ("COMPLIANCE", "GOVERNANCE")
-    has_period = bool(retention.get("Days") or retention.get("Years"))
-    return Compliance.COMPLIANT if locked and has_period and versioned else Compliance.NON_COMPLIANT
+    days = retention.get("Days") or 365 * (retention.get("Years") or 0)
+    long_enough = isinstance(days, int) and days >= ctx.min_object_lock_days
+    return Compliance.COMPLIANT if locked and long_enough and versioned else Compliance.NON_COMPLIANT
 
 
 @rule(

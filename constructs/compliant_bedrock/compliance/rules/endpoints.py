@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from ..pack import Compliance, RuleContext, rule
-from ..template import Resource, Template, as_list, literal_strings, referenced_ids
-from .iam import invoke_allow_statements
+from ..template import Resource, Template, as_list, possible_strings, referenced_ids
+from .iam import invoke_allow_statements, pinned_values
 
 _BEDROCK_SERVICE = re.compile(r"\.(bedrock(?:-runtime|-agent|-agent-runtime|-mantle)?)(?:-fips)?$")
 _PRINCIPAL_KEYS = {"aws:principalaccount", "aws:principalorgid", "aws:principalarn", "aws:principalorgpaths"}
-_OPEN = {"0.0.0.0/0", "::/0"}
 
 
 def bedrock_service(endpoint: Resource) -> str | None:
     """``bedrock-runtime`` etc. for a Bedrock interface endpoint, else None."""
-    for name in literal_strings(endpoint.properties.get("ServiceName")):
+    for name in possible_strings(endpoint.properties.get("ServiceName")):
         match = _BEDROCK_SERVICE.search(name)
         if match:
             return match.group(1)
     return None
 
 
-def _condition_keys(statement: dict) -> set[str]:
-    return {key.lower() for block in (statement.get("Condition") or {}).values() for key in block}
+def _principal_pinned(statement: dict, template: Template) -> bool:
+    """A principal-account/org/ARN condition that pins named values (not StringLike ``*``, not Null)."""
+    for key in _PRINCIPAL_KEYS:
+        values = pinned_values(statement, key)
+        if values and not any(template.is_open(v) for v in values):
+            return True
+    return False
 
 
 def _principal_is_anyone(statement: dict) -> bool:
@@ -77,7 +82,7 @@ def endpoint_policy_not_default(resource: Resource, template: Template, ctx: Rul
     for statement in statements:
         if statement.get("Effect") != "Allow":
             continue
-        if _principal_is_anyone(statement) and not (_condition_keys(statement) & _PRINCIPAL_KEYS):
+        if _principal_is_anyone(statement) and not _principal_pinned(statement, template):
             return Compliance.NON_COMPLIANT
     return Compliance.COMPLIANT
 
@@ -98,13 +103,27 @@ def runtime_endpoint_policy_names_models(resource: Resource, template: Template,
     if not allows:
         return Compliance.NON_COMPLIANT
     for statement in allows:
-        actions = [str(a) for a in as_list(statement.get("Action"))]
-        resources = literal_strings(statement.get("Resource"))
-        if "NotAction" in statement or "NotResource" in statement or not actions:
+        actions = possible_strings(statement.get("Action"))
+        resources = possible_strings(statement.get("Resource"))
+        if "NotAction" in statement or "NotResource" in statement or not actions or not resources:
             return Compliance.NON_COMPLIANT
-        if any("*" in a for a in actions) or any("*" in r for r in resources):
+        if any(template.is_open(a) for a in actions) or any(template.is_open(r) for r in resources):
             return Compliance.NON_COMPLIANT
     return Compliance.COMPLIANT
+
+
+def _open_network(value: object, template: Template) -> bool:
+    """An ingress source wider than a named network: /0 to /7, a wildcard, or a value only deployment knows.
+    A Ref/GetAtt of a template resource (e.g. a VPC's CidrBlock) is a named network."""
+    for text in possible_strings(value):
+        if text.startswith("<") and text.endswith(">") and not template.is_open(text):
+            continue
+        try:
+            if ipaddress.ip_network(text, strict=False).prefixlen < 8:
+                return True
+        except ValueError:
+            return True
+    return False
 
 
 def _ingress_rules(template: Template, group_id: str) -> list[dict]:
@@ -127,15 +146,18 @@ def _ingress_rules(template: Template, group_id: str) -> list[dict]:
 def endpoint_security_group_restricted(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
     if bedrock_service(resource) is None:
         return Compliance.NOT_APPLICABLE
-    groups = referenced_ids(resource.properties.get("SecurityGroupIds"))
-    if not groups:
+    entries = as_list(resource.properties.get("SecurityGroupIds"))
+    groups = referenced_ids(entries)
+    if not groups or len(groups) < len(entries):  # none, or a group outside the template we cannot inspect
         return Compliance.NON_COMPLIANT
     for group_id in groups:
+        if group_id not in template.resources or template.resources[group_id].type != "AWS::EC2::SecurityGroup":
+            return Compliance.NON_COMPLIANT
         for ingress in _ingress_rules(template, group_id):
-            if str(ingress.get("IpProtocol")) != "tcp":
+            if str(ingress.get("IpProtocol")).lower() not in ("tcp", "6"):
                 return Compliance.NON_COMPLIANT
-            if ingress.get("FromPort") != 443 or ingress.get("ToPort") != 443:
+            if str(ingress.get("FromPort")) != "443" or str(ingress.get("ToPort")) != "443":
                 return Compliance.NON_COMPLIANT
-            if ingress.get("CidrIp") in _OPEN or ingress.get("CidrIpv6") in _OPEN:
+            if any(_open_network(ingress.get(k), template) for k in ("CidrIp", "CidrIpv6") if k in ingress):
                 return Compliance.NON_COMPLIANT
     return Compliance.COMPLIANT

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..pack import Compliance, RuleContext, rule
-from ..template import Resource, Template, as_list, literal_strings, referenced_ids
+from ..template import Resource, Template, as_list, possible_strings, referenced_ids
 
 _GUARDRAIL = ("AWS::Bedrock::Guardrail",)
 
@@ -27,15 +27,24 @@ def guardrail_prompt_attack_high(resource: Resource, template: Template, ctx: Ru
 @rule(
     "GuardrailPiiFilters",
     controls=("SI-15", "SC-28", "PT-2", "AC-4"),
-    explanation="The guardrail has no PII entity filter that blocks or anonymizes",
-    fix="Add SensitiveInformationPolicyConfig.PiiEntitiesConfig entries with BLOCK or ANONYMIZE",
+    explanation="The guardrail has no PII entity filter that blocks or anonymizes, on prompts and on answers",
+    fix="Add SensitiveInformationPolicyConfig.PiiEntitiesConfig entries with BLOCK or ANONYMIZE, enabled in "
+        "both directions",
     resource_types=_GUARDRAIL,
 )
 def guardrail_pii_filters(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
     policy = resource.properties.get("SensitiveInformationPolicyConfig") or {}
-    entities = as_list(policy.get("PiiEntitiesConfig"))
-    acting = [e for e in entities if e.get("Action") in ("BLOCK", "ANONYMIZE")]
-    return Compliance.COMPLIANT if acting else Compliance.NON_COMPLIANT
+    entities = [e for e in as_list(policy.get("PiiEntitiesConfig")) if isinstance(e, dict)]
+    covered = all(any(_pii_acts(e, direction) for e in entities) for direction in ("Input", "Output"))
+    return Compliance.COMPLIANT if covered else Compliance.NON_COMPLIANT
+
+
+def _pii_acts(entity: dict, direction: str) -> bool:
+    """Bedrock applies ``InputAction``/``OutputAction`` when given (``Action`` otherwise), only while the
+    direction is enabled."""
+    if entity.get(f"{direction}Enabled", True) is False:
+        return False
+    return entity.get(f"{direction}Action", entity.get("Action")) in ("BLOCK", "ANONYMIZE")
 
 
 @rule(
@@ -49,7 +58,7 @@ def guardrail_cmk_encrypted(resource: Resource, template: Template, ctx: RuleCon
     key = resource.properties.get("KmsKeyArn")
     if key is None:
         return Compliance.NON_COMPLIANT
-    if any(":alias/" in s or s.startswith("alias/") for s in literal_strings(key)):
+    if any(":alias/" in s or s.startswith("alias/") or template.is_open(s) for s in possible_strings(key)):
         return Compliance.NON_COMPLIANT
     return Compliance.COMPLIANT
 
