@@ -766,6 +766,8 @@ def test_sources_carry_no_literal_partition() -> None:
                            replication_destination_key_arn=REPLICA_KEY), "literal S3 bucket ARN"),
     (lambda s: AuditBucket(s, "B", replication_destination_bucket_arn=REPLICA_BUCKET,
                            replication_destination_key_arn="alias/replica"), "literal KMS key ARN"),
+    (lambda s: AuditBucket(s, "B", object_lock_days=40000), r"object_lock_days must be 1 to 36500 days"),
+    (lambda s: AuditBucket(s, "B", replication_role_name="fixed-name"), "there is no replication_destination_bucket_arn"),
     (lambda s: AuditTrail(s, "T", trail_name="bad name!"), "trail_name"),
     (lambda s: AuditTrail(s, "T", bedrock_data_resource_types=["Bedrock::Model"]), "not CloudTrail resource types"),
     (lambda s: AuditTrail(s, "T", log_retention_days=100), "AuditTrail .T.: log_retention_days: 100 days is not a CloudWatch Logs value"),

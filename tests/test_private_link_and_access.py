@@ -211,10 +211,13 @@ def test_arns_carry_the_literal_partition(built: Built) -> None:
 
 def test_bedrock_pack_accepts_the_constructs(built: Built) -> None:
     results = evaluate(RuleTemplate("Test", built.json))
-    endpoint_rules = {r.rule_id: r.compliance for r in results if r.rule_id.startswith("Bedrock-Endpoint")}
-    assert set(endpoint_rules.values()) == {Compliance.COMPLIANT}
+    network = [r for r in results if r.rule_id.startswith(("Bedrock-Endpoint", "Bedrock-RuntimeEndpoint"))]
     iam_rules = [r for r in results if r.rule_id.startswith("Bedrock-Invoke")]
-    assert iam_rules and {r.compliance for r in iam_rules} == {Compliance.COMPLIANT}
+    assert {r.rule_id for r in network} >= {"Bedrock-EndpointPrivateDns", "Bedrock-EndpointPolicyNotDefault",
+                                            "Bedrock-EndpointSecurityGroupRestricted", "Bedrock-RuntimeEndpointPresent",
+                                            "Bedrock-RuntimeEndpointPolicyNamesModels"}
+    assert iam_rules
+    assert [r for r in network + iam_rules if r.compliance is not Compliance.COMPLIANT] == []
 
 
 # ---------------------------------------------------------------- validation (no synth needed)
@@ -245,8 +248,23 @@ def test_private_link_rejects_bad_props(kwargs: dict[str, Any], message: str) ->
 def test_private_link_refuses_to_open_to_the_world_later() -> None:
     stack = _stack()
     link = BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], allowed_cidrs=["10.20.0.0/16"])
-    with pytest.raises(ValueError, match=r"allow_from\(0.0.0.0/0\)"):
-        link.allow_from(ec2.Peer.any_ipv4())
+    for peer in (ec2.Peer.any_ipv4(), ec2.Peer.ipv4("0.0.0.0/1"), ec2.Peer.ipv4("128.0.0.0/1")):
+        with pytest.raises(ValueError, match=r"opens the endpoints to \(nearly\) every address"):
+            link.allow_from(peer)
+    with pytest.raises(ValueError, match=r"is IPv6"):
+        link.allow_from(ec2.Peer.ipv6("2000::/3"))
+
+
+def test_a_client_vpc_cidr_token_is_admitted_and_judged_without_a_crash() -> None:
+    """allow_from(Peer.ipv4(other_vpc.vpc_cidr_block)): a common pattern, a token the pack must read."""
+    stack = _stack()
+    link = BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], allowed_cidrs=["10.20.0.0/16"])
+    clients = ec2.Vpc(stack, "Clients", nat_gateways=0, availability_zones=["us-east-1a", "us-east-1b"],
+                      subnet_configuration=[ec2.SubnetConfiguration(name="i", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])
+    link.allow_from(ec2.Peer.ipv4(clients.vpc_cidr_block))
+    template = Template.from_stack(stack).to_json()
+    results = [r for r in evaluate(RuleTemplate("Test", template)) if r.rule_id == "Bedrock-EndpointSecurityGroupRestricted"]
+    assert results and {r.compliance for r in results} == {Compliance.COMPLIANT}
 
 
 def test_private_link_needs_two_zones() -> None:

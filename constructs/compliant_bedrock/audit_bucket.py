@@ -32,6 +32,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .compliance import suppress
+from .compliance.rules.audit import AUDIT_BUCKET_METADATA
 from .kms import retained_key
 
 ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
@@ -102,6 +103,9 @@ class AuditBucket(Construct):
         super().__init__(scope, construct_id)
         _validate(construct_id, object_lock_mode, object_lock_days, archive_after_days,
                   replication_destination_bucket_arn, replication_destination_key_arn)
+        if replication_role_name and not replication_destination_bucket_arn:
+            raise ValueError(f"AuditBucket {construct_id!r}: replication_role_name names the replication role, "
+                             "but there is no replication_destination_bucket_arn; remove it or add the replica")
         self.key = key or retained_key(self, "Key", description=f"SSE-KMS of audit bucket {self.node.path}")
         self.access_logs_bucket = access_logs_bucket or self._access_logs_bucket(archive_after_days)
 
@@ -160,6 +164,7 @@ class AuditBucket(Construct):
             removal_policy=RemovalPolicy.RETAIN,
             **replication,
         )
+        self.bucket.node.default_child.add_metadata(AUDIT_BUCKET_METADATA, True)
         if self.replication_role is not None:
             self.replication_policy = self._replication_policy(
                 replication_destination_bucket_arn, replication_destination_key_arn)
@@ -277,13 +282,18 @@ def _archive_rules(archive_after_days: int) -> list[s3.LifecycleRule]:
     ]
 
 
+#: S3 Object Lock's longest default retention (100 years, in days as S3 counts them).
+MAX_OBJECT_LOCK_DAYS = 36500
+
+
 def _validate(construct_id: str, mode: str, lock_days: int, archive_days: int, bucket_arn: str | None,
               key_arn: str | None) -> None:
     where = f"AuditBucket {construct_id!r}"
     if mode not in ("COMPLIANCE", "GOVERNANCE"):
         raise ValueError(f"{where}: object_lock_mode must be 'COMPLIANCE' or 'GOVERNANCE', got {mode!r}")
-    if not isinstance(lock_days, int) or lock_days < 1:
-        raise ValueError(f"{where}: object_lock_days must be a positive number of days, got {lock_days!r}")
+    if not isinstance(lock_days, int) or not 1 <= lock_days <= MAX_OBJECT_LOCK_DAYS:
+        raise ValueError(f"{where}: object_lock_days must be 1 to {MAX_OBJECT_LOCK_DAYS} days (S3's limit is 100 "
+                         f"years), got {lock_days!r}")
     if not isinstance(archive_days, int) or archive_days < 1:
         raise ValueError(f"{where}: archive_after_days must be a positive number of days, got {archive_days!r}")
     if bool(bucket_arn) != bool(key_arn):

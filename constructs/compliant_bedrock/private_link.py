@@ -218,10 +218,14 @@ class BedrockPrivateLink(Construct):
         return statements
 
     def allow_from(self, peer: ec2.IPeer, description: str = "HTTPS from a client") -> None:
-        """Admit another client network or security group on 443 (and nothing else)."""
-        if peer.unique_id in ("0.0.0.0/0", "::/0"):
-            raise ValueError(f"BedrockPrivateLink {self.node.id!r}: allow_from({peer.unique_id}) would open the "
-                             "endpoints to every address; name the client network")
+        """Admit another client network or security group on 443 (and nothing else).
+
+        A literal CIDR peer is held to the constructor's rule for ``allowed_cidrs`` (IPv4, /8 or
+        narrower); a CIDR token (another VPC's ``vpc_cidr_block``) names a network and is accepted.
+        """
+        cidr = peer.unique_id
+        if not Token.is_unresolved(cidr) and any(ch in cidr for ch in "./:") and not cidr.startswith("sg-"):
+            _check_cidr(self.node.id, cidr)
         self.security_group.add_ingress_rule(peer, ec2.Port.tcp(443), description)
 
 
