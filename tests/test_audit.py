@@ -931,3 +931,56 @@ def test_handler_update_refuses_another_owners_configuration_but_moves_its_own(r
     ours = FakeBedrock(current={"s3Config": {"bucketName": "old-audit-bucket"}})
     responses, _ = run_handler(_event("Update", PhysicalResourceId="kept", OldResourceProperties=old), ours)
     assert [c[0] for c in ours.calls] == ["get", "put"] and responses[-1]["Status"] == "SUCCESS"
+
+
+@pytest.fixture(scope="module")
+def readers() -> Synth:
+    """An auditor role and a SIEM role reading the trail; the auditor also reads invocation logs."""
+    stack = new_stack(stack_id="Readers")
+    trail = AuditTrail(stack, "Trail")
+    logging = ModelInvocationLogging(stack, "Invocations")
+    auditor = iam.Role(stack, "Auditor", assumed_by=iam.AccountRootPrincipal())
+    siem = iam.Role(stack, "Siem", assumed_by=iam.AccountRootPrincipal())
+    first, second = trail.grant_read(auditor), trail.grant_read(siem)
+    assert first is second  # one policy per construct, attached to each grantee
+    logging.grant_read(auditor)
+    return synth(stack, trail=trail, logging=logging, auditor=auditor, siem=siem)
+
+
+def test_grant_read_attaches_one_managed_policy_with_exact_read_statements(readers: Synth) -> None:
+    trail = readers.constructs["trail"]
+    policy = readers.props(trail.node.find_child("ReadPolicy"))
+    bucket, key = readers.lid(trail.bucket.bucket), readers.lid(trail.key)
+    log_group = readers.lid(trail.log_group)
+    assert policy["PolicyDocument"]["Statement"] == [
+        {"Sid": "ListAuditBucket", "Effect": "Allow", "Resource": getatt(bucket),
+         "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketVersions"]},
+        {"Sid": "ReadAuditObjects", "Effect": "Allow",
+         "Resource": {"Fn::Join": ["", [getatt(bucket), "/*"]]},
+         "Action": ["s3:GetObject", "s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectVersion"]},
+        {"Sid": "DecryptAuditObjectsThroughS3", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": getatt(key),
+         "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["s3.us-east-1.",
+                                                                              {"Ref": "AWS::URLSuffix"}]]}}}},
+        {"Sid": "ReadAuditLogGroups", "Effect": "Allow", "Resource": getatt(log_group),
+         "Action": ["logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents"]},
+    ]
+    policy_id = readers.lid(trail.node.find_child("ReadPolicy"))
+    for role in ("auditor", "siem"):
+        assert {"Ref": policy_id} in readers.props(readers.constructs[role])["ManagedPolicyArns"]
+        assert "Policies" not in readers.props(readers.constructs[role])
+
+
+def test_read_policies_pass_both_packs_with_only_the_object_wildcard_accepted(readers: Synth) -> None:
+    for owner in ("trail", "logging"):
+        policy = readers.constructs[owner].node.find_child("ReadPolicy")
+        assert readers.errors_on(policy) == set()
+        (accepted,) = readers.suppressions(policy).values()
+        assert accepted["id"] == "AwsSolutions-IAM5" and len(accepted["applies_to"]) == 1
+    assert readers.all_errors() == []
+
+
+def test_grant_read_needs_a_role_user_or_group() -> None:
+    stack = new_stack(stack_id="ReadService")
+    trail = AuditTrail(stack, "Trail")
+    with pytest.raises(TypeError, match=r"AuditTrail 'Trail': grant_read needs a role, user or group"):
+        trail.grant_read(iam.ServicePrincipal("lambda.amazonaws.com"))

@@ -33,6 +33,7 @@ from constructs import Construct
 
 from .compliance import suppress
 from .compliance.rules.audit import AUDIT_BUCKET_METADATA
+from .grants import attach_read_policy
 from .kms import retained_key
 
 ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
@@ -171,6 +172,34 @@ class AuditBucket(Construct):
         else:
             suppress(self.bucket, "NIST.800.53.R5-S3BucketReplicationEnabled",
                      replica_reason(replica_of) if replica_of else NO_REPLICA_REASON)
+
+    def read_statements(self) -> list[iam.PolicyStatement]:
+        """What reading the audit records takes: list the bucket, get every object version and its lock
+        state, and decrypt through S3 (only) with the bucket's key."""
+        stack = Stack.of(self)
+        return [
+            iam.PolicyStatement(sid="ListAuditBucket", resources=[self.bucket.bucket_arn],
+                                actions=["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"]),
+            iam.PolicyStatement(sid="ReadAuditObjects", resources=[self.bucket.arn_for_objects("*")],
+                                actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectRetention",
+                                         "s3:GetObjectLegalHold"]),
+            iam.PolicyStatement(sid="DecryptAuditObjectsThroughS3", actions=["kms:Decrypt"],
+                                resources=[self.key.key_arn],
+                                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}}),
+        ]
+
+    def accept_object_wildcard(self, policy: iam.ManagedPolicy) -> None:
+        """The one wildcard of ``read_statements`` (every object of this bucket), accepted on ``policy`` alone."""
+        logical_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)
+        suppress(policy, "AwsSolutions-IAM5", applies_to=[f"Resource::<{logical_id}.Arn>/*"],
+                 reason="Reading audit records means reading every object of this one audit bucket; object keys "
+                        "are dated paths written by the service, so no narrower name exists")
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.ManagedPolicy:
+        """Read this bucket's audit records (auditors, a SIEM): a managed policy of this construct,
+        attached to the grantee's role, user or group. Objects stay locked: nothing here deletes or writes."""
+        return attach_read_policy(self, grantee, description=f"Read the audit records of {self.node.path}.",
+                                  statements=self.read_statements, after_create=self.accept_object_wildcard)
 
     @property
     def bucket_arn(self) -> str:

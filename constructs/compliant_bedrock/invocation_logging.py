@@ -38,6 +38,7 @@ from constructs import Construct
 
 from .audit_bucket import DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_OBJECT_LOCK_DAYS, AuditBucket, ObjectLockMode
 from .compliance import suppress
+from .grants import attach_read_policy, log_read_statement
 from .kms import allow_cloudwatch_logs, retained_key
 from .log_groups import encrypted_log_group
 
@@ -250,6 +251,16 @@ class ModelInvocationLogging(Construct):
         )
         # Bedrock validates the destinations on Put: every grant must exist first.
         self.configuration.node.add_dependency(self.bucket.bucket.policy, self.delivery_policy, self.handler_policy)
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.ManagedPolicy:
+        """Read the invocation logging's records (auditors, a SIEM): the audit bucket's objects (decrypted through S3)
+        and the log group's events, in one managed policy of this construct attached to the grantee's
+        role, user or group. Nothing in it writes, deletes or changes retention."""
+        bucket = self.bucket
+        return attach_read_policy(
+            self, grantee, description="Read the invocation logging's records: audit bucket and log group.",
+            statements=lambda: [*bucket.read_statements(), log_read_statement([self.log_group])],
+            after_create=bucket.accept_object_wildcard)
 
     def _handler(self, stack: Stack, retention_days: int, vpc: ec2.IVpc | None,
                  subnets: ec2.SubnetSelection | None, security_group: ec2.ISecurityGroup | None,
