@@ -361,3 +361,13 @@ def test_policy_length_counts_intrinsics_at_their_longest() -> None:
                                                                             "111122223333:inference-profile/us.x")
     assert policy_length({"R": {"Ref": "Endpoint"}}) == len('{"R":""}') + 32
     assert policy_length({"R": {"Fn::GetAtt": ["Guardrail", "GuardrailArn"]}}) == len('{"R":""}') + 128
+
+
+@pytest.mark.parametrize("versioned", [f"arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/abcdefghijkl",
+                                       f"arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/abcdefghijkl:DRAFT"])
+def test_model_access_refuses_the_guardrail_draft(versioned: str) -> None:
+    stack = _stack()
+    with pytest.raises(ValueError, match=r"names no published version"):
+        BedrockModelAccess(stack, "Access", model_ids=[IN_REGION], require_vpc_endpoint=False,
+                           guardrail_arn=f"arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/abcdefghijkl",
+                           guardrail_versioned_arn=versioned)

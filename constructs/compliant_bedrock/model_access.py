@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Stack
+from aws_cdk import Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -83,6 +83,10 @@ class BedrockModelAccess(Construct):
         if mantle_projects and require_vpc_endpoint and mantle_endpoint is None:
             raise ValueError(f"BedrockModelAccess {construct_id!r}: mantle_projects need mantle_endpoint when "
                              "require_vpc_endpoint is true; create the bedrock-mantle endpoint")
+        if require_guardrail and not _names_a_version(guardrail_arn, guardrail_versioned_arn):
+            raise ValueError(f"BedrockModelAccess {construct_id!r}: guardrail_versioned_arn "
+                             f"{guardrail_versioned_arn!r} names no published version (the bare ARN or :DRAFT is the "
+                             "mutable working draft); pass BedrockGuardrail.versioned_arn")
         for project in mantle_projects:
             if not MANTLE_PROJECT_PATTERN.fullmatch(project):
                 raise ValueError(f"BedrockModelAccess {construct_id!r}: mantle project {project!r} is not a "
@@ -191,3 +195,13 @@ class BedrockModelAccess(Construct):
             )
         attach(self.policy)
         return self.policy
+
+
+def _names_a_version(guardrail_arn: str, versioned_arn: str) -> bool:
+    """``<ARN>:<version>``, not the bare ARN and not ``:DRAFT`` (tokens are taken as what they say)."""
+    if versioned_arn == guardrail_arn or versioned_arn.upper().endswith(":DRAFT"):
+        return False
+    if Token.is_unresolved(versioned_arn):
+        return True  # e.g. BedrockGuardrail.versioned_arn: <ARN token>:<version token>
+    tail = versioned_arn.rpartition(":")[2]
+    return bool(tail) and "/" not in tail
