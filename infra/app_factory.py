@@ -40,7 +40,7 @@ def selected_environments(context: dict[str, Any] | None = None, config_dir: Pat
 
 
 def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None, config_dir: Path | None = None,
-              compliance: bool = True):
+              compliance: bool = True, envs: list | None = None):
     """Validate configuration, then build every selected environment's stack in one App.
 
     Configuration is validated completely before any construct exists, so bad input never
@@ -56,7 +56,8 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
     from .stack import ReferenceStack
 
     merged = {**cdk_json_context(), **cli_context(), **(context or {})}
-    envs = selected_environments(context, config_dir)
+    if envs is None:  # ``envs``: already validated by the caller (the CLI parses the config once)
+        envs = selected_environments(context, config_dir)
     share = shard()
     if share is not None:  # a worker of infra.parallel: every n-th environment
         envs = envs[share[0]::share[1]]

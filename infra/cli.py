@@ -51,7 +51,8 @@ def run(build: Callable[..., Any] | None = None) -> int:
                 os.environ[parallel.SHARD_ENV] = f"0/{workers}"
             try:
                 # Under the CLI, CDK_OUTDIR is set; run directly, write where the CLI would.
-                app = (build or build_app)(outdir=None if os.environ.get("CDK_OUTDIR") else "cdk.out")
+                outdir_arg = None if os.environ.get("CDK_OUTDIR") else "cdk.out"
+                app = build(outdir=outdir_arg) if build else build_app(outdir=outdir_arg, envs=envs)
             finally:
                 os.environ.pop(parallel.SHARD_ENV, None)
         except (ConfigError, ValueError, TypeError) as err:
