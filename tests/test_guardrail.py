@@ -620,3 +620,26 @@ def test_valid_edge_values_are_accepted() -> None:
     ContentFilter("MISCONDUCT", input_modalities=["IMAGE", "TEXT"])  # lists become tuples
     assert _guardrail(name="A-b_9" + "x" * 45, blocked_input_message="m" * 500).guardrail is not None
     assert _guardrail(tier="STANDARD", region="eu-west-1", guardrail_profile_id="eu.guardrail.v1:0") is not None
+
+
+def test_standard_tier_grants_apply_on_the_profile_in_every_destination_region() -> None:
+    """AWS: cross-region guardrail calls need ApplyGuardrail on the guardrail-profile ARN of each destination
+    region; naming only the guardrail would deny every guarded call."""
+    for region, geography, destinations in (
+        ("us-east-1", "us", ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]),
+        ("us-gov-west-1", "us-gov", ["us-gov-west-1", "us-gov-east-1"]),
+    ):
+        stack = new_stack(region=region, stack_id=f"Standard{geography.replace('-', '')}")
+        guardrail = BedrockGuardrail(stack, "Guardrail", name="standard", tier="STANDARD")
+        partition = "aws-us-gov" if geography == "us-gov" else "aws"
+        profiles = {f"arn:{partition}:bedrock:{r}:{ACCOUNT}:guardrail-profile/{geography}.guardrail.v1:0"
+                    for r in destinations}
+        assert set(stack.resolve(guardrail.profile_arns)) == profiles
+        role = iam.Role(stack, "App", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+        policy = guardrail.grant_apply(role)
+        (statement,) = stack.resolve(policy.document.to_json())["Statement"]
+        assert statement["Action"] == "bedrock:ApplyGuardrail"
+        assert statement["Resource"][0] == {"Fn::GetAtt": [stack.resolve(guardrail.guardrail.logical_id), "GuardrailArn"]}
+        assert set(statement["Resource"][1:]) == profiles
+    classic = BedrockGuardrail(new_stack(stack_id="Classic"), "Guardrail", name="classic")
+    assert classic.profile_arns == [] and len(classic.resource_arns) == 1

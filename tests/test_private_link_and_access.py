@@ -371,3 +371,14 @@ def test_model_access_refuses_the_guardrail_draft(versioned: str) -> None:
         BedrockModelAccess(stack, "Access", model_ids=[IN_REGION], require_vpc_endpoint=False,
                            guardrail_arn=f"arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/abcdefghijkl",
                            guardrail_versioned_arn=versioned)
+
+
+def test_model_access_allows_apply_on_the_guardrail_profiles_too() -> None:
+    stack = _stack()
+    guardrail = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/abcdefghijkl"
+    profiles = [f"arn:aws:bedrock:{r}:{ACCOUNT}:guardrail-profile/us.guardrail.v1:0" for r in ("us-east-1", "us-west-2")]
+    access = BedrockModelAccess(stack, "Access", model_ids=[IN_REGION], require_vpc_endpoint=False,
+                                guardrail_arn=guardrail, guardrail_profile_arns=profiles,
+                                guardrail_versioned_arn=f"{guardrail}:1")
+    statements = {s["Sid"]: s for s in stack.resolve(access.policy.document.to_json())["Statement"]}
+    assert statements["AllowApplyOfTheGuardrail"]["Resource"] == [guardrail, *profiles]

@@ -34,6 +34,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .kms import retained_key
+from .models import GEO_DESTINATIONS
 
 ContentFilterType = Literal["HATE", "INSULTS", "SEXUAL", "VIOLENCE", "MISCONDUCT", "PROMPT_ATTACK"]
 FilterStrength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
@@ -547,6 +548,20 @@ class BedrockGuardrail(Construct):
                 profile_id = guardrail_profile_id or guardrail_profile_for_region(stack.region)
             except ValueError as err:
                 raise ValueError(f"{where}: {err}") from None
+        self.profile_arns: list[str] = []
+        if profile_id:
+            geography = profile_id.split(".", 1)[0]
+            destinations = GEO_DESTINATIONS.get(geography)
+            if destinations is None:
+                raise ValueError(f"{where}: guardrail_profile_id: {profile_id!r}: no destination regions are known for "
+                                 f"geography {geography!r} (known: {', '.join(sorted(GEO_DESTINATIONS))}), so "
+                                 "ApplyGuardrail could not be granted where the profile routes calls")
+            regions = [stack.region] if stack.region not in destinations else []
+            self.profile_arns = [
+                stack.format_arn(service="bedrock", region=region, resource="guardrail-profile",
+                                 resource_name=profile_id, arn_format=ArnFormat.SLASH_RESOURCE_NAME)
+                for region in [*regions, *destinations]
+            ]
         if enforcement_excluded_models and not enforce_account_level:
             raise ValueError(f"{where}: enforcement_excluded_models needs enforce_account_level=True")
         for model in enforcement_excluded_models:
@@ -676,6 +691,13 @@ class BedrockGuardrail(Construct):
         return self.guardrail.attr_guardrail_arn
 
     @property
+    def resource_arns(self) -> list[str]:
+        """What ``bedrock:ApplyGuardrail`` must be allowed on: the guardrail and, for the STANDARD tier, its
+        cross-region guardrail profile in every region the profile may route a call to (AWS: "an IAM
+        policy that specifies the destination Regions defined in your guardrail profile")."""
+        return [self.guardrail_arn, *self.profile_arns]
+
+    @property
     def guardrail_id(self) -> str:
         return self.guardrail.attr_guardrail_id
 
@@ -690,7 +712,8 @@ class BedrockGuardrail(Construct):
         return f"{self.guardrail_arn}:{self.version}"
 
     def grant_apply(self, grantee: iam.IGrantable) -> iam.ManagedPolicy:
-        """Allow ``bedrock:ApplyGuardrail`` on this guardrail's ARN only (its versions are not resources).
+        """Allow ``bedrock:ApplyGuardrail`` on this guardrail (its versions are not resources) and, for the
+        STANDARD tier, on its guardrail profile in each destination region (``resource_arns``).
 
         The statement lives in one managed policy of this construct, created on the first call and
         attached to each grantee: the project never uses inline policies (cdk-nag IAMNoInlinePolicy).
@@ -709,7 +732,7 @@ class BedrockGuardrail(Construct):
                 "ApplyPolicy",
                 description="Apply the Bedrock guardrail (ApplyGuardrail) and nothing else.",
                 statements=[iam.PolicyStatement(
-                    sid="ApplyTheGuardrail", actions=["bedrock:ApplyGuardrail"], resources=[self.guardrail_arn],
+                    sid="ApplyTheGuardrail", actions=["bedrock:ApplyGuardrail"], resources=self.resource_arns,
                 )],
             )
         attach(self._apply_policy)

@@ -52,6 +52,7 @@ class BedrockModelAccess(Construct):
         *,
         model_ids: Sequence[str],
         guardrail_arn: str,
+        guardrail_profile_arns: Sequence[str] = (),
         guardrail_versioned_arn: str,
         runtime_endpoint: ec2.IVpcEndpoint | None = None,
         require_vpc_endpoint: bool = True,
@@ -63,6 +64,8 @@ class BedrockModelAccess(Construct):
         """
         :param model_ids: model ids or inference-profile ids (see ``compliant_bedrock.models``).
         :param guardrail_arn: the guardrail's ARN (``ApplyGuardrail`` resource).
+        :param guardrail_profile_arns: for a STANDARD-tier guardrail, its guardrail-profile ARNs in each
+            destination region (``BedrockGuardrail.profile_arns``): ApplyGuardrail is checked there too.
         :param guardrail_versioned_arn: ``<guardrail ARN>:<version>``, the required
             ``bedrock:GuardrailIdentifier``; a bare ARN would mean the mutable DRAFT.
         :param runtime_endpoint: the ``bedrock-runtime`` interface endpoint callers must come through.
@@ -117,7 +120,7 @@ class BedrockModelAccess(Construct):
             iam.PolicyStatement(
                 sid="AllowApplyOfTheGuardrail",
                 actions=["bedrock:ApplyGuardrail"],
-                resources=[guardrail_arn],
+                resources=[guardrail_arn, *guardrail_profile_arns],
                 conditions=endpoint_condition or None,
             ),
         ]
@@ -138,7 +141,7 @@ class BedrockModelAccess(Construct):
                     sid="DenyInvokeOutsideTheEndpoint",
                     effect=iam.Effect.DENY,
                     actions=[*INVOKE_ACTIONS, "bedrock:ApplyGuardrail"],
-                    resources=[*self.model_arns, guardrail_arn],
+                    resources=[*self.model_arns, guardrail_arn, *guardrail_profile_arns],
                     conditions={"StringNotEquals": {"aws:SourceVpce": runtime_endpoint.vpc_endpoint_id}},
                 )
             )

@@ -92,7 +92,8 @@ class BedrockPrivateLink(Construct):
         """
         :param vpc: the VPC to place the endpoints in.
         :param model_ids: models the runtime endpoint lets through (resolved via the model catalog).
-        :param guardrail_arns: guardrails the runtime endpoint lets ``ApplyGuardrail`` reach.
+        :param guardrail_arns: guardrails the runtime endpoint lets ``ApplyGuardrail`` reach; for a STANDARD-tier
+            guardrail pass ``BedrockGuardrail.resource_arns`` (its profile in each destination region too).
         :param services: endpoints to create; ``bedrock-runtime`` is added if missing.
         :param fips: use the FIPS endpoint services (``bedrock``, ``bedrock-runtime`` have them; asking for
             another service with ``fips`` is an error, never a silent non-FIPS endpoint).
