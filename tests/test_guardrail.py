@@ -483,8 +483,9 @@ MARKING_SAMPLES = {
          "SECRETARY//memo", "TOP SECRET", "https://example.com//path"],
     ),
     "ClassificationPortionMarking": (
-        ["(TS//SI//NF) The source reported", "(S//NF) text", "(C//REL TO USA, GBR)"],
-        ["(C) 2025 Example Corp", "item(s) listed", "(S) and (TS)", "(U) unclassified", "(s//nf)"],
+        ["(TS//SI//NF) The source reported", "(S//NF) text", "(C//REL TO USA, GBR)", "(TS) The source reported",
+         "(S) Paragraph text", "intro\n(S) second paragraph"],
+        ["(C) 2025 Example Corp", "item(s) listed", "(U) unclassified", "(s//nf)", "see note(S).", "(SA) sample"],
     ),
     "CuiMarking": (
         ["CUI//SP-PRVCY", "(CUI//SP-CTI) portion", "CUI // NOFORN", "CUI//FEDCON"],
@@ -643,3 +644,13 @@ def test_standard_tier_grants_apply_on_the_profile_in_every_destination_region()
         assert set(statement["Resource"][1:]) == profiles
     classic = BedrockGuardrail(new_stack(stack_id="Classic"), "Guardrail", name="classic")
     assert classic.profile_arns == [] and len(classic.resource_arns) == 1
+
+
+def test_an_imported_key_change_publishes_a_new_version() -> None:
+    """Two imported keys under the same construct id: the ARN, not the path, must reach the version hash."""
+    hashes = []
+    for n, key_id in enumerate(("1111aaaa-1111-1111-1111-111111111111", "2222bbbb-2222-2222-2222-222222222222")):
+        stack = new_stack(stack_id=f"ImportedKey{n}")
+        key = kms.Key.from_key_arn(stack, "Key", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{key_id}")
+        hashes.append(BedrockGuardrail(stack, "Guardrail", name="imported", kms_key=key).config_hash)
+    assert hashes[0] != hashes[1]

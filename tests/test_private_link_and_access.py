@@ -18,7 +18,7 @@ from conftest import PARTITION_REGIONS, new_stack
 from compliant_bedrock.compliance import Compliance, evaluate
 from compliant_bedrock.compliance.template import Template as RuleTemplate
 from compliant_bedrock.model_access import MANTLE_INVOKE_ACTIONS, BedrockModelAccess
-from compliant_bedrock.models import ModelIdError
+from compliant_bedrock.models import ModelIdError, resolve_model
 from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
 
 ACCOUNT = "111122223333"
@@ -382,3 +382,9 @@ def test_model_access_allows_apply_on_the_guardrail_profiles_too() -> None:
                                 guardrail_versioned_arn=f"{guardrail}:1")
     statements = {s["Sid"]: s for s in stack.resolve(access.policy.document.to_json())["Statement"]}
     assert statements["AllowApplyOfTheGuardrail"]["Resource"] == [guardrail, *profiles]
+
+
+@pytest.mark.parametrize("region", ["us-gov-west-1", "us-iso-east-1"])
+def test_global_profiles_are_refused_outside_the_commercial_partition(region: str) -> None:
+    with pytest.raises(ModelIdError, match=r"routes among commercial regions only"):
+        resolve_model("global.openai.gpt-oss-120b-1:0", region)

@@ -625,7 +625,9 @@ class BedrockGuardrail(Construct):
             "blocked_output_message": blocked_output_message,
             "tier": tier,
             "guardrail_profile_id": profile_id,
-            "kms_key": "created" if kms_key is None else kms_key.node.path,
+            # The key's ARN when known (two imported keys can share a construct id), else its construct path.
+            "kms_key": "created" if kms_key is None else (
+                kms_key.key_arn if not Token.is_unresolved(kms_key.key_arn) else kms_key.node.path),
             "policy": json.loads(policy.canonical_json()),
         }, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
         short = self.config_hash[:12]

@@ -44,8 +44,9 @@ CREDENTIAL_TYPES: tuple[str, ...] = ("AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PASSWO
 #: Classification and CUI markings (CAPCO banner and portion marks, CUI registry banners). A prompt or
 #: answer carrying one is a possible spill into a system not authorized for it: block it both ways
 #: (AC-4 information flow enforcement, IR-9 information spillage response, SI-15). The patterns are
-#: case-sensitive (markings are upper case by rule), need the ``//`` separator so prose such as
-#: "top secret", "(C) 2025" or "Controlled Unclassified Information (CUI)" passes, and use only
+#: case-sensitive (markings are upper case by rule), need the ``//`` separator (or, for the collateral
+#: portion marks (TS) and (S), a paragraph position) so prose such as "top secret", "(C) 2025" or
+#: "Controlled Unclassified Information (CUI)" passes, and use only
 #: constructs every regex engine has (no lookbehind, no backreferences).
 CLASSIFICATION_MARKING_REGEXES: tuple[RegexFilter, ...] = (
     RegexFilter(
@@ -56,8 +57,9 @@ CLASSIFICATION_MARKING_REGEXES: tuple[RegexFilter, ...] = (
     ),
     RegexFilter(
         name="ClassificationPortionMarking",
-        pattern=r"\((TS|S|C)//[A-Z]",
-        description="Classified portion marking, e.g. (TS//SI//NF), (S//NF), (C//REL TO USA, FVEY) (AC-4, IR-9).",
+        pattern=r"\((TS|S|C)//[A-Z]|(^|\s)\((TS|S)\)\s",
+        description="Classified portion marking, e.g. (TS//SI//NF), (S//NF), (C//REL TO USA, FVEY), or a paragraph "
+                    "opening (TS) or (S); a bare (C) is left out, it is also the copyright sign (AC-4, IR-9).",
     ),
     RegexFilter(
         name="CuiMarking",

@@ -39,6 +39,10 @@ GEO_DESTINATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Regions outside the commercial partition (GovCloud, ISO, China): no global inference profile reaches them.
+_NON_COMMERCIAL_REGION_PREFIXES = ("us-gov-", "us-iso", "eu-isoe-", "cn-")
+
+
 class ModelRouteKind(str, Enum):
     FOUNDATION_MODEL = "foundation-model"
     INFERENCE_PROFILE = "inference-profile"
@@ -114,6 +118,10 @@ def resolve_model(model_id: str, region: str) -> ModelRoute:
     if geo is None:
         return ModelRoute(model_id, ModelRouteKind.FOUNDATION_MODEL, model_id, None, (), verified)
     if geo == "global":
+        if region.startswith(_NON_COMMERCIAL_REGION_PREFIXES):
+            raise ModelIdError(f"global inference profile {model_id!r} routes among commercial regions only and "
+                               f"cannot be invoked from {region!r}; use a profile of this region's geography "
+                               "or the in-region model id")
         return ModelRoute(model_id, ModelRouteKind.GLOBAL_INFERENCE_PROFILE, base, geo, (region,), verified)
     destinations = (entry.destination_regions if entry and entry.destination_regions else None) or (
         GEO_DESTINATIONS[geo]
