@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from compliant_bedrock.audit_trail import AuditTrail, default_bedrock_data_resource_types
@@ -41,8 +42,8 @@ class ReferenceStack(Stack):
         ):
             Tags.of(self).add(key, value)
 
-        self.log_key = retained_key(self, "LogKey", description=f"CloudWatch Logs of {settings.name}: flow logs, trail, invocations")
-        allow_cloudwatch_logs(self.log_key, self)
+        #: The flow logs' key; only a new VPC has flow logs here (the trail and invocation logging bring their own).
+        self.log_key: kms.Key | None = None
         self.vpc = self._network()
         self.guardrail = BedrockGuardrail(
             self,
@@ -140,6 +141,8 @@ class ReferenceStack(Stack):
                 availability_zones=list(vpc.availability_zones or []),
                 isolated_subnet_ids=list(vpc.subnet_ids or []),
             )
+        self.log_key = retained_key(self, "LogKey", description=f"CloudWatch Logs of {self.settings.name}: VPC flow logs")
+        allow_cloudwatch_logs(self.log_key, self)
         return IsolatedVpc(
             self,
             "Network",
