@@ -8,10 +8,14 @@ grantee, as ``BedrockGuardrail.grant_apply`` does.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from .audit_bucket import AuditBucket
 
 READ_POLICY_ID = "ReadPolicy"
 
@@ -40,3 +44,12 @@ def attach_read_policy(owner: Construct, grantee: iam.IGrantable, *, description
         after_create(policy)
     attach(policy)
     return policy
+
+
+def grant_records_read(owner: Construct, grantee: iam.IGrantable, bucket: AuditBucket, log_group: logs.ILogGroup,
+                       what: str) -> iam.ManagedPolicy:
+    """Read ``what``'s records: ``bucket``'s objects (decrypted through S3) and ``log_group``'s events."""
+    return attach_read_policy(
+        owner, grantee, description=f"Read the {what}'s records: audit bucket and log group.",
+        statements=lambda: [*bucket.read_statements(), log_read_statement([log_group])],
+        after_create=bucket.accept_object_wildcard)
