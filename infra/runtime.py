@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
+
+#: This checkout's construct library. The editable install points at whichever checkout ran
+#: ``pip install -e .``; the app, its shard workers and the tests must use the code beside them.
+LIBRARY_DIR = str(Path(__file__).resolve().parent.parent / "constructs")
 
 #: V8 sizes its young generation from the heap limit jsii passes (4 GiB): ~120 MiB more per jsii
 #: process than 8 MiB semi-spaces, for no measurable speed (README "Performance").
@@ -12,6 +18,11 @@ SEMI_SPACE_MIB = 8
 
 def prepare() -> None:
     """Defaults only: a value the caller set (environment, Makefile) wins."""
+    if sys.path[:1] != [LIBRARY_DIR]:
+        sys.path.insert(0, LIBRARY_DIR)
+    python_path = os.environ.get("PYTHONPATH", "")
+    if LIBRARY_DIR not in python_path.split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (LIBRARY_DIR, python_path) if p)
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
     # CDK's built-in validation loads a CloudFormation validator on every synth (5-11 s, 300-400 MiB);
