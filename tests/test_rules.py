@@ -269,3 +269,33 @@ def test_a_rule_that_throws_reports_unknown_and_blocks() -> None:
                       level="Error", compliance=line.report_line()["compliance"], controls=(), info="", reason=None)
     assert blocking([finding]) == [finding]
     assert "suppress(<construct>, 'Bedrock-GuardrailPromptAttackHigh'" in finding.line()
+
+
+# A value a template condition can remove is not there for sure (cdk-nag's own tests cover this case).
+NO_VALUE = {"Ref": "AWS::NoValue"}
+REMOVABLE = [
+    ("Bedrock-GuardrailCmkEncrypted", "G/Properties/KmsKeyArn",
+     {"Fn::If": ["UseKey", {"Fn::GetAtt": ["Key", "Arn"]}, NO_VALUE]}),
+    ("Bedrock-InvokeRequiresVpcEndpoint",
+     "Policy/Properties/PolicyDocument/Statement/0/Condition/StringEquals/aws:SourceVpce",
+     {"Fn::If": ["Private", {"Ref": "EP"}, NO_VALUE]}),
+    ("Bedrock-InvokeRequiresGuardrail",
+     "Policy/Properties/PolicyDocument/Statement/0/Condition/StringEquals/bedrock:GuardrailIdentifier",
+     {"Fn::If": ["Guarded", GUARDRAIL_VERSIONED, NO_VALUE]}),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "path", "value"), REMOVABLE, ids=[r for r, _, _ in REMOVABLE])
+def test_a_value_a_condition_can_remove_does_not_pass(rule_id: str, path: str, value: Any) -> None:
+    assert results(mutate(path, value))[rule_id] == {Compliance.NON_COMPLIANT}
+    keep = copy.deepcopy(value)
+    keep["Fn::If"][2] = keep["Fn::If"][1]  # both branches keep the value: compliant again
+    assert results(mutate(path, keep))[rule_id] == {Compliance.COMPLIANT}
+
+
+def test_a_template_parameter_counts_as_open() -> None:
+    """A parameter's value is chosen at deploy time and could be ``*``."""
+    body = mutate("Policy/Properties/PolicyDocument/Statement/0/Resource", {"Ref": "ModelArn"})
+    assert results(body)["Bedrock-InvokeScopedToModels"] == {Compliance.COMPLIANT}  # a resource it cannot see
+    body["Parameters"] = {"ModelArn": {"Type": "String"}}
+    assert results(body)["Bedrock-InvokeScopedToModels"] == {Compliance.NON_COMPLIANT}

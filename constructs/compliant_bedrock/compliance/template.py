@@ -10,6 +10,9 @@ from typing import Any
 
 #: A value only deployment knows (a parameter, an import, Fn::Select ...): never a wildcard, never verified.
 DEPLOY_TIME = "<deploy-time value>"
+#: A value a template condition can remove (``Fn::If [c, X, AWS::NoValue]``): not known to be there, so a
+#: rule that needs it (a key ARN, a pinned condition value) must not count it as present.
+MAYBE_ABSENT = "<value a condition can remove>"
 #: Most combinations ``possible_strings`` spells out; past it, the value counts as ``DEPLOY_TIME``.
 _MAX_COMBINATIONS = 256
 _SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
@@ -121,7 +124,8 @@ def _statements(document: Any) -> Iterator[dict[str, Any]]:
 def possible_strings(value: Any) -> list[str]:
     """Every string ``value`` can take at deploy time, so that no intrinsic hides a wildcard.
 
-    ``Fn::Join`` and ``Fn::Sub`` are spelled out, ``Fn::If`` gives both branches, ``Ref``/``Fn::GetAtt``
+    ``Fn::Join`` and ``Fn::Sub`` are spelled out, ``Fn::If`` gives both branches (a branch that removes the
+    value gives ``MAYBE_ABSENT``, which counts as open), ``Ref``/``Fn::GetAtt``
     become ``<Ref X>``/``<X.Attr>`` (a named value, never ``*``), and anything else (a parameter's
     import, ``Fn::Select`` ...) becomes ``DEPLOY_TIME``. Lists are flattened.
     """
@@ -142,7 +146,8 @@ def possible_strings(value: Any) -> list[str]:
         target = ".".join(str(a) for a in args) if isinstance(args, list) else str(args)
         return [f"<{target}>"]
     if name == "Fn::If" and isinstance(args, list) and len(args) == 3:
-        return possible_strings(args[1]) + possible_strings(args[2])
+        # a branch that is AWS::NoValue (or empty) removes the value: say so, never drop it silently
+        return [s for branch in args[1:] for s in (possible_strings(branch) or [MAYBE_ABSENT])]
     if name == "Fn::Join" and isinstance(args, list) and len(args) == 2 and isinstance(args[1], list):
         return _combine([possible_strings(part) or [""] for part in args[1]], str(args[0]))
     if name == "Fn::Sub":
@@ -176,5 +181,5 @@ def _combine(options: list[list[str]], separator: str) -> list[str]:
 
 
 def has_wildcard(text: str) -> bool:
-    """IAM wildcards (``*``, ``?``) or a value only deployment knows."""
-    return "*" in text or "?" in text or DEPLOY_TIME in text
+    """IAM wildcards (``*``, ``?``), a value only deployment knows, or one a condition can remove."""
+    return "*" in text or "?" in text or DEPLOY_TIME in text or MAYBE_ABSENT in text
