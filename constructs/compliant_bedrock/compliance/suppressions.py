@@ -57,6 +57,11 @@ def _check(rule_id: str, reason: str) -> None:
 
 
 def _resource(construct: IConstruct) -> CfnResource:
+    if not hasattr(construct, "node"):
+        raise SuppressionError(
+            f"suppress({construct!r}): pass the construct itself (e.g. bucket.node.default_child), not a path "
+            "string: a suppression is metadata on one CloudFormation resource"
+        )
     if isinstance(construct, CfnResource):
         return construct
     child = construct.node.default_child
@@ -77,16 +82,17 @@ def suppress(construct: IConstruct, rule_id: str, reason: str, *, applies_to: Se
     :param applies_to: for rules with granular findings (IAM wildcards), exactly which ones; for
         ``CdkNagValidationFailure`` (a rule that could not evaluate the resource), which rules.
     """
+    resource = _resource(construct)
     if rule_id == VALIDATION_FAILURE:
         if not applies_to:
-            raise SuppressionError(f"suppression of {VALIDATION_FAILURE} on {construct.node.path}: name the rules "
+            raise SuppressionError(f"suppression of {VALIDATION_FAILURE} on {resource.node.path}: name the rules "
                                    "that could not be evaluated in applies_to; never every rule of every pack")
         for each in applies_to:
             _check(each, reason)
     else:
         _check(rule_id, reason)
     NagSuppressions.add_resource_suppressions(
-        _resource(construct),
+        resource,
         [NagPackSuppression(id=rule_id, reason=reason, applies_to=list(applies_to) or None)],
         apply_to_children=False,
     )
