@@ -76,3 +76,16 @@ def test_a_validation_failure_is_accepted_only_per_rule_with_a_reason(tmp_path: 
         except SuppressionError:
             continue
         raise AssertionError(f"accepted {bad}")
+
+
+def test_a_warning_the_evidence_relies_on_blocks_and_other_warnings_do_not() -> None:
+    """The evidence says "default security group closed": cdk-nag reports that rule at warning level only."""
+    from compliant_bedrock.compliance.gate import Finding, blocking
+
+    def warning(rule_id: str) -> Finding:
+        return Finding(pack=rule_id.split("-")[0], stack="S", rule_id=rule_id, resource="S/Vpc", level="Warning",
+                       compliance="Non-Compliant", controls=(), info="", reason=None)
+
+    closed = warning("NIST.800.53.R5-VPCDefaultSecurityGroupClosed")
+    advice = warning("AwsSolutions-VPC7")
+    assert blocking([closed, advice]) == [closed]

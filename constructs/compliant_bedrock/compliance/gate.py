@@ -26,6 +26,10 @@ EXTRA_PACKS = {"HIPAA": cdk_nag.HIPAASecurityChecks, "PCI": cdk_nag.PCIDSS321Che
 REPORT_SUFFIX = "-NagReport.json"
 #: cdk-nag's compliance value for a rule that threw while evaluating a resource.
 UNKNOWN = "UNKNOWN"
+#: Warning-level cdk-nag rules whose result the evidence states as a fact (the private link component
+#: says "default security group closed"): a claimed protection that fails must block like an error.
+#: These are all of the NIST r5 pack's warnings; AWS Solutions warnings are advice the evidence does not cite.
+BLOCKING_WARNINGS = frozenset({"NIST.800.53.R5-VPCDefaultSecurityGroupClosed"})
 
 
 def attach_packs(stack: cdk.Stack, extra_packs: Iterable[str] = ()) -> None:
@@ -145,8 +149,10 @@ def read_findings(outdir: Path, stacks: Iterable[str] | None = None) -> list[Fin
 
 def blocking(findings: Iterable[Finding]) -> list[Finding]:
     """Unsuppressed errors: what fails the gate. An error-level rule that threw (cdk-nag reports it
-    ``UNKNOWN`` and only warns) blocks too: a check that could not run has not passed."""
-    return [f for f in findings if f.compliance in ("Non-Compliant", UNKNOWN) and f.level == "Error"]
+    ``UNKNOWN`` and only warns) blocks too: a check that could not run has not passed. So does a
+    warning the evidence relies on (``BLOCKING_WARNINGS``)."""
+    return [f for f in findings if f.compliance in ("Non-Compliant", UNKNOWN)
+            and (f.level == "Error" or f.rule_id in BLOCKING_WARNINGS)]
 
 
 def judge(outdir: Path, contexts: Mapping[str, RuleContext]) -> list[Finding]:
