@@ -458,27 +458,49 @@ def parse_environment(raw: Any, source: str) -> EnvironmentSettings:
 
 
 def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
-    """Rules across environments: unique names, one trail per account, no two invocation-logging owners."""
+    """Rules across environments: unique names, one trail per account, no two invocation-logging owners.
+
+    An environment without ``account`` deploys to whatever account the CLI's credentials name, which
+    synth cannot know: it may share an account with any other environment of its partition (never of
+    another partition). So it may own the trail, or a region's invocation logging, only when no other
+    environment of its partition could own the same one.
+    """
     problems: list[str] = []
     names: dict[str, str] = {}
-    trails: dict[str, str] = {}
-    logging_owner: dict[tuple[str, str], str] = {}
+    trails: list[EnvironmentSettings] = []
+    logging_owners: list[EnvironmentSettings] = []
+
+    def clash(env: EnvironmentSettings, owners: list[EnvironmentSettings], same_region: bool) -> EnvironmentSettings | None:
+        for other in owners:
+            if other.resolved_partition != env.resolved_partition or (same_region and other.region != env.region):
+                continue
+            if env.account is None or other.account is None or env.account == other.account:
+                return other
+        return None
+
     for source, env in envs:
         if env.name in names:
             problems.append(f"{source}: environment {env.name!r}: name: duplicate of the environment in {names[env.name]}; "
                             "environment names must be unique")
         names.setdefault(env.name, source)
-        if env.account and env.audit.create_trail:
-            if env.account in trails:
-                problems.append(f"{source}: environment {env.name!r}: audit.create_trail: account {env.account} "
-                                f"already gets its multi-region trail from {trails[env.account]!r}; set false here")
-            trails.setdefault(env.account, env.name)
-        if env.account and env.audit.invocation_logging:
-            key = (env.account, env.region)
-            if key in logging_owner:
-                problems.append(f"{source}: environment {env.name!r}: audit.invocation_logging: {env.account}/{env.region} "
-                                f"is already configured by {logging_owner[key]!r} (one setting per account and region)")
-            logging_owner.setdefault(key, env.name)
+        if env.audit.create_trail:
+            other = clash(env, trails, same_region=False)
+            if other is not None:
+                problems.append(f"{source}: environment {env.name!r}: audit.create_trail: " + (
+                    f"account {env.account} already gets its multi-region trail from {other.name!r}; set false here"
+                    if env.account and env.account == other.account else
+                    f"{other.name!r} creates a multi-region trail and either environment has no account, so both "
+                    "could deploy to one account: name `account` in each, or set create_trail: false here"))
+            trails.append(env)
+        if env.audit.invocation_logging:
+            other = clash(env, logging_owners, same_region=True)
+            if other is not None:
+                problems.append(f"{source}: environment {env.name!r}: audit.invocation_logging: " + (
+                    f"{env.account}/{env.region} is already configured by {other.name!r} (one setting per account "
+                    "and region)" if env.account and env.account == other.account else
+                    f"{other.name!r} configures {env.region} too and either environment has no account, so both could "
+                    "deploy to one account: name `account` in each, or set invocation_logging: false here"))
+            logging_owners.append(env)
     replicated = {f"{env.name}-replica": env.name for _, env in envs if env.audit.replica_region}
     for source, env in envs:
         if env.name in replicated:
