@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from infra.config import ConfigError, EnvironmentSettings, check_environments
 
 BASE: dict[str, Any] = {

@@ -65,6 +65,10 @@ def test_replica_buckets_are_locked_and_their_keys_admit_only_the_replication_ro
               for s in k["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowSourceReplicationRole"]
     assert sorted(g["Condition"]["StringEquals"]["aws:PrincipalArn"] for g in grants) == [
         f"arn:aws:iam::{ACCOUNT}:role/{SOURCE}-invlogs-replication", f"arn:aws:iam::{ACCOUNT}:role/{SOURCE}-trail-replication"]
+    for grant in grants:  # the role may use the key only through S3 in the replica region, from its own account
+        assert grant["Condition"] == {"StringEquals": {
+            "aws:PrincipalArn": grant["Condition"]["StringEquals"]["aws:PrincipalArn"],
+            "kms:CallerAccount": ACCOUNT, "kms:ViaService": "s3.us-west-2.amazonaws.com"}}
     roles = {r["Properties"].get("RoleName") for r in _resources(outdir, SOURCE, "AWS::IAM::Role").values()}
     assert {f"{SOURCE}-trail-replication", f"{SOURCE}-invlogs-replication"} <= roles
 
