@@ -25,7 +25,15 @@ from compliant_bedrock.organization import (
     TARGET_PATTERN,
 )
 
-from .config import ConfigError, _region_check, _UniqueKeyLoader, partition_of
+from .config import (
+    CLOUDWATCH_RETENTION_DAYS,
+    DEFAULT_OBJECT_LOCK_DAYS,
+    MIN_LOG_RETENTION_DAYS,
+    ConfigError,
+    _region_check,
+    _UniqueKeyLoader,
+    partition_of,
+)
 
 ORGANIZATION_FILE = Path("organization") / "organization.yaml"
 ORGANIZATION_STACK = "CompliantBedrock-organization"
@@ -106,6 +114,51 @@ class GuardrailSettings(_Strict):
         return self
 
 
+class BaselineSettings(_Strict):
+    """The per-account baseline StackSet (enforced guardrail and invocation logging in every region)."""
+
+    enabled: bool = True
+    #: OUs or the root to deploy to (service-managed StackSets target OUs); default: the OU/root targets.
+    target_ous: list[str] = Field(default_factory=list)
+    #: Regions of every account; default: approved_regions.
+    regions: list[str] = Field(default_factory=list)
+    log_retention_days: int = Field(default=MIN_LOG_RETENTION_DAYS, ge=MIN_LOG_RETENTION_DAYS)
+    object_lock_days: int = Field(default=DEFAULT_OBJECT_LOCK_DAYS, ge=MIN_LOG_RETENTION_DAYS, le=36500)
+    #: Required when enabled is false: where every account's per-region guardrail and logging come from.
+    disabled_reason: str | None = None
+
+    @field_validator("target_ous")
+    @classmethod
+    def _ous(cls, value: list[str]) -> list[str]:
+        for target in value:
+            if not re.fullmatch(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}", target):
+                raise ValueError(f"{target!r} is not an OU (ou-xxxx-xxxxxxxx) or root (r-xxxx) id; a service-managed "
+                                 "StackSet deploys to OUs, not to single accounts")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        for region in value:
+            _region_check(region)
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            raise ValueError(f"{value} is not a CloudWatch Logs retention value; allowed: "
+                             f"{[d for d in CLOUDWATCH_RETENTION_DAYS if d >= MIN_LOG_RETENTION_DAYS]}")
+        return value
+
+    @model_validator(mode="after")
+    def _reason(self) -> BaselineSettings:
+        if not self.enabled and (self.disabled_reason is None or len(self.disabled_reason.split()) < 8):
+            raise ValueError("baseline.enabled: false needs disabled_reason of at least 8 words saying where every "
+                             "account's enforced guardrail and invocation logging per region come from")
+        return self
+
+
 class AttachedSettings(_Strict):
     #: Policies of each type already attached to every target (FullAWSAccess / RCPFullAWSAccess count).
     scp: int = Field(default=1, ge=1, le=MAX_ATTACHED_PER_TARGET)
@@ -123,6 +176,7 @@ class OrganizationSettings(_Strict):
     cross_region_profiles: list[str] = Field(default_factory=lambda: ["us."])
     guardrail: GuardrailSettings = Field(default_factory=GuardrailSettings)
     attached_per_target: AttachedSettings = Field(default_factory=AttachedSettings)
+    baseline: BaselineSettings = Field(default_factory=BaselineSettings)
     #: Environments (names of config/*.yaml) whose account-wide controls these policies provide: their
     #: evidence names this stack and the management account instead of passing silently.
     covers_environments: list[str] = Field(default_factory=list)
@@ -185,9 +239,23 @@ class OrganizationSettings(_Strict):
         if self.home_region not in self.approved_regions:
             raise ValueError(f"home_region: {self.home_region!r} is not in approved_regions; the guardrail the "
                              "BEDROCK_POLICY enforces lives there, so approve it")
+        if self.baseline.enabled and not self.baseline_target_ous:
+            raise ValueError("baseline.target_ous: no OU or root to deploy the baseline StackSet to (targets names "
+                             "accounts only); list OUs, or set baseline.enabled: false with disabled_reason")
+        for region in self.baseline.regions:
+            if region not in self.approved_regions:
+                raise ValueError(f"baseline.regions: {region!r} is not in approved_regions; the SCPs deny Bedrock there")
         if "global." in self.cross_region_profiles and partition != "aws":
             raise ValueError("cross_region_profiles: 'global.' exists only in the aws partition")
         return self
+
+    @property
+    def baseline_target_ous(self) -> list[str]:
+        return list(self.baseline.target_ous) or [t for t in self.targets if not t.isdigit()]
+
+    @property
+    def baseline_regions(self) -> list[str]:
+        return list(self.baseline.regions) or list(self.approved_regions)
 
     @property
     def endpoint_key(self) -> str:

@@ -15,6 +15,8 @@ from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition
 
+from .app_factory import cdk_json_context
+from .baseline import baseline_stack_set, baseline_template
 from .config import partition_of
 from .org_config import ORGANIZATION_STACK, OrganizationSettings
 
@@ -61,3 +63,15 @@ class OrganizationStack(Stack):
             other_scps_per_target=settings.attached_per_target.scp,
             other_rcps_per_target=settings.attached_per_target.rcp,
         )
+        self.baseline = None
+        if settings.baseline.enabled:
+            template = baseline_template(
+                cdk_json_context(),  # the same feature flags as every other stack
+                pii_action=settings.guardrail.pii_action,
+                log_retention_days=settings.baseline.log_retention_days,
+                object_lock_days=settings.baseline.object_lock_days,
+                block_classification_markings=not str(partition_of(settings.home_region)).startswith("aws-iso"),
+            )
+            self.baseline = baseline_stack_set(self, "BaselineStackSet", template=template,
+                                               target_ous=settings.baseline_target_ous,
+                                               regions=settings.baseline_regions)

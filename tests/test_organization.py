@@ -394,3 +394,63 @@ def test_cli_exits_2_naming_the_field_without_a_traceback(tmp_path: Path, monkey
     assert "organization.yaml: organization: home_region: unknown AWS region 'us-east-9'" in err
     assert "Traceback" not in err
     assert not os.path.exists(tmp_path / "cdk.out" / "manifest.json")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The per-account baseline StackSet
+
+
+def test_baseline_stack_set_is_service_managed_and_auto_deploys(template: dict[str, Any]) -> None:
+    (stack_set,) = [r["Properties"] for r in template["Resources"].values()
+                    if r["Type"] == "AWS::CloudFormation::StackSet"]
+    body = stack_set.pop("TemplateBody")
+    assert stack_set == {
+        "StackSetName": "CompliantBedrock-baseline",
+        "Description": "compliant-bedrock per-account baseline: enforced guardrail and invocation logging per region",
+        "PermissionModel": "SERVICE_MANAGED",
+        "AutoDeployment": {"Enabled": True, "RetainStacksOnAccountRemoval": True},
+        "CallAs": "SELF",
+        "Capabilities": ["CAPABILITY_IAM"],
+        "ManagedExecution": {"Active": True},
+        "OperationPreferences": {"FailureToleranceCount": 0, "MaxConcurrentCount": 1,
+                                 "RegionConcurrencyType": "SEQUENTIAL"},
+        "StackInstancesGroup": [{"DeploymentTargets": {"OrganizationalUnitIds": ["ou-exam-bedrock1"]},
+                                 "Regions": ["us-east-1", "us-west-2"]}],
+        "Tags": [{"Key": "ManagedBy", "Value": "compliant-bedrock"}],
+    }
+    assert isinstance(body, str) and len(body.encode()) <= 51200
+    baseline = json.loads(body)
+    types = {r["Type"] for r in baseline["Resources"].values()}
+    assert {"AWS::Bedrock::EnforcedGuardrailConfiguration", "Custom::BedrockModelInvocationLogging",
+            "AWS::Bedrock::GuardrailVersion"} <= types
+    assert "Parameters" not in baseline  # no bootstrap version, no asset parameters: member accounts need neither
+    function = next(r for r in baseline["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
+    assert "ZipFile" in function["Properties"]["Code"]  # inline code, no asset
+    assert "arn:aws:" not in body  # one template for every partition's accounts: the partition is AWS::Partition
+    failing = [r for r in evaluate(Template("Baseline", baseline)) if r.compliance not in (
+        Compliance.COMPLIANT, Compliance.NOT_APPLICABLE) and not r.suppression_reason]
+    assert failing == []
+
+
+def test_baseline_over_the_template_body_limit_is_refused() -> None:
+    from infra.baseline import baseline_stack_set
+
+    stack = cdk.Stack(cdk.App(), "S")
+    big = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {}}}, "Description": "x" * 52000}
+    with pytest.raises(ValueError, match=r"template body is 520\d\d bytes, over CloudFormation.s 51200"):
+        baseline_stack_set(stack, "B", template=big, target_ous=["ou-exam-bedrock1"], regions=["us-east-1"])
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (("targets: [ou-exam-bedrock1]", "targets: [\"222222222222\"]"), "baseline.target_ous"),
+    (("covers_environments: [commercial]", "covers_environments: [commercial]\nbaseline: {regions: [eu-west-1]}"),
+     "baseline.regions"),
+    (("covers_environments: [commercial]", "covers_environments: [commercial]\nbaseline: {target_ous: [\"222222222222\"]}"),
+     "baseline.target_ous"),
+    (("covers_environments: [commercial]", "covers_environments: [commercial]\nbaseline: {enabled: false}"),
+     "baseline.enabled"),
+])
+def test_bad_baseline_config_names_the_field(tmp_path: Path, change: tuple[str, str], field: str) -> None:
+    directory = _write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        load_organization(directory)
