@@ -218,6 +218,35 @@ def test_organization_rules_pass_the_reference_and_skip_environments(template: d
     assert set(environment.values()) == {Compliance.NOT_APPLICABLE}
 
 
+REMOVED_STATEMENT_FIRES = {
+    "DenyBedrockApiKeys": "Bedrock-OrgScpDeniesApiKeys",
+    "DenyBedrockApiKeyCreation": "Bedrock-OrgScpDeniesApiKeys",
+    "DenyInferenceOutsideApprovedEndpoints": "Bedrock-OrgScpInferenceOnlyViaEndpoints",
+    "DenyBedrockOutsideApprovedRegions": "Bedrock-OrgScpInferenceOnlyViaEndpoints",
+    "DenyInferenceProfilesOutsideApprovedRegions": "Bedrock-OrgScpInferenceOnlyViaEndpoints",
+    "DenyBatchInferenceExceptNamedRoles": "Bedrock-OrgScpUnguardedInferenceRestricted",
+    "DenyMantleExceptNamedRoles": "Bedrock-OrgScpUnguardedInferenceRestricted",
+    **{sid: "Bedrock-OrgAuditPlaneProtected" for sid in AUDIT_STATEMENTS},
+    "DenyAuditBucketsOutsideOrganization": "Bedrock-OrgRcpAuditResources",
+    "DenyAuditKeysOutsideOrganization": "Bedrock-OrgRcpAuditResources",
+    "DenyAuditBucketsWithoutTls": "Bedrock-OrgRcpAuditResources",
+}
+
+
+@pytest.mark.parametrize(("sid", "rule_id"), sorted(REMOVED_STATEMENT_FIRES.items()))
+def test_removing_a_statement_from_the_synthesized_policy_fires_a_rule(template: dict[str, Any], sid: str,
+                                                                      rule_id: str) -> None:
+    mutant = json.loads(json.dumps(template))
+    for resource in mutant["Resources"].values():
+        content = resource.get("Properties", {}).get("Content")
+        if resource["Type"] == "AWS::Organizations::Policy" and isinstance(content, str):
+            document = json.loads(content)
+            document["Statement"] = [s for s in document["Statement"] if s["Sid"] != sid]
+            resource["Properties"]["Content"] = json.dumps(document)
+    outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, mutant)) if r.rule_id == rule_id}
+    assert outcome == {Compliance.NON_COMPLIANT}
+
+
 def test_more_than_four_policies_of_a_type_on_one_target_fails_the_rule() -> None:
     scp = {"Type": "AWS::Organizations::Policy", "Properties": {
         "Type": "SERVICE_CONTROL_POLICY", "TargetIds": ["r-abcd"], "Name": "x",

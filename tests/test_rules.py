@@ -35,7 +35,7 @@ AUDIT_ACTIONS = [
     "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "s3:PutBucketObjectLockConfiguration",
     "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration",
     "cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection", "logs:DeleteLogGroup",
-    "logs:PutRetentionPolicy",
+    "logs:PutRetentionPolicy", "iam:CreateRole", "iam:UpdateAssumeRolePolicy",
 ]
 INFERENCE = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock-mantle:CreateInference"]
 ORG_STATEMENTS = {
@@ -49,7 +49,16 @@ ORG_STATEMENTS = {
     "region": {"Sid": "R", "Effect": "Deny", "Action": ["bedrock:*", "bedrock-mantle:*"], "Resource": "*",
                "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1"]}}},
     "audit": {"Sid": "A", "Effect": "Deny", "Action": AUDIT_ACTIONS, "Resource": "*", "Condition": EXEMPT},
+    "unguarded": {"Sid": "U", "Effect": "Deny", "Action": ["bedrock:CreateModelInvocationJob", "bedrock-mantle:*"],
+                  "Resource": "*", "Condition": EXEMPT},
 }
+RCP_STATEMENTS = [
+    {"Sid": "O", "Effect": "Deny", "Principal": "*", "Action": ["s3:*", "kms:*"], "Resource": "*",
+     "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abcdefghij"},
+                   "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}},
+    {"Sid": "T", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+     "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}},
+]
 BEDROCK_POLICY = {"Fn::Join": ["", [
     '{"bedrock":{"guardrail_inference":{"us-east-1":{"config_1":{"identifier":{"@@assign":"',
     {"Fn::GetAtt": ["G", "GuardrailArn"]}, ":", {"Fn::GetAtt": ["GV", "Version"]},
@@ -63,6 +72,9 @@ def organization_resources() -> dict[str, Any]:
         "Scp": {"Type": "AWS::Organizations::Policy", "Properties": {
             "Name": "scp", "Type": "SERVICE_CONTROL_POLICY", "TargetIds": ["ou-abcd-abcdefgh"],
             "Content": _scp(*ORG_STATEMENTS.values())}},
+        "Rcp": {"Type": "AWS::Organizations::Policy", "Properties": {
+            "Name": "rcp", "Type": "RESOURCE_CONTROL_POLICY", "TargetIds": ["ou-abcd-abcdefgh"],
+            "Content": _scp(*RCP_STATEMENTS)}},
         "OrgGuardrail": {"Type": "AWS::Organizations::Policy", "Properties": {
             "Name": "guardrail", "Type": "BEDROCK_POLICY", "TargetIds": ["ou-abcd-abcdefgh"], "Content": BEDROCK_POLICY}},
         "GuardrailPolicy": {"Type": "AWS::Bedrock::ResourcePolicy", "Properties": {
@@ -263,6 +275,18 @@ NON_COMPLIANT = [
     ("Bedrock-OrgScpInferenceOnlyViaEndpoints", "Scp/Properties/Content", without(endpoint={
         **ORG_STATEMENTS["endpoint"], "Condition": {**ORG_STATEMENTS["endpoint"]["Condition"],
                                                     "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}})),
+    ("Bedrock-OrgScpInferenceOnlyViaEndpoints", "Scp/Properties/Content", without(region={
+        **ORG_STATEMENTS["region"], "Condition": {**ORG_STATEMENTS["region"]["Condition"], "ArnNotLike": {
+            "bedrock:InferenceProfileArn": "arn:aws:bedrock:*:*:inference-profile/us.*"}}})),  # exemption, no companion
+    ("Bedrock-OrgScpUnguardedInferenceRestricted", "Scp/Properties/Content", without("unguarded")),
+    ("Bedrock-OrgScpUnguardedInferenceRestricted", "Scp/Properties/Content", without(unguarded={
+        **ORG_STATEMENTS["unguarded"], "Action": "bedrock:CreateModelInvocationJob"})),
+    ("Bedrock-OrgScpUnguardedInferenceRestricted", "Scp/Properties/Content", without(unguarded={
+        **ORG_STATEMENTS["unguarded"], "Condition": {"ArnNotLike": {"aws:PrincipalArn": "*"}}})),
+    ("Bedrock-OrgRcpAuditResources", "Rcp", None),
+    ("Bedrock-OrgRcpAuditResources", "Rcp/Properties/Content", _scp(RCP_STATEMENTS[0])),
+    ("Bedrock-OrgRcpAuditResources", "Rcp/Properties/Content", _scp(
+        {**RCP_STATEMENTS[0], "Action": "s3:*"}, RCP_STATEMENTS[1])),  # keys left open
     ("Bedrock-OrgAuditPlaneProtected", "Scp/Properties/Content", without("audit")),
     ("Bedrock-OrgAuditPlaneProtected", "Scp/Properties/Content", without(audit={
         **ORG_STATEMENTS["audit"], "Action": AUDIT_ACTIONS[1:]})),  # StopLogging allowed

@@ -146,7 +146,61 @@ def org_scp_inference_only_via_endpoints(template: Template, ctx: RuleContext) -
     denies = [s for s in _denies(template) if "*" in as_list(s.get("Resource"))]
     endpoints = all(any(_covers(s, a) and endpoint_deny(s) for s in denies) for a in inference)
     regions = all(any(_covers(s, a) and region_deny(s) for s in denies) for a in inference)
-    return Compliance.COMPLIANT if endpoints and regions else Compliance.NON_COMPLIANT
+    # A cross-region exemption (bedrock:InferenceProfileArn) is sound only with its companion: outside the
+    # approved regions nothing but a foundation model (a destination leg) may be invoked.
+    exempts_profiles = any(region_deny(s) and "bedrock:inferenceprofilearn" in _conditions(s).get("ArnNotLike", {})
+                           for s in denies)
+    companion = any(
+        _covers(s, "bedrock:InvokeModel") and region_deny(s) and not s.get("Resource")
+        and all(re.fullmatch(r"arn:[^:]+:bedrock:\*::foundation-model/\*", v)
+                for v in possible_strings(s.get("NotResource")))
+        for s in _denies(template))
+    sound = companion or not exempts_profiles
+    return Compliance.COMPLIANT if endpoints and regions and sound else Compliance.NON_COMPLIANT
+
+
+@rule(
+    "OrgScpUnguardedInferenceRestricted",
+    controls=("AC-3", "AC-6", "SI-10"),
+    explanation="The organization's SCPs leave inference without a guardrail or an invocation log open to every "
+    "principal: batch inference (CreateModelInvocationJob) or bedrock-mantle is not denied to all but named roles",
+    fix="Use BedrockOrganizationGuardrails (DenyBatchInferenceExceptNamedRoles, DenyMantleExceptNamedRoles); name "
+    "the roles that may in batch_role_names / mantle_role_names",
+)
+def org_scp_unguarded_inference_restricted(template: Template, ctx: RuleContext) -> Compliance:
+    if not _org_stack(template):
+        return Compliance.NOT_APPLICABLE
+    denies = [s for s in _denies(template) if "*" in as_list(s.get("Resource")) and _only_named_exemptions(s)]
+    covered = all(any(_covers(s, a) for s in denies)
+                  for a in ("bedrock:CreateModelInvocationJob", "bedrock-mantle:CreateInference"))
+    return Compliance.COMPLIANT if covered else Compliance.NON_COMPLIANT
+
+
+@rule(
+    "OrgRcpAuditResources",
+    controls=("AU-9", "SC-8", "AC-3", "SC-7"),
+    explanation="No resource control policy closes the audit buckets and keys to principals outside the organization "
+    "and the audit buckets to requests without TLS",
+    fix="Use BedrockOrganizationGuardrails (its compliant-bedrock-audit-resources RCP)",
+)
+def org_rcp_audit_resources(template: Template, ctx: RuleContext) -> Compliance:
+    if not _org_stack(template):
+        return Compliance.NOT_APPLICABLE
+    denies = [s for s in _denies(template, "RESOURCE_CONTROL_POLICY") if s.get("Principal") in ("*", {"AWS": "*"})]
+
+    def outside_org(statement: dict[str, Any]) -> bool:
+        conditions = _conditions(statement)
+        org = next((v for op, keys in conditions.items() if op.startswith("StringNotEquals")
+                    for k, v in keys.items() if k == "aws:principalorgid"), None)
+        return org is not None and not any(template.is_open(v) for v in possible_strings(org))
+
+    def no_tls(statement: dict[str, Any]) -> bool:
+        return any(str(keys.get("aws:securetransport")).lower() == "false"
+                   for op, keys in _conditions(statement).items() if op.startswith("Bool"))
+
+    org_closed = all(any(_covers(s, a) and outside_org(s) for s in denies) for a in ("s3:GetObject", "kms:Decrypt"))
+    tls = any(_covers(s, "s3:GetObject") and no_tls(s) for s in denies)
+    return Compliance.COMPLIANT if org_closed and tls else Compliance.NON_COMPLIANT
 
 
 #: What the audit-plane SCPs must deny (to all but named exemptions).
@@ -159,6 +213,8 @@ AUDIT_PLANE_ACTIONS = (
     "s3:PutReplicationConfiguration",
     "cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection",
     "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
+    # The roles the denies exempt by name must not be creatable or re-trustable by everyone else.
+    "iam:CreateRole", "iam:UpdateAssumeRolePolicy",
 )
 
 
