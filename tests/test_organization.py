@@ -11,7 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from compliant_bedrock.compliance import Compliance, evaluate
+from compliant_bedrock.compliance import Compliance, attach_packs, evaluate, judge
 from compliant_bedrock.compliance.template import Template
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition
@@ -28,13 +28,21 @@ WRITERS = [f"{P}:iam::*:role/CompliantBedrock-*", f"{P}:iam::*:role/StackSet-Com
 
 
 @pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    """The reference organization stack, synthesized once."""
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference organization stack with its packs, synthesized and judged once."""
     settings = load_organization(ROOT / "config")
     assert settings is not None
-    app = cdk.App(context=cdk_json_context())
-    stack = OrganizationStack(app, settings=settings)
-    return app.synth().get_stack_by_name(stack.stack_name).template
+    outdir = tmp_path_factory.mktemp("org.out")
+    app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
+    attach_packs(OrganizationStack(app, settings=settings))
+    app.synth()
+    assert judge(outdir, {}) == []
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def template(assembly: Path) -> dict[str, Any]:
+    return json.loads((assembly / f"{ORGANIZATION_STACK}.template.json").read_text())
 
 
 def _policies(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -483,3 +491,16 @@ def test_bad_baseline_config_names_the_field(tmp_path: Path, change: tuple[str, 
     directory = _write(tmp_path, GOOD.replace(*change))
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
         load_organization(directory)
+
+
+def test_evidence_puts_the_policies_in_the_organization_perimeter_component(assembly: Path, tmp_path: Path) -> None:
+    from infra.report import generate
+
+    generate(assembly, dest=tmp_path, settings={})
+    document = json.loads((tmp_path / "component-definition.json").read_text())["component-definition"]
+    (component,) = [c for c in document["components"] if c["title"] == "Organization perimeter"]
+    text = json.dumps(component)
+    for rule_id in ("Bedrock-OrgScpDeniesApiKeys", "Bedrock-OrgScpInferenceOnlyViaEndpoints",
+                    "Bedrock-OrgAuditPlaneProtected", "Bedrock-OrgGuardrailPolicy", "Bedrock-OrgRcpAuditResources",
+                    "Bedrock-OrgScpUnguardedInferenceRestricted", "Bedrock-OrgPolicyWithinLimits"):
+        assert rule_id in text, rule_id
