@@ -208,12 +208,10 @@ def test_guardrail_resource_policy_and_key_admit_the_organization(template: dict
         "kms:ViaService": {"Fn::Join": ["", ["bedrock.us-east-1.", {"Ref": "AWS::URLSuffix"}]]}}}
 
 
-def test_stack_is_the_management_accounts_and_protected(template: dict[str, Any]) -> None:
-    settings = load_organization(ROOT / "config")
-    app = cdk.App(context=cdk_json_context())
-    stack = OrganizationStack(app, settings=settings)
-    assert stack.stack_name == ORGANIZATION_STACK
-    assert (stack.account, stack.region, stack.termination_protection) == ("111111111111", "us-east-1", True)
+def test_stack_is_the_management_accounts_and_protected(assembly: Path) -> None:
+    artifact = json.loads((assembly / "manifest.json").read_text())["artifacts"][ORGANIZATION_STACK]
+    assert artifact["environment"] == "aws://111111111111/us-east-1"
+    assert artifact["properties"]["terminationProtection"] is True
     assert "arn:aws:" not in (Path(__file__).parent.parent / "constructs/compliant_bedrock/organization.py").read_text()
 
 
@@ -504,3 +502,23 @@ def test_evidence_puts_the_policies_in_the_organization_perimeter_component(asse
                     "Bedrock-OrgAuditPlaneProtected", "Bedrock-OrgGuardrailPolicy", "Bedrock-OrgRcpAuditResources",
                     "Bedrock-OrgScpUnguardedInferenceRestricted", "Bedrock-OrgPolicyWithinLimits"):
         assert rule_id in text, rule_id
+
+
+def test_cfn_lint_knows_the_organization_and_stack_set_schemas(assembly: Path, tmp_path: Path) -> None:
+    """The reference synth is linted clean elsewhere; here cfn-lint must *see* a bad policy type and permission model."""
+    from infra.cfn_lint import lint
+
+    shutil.copy(assembly / "manifest.json", tmp_path / "manifest.json")
+    template = json.loads((assembly / f"{ORGANIZATION_STACK}.template.json").read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Organizations::Policy":
+            resource["Properties"]["Type"] = "BOGUS_POLICY"
+        if resource["Type"] == "AWS::CloudFormation::StackSet":
+            resource["Properties"]["PermissionModel"] = "BOGUS_MODEL"
+    (tmp_path / f"{ORGANIZATION_STACK}.template.json").write_text(json.dumps(template))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["artifacts"] = {ORGANIZATION_STACK: manifest["artifacts"][ORGANIZATION_STACK]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    code, output = lint(tmp_path)
+    assert code != 0
+    assert "BOGUS_POLICY" in output and "BOGUS_MODEL" in output, output

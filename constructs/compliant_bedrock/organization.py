@@ -118,6 +118,12 @@ UNVERIFIED: dict[str, str] = {
     "Bedrock policy syntax": "the newest Organizations page shows selective_content_guarding and model_enforcement; an "
     "older one shows a required input_tags (honor|ignore). Both are emitted only when legacy_input_tags is set.",
     "Bedrock policy size": "the quota of BEDROCK_POLICY documents is taken as the declarative-policy 10,000 characters.",
+    "CRIS destination endpoint keys": "the endpoint deny assumes the destination leg of a cross-region call is "
+    "authorized with the source request's endpoint context (the package's invoke policy assumes the same).",
+    "STANDARD-tier guardrails": "a STANDARD-tier guardrail evaluates in other regions of its geography; if those "
+    "evaluations are authorized in the destination region, the region deny refuses them: approve those regions.",
+    "cross-account guardrail key": "member accounts' org-level enforcement is assumed to decrypt the guardrail's key "
+    "through Bedrock with the caller's identity, as same-account use does; kms:Decrypt is granted to aws:PrincipalOrgID.",
     "API key service name": "iam:ServiceSpecificCredentialServiceName = bedrock.amazonaws.com comes from AWS's sample SCP "
     "(Deny-Bedrock-api-keys.json); a separate Mantle value, if any, is not known.",
 }
