@@ -49,7 +49,7 @@ def selected_organization(context: dict[str, Any] | None = None, config_dir: Pat
     if merged.get("env"):
         return None
     directory = config_dir or ROOT / str(merged.get(CONFIG_DIR_KEY) or "config")
-    return load_organization(directory, [e.name for e in envs] if envs is not None else None)
+    return load_organization(directory, envs)
 
 
 def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None, config_dir: Path | None = None,

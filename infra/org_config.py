@@ -288,8 +288,11 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{loc}: {message}"
 
 
-def load_organization(config_dir: Path, environment_names: list[str] | None = None) -> OrganizationSettings | None:
-    """The organization settings, or None when ``config_dir/organization/organization.yaml`` does not exist."""
+def load_organization(config_dir: Path, environments: list[Any] | None = None) -> OrganizationSettings | None:
+    """The organization settings, or None when ``config_dir/organization/organization.yaml`` does not exist.
+
+    ``environments`` (``EnvironmentSettings``): checked against ``covers_environments``.
+    """
     path = config_dir / ORGANIZATION_FILE
     if not path.is_file():
         return None
@@ -304,9 +307,23 @@ def load_organization(config_dir: Path, environment_names: list[str] | None = No
         settings = OrganizationSettings.model_validate(raw)
     except ValidationError as err:
         raise ConfigError([f"{source}: organization: {_describe(e)}" for e in err.errors()]) from None
-    if environment_names is not None:
-        unknown = [n for n in settings.covers_environments if n not in environment_names]
+    if environments is not None:
+        by_name = {env.name: env for env in environments}
+        problems = []
+        unknown = [n for n in settings.covers_environments if n not in by_name]
         if unknown:
-            raise ConfigError([f"{source}: organization: covers_environments: {unknown!r} are not environments "
-                               f"(known: {', '.join(environment_names)}); name files of config/*.yaml"])
+            problems.append(f"{source}: organization: covers_environments: {unknown!r} are not environments "
+                            f"(known: {', '.join(by_name)}); name files of config/*.yaml")
+        for name in settings.covers_environments:
+            env = by_name.get(name)
+            if env is None:
+                continue
+            if env.region not in settings.approved_regions:
+                problems.append(f"{source}: organization: covers_environments: {name!r} is in {env.region!r}, which "
+                                "is not in approved_regions: the SCPs would deny its Bedrock calls; approve the region")
+            if env.mantle_projects and not settings.roles.mantle:
+                problems.append(f"{source}: organization: roles.mantle: empty, but environment {name!r} uses Mantle "
+                                f"projects {env.mantle_projects!r}; name its Mantle roles or the SCP denies them")
+        if problems:
+            raise ConfigError(problems)
     return settings

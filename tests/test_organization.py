@@ -16,7 +16,7 @@ from compliant_bedrock.compliance.template import Template
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition
 from infra.app_factory import ROOT, cdk_json_context, selected_organization
-from infra.config import ConfigError
+from infra.config import ConfigError, load_environments
 from infra.org_config import ORGANIZATION_STACK, load_organization
 from infra.organization_stack import OrganizationStack
 
@@ -268,9 +268,11 @@ def test_more_than_four_policies_of_a_type_on_one_target_fails_the_rule() -> Non
 # The construct refuses what AWS would refuse at deploy time, and what would silently open the perimeter
 
 
-def _build(**overrides: Any) -> BedrockOrganizationGuardrails:
+def _build(with_guardrail: bool = False, **overrides: Any) -> BedrockOrganizationGuardrails:
     app = cdk.App(context={"@aws-cdk/core:enablePartitionLiterals": True})
     stack = cdk.Stack(app, "Org", env={"account": "111111111111", "region": "us-east-1"})
+    if with_guardrail:
+        overrides["guardrail"] = BedrockGuardrail(stack, "G", name="g")
     props: dict[str, Any] = {
         "organization_id": ORG, "target_ids": ["ou-exam-bedrock1"], "approved_regions": ["us-east-1"],
         "endpoint_condition": EndpointCondition("aws:SourceVpce", ("vpce-0123456789abcdef0",)),
@@ -352,6 +354,29 @@ def test_named_roles_are_exempt_exactly_where_configured() -> None:
                                         f"{P}:bedrock:*:*:inference-profile/global.*"]}
 
 
+def test_legacy_input_tags_and_excluded_models_reach_the_bedrock_policy() -> None:
+    built = _build(with_guardrail=True, legacy_input_tags=True, guardrail_excluded_models=["amazon.titan-embed-text-v2:0"])
+    (document,) = [d for d in built.documents if d.policy_type == "BEDROCK_POLICY"]
+    config = document.content["bedrock"]["guardrail_inference"]["us-east-1"]["config_1"]
+    assert config["input_tags"] == {"@@assign": "ignore"}
+    assert config["model_enforcement"]["excluded_models"] == {"@@assign": ["amazon.titan-embed-text-v2:0"]}
+    default = _build(with_guardrail=True)
+    (plain,) = [d for d in default.documents if d.policy_type == "BEDROCK_POLICY"]
+    assert "input_tags" not in plain.content["bedrock"]["guardrail_inference"]["us-east-1"]["config_1"]
+    with pytest.raises(ValueError, match="guardrail_excluded_models: 'ALL'"):
+        _build(with_guardrail=True, guardrail_excluded_models=["ALL"])
+
+
+def test_a_bedrock_policy_needs_a_stack_region() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Agnostic")
+    guardrail = BedrockGuardrail(stack, "G", name="g")
+    with pytest.raises(ValueError, match="keyed by region, and this stack has none"):
+        BedrockOrganizationGuardrails(stack, "Org", organization_id=ORG, target_ids=["r-abcd"],
+                                      approved_regions=["us-east-1"], guardrail=guardrail,
+                                      endpoint_condition=EndpointCondition("aws:VpceOrgID", (ORG,)))
+
+
 def test_govcloud_partition_comes_from_the_stack() -> None:
     app = cdk.App(context={"@aws-cdk/core:enablePartitionLiterals": True})
     stack = cdk.Stack(app, "Gov", env={"account": "111111111111", "region": "us-gov-west-1"})
@@ -402,9 +427,20 @@ def test_bad_organization_config_names_file_and_field(tmp_path: Path, change: tu
     assert change[0] in GOOD
     directory = _write(tmp_path, GOOD.replace(*change))
     with pytest.raises(ConfigError) as err:
-        load_organization(directory, ["commercial", "govcloud"])
+        load_organization(directory, load_environments(ROOT / "config"))
     text = str(err.value)
     assert "organization/organization.yaml" in text and field in text, text
+
+
+def test_covered_environments_must_be_reachable_through_the_policies(tmp_path: Path) -> None:
+    text = GOOD.replace("home_region: us-east-1", "home_region: us-west-2").replace(
+        "approved_regions: [us-east-1, us-west-2]", "approved_regions: [us-west-2]")
+    with pytest.raises(ConfigError, match="covers_environments: 'commercial' is in 'us-east-1', which is not in "
+                                          "approved_regions"):
+        load_organization(_write(tmp_path, text), load_environments(ROOT / "config"))
+    mantle = [env.model_copy(update={"mantle_projects": ["default"]}) for env in load_environments(ROOT / "config")]
+    with pytest.raises(ConfigError, match=r"roles\.mantle: empty, but environment 'commercial' uses Mantle"):
+        load_organization(_write(tmp_path, GOOD), mantle)
 
 
 def test_no_file_no_organization_stack_and_one_environment_leaves_it_out(tmp_path: Path) -> None:
