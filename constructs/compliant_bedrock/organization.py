@@ -2,7 +2,8 @@
 
 An identity policy binds only the principal it is attached to. What must hold for *every* principal of
 every member account is written here as ``AWS::Organizations::Policy`` resources, deployed from the
-management account (or an Organizations delegated administrator for these policy types):
+management account (a delegated administrator may hold the SCPs and RCPs, but a Bedrock policy's
+guardrail must be owned by the management account):
 
 * **SCPs** (``SERVICE_CONTROL_POLICY``): Bedrock and Mantle inference only through approved VPC
   endpoints and only in approved regions (with the cross-region-inference exemption AWS documents),
