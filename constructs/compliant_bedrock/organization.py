@@ -118,6 +118,8 @@ UNVERIFIED: dict[str, str] = {
     "(https://github.com/aws-samples/service-control-policy-examples, Region-controls, Bedrock CRIS).",
     "Bedrock policy syntax": "the newest Organizations page shows selective_content_guarding and model_enforcement; an "
     "older one shows a required input_tags (honor|ignore). Both are emitted only when legacy_input_tags is set.",
+    "RCP attachments": "five RCPs per root, OU or account (RCPFullAWSAccess included) is taken to match the SCP "
+    "quota; the quota page read lists the 5,120-character document size for both, the attachment count for SCPs.",
     "Bedrock policy size": "the quota of BEDROCK_POLICY documents is taken as the declarative-policy 10,000 characters.",
     "CRIS destination endpoint keys": "the endpoint deny assumes the destination leg of a cross-region call is "
     "authorized with the source request's endpoint context (the package's invoke policy assumes the same).",
