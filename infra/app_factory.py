@@ -39,8 +39,21 @@ def selected_environments(context: dict[str, Any] | None = None, config_dir: Pat
     return load_environments(directory, only=str(only) if only else None)
 
 
+def selected_organization(context: dict[str, Any] | None = None, config_dir: Path | None = None,
+                          envs: list | None = None):
+    """The organization settings this run synthesizes: None with ``-c env=NAME`` (one environment) or
+    without ``<config dir>/organization/organization.yaml``."""
+    from .org_config import load_organization
+
+    merged = {**cdk_json_context(), **cli_context(), **(context or {})}
+    if merged.get("env"):
+        return None
+    directory = config_dir or ROOT / str(merged.get(CONFIG_DIR_KEY) or "config")
+    return load_organization(directory, envs)
+
+
 def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None, config_dir: Path | None = None,
-              compliance: bool = True, envs: list | None = None):
+              compliance: bool = True, envs: list | None = None, organization: Any = False):
     """Validate configuration, then build every selected environment's stack in one App.
 
     Configuration is validated completely before any construct exists, so bad input never
@@ -58,9 +71,12 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
     merged = {**cdk_json_context(), **cli_context(), **(context or {})}
     if envs is None:  # ``envs``: already validated by the caller (the CLI parses the config once)
         envs = selected_environments(context, config_dir)
+    if organization is False:  # not given: from the config directory (``None``: none)
+        organization = selected_organization(context, config_dir, envs)
     share = shard()
-    if share is not None:  # a worker of infra.parallel: every n-th environment
+    if share is not None:  # a worker of infra.parallel: every n-th environment; the organization in share 0 only
         envs = envs[share[0]::share[1]]
+        organization = organization if share[0] == 0 else None
     # Only now: creating the App already writes to the output directory.
     app = cdk.App(context=merged, outdir=outdir)
     for env in envs:
@@ -73,6 +89,12 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
         if compliance:
             for each in stacks:
                 attach_packs(each, env.compliance.extra_packs)
+    if organization is not None:
+        from .organization_stack import OrganizationStack
+
+        org_stack = OrganizationStack(app, settings=organization)
+        if compliance:
+            attach_packs(org_stack)
     return app
 
 

@@ -109,7 +109,9 @@ def run(build: Callable[..., Any] | None = None) -> int:
 def _stack_names(app: Any, envs: list | None) -> list[str]:
     """The stacks this synth writes: from the settings (free), else asked of the app (a custom build)."""
     if envs is not None:
-        return [name for env in envs for name in (env.stack_name, f"{env.stack_name}-replica")]
+        from .org_config import ORGANIZATION_STACK
+
+        return [name for env in envs for name in (env.stack_name, f"{env.stack_name}-replica")] + [ORGANIZATION_STACK]
     import aws_cdk as cdk
 
     return [child.stack_name for child in app.node.children if isinstance(child, cdk.Stack)]

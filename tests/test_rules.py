@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -22,10 +23,78 @@ INVOKE_STATEMENT = {
 }
 
 
+def _scp(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, separators=(",", ":"))
+
+
+EXEMPT = {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/compliant-bedrock-break-glass"]}}
+AUDIT_ACTIONS = [
+    "cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors",
+    "bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration",
+    "bedrock:PutEnforcedGuardrailConfiguration", "bedrock:DeleteEnforcedGuardrailConfiguration",
+    "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration",
+    "cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection", "logs:DeleteLogGroup",
+    "logs:PutRetentionPolicy", "iam:CreateRole", "iam:UpdateAssumeRolePolicy",
+]
+INFERENCE = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock-mantle:CreateInference"]
+ORG_STATEMENTS = {
+    "keys": {"Sid": "K", "Effect": "Deny", "Action": ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"],
+             "Resource": "*"},
+    "creation": {"Sid": "C", "Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
+                 "Condition": {"StringEquals": {"iam:ServiceSpecificCredentialServiceName": "bedrock.amazonaws.com"}}},
+    "endpoint": {"Sid": "E", "Effect": "Deny", "Action": INFERENCE, "Resource": "*",
+                 "Condition": {"StringNotEquals": {"aws:VpceOrgID": "o-abcdefghij"},
+                               "BoolIfExists": {"aws:ViaAWSService": "false"}}},
+    "region": {"Sid": "R", "Effect": "Deny", "Action": ["bedrock:*", "bedrock-mantle:*"], "Resource": "*",
+               "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1"]}}},
+    "audit": {"Sid": "A", "Effect": "Deny", "Action": AUDIT_ACTIONS, "Resource": "*", "Condition": EXEMPT},
+    "unguarded": {"Sid": "U", "Effect": "Deny", "Action": ["bedrock:CreateModelInvocationJob", "bedrock-mantle:*"],
+                  "Resource": "*", "Condition": EXEMPT},
+}
+RCP_STATEMENTS = [
+    {"Sid": "O", "Effect": "Deny", "Principal": "*", "Action": ["s3:*", "kms:*"], "Resource": "*",
+     "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abcdefghij"},
+                   "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}},
+    {"Sid": "T", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+     "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}},
+]
+BEDROCK_POLICY = {"Fn::Join": ["", [
+    '{"bedrock":{"guardrail_inference":{"us-east-1":{"config_1":{"identifier":{"@@assign":"',
+    {"Fn::GetAtt": ["G", "GuardrailArn"]}, ":", {"Fn::GetAtt": ["GV", "Version"]},
+    '"},"selective_content_guarding":{"system":{"@@assign":"comprehensive"},"messages":{"@@assign":"comprehensive"}}}}}}}',
+]]}
+
+
+def organization_resources() -> dict[str, Any]:
+    """An organization stack's policies that every organization rule accepts."""
+    return {
+        "Scp": {"Type": "AWS::Organizations::Policy", "Properties": {
+            "Name": "scp", "Type": "SERVICE_CONTROL_POLICY", "TargetIds": ["ou-abcd-abcdefgh"],
+            "Content": _scp(*ORG_STATEMENTS.values())}},
+        "Rcp": {"Type": "AWS::Organizations::Policy", "Properties": {
+            "Name": "rcp", "Type": "RESOURCE_CONTROL_POLICY", "TargetIds": ["ou-abcd-abcdefgh"],
+            "Content": _scp(*RCP_STATEMENTS)}},
+        "OrgGuardrail": {"Type": "AWS::Organizations::Policy", "Properties": {
+            "Name": "guardrail", "Type": "BEDROCK_POLICY", "TargetIds": ["ou-abcd-abcdefgh"], "Content": BEDROCK_POLICY}},
+        "GuardrailPolicy": {"Type": "AWS::Bedrock::ResourcePolicy", "Properties": {
+            "ResourceArn": {"Fn::GetAtt": ["G", "GuardrailArn"]},
+            "PolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                              "Action": "bedrock:ApplyGuardrail", "Resource": "*",
+                                              "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}}]}}},
+    }
+
+
+def without(*names: str, **replaced: dict[str, Any]) -> str:
+    """The good SCP content without some statements, or with some replaced."""
+    return _scp(*(replaced.get(k, v) for k, v in ORG_STATEMENTS.items() if k not in names))
+
+
 def good_template() -> dict[str, Any]:
     """A minimal stack that every rule accepts."""
     return {
         "Resources": {
+            **organization_resources(),
             "EP": {
                 "Type": "AWS::EC2::VPCEndpoint",
                 "Properties": {
@@ -190,6 +259,59 @@ NON_COMPLIANT = [
     ("Bedrock-GuardrailPiiFilters", "G/Properties/SensitiveInformationPolicyConfig/PiiEntitiesConfig/0",
      {"Type": "US_SOCIAL_SECURITY_NUMBER", "Action": "BLOCK", "OutputEnabled": False}),
     ("Bedrock-AuditBucketObjectLock", "Bucket/Properties/ObjectLockConfiguration/Rule/DefaultRetention/Days", 1),
+    # Organization policies: each protection removed or weakened.
+    ("Bedrock-OrgScpDeniesApiKeys", "Scp/Properties/Content", without("keys")),
+    ("Bedrock-OrgScpDeniesApiKeys", "Scp/Properties/Content", without("creation")),
+    ("Bedrock-OrgScpDeniesApiKeys", "Scp/Properties/Content", without(keys={
+        **ORG_STATEMENTS["keys"], "Action": "bedrock:CallWithBearerToken"})),
+    ("Bedrock-OrgScpDeniesApiKeys", "Scp/Properties/Content", without(keys={
+        **ORG_STATEMENTS["keys"], "Condition": {"StringEquals": {"bedrock:BearerTokenType": "LONG_TERM"}}})),
+    ("Bedrock-OrgScpInferenceOnlyViaEndpoints", "Scp/Properties/Content", without("endpoint")),
+    ("Bedrock-OrgScpInferenceOnlyViaEndpoints", "Scp/Properties/Content", without("region")),
+    ("Bedrock-OrgScpInferenceOnlyViaEndpoints", "Scp/Properties/Content", without(endpoint={
+        **ORG_STATEMENTS["endpoint"], "Action": INFERENCE[:2]})),  # Mantle left open
+    ("Bedrock-OrgScpInferenceOnlyViaEndpoints", "Scp/Properties/Content", without(endpoint={
+        **ORG_STATEMENTS["endpoint"], "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-*"}}})),
+    ("Bedrock-OrgScpInferenceOnlyViaEndpoints", "Scp/Properties/Content", without(endpoint={
+        **ORG_STATEMENTS["endpoint"], "Condition": {**ORG_STATEMENTS["endpoint"]["Condition"],
+                                                    "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}})),
+    ("Bedrock-OrgScpInferenceOnlyViaEndpoints", "Scp/Properties/Content", without(region={
+        **ORG_STATEMENTS["region"], "Condition": {**ORG_STATEMENTS["region"]["Condition"], "ArnNotLike": {
+            "bedrock:InferenceProfileArn": "arn:aws:bedrock:*:*:inference-profile/us.*"}}})),  # exemption, no companion
+    ("Bedrock-OrgScpUnguardedInferenceRestricted", "Scp/Properties/Content", without("unguarded")),
+    ("Bedrock-OrgScpUnguardedInferenceRestricted", "Scp/Properties/Content", without(unguarded={
+        **ORG_STATEMENTS["unguarded"], "Action": "bedrock:CreateModelInvocationJob"})),
+    ("Bedrock-OrgScpUnguardedInferenceRestricted", "Scp/Properties/Content", without(unguarded={
+        **ORG_STATEMENTS["unguarded"], "Condition": {"ArnNotLike": {"aws:PrincipalArn": "*"}}})),
+    ("Bedrock-OrgRcpAuditResources", "Rcp", None),
+    ("Bedrock-OrgRcpAuditResources", "Rcp/Properties/Content", _scp(RCP_STATEMENTS[0])),
+    ("Bedrock-OrgRcpAuditResources", "Rcp/Properties/Content", _scp(
+        {**RCP_STATEMENTS[0], "Action": "s3:*"}, RCP_STATEMENTS[1])),  # keys left open
+    ("Bedrock-OrgAuditPlaneProtected", "Scp/Properties/Content", without("audit")),
+    ("Bedrock-OrgAuditPlaneProtected", "Scp/Properties/Content", without(audit={
+        **ORG_STATEMENTS["audit"], "Action": AUDIT_ACTIONS[1:]})),  # StopLogging allowed
+    ("Bedrock-OrgAuditPlaneProtected", "Scp/Properties/Content", without(audit={
+        **ORG_STATEMENTS["audit"], "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}})),
+    ("Bedrock-OrgAuditPlaneProtected", "Scp/Properties/Content", without(audit={
+        **ORG_STATEMENTS["audit"], "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "111122223333"}}})),
+    ("Bedrock-OrgGuardrailPolicy", "OrgGuardrail", None),
+    ("Bedrock-OrgGuardrailPolicy", "GuardrailPolicy", None),
+    ("Bedrock-OrgGuardrailPolicy", "OrgGuardrail/Properties/Content",
+     json.dumps({"bedrock": {"guardrail_inference": {"us-east-1": {"config_1": {
+         "identifier": {"@@assign": "arn:aws:bedrock:us-east-1:111122223333:guardrail/abcdefghijkl"},
+         "input_tags": {"@@assign": "ignore"}}}}}})),  # the bare ARN: DRAFT
+    ("Bedrock-OrgGuardrailPolicy", "OrgGuardrail/Properties/Content",
+     json.dumps({"bedrock": {"guardrail_inference": {"us-east-1": {"config_1": {
+         "identifier": {"@@assign": "arn:aws:bedrock:us-east-1:111122223333:guardrail/abcdefghijkl:3"},
+         "input_tags": {"@@assign": "honor"}}}}}})),  # input tags shrink what is checked
+    ("Bedrock-OrgGuardrailPolicy", "OrgGuardrail/Properties/Content",
+     json.dumps({"bedrock": {"guardrail_inference": {"us-east-1": {"config_1": {
+         "identifier": {"@@assign": "arn:aws:bedrock:us-east-1:111122223333:guardrail/abcdefghijkl:3"},
+         "selective_content_guarding": {"system": {"@@assign": "selective"},
+                                        "messages": {"@@assign": "comprehensive"}}}}}}})),
+    ("Bedrock-OrgPolicyWithinLimits", "Scp/Properties/Content",
+     _scp(*ORG_STATEMENTS.values(), {"Sid": "Padding", "Effect": "Deny", "Action": "ec2:RunInstances",
+                                     "Resource": [f"arn:aws:ec2:*:*:instance/i-{n:017d}" for n in range(150)]})),
 ]
 
 

@@ -61,6 +61,15 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
         "Filter prompts and completions on every model call.",
     ),
     ComponentSpec(
+        "organization", "Organization perimeter", "policy",
+        "AWS Organizations policies from the management account: SCPs that deny Bedrock and Mantle inference off "
+        "approved VPC endpoints and regions, API keys, batch and Mantle except for named roles, and changes to the "
+        "audit plane except by the break-glass and deploy roles; an RCP closing the audit buckets and keys to other "
+        "organizations and plain HTTP; a Bedrock policy enforcing a published guardrail version on the whole "
+        "request; and the per-account baseline StackSet (enforced guardrail and invocation logging per region).",
+        "Hold the controls for every principal of every member account, not only for roles that opt in.",
+    ),
+    ComponentSpec(
         "compliance-gate", "Synth-time compliance gate", "validation",
         "cdk-nag's NIST SP 800-53 r5 and AWS Solutions packs and this package's Bedrock pack, run on every "
         "resource of the synthesized template; synth fails on any unsuppressed error, and every suppression "
@@ -109,12 +118,20 @@ _ANCHORS: dict[str, Callable[[Resource], bool]] = {
     "audit-trail": lambda r: r.type.startswith("AWS::CloudTrail::"),
     "invocation-logging": configures_invocation_logging,
     "guardrail": lambda r: r.type.startswith(("AWS::Bedrock::Guardrail", "AWS::Bedrock::EnforcedGuardrail")),
+    "organization": lambda r: r.type in ("AWS::Organizations::Policy", "AWS::CloudFormation::StackSet",
+                                         "AWS::Bedrock::ResourcePolicy"),
 }
 
 #: Stack-level Bedrock rules and the component whose presence they check.
 STACK_RULES = {
     "Bedrock-RuntimeEndpointPresent": "private-link",
     "Bedrock-InvocationLoggingConfigured": "invocation-logging",
+    "Bedrock-OrgScpDeniesApiKeys": "organization",
+    "Bedrock-OrgScpInferenceOnlyViaEndpoints": "organization",
+    "Bedrock-OrgScpUnguardedInferenceRestricted": "organization",
+    "Bedrock-OrgRcpAuditResources": "organization",
+    "Bedrock-OrgAuditPlaneProtected": "organization",
+    "Bedrock-OrgGuardrailPolicy": "organization",
 }
 
 

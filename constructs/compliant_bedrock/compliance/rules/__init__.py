@@ -1,3 +1,3 @@
 """Importing this package registers every rule of the Bedrock pack."""
 
-from . import audit, endpoints, guardrails, iam  # noqa: F401
+from . import audit, endpoints, guardrails, iam, organization  # noqa: F401

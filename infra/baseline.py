@@ -1,0 +1,111 @@
+"""The per-account Bedrock baseline, rolled out by a service-managed CloudFormation StackSet.
+
+Every account below the organization's target OUs gets, in every approved region, the controls that
+are per account and region: the account-level enforced guardrail and model invocation logging (F12:
+a region without logging is a region where ordinary users invoke without a content record). The
+StackSet's auto-deployment adds accounts that join the OUs later; CloudFormation does the fan-out
+(no loop of ours, no credentials for member accounts).
+
+Why ``AWS::CloudFormation::StackSet`` with a ``TemplateBody`` rather than ``cdk-stacksets``:
+the baseline template is synthesized here from an env-agnostic stack that has **no assets** (the
+invocation-logging function's code is inline ``ZipFile``), so the body is self-contained: no asset
+bucket that every member account must read, no publishing step, and synth stays offline.
+``cdk-stacksets`` (cdklabs, 0.0.x) exists to publish assets to per-region buckets for member
+accounts: machinery this baseline does not need. The body is checked against CloudFormation's
+51,200-byte ``TemplateBody`` limit at synth (past it a ``TemplateURL`` and an asset would be needed).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import Stack, Tags
+from aws_cdk import aws_cloudformation as cloudformation
+from constructs import Construct
+
+from compliant_bedrock.compliance import attach_packs, judge
+from compliant_bedrock.guardrail import BedrockGuardrail
+from compliant_bedrock.guardrail_presets import federal_baseline
+from compliant_bedrock.invocation_logging import ModelInvocationLogging
+
+#: CloudFormation quota for an inline template body.
+TEMPLATE_BODY_MAX_BYTES = 51200
+STACKSET_NAME = "CompliantBedrock-baseline"
+
+
+class BaselineStack(Stack):
+    """Env-agnostic: one template for every account and region the StackSet deploys to."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, pii_action: str, log_retention_days: int,
+                 object_lock_days: int, block_classification_markings: bool) -> None:
+        super().__init__(scope, construct_id, description="compliant-bedrock per-account baseline (StackSet)",
+                         synthesizer=cdk.LegacyStackSynthesizer())  # no bootstrap in member accounts
+        Tags.of(self).add("ManagedBy", "compliant-bedrock")
+        self.guardrail = BedrockGuardrail(
+            self, "AccountGuardrail",
+            name="compliant-bedrock-account",
+            description="federal-baseline preset enforced on every call of this account and region",
+            policy=federal_baseline(pii_action=pii_action,  # type: ignore[arg-type]
+                                    block_classification_markings=block_classification_markings),
+            enforce_account_level=True,
+        )
+        self.invocation_logging = ModelInvocationLogging(
+            self, "InvocationLogging", log_retention_days=log_retention_days, object_lock_days=object_lock_days,
+        )
+        # Detection (EventBridge rules and alarms on tamper and bypass calls) belongs here once the
+        # construct exists: it is per account and region, like the two above.
+
+
+def baseline_template(context: dict[str, Any], **props: Any) -> dict[str, Any]:
+    """Synthesize the baseline in an App of its own (never deployed by ``cdk deploy``) and return its template."""
+    with tempfile.TemporaryDirectory(prefix="cb-baseline-") as outdir:
+        app = cdk.App(context=context, outdir=outdir)
+        stack = BaselineStack(app, "Baseline", **props)
+        attach_packs(stack)
+        assembly = app.synth()
+        # The same gate as every deployed stack: a baseline no `make synth` judges would be unreviewed.
+        errors = judge(Path(outdir), {})
+        if errors:
+            raise ValueError("baseline: the StackSet template fails the compliance gate:\n"
+                             + "\n".join(f"  {e.line()}" for e in errors))
+        artifact = assembly.get_stack_by_name(stack.stack_name)
+        if artifact.assets:
+            raise ValueError(f"baseline: the StackSet template needs assets ({len(artifact.assets)}), which a "
+                             "TemplateBody cannot carry; keep every construct of the baseline asset-free")
+        return dict(artifact.template)
+
+
+def baseline_stack_set(scope: Construct, construct_id: str, *, template: dict[str, Any], target_ous: Sequence[str],
+                       regions: Sequence[str]) -> cloudformation.CfnStackSet:
+    """A service-managed StackSet with auto-deployment to ``target_ous`` in ``regions``."""
+    body = json.dumps(template, separators=(",", ":"), sort_keys=True)
+    size = len(body.encode("utf-8"))
+    if size > TEMPLATE_BODY_MAX_BYTES:
+        raise ValueError(f"baseline: the template body is {size} bytes, over CloudFormation's {TEMPLATE_BODY_MAX_BYTES}; "
+                         "trim the baseline (e.g. fewer guardrail words/regexes) or publish it with a TemplateURL")
+    if not target_ous:
+        raise ValueError("baseline: target_ous is empty; a service-managed StackSet deploys to OUs (or the root)")
+    return cloudformation.CfnStackSet(
+        scope, construct_id,
+        stack_set_name=STACKSET_NAME,
+        description="compliant-bedrock per-account baseline: enforced guardrail and invocation logging per region",
+        permission_model="SERVICE_MANAGED",
+        auto_deployment=cloudformation.CfnStackSet.AutoDeploymentProperty(
+            enabled=True, retain_stacks_on_account_removal=True),
+        # The delegated administrator calls it as DELEGATED_ADMIN; from the management account, SELF.
+        call_as="SELF",
+        capabilities=["CAPABILITY_IAM"],
+        managed_execution={"Active": True},
+        operation_preferences=cloudformation.CfnStackSet.OperationPreferencesProperty(
+            failure_tolerance_count=0, max_concurrent_count=1, region_concurrency_type="SEQUENTIAL"),
+        stack_instances_group=[cloudformation.CfnStackSet.StackInstancesProperty(
+            deployment_targets=cloudformation.CfnStackSet.DeploymentTargetsProperty(organizational_unit_ids=list(target_ous)),
+            regions=list(regions),
+        )],
+        template_body=body,
+    )

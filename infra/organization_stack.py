@@ -1,0 +1,77 @@
+"""The organization stack: the management account's SCPs, RCPs and org-wide guardrail.
+
+Deployed once, from the management account (or a delegated administrator for the policy types), in
+``home_region``: the Bedrock policy enforces a guardrail of the management account *in that region*,
+so enforcing it in another region needs another guardrail there (a second organization config and
+stack per region; the SCPs and RCPs are global and belong to one stack only).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Stack, Tags
+from constructs import Construct
+
+from compliant_bedrock.guardrail import BedrockGuardrail
+from compliant_bedrock.guardrail_presets import federal_baseline
+from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition
+
+from .app_factory import cdk_json_context
+from .baseline import baseline_stack_set, baseline_template
+from .config import partition_of
+from .org_config import ORGANIZATION_STACK, OrganizationSettings
+
+
+class OrganizationStack(Stack):
+    """``CompliantBedrock-organization``: policies for every account below the configured targets."""
+
+    def __init__(self, scope: Construct, construct_id: str = ORGANIZATION_STACK, *,
+                 settings: OrganizationSettings) -> None:
+        super().__init__(
+            scope, construct_id,
+            env={"account": settings.management_account, "region": settings.home_region},
+            description=f"compliant-bedrock organization policies ({settings.organization_id}, {settings.home_region})",
+            termination_protection=True,
+        )
+        self.settings = settings
+        Tags.of(self).add("ManagedBy", "compliant-bedrock")
+        self.guardrail: BedrockGuardrail | None = None
+        if settings.guardrail.enforce:
+            self.guardrail = BedrockGuardrail(
+                self, "OrganizationGuardrail",
+                name="compliant-bedrock-organization",
+                description="federal-baseline preset enforced organization-wide (compliant-bedrock)",
+                policy=federal_baseline(
+                    pii_action=settings.guardrail.pii_action,
+                    block_classification_markings=not str(partition_of(settings.home_region)).startswith("aws-iso"),
+                ),
+            )
+        self.policies = BedrockOrganizationGuardrails(
+            self, "Policies",
+            organization_id=settings.organization_id,
+            target_ids=settings.targets,
+            approved_regions=settings.approved_regions,
+            endpoint_condition=EndpointCondition(settings.endpoint_key, tuple(settings.endpoint_values)),  # type: ignore[arg-type]
+            guardrail=self.guardrail,
+            break_glass_role_name=settings.roles.break_glass,
+            deploy_role_names=settings.roles.deploy,
+            batch_role_names=settings.roles.batch_inference,
+            mantle_role_names=settings.roles.mantle,
+            network_exempt_role_names=settings.roles.network_exempt,
+            cross_region_profile_prefixes=settings.cross_region_profiles,
+            guardrail_excluded_models=settings.guardrail.excluded_models,
+            legacy_input_tags=settings.guardrail.legacy_input_tags,
+            other_scps_per_target=settings.attached_per_target.scp,
+            other_rcps_per_target=settings.attached_per_target.rcp,
+        )
+        self.baseline = None
+        if settings.baseline.enabled:
+            template = baseline_template(
+                cdk_json_context(),  # the same feature flags as every other stack
+                pii_action=settings.guardrail.pii_action,
+                log_retention_days=settings.baseline.log_retention_days,
+                object_lock_days=settings.baseline.object_lock_days,
+                block_classification_markings=not str(partition_of(settings.home_region)).startswith("aws-iso"),
+            )
+            self.baseline = baseline_stack_set(self, "BaselineStackSet", template=template,
+                                               target_ous=settings.baseline_target_ous,
+                                               regions=settings.baseline_regions)

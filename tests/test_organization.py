@@ -1,0 +1,560 @@
+"""Organization policies: exact statements, limits refused at synth, the organization config, the rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from compliant_bedrock.compliance import Compliance, attach_packs, evaluate, judge
+from compliant_bedrock.compliance.template import Template
+from compliant_bedrock.guardrail import BedrockGuardrail
+from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition
+from infra.app_factory import ROOT, cdk_json_context, selected_organization
+from infra.config import ConfigError, load_environments
+from infra.org_config import ORGANIZATION_STACK, load_organization
+from infra.organization_stack import OrganizationStack
+
+ORG = "o-exampleorg1"
+P = "arn:aws"  # the reference organization is in the commercial partition
+EXEMPT = [f"{P}:iam::*:role/compliant-bedrock-break-glass", f"{P}:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",
+          f"{P}:iam::*:role/cdk-hnb659fds-deploy-role-*"]
+WRITERS = [f"{P}:iam::*:role/CompliantBedrock-*", f"{P}:iam::*:role/StackSet-CompliantBedrock-*"]
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference organization stack with its packs, synthesized and judged once."""
+    settings = load_organization(ROOT / "config")
+    assert settings is not None
+    outdir = tmp_path_factory.mktemp("org.out")
+    app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
+    attach_packs(OrganizationStack(app, settings=settings))
+    app.synth()
+    assert judge(outdir, {}) == []
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def template(assembly: Path) -> dict[str, Any]:
+    return json.loads((assembly / f"{ORGANIZATION_STACK}.template.json").read_text())
+
+
+def _policies(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["Properties"]["Name"]: r["Properties"] for r in template["Resources"].values()
+            if r["Type"] == "AWS::Organizations::Policy"}
+
+
+def _statements(template: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
+    content = _policies(template)[name]["Content"]
+    assert isinstance(content, str), "content must be the exact compact JSON string AWS counts"
+    assert content == json.dumps(json.loads(content), separators=(",", ":"))
+    return {s["Sid"]: s for s in json.loads(content)["Statement"]}
+
+
+def test_policy_types_names_and_targets(template: dict[str, Any]) -> None:
+    policies = _policies(template)
+    assert {n: p["Type"] for n, p in policies.items()} == {
+        "compliant-bedrock-inference": "SERVICE_CONTROL_POLICY",
+        "compliant-bedrock-audit-plane": "SERVICE_CONTROL_POLICY",
+        "compliant-bedrock-audit-resources": "RESOURCE_CONTROL_POLICY",
+        "compliant-bedrock-guardrail": "BEDROCK_POLICY",
+    }
+    assert {tuple(p["TargetIds"]) for p in policies.values()} == {("ou-exam-bedrock1",)}
+
+
+INFERENCE_STATEMENTS = {
+    "DenyBedrockApiKeys": {"Sid": "DenyBedrockApiKeys", "Effect": "Deny",
+                           "Action": ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"],
+                           "Resource": "*"},
+    "DenyBedrockApiKeyCreation": {
+        "Sid": "DenyBedrockApiKeyCreation", "Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"iam:ServiceSpecificCredentialServiceName": ["bedrock.amazonaws.com"]}}},
+    "DenyInferenceOutsideApprovedEndpoints": {
+        "Sid": "DenyInferenceOutsideApprovedEndpoints", "Effect": "Deny",
+        "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream",
+                   "bedrock:InvokeModelWithBidirectionalStream", "bedrock-mantle:CreateInference"],
+        "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:VpceOrgID": [ORG]}, "BoolIfExists": {"aws:ViaAWSService": "false"}}},
+    "DenyBedrockOutsideApprovedRegions": {
+        "Sid": "DenyBedrockOutsideApprovedRegions", "Effect": "Deny", "Action": ["bedrock:*", "bedrock-mantle:*"],
+        "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]},
+                      "ArnNotLike": {"bedrock:InferenceProfileArn": [f"{P}:bedrock:*:*:inference-profile/us.*"]}}},
+    "DenyInferenceProfilesOutsideApprovedRegions": {
+        "Sid": "DenyInferenceProfilesOutsideApprovedRegions", "Effect": "Deny",
+        "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream",
+                   "bedrock:InvokeModelWithBidirectionalStream"],
+        "NotResource": [f"{P}:bedrock:*::foundation-model/*"],
+        "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}}},
+    "DenyBatchInferenceExceptNamedRoles": {"Sid": "DenyBatchInferenceExceptNamedRoles", "Effect": "Deny",
+                                           "Action": "bedrock:CreateModelInvocationJob", "Resource": "*"},
+    "DenyMantleExceptNamedRoles": {"Sid": "DenyMantleExceptNamedRoles", "Effect": "Deny", "Action": "bedrock-mantle:*",
+                                   "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": EXEMPT}}},
+}
+
+_EXEMPT = {"ArnNotLike": {"aws:PrincipalArn": EXEMPT}}
+_STACKS = ["CompliantBedrock-*", "StackSet-CompliantBedrock-*"]
+_BUCKETS = ["compliantbedrock-*", "stackset-compliantbedrock-*", "cb-*-replica"]
+AUDIT_STATEMENTS = {
+    "ProtectAuditTrails": {
+        "Sid": "ProtectAuditTrails", "Effect": "Deny",
+        "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
+                   "cloudtrail:PutEventSelectors", "cloudtrail:PutInsightSelectors"],
+        "Resource": [f"{P}:cloudtrail:*:*:trail/{s}" for s in _STACKS], "Condition": _EXEMPT},
+    "ProtectBedrockAuditConfiguration": {
+        "Sid": "ProtectBedrockAuditConfiguration", "Effect": "Deny",
+        "Action": ["bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration",
+                   "bedrock:PutEnforcedGuardrailConfiguration", "bedrock:DeleteEnforcedGuardrailConfiguration"],
+        "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": EXEMPT + WRITERS}}},
+    "ProtectAuditKeys": {
+        "Sid": "ProtectAuditKeys", "Effect": "Deny",
+        "Action": ["kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DisableKeyRotation",
+                   "kms:UntagResource", "kms:TagResource"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:ResourceTag/compliant-bedrock:audit": "true"}, **_EXEMPT}},
+    "ProtectAuditBuckets": {
+        "Sid": "ProtectAuditBuckets", "Effect": "Deny",
+        "Action": ["s3:PutBucketObjectLockConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
+                   "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration", "s3:DeleteBucket",
+                   "s3:PutEncryptionConfiguration", "s3:PutBucketVersioning", "s3:BypassGovernanceRetention"],
+        "Resource": [f"{P}:s3:::{b}" for b in _BUCKETS] + [f"{P}:s3:::{b}/*" for b in _BUCKETS],
+        "Condition": _EXEMPT},
+    "ProtectPackageStacks": {
+        "Sid": "ProtectPackageStacks", "Effect": "Deny",
+        "Action": ["cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection"],
+        "Resource": [f"{P}:cloudformation:*:*:stack/{s}/*" for s in _STACKS], "Condition": _EXEMPT},
+    "ProtectAuditLogGroups": {
+        "Sid": "ProtectAuditLogGroups", "Effect": "Deny",
+        "Action": ["logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:PutRetentionPolicy",
+                   "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey"],
+        "Resource": [f"{P}:logs:*:*:log-group:{s}" for s in _STACKS] + [f"{P}:logs:*:*:log-group:{s}:*" for s in _STACKS],
+        "Condition": _EXEMPT},
+    "ProtectExemptRoles": {
+        "Sid": "ProtectExemptRoles", "Effect": "Deny",
+        "Action": ["iam:CreateRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy",
+                   "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"],
+        "Resource": sorted([f"{P}:iam::*:role/compliant-bedrock-break-glass", *WRITERS]), "Condition": _EXEMPT},
+}
+
+_BUCKET_ARNS = [f"{P}:s3:::{b}" for b in _BUCKETS] + [f"{P}:s3:::{b}/*" for b in _BUCKETS]
+_OUTSIDE = {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG}, "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}
+_OTHER_ORG = {"StringNotEqualsIfExists": {"aws:SourceOrgID": ORG}, "Null": {"aws:SourceAccount": "false"},
+              "Bool": {"aws:PrincipalIsAWSService": "true"}}
+_AUDIT_TAG = {"StringEquals": {"aws:ResourceTag/compliant-bedrock:audit": "true"}}
+RCP_STATEMENTS = {
+    "DenyAuditBucketsOutsideOrganization": {"Sid": "DenyAuditBucketsOutsideOrganization", "Effect": "Deny",
+                                            "Principal": "*", "Action": "s3:*", "Resource": _BUCKET_ARNS,
+                                            "Condition": _OUTSIDE},
+    "DenyAuditKeysOutsideOrganization": {"Sid": "DenyAuditKeysOutsideOrganization", "Effect": "Deny", "Principal": "*",
+                                         "Action": "kms:*", "Resource": "*", "Condition": {**_AUDIT_TAG, **_OUTSIDE}},
+    "DenyAuditBucketsForOtherOrganizations": {"Sid": "DenyAuditBucketsForOtherOrganizations", "Effect": "Deny",
+                                              "Principal": "*", "Action": "s3:*", "Resource": _BUCKET_ARNS,
+                                              "Condition": _OTHER_ORG},
+    "DenyAuditKeysForOtherOrganizations": {"Sid": "DenyAuditKeysForOtherOrganizations", "Effect": "Deny",
+                                           "Principal": "*", "Action": "kms:*", "Resource": "*",
+                                           "Condition": {**_AUDIT_TAG, **_OTHER_ORG}},
+    "DenyAuditBucketsWithoutTls": {"Sid": "DenyAuditBucketsWithoutTls", "Effect": "Deny", "Principal": "*",
+                                   "Action": "s3:*", "Resource": _BUCKET_ARNS,
+                                   "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}},
+}
+
+
+@pytest.mark.parametrize(("policy", "expected"), [
+    ("compliant-bedrock-inference", INFERENCE_STATEMENTS),
+    ("compliant-bedrock-audit-plane", AUDIT_STATEMENTS),
+    ("compliant-bedrock-audit-resources", RCP_STATEMENTS),
+])
+def test_every_statement_exactly(template: dict[str, Any], policy: str, expected: dict[str, Any]) -> None:
+    """Each deny asserted whole: removing one, or loosening its condition, fails here."""
+    assert _statements(template, policy) == expected
+
+
+def test_bedrock_policy_enforces_a_published_version_on_the_whole_request(template: dict[str, Any]) -> None:
+    content = _policies(template)["compliant-bedrock-guardrail"]["Content"]
+    parts = content["Fn::Join"][1]
+    guardrail = next(k for k, r in template["Resources"].items() if r["Type"] == "AWS::Bedrock::Guardrail")
+    version = next(k for k, r in template["Resources"].items() if r["Type"] == "AWS::Bedrock::GuardrailVersion")
+    assert parts[1:4] == [{"Fn::GetAtt": [guardrail, "GuardrailArn"]}, ":", {"Fn::GetAtt": [version, "Version"]}]
+    text = "".join(p if isinstance(p, str) else "X" for p in parts)
+    assert json.loads(text) == {"bedrock": {"guardrail_inference": {"us-east-1": {"config_1": {
+        "identifier": {"@@assign": "X:X"},  # <guardrail ARN>:<published version>
+        "selective_content_guarding": {"system": {"@@assign": "comprehensive"},
+                                       "messages": {"@@assign": "comprehensive"}},
+        "model_enforcement": {"included_models": {"@@assign": ["ALL"]}, "excluded_models": {"@@assign": []}},
+    }}}}}
+
+
+def test_guardrail_resource_policy_and_key_admit_the_organization(template: dict[str, Any]) -> None:
+    (policy,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Bedrock::ResourcePolicy"]
+    guardrail = next(k for k, r in template["Resources"].items() if r["Type"] == "AWS::Bedrock::Guardrail")
+    arn = {"Fn::GetAtt": [guardrail, "GuardrailArn"]}
+    assert policy == {"ResourceArn": arn, "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+        "Sid": "OrganizationAppliesTheEnforcedGuardrail", "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": ["bedrock:ApplyGuardrail"], "Resource": arn,
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG}}}]}}
+    key = next(r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key")
+    statement = next(s for s in key["Properties"]["KeyPolicy"]["Statement"]
+                     if s.get("Sid") == "AllowOrganizationGuardrailUseThroughBedrock")
+    assert statement["Action"] == "kms:Decrypt"
+    assert statement["Condition"] == {"StringEquals": {
+        "aws:PrincipalOrgID": ORG,
+        "kms:ViaService": {"Fn::Join": ["", ["bedrock.us-east-1.", {"Ref": "AWS::URLSuffix"}]]}}}
+
+
+def test_stack_is_the_management_accounts_and_protected(assembly: Path) -> None:
+    artifact = json.loads((assembly / "manifest.json").read_text())["artifacts"][ORGANIZATION_STACK]
+    assert artifact["environment"] == "aws://111111111111/us-east-1"
+    assert artifact["properties"]["terminationProtection"] is True
+    assert "arn:aws:" not in (Path(__file__).parent.parent / "constructs/compliant_bedrock/organization.py").read_text()
+
+
+def test_organization_rules_pass_the_reference_and_skip_environments(template: dict[str, Any]) -> None:
+    outcome = {r.rule_id: r.compliance for r in evaluate(Template(ORGANIZATION_STACK, template))
+               if r.rule_id.startswith("Bedrock-Org") and r.compliance is not Compliance.COMPLIANT}
+    assert outcome == {}
+    environment = {r.rule_id: r.compliance for r in evaluate(Template("Env", {"Resources": {}}))
+                   if r.rule_id.startswith("Bedrock-Org")}
+    assert set(environment.values()) == {Compliance.NOT_APPLICABLE}
+
+
+REMOVED_STATEMENT_FIRES = {
+    "DenyBedrockApiKeys": "Bedrock-OrgScpDeniesApiKeys",
+    "DenyBedrockApiKeyCreation": "Bedrock-OrgScpDeniesApiKeys",
+    "DenyInferenceOutsideApprovedEndpoints": "Bedrock-OrgScpInferenceOnlyViaEndpoints",
+    "DenyBedrockOutsideApprovedRegions": "Bedrock-OrgScpInferenceOnlyViaEndpoints",
+    "DenyInferenceProfilesOutsideApprovedRegions": "Bedrock-OrgScpInferenceOnlyViaEndpoints",
+    "DenyBatchInferenceExceptNamedRoles": "Bedrock-OrgScpUnguardedInferenceRestricted",
+    "DenyMantleExceptNamedRoles": "Bedrock-OrgScpUnguardedInferenceRestricted",
+    **{sid: "Bedrock-OrgAuditPlaneProtected" for sid in AUDIT_STATEMENTS},
+    "DenyAuditBucketsOutsideOrganization": "Bedrock-OrgRcpAuditResources",
+    "DenyAuditKeysOutsideOrganization": "Bedrock-OrgRcpAuditResources",
+    "DenyAuditBucketsWithoutTls": "Bedrock-OrgRcpAuditResources",
+}
+
+
+@pytest.mark.parametrize(("sid", "rule_id"), sorted(REMOVED_STATEMENT_FIRES.items()))
+def test_removing_a_statement_from_the_synthesized_policy_fires_a_rule(template: dict[str, Any], sid: str,
+                                                                      rule_id: str) -> None:
+    mutant = json.loads(json.dumps(template))
+    for resource in mutant["Resources"].values():
+        content = resource.get("Properties", {}).get("Content")
+        if resource["Type"] == "AWS::Organizations::Policy" and isinstance(content, str):
+            document = json.loads(content)
+            document["Statement"] = [s for s in document["Statement"] if s["Sid"] != sid]
+            resource["Properties"]["Content"] = json.dumps(document)
+    outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, mutant)) if r.rule_id == rule_id}
+    assert outcome == {Compliance.NON_COMPLIANT}
+
+
+def test_more_than_four_policies_of_a_type_on_one_target_fails_the_rule() -> None:
+    scp = {"Type": "AWS::Organizations::Policy", "Properties": {
+        "Type": "SERVICE_CONTROL_POLICY", "TargetIds": ["r-abcd"], "Name": "x",
+        "Content": '{"Version":"2012-10-17","Statement":[]}'}}
+    four = Template("T", {"Resources": {f"P{i}": scp for i in range(4)}})
+    five = Template("T", {"Resources": {f"P{i}": scp for i in range(5)}})
+    rule = "Bedrock-OrgPolicyWithinLimits"
+    assert {r.compliance for r in evaluate(four) if r.rule_id == rule} == {Compliance.COMPLIANT}
+    assert {r.compliance for r in evaluate(five) if r.rule_id == rule} == {Compliance.NON_COMPLIANT}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The construct refuses what AWS would refuse at deploy time, and what would silently open the perimeter
+
+
+def _build(with_guardrail: bool = False, **overrides: Any) -> BedrockOrganizationGuardrails:
+    app = cdk.App(context={"@aws-cdk/core:enablePartitionLiterals": True})
+    stack = cdk.Stack(app, "Org", env={"account": "111111111111", "region": "us-east-1"})
+    if with_guardrail:
+        overrides["guardrail"] = BedrockGuardrail(stack, "G", name="g")
+    props: dict[str, Any] = {
+        "organization_id": ORG, "target_ids": ["ou-exam-bedrock1"], "approved_regions": ["us-east-1"],
+        "endpoint_condition": EndpointCondition("aws:SourceVpce", ("vpce-0123456789abcdef0",)),
+    }
+    props.update(overrides)
+    return BedrockOrganizationGuardrails(stack, "Org", **props)
+
+
+def test_defaults_fit_in_two_scps_and_one_rcp() -> None:
+    built = _build()
+    assert [(d.name, d.policy_type) for d in built.documents] == [
+        ("compliant-bedrock-inference", "SERVICE_CONTROL_POLICY"),
+        ("compliant-bedrock-audit-plane", "SERVICE_CONTROL_POLICY"),
+        ("compliant-bedrock-audit-resources", "RESOURCE_CONTROL_POLICY"),
+    ]
+    assert all(d.length <= 5120 for d in built.documents)
+
+
+def test_statements_are_split_into_more_policies_when_one_is_full() -> None:
+    built = _build(audit_bucket_patterns=[f"audit-bucket-number-{i:03d}-*" for i in range(40)])
+    names = [d.name for d in built.documents if d.policy_type == "SERVICE_CONTROL_POLICY"]
+    assert names == ["compliant-bedrock-inference", "compliant-bedrock-audit-plane-1", "compliant-bedrock-audit-plane-2"]
+    assert all(d.length <= 5120 for d in built.documents if d.policy_type == "SERVICE_CONTROL_POLICY")
+    sids = [s["Sid"] for d in built.documents if d.name.startswith("compliant-bedrock-audit-plane")
+            for s in d.content["Statement"]]
+    assert sorted(sids) == sorted(AUDIT_STATEMENTS)  # nothing lost in the split
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"audit_bucket_patterns": [f"an-audit-bucket-name-pattern-{i:03d}-*" for i in range(90)]},
+     "statement ProtectAuditBuckets alone is"),
+    ({"other_scps_per_target": 4}, "exceed the 5 policies"),
+    ({"audit_bucket_patterns": [f"audit-bucket-number-{i:03d}-*" for i in range(40)], "other_scps_per_target": 3},
+     "3 SERVICE_CONTROL_POLICY document(s) plus other_scps_per_target=3"),
+    ({"other_rcps_per_target": 5}, "other_rcps_per_target=5"),
+])
+def test_size_and_count_limits_are_refused_at_synth(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match="BedrockOrganizationGuardrails 'Org'") as err:
+        _build(**overrides)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"organization_id": "o-short"}, "organization_id"),
+    ({"target_ids": ["ou-1"]}, "target_ids"),
+    ({"target_ids": []}, "target_ids"),
+    ({"target_ids": ["r-abcd", "r-abcd"]}, "target_ids"),
+    ({"approved_regions": []}, "approved_regions"),
+    ({"approved_regions": ["mars-1"]}, "approved_regions"),
+    ({"endpoint_condition": EndpointCondition("aws:SourceVpce", ("vpce-*",))}, "endpoint_condition.values"),
+    ({"endpoint_condition": EndpointCondition("aws:SourceVpce", ())}, "endpoint_condition.values"),
+    ({"endpoint_condition": EndpointCondition("aws:VpceOrgID", ("o-otherorg123",))}, "endpoint_condition.values"),
+    ({"break_glass_role_name": "admin-*"}, "break_glass_role_name"),
+    ({"deploy_role_names": []}, "deploy_role_names"),
+    ({"batch_role_names": ["*"]}, "batch_role_names"),
+    ({"mantle_role_names": ["*-mantle"]}, "mantle_role_names"),
+    ({"cross_region_profile_prefixes": ["us"]}, "cross_region_profile_prefixes"),
+    ({"audit_bucket_patterns": ["*"]}, "audit_bucket_patterns"),
+    ({"stack_name_patterns": []}, "stack_name_patterns"),
+    ({"other_scps_per_target": 0}, "other_scps_per_target"),
+])
+def test_props_are_validated_naming_the_prop(overrides: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValueError, match=f"BedrockOrganizationGuardrails 'Org': {field}"):
+        _build(**overrides)
+
+
+def test_named_roles_are_exempt_exactly_where_configured() -> None:
+    built = _build(batch_role_names=["batch-runner"], mantle_role_names=["mantle-app"],
+                   network_exempt_role_names=["bedrock-agent-service"], cross_region_profile_prefixes=["us.", "global."])
+    statements = {s["Sid"]: s for d in built.documents for s in d.content["Statement"]}
+    assert statements["DenyBatchInferenceExceptNamedRoles"]["Condition"] == {
+        "ArnNotLike": {"aws:PrincipalArn": [f"{P}:iam::*:role/batch-runner"]}}
+    assert statements["DenyMantleExceptNamedRoles"]["Condition"]["ArnNotLike"]["aws:PrincipalArn"][0] == \
+        f"{P}:iam::*:role/mantle-app"
+    assert statements["DenyInferenceOutsideApprovedEndpoints"]["Condition"]["ArnNotLike"] == {
+        "aws:PrincipalArn": [f"{P}:iam::*:role/bedrock-agent-service"]}
+    assert statements["DenyBedrockOutsideApprovedRegions"]["Condition"]["ArnNotLike"] == {
+        "bedrock:InferenceProfileArn": [f"{P}:bedrock:*:*:inference-profile/us.*",
+                                        f"{P}:bedrock:*:*:inference-profile/global.*"]}
+
+
+def test_legacy_input_tags_and_excluded_models_reach_the_bedrock_policy() -> None:
+    built = _build(with_guardrail=True, legacy_input_tags=True, guardrail_excluded_models=["amazon.titan-embed-text-v2:0"])
+    (document,) = [d for d in built.documents if d.policy_type == "BEDROCK_POLICY"]
+    config = document.content["bedrock"]["guardrail_inference"]["us-east-1"]["config_1"]
+    assert config["input_tags"] == {"@@assign": "ignore"}
+    assert config["model_enforcement"]["excluded_models"] == {"@@assign": ["amazon.titan-embed-text-v2:0"]}
+    default = _build(with_guardrail=True)
+    (plain,) = [d for d in default.documents if d.policy_type == "BEDROCK_POLICY"]
+    assert "input_tags" not in plain.content["bedrock"]["guardrail_inference"]["us-east-1"]["config_1"]
+    with pytest.raises(ValueError, match="guardrail_excluded_models: 'ALL'"):
+        _build(with_guardrail=True, guardrail_excluded_models=["ALL"])
+
+
+def test_a_bedrock_policy_needs_a_stack_region() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Agnostic")
+    guardrail = BedrockGuardrail(stack, "G", name="g")
+    with pytest.raises(ValueError, match="keyed by region, and this stack has none"):
+        BedrockOrganizationGuardrails(stack, "Org", organization_id=ORG, target_ids=["r-abcd"],
+                                      approved_regions=["us-east-1"], guardrail=guardrail,
+                                      endpoint_condition=EndpointCondition("aws:VpceOrgID", (ORG,)))
+
+
+def test_govcloud_partition_comes_from_the_stack() -> None:
+    app = cdk.App(context={"@aws-cdk/core:enablePartitionLiterals": True})
+    stack = cdk.Stack(app, "Gov", env={"account": "111111111111", "region": "us-gov-west-1"})
+    built = BedrockOrganizationGuardrails(
+        stack, "Org", organization_id=ORG, target_ids=["r-abcd"], approved_regions=["us-gov-west-1"],
+        endpoint_condition=EndpointCondition("aws:SourceVpc", ("vpc-0123456789abcdef0",)),
+        cross_region_profile_prefixes=["us-gov."])
+    text = json.dumps([d.content for d in built.documents])
+    assert "arn:aws-us-gov:bedrock:*:*:inference-profile/us-gov.*" in text and "arn:aws:" not in text
+
+
+def test_guardrail_must_be_in_the_same_stack() -> None:
+    app = cdk.App()
+    other = cdk.Stack(app, "Other", env={"account": "111111111111", "region": "us-east-1"})
+    guardrail = BedrockGuardrail(other, "G", name="g")
+    with pytest.raises(ValueError, match=r"guardrail: .* is in another stack"):
+        _build(guardrail=guardrail)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Organization config
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "organization").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "organization" / "organization.yaml").write_text(text)
+    return tmp_path
+
+
+GOOD = (ROOT / "config" / "organization" / "organization.yaml").read_text()
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (("management_account: \"111111111111\"", "management_account: 111111111111"), "management_account"),
+    (("organization_id: o-exampleorg1", "organization_id: org-1"), "organization_id"),
+    (("targets: [ou-exam-bedrock1]", "targets: [ou-1]"), "targets"),
+    (("approved_regions: [us-east-1, us-west-2]", "approved_regions: [us-west-2]"), "home_region"),
+    (("approved_regions: [us-east-1, us-west-2]", "approved_regions: [us-east-1, us-gov-west-1]"), "approved_regions"),
+    (("  condition: vpce-org-id", "  condition: source-vpce"), "endpoints.ids"),
+    (("  break_glass: compliant-bedrock-break-glass", "  break_glass: admin-*"), "roles.break_glass"),
+    (("  mantle: []", "  mantle: ['*']"), "roles.mantle"),
+    (("  enforce: true", "  enforce: false"), "guardrail.enforce"),
+    (("cross_region_profiles: [\"us.\"]", "cross_region_profiles: [us]"), "cross_region_profiles"),
+    (("covers_environments: [commercial]", "covers_environments: [commercial]\nextra_key: 1"), "extra_key"),
+    (("covers_environments: [commercial]", "covers_environments: [nowhere]"), "covers_environments"),
+])
+def test_bad_organization_config_names_file_and_field(tmp_path: Path, change: tuple[str, str], field: str) -> None:
+    assert change[0] in GOOD
+    directory = _write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(ConfigError) as err:
+        load_organization(directory, load_environments(ROOT / "config"))
+    text = str(err.value)
+    assert "organization/organization.yaml" in text and field in text, text
+
+
+def test_covered_environments_must_be_reachable_through_the_policies(tmp_path: Path) -> None:
+    text = GOOD.replace("home_region: us-east-1", "home_region: us-west-2").replace(
+        "approved_regions: [us-east-1, us-west-2]", "approved_regions: [us-west-2]")
+    with pytest.raises(ConfigError, match="covers_environments: 'commercial' is in 'us-east-1', which is not in "
+                                          "approved_regions"):
+        load_organization(_write(tmp_path, text), load_environments(ROOT / "config"))
+    mantle = [env.model_copy(update={"mantle_projects": ["default"]}) for env in load_environments(ROOT / "config")]
+    with pytest.raises(ConfigError, match=r"roles\.mantle: empty, but environment 'commercial' uses Mantle"):
+        load_organization(_write(tmp_path, GOOD), mantle)
+
+
+def test_no_file_no_organization_stack_and_one_environment_leaves_it_out(tmp_path: Path) -> None:
+    assert load_organization(tmp_path) is None
+    assert selected_organization({"env": "commercial"}) is None
+    settings = selected_organization({})
+    assert settings is not None and settings.coverage_reason("commercial").startswith("Enforced for every principal")
+    assert settings.coverage_reason("govcloud") is None
+
+
+def test_cli_exits_2_naming_the_field_without_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from infra.cli import run
+
+    shutil.copy(ROOT / "config" / "commercial.yaml", tmp_path / "commercial.yaml")
+    _write(tmp_path, GOOD.replace("home_region: us-east-1", "home_region: us-east-9"))
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps({"compliant-bedrock:config-dir": str(tmp_path)}))
+    monkeypatch.delenv("CDK_OUTDIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert run() == 2
+    err = capsys.readouterr().err
+    assert "organization.yaml: organization: home_region: unknown AWS region 'us-east-9'" in err
+    assert "Traceback" not in err
+    assert not os.path.exists(tmp_path / "cdk.out" / "manifest.json")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The per-account baseline StackSet
+
+
+def test_baseline_stack_set_is_service_managed_and_auto_deploys(template: dict[str, Any]) -> None:
+    (stack_set,) = [r["Properties"] for r in template["Resources"].values()
+                    if r["Type"] == "AWS::CloudFormation::StackSet"]
+    body = stack_set.pop("TemplateBody")
+    assert stack_set == {
+        "StackSetName": "CompliantBedrock-baseline",
+        "Description": "compliant-bedrock per-account baseline: enforced guardrail and invocation logging per region",
+        "PermissionModel": "SERVICE_MANAGED",
+        "AutoDeployment": {"Enabled": True, "RetainStacksOnAccountRemoval": True},
+        "CallAs": "SELF",
+        "Capabilities": ["CAPABILITY_IAM"],
+        "ManagedExecution": {"Active": True},
+        "OperationPreferences": {"FailureToleranceCount": 0, "MaxConcurrentCount": 1,
+                                 "RegionConcurrencyType": "SEQUENTIAL"},
+        "StackInstancesGroup": [{"DeploymentTargets": {"OrganizationalUnitIds": ["ou-exam-bedrock1"]},
+                                 "Regions": ["us-east-1", "us-west-2"]}],
+        "Tags": [{"Key": "ManagedBy", "Value": "compliant-bedrock"}],
+    }
+    assert isinstance(body, str) and len(body.encode()) <= 51200
+    baseline = json.loads(body)
+    types = {r["Type"] for r in baseline["Resources"].values()}
+    assert {"AWS::Bedrock::EnforcedGuardrailConfiguration", "Custom::BedrockModelInvocationLogging",
+            "AWS::Bedrock::GuardrailVersion"} <= types
+    assert "Parameters" not in baseline  # no bootstrap version, no asset parameters: member accounts need neither
+    function = next(r for r in baseline["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
+    assert "ZipFile" in function["Properties"]["Code"]  # inline code, no asset
+    assert "arn:aws:" not in body  # one template for every partition's accounts: the partition is AWS::Partition
+    failing = [r for r in evaluate(Template("Baseline", baseline)) if r.compliance not in (
+        Compliance.COMPLIANT, Compliance.NOT_APPLICABLE) and not r.suppression_reason]
+    assert failing == []
+
+
+def test_baseline_over_the_template_body_limit_is_refused() -> None:
+    from infra.baseline import baseline_stack_set
+
+    stack = cdk.Stack(cdk.App(), "S")
+    big = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {}}}, "Description": "x" * 52000}
+    with pytest.raises(ValueError, match=r"template body is 520\d\d bytes, over CloudFormation.s 51200"):
+        baseline_stack_set(stack, "B", template=big, target_ous=["ou-exam-bedrock1"], regions=["us-east-1"])
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (("targets: [ou-exam-bedrock1]", "targets: [\"222222222222\"]"), "baseline.target_ous"),
+    (("covers_environments: [commercial]", "covers_environments: [commercial]\nbaseline: {regions: [eu-west-1]}"),
+     "baseline.regions"),
+    (("covers_environments: [commercial]", "covers_environments: [commercial]\nbaseline: {target_ous: [\"222222222222\"]}"),
+     "baseline.target_ous"),
+    (("covers_environments: [commercial]", "covers_environments: [commercial]\nbaseline: {enabled: false}"),
+     "baseline.enabled"),
+])
+def test_bad_baseline_config_names_the_field(tmp_path: Path, change: tuple[str, str], field: str) -> None:
+    directory = _write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        load_organization(directory)
+
+
+def test_evidence_puts_the_policies_in_the_organization_perimeter_component(assembly: Path, tmp_path: Path) -> None:
+    from infra.report import generate
+
+    generate(assembly, dest=tmp_path, settings={})
+    document = json.loads((tmp_path / "component-definition.json").read_text())["component-definition"]
+    (component,) = [c for c in document["components"] if c["title"] == "Organization perimeter"]
+    text = json.dumps(component)
+    for rule_id in ("Bedrock-OrgScpDeniesApiKeys", "Bedrock-OrgScpInferenceOnlyViaEndpoints",
+                    "Bedrock-OrgAuditPlaneProtected", "Bedrock-OrgGuardrailPolicy", "Bedrock-OrgRcpAuditResources",
+                    "Bedrock-OrgScpUnguardedInferenceRestricted", "Bedrock-OrgPolicyWithinLimits"):
+        assert rule_id in text, rule_id
+
+
+def test_cfn_lint_knows_the_organization_and_stack_set_schemas(assembly: Path, tmp_path: Path) -> None:
+    """The reference synth is linted clean elsewhere; here cfn-lint must *see* a bad policy type and permission model."""
+    from infra.cfn_lint import lint
+
+    shutil.copy(assembly / "manifest.json", tmp_path / "manifest.json")
+    template = json.loads((assembly / f"{ORGANIZATION_STACK}.template.json").read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Organizations::Policy":
+            resource["Properties"]["Type"] = "BOGUS_POLICY"
+        if resource["Type"] == "AWS::CloudFormation::StackSet":
+            resource["Properties"]["PermissionModel"] = "BOGUS_MODEL"
+    (tmp_path / f"{ORGANIZATION_STACK}.template.json").write_text(json.dumps(template))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["artifacts"] = {ORGANIZATION_STACK: manifest["artifacts"][ORGANIZATION_STACK]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    code, output = lint(tmp_path)
+    assert code != 0
+    assert "BOGUS_POLICY" in output and "BOGUS_MODEL" in output, output
