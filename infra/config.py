@@ -147,8 +147,24 @@ class GuardrailSettings(_Strict):
     #: BLOCK refuses a prompt or answer with US PII; ANONYMIZE masks it and lets the call go on.
     pii_action: Literal["BLOCK", "ANONYMIZE"] = "BLOCK"
     tier: Literal["CLASSIC", "STANDARD"] = "CLASSIC"
-    #: Also enforce the guardrail account-wide (AWS::Bedrock::EnforcedGuardrailConfiguration).
-    enforce_account_level: bool = False
+    #: Enforce the guardrail for every principal of the account in this environment's region
+    #: (AWS::Bedrock::EnforcedGuardrailConfiguration, whole request guarded). One per account and region.
+    enforce_account_level: bool = True
+    #: Required when enforce_account_level is false: why, in words an auditor accepts (e.g. which
+    #: organization policy enforces the guardrail instead); it becomes the reason of the
+    #: Bedrock-GuardrailEnforcedAccountLevel suppression in every report.
+    no_account_enforcement_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _enforcement_reason(self) -> GuardrailSettings:
+        reason = self.no_account_enforcement_reason
+        if self.enforce_account_level and reason is not None:
+            raise ValueError("no_account_enforcement_reason is only for enforce_account_level: false; remove it")
+        if not self.enforce_account_level and (reason is None or len(reason.split()) < 8):
+            raise ValueError("enforce_account_level: false needs no_account_enforcement_reason of at least 8 words "
+                             "saying what enforces the guardrail for every principal of this account and region "
+                             "instead (e.g. the organization's Bedrock policy and where it is managed)")
+        return self
 
 
 class ObjectLockSettings(_Strict):
@@ -463,6 +479,7 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
     names: dict[str, str] = {}
     trails: dict[str, str] = {}
     logging_owner: dict[tuple[str, str], str] = {}
+    enforcement_owner: dict[tuple[str, str], str] = {}
     for source, env in envs:
         if env.name in names:
             problems.append(f"{source}: environment {env.name!r}: name: duplicate of the environment in {names[env.name]}; "
@@ -479,6 +496,14 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
                 problems.append(f"{source}: environment {env.name!r}: audit.invocation_logging: {env.account}/{env.region} "
                                 f"is already configured by {logging_owner[key]!r} (one setting per account and region)")
             logging_owner.setdefault(key, env.name)
+        if env.account and env.guardrail.enforce_account_level:
+            key = (env.account, env.region)
+            if key in enforcement_owner:
+                problems.append(f"{source}: environment {env.name!r}: guardrail.enforce_account_level: "
+                                f"{env.account}/{env.region} already enforces the guardrail of "
+                                f"{enforcement_owner[key]!r} (one enforced configuration per account and region); "
+                                "set false here with no_account_enforcement_reason naming that environment")
+            enforcement_owner.setdefault(key, env.name)
     replicated = {f"{env.name}-replica": env.name for _, env in envs if env.audit.replica_region}
     for source, env in envs:
         if env.name in replicated:

@@ -58,6 +58,9 @@ class ReferenceStack(Stack):
             tier=settings.guardrail.tier,
             enforce_account_level=settings.guardrail.enforce_account_level,
         )
+        if not settings.guardrail.enforce_account_level:
+            suppress_stack_rule(self, "Bedrock-GuardrailEnforcedAccountLevel",
+                                str(settings.guardrail.no_account_enforcement_reason))
         self.private_link = BedrockPrivateLink(
             self,
             "PrivateLink",

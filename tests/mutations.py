@@ -110,6 +110,15 @@ MUTATIONS: dict[str, Mutation] = {
         ),
         ("Bedrock-InvokeScopedToModels", "Bedrock-InvokeRequiresGuardrail", "Bedrock-InvokeRequiresVpcEndpoint"),
     ),
+    "guardrail-enforcement-removed": Mutation(
+        lambda s: s.guardrail.node.try_remove_child("AccountEnforcement"),
+        ("Bedrock-GuardrailEnforcedAccountLevel",),
+    ),
+    "guardrail-enforcement-selective": Mutation(
+        lambda s: s.guardrail.enforced_configuration.add_property_override(
+            "SelectiveContentGuarding.Messages", "SELECTIVE"),
+        ("Bedrock-GuardrailEnforcedAccountLevel",),
+    ),
     "invocation-logging-removed": Mutation(
         lambda s: s.node.try_remove_child("InvocationLogging"),
         ("Bedrock-InvocationLoggingConfigured",),

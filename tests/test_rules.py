@@ -57,6 +57,10 @@ def good_template() -> dict[str, Any]:
                 },
             },
             "GV": {"Type": "AWS::Bedrock::GuardrailVersion", "Properties": {"GuardrailIdentifier": {"Ref": "G"}}},
+            "Enforced": {"Type": "AWS::Bedrock::EnforcedGuardrailConfiguration", "Properties": {
+                "GuardrailIdentifier": {"Fn::GetAtt": ["G", "GuardrailId"]},
+                "GuardrailVersion": {"Fn::GetAtt": ["GV", "Version"]},
+                "SelectiveContentGuarding": {"Messages": "COMPREHENSIVE", "System": "COMPREHENSIVE"}}},
             "Key": {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {}},
             "Trail": {
                 "Type": "AWS::CloudTrail::Trail",
@@ -190,6 +194,10 @@ NON_COMPLIANT = [
     ("Bedrock-GuardrailPiiFilters", "G/Properties/SensitiveInformationPolicyConfig/PiiEntitiesConfig/0",
      {"Type": "US_SOCIAL_SECURITY_NUMBER", "Action": "BLOCK", "OutputEnabled": False}),
     ("Bedrock-AuditBucketObjectLock", "Bucket/Properties/ObjectLockConfiguration/Rule/DefaultRetention/Days", 1),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced", None),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/SelectiveContentGuarding/Messages", "SELECTIVE"),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/SelectiveContentGuarding", None),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/GuardrailVersion", "DRAFT"),
 ]
 
 
