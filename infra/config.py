@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from compliant_bedrock.compliance.rules.audit import REQUIRED_BEDROCK_DATA_TYPES
 from compliant_bedrock.guardrail import guardrail_profile_for_region
+from compliant_bedrock.kms import DEFAULT_BREAK_GLASS_ROLE_NAME, AuditAdmins
 from compliant_bedrock.models import MANTLE_PROJECT_PATTERN, ModelIdError, resolve_model
 from compliant_bedrock.private_link import FIPS_ENDPOINTS, FIPS_REGIONS
 
@@ -170,6 +171,19 @@ class GuardrailSettings(_Strict):
 class ObjectLockSettings(_Strict):
     mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
     days: int = DEFAULT_OBJECT_LOCK_DAYS
+    #: Required for mode GOVERNANCE (a principal with s3:BypassGovernanceRetention can erase records):
+    #: why, in at least 8 words; it becomes the reason of the Bedrock-AuditObjectLockCompliance suppression.
+    governance_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _governance_reason(self) -> ObjectLockSettings:
+        reason = self.governance_reason
+        if self.mode == "COMPLIANCE" and reason is not None:
+            raise ValueError("governance_reason is only for mode: GOVERNANCE; remove it")
+        if self.mode == "GOVERNANCE" and (reason is None or len(reason.split()) < 8):
+            raise ValueError("mode: GOVERNANCE needs governance_reason of at least 8 words saying why records may "
+                             "be erased before their retention ends (s3:BypassGovernanceRetention) and who may do it")
+        return self
 
     @field_validator("days")
     @classmethod
@@ -196,6 +210,21 @@ class AuditSettings(_Strict):
     bedrock_data_event_types: list[str] | None = None
     #: Replicate the audit buckets to this region (same partition; needs ``account``); none when absent.
     replica_region: str | None = None
+    #: The incident responders' role: with the deploy role, the only principal the audit key and bucket
+    #: policies let disable, delete or re-police the audit plane. Created outside this app.
+    break_glass_role_name: str = Field(default=DEFAULT_BREAK_GLASS_ROLE_NAME, pattern=r"^[\w+=,.@-]{1,64}$")
+    #: The role CloudFormation deploys with; default CDK's bootstrap cdk-hnb659fds-cfn-exec-role-<account>-<region>.
+    deploy_role_name: str | None = Field(default=None, pattern=r"^[\w+=,.@-]{1,64}$")
+    #: Addresses subscribed to the tamper-alert topic (each confirms by email); the topic exists regardless.
+    alert_emails: list[str] = Field(default_factory=list)
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+                raise ValueError(f"{email!r} is not an email address (name@domain)")
+        return value
 
     @field_validator("bedrock_data_event_types")
     @classmethod
@@ -404,6 +433,12 @@ class EnvironmentSettings(_Strict):
     @property
     def stack_name(self) -> str:
         return f"CompliantBedrock-{self.name}"
+
+    @property
+    def audit_admins(self) -> AuditAdmins:
+        """The only roles the audit key and bucket policies let change the audit plane."""
+        return AuditAdmins(break_glass_role_name=self.audit.break_glass_role_name,
+                           deploy_role_name=self.audit.deploy_role_name)
 
 
 # ---------------------------------------------------------------------------------------------

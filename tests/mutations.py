@@ -114,10 +114,30 @@ MUTATIONS: dict[str, Mutation] = {
         lambda s: s.guardrail.node.try_remove_child("AccountEnforcement"),
         ("Bedrock-GuardrailEnforcedAccountLevel",),
     ),
-    "guardrail-enforcement-selective": Mutation(
-        lambda s: s.guardrail.enforced_configuration.add_property_override(
-            "SelectiveContentGuarding.Messages", "SELECTIVE"),
-        ("Bedrock-GuardrailEnforcedAccountLevel",),
+    "trail-deleted-with-stack": Mutation(
+        lambda s: s.audit_trail.trail.apply_removal_policy(RemovalPolicy.DESTROY),
+        ("Bedrock-AuditControlPlaneRetained",),
+    ),
+    "audit-key-policy-default": Mutation(
+        lambda s: _cfn(s.audit_trail.key).add_property_override("KeyPolicy.Statement", [{
+            "Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+            "Action": "kms:*", "Resource": "*"}]),
+        ("Bedrock-AuditKeyDeletionProtected",),
+    ),
+    "audit-bucket-policy-tls-only": Mutation(
+        lambda s: _cfn(s.invocation_logging.bucket.bucket.policy).add_property_override("PolicyDocument.Statement", [{
+            "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*", "Resource": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]),
+        ("Bedrock-AuditBucketTamperDenied",),
+    ),
+    "audit-bucket-governance": Mutation(
+        lambda s: _cfn(s.audit_trail.bucket.bucket).add_property_override(
+            "ObjectLockConfiguration.Rule.DefaultRetention.Mode", "GOVERNANCE"),
+        ("Bedrock-AuditObjectLockCompliance",),
+    ),
+    "tamper-detection-removed": Mutation(
+        lambda s: s.node.try_remove_child("TamperDetection"),
+        ("Bedrock-AuditTamperDetected",),
     ),
     "invocation-logging-removed": Mutation(
         lambda s: s.node.try_remove_child("InvocationLogging"),

@@ -58,6 +58,30 @@ def test_cfn_lint_is_clean(assembly: tuple[Path, list]) -> None:
     assert code == 0, output
 
 
+def test_every_reference_stack_has_termination_protection(assembly: tuple[Path, list]) -> None:
+    """Env-agnostic stacks too: deleting a stack (and with it anything not retained) is a deliberate act."""
+    outdir, _ = assembly
+    artifacts = json.loads((outdir / "manifest.json").read_text())["artifacts"]
+    stacks = {name: a for name, a in artifacts.items() if a["type"] == "aws:cloudformation:stack"}
+    assert stacks and all(a["properties"].get("terminationProtection") is True for a in stacks.values()), stacks
+
+
+def test_reference_stacks_enforce_the_guardrail_and_protect_the_audit_plane(assembly: tuple[Path, list]) -> None:
+    outdir, _ = assembly
+    for stack in ("CompliantBedrock-commercial", "CompliantBedrock-govcloud"):
+        resources = _template(outdir, stack)["Resources"].values()
+        (enforced,) = [r for r in resources if r["Type"] == "AWS::Bedrock::EnforcedGuardrailConfiguration"]
+        assert enforced["Properties"]["SelectiveContentGuarding"] == {"Messages": "COMPREHENSIVE",
+                                                                      "System": "COMPREHENSIVE"}
+        keys = [r for r in resources if r["Type"] == "AWS::KMS::Key"]
+        audit_keys = [k for k in keys if {"Key": "compliant-bedrock:audit", "Value": "true"} in k["Properties"]["Tags"]]
+        # trail, invocation logging, flow logs, tamper alerts (the guardrail's key holds no audit data)
+        assert len(audit_keys) == 4
+        for key in audit_keys:
+            sids = {s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]}
+            assert {"DenyAuditKeyTamperExceptBreakGlassAndDeploy", "DenyKeyDeletionWindowUnder30Days"} <= sids
+
+
 def test_stacks_are_tagged_with_the_mandatory_tags(assembly: tuple[Path, list]) -> None:
     outdir, _ = assembly
     vpc = next(r for r in _template(outdir, "CompliantBedrock-commercial")["Resources"].values()

@@ -69,6 +69,23 @@ def test_replica_buckets_are_locked_and_their_keys_admit_only_the_replication_ro
     assert {f"{SOURCE}-trail-replication", f"{SOURCE}-invlogs-replication"} <= roles
 
 
+def test_replica_keys_and_buckets_deny_tamper_and_accept_only_the_replication_role(synth: tuple[Path, list]) -> None:
+    outdir, _ = synth
+    for key in _resources(outdir, REPLICA, "AWS::KMS::Key").values():
+        sids = {s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]}
+        assert {"DenyAuditKeyTamperExceptBreakGlassAndDeploy", "DenyKeyDeletionWindowUnder30Days"} <= sids
+    writers = {}
+    for policy in _resources(outdir, REPLICA, "AWS::S3::BucketPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement.get("Sid") == "DenyRecordsNotWrittenByTheirDeliverer" and "ArnNotEquals" in statement["Condition"]:
+                assert statement["Action"] == ["s3:PutObject", "s3:ReplicateObject"]
+                (role,) = statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+                writers[role] = statement["Condition"]
+    assert sorted(writers) == [f"arn:aws:iam::{ACCOUNT}:role/{SOURCE}-invlogs-replication",
+                               f"arn:aws:iam::{ACCOUNT}:role/{SOURCE}-trail-replication"]
+    assert all(set(c) == {"ArnNotEquals"} for c in writers.values())  # no service writes into a replica
+
+
 def test_replicated_buckets_carry_no_replication_suppression(synth: tuple[Path, list]) -> None:
     outdir, _ = synth
     report = json.loads((outdir / f"NIST.800.53.R5--{SOURCE}-NagReport.json").read_text())["lines"]

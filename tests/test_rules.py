@@ -22,6 +22,24 @@ INVOKE_STATEMENT = {
 }
 
 
+ADMINS = ["arn:aws-us-gov:iam::111122223333:role/compliant-bedrock-break-glass",
+          {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}"
+                      "-${AWS::Region}"}]
+KEY_TAMPER_DENY = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": "*",
+                   "Action": ["kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+                   "Condition": {"ArnNotEquals": {"aws:PrincipalArn": ADMINS}}}
+KEY_WINDOW_DENY = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": "*", "Action": "kms:ScheduleKeyDeletion",
+                   "Condition": {"NumericLessThan": {"kms:ScheduleKeyDeletionPendingWindowInDays": "30"}}}
+BUCKET_TAMPER_DENY = {"Effect": "Deny", "Principal": "*", "Resource": "*",
+                      "Action": ["s3:PutBucketObjectLockConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
+                                 "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration",
+                                 "s3:BypassGovernanceRetention"],
+                      "Condition": {"ArnNotEquals": {"aws:PrincipalArn": ADMINS}}}
+FORGED_WRITE_DENY = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": "*", "Action": "s3:PutObject",
+                     "Condition": {"StringNotEquals": {"aws:PrincipalServiceName": "cloudtrail.amazonaws.com"}}}
+RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+
+
 def good_template() -> dict[str, Any]:
     """A minimal stack that every rule accepts."""
     return {
@@ -61,9 +79,14 @@ def good_template() -> dict[str, Any]:
                 "GuardrailIdentifier": {"Fn::GetAtt": ["G", "GuardrailId"]},
                 "GuardrailVersion": {"Fn::GetAtt": ["GV", "Version"]},
                 "SelectiveContentGuarding": {"Messages": "COMPREHENSIVE", "System": "COMPREHENSIVE"}}},
-            "Key": {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {}},
+            "Key": {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
+                "Tags": [{"Key": "compliant-bedrock:audit", "Value": "true"}],
+                "KeyPolicy": {"Statement": [copy.deepcopy(KEY_TAMPER_DENY), copy.deepcopy(KEY_WINDOW_DENY)]}}},
+            "BucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+                "Bucket": {"Ref": "Bucket"},
+                "PolicyDocument": {"Statement": [copy.deepcopy(BUCKET_TAMPER_DENY), copy.deepcopy(FORGED_WRITE_DENY)]}}},
             "Trail": {
-                "Type": "AWS::CloudTrail::Trail",
+                "Type": "AWS::CloudTrail::Trail", **RETAIN,
                 "Properties": {
                     "IsMultiRegionTrail": True, "EnableLogFileValidation": True, "IsLogging": True,
                     "S3BucketName": {"Ref": "Bucket"},
@@ -86,10 +109,18 @@ def good_template() -> dict[str, Any]:
                 },
             },
             "Logging": {
-                "Type": "Custom::BedrockInvocationLogging",
+                "Type": "Custom::BedrockInvocationLogging", **RETAIN,
                 "Properties": {"LoggingConfig": {"s3Config": {"bucketName": {"Ref": "Bucket"}},
                                                  "textDataDeliveryEnabled": True}},
             },
+            "AlertKey": {"Type": "AWS::KMS::Key", **RETAIN, "Properties": {}},
+            "Alerts": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": ["AlertKey", "Arn"]}}},
+            "TamperRule": {"Type": "AWS::Events::Rule", "Properties": {
+                "State": "ENABLED", "Targets": [{"Arn": {"Ref": "Alerts"}, "Id": "a"}],
+                "EventPattern": {"detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": [
+                    "StopLogging", "DeleteTrail", "DeleteModelInvocationLoggingConfiguration",
+                    "DeleteEnforcedGuardrailConfiguration", "ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy",
+                    "PutBucketObjectLockConfiguration", "PutBucketPolicy"]}}}},
             "Logs": {
                 "Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
                 "Properties": {"KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}, "RetentionInDays": 365},
@@ -195,6 +226,30 @@ NON_COMPLIANT = [
      {"Type": "US_SOCIAL_SECURITY_NUMBER", "Action": "BLOCK", "OutputEnabled": False}),
     ("Bedrock-AuditBucketObjectLock", "Bucket/Properties/ObjectLockConfiguration/Rule/DefaultRetention/Days", 1),
     ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced", None),
+    ("Bedrock-AuditTamperDetected", "TamperRule", None),
+    ("Bedrock-AuditTamperDetected", "TamperRule/Properties/State", "DISABLED"),
+    ("Bedrock-AuditTamperDetected", "Alerts/Properties/KmsMasterKeyId", None),
+    ("Bedrock-AuditTamperDetected", "TamperRule/Properties/Targets/0/Arn", "arn:aws-us-gov:sns:us-gov-west-1:1:x"),
+    ("Bedrock-AuditTamperDetected", "TamperRule/Properties/EventPattern/detail/eventName/0", "StartLogging"),
+    ("Bedrock-AuditControlPlaneRetained", "Trail/DeletionPolicy", None),
+    ("Bedrock-AuditControlPlaneRetained", "Logging/UpdateReplacePolicy", "Delete"),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/0", None),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/1", None),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/0/Action", ["kms:DisableKey"]),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/0/Condition",
+     {"ArnNotLike": {"aws:PrincipalArn": "arn:aws-us-gov:iam::111122223333:role/*"}}),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/0/Condition",
+     {"ArnNotEquals": {"aws:PrincipalArn": ADMINS}, "StringNotEquals": {"aws:SourceVpce": "vpce-1"}}),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/1/Condition/NumericLessThan",
+     {"kms:ScheduleKeyDeletionPendingWindowInDays": "8"}),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/0/Effect", "Allow"),
+    ("Bedrock-AuditBucketTamperDenied", "BucketPolicy/Properties/PolicyDocument/Statement/0", None),
+    ("Bedrock-AuditBucketTamperDenied", "BucketPolicy/Properties/PolicyDocument/Statement/1", None),
+    ("Bedrock-AuditBucketTamperDenied", "BucketPolicy/Properties/PolicyDocument/Statement/0/Principal",
+     {"AWS": "arn:aws-us-gov:iam::111122223333:role/Someone"}),
+    ("Bedrock-AuditBucketTamperDenied", "BucketPolicy", None),
+    ("Bedrock-AuditObjectLockCompliance", "Bucket/Properties/ObjectLockConfiguration/Rule/DefaultRetention/Mode",
+     "GOVERNANCE"),
     ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/SelectiveContentGuarding/Messages", "SELECTIVE"),
     ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/SelectiveContentGuarding", None),
     ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/GuardrailVersion", "DRAFT"),

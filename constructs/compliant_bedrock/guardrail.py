@@ -701,7 +701,7 @@ class BedrockGuardrail(Construct):
                     included_models=included, excluded_models=list(enforcement_excluded_models),
                 ) if enforcement_excluded_models or included != ["ALL"] else None,
             )
-            self.enforced_configuration.add_dependency(self.resource_policy)
+            self.enforced_configuration.node.add_dependency(self.resource_policy)
         self._apply_policy: iam.ManagedPolicy | None = None
 
     @staticmethod

@@ -106,7 +106,8 @@ def configures_invocation_logging(resource: Resource) -> bool:
 _ANCHORS: dict[str, Callable[[Resource], bool]] = {
     "private-link": lambda r: r.type.startswith("AWS::EC2::"),
     "model-access": lambda r: r.type.startswith("AWS::IAM::") and grants_bedrock(r),
-    "audit-trail": lambda r: r.type.startswith("AWS::CloudTrail::"),
+    # Tamper detection (EventBridge rules on CloudTrail records, their topic and key) is the trail's alarm side.
+    "audit-trail": lambda r: r.type.startswith(("AWS::CloudTrail::", "AWS::Events::Rule")),
     "invocation-logging": configures_invocation_logging,
     "guardrail": lambda r: r.type.startswith(("AWS::Bedrock::Guardrail", "AWS::Bedrock::EnforcedGuardrail")),
 }
@@ -136,7 +137,8 @@ def _component_members(stack: StackEvidence) -> dict[str, list[str]]:
                 break
     # A stack of audit storage only (a cross-region replica of the audit buckets): its Object-Locked
     # buckets are the audit trail's, and keys and policies follow them below.
-    if not anchors["audit-trail"] and not anchors["invocation-logging"]:
+    trails = [lid for lid in anchors["audit-trail"] if resources[lid].type.startswith("AWS::CloudTrail::")]
+    if not trails and not anchors["invocation-logging"]:
         for lid, resource in resources.items():
             if resource.type == "AWS::S3::Bucket" and resource.properties.get("ObjectLockEnabled") is True:
                 anchors["audit-trail"].add(lid)
