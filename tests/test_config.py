@@ -72,6 +72,7 @@ BAD_CASES = [
      ["object_lock", "only for mode: GOVERNANCE"]),
     ("break-glass-arn-not-name", {"audit__break_glass_role_name": "arn:aws:iam::111122223333:role/bg"},
      ["audit.break_glass_role_name", "arn:aws:iam"]),
+    ("bad-alert-email", {"audit__alert_emails": ["soc-at-agency"]}, ["audit.alert_emails", "'soc-at-agency'", "email"]),
     ("enforcement-off-without-reason", {"guardrail__enforce_account_level": False},
      ["guardrail", "no_account_enforcement_reason", "8 words"]),
     ("enforcement-off-short-reason", {"guardrail__enforce_account_level": False,

@@ -39,25 +39,35 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
         "model-access", "Model-scoped IAM access", "software",
         "An IAM managed policy allowing bedrock:InvokeModel and InvokeModelWithResponseStream on named model "
         "ARNs only, only with the published guardrail version and only through the bedrock-runtime endpoint, "
-        "with explicit denies around it.",
+        "with explicit denies around it. These conditions bind only the roles that carry this policy; other "
+        "principals of the account are bound by the account-level guardrail enforcement and by the "
+        "organization's policies, not by this one.",
         "Least privilege for model invocation.",
     ),
     ComponentSpec(
         "audit-trail", "Immutable audit trail", "software",
         "A multi-region CloudTrail trail with log-file validation and Bedrock data events, delivering to an S3 "
-        "bucket with Object Lock, versioning and KMS encryption, retained on stack deletion.",
+        "bucket with Object Lock, versioning and KMS encryption, retained on stack deletion. Key and bucket "
+        "policies deny key deletion, disabling and re-policing, Object Lock, bucket-policy, lifecycle and "
+        "replication changes, and record writes by anyone but the delivering service, to every principal of the "
+        "account except a named break-glass role and the deploy role. Calls no policy in the account can deny "
+        "(stopping the trail, deleting invocation logging or the enforced guardrail, API keys) are detected by "
+        "EventBridge rules alerting a KMS-encrypted SNS topic, not prevented.",
         "Tamper-evident, retained records of management and Bedrock data events.",
     ),
     ComponentSpec(
         "invocation-logging", "Model invocation logging", "software",
         "Bedrock model invocation logging (prompts and completions) to an encrypted, retained CloudWatch Logs "
-        "group and/or S3 bucket, configured by a custom resource.",
+        "group and/or S3 bucket, configured by a custom resource that acts only on its own configuration, only "
+        "for CloudFormation's requests of its own stack, and is retained on stack deletion.",
         "Record what was asked of and answered by each model.",
     ),
     ComponentSpec(
         "guardrail", "Bedrock guardrail", "software",
         "A Bedrock guardrail (content, prompt-attack, PII, credential and marking filters) encrypted with a "
-        "customer-managed KMS key, with a published immutable version that IAM requires on every call.",
+        "customer-managed KMS key, with a published immutable version that IAM requires on every call of the "
+        "package's roles; where account-level enforcement is on, Bedrock applies that version to every inference "
+        "call of every principal of the account in the region, guarding the whole request.",
         "Filter prompts and completions on every model call.",
     ),
     ComponentSpec(
