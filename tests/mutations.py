@@ -124,17 +124,6 @@ MUTATIONS: dict[str, Mutation] = {
             "Action": "kms:*", "Resource": "*"}]),
         ("Bedrock-AuditKeyDeletionProtected",),
     ),
-    "audit-bucket-policy-tls-only": Mutation(
-        lambda s: _cfn(s.invocation_logging.bucket.bucket.policy).add_property_override("PolicyDocument.Statement", [{
-            "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*", "Resource": "*",
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]),
-        ("Bedrock-AuditBucketTamperDenied",),
-    ),
-    "audit-bucket-governance": Mutation(
-        lambda s: _cfn(s.audit_trail.bucket.bucket).add_property_override(
-            "ObjectLockConfiguration.Rule.DefaultRetention.Mode", "GOVERNANCE"),
-        ("Bedrock-AuditObjectLockCompliance",),
-    ),
     "tamper-detection-removed": Mutation(
         lambda s: s.node.try_remove_child("TamperDetection"),
         ("Bedrock-AuditTamperDetected",),
