@@ -765,6 +765,12 @@ class BedrockGuardrail(Construct):
         """Allow ``bedrock:ApplyGuardrail`` on this guardrail (its versions are not resources) and, for the
         STANDARD tier, on its guardrail profile in each destination region (``resource_arns``).
 
+        Grant it explicitly, only where needed: ApplyGuardrail returns the full assessment (which filter
+        matched), so a standalone grant is an evasion oracle for tuning prompts (SI-11). Under account-level
+        enforcement, though, AWS requires every invoker to be allowed ApplyGuardrail on the enforced
+        guardrail (callers without it get AccessDenied), so invoke grants must carry it there. Converse's
+        ``guardrailConfig.trace`` reveals the same assessment and no IAM condition restricts it.
+
         The statement lives in one managed policy of this construct, created on the first call and
         attached to each grantee: the project never uses inline policies (cdk-nag IAMNoInlinePolicy).
         The grantee's principal must be a role, user or group (anything with ``add_managed_policy``);

@@ -140,10 +140,14 @@ class ModelInvocationLogging(Construct):
     :param vpc: place the function in this VPC (with ``subnets`` and ``security_group``).
     :param subnets: subnets of ``vpc`` for the function (default: CDK's choice of private subnets).
     :param security_group: the function's security group (default: a new one, egress only).
-    :param retain_on_delete: keep the account's logging configuration when the stack is deleted.
+    :param retain_on_delete: (default on) keep the account's logging configuration, and the grants its
+        deliveries need, when the stack is deleted; off, the function turns logging off on delete.
     :param take_over_existing: replace a configuration the account already has that logs elsewhere.
         Default false: creation (or an update, unless the configuration logs to this construct's
         previous bucket) fails rather than silently cutting another owner's audit records off.
+    :param audit_admins: the break-glass and deploy roles, the only principals the key and bucket policies let
+        disable, delete or re-police the key and change the bucket (``protect_audit_key``, ``AuditBucket``);
+        ``None`` leaves them to IAM. Only ``bedrock.amazonaws.com`` may write records to the bucket.
     :param reserved_concurrency: reserve this many executions for the function. Default none: an
         account must keep 100 unreserved (10 in new accounts), so reserving can fail the deploy.
 
