@@ -253,6 +253,10 @@ NON_COMPLIANT = [
     ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/SelectiveContentGuarding/Messages", "SELECTIVE"),
     ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/SelectiveContentGuarding", None),
     ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/GuardrailVersion", "DRAFT"),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/ModelEnforcement",
+     {"IncludedModels": ["ALL"], "ExcludedModels": ["openai.gpt-oss-120b-1:0"]}),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/ModelEnforcement",
+     {"IncludedModels": ["openai.gpt-oss-20b-1:0"], "ExcludedModels": []}),
 ]
 
 
@@ -266,6 +270,12 @@ def test_every_rule_has_a_non_compliant_case_and_controls() -> None:
     for rule_ in RULES.values():
         assert rule_.controls and all(c[:2].isalpha() and c[2] == "-" for c in rule_.controls), rule_.id
         assert rule_.explanation and rule_.fix
+
+
+def test_enforcement_listing_the_granted_models_is_enough() -> None:
+    body = mutate("Enforced/Properties/ModelEnforcement",
+                  {"IncludedModels": ["openai.gpt-oss-120b-1:0"], "ExcludedModels": ["amazon.titan-embed-text-v2:0"]})
+    assert results(body)["Bedrock-GuardrailEnforcedAccountLevel"] == {Compliance.COMPLIANT}
 
 
 def test_retention_minimum_comes_from_config() -> None:

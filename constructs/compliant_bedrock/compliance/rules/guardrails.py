@@ -82,21 +82,30 @@ def guardrail_version_published(resource: Resource, template: Template, ctx: Rul
     "GuardrailEnforcedAccountLevel",
     controls=("AC-3", "SI-10", "AC-4"),
     explanation="The stack grants Bedrock model invocation but does not enforce a guardrail for the whole account "
-                "and region (AWS::Bedrock::EnforcedGuardrailConfiguration with a published version and "
-                "SelectiveContentGuarding COMPREHENSIVE for messages and system prompts), so principals without "
+                "and region (AWS::Bedrock::EnforcedGuardrailConfiguration with a published version, covering every "
+                "granted model, SelectiveContentGuarding COMPREHENSIVE for messages and system prompts), so principals "
+                "without "
                 "this package's policy invoke models unguarded, and guardContent/input tags shrink what is checked",
     fix="Keep BedrockGuardrail's enforce_account_level on (the default), or, where an organization policy "
         "enforces the guardrail, set guardrail.no_account_enforcement_reason naming that policy",
 )
 def guardrail_enforced_account_level(template: Template, ctx: RuleContext) -> Compliance:
-    if not any(invoke_allow_statements(r) for r in template.resources.values()):
+    grants = [st for r in template.resources.values() for st in invoke_allow_statements(r)]
+    if not grants:
         return Compliance.NOT_APPLICABLE
+    # Foundation models the stack grants: enforcement must not leave one of them out.
+    granted = {text.rsplit("foundation-model/", 1)[1] for st in grants for text in possible_strings(st.get("Resource"))
+               if "foundation-model/" in text}
     for enforced in template.of_type("AWS::Bedrock::EnforcedGuardrailConfiguration"):
         p = enforced.properties
         guarding = p.get("SelectiveContentGuarding") or {}
         version = p.get("GuardrailVersion")
         published = version is not None and not any(s.upper() == "DRAFT" for s in possible_strings(version))
-        if (published and p.get("GuardrailIdentifier") is not None
+        scope = p.get("ModelEnforcement") or {}
+        included = set(possible_strings(scope.get("IncludedModels"))) if scope else {"ALL"}
+        excluded = set(possible_strings(scope.get("ExcludedModels")))
+        covered = all(("ALL" in included or model in included) and model not in excluded for model in granted)
+        if (published and covered and p.get("GuardrailIdentifier") is not None
                 and guarding.get("Messages") == "COMPREHENSIVE" and guarding.get("System") == "COMPREHENSIVE"):
             return Compliance.COMPLIANT
     return Compliance.NON_COMPLIANT
