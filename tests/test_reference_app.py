@@ -153,3 +153,22 @@ def test_a_dropped_pack_leaves_no_report_behind(tmp_path: Path) -> None:
     assert run(build=lambda outdir: build_app({"env": "commercial"}, outdir=str(tmp_path))) == 0
     assert not stale.exists()
     assert "HIPAA" not in (tmp_path / "compliance" / "findings.json").read_text()
+
+
+def test_governance_mode_is_accepted_only_with_its_reason_on_each_audit_bucket() -> None:
+    """object_lock.mode GOVERNANCE: the reason from config becomes the suppression of each audit bucket."""
+    import aws_cdk as cdk
+    import yaml
+
+    from infra.app_factory import cdk_json_context
+    from infra.config import parse_environment
+    from infra.stack import ReferenceStack
+
+    raw = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
+    reason = "Sandbox records of synthetic traffic only; the records officer may erase them early"
+    raw["object_lock"] = {"mode": "GOVERNANCE", "days": 400, "governance_reason": reason}
+    stack = ReferenceStack(cdk.App(context=cdk_json_context()), "Governance",
+                           settings=parse_environment(raw, "governance.yaml"))
+    for owner in (stack.audit_trail, stack.invocation_logging):
+        entries = owner.bucket.bucket.node.default_child.get_metadata("cdk_nag")["rules_to_suppress"]
+        assert {"id": "Bedrock-AuditObjectLockCompliance", "reason": reason} in entries
