@@ -33,7 +33,8 @@ def write_environments(directory: Path, count: int) -> None:
     """``count`` valid, distinct environments modelled on config/commercial.yaml."""
     base = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
     for i in range(count):
-        env = {**base, "name": f"env-{i:03d}", "region": REGIONS[i % len(REGIONS)],
+        # each in its own account: environments without one could share an account (one trail each)
+        env = {**base, "name": f"env-{i:03d}", "account": f"{100000000000 + i}", "region": REGIONS[i % len(REGIONS)],
                "vpc": {"cidr": f"10.{i}.0.0/16",
                                                       "availability_zones": [f"{REGIONS[i % len(REGIONS)]}{z}" for z in "ab"]}}
         (directory / f"env-{i:03d}.yaml").write_text(yaml.safe_dump(env))

@@ -29,9 +29,11 @@ from aws_cdk import aws_cloudformation as cloudformation
 from constructs import Construct
 
 from compliant_bedrock.compliance import attach_packs, judge
+from compliant_bedrock.detection import TamperDetection
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.invocation_logging import ModelInvocationLogging
+from compliant_bedrock.kms import STACKSETS_EXEC_ROLE_PATTERN, AuditAdmins
 
 #: CloudFormation quota for an inline template body.
 TEMPLATE_BODY_MAX_BYTES = 51200
@@ -42,7 +44,7 @@ class BaselineStack(Stack):
     """Env-agnostic: one template for every account and region the StackSet deploys to."""
 
     def __init__(self, scope: Construct, construct_id: str, *, pii_action: str, log_retention_days: int,
-                 object_lock_days: int, block_classification_markings: bool) -> None:
+                 object_lock_days: int, block_classification_markings: bool, break_glass_role_name: str) -> None:
         super().__init__(scope, construct_id, description="compliant-bedrock per-account baseline (StackSet)",
                          synthesizer=cdk.LegacyStackSynthesizer())  # no bootstrap in member accounts
         Tags.of(self).add("ManagedBy", "compliant-bedrock")
@@ -54,11 +56,15 @@ class BaselineStack(Stack):
                                     block_classification_markings=block_classification_markings),
             enforce_account_level=True,
         )
+        # StackSets deploy as ``stacksets-exec-<hash>`` in each member account: that role must keep updating
+        # the protected key and bucket policies (KMS refuses a key policy its caller could not change).
+        admins = AuditAdmins(break_glass_role_name=break_glass_role_name, deploy_role_name=STACKSETS_EXEC_ROLE_PATTERN)
         self.invocation_logging = ModelInvocationLogging(
             self, "InvocationLogging", log_retention_days=log_retention_days, object_lock_days=object_lock_days,
+            audit_admins=admins,
         )
-        # Detection (EventBridge rules and alarms on tamper and bypass calls) belongs here once the
-        # construct exists: it is per account and region, like the two above.
+        # Tamper and bypass calls no account policy can deny are detected per account and region, too.
+        self.detection = TamperDetection(self, "TamperDetection", audit_admins=admins)
 
 
 def baseline_template(context: dict[str, Any], **props: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from compliant_bedrock.compliance.rules.audit import REQUIRED_BEDROCK_DATA_TYPES
 from compliant_bedrock.guardrail import guardrail_profile_for_region
+from compliant_bedrock.kms import DEFAULT_BREAK_GLASS_ROLE_NAME, AuditAdmins
 from compliant_bedrock.models import MANTLE_PROJECT_PATTERN, ModelIdError, resolve_model
 from compliant_bedrock.private_link import FIPS_ENDPOINTS, FIPS_REGIONS
 
@@ -147,13 +148,42 @@ class GuardrailSettings(_Strict):
     #: BLOCK refuses a prompt or answer with US PII; ANONYMIZE masks it and lets the call go on.
     pii_action: Literal["BLOCK", "ANONYMIZE"] = "BLOCK"
     tier: Literal["CLASSIC", "STANDARD"] = "CLASSIC"
-    #: Also enforce the guardrail account-wide (AWS::Bedrock::EnforcedGuardrailConfiguration).
-    enforce_account_level: bool = False
+    #: Enforce the guardrail for every principal of the account in this environment's region
+    #: (AWS::Bedrock::EnforcedGuardrailConfiguration, whole request guarded). One per account and region.
+    enforce_account_level: bool = True
+    #: Required when enforce_account_level is false: why, in words an auditor accepts (e.g. which
+    #: organization policy enforces the guardrail instead); it becomes the reason of the
+    #: Bedrock-GuardrailEnforcedAccountLevel suppression in every report.
+    no_account_enforcement_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _enforcement_reason(self) -> GuardrailSettings:
+        reason = self.no_account_enforcement_reason
+        if self.enforce_account_level and reason is not None:
+            raise ValueError("no_account_enforcement_reason is only for enforce_account_level: false; remove it")
+        if not self.enforce_account_level and (reason is None or len(reason.split()) < 8):
+            raise ValueError("enforce_account_level: false needs no_account_enforcement_reason of at least 8 words "
+                             "saying what enforces the guardrail for every principal of this account and region "
+                             "instead (e.g. the organization's Bedrock policy and where it is managed)")
+        return self
 
 
 class ObjectLockSettings(_Strict):
     mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
     days: int = DEFAULT_OBJECT_LOCK_DAYS
+    #: Required for mode GOVERNANCE (a principal with s3:BypassGovernanceRetention can erase records):
+    #: why, in at least 8 words; it becomes the reason of the Bedrock-AuditObjectLockCompliance suppression.
+    governance_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _governance_reason(self) -> ObjectLockSettings:
+        reason = self.governance_reason
+        if self.mode == "COMPLIANCE" and reason is not None:
+            raise ValueError("governance_reason is only for mode: GOVERNANCE; remove it")
+        if self.mode == "GOVERNANCE" and (reason is None or len(reason.split()) < 8):
+            raise ValueError("mode: GOVERNANCE needs governance_reason of at least 8 words saying why records may "
+                             "be erased before their retention ends (s3:BypassGovernanceRetention) and who may do it")
+        return self
 
     @field_validator("days")
     @classmethod
@@ -180,6 +210,21 @@ class AuditSettings(_Strict):
     bedrock_data_event_types: list[str] | None = None
     #: Replicate the audit buckets to this region (same partition; needs ``account``); none when absent.
     replica_region: str | None = None
+    #: The incident responders' role: with the deploy role, the only principal the audit key and bucket
+    #: policies let disable, delete or re-police the audit plane. Created outside this app.
+    break_glass_role_name: str = Field(default=DEFAULT_BREAK_GLASS_ROLE_NAME, pattern=r"^[\w+=,.@-]{1,64}$")
+    #: The role CloudFormation deploys with; default CDK's bootstrap cdk-hnb659fds-cfn-exec-role-<account>-<region>.
+    deploy_role_name: str | None = Field(default=None, pattern=r"^[\w+=,.@-]{1,64}$")
+    #: Addresses subscribed to the tamper-alert topic (each confirms by email); the topic exists regardless.
+    alert_emails: list[str] = Field(default_factory=list)
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+                raise ValueError(f"{email!r} is not an email address (name@domain)")
+        return value
 
     @field_validator("bedrock_data_event_types")
     @classmethod
@@ -389,6 +434,12 @@ class EnvironmentSettings(_Strict):
     def stack_name(self) -> str:
         return f"CompliantBedrock-{self.name}"
 
+    @property
+    def audit_admins(self) -> AuditAdmins:
+        """The only roles the audit key and bucket policies let change the audit plane."""
+        return AuditAdmins(break_glass_role_name=self.audit.break_glass_role_name,
+                           deploy_role_name=self.audit.deploy_role_name)
+
 
 # ---------------------------------------------------------------------------------------------
 # Loading
@@ -469,6 +520,7 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
     names: dict[str, str] = {}
     trails: list[EnvironmentSettings] = []
     logging_owners: list[EnvironmentSettings] = []
+    enforcement_owners: list[EnvironmentSettings] = []
 
     def clash(env: EnvironmentSettings, owners: list[EnvironmentSettings], same_region: bool) -> EnvironmentSettings | None:
         for other in owners:
@@ -501,6 +553,16 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
                     f"{other.name!r} configures {env.region} too and either environment has no account, so both could "
                     "deploy to one account: name `account` in each, or set invocation_logging: false here"))
             logging_owners.append(env)
+        if env.guardrail.enforce_account_level:
+            other = clash(env, enforcement_owners, same_region=True)
+            if other is not None:
+                problems.append(f"{source}: environment {env.name!r}: guardrail.enforce_account_level: " + (
+                    f"{env.account}/{env.region} already enforces the guardrail of {other.name!r} (one enforced "
+                    "configuration per account and region)" if env.account and env.account == other.account else
+                    f"{other.name!r} enforces its guardrail in {env.region} too and either environment has no account, "
+                    "so both could deploy to one account: name `account` in each, or") +
+                    " set false here with no_account_enforcement_reason naming that environment")
+            enforcement_owners.append(env)
     replicated = {f"{env.name}-replica": env.name for _, env in envs if env.audit.replica_region}
     for source, env in envs:
         if env.name in replicated:

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
+from compliant_bedrock.kms import STACKSETS_EXEC_ROLE_PATTERN
 from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition
 
 from .app_factory import cdk_json_context
@@ -44,6 +45,9 @@ class OrganizationStack(Stack):
                     pii_action=settings.guardrail.pii_action,
                     block_classification_markings=not str(partition_of(settings.home_region)).startswith("aws-iso"),
                 ),
+                # The Bedrock policy enforces this guardrail organization-wide and its resource policy admits
+                # the organization; a guardrail has one resource policy, so no account-level one besides it.
+                enforce_account_level=False,
             )
         self.policies = BedrockOrganizationGuardrails(
             self, "Policies",
@@ -53,7 +57,10 @@ class OrganizationStack(Stack):
             endpoint_condition=EndpointCondition(settings.endpoint_key, tuple(settings.endpoint_values)),  # type: ignore[arg-type]
             guardrail=self.guardrail,
             break_glass_role_name=settings.roles.break_glass,
-            deploy_role_names=settings.roles.deploy,
+            # The baseline StackSet deploys as stacksets-exec-<hash> in each member account: it creates and
+            # updates the enforced guardrail, invocation logging and their protected keys and buckets.
+            deploy_role_names=list(dict.fromkeys([*settings.roles.deploy, *(
+                [STACKSETS_EXEC_ROLE_PATTERN] if settings.baseline.enabled else [])])),
             batch_role_names=settings.roles.batch_inference,
             mantle_role_names=settings.roles.mantle,
             network_exempt_role_names=settings.roles.network_exempt,
@@ -71,6 +78,7 @@ class OrganizationStack(Stack):
                 log_retention_days=settings.baseline.log_retention_days,
                 object_lock_days=settings.baseline.object_lock_days,
                 block_classification_markings=not str(partition_of(settings.home_region)).startswith("aws-iso"),
+                break_glass_role_name=settings.roles.break_glass,
             )
             self.baseline = baseline_stack_set(self, "BaselineStackSet", template=template,
                                                target_ous=settings.baseline_target_ous,

@@ -16,7 +16,9 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from compliant_bedrock.audit_bucket import AuditBucket
-from compliant_bedrock.kms import retained_key
+from compliant_bedrock.compliance import suppress
+from compliant_bedrock.detection import TamperDetection
+from compliant_bedrock.kms import protect_audit_key, retained_key
 
 from .config import EnvironmentSettings
 
@@ -79,13 +81,25 @@ class ReplicaStack(Stack):
                                description=f"Replica of {settings.name}'s {source} audit logs",
                                alias=replica_key_alias(settings, source))
             self._grant_replication(key, target)
+            protect_audit_key(key, settings.audit_admins)
             self.buckets[source] = AuditBucket(
                 self, f"{source.capitalize()}Replica", key=key,
                 bucket_name=replica_bucket_name(settings, source),
                 object_lock_mode=settings.object_lock.mode, object_lock_days=settings.object_lock.days,
                 archive_after_days=settings.audit.archive_after_days,
                 replica_of=f"the {source} audit bucket of {settings.stack_name} in {settings.region}",
+                audit_admins=settings.audit_admins,
+                # Only the source's replication role writes replicas (s3:ReplicateObject): no forged records.
+                delivering_role_arns=[self.format_arn(service="iam", region="", resource="role",
+                                                      resource_name=target.role_name)],
             )
+            if settings.object_lock.mode == "GOVERNANCE":
+                suppress(self.buckets[source].bucket, "Bedrock-AuditObjectLockCompliance",
+                         str(settings.object_lock.governance_reason))
+
+        # Tamper calls on the replicas' keys and buckets are recorded in this region: alarm here too.
+        self.detection = TamperDetection(self, "TamperDetection", alert_emails=settings.audit.alert_emails,
+                                         audit_admins=settings.audit_admins)
 
     def _grant_replication(self, key: kms.Key, target: ReplicaTarget) -> None:
         """Let exactly the source's replication role encrypt replicas through S3 in this region.

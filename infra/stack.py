@@ -8,11 +8,12 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from compliant_bedrock.audit_trail import AuditTrail, default_bedrock_data_resource_types
-from compliant_bedrock.compliance import suppress_stack_rule
+from compliant_bedrock.compliance import suppress, suppress_stack_rule
+from compliant_bedrock.detection import TamperDetection
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.invocation_logging import ModelInvocationLogging
-from compliant_bedrock.kms import allow_cloudwatch_logs, retained_key
+from compliant_bedrock.kms import allow_cloudwatch_logs, protect_audit_key, retained_key, tag_audit
 from compliant_bedrock.model_access import BedrockModelAccess
 from compliant_bedrock.network import IsolatedVpc
 from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
@@ -30,7 +31,8 @@ class ReferenceStack(Stack):
             construct_id,
             env={"account": settings.account, "region": settings.region} if settings.account else {"region": settings.region},
             description=f"compliant-bedrock reference deployment ({settings.name}, {settings.region})",
-            termination_protection=settings.account is not None,
+            # Always: deleting this stack is a deliberate act (turn protection off first), env-agnostic too.
+            termination_protection=True,
         )
         self.settings = settings
         for key, value in (
@@ -58,6 +60,9 @@ class ReferenceStack(Stack):
             tier=settings.guardrail.tier,
             enforce_account_level=settings.guardrail.enforce_account_level,
         )
+        if not settings.guardrail.enforce_account_level:
+            suppress_stack_rule(self, "Bedrock-GuardrailEnforcedAccountLevel",
+                                str(settings.guardrail.no_account_enforcement_reason))
         self.private_link = BedrockPrivateLink(
             self,
             "PrivateLink",
@@ -95,6 +100,7 @@ class ReferenceStack(Stack):
             "object_lock_mode": settings.object_lock.mode,
             "object_lock_days": settings.object_lock.days,
             "archive_after_days": settings.audit.archive_after_days,
+            "audit_admins": settings.audit_admins,
         }
         replicas = replica_targets(settings)
 
@@ -124,6 +130,15 @@ class ReferenceStack(Stack):
         else:
             suppress_stack_rule(self, "Bedrock-InvocationLoggingConfigured",
                                 str(settings.audit.no_invocation_logging_reason))
+        # What prevention in this account cannot stop (stopping the trail, deleting logging or the enforced
+        # guardrail, API keys) is alarmed on; the topic exists whether or not anyone is subscribed yet.
+        self.detection = TamperDetection(self, "TamperDetection", alert_emails=settings.audit.alert_emails,
+                                         audit_admins=settings.audit_admins)
+        if settings.object_lock.mode == "GOVERNANCE":
+            for owner in (self.audit_trail, self.invocation_logging):
+                if owner is not None:
+                    suppress(owner.bucket.bucket, "Bedrock-AuditObjectLockCompliance",
+                             str(settings.object_lock.governance_reason))
 
     @property
     def availability_zones(self) -> list[str]:
@@ -143,11 +158,14 @@ class ReferenceStack(Stack):
             )
         self.log_key = retained_key(self, "LogKey", description=f"CloudWatch Logs of {self.settings.name}: VPC flow logs")
         allow_cloudwatch_logs(self.log_key, self)
-        return IsolatedVpc(
+        protect_audit_key(self.log_key, self.settings.audit_admins)
+        network = IsolatedVpc(
             self,
             "Network",
             cidr=vpc.cidr,
             availability_zones=self.settings.availability_zones,
             log_key=self.log_key,
             flow_log_retention_days=self.settings.log_retention_days,
-        ).vpc
+        )
+        tag_audit(network.flow_log_group)
+        return network.vpc

@@ -110,6 +110,24 @@ MUTATIONS: dict[str, Mutation] = {
         ),
         ("Bedrock-InvokeScopedToModels", "Bedrock-InvokeRequiresGuardrail", "Bedrock-InvokeRequiresVpcEndpoint"),
     ),
+    "guardrail-enforcement-removed": Mutation(
+        lambda s: s.guardrail.node.try_remove_child("AccountEnforcement"),
+        ("Bedrock-GuardrailEnforcedAccountLevel",),
+    ),
+    "trail-deleted-with-stack": Mutation(
+        lambda s: s.audit_trail.trail.apply_removal_policy(RemovalPolicy.DESTROY),
+        ("Bedrock-AuditControlPlaneRetained",),
+    ),
+    "audit-key-policy-default": Mutation(
+        lambda s: _cfn(s.audit_trail.key).add_property_override("KeyPolicy.Statement", [{
+            "Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+            "Action": "kms:*", "Resource": "*"}]),
+        ("Bedrock-AuditKeyDeletionProtected",),
+    ),
+    "tamper-detection-removed": Mutation(
+        lambda s: s.node.try_remove_child("TamperDetection"),
+        ("Bedrock-AuditTamperDetected",),
+    ),
     "invocation-logging-removed": Mutation(
         lambda s: s.node.try_remove_child("InvocationLogging"),
         ("Bedrock-InvocationLoggingConfigured",),

@@ -42,7 +42,9 @@ from compliant_bedrock.audit_trail import BEDROCK_DATA_RESOURCE_TYPES, AuditTrai
 from compliant_bedrock.compliance import Compliance, evaluate
 from compliant_bedrock.compliance.suppressions import MIN_REASON_WORDS
 from compliant_bedrock.compliance.template import Template as RuleTemplate
+from compliant_bedrock.detection import DETECTIONS, TamperDetection
 from compliant_bedrock.invocation_logging import HANDLER_SOURCE, RESOURCE_TYPE, ModelInvocationLogging
+from compliant_bedrock.kms import AuditAdmins
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
@@ -65,7 +67,17 @@ RULE_ID = re.compile(r"^[A-Za-z0-9.]+-[A-Za-z0-9]+")
 #: Rules of the Bedrock pack this module is responsible for.
 AUDIT_RULES = {f"Bedrock-{r}" for r in (
     "TrailMultiRegionValidated", "TrailBedrockDataEvents", "AuditBucketObjectLock", "LogGroupEncryptedRetained",
-    "AuditDataRetainedOnDelete", "InvocationLoggingConfigured")}
+    "AuditDataRetainedOnDelete", "InvocationLoggingConfigured", "AuditControlPlaneRetained",
+    "AuditKeyDeletionProtected", "AuditBucketTamperDenied", "AuditObjectLockCompliance", "AuditTamperDetected")}
+MANTLE_PROJECT = f"arn:aws-us-gov:bedrock-mantle:{GOV_REGION}:{ACCOUNT}:project/proj_approved1"
+#: The only roles the audit key and bucket policies let change the audit plane (defaults).
+ADMINS = [f"arn:aws:iam::{ACCOUNT}:role/compliant-bedrock-break-glass",
+          f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-{REGION}"]
+BUCKET_TAMPER_ACTIONS = sorted([
+    "s3:PutBucketObjectLockConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration",
+    "s3:PutReplicationConfiguration", "s3:PutEncryptionConfiguration", "s3:PutBucketVersioning", "s3:PutBucketLogging",
+    "s3:BypassGovernanceRetention", "s3:DeleteBucket"])
+AUDIT_TAG = {"Key": "compliant-bedrock:audit", "Value": "true"}
 
 
 # ------------------------------------------------------------------------------------------- harness
@@ -148,6 +160,36 @@ def ssl_and_tls_denies(logical_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def bucket_tamper_denies(logical_id: str, *, services: list[str] | None = None, roles: list[str] | None = None,
+                         admins: list[str] = ADMINS) -> list[dict[str, Any]]:
+    """Configuration changes only by the break-glass and deploy roles; records written only by their deliverer."""
+    condition: dict[str, Any] = {}
+    if services:
+        condition["StringNotEquals"] = {"aws:PrincipalServiceName": services}
+    if roles:
+        condition["ArnNotEquals"] = {"aws:PrincipalArn": roles}
+    return [
+        {"Sid": "DenyAuditBucketTamperExceptBreakGlassAndDeploy", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": BUCKET_TAMPER_ACTIONS, "Resource": [getatt(logical_id), objects(logical_id, "/*")],
+         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": admins}}},
+        {"Sid": "DenyRecordsNotWrittenByTheirDeliverer", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": ["s3:PutObject", "s3:ReplicateObject"], "Resource": objects(logical_id, "/*"),
+         "Condition": condition},
+    ]
+
+
+def key_tamper_denies(admins: list[str] = ADMINS) -> list[dict[str, Any]]:
+    return [
+        {"Sid": "DenyAuditKeyTamperExceptBreakGlassAndDeploy", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": sorted(["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:DisableKeyRotation",
+                           "kms:ReplicateKey", "kms:DeleteAlias", "kms:UpdateAlias"]),
+         "Resource": "*", "Condition": {"ArnNotEquals": {"aws:PrincipalArn": admins}}},
+        {"Sid": "DenyKeyDeletionWindowUnder30Days", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": "kms:ScheduleKeyDeletion", "Resource": "*",
+         "Condition": {"NumericLessThan": {"kms:ScheduleKeyDeletionPendingWindowInDays": "30"}}},
+    ]
+
+
 def statements(synth_: Synth, construct: Any, prop: str = "PolicyDocument") -> list[dict[str, Any]]:
     return synth_.props(construct)[prop]["Statement"]
 
@@ -162,7 +204,8 @@ def clean() -> Synth:
     trail = AuditTrail(stack, "Trail", trail_name=TRAIL_NAME, log_retention_days=731,
                        log_readers=[READER, reader_role])
     logging = ModelInvocationLogging(stack, "Invocations", log_retention_days=400)
-    return synth(stack, trail=trail, logging=logging, reader_role=reader_role)
+    detection = TamperDetection(stack, "Detection")
+    return synth(stack, trail=trail, logging=logging, reader_role=reader_role, detection=detection)
 
 
 @pytest.fixture(scope="module")
@@ -180,12 +223,17 @@ def variants() -> Synth:
         bedrock_data_resource_types=("AWS::Bedrock::Guardrail", "AWS::Bedrock::Model", "AWS::Bedrock::Guardrail"),
         object_lock_mode="GOVERNANCE", object_lock_days=400, archive_after_days=30,
         replication_destination_bucket_arn=REPLICA_BUCKET, replication_destination_key_arn=REPLICA_KEY,
+        audit_admins=None,
     )
     logging = ModelInvocationLogging(
-        stack, "Invocations", image_data_delivery=True, embedding_data_delivery=True, retain_on_delete=True,
+        stack, "Invocations", image_data_delivery=True, embedding_data_delivery=True,
         vpc=vpc, subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED), security_group=sg,
+        retain_on_delete=False, take_over_existing=True,
+        audit_admins=AuditAdmins(break_glass_role_name="incident-response", deploy_role_name="pipeline-deploy"),
     )
-    return synth(stack, trail=trail, logging=logging)
+    detection = TamperDetection(stack, "Detection", alert_emails=["soc@agency.gov"],
+                                approved_mantle_project_arns=[MANTLE_PROJECT], audit_admins=None)
+    return synth(stack, trail=trail, logging=logging, detection=detection)
 
 
 @pytest.fixture(scope="module")
@@ -274,14 +322,37 @@ def test_access_log_buckets_are_sse_s3_versioned_ssl_only_private_and_admit_only
                           "StringEquals": {"aws:SourceAccount": ACCOUNT}},
             "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
             "Resource": objects(logs_id, "/Bucket/*"),
-        }]
+        }, *bucket_tamper_denies(logs_id, services=["logging.s3.amazonaws.com"])]
+        assert clean.resource(audit.access_logs_bucket.policy)["DeletionPolicy"] == "Retain"
+
+
+def test_audit_keys_buckets_and_log_groups_carry_the_audit_tag(clean: Synth) -> None:
+    """Organization policies key on the tag; every audit resource of both constructs carries it."""
+    kinds = ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Logs::LogGroup")
+    audit = {k: r for k, r in clean.json["Resources"].items() if r["Type"] in kinds}
+    untagged = [k for k, r in audit.items() if AUDIT_TAG not in r["Properties"].get("Tags", [])]
+    # The function's own log group holds no audit records; everything else does (the alert key protects alerts).
+    assert untagged == [clean.lid(clean.constructs["logging"].handler_log_group)]
+
+
+def test_the_control_plane_and_its_delivery_grants_outlive_the_stack(clean: Synth) -> None:
+    """Deleting the stack must not switch audit off: the trail, the logging configuration, and what they
+    need to keep delivering (bucket policies, delivery roles and policies) are retained."""
+    trail, logging = clean.constructs["trail"], clean.constructs["logging"]
+    for construct in (trail.trail, trail.log_role, trail.log_policy, trail.bucket.bucket.policy,
+                      trail.bucket.access_logs_bucket.policy, logging.configuration, logging.delivery_role,
+                      logging.delivery_policy, logging.bucket.bucket.policy):
+        resource = clean.resource(construct)
+        assert (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")) == ("Retain", "Retain"), \
+            construct.node.path
 
 
 def test_every_bucket_key_and_log_group_is_retained(clean: Synth, variants: Synth) -> None:
     for synth_ in (clean, variants):
         kinds = ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Logs::LogGroup")
         audit = {k: r for k, r in synth_.json["Resources"].items() if r["Type"] in kinds}
-        assert len(audit) == 9  # trail: 2 buckets, key, log group; invocation logging: 2 buckets, key, 2 log groups
+        # trail: 2 buckets, key, log group; invocation logging: 2 buckets, key, 2 log groups; detection: key
+        assert len(audit) == 10
         for logical_id, resource in audit.items():
             assert (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")) == ("Retain", "Retain"), \
                 logical_id
@@ -431,13 +502,30 @@ def test_trail_key_policy_exact(clean: Synth) -> None:
             "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                       f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:*"}},
         },
+        *key_tamper_denies(),
     ]
 
 
 def test_trail_key_without_readers_has_no_decrypt_grant(variants: Synth) -> None:
     sids = [s.get("Sid") for s in statements(variants, variants.constructs["trail"].key, "KeyPolicy")]
+    # audit_admins=None: no tamper denies, and the bucket policy keeps only TLS and the service grants.
     assert sids == [None, "AllowCloudTrailToEncryptLogFiles", "AllowCloudTrailToDescribeKey",
                     "AllowCloudWatchLogsOfThisAccount"]
+    bucket = variants.constructs["trail"].bucket.bucket
+    assert "DenyAuditBucketTamperExceptBreakGlassAndDeploy" not in {
+        s.get("Sid") for s in statements(variants, bucket.policy)}
+    # The forged-record deny does not depend on audit_admins.
+    assert "DenyRecordsNotWrittenByTheirDeliverer" in {s.get("Sid") for s in statements(variants, bucket.policy)}
+
+
+def test_named_admins_are_the_only_exemptions(variants: Synth) -> None:
+    """Break-glass and deploy role names are props; in aws-us-gov the ARNs carry that partition."""
+    logging = variants.constructs["logging"]
+    admins = [f"arn:aws-us-gov:iam::{ACCOUNT}:role/incident-response", f"arn:aws-us-gov:iam::{ACCOUNT}:role/pipeline-deploy"]
+    assert statements(variants, logging.key, "KeyPolicy")[-3:-1] == key_tamper_denies(admins)
+    bucket_id = variants.lid(logging.bucket.bucket)
+    assert bucket_tamper_denies(bucket_id, services=["bedrock.amazonaws.com"], admins=admins)[0] in statements(
+        variants, logging.bucket.bucket.policy)
 
 
 def test_trail_bucket_policy_exact(clean: Synth) -> None:
@@ -445,6 +533,7 @@ def test_trail_bucket_policy_exact(clean: Synth) -> None:
     bucket_id = clean.lid(audit.bucket)
     assert statements(clean, audit.bucket.policy) == [
         *ssl_and_tls_denies(bucket_id),
+        *bucket_tamper_denies(bucket_id, services=["cloudtrail.amazonaws.com"]),
         {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
          "Action": "s3:GetBucketAcl", "Resource": getatt(bucket_id),
          "Condition": {"StringEquals": {"aws:SourceArn": TRAIL_ARN}}},
@@ -456,7 +545,8 @@ def test_trail_bucket_policy_exact(clean: Synth) -> None:
 
 def test_trail_log_group_and_role_with_a_managed_policy_scoped_to_it(clean: Synth) -> None:
     trail = clean.constructs["trail"]
-    assert clean.props(trail.log_group) == {"KmsKeyId": getatt(clean.lid(trail.key)), "RetentionInDays": 731}
+    assert clean.props(trail.log_group) == {"KmsKeyId": getatt(clean.lid(trail.key)), "RetentionInDays": 731,
+                                            "Tags": [AUDIT_TAG]}
     role = clean.props(trail.log_role)
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}}]
@@ -476,7 +566,8 @@ def test_logging_configuration_sent_to_bedrock(clean: Synth) -> None:
     logging = clean.constructs["logging"]
     resource = clean.resource(logging.configuration)
     assert resource["Type"] == RESOURCE_TYPE == "Custom::BedrockModelInvocationLogging"
-    assert resource["DeletionPolicy"] == "Delete"  # turn logging off on delete (module docstring says why)
+    # Deleting the stack must not turn the account's invocation logging off (module docstring says why).
+    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
     bucket = {"Ref": clean.lid(logging.bucket.bucket)}
     assert resource["Properties"] == {
         "ServiceToken": getatt(clean.lid(logging.handler)),
@@ -501,9 +592,13 @@ def test_logging_configuration_sent_to_bedrock(clean: Synth) -> None:
                                           clean.lid(logging.handler_policy)}
 
 
-def test_flags_and_retained_configuration(variants: Synth) -> None:
-    resource = variants.resource(variants.constructs["logging"].configuration)
-    assert resource["DeletionPolicy"] == "Retain"
+def test_flags_and_configuration_turned_off_on_delete(variants: Synth) -> None:
+    logging = variants.constructs["logging"]
+    resource = variants.resource(logging.configuration)
+    assert resource["DeletionPolicy"] == "Delete"
+    assert variants.props(logging.handler)["Environment"]["Variables"]["ON_DELETE"] == "delete"
+    # Not retained: the delivery grants go with the stack, like the configuration.
+    assert "DeletionPolicy" not in variants.resource(logging.delivery_role)
     config = resource["Properties"]["LoggingConfig"]
     assert (config["textDataDeliveryEnabled"], config["imageDataDeliveryEnabled"],
             config["embeddingDataDeliveryEnabled"]) == (True, True, True)
@@ -514,6 +609,7 @@ def test_invocation_bucket_policy_exact(clean: Synth) -> None:
     bucket_id = clean.lid(audit.bucket)
     assert statements(clean, audit.bucket.policy) == [
         *ssl_and_tls_denies(bucket_id),
+        *bucket_tamper_denies(bucket_id, services=["bedrock.amazonaws.com"]),
         {"Sid": "AmazonBedrockLogsWrite", "Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"},
          "Action": "s3:PutObject", "Resource": objects(bucket_id, "/bedrock/invocation-logs/*"),
          "Condition": BEDROCK_SOURCE},
@@ -531,6 +627,7 @@ def test_invocation_key_policy_exact(clean: Synth) -> None:
             "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                       f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:*"}},
         },
+        *key_tamper_denies(),
         {"Sid": "AllowBedrockInvocationLogDelivery", "Effect": "Allow",
          "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "kms:GenerateDataKey", "Resource": "*",
          "Condition": BEDROCK_SOURCE},
@@ -539,7 +636,8 @@ def test_invocation_key_policy_exact(clean: Synth) -> None:
 
 def test_delivery_role_trusts_bedrock_of_this_account_and_writes_one_log_stream(clean: Synth) -> None:
     logging = clean.constructs["logging"]
-    assert clean.props(logging.log_group) == {"KmsKeyId": getatt(clean.lid(logging.key)), "RetentionInDays": 400}
+    assert clean.props(logging.log_group) == {"KmsKeyId": getatt(clean.lid(logging.key)), "RetentionInDays": 400,
+                                              "Tags": [AUDIT_TAG]}
     role = clean.props(logging.delivery_role)
     assert role["AssumeRolePolicyDocument"]["Statement"] == [{
         "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"},
@@ -560,6 +658,18 @@ def test_handler_function_meets_the_lambda_rules(clean: Synth) -> None:
     assert props["Runtime"] in ("python3.12", "python3.13")
     assert props["Code"] == {"ZipFile": HANDLER_SOURCE}
     assert props["Role"] == getatt(clean.lid(logging.handler_role))
+    # What the function acts on comes from here, never from the event (confused deputy).
+    variables = props["Environment"]["Variables"]
+    assert variables["STACK_ID"] == {"Ref": "AWS::StackId"}
+    assert variables["URL_SUFFIX"] == {"Ref": "AWS::URLSuffix"}
+    assert (variables["TAKE_OVER"], variables["ON_DELETE"]) == ("false", "retain")
+    bucket, log_group = clean.lid(logging.bucket.bucket), clean.lid(logging.log_group)
+    assert variables["LOGGING_CONFIG"] == {"Fn::Join": ["", [
+        '{"cloudWatchConfig":{"logGroupName":"', {"Ref": log_group}, '","roleArn":"',
+        getatt(clean.lid(logging.delivery_role)), '","largeDataDeliveryS3Config":{"bucketName":"', {"Ref": bucket},
+        '","keyPrefix":"bedrock/invocation-logs/large-data"}},"s3Config":{"bucketName":"', {"Ref": bucket},
+        '","keyPrefix":"bedrock/invocation-logs"},"textDataDeliveryEnabled":true,"imageDataDeliveryEnabled":false,'
+        '"embeddingDataDeliveryEnabled":false}']]}
     # Reserving executions fails deploys in low-quota accounts; the finding is accepted with a reason.
     assert "ReservedConcurrentExecutions" not in props
     assert "NIST.800.53.R5-LambdaConcurrency" in clean.suppressions(logging.handler)
@@ -702,7 +812,40 @@ def _mutated(clean: Synth, construct: Any, edit) -> dict[tuple[str, str], Compli
     return _audit_results(body)
 
 
+def _drop_sid(sid: str, document: str = "KeyPolicy"):
+    def edit(resource: dict[str, Any]) -> None:
+        statements_ = resource["Properties"][document]["Statement"]
+        statements_[:] = [s for s in statements_ if s.get("Sid") != sid]
+    return edit
+
+
+def _widen_exemption(resource: dict[str, Any]) -> None:
+    for statement in resource["Properties"]["KeyPolicy"]["Statement"]:
+        if statement.get("Sid") == "DenyAuditKeyTamperExceptBreakGlassAndDeploy":
+            statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"].append(f"arn:aws:iam::{ACCOUNT}:role/*")
+
+
 @pytest.mark.parametrize(("name", "target", "edit", "rule_id"), [
+    ("trail-stop-undetected", "detection/TrailTamper", lambda r: r["Properties"].update(State="DISABLED"),
+     "Bedrock-AuditTamperDetected"),
+    ("alerts-unencrypted", "detection.topic", lambda r: r["Properties"].pop("KmsMasterKeyId"),
+     "Bedrock-AuditTamperDetected"),
+    ("trail-deleted-with-stack", "trail.trail", lambda r: r.update(DeletionPolicy="Delete"),
+     "Bedrock-AuditControlPlaneRetained"),
+    ("trail-replaced-away", "trail.trail", lambda r: r.pop("UpdateReplacePolicy"), "Bedrock-AuditControlPlaneRetained"),
+    ("logging-off-on-delete", "logging.configuration", lambda r: r.update(DeletionPolicy="Delete"),
+     "Bedrock-AuditControlPlaneRetained"),
+    ("trail-key-tamper-open", "trail.key", _drop_sid("DenyAuditKeyTamperExceptBreakGlassAndDeploy"),
+     "Bedrock-AuditKeyDeletionProtected"),
+    ("logging-key-short-window", "logging.key", _drop_sid("DenyKeyDeletionWindowUnder30Days"),
+     "Bedrock-AuditKeyDeletionProtected"),
+    ("key-exemption-wildcard", "trail.key", _widen_exemption, "Bedrock-AuditKeyDeletionProtected"),
+    ("bucket-config-open", "trail.bucket.bucket.policy",
+     _drop_sid("DenyAuditBucketTamperExceptBreakGlassAndDeploy", "PolicyDocument"), "Bedrock-AuditBucketTamperDenied"),
+    ("forged-records", "logging.bucket.bucket.policy",
+     _drop_sid("DenyRecordsNotWrittenByTheirDeliverer", "PolicyDocument"), "Bedrock-AuditBucketTamperDenied"),
+    ("governance-mode", "trail.bucket.bucket", lambda r: r["Properties"]["ObjectLockConfiguration"]["Rule"][
+        "DefaultRetention"].update(Mode="GOVERNANCE"), "Bedrock-AuditObjectLockCompliance"),
     ("object-lock-off", "trail.bucket.bucket",
      lambda r: r["Properties"].pop("ObjectLockConfiguration"), "Bedrock-AuditBucketObjectLock"),
     ("versioning-off", "logging.bucket.bucket",
@@ -783,6 +926,81 @@ def test_default_trail_name_comes_from_the_stack() -> None:
     assert AuditTrail(stack, "T").trail_name == "Prod-audit"
 
 
+# ------------------------------------------------------------------------------------- detection
+
+
+def test_detection_rules_match_the_tamper_calls_and_alert_one_encrypted_topic(clean: Synth) -> None:
+    detection = clean.constructs["detection"]
+    topic_id = clean.lid(detection.topic)
+    assert set(detection.rules) == {d.name for d in DETECTIONS}  # no Mantle project named: no Mantle rule
+    by_name = {name: clean.props(rule) for name, rule in detection.rules.items()}
+    for props in by_name.values():
+        assert props["State"] == "ENABLED"
+        assert props["Targets"] == [{"Arn": {"Ref": topic_id}, "Id": "TamperAlerts"}]
+        assert props["EventPattern"]["detail-type"] == ["AWS API Call via CloudTrail"]
+    assert by_name["TrailTamper"]["EventPattern"]["detail"] == {
+        "eventSource": ["cloudtrail.amazonaws.com"],
+        "eventName": ["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"]}
+    assert by_name["BedrockAuditTamper"]["EventPattern"]["detail"]["eventName"] == [
+        "DeleteModelInvocationLoggingConfiguration", "PutModelInvocationLoggingConfiguration",
+        "DeleteEnforcedGuardrailConfiguration", "PutEnforcedGuardrailConfiguration"]
+    assert by_name["KeyTamper"]["EventPattern"]["detail"]["eventName"] == ["ScheduleKeyDeletion", "DisableKey",
+                                                                          "PutKeyPolicy"]
+    assert by_name["BucketTamper"]["EventPattern"]["detail"]["eventName"] == [
+        "PutBucketObjectLockConfiguration", "PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle",
+        "PutBucketReplication"]
+    assert by_name["LogGroupTamper"]["EventPattern"]["detail"]["eventName"] == [
+        "DeleteLogGroup", "PutRetentionPolicy", "DisassociateKmsKey"]
+    assert by_name["BedrockApiKeyCreated"]["EventPattern"]["detail"] == {
+        "eventSource": ["iam.amazonaws.com"], "eventName": ["CreateServiceSpecificCredential"],
+        "requestParameters": {"serviceName": ["bedrock.amazonaws.com"]}}
+    assert by_name["BedrockApiKeyUsed"]["EventPattern"]["detail"] == {
+        "eventSource": ["bedrock.amazonaws.com", "bedrock-mantle.amazonaws.com"],
+        "requestParameters": {"callWithBearerToken": [True]}}
+
+
+def test_alert_topic_is_kms_encrypted_tls_only_and_only_the_rules_publish(clean: Synth) -> None:
+    detection = clean.constructs["detection"]
+    topic_id, key_id = clean.lid(detection.topic), clean.lid(detection.key)
+    assert clean.props(detection.topic)["KmsMasterKeyId"] == getatt(key_id)
+    (policy_id,) = clean.template.find_resources("AWS::SNS::TopicPolicy")
+    policy = clean.json["Resources"][policy_id]["Properties"]
+    assert policy["Topics"] == [{"Ref": topic_id}]
+    publish = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Sid") == "AllowOnlyTheTamperRulesToPublish"]
+    assert publish == [{
+        "Sid": "AllowOnlyTheTamperRulesToPublish", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sns:Publish", "Resource": {"Ref": topic_id},
+        "Condition": {"ArnEquals": {"aws:SourceArn": [getatt(clean.lid(r)) for r in detection.rules.values()]}}}]
+    tls = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert tls and tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    key_statements = statements(clean, detection.key, "KeyPolicy")
+    assert key_statements[1:] == [*key_tamper_denies(), {
+        "Sid": "AllowEventBridgeToPublishEncryptedAlerts", "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"}, "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*"}]
+    assert not clean.template.find_resources("AWS::SNS::Subscription")
+
+
+def test_detection_options_mantle_project_and_email(variants: Synth) -> None:
+    detection = variants.constructs["detection"]
+    mantle = variants.props(detection.rules["MantleOutsideApprovedProject"])
+    assert mantle["EventPattern"]["detail"] == {
+        "eventSource": ["bedrock-mantle.amazonaws.com"], "eventName": ["CreateInference"],
+        "resources": {"ARN": [{"anything-but": [MANTLE_PROJECT]}]}}
+    (subscription,) = variants.template.find_resources("AWS::SNS::Subscription").values()
+    assert subscription["Properties"] == {"Protocol": "email", "TopicArn": {"Ref": variants.lid(detection.topic)},
+                                          "Endpoint": "soc@agency.gov"}
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"alert_emails": ["not-an-address"]}, r"alert_emails: 'not-an-address' is not an email address"),
+    ({"approved_mantle_project_arns": ["proj_1"]}, r"approved_mantle_project_arns: 'proj_1' is not a Mantle project"),
+])
+def test_detection_refuses_bad_input(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TamperDetection(new_stack(stack_id="BadDetection"), "Detection", **kwargs)
+
+
 # ---------------------------------------------------------------------- the custom resource handler
 
 
@@ -813,36 +1031,46 @@ class FakeBedrock:
         return {}
 
 
-EVENT_CONFIG = {
+#: The configuration the function's environment holds (synthesized as JSON: real booleans).
+CONFIG = {
     "cloudWatchConfig": {"logGroupName": "lg", "roleArn": "role",
                          "largeDataDeliveryS3Config": {"bucketName": "audit-bucket", "keyPrefix": "p/large-data"}},
     "s3Config": {"bucketName": "audit-bucket", "keyPrefix": "p"},
-    # CloudFormation hands custom resources every scalar as a string.
-    "textDataDeliveryEnabled": "true", "imageDataDeliveryEnabled": "false", "embeddingDataDeliveryEnabled": "false",
+    "textDataDeliveryEnabled": True, "imageDataDeliveryEnabled": False, "embeddingDataDeliveryEnabled": False,
 }
+STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/Audit/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab"
+RESPONSE_URL = "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3A.../put?X-Amz-Signature=x"
+#: What an event carries: the handler must ignore it (a forged event names the attacker's bucket).
+EVENT_CONFIG = {**copy.deepcopy(CONFIG), "s3Config": {"bucketName": "attacker-bucket", "keyPrefix": "p"},
+                "textDataDeliveryEnabled": "false"}
 
 
 def _event(request_type: str, **extra: Any) -> dict[str, Any]:
-    return {"RequestType": request_type, "ResponseURL": "https://response.invalid/put", "StackId": "stack",
+    return {"RequestType": request_type, "ResponseURL": RESPONSE_URL, "StackId": STACK_ID,
             "RequestId": "req", "LogicalResourceId": "Configuration",
             "ResourceProperties": {"ServiceToken": "fn", "LoggingConfig": copy.deepcopy(EVENT_CONFIG)}, **extra}
 
 
 @pytest.fixture
 def run_handler(monkeypatch: pytest.MonkeyPatch):
-    """Run HANDLER_SOURCE with a fake boto3 and a fake response URL; return (responses, sleeps)."""
+    """Run HANDLER_SOURCE with a fake boto3, a fake response URL and the function's environment;
+    return (responses, sleeps). ``env`` overrides environment variables."""
     responses: list[dict[str, Any]] = []
     sleeps: list[float] = []
 
     def urlopen(request: urllib.request.Request, timeout: float) -> Any:
-        assert request.get_method() == "PUT" and request.full_url == "https://response.invalid/put"
+        assert request.get_method() == "PUT" and request.full_url == RESPONSE_URL
         responses.append(json.loads(request.data))
         return types.SimpleNamespace(read=lambda: b"")
 
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
     monkeypatch.setattr(time, "sleep", sleeps.append)
 
-    def run(event: dict[str, Any], client: FakeBedrock) -> tuple[list[dict], list[float]]:
+    def run(event: dict[str, Any], client: FakeBedrock, **env: str) -> tuple[list[dict], list[float]]:
+        environment = {"LOGGING_CONFIG": json.dumps(CONFIG), "STACK_ID": STACK_ID, "URL_SUFFIX": "amazonaws.com",
+                       "TAKE_OVER": "false", "ON_DELETE": "retain", **env}
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
         boto3 = types.ModuleType("boto3")
         boto3.client = lambda name: client if name == "bedrock" else pytest.fail(name)
         exceptions = types.ModuleType("botocore.exceptions")
@@ -862,17 +1090,33 @@ def test_handler_source_fits_inline_and_sends_only_old_boto3_fields() -> None:
     assert len(HANDLER_SOURCE) <= 4096
     compile(HANDLER_SOURCE, "index.py", "exec")
     assert "videoDataDeliveryEnabled" not in HANDLER_SOURCE and "audioDataDeliveryEnabled" not in HANDLER_SOURCE
+    assert 'event["ResourceProperties"]' not in HANDLER_SOURCE  # the configuration never comes from the event
 
 
-def test_handler_create_puts_typed_config_and_answers_success(run_handler) -> None:
+def test_handler_create_puts_its_own_configuration_not_the_events(run_handler) -> None:
     client = FakeBedrock()
     responses, _ = run_handler(_event("Create"), client)
-    expected = {**EVENT_CONFIG, "textDataDeliveryEnabled": True, "imageDataDeliveryEnabled": False,
-                "embeddingDataDeliveryEnabled": False}
-    assert client.calls == [("get", None), ("put", expected)]
+    assert client.calls == [("get", None), ("put", CONFIG)]  # not attacker-bucket, not text off
     assert responses == [{"Status": "SUCCESS", "Reason": "see stream",
-                          "PhysicalResourceId": "bedrock-model-invocation-logging", "StackId": "stack",
+                          "PhysicalResourceId": "bedrock-model-invocation-logging", "StackId": STACK_ID,
                           "RequestId": "req", "LogicalResourceId": "Configuration", "Data": {}}]
+
+
+@pytest.mark.parametrize(("name", "change"), [
+    ("another stack", {"StackId": STACK_ID.replace("/Audit/", "/Other/")}),
+    ("no stack", {"StackId": None}),
+    ("attacker's host", {"ResponseURL": "https://attacker.example/put"}),
+    ("look-alike host", {"ResponseURL": "https://cloudformation-custom-resource-response-useast1.attacker.example/x"}),
+    ("plain http", {"ResponseURL": RESPONSE_URL.replace("https://", "http://")}),
+    ("no url", {"ResponseURL": None}),
+])
+@pytest.mark.parametrize("request_type", ["Create", "Update", "Delete"])
+def test_handler_ignores_requests_that_are_not_cloudformations_for_its_stack(
+        run_handler, name: str, change: dict, request_type: str) -> None:
+    """Anyone allowed lambda:InvokeFunction can hand the function an event: it must not act, nor answer."""
+    client = FakeBedrock(current={"s3Config": {"bucketName": "audit-bucket"}})
+    responses, _ = run_handler({**_event(request_type), **change}, client, ON_DELETE="delete")
+    assert client.calls == [] and responses == [], name
 
 
 def test_handler_update_keeps_the_physical_id(run_handler) -> None:
@@ -901,22 +1145,52 @@ def test_handler_create_refuses_to_replace_another_owners_configuration(run_hand
     assert [c[0] for c in theirs.calls] == ["get"]
     assert responses[0]["Status"] == "FAILED" and "landing-zone-bucket" in responses[0]["Reason"]
 
+    # The event cannot take over: only the function's environment can.
     event = _event("Create")
     event["ResourceProperties"]["TakeOver"] = "true"
+    ignored = FakeBedrock(current={"s3Config": {"bucketName": "landing-zone-bucket"}})
+    responses, _ = run_handler(event, ignored)
+    assert [c[0] for c in ignored.calls] == ["get"] and responses[-1]["Status"] == "FAILED"
+
     taken = FakeBedrock(current={"s3Config": {"bucketName": "landing-zone-bucket"}})
-    responses, _ = run_handler(event, taken)
+    responses, _ = run_handler(_event("Create"), taken, TAKE_OVER="true")
     assert [c[0] for c in taken.calls] == ["get", "put"] and responses[-1]["Status"] == "SUCCESS"
 
 
-def test_handler_delete_turns_off_only_its_own_configuration(run_handler) -> None:
+CLOUDWATCH_ONLY = {"cloudWatchConfig": {"logGroupName": "/org/bedrock-invocations", "roleArn": "org-role"},
+                   "textDataDeliveryEnabled": True}
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update"])
+def test_handler_refuses_another_owners_cloudwatch_only_configuration(run_handler, request_type: str) -> None:
+    """A configuration that logs only to CloudWatch Logs has no bucket; it is someone else's, never ours."""
+    theirs = FakeBedrock(current=copy.deepcopy(CLOUDWATCH_ONLY))
+    responses, _ = run_handler(_event(request_type, PhysicalResourceId="kept"), theirs)
+    assert [c[0] for c in theirs.calls] == ["get"]
+    assert responses[0]["Status"] == "FAILED" and "/org/bedrock-invocations" in responses[0]["Reason"]
+
+
+def test_handler_delete_leaves_a_cloudwatch_only_configuration_alone(run_handler) -> None:
+    theirs = FakeBedrock(current=copy.deepcopy(CLOUDWATCH_ONLY))
+    responses, _ = run_handler(_event("Delete", PhysicalResourceId="p"), theirs, ON_DELETE="delete")
+    assert [c[0] for c in theirs.calls] == ["get"] and responses[0]["Status"] == "SUCCESS"
+
+
+def test_handler_delete_turns_off_only_its_own_configuration_and_only_when_told_to(run_handler) -> None:
     ours = FakeBedrock(current={"s3Config": {"bucketName": "audit-bucket"}})
-    run_handler(_event("Delete", PhysicalResourceId="bedrock-model-invocation-logging"), ours)
+    run_handler(_event("Delete", PhysicalResourceId="bedrock-model-invocation-logging"), ours, ON_DELETE="delete")
     assert [c[0] for c in ours.calls] == ["get", "delete"]
 
     theirs = FakeBedrock(current={"s3Config": {"bucketName": "someone-elses-bucket"}})
-    responses, _ = run_handler(_event("Delete", PhysicalResourceId="bedrock-model-invocation-logging"), theirs)
+    responses, _ = run_handler(_event("Delete", PhysicalResourceId="bedrock-model-invocation-logging"), theirs,
+                               ON_DELETE="delete")
     assert [c[0] for c in theirs.calls] == ["get"]
-    assert [r["Status"] for r in responses] == ["SUCCESS", "SUCCESS"]
+
+    # Retained (the default): even a Delete for its own configuration leaves it in place.
+    kept = FakeBedrock(current={"s3Config": {"bucketName": "audit-bucket"}})
+    responses, _ = run_handler(_event("Delete", PhysicalResourceId="bedrock-model-invocation-logging"), kept)
+    assert [c[0] for c in kept.calls] == ["get"]
+    assert [r["Status"] for r in responses] == ["SUCCESS", "SUCCESS", "SUCCESS"]
 
 
 def test_handler_update_refuses_another_owners_configuration_but_moves_its_own(run_handler) -> None:
@@ -927,7 +1201,7 @@ def test_handler_update_refuses_another_owners_configuration_but_moves_its_own(r
     assert responses[0]["Status"] == "FAILED" and "landing-zone-bucket" in responses[0]["Reason"]
 
     # Our own configuration, moving from our old bucket to the new one: allowed.
-    old = {"LoggingConfig": {**copy.deepcopy(EVENT_CONFIG), "s3Config": {"bucketName": "old-audit-bucket"}}}
+    old = {"LoggingConfig": {**copy.deepcopy(CONFIG), "s3Config": {"bucketName": "old-audit-bucket"}}}
     ours = FakeBedrock(current={"s3Config": {"bucketName": "old-audit-bucket"}})
     responses, _ = run_handler(_event("Update", PhysicalResourceId="kept", OldResourceProperties=old), ours)
     assert [c[0] for c in ours.calls] == ["get", "put"] and responses[-1]["Status"] == "SUCCESS"

@@ -66,6 +66,20 @@ BAD_CASES = [
     ("standard-tier-without-profile", {"region": "us-iso-east-1", "fips_endpoints": False, "guardrail__tier": "STANDARD", "models": ["openai.gpt-oss-120b-1:0"]},
      ["guardrail.tier", "'STANDARD'", "us-iso-east-1", "CLASSIC"]),
     ("logging-off-without-reason", {"audit__invocation_logging": False}, ["audit", "no_invocation_logging_reason", "8 words"]),
+    ("governance-without-reason", {"object_lock__mode": "GOVERNANCE"},
+     ["object_lock", "governance_reason", "8 words"]),
+    ("governance-reason-with-compliance", {"object_lock__governance_reason": "x " * 9},
+     ["object_lock", "only for mode: GOVERNANCE"]),
+    ("break-glass-arn-not-name", {"audit__break_glass_role_name": "arn:aws:iam::111122223333:role/bg"},
+     ["audit.break_glass_role_name", "arn:aws:iam"]),
+    ("bad-alert-email", {"audit__alert_emails": ["soc-at-agency"]}, ["audit.alert_emails", "'soc-at-agency'", "email"]),
+    ("enforcement-off-without-reason", {"guardrail__enforce_account_level": False},
+     ["guardrail", "no_account_enforcement_reason", "8 words"]),
+    ("enforcement-off-short-reason", {"guardrail__enforce_account_level": False,
+                                      "guardrail__no_account_enforcement_reason": "org policy"},
+     ["guardrail", "no_account_enforcement_reason", "8 words"]),
+    ("enforcement-reason-while-on", {"guardrail__no_account_enforcement_reason": "x " * 9},
+     ["guardrail", "only for enforce_account_level: false"]),
     ("fips-where-none", {"region": "eu-west-1", "models": ["openai.gpt-oss-120b-1:0"]},
      ["fips_endpoints", "'eu-west-1'", "us-gov-west-1", "fips_endpoints: false"]),
     ("replica-same-region", {"account": "111122223333", "audit__replica_region": "us-east-1"},
@@ -123,6 +137,25 @@ def test_one_trail_per_account(tmp_path: Path) -> None:
                                 vpc__availability_zones=["us-west-2a", "us-west-2b"]))
     with pytest.raises(ConfigError, match=r"audit.create_trail: account 111122223333 already gets its multi-region trail"):
         load_environments(tmp_path)
+
+
+def test_one_enforced_guardrail_per_account_and_region(tmp_path: Path) -> None:
+    _write(tmp_path, "a", _with(account="111122223333"))
+    _write(tmp_path, "b", _with(name="second", account="111122223333", audit__create_trail=False,
+                                audit__invocation_logging=False,
+                                audit__no_invocation_logging_reason="Logged by the commercial environment in this "
+                                                                    "account and region already"))
+    with pytest.raises(ConfigError, match=r"environment 'second': guardrail.enforce_account_level: "
+                                          r"111122223333/us-east-1 already enforces the guardrail of 'commercial'"):
+        load_environments(tmp_path)
+    _write(tmp_path, "b", _with(name="second", account="111122223333", audit__create_trail=False,
+                                audit__invocation_logging=False,
+                                audit__no_invocation_logging_reason="Logged by the commercial environment in this "
+                                                                    "account and region already",
+                                guardrail__enforce_account_level=False,
+                                guardrail__no_account_enforcement_reason="The commercial environment enforces its "
+                                                                         "guardrail for this account and region"))
+    assert [e.name for e in load_environments(tmp_path)] == ["commercial", "second"]
 
 
 def test_a_name_that_collides_with_a_replica_stack_is_refused(tmp_path: Path) -> None:

@@ -23,11 +23,12 @@ def env(name: str, region: str = "us-east-1", account: str | None = None, **audi
     return f"config/{name}.yaml", EnvironmentSettings.model_validate(raw)
 
 
-def problems(*envs: tuple[str, EnvironmentSettings]) -> list[str]:
+def problems(*envs: tuple[str, EnvironmentSettings], field: str = "audit.") -> list[str]:
+    """The problems check_environments reports about ``field`` (a prefix)."""
     try:
         check_environments(list(envs))
     except ConfigError as err:
-        return err.problems
+        return [p for p in err.problems if f": {field}" in p]
     return []
 
 
@@ -59,3 +60,13 @@ def test_partitions_never_share_an_account() -> None:
 def test_an_environment_that_opts_out_is_no_owner() -> None:
     assert not problems(env("aa"), env("bb", create_trail=False, invocation_logging=False,
                                       no_invocation_logging_reason=REASON))
+
+
+def test_one_enforced_guardrail_per_account_and_region() -> None:
+    (line,) = problems(env("aa", account="111122223333", create_trail=False),
+                       env("bb", account="111122223333", create_trail=False, invocation_logging=False,
+                           no_invocation_logging_reason=REASON), field="guardrail.enforce_account_level")
+    assert "111122223333/us-east-1 already enforces the guardrail of 'aa'" in line
+    (line,) = problems(env("aa"), env("bb", create_trail=False, invocation_logging=False,
+                                      no_invocation_logging_reason=REASON), field="guardrail.enforce_account_level")
+    assert "either environment has no account" in line and "no_account_enforcement_reason" in line

@@ -386,3 +386,14 @@ def test_a_removed_stacks_leftovers_neither_judge_nor_pass_for_evidence(fake_ass
     generate(fake_assembly, settings={})
     assert not list(dest.glob("*gone*"))
     assert (dest / "matrix-dev.md").is_file()
+
+
+def test_components_say_which_protections_hold_for_every_principal_and_which_for_the_packages_roles() -> None:
+    from compliant_bedrock.evidence.components import COMPONENTS
+
+    text = {c.id: c.description for c in COMPONENTS}
+    assert "bind only the roles that carry this policy" in text["model-access"]
+    assert "to every principal of the account except a named break-glass role and the deploy role" in text["audit-trail"]
+    assert "detected" in text["audit-trail"] and "not prevented" in text["audit-trail"]
+    assert "every call of the package's roles" in text["guardrail"]
+    assert "every principal of the account in the region" in text["guardrail"]

@@ -124,7 +124,7 @@ def options() -> Built:
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
     anonymize = BedrockGuardrail(
-        stack, "Anonymize", name="anonymize",
+        stack, "Anonymize", name="anonymize", enforce_account_level=False,
         policy=federal_baseline(pii_action="ANONYMIZE", block_classification_markings=False, image_filters=True,
                                 profanity=False),
     )
@@ -248,7 +248,36 @@ def test_version_resource_and_versioned_arn(baseline: Built) -> None:
     assert stack.resolve(g.versioned_arn) == {
         "Fn::Join": ["", [{"Fn::GetAtt": [gid, "GuardrailArn"]}, ":", {"Fn::GetAtt": [vid, "Version"]}]]
     }
-    assert not _of_type(baseline.json, ENFORCED)  # opt-in
+
+
+def test_account_level_enforcement_is_on_by_default_and_guards_the_whole_request(baseline: Built) -> None:
+    """Every principal of the account, every model, messages and system prompt whatever the request marks."""
+    g = baseline.guardrails["main"]
+    gid, vid = _logical_id(g.guardrail), _logical_id(g.version_resource)
+    eid, enforced = _one(baseline.json, ENFORCED)
+    assert eid == _logical_id(g.enforced_configuration)
+    assert enforced["Properties"] == {
+        "GuardrailIdentifier": {"Fn::GetAtt": [gid, "GuardrailId"]},
+        "GuardrailVersion": {"Fn::GetAtt": [vid, "Version"]},  # the published number, never DRAFT
+        "SelectiveContentGuarding": {"Messages": "COMPREHENSIVE", "System": "COMPREHENSIVE"},
+    }
+    pid, policy = _one(baseline.json, "AWS::Bedrock::ResourcePolicy")
+    assert enforced["DependsOn"] == [pid]  # callers may apply the guardrail before it is enforced
+    assert policy["Properties"] == {
+        "ResourceArn": {"Fn::GetAtt": [gid, "GuardrailArn"]},
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Sid": "ApplyByThisAccountsAuthorizedPrincipals", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": ["bedrock:ApplyGuardrail"], "Resource": {"Fn::GetAtt": [gid, "GuardrailArn"]}}]},
+    }
+
+
+def test_enforcement_off_creates_neither_configuration_nor_resource_policy() -> None:
+    stack = new_stack(stack_id="NotEnforced")
+    g = BedrockGuardrail(stack, "G", name="g", enforce_account_level=False)
+    body = Template.from_stack(stack).to_json()
+    assert g.enforced_configuration is None and g.resource_policy is None
+    assert not _of_type(body, ENFORCED) and not _of_type(body, "AWS::Bedrock::ResourcePolicy")
 
 
 def test_grant_apply_uses_one_managed_policy(baseline: Built) -> None:
@@ -395,6 +424,7 @@ def test_options_account_level_enforcement(options: Built) -> None:
         "GuardrailIdentifier": {"Fn::GetAtt": [_logical_id(g.guardrail), "GuardrailId"]},
         "GuardrailVersion": {"Fn::GetAtt": [_logical_id(g.version_resource), "Version"]},
         "ModelEnforcement": {"IncludedModels": ["ALL"], "ExcludedModels": ["amazon.titan-embed-text-v2:0"]},
+        "SelectiveContentGuarding": {"Messages": "COMPREHENSIVE", "System": "COMPREHENSIVE"},
     }
 
 
@@ -596,7 +626,15 @@ ERRORS: dict[str, tuple[Any, str]] = {
     "word length": (lambda: WordPolicy(words=("w" * 101,)), r"WordPolicy.words: .*must be a string of 1 to 100"),
     "preset pii action": (lambda: federal_baseline(pii_action="NONE"),  # type: ignore[arg-type]
                           r"pii_action: 'NONE' is not allowed; allowed: BLOCK, ANONYMIZE"),
-    "excluded without enforcement": (lambda: _guardrail(enforcement_excluded_models=["amazon.titan-embed-text-v2:0"]),
+    "included without enforcement": (lambda: _guardrail(enforce_account_level=False,
+                                                        enforcement_included_models=["openai.gpt-oss-120b-1:0"]),
+                                     r"enforcement_included_models needs enforce_account_level=True"),
+    "ALL with model ids": (lambda: _guardrail(enforcement_included_models=["ALL", "openai.gpt-oss-120b-1:0"]),
+                           r"never ALL together with model ids"),
+    "included model id": (lambda: _guardrail(enforcement_included_models=["Bad Model"]),
+                          r"enforcement_included_models: 'Bad Model' is not allowed"),
+    "excluded without enforcement": (lambda: _guardrail(enforce_account_level=False,
+                                                        enforcement_excluded_models=["amazon.titan-embed-text-v2:0"]),
                                      r"enforcement_excluded_models needs enforce_account_level=True"),
     "excluded model id": (lambda: _guardrail(enforce_account_level=True, enforcement_excluded_models=["Bad Model"]),
                           r"enforcement_excluded_models: 'Bad Model' is not allowed"),

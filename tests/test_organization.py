@@ -23,7 +23,8 @@ from infra.organization_stack import OrganizationStack
 ORG = "o-exampleorg1"
 P = "arn:aws"  # the reference organization is in the commercial partition
 EXEMPT = [f"{P}:iam::*:role/compliant-bedrock-break-glass", f"{P}:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",
-          f"{P}:iam::*:role/cdk-hnb659fds-deploy-role-*"]
+          f"{P}:iam::*:role/cdk-hnb659fds-deploy-role-*",
+          f"{P}:iam::*:role/stacksets-exec-*"]  # the baseline StackSet's role in each member account
 WRITERS = [f"{P}:iam::*:role/CompliantBedrock-*", f"{P}:iam::*:role/StackSet-CompliantBedrock-*"]
 
 

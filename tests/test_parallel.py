@@ -27,7 +27,8 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("config")
     base = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
     for i in range(COUNT):
-        env = {**base, "name": f"env-{i}", "vpc": {"cidr": f"10.{i}.0.0/16", "availability_zones": ["us-east-1a", "us-east-1b"]}}
+        # each in its own account: environments without one could share an account (one trail each)
+        env = {**base, "name": f"env-{i}", "account": f"{100000000000 + i}", "vpc": {"cidr": f"10.{i}.0.0/16", "availability_zones": ["us-east-1a", "us-east-1b"]}}
         (directory / f"env-{i}.yaml").write_text(yaml.safe_dump(env))
     return directory
 

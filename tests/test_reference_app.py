@@ -58,6 +58,30 @@ def test_cfn_lint_is_clean(assembly: tuple[Path, list]) -> None:
     assert code == 0, output
 
 
+def test_every_reference_stack_has_termination_protection(assembly: tuple[Path, list]) -> None:
+    """Env-agnostic stacks too: deleting a stack (and with it anything not retained) is a deliberate act."""
+    outdir, _ = assembly
+    artifacts = json.loads((outdir / "manifest.json").read_text())["artifacts"]
+    stacks = {name: a for name, a in artifacts.items() if a["type"] == "aws:cloudformation:stack"}
+    assert stacks and all(a["properties"].get("terminationProtection") is True for a in stacks.values()), stacks
+
+
+def test_reference_stacks_enforce_the_guardrail_and_protect_the_audit_plane(assembly: tuple[Path, list]) -> None:
+    outdir, _ = assembly
+    for stack in ("CompliantBedrock-commercial", "CompliantBedrock-govcloud"):
+        resources = _template(outdir, stack)["Resources"].values()
+        (enforced,) = [r for r in resources if r["Type"] == "AWS::Bedrock::EnforcedGuardrailConfiguration"]
+        assert enforced["Properties"]["SelectiveContentGuarding"] == {"Messages": "COMPREHENSIVE",
+                                                                      "System": "COMPREHENSIVE"}
+        keys = [r for r in resources if r["Type"] == "AWS::KMS::Key"]
+        audit_keys = [k for k in keys if {"Key": "compliant-bedrock:audit", "Value": "true"} in k["Properties"]["Tags"]]
+        # trail, invocation logging, flow logs, tamper alerts (the guardrail's key holds no audit data)
+        assert len(audit_keys) == 4
+        for key in audit_keys:
+            sids = {s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]}
+            assert {"DenyAuditKeyTamperExceptBreakGlassAndDeploy", "DenyKeyDeletionWindowUnder30Days"} <= sids
+
+
 def test_stacks_are_tagged_with_the_mandatory_tags(assembly: tuple[Path, list]) -> None:
     outdir, _ = assembly
     vpc = next(r for r in _template(outdir, "CompliantBedrock-commercial")["Resources"].values()
@@ -129,3 +153,22 @@ def test_a_dropped_pack_leaves_no_report_behind(tmp_path: Path) -> None:
     assert run(build=lambda outdir: build_app({"env": "commercial"}, outdir=str(tmp_path))) == 0
     assert not stale.exists()
     assert "HIPAA" not in (tmp_path / "compliance" / "findings.json").read_text()
+
+
+def test_governance_mode_is_accepted_only_with_its_reason_on_each_audit_bucket() -> None:
+    """object_lock.mode GOVERNANCE: the reason from config becomes the suppression of each audit bucket."""
+    import aws_cdk as cdk
+    import yaml
+
+    from infra.app_factory import cdk_json_context
+    from infra.config import parse_environment
+    from infra.stack import ReferenceStack
+
+    raw = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
+    reason = "Sandbox records of synthetic traffic only; the records officer may erase them early"
+    raw["object_lock"] = {"mode": "GOVERNANCE", "days": 400, "governance_reason": reason}
+    stack = ReferenceStack(cdk.App(context=cdk_json_context()), "Governance",
+                           settings=parse_environment(raw, "governance.yaml"))
+    for owner in (stack.audit_trail, stack.invocation_logging):
+        entries = owner.bucket.bucket.node.default_child.get_metadata("cdk_nag")["rules_to_suppress"]
+        assert {"id": "Bedrock-AuditObjectLockCompliance", "reason": reason} in entries

@@ -68,9 +68,27 @@ def test_replica_buckets_are_locked_and_their_keys_admit_only_the_replication_ro
     for grant in grants:  # the role may use the key only through S3 in the replica region, from its own account
         assert grant["Condition"] == {"StringEquals": {
             "aws:PrincipalArn": grant["Condition"]["StringEquals"]["aws:PrincipalArn"],
-            "kms:CallerAccount": ACCOUNT, "kms:ViaService": "s3.us-west-2.amazonaws.com"}}
+            "kms:CallerAccount": ACCOUNT,
+            "kms:ViaService": {"Fn::Join": ["", ["s3.us-west-2.", {"Ref": "AWS::URLSuffix"}]]}}}
     roles = {r["Properties"].get("RoleName") for r in _resources(outdir, SOURCE, "AWS::IAM::Role").values()}
     assert {f"{SOURCE}-trail-replication", f"{SOURCE}-invlogs-replication"} <= roles
+
+
+def test_replica_keys_and_buckets_deny_tamper_and_accept_only_the_replication_role(synth: tuple[Path, list]) -> None:
+    outdir, _ = synth
+    for key in _resources(outdir, REPLICA, "AWS::KMS::Key").values():
+        sids = {s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]}
+        assert {"DenyAuditKeyTamperExceptBreakGlassAndDeploy", "DenyKeyDeletionWindowUnder30Days"} <= sids
+    writers = {}
+    for policy in _resources(outdir, REPLICA, "AWS::S3::BucketPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement.get("Sid") == "DenyRecordsNotWrittenByTheirDeliverer" and "ArnNotEquals" in statement["Condition"]:
+                assert statement["Action"] == ["s3:PutObject", "s3:ReplicateObject"]
+                (role,) = statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+                writers[role] = statement["Condition"]
+    assert sorted(writers) == [f"arn:aws:iam::{ACCOUNT}:role/{SOURCE}-invlogs-replication",
+                               f"arn:aws:iam::{ACCOUNT}:role/{SOURCE}-trail-replication"]
+    assert all(set(c) == {"ArnNotEquals"} for c in writers.values())  # no service writes into a replica
 
 
 def test_replicated_buckets_carry_no_replication_suppression(synth: tuple[Path, list]) -> None:

@@ -88,6 +88,22 @@ def organization_resources() -> dict[str, Any]:
 def without(*names: str, **replaced: dict[str, Any]) -> str:
     """The good SCP content without some statements, or with some replaced."""
     return _scp(*(replaced.get(k, v) for k, v in ORG_STATEMENTS.items() if k not in names))
+ADMINS = ["arn:aws-us-gov:iam::111122223333:role/compliant-bedrock-break-glass",
+          {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}"
+                      "-${AWS::Region}"}]
+KEY_TAMPER_DENY = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": "*",
+                   "Action": ["kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+                   "Condition": {"ArnNotEquals": {"aws:PrincipalArn": ADMINS}}}
+KEY_WINDOW_DENY = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": "*", "Action": "kms:ScheduleKeyDeletion",
+                   "Condition": {"NumericLessThan": {"kms:ScheduleKeyDeletionPendingWindowInDays": "30"}}}
+BUCKET_TAMPER_DENY = {"Effect": "Deny", "Principal": "*", "Resource": "*",
+                      "Action": ["s3:PutBucketObjectLockConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
+                                 "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration",
+                                 "s3:BypassGovernanceRetention"],
+                      "Condition": {"ArnNotEquals": {"aws:PrincipalArn": ADMINS}}}
+FORGED_WRITE_DENY = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": "*", "Action": "s3:PutObject",
+                     "Condition": {"StringNotEquals": {"aws:PrincipalServiceName": "cloudtrail.amazonaws.com"}}}
+RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
 
 
 def good_template() -> dict[str, Any]:
@@ -126,9 +142,18 @@ def good_template() -> dict[str, Any]:
                 },
             },
             "GV": {"Type": "AWS::Bedrock::GuardrailVersion", "Properties": {"GuardrailIdentifier": {"Ref": "G"}}},
-            "Key": {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {}},
+            "Enforced": {"Type": "AWS::Bedrock::EnforcedGuardrailConfiguration", "Properties": {
+                "GuardrailIdentifier": {"Fn::GetAtt": ["G", "GuardrailId"]},
+                "GuardrailVersion": {"Fn::GetAtt": ["GV", "Version"]},
+                "SelectiveContentGuarding": {"Messages": "COMPREHENSIVE", "System": "COMPREHENSIVE"}}},
+            "Key": {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
+                "Tags": [{"Key": "compliant-bedrock:audit", "Value": "true"}],
+                "KeyPolicy": {"Statement": [copy.deepcopy(KEY_TAMPER_DENY), copy.deepcopy(KEY_WINDOW_DENY)]}}},
+            "BucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+                "Bucket": {"Ref": "Bucket"},
+                "PolicyDocument": {"Statement": [copy.deepcopy(BUCKET_TAMPER_DENY), copy.deepcopy(FORGED_WRITE_DENY)]}}},
             "Trail": {
-                "Type": "AWS::CloudTrail::Trail",
+                "Type": "AWS::CloudTrail::Trail", **RETAIN,
                 "Properties": {
                     "IsMultiRegionTrail": True, "EnableLogFileValidation": True, "IsLogging": True,
                     "S3BucketName": {"Ref": "Bucket"},
@@ -151,10 +176,18 @@ def good_template() -> dict[str, Any]:
                 },
             },
             "Logging": {
-                "Type": "Custom::BedrockInvocationLogging",
+                "Type": "Custom::BedrockInvocationLogging", **RETAIN,
                 "Properties": {"LoggingConfig": {"s3Config": {"bucketName": {"Ref": "Bucket"}},
                                                  "textDataDeliveryEnabled": True}},
             },
+            "AlertKey": {"Type": "AWS::KMS::Key", **RETAIN, "Properties": {}},
+            "Alerts": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": ["AlertKey", "Arn"]}}},
+            "TamperRule": {"Type": "AWS::Events::Rule", "Properties": {
+                "State": "ENABLED", "Targets": [{"Arn": {"Ref": "Alerts"}, "Id": "a"}],
+                "EventPattern": {"detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": [
+                    "StopLogging", "DeleteTrail", "DeleteModelInvocationLoggingConfiguration",
+                    "DeleteEnforcedGuardrailConfiguration", "ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy",
+                    "PutBucketObjectLockConfiguration", "PutBucketPolicy"]}}}},
             "Logs": {
                 "Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
                 "Properties": {"KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}, "RetentionInDays": 365},
@@ -312,6 +345,38 @@ NON_COMPLIANT = [
     ("Bedrock-OrgPolicyWithinLimits", "Scp/Properties/Content",
      _scp(*ORG_STATEMENTS.values(), {"Sid": "Padding", "Effect": "Deny", "Action": "ec2:RunInstances",
                                      "Resource": [f"arn:aws:ec2:*:*:instance/i-{n:017d}" for n in range(150)]})),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced", None),
+    ("Bedrock-AuditTamperDetected", "TamperRule", None),
+    ("Bedrock-AuditTamperDetected", "TamperRule/Properties/State", "DISABLED"),
+    ("Bedrock-AuditTamperDetected", "Alerts/Properties/KmsMasterKeyId", None),
+    ("Bedrock-AuditTamperDetected", "TamperRule/Properties/Targets/0/Arn", "arn:aws-us-gov:sns:us-gov-west-1:1:x"),
+    ("Bedrock-AuditTamperDetected", "TamperRule/Properties/EventPattern/detail/eventName/0", "StartLogging"),
+    ("Bedrock-AuditControlPlaneRetained", "Trail/DeletionPolicy", None),
+    ("Bedrock-AuditControlPlaneRetained", "Logging/UpdateReplacePolicy", "Delete"),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/0", None),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/1", None),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/0/Action", ["kms:DisableKey"]),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/0/Condition",
+     {"ArnNotLike": {"aws:PrincipalArn": "arn:aws-us-gov:iam::111122223333:role/*"}}),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/0/Condition",
+     {"ArnNotEquals": {"aws:PrincipalArn": ADMINS}, "StringNotEquals": {"aws:SourceVpce": "vpce-1"}}),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/1/Condition/NumericLessThan",
+     {"kms:ScheduleKeyDeletionPendingWindowInDays": "8"}),
+    ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/0/Effect", "Allow"),
+    ("Bedrock-AuditBucketTamperDenied", "BucketPolicy/Properties/PolicyDocument/Statement/0", None),
+    ("Bedrock-AuditBucketTamperDenied", "BucketPolicy/Properties/PolicyDocument/Statement/1", None),
+    ("Bedrock-AuditBucketTamperDenied", "BucketPolicy/Properties/PolicyDocument/Statement/0/Principal",
+     {"AWS": "arn:aws-us-gov:iam::111122223333:role/Someone"}),
+    ("Bedrock-AuditBucketTamperDenied", "BucketPolicy", None),
+    ("Bedrock-AuditObjectLockCompliance", "Bucket/Properties/ObjectLockConfiguration/Rule/DefaultRetention/Mode",
+     "GOVERNANCE"),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/SelectiveContentGuarding/Messages", "SELECTIVE"),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/SelectiveContentGuarding", None),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/GuardrailVersion", "DRAFT"),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/ModelEnforcement",
+     {"IncludedModels": ["ALL"], "ExcludedModels": ["openai.gpt-oss-120b-1:0"]}),
+    ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/ModelEnforcement",
+     {"IncludedModels": ["openai.gpt-oss-20b-1:0"], "ExcludedModels": []}),
 ]
 
 
@@ -325,6 +390,12 @@ def test_every_rule_has_a_non_compliant_case_and_controls() -> None:
     for rule_ in RULES.values():
         assert rule_.controls and all(c[:2].isalpha() and c[2] == "-" for c in rule_.controls), rule_.id
         assert rule_.explanation and rule_.fix
+
+
+def test_enforcement_listing_the_granted_models_is_enough() -> None:
+    body = mutate("Enforced/Properties/ModelEnforcement",
+                  {"IncludedModels": ["openai.gpt-oss-120b-1:0"], "ExcludedModels": ["amazon.titan-embed-text-v2:0"]})
+    assert results(body)["Bedrock-GuardrailEnforcedAccountLevel"] == {Compliance.COMPLIANT}
 
 
 def test_retention_minimum_comes_from_config() -> None:

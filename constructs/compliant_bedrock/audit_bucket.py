@@ -23,6 +23,7 @@ literal lets the one IAM wildcard finding be suppressed by its exact text. Witho
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
@@ -34,9 +35,20 @@ from constructs import Construct
 from .compliance import suppress
 from .compliance.rules.audit import AUDIT_BUCKET_METADATA
 from .grants import attach_read_policy
-from .kms import retained_key
+from .kms import AuditAdmins, protect_audit_key, retained_key, tag_audit
 
 ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
+
+#: Bucket actions that loosen or stop the protection of audit records: weaker Object Lock for new
+#: records, a new policy (dropping the service grants or these Denies), lifecycle expiry, replication
+#: elsewhere, another key, versioning, access logging off, GOVERNANCE bypass, and deleting the bucket.
+BUCKET_TAMPER_ACTIONS: tuple[str, ...] = (
+    "s3:PutBucketObjectLockConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
+    "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration", "s3:PutEncryptionConfiguration",
+    "s3:PutBucketVersioning", "s3:PutBucketLogging", "s3:BypassGovernanceRetention", "s3:DeleteBucket",
+)
+#: Writes that create records: only the delivering service (or the replication role, on a replica).
+RECORD_WRITE_ACTIONS: tuple[str, ...] = ("s3:PutObject", "s3:ReplicateObject")
 
 #: 30 months: OMB M-21-31 asks for 12 months of active storage and 18 more in cold storage.
 DEFAULT_OBJECT_LOCK_DAYS = 913
@@ -80,6 +92,17 @@ class AuditBucket(Construct):
     :param bucket_name: a fixed bucket name (a replica's source needs it before deploying).
     :param replica_of: this bucket is the replica of that bucket; the no-replication finding is then
         suppressed with that reason instead.
+    :param audit_admins: the break-glass and deploy roles, the only principals the bucket policy lets
+        change Object Lock, the policy, lifecycle, replication, encryption, versioning or logging, bypass
+        GOVERNANCE retention or delete the bucket (AU-9). These Denies bind every principal of the account,
+        with one exception S3 documents: the account's root user can always put or delete a bucket policy.
+        A key created here gets ``protect_audit_key`` too. ``None`` leaves both open (the Bedrock pack's
+        ``AuditBucketTamperDenied``/``AuditKeyDeletionProtected`` then fail).
+    :param delivering_services: service principals that write the records (``cloudtrail.amazonaws.com``,
+        ``bedrock.amazonaws.com``); with ``delivering_role_arns``, the only writers the bucket accepts
+        (``s3:PutObject``/``s3:ReplicateObject`` denied to everyone else: no forged records, AU-9, AU-10).
+    :param delivering_role_arns: roles that write the records (a replica's source replication role).
+        With neither, the bucket accepts writes from any principal IAM allows.
 
     Attributes: ``bucket``, ``key``, ``access_logs_bucket``, ``replication_role`` (``None`` without
     replica), ``replication_policy`` (``None`` without replica).
@@ -100,6 +123,9 @@ class AuditBucket(Construct):
         replication_role_name: str | None = None,
         bucket_name: str | None = None,
         replica_of: str | None = None,
+        audit_admins: AuditAdmins | None = AuditAdmins(),  # noqa: B008 (frozen, immutable)
+        delivering_services: Sequence[str] = (),
+        delivering_role_arns: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         _validate(construct_id, object_lock_mode, object_lock_days, archive_after_days,
@@ -107,7 +133,12 @@ class AuditBucket(Construct):
         if replication_role_name and not replication_destination_bucket_arn:
             raise ValueError(f"AuditBucket {construct_id!r}: replication_role_name names the replication role, "
                              "but there is no replication_destination_bucket_arn; remove it or add the replica")
-        self.key = key or retained_key(self, "Key", description=f"SSE-KMS of audit bucket {self.node.path}")
+        if key is None:
+            key = retained_key(self, "Key", description=f"SSE-KMS of audit bucket {self.node.path}")
+            if audit_admins is not None:
+                protect_audit_key(key, audit_admins)
+        self.key = key
+        self.audit_admins = audit_admins
         self.access_logs_bucket = access_logs_bucket or self._access_logs_bucket(archive_after_days)
 
         retention_period = Duration.days(object_lock_days)
@@ -166,12 +197,50 @@ class AuditBucket(Construct):
             **replication,
         )
         self.bucket.node.default_child.add_metadata(AUDIT_BUCKET_METADATA, True)
+        tag_audit(self.bucket)
+        self._deny_tamper(self.bucket, list(delivering_services), list(delivering_role_arns))
+        # The access logs record who read and wrote the records: the same denies, and only S3 logging writes.
+        if access_logs_bucket is None:
+            tag_audit(self.access_logs_bucket)
+            self._deny_tamper(self.access_logs_bucket, ["logging.s3.amazonaws.com"], [])
+            self.access_logs_bucket.policy.apply_removal_policy(RemovalPolicy.RETAIN)
+        # The policies carry the Denies and the delivery grants: they outlive the stack with the buckets.
+        self.bucket.policy.apply_removal_policy(RemovalPolicy.RETAIN)
         if self.replication_role is not None:
             self.replication_policy = self._replication_policy(
                 replication_destination_bucket_arn, replication_destination_key_arn)
         else:
             suppress(self.bucket, "NIST.800.53.R5-S3BucketReplicationEnabled",
                      replica_reason(replica_of) if replica_of else NO_REPLICA_REASON)
+
+    def _deny_tamper(self, bucket: s3.Bucket, services: list[str], roles: list[str]) -> None:
+        resources = [bucket.bucket_arn, bucket.arn_for_objects("*")]
+        if self.audit_admins is not None:
+            # ArnNotEquals is true when aws:PrincipalArn is absent, so a request without one is denied too;
+            # every IAM principal and the root user carry it, and no service changes bucket configuration.
+            bucket.add_to_resource_policy(iam.PolicyStatement(
+                sid="DenyAuditBucketTamperExceptBreakGlassAndDeploy", effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()], actions=list(BUCKET_TAMPER_ACTIONS), resources=resources,
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": self.audit_admins.role_arns(self)}},
+            ))
+        if not services and not roles:
+            return
+        # Deny when the writer is neither a delivering service NOR a delivering role (conditions AND):
+        # * StringNotEquals aws:PrincipalServiceName: the key is present only when a service principal
+        #   calls, so for the delivering service it is false (not denied) and for every IAM principal the
+        #   key is absent, which makes a negated operator true (denied unless the next condition clears it);
+        # * ArnNotEquals aws:PrincipalArn: false only for the named roles. Absent for a service principal,
+        #   so true there, but the service already failed the first condition and is not denied.
+        # The "IfExists" forms would change nothing here: both negated operators already match absent keys.
+        conditions: dict = {}
+        if services:
+            conditions["StringNotEquals"] = {"aws:PrincipalServiceName": services}
+        if roles:
+            conditions["ArnNotEquals"] = {"aws:PrincipalArn": roles}
+        bucket.add_to_resource_policy(iam.PolicyStatement(
+            sid="DenyRecordsNotWrittenByTheirDeliverer", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+            actions=list(RECORD_WRITE_ACTIONS), resources=[bucket.arn_for_objects("*")], conditions=conditions,
+        ))
 
     def read_statements(self) -> list[iam.PolicyStatement]:
         """What reading the audit records takes: list the bucket, get every object version and its lock

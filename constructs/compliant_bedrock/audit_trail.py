@@ -22,14 +22,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, Stack, Token
+from aws_cdk import ArnFormat, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .audit_bucket import DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_OBJECT_LOCK_DAYS, AuditBucket, ObjectLockMode
 from .grants import grant_records_read
-from .kms import allow_cloudwatch_logs, retained_key
+from .kms import AuditAdmins, allow_cloudwatch_logs, protect_audit_key, retained_key, tag_audit
 from .log_groups import encrypted_log_group
 
 #: Outside the commercial partition CloudTrail rejects a type whose feature the partition lacks
@@ -99,6 +99,15 @@ class AuditTrail(Construct):
     :param object_lock_mode, object_lock_days, archive_after_days: see ``AuditBucket``.
     :param replication_destination_bucket_arn, replication_destination_key_arn, replication_role_name: see
         ``AuditBucket``.
+    :param audit_admins: the break-glass and deploy roles, the only principals the key and bucket policies let
+        disable, delete or re-police the trail's key and change the bucket (see ``AuditAdmins``,
+        ``protect_audit_key``, ``AuditBucket``); ``None`` leaves them to IAM. Only ``cloudtrail.amazonaws.com``
+        may write log files to the bucket.
+
+    The trail itself is retained when the stack is deleted or the resource replaced (DeletionPolicy and
+    UpdateReplacePolicy Retain): deleting the stack must not switch the account's audit off (AU-9, AU-12).
+    Stopping or changing the trail through the CloudTrail API is not preventable from this account's own
+    policies: ``TamperDetection`` alarms on it and the organization's SCPs deny it.
 
     Attributes: ``key``, ``bucket`` (``AuditBucket``), ``log_group``, ``log_role``, ``log_policy``,
     ``trail`` (``CfnTrail``), ``trail_name``, ``trail_arn``.
@@ -119,6 +128,7 @@ class AuditTrail(Construct):
         replication_destination_bucket_arn: str | None = None,
         replication_destination_key_arn: str | None = None,
         replication_role_name: str | None = None,
+        audit_admins: AuditAdmins | None = AuditAdmins(),  # noqa: B008 (frozen, immutable)
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -137,17 +147,21 @@ class AuditTrail(Construct):
         self.key = retained_key(self, "Key", description=f"CloudTrail trail {self.trail_name}: log files and log group")
         self._key_policy(stack, [p if not isinstance(p, str) else iam.ArnPrincipal(p) for p in log_readers])
         allow_cloudwatch_logs(self.key, self)
+        if audit_admins is not None:
+            protect_audit_key(self.key, audit_admins)
 
         self.bucket = AuditBucket(
             self, "Bucket", key=self.key, object_lock_mode=object_lock_mode, object_lock_days=object_lock_days,
             archive_after_days=archive_after_days,
             replication_destination_bucket_arn=replication_destination_bucket_arn,
             replication_destination_key_arn=replication_destination_key_arn,
-            replication_role_name=replication_role_name,
+            replication_role_name=replication_role_name, audit_admins=audit_admins,
+            delivering_services=["cloudtrail.amazonaws.com"],
         )
         self._bucket_policy(stack)
 
         self.log_group = encrypted_log_group(self, "LogGroup", key=self.key, retention_days=log_retention_days)
+        tag_audit(self.log_group)
         # Managed, not inline (IAMNoInlinePolicy); the GetAtt ARN of a log group ends in ":*", i.e. its streams.
         self.log_policy = iam.ManagedPolicy(
             self,
@@ -184,6 +198,11 @@ class AuditTrail(Construct):
             cloud_watch_logs_role_arn=self.log_role.role_arn,
             advanced_event_selectors=advanced_event_selectors(types),
         )
+        # Deleting the stack (or replacing the resource) must not turn the account's audit trail off, and the
+        # retained trail must keep delivering: its bucket policy and CloudWatch Logs role stay with it.
+        self.trail.apply_removal_policy(RemovalPolicy.RETAIN)
+        for resource in (self.log_role, self.log_policy):
+            resource.apply_removal_policy(RemovalPolicy.RETAIN)
         # CloudTrail checks bucket policy and role permissions when the trail is created.
         self.trail.node.add_dependency(self.bucket.bucket.policy, self.log_policy)
 

@@ -484,7 +484,8 @@ class BedrockGuardrail(Construct):
         tier: Tier = "CLASSIC",
         guardrail_profile_id: str | None = None,
         kms_key: kms.IKey | None = None,
-        enforce_account_level: bool = False,
+        enforce_account_level: bool = True,
+        enforcement_included_models: Sequence[str] = ("ALL",),
         enforcement_excluded_models: Sequence[str] = (),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
@@ -505,9 +506,18 @@ class BedrockGuardrail(Construct):
             Must be a key, not an alias (CloudFormation takes a key ARN). A statement letting principals
             of this account use it through Bedrock in this region is added to the key policy (no-op for an
             imported key: add it yourself, see ``key_policy_statements``).
-        :param enforce_account_level: also create ``AWS::Bedrock::EnforcedGuardrailConfiguration`` so
-            Bedrock applies this guardrail's published version to every inference call in the account and
-            region, whatever IAM says (AC-3, SI-10). One per account and region: set it in one stack only.
+        :param enforce_account_level: (default on) also create ``AWS::Bedrock::EnforcedGuardrailConfiguration``
+            so Bedrock applies this guardrail's published version to every inference call in the account and
+            the stack's region, whatever IAM says: this holds for **every principal of the account**, not only
+            the roles that carry ``BedrockModelInvocation``'s policy (AC-3, SI-10). It guards the whole request
+            (``SelectiveContentGuarding`` COMPREHENSIVE for messages and system prompts), so ``guardContent``
+            blocks and input tags cannot shrink what is checked. Enforcement is per region: other regions
+            need their own (the organization's region-deny SCP or a per-region baseline). One per account and
+            region: create it in one stack only. Every caller then needs ``bedrock:ApplyGuardrail`` on the
+            guardrail (AWS: callers without it get AccessDenied), which the guardrail's resource-based policy
+            admits for this account's IAM-authorized principals (``resource_policy``).
+        :param enforcement_included_models: model ids the enforcement covers; ``("ALL",)`` (default) for every
+            model. Requires ``enforce_account_level``.
         :param enforcement_excluded_models: model ids the account-level enforcement skips (e.g. embedding
             models); requires ``enforce_account_level``.
         :param removal_policy: of the guardrail. RETAIN by default: invocation logs and trails name the
@@ -564,6 +574,16 @@ class BedrockGuardrail(Construct):
             ]
         if enforcement_excluded_models and not enforce_account_level:
             raise ValueError(f"{where}: enforcement_excluded_models needs enforce_account_level=True")
+        included = list(enforcement_included_models)
+        if included != ["ALL"] and not enforce_account_level:
+            raise ValueError(f"{where}: enforcement_included_models needs enforce_account_level=True")
+        if not included or ("ALL" in included and len(included) > 1):
+            raise ValueError(f"{where}: enforcement_included_models: {included!r} is not allowed; allowed: ('ALL',) "
+                             "or one or more model ids (never ALL together with model ids)")
+        for model in included:
+            if model != "ALL" and not ENFORCEMENT_MODEL_PATTERN.fullmatch(model):
+                raise ValueError(f"{where}: enforcement_included_models: {model!r} is not allowed; allowed: "
+                                 "'ALL' or model ids such as 'openai.gpt-oss-120b-1:0'")
         for model in enforcement_excluded_models:
             if not ENFORCEMENT_MODEL_PATTERN.fullmatch(model):
                 raise ValueError(f"{where}: enforcement_excluded_models: {model!r} is not allowed; allowed: "
@@ -644,16 +664,44 @@ class BedrockGuardrail(Construct):
         self.version_resource.apply_removal_policy(removal_policy)
 
         self.enforced_configuration: bedrock.CfnEnforcedGuardrailConfiguration | None = None
+        self.resource_policy: bedrock.CfnResourcePolicy | None = None
         if enforce_account_level:
+            # Callers of an enforced guardrail need ApplyGuardrail on it, and AWS recommends a resource-based
+            # policy for account-level enforcement. This one names only this account (its supported "share
+            # within your own account" pattern): within one account a resource policy naming the account
+            # delegates to IAM, so it admits no principal whose own policies do not allow ApplyGuardrail.
+            self.resource_policy = bedrock.CfnResourcePolicy(
+                self,
+                "ResourcePolicy",
+                resource_arn=self.guardrail.attr_guardrail_arn,
+                policy_document={
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "ApplyByThisAccountsAuthorizedPrincipals",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": iam.AccountRootPrincipal().arn},
+                        "Action": ["bedrock:ApplyGuardrail"],
+                        "Resource": self.guardrail.attr_guardrail_arn,
+                    }],
+                },
+            )
             self.enforced_configuration = bedrock.CfnEnforcedGuardrailConfiguration(
                 self,
                 "AccountEnforcement",
                 guardrail_identifier=self.guardrail.attr_guardrail_id,
+                # A published version number (GetAtt Version.Version, never DRAFT): the schema requires one.
                 guardrail_version=self.version_resource.attr_version,
+                # COMPREHENSIVE: guard every message and the system prompt even when the request marks only
+                # part of it (guardContent blocks, input tags) for evaluation (SI-10; IAM cannot express this).
+                selective_content_guarding=bedrock.CfnEnforcedGuardrailConfiguration.SelectiveContentGuardingProperty(
+                    messages="COMPREHENSIVE", system="COMPREHENSIVE",
+                ),
+                # Without ModelEnforcement the configuration covers every model; the schema requires both lists.
                 model_enforcement=bedrock.CfnEnforcedGuardrailConfiguration.ModelEnforcementProperty(
-                    included_models=["ALL"], excluded_models=list(enforcement_excluded_models),
-                ) if enforcement_excluded_models else None,
+                    included_models=included, excluded_models=list(enforcement_excluded_models),
+                ) if enforcement_excluded_models or included != ["ALL"] else None,
             )
+            self.enforced_configuration.node.add_dependency(self.resource_policy)
         self._apply_policy: iam.ManagedPolicy | None = None
 
     @staticmethod
@@ -716,6 +764,12 @@ class BedrockGuardrail(Construct):
     def grant_apply(self, grantee: iam.IGrantable) -> iam.ManagedPolicy:
         """Allow ``bedrock:ApplyGuardrail`` on this guardrail (its versions are not resources) and, for the
         STANDARD tier, on its guardrail profile in each destination region (``resource_arns``).
+
+        Grant it explicitly, only where needed: ApplyGuardrail returns the full assessment (which filter
+        matched), so a standalone grant is an evasion oracle for tuning prompts (SI-11). Under account-level
+        enforcement, though, AWS requires every invoker to be allowed ApplyGuardrail on the enforced
+        guardrail (callers without it get AccessDenied), so invoke grants must carry it there. Converse's
+        ``guardrailConfig.trace`` reveals the same assessment and no IAM condition restricts it.
 
         The statement lives in one managed policy of this construct, created on the first call and
         attached to each grantee: the project never uses inline policies (cdk-nag IAMNoInlinePolicy).

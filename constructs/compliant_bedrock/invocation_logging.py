@@ -12,14 +12,21 @@ invokes custom-resource functions asynchronously, so failed invocations land the
 It records ``bedrock-runtime`` calls only (InvokeModel, Converse and their streaming forms);
 ``bedrock-mantle`` calls are not captured by this service.
 
-**Delete.** On stack deletion the function turns logging off with
-``DeleteModelInvocationLoggingConfiguration`` — but only if the account's configuration still
-points at this construct's bucket (another owner's configuration is left alone). Why not leave it
-on: the bucket policy, the delivery role and this key's grants go away with the stack while the
-bucket stays, so a leftover configuration would report "logging on" while every delivery fails,
-a false assurance an auditor would not accept. The records already written stay in the retained,
-locked bucket and log group. Set ``retain_on_delete=True`` to keep the configuration (the custom
-resource is then retained and never sees the Delete).
+**Delete.** By default (``retain_on_delete=True``) the configuration outlives the stack: the custom
+resource is retained, CloudFormation never sends it a Delete, and the function refuses to delete even
+if handed one. Deleting the stack must not switch the account's invocation logging off (AU-9, AU-12).
+Everything delivery needs is retained with it (bucket, bucket policy, key, log group, delivery role
+and its policy), so records keep arriving after the stack is gone; removing the configuration is then
+a deliberate act of the break-glass role, which ``TamperDetection`` reports. With ``retain_on_delete=False`` the function turns logging off on delete, but only if the
+configuration still points at this construct's bucket (another owner's configuration is left alone).
+
+**Confused deputy.** Anyone allowed ``lambda:InvokeFunction`` on the function can hand it an event.
+The function therefore takes the configuration, the take-over and the on-delete choice from its own
+environment, never from the event, and serves only requests whose ``StackId`` is its own stack's and
+whose ``ResponseURL`` is a CloudFormation pre-signed S3 URL (``cloudformation-custom-resource-response-*``
+in the partition's domain); anything else gets no action and no answer. A forged event can therefore
+at most re-apply this stack's own configuration (or, with ``retain_on_delete=False``, turn it off):
+deny ``lambda:InvokeFunction`` on it to everyone but CloudFormation's role by SCP where that matters.
 
 **Network.** Without ``vpc`` the function runs in the Lambda service network (it calls only the
 Bedrock control plane and the CloudFormation response URL); ``LambdaInsideVPC`` is then suppressed on
@@ -39,7 +46,7 @@ from constructs import Construct
 from .audit_bucket import DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_OBJECT_LOCK_DAYS, AuditBucket, ObjectLockMode
 from .compliance import suppress
 from .grants import grant_records_read
-from .kms import allow_cloudwatch_logs, retained_key
+from .kms import AuditAdmins, allow_cloudwatch_logs, protect_audit_key, retained_key, tag_audit
 from .log_groups import encrypted_log_group
 
 RESOURCE_TYPE = "Custom::BedrockModelInvocationLogging"
@@ -47,16 +54,15 @@ RESOURCE_TYPE = "Custom::BedrockModelInvocationLogging"
 KEY_PREFIX = "bedrock/invocation-logs"
 #: The log stream Bedrock writes to in the log group (Bedrock user guide, model invocation logging).
 LOG_STREAM = "aws/bedrock/modelinvocations"
-#: Only fields every Lambda runtime's bundled boto3 knows (no video/audio flags: newer botocore only).
-BOOLEAN_FIELDS = ("textDataDeliveryEnabled", "imageDataDeliveryEnabled", "embeddingDataDeliveryEnabled")
-
 # CloudFormation's inline ZipFile is limited to 4096 characters: keep this compact.
+# The handler acts only on what its own environment says (LOGGING_CONFIG, STACK_ID, URL_SUFFIX, TAKE_OVER,
+# ON_DELETE): anyone allowed lambda:InvokeFunction can hand it an event, so the event chooses nothing.
 HANDLER_SOURCE = '''\
-import json, time, urllib.request
+import json, os, time, urllib.parse, urllib.request
 import boto3
 from botocore.exceptions import ClientError
 
-BOOLS = __BOOLS__
+ENV = os.environ
 
 
 def send(event, context, status, reason):
@@ -70,33 +76,40 @@ def send(event, context, status, reason):
     urllib.request.urlopen(req, timeout=30).read()
 
 
-def config_of(event):
-    config = json.loads(json.dumps(event["ResourceProperties"]["LoggingConfig"]))
-    for name in BOOLS:
-        if name in config:
-            config[name] = str(config[name]).lower() == "true"
-    return config
+def genuine(event):
+    # CloudFormation's request for this function's own stack, answered at a CloudFormation pre-signed URL.
+    url = urllib.parse.urlsplit(str(event.get("ResponseURL")))
+    host = url.hostname or ""
+    return (event.get("StackId") == ENV["STACK_ID"] and url.scheme == "https"
+            and host.startswith("cloudformation-custom-resource-response-")
+            and host.endswith("." + ENV["URL_SUFFIX"]))
+
+
+def bucket(config):
+    return (config.get("s3Config") or {}).get("bucketName")
 
 
 def handler(event, context):
-    print(json.dumps({k: event.get(k) for k in ("RequestType", "LogicalResourceId", "PhysicalResourceId")}))
+    print(json.dumps({k: event.get(k) for k in ("RequestType", "LogicalResourceId", "StackId")}))
+    if not genuine(event):
+        print("refused: not CloudFormation's request for stack", ENV["STACK_ID"])
+        return
     try:
         bedrock = boto3.client("bedrock")
-        config = config_of(event)
+        config = json.loads(ENV["LOGGING_CONFIG"])
+        current = bedrock.get_model_invocation_logging_configuration().get("loggingConfig") or {}
+        old = (event.get("OldResourceProperties") or {}).get("LoggingConfig") or {}
+        # Ours: it logs to our bucket (or our previous one). One without S3 (CloudWatch Logs only) is not.
+        ours = bucket(current) in {b for b in (bucket(config), bucket(old)) if b}
         if event["RequestType"] == "Delete":
-            current = bedrock.get_model_invocation_logging_configuration().get("loggingConfig") or {}
-            ours = (current.get("s3Config") or {}).get("bucketName") == config["s3Config"]["bucketName"]
-            if ours:
+            if ours and ENV["ON_DELETE"] == "delete":
                 bedrock.delete_model_invocation_logging_configuration()
-            print("deleted" if ours else "left alone: configuration belongs to another owner")
+            print("deleted" if ours and ENV["ON_DELETE"] == "delete" else "left in place")
         else:
-            current = bedrock.get_model_invocation_logging_configuration().get("loggingConfig") or {}
-            theirs = (current.get("s3Config") or {}).get("bucketName")
-            old = (event.get("OldResourceProperties") or {}).get("LoggingConfig") or {}
-            mine = {config["s3Config"]["bucketName"], (old.get("s3Config") or {}).get("bucketName")}
-            if current and theirs not in mine and event["ResourceProperties"].get("TakeOver") != "true":
+            if current and not ours and ENV["TAKE_OVER"] != "true":
+                where = bucket(current) or (current.get("cloudWatchConfig") or {}).get("logGroupName")
                 raise RuntimeError("the account already logs Bedrock invocations (to %s); refusing to replace "
-                                   "another owner's audit configuration: set take_over_existing" % theirs)
+                                   "another owner's audit configuration: set take_over_existing" % where)
             for attempt in range(6):
                 try:
                     bedrock.put_model_invocation_logging_configuration(loggingConfig=config)
@@ -111,7 +124,7 @@ def handler(event, context):
     except Exception as error:
         print("failed:", repr(error))
         send(event, context, "FAILED", str(error))
-'''.replace("__BOOLS__", repr(BOOLEAN_FIELDS))
+'''
 
 
 class ModelInvocationLogging(Construct):
@@ -127,10 +140,14 @@ class ModelInvocationLogging(Construct):
     :param vpc: place the function in this VPC (with ``subnets`` and ``security_group``).
     :param subnets: subnets of ``vpc`` for the function (default: CDK's choice of private subnets).
     :param security_group: the function's security group (default: a new one, egress only).
-    :param retain_on_delete: keep the account's logging configuration when the stack is deleted.
+    :param retain_on_delete: (default on) keep the account's logging configuration, and the grants its
+        deliveries need, when the stack is deleted; off, the function turns logging off on delete.
     :param take_over_existing: replace a configuration the account already has that logs elsewhere.
         Default false: creation (or an update, unless the configuration logs to this construct's
         previous bucket) fails rather than silently cutting another owner's audit records off.
+    :param audit_admins: the break-glass and deploy roles, the only principals the key and bucket policies let
+        disable, delete or re-police the key and change the bucket (``protect_audit_key``, ``AuditBucket``);
+        ``None`` leaves them to IAM. Only ``bedrock.amazonaws.com`` may write records to the bucket.
     :param reserved_concurrency: reserve this many executions for the function. Default none: an
         account must keep 100 unreserved (10 in new accounts), so reserving can fail the deploy.
 
@@ -158,9 +175,10 @@ class ModelInvocationLogging(Construct):
         vpc: ec2.IVpc | None = None,
         subnets: ec2.SubnetSelection | None = None,
         security_group: ec2.ISecurityGroup | None = None,
-        retain_on_delete: bool = False,
+        retain_on_delete: bool = True,
         take_over_existing: bool = False,
         reserved_concurrency: int | None = None,
+        audit_admins: AuditAdmins | None = AuditAdmins(),  # noqa: B008 (frozen, immutable)
     ) -> None:
         super().__init__(scope, construct_id)
         if vpc is None and (subnets is not None or security_group is not None):
@@ -173,6 +191,8 @@ class ModelInvocationLogging(Construct):
 
         self.key = retained_key(self, "Key", description="Bedrock model invocation logs: bucket, log groups, DLQ")
         allow_cloudwatch_logs(self.key, self)
+        if audit_admins is not None:
+            protect_audit_key(self.key, audit_admins)
         # S3 asks KMS for the (bucket) data key on behalf of the writer, Bedrock.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -189,7 +209,8 @@ class ModelInvocationLogging(Construct):
             archive_after_days=archive_after_days,
             replication_destination_bucket_arn=replication_destination_bucket_arn,
             replication_destination_key_arn=replication_destination_key_arn,
-            replication_role_name=replication_role_name,
+            replication_role_name=replication_role_name, audit_admins=audit_admins,
+            delivering_services=["bedrock.amazonaws.com"],
         )
         self.bucket.bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -202,6 +223,7 @@ class ModelInvocationLogging(Construct):
         )
 
         self.log_group = encrypted_log_group(self, "LogGroup", key=self.key, retention_days=log_retention_days)
+        tag_audit(self.log_group)
         self.delivery_policy = iam.ManagedPolicy(
             self,
             "DeliveryPolicy",
@@ -239,16 +261,30 @@ class ModelInvocationLogging(Construct):
             "embeddingDataDeliveryEnabled": embedding_data_delivery,
         }
 
+        #: What the function acts on: its own environment, never the event (confused deputy, F3).
+        self.handler_environment = {
+            "LOGGING_CONFIG": stack.to_json_string(self.logging_config),
+            "STACK_ID": stack.stack_id,
+            "URL_SUFFIX": stack.url_suffix,
+            "TAKE_OVER": "true" if take_over_existing else "false",
+            "ON_DELETE": "retain" if retain_on_delete else "delete",
+        }
         self._handler(stack, log_retention_days, vpc, subnets, security_group, reserved_concurrency)
         self.configuration = CustomResource(
             self,
             "Configuration",
             service_token=self.handler.function_arn,
             resource_type=RESOURCE_TYPE,
+            # The handler ignores these (it reads its environment); they make CloudFormation send an Update
+            # when the configuration changes, and OldResourceProperties name the previous bucket.
             properties={"LoggingConfig": self.logging_config, "TakeOver": "true" if take_over_existing else "false"},
             service_timeout=Duration.minutes(10),
             removal_policy=RemovalPolicy.RETAIN if retain_on_delete else RemovalPolicy.DESTROY,
         )
+        if retain_on_delete:
+            # A retained configuration must keep delivering after the stack is gone.
+            for resource in (self.delivery_role, self.delivery_policy):
+                resource.apply_removal_policy(RemovalPolicy.RETAIN)
         # Bedrock validates the destinations on Put: every grant must exist first.
         self.configuration.node.add_dependency(self.bucket.bucket.policy, self.delivery_policy, self.handler_policy)
 
@@ -340,6 +376,7 @@ class ModelInvocationLogging(Construct):
             runtime=lambda_.Runtime.PYTHON_3_13,
             handler="index.handler",
             code=lambda_.Code.from_inline(HANDLER_SOURCE),
+            environment=self.handler_environment,
             role=role_ref,
             timeout=Duration.minutes(5),
             memory_size=256,

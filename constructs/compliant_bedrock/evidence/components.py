@@ -39,25 +39,35 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
         "model-access", "Model-scoped IAM access", "software",
         "An IAM managed policy allowing bedrock:InvokeModel and InvokeModelWithResponseStream on named model "
         "ARNs only, only with the published guardrail version and only through the bedrock-runtime endpoint, "
-        "with explicit denies around it.",
+        "with explicit denies around it. These conditions bind only the roles that carry this policy; other "
+        "principals of the account are bound by the account-level guardrail enforcement and by the "
+        "organization's policies, not by this one.",
         "Least privilege for model invocation.",
     ),
     ComponentSpec(
         "audit-trail", "Immutable audit trail", "software",
         "A multi-region CloudTrail trail with log-file validation and Bedrock data events, delivering to an S3 "
-        "bucket with Object Lock, versioning and KMS encryption, retained on stack deletion.",
+        "bucket with Object Lock, versioning and KMS encryption, retained on stack deletion. Key and bucket "
+        "policies deny key deletion, disabling and re-policing, Object Lock, bucket-policy, lifecycle and "
+        "replication changes, and record writes by anyone but the delivering service, to every principal of the "
+        "account except a named break-glass role and the deploy role. Calls no policy in the account can deny "
+        "(stopping the trail, deleting invocation logging or the enforced guardrail, API keys) are detected by "
+        "EventBridge rules alerting a KMS-encrypted SNS topic, not prevented.",
         "Tamper-evident, retained records of management and Bedrock data events.",
     ),
     ComponentSpec(
         "invocation-logging", "Model invocation logging", "software",
         "Bedrock model invocation logging (prompts and completions) to an encrypted, retained CloudWatch Logs "
-        "group and/or S3 bucket, configured by a custom resource.",
+        "group and/or S3 bucket, configured by a custom resource that acts only on its own configuration, only "
+        "for CloudFormation's requests of its own stack, and is retained on stack deletion.",
         "Record what was asked of and answered by each model.",
     ),
     ComponentSpec(
         "guardrail", "Bedrock guardrail", "software",
         "A Bedrock guardrail (content, prompt-attack, PII, credential and marking filters) encrypted with a "
-        "customer-managed KMS key, with a published immutable version that IAM requires on every call.",
+        "customer-managed KMS key, with a published immutable version that IAM requires on every call of the "
+        "package's roles; where account-level enforcement is on, Bedrock applies that version to every inference "
+        "call of every principal of the account in the region, guarding the whole request.",
         "Filter prompts and completions on every model call.",
     ),
     ComponentSpec(
@@ -115,7 +125,8 @@ def configures_invocation_logging(resource: Resource) -> bool:
 _ANCHORS: dict[str, Callable[[Resource], bool]] = {
     "private-link": lambda r: r.type.startswith("AWS::EC2::"),
     "model-access": lambda r: r.type.startswith("AWS::IAM::") and grants_bedrock(r),
-    "audit-trail": lambda r: r.type.startswith("AWS::CloudTrail::"),
+    # Tamper detection (EventBridge rules on CloudTrail records, their topic and key) is the trail's alarm side.
+    "audit-trail": lambda r: r.type.startswith(("AWS::CloudTrail::", "AWS::Events::Rule")),
     "invocation-logging": configures_invocation_logging,
     "guardrail": lambda r: r.type.startswith(("AWS::Bedrock::Guardrail", "AWS::Bedrock::EnforcedGuardrail")),
     "organization": lambda r: r.type in ("AWS::Organizations::Policy", "AWS::CloudFormation::StackSet",
@@ -153,7 +164,8 @@ def _component_members(stack: StackEvidence) -> dict[str, list[str]]:
                 break
     # A stack of audit storage only (a cross-region replica of the audit buckets): its Object-Locked
     # buckets are the audit trail's, and keys and policies follow them below.
-    if not anchors["audit-trail"] and not anchors["invocation-logging"]:
+    trails = [lid for lid in anchors["audit-trail"] if resources[lid].type.startswith("AWS::CloudTrail::")]
+    if not trails and not anchors["invocation-logging"]:
         for lid, resource in resources.items():
             if resource.type == "AWS::S3::Bucket" and resource.properties.get("ObjectLockEnabled") is True:
                 anchors["audit-trail"].add(lid)

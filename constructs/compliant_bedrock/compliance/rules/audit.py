@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 
 from ..pack import Compliance, RuleContext, rule
 from ..template import Resource, Template, as_list, possible_strings, referenced_ids
@@ -13,6 +15,8 @@ REQUIRED_BEDROCK_DATA_TYPES = ("AWS::Bedrock::Guardrail", "AWS::Bedrock::Model")
 #: Template metadata key ``AuditBucket`` puts on its bucket, so the pack checks every audit bucket,
 #: also one no trail of its own stack references (a cross-region replica).
 AUDIT_BUCKET_METADATA = "compliant-bedrock:audit-bucket"
+#: Tag key on audit keys, buckets and log groups (``kms.AUDIT_TAG_KEY``; rules must not import constructs).
+AUDIT_TAG = "compliant-bedrock:audit"
 
 
 def is_invocation_logging(resource: Resource) -> bool:
@@ -140,3 +144,197 @@ def audit_data_retained_on_delete(resource: Resource, template: Template, ctx: R
         return Compliance.NOT_APPLICABLE
     ok = resource.deletion_policy == "Retain" and resource.update_replace_policy == "Retain"
     return Compliance.COMPLIANT if ok else Compliance.NON_COMPLIANT
+
+
+# ------------------------------------------------------------------ tamper protection (every principal)
+
+#: Key actions whose Deny (to all but named roles) makes audit records undestroyable by key tamper.
+KEY_TAMPER_REQUIRED = ("kms:schedulekeydeletion", "kms:disablekey", "kms:putkeypolicy")
+#: Bucket actions whose Deny (to all but named roles) keeps Object Lock, policy, lifecycle and replication.
+BUCKET_TAMPER_REQUIRED = ("s3:putbucketobjectlockconfiguration", "s3:putbucketpolicy", "s3:deletebucketpolicy",
+                          "s3:putlifecycleconfiguration", "s3:putreplicationconfiguration",
+                          "s3:bypassgovernanceretention")
+_NEGATED = ("arnnotequals", "arnnotlike", "stringnotequals", "stringnotlike")
+#: Keys a tamper Deny may exempt by: who calls, never how (a VPC, an IP or a tag would be a way around).
+_EXEMPTION_KEYS = ("aws:principalarn", "aws:principalservicename")
+
+
+def _covers(statement: dict, actions: tuple[str, ...]) -> bool:
+    granted = [str(a).lower() for a in as_list(statement.get("Action"))]
+    return all(any(fnmatch.fnmatchcase(action, g) for g in granted) for action in actions)
+
+
+def _everyone(statement: dict) -> bool:
+    principal = statement.get("Principal")
+    return "NotPrincipal" not in statement and (principal == "*" or (
+        isinstance(principal, dict) and as_list(principal.get("AWS")) == ["*"]))
+
+
+#: An exempted role ARN whose name ends in a generated suffix: ``...:role/<at least 8 literal characters>*``
+#: (e.g. StackSets' ``stacksets-exec-*``); any other wildcard exempts principals nobody named.
+_ROLE_PREFIX_ARN = re.compile(r"^[^*?]*:role/[\w+=,.@-]{8,}\*$")
+
+
+def _named(value: str, template: Template) -> bool:
+    return not template.is_open(value) or bool(_ROLE_PREFIX_ARN.fullmatch(value))
+
+
+def _denies_all_but_named(statement: dict, actions: tuple[str, ...], template: Template) -> bool:
+    """A Deny of ``actions`` to every principal, exempting at most named principals (no wildcard but a named
+    role's generated suffix, no parameter)."""
+    if statement.get("Effect") != "Deny" or not _everyone(statement) or not _covers(statement, actions):
+        return False
+    for operator, block in (statement.get("Condition") or {}).items():
+        if operator.lower() not in _NEGATED or not isinstance(block, dict):
+            return False
+        for key, value in block.items():
+            if key.lower() not in _EXEMPTION_KEYS or not all(_named(v, template) for v in possible_strings(value)):
+                return False
+    return True
+
+
+def _short_window_denied(statement: dict) -> bool:
+    if statement.get("Effect") != "Deny" or not _everyone(statement) or not _covers(statement, KEY_TAMPER_REQUIRED[:1]):
+        return False
+    condition = statement.get("Condition") or {}
+    if not condition:
+        return True  # scheduling denied outright
+    if set(condition) != {"NumericLessThan"}:
+        return False
+    block = condition["NumericLessThan"]
+    values = possible_strings(block.get("kms:ScheduleKeyDeletionPendingWindowInDays")) if len(block) == 1 else []
+    return bool(values) and all(v.isdigit() and int(v) >= 30 for v in values)
+
+
+def _audit_key_ids(template: Template) -> set[str]:
+    """Keys that encrypt audit data: tagged as audit, used by a trail, an audit bucket or an audit log group."""
+    ids: set[str] = set()
+    for key in template.of_type("AWS::KMS::Key"):
+        tags = {t.get("Key"): t.get("Value") for t in as_list(key.properties.get("Tags")) if isinstance(t, dict)}
+        if tags.get(AUDIT_TAG) == "true":
+            ids.add(key.logical_id)
+    for trail in template.of_type("AWS::CloudTrail::Trail"):
+        ids |= referenced_ids(trail.properties.get("KMSKeyId"))
+    for bucket_id in _audit_bucket_ids(template):
+        ids |= referenced_ids(template.resources[bucket_id].properties.get("BucketEncryption"))
+    for log_group in template.of_type("AWS::Logs::LogGroup"):
+        tags = {t.get("Key"): t.get("Value") for t in as_list(log_group.properties.get("Tags")) if isinstance(t, dict)}
+        if tags.get(AUDIT_TAG) == "true":
+            ids |= referenced_ids(log_group.properties.get("KmsKeyId"))
+    return {i for i in ids if i in template.resources and template.resources[i].type == "AWS::KMS::Key"}
+
+
+def _bucket_policy_statements(bucket_id: str, template: Template) -> list[dict]:
+    statements: list[dict] = []
+    for policy in template.of_type("AWS::S3::BucketPolicy"):
+        if bucket_id in referenced_ids(policy.properties.get("Bucket")):
+            document = policy.properties.get("PolicyDocument") or {}
+            statements += [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+    return statements
+
+
+@rule(
+    "AuditControlPlaneRetained",
+    controls=("AU-9", "AU-12", "CP-9"),
+    explanation="Deleting the stack (or replacing the resource) would delete the trail or turn model "
+                "invocation logging off: anyone allowed cloudformation:DeleteStack switches audit off",
+    fix="Retain the trail (AuditTrail does) and the invocation-logging custom resource (ModelInvocationLogging's "
+        "retain_on_delete, on by default): DeletionPolicy and UpdateReplacePolicy Retain",
+)
+def audit_control_plane_retained(template: Template, ctx: RuleContext) -> Compliance:
+    planes = [*template.of_type("AWS::CloudTrail::Trail"),
+              *(r for r in template.resources.values() if is_invocation_logging(r))]
+    if not planes:
+        return Compliance.NOT_APPLICABLE
+    ok = all(r.deletion_policy == "Retain" and r.update_replace_policy == "Retain" for r in planes)
+    return Compliance.COMPLIANT if ok else Compliance.NON_COMPLIANT
+
+
+@rule(
+    "AuditKeyDeletionProtected",
+    controls=("AU-9", "SC-12", "SC-28"),
+    explanation="The key policy of a key that encrypts audit data does not deny ScheduleKeyDeletion, DisableKey "
+                "and PutKeyPolicy to every principal but named roles, or does not deny deletion windows under 30 "
+                "days: an administrator can crypto-shred Object-Locked records or cut off their delivery",
+    fix="protect_audit_key(key, AuditAdmins(...)) (AuditTrail, ModelInvocationLogging and AuditBucket do by default)",
+    resource_types=("AWS::KMS::Key",),
+)
+def audit_key_deletion_protected(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    if resource.logical_id not in _audit_key_ids(template):
+        return Compliance.NOT_APPLICABLE
+    statements = [s for s in as_list((resource.properties.get("KeyPolicy") or {}).get("Statement"))
+                  if isinstance(s, dict)]
+    tamper = any(_denies_all_but_named(s, KEY_TAMPER_REQUIRED, template) for s in statements)
+    window = any(_short_window_denied(s) for s in statements)
+    return Compliance.COMPLIANT if tamper and window else Compliance.NON_COMPLIANT
+
+
+@rule(
+    "AuditBucketTamperDenied",
+    controls=("AU-9", "AU-10", "SI-7"),
+    explanation="The audit bucket's policy does not deny Object Lock, policy, lifecycle and replication changes "
+                "and GOVERNANCE bypass to every principal but named roles, or does not deny object writes from "
+                "anyone but the delivering service or role (forged records)",
+    fix="Create audit buckets with AuditBucket (audit_admins and delivering_services/delivering_role_arns)",
+    resource_types=("AWS::S3::Bucket",),
+)
+def audit_bucket_tamper_denied(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    if resource.logical_id not in _audit_bucket_ids(template):
+        return Compliance.NOT_APPLICABLE
+    statements = _bucket_policy_statements(resource.logical_id, template)
+    config = any(_denies_all_but_named(s, BUCKET_TAMPER_REQUIRED, template) for s in statements)
+    writes = any(_denies_all_but_named(s, ("s3:putobject",), template) for s in statements)
+    return Compliance.COMPLIANT if config and writes else Compliance.NON_COMPLIANT
+
+
+@rule(
+    "AuditObjectLockCompliance",
+    controls=("AU-9", "AU-11"),
+    explanation="The audit bucket's default Object Lock retention is not COMPLIANCE mode: under GOVERNANCE a "
+                "principal with s3:BypassGovernanceRetention erases records before their retention ends",
+    fix="Use object_lock_mode COMPLIANCE (the default), or set object_lock.governance_reason in config",
+    resource_types=("AWS::S3::Bucket",),
+)
+def audit_object_lock_compliance(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    if resource.logical_id not in _audit_bucket_ids(template):
+        return Compliance.NOT_APPLICABLE
+    retention = ((resource.properties.get("ObjectLockConfiguration") or {}).get("Rule") or {}).get("DefaultRetention")
+    mode = (retention or {}).get("Mode")
+    return Compliance.COMPLIANT if mode == "COMPLIANCE" else Compliance.NON_COMPLIANT
+
+
+#: The tamper calls a stack with an audit plane must alarm on (``TamperDetection`` covers these and more).
+REQUIRED_TAMPER_EVENTS: tuple[str, ...] = (
+    "StopLogging", "DeleteTrail", "DeleteModelInvocationLoggingConfiguration", "DeleteEnforcedGuardrailConfiguration",
+    "ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy", "PutBucketObjectLockConfiguration", "PutBucketPolicy",
+)
+
+
+@rule(
+    "AuditTamperDetected",
+    controls=("SI-4", "AU-6", "IR-5"),
+    explanation="The stack has audit resources but no enabled EventBridge rules, targeting a KMS-encrypted SNS "
+                "topic of the stack, for the tamper calls prevention cannot stop (StopLogging, DeleteTrail, "
+                "invocation-logging and enforced-guardrail deletion, key deletion/disable/policy, Object Lock and "
+                "bucket-policy changes)",
+    fix="Add TamperDetection to the stack (the reference stack does)",
+)
+def audit_tamper_detected(template: Template, ctx: RuleContext) -> Compliance:
+    has_audit = (template.of_type("AWS::CloudTrail::Trail") or _audit_bucket_ids(template)
+                 or any(is_invocation_logging(r) for r in template.resources.values()))
+    if not has_audit:
+        return Compliance.NOT_APPLICABLE
+    encrypted_topics = {t.logical_id for t in template.of_type("AWS::SNS::Topic")
+                        if t.properties.get("KmsMasterKeyId") is not None}
+    covered: set[str] = set()
+    for event_rule in template.of_type("AWS::Events::Rule"):
+        p = event_rule.properties
+        pattern = p.get("EventPattern")
+        targets = [t for t in as_list(p.get("Targets")) if isinstance(t, dict)]
+        alerting = any(referenced_ids(t.get("Arn")) & encrypted_topics for t in targets)
+        if p.get("State", "ENABLED") != "ENABLED" or not alerting or not isinstance(pattern, dict):
+            continue
+        detail = pattern.get("detail") or {}
+        if isinstance(detail, dict) and "AWS API Call via CloudTrail" in as_list(pattern.get("detail-type")):
+            covered |= {n for n in as_list(detail.get("eventName")) if isinstance(n, str)}
+    return Compliance.COMPLIANT if set(REQUIRED_TAMPER_EVENTS) <= covered else Compliance.NON_COMPLIANT

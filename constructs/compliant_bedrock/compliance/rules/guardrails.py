@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..pack import Compliance, RuleContext, rule
 from ..template import Resource, Template, as_list, possible_strings, referenced_ids
+from .iam import invoke_allow_statements
 
 _GUARDRAIL = ("AWS::Bedrock::Guardrail",)
 
@@ -73,5 +74,38 @@ def guardrail_cmk_encrypted(resource: Resource, template: Template, ctx: RuleCon
 def guardrail_version_published(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
     for version in template.of_type("AWS::Bedrock::GuardrailVersion"):
         if resource.logical_id in referenced_ids(version.properties.get("GuardrailIdentifier")):
+            return Compliance.COMPLIANT
+    return Compliance.NON_COMPLIANT
+
+
+@rule(
+    "GuardrailEnforcedAccountLevel",
+    controls=("AC-3", "SI-10", "AC-4"),
+    explanation="The stack grants Bedrock model invocation but does not enforce a guardrail for the whole account "
+                "and region (AWS::Bedrock::EnforcedGuardrailConfiguration with a published version, covering every "
+                "granted model, SelectiveContentGuarding COMPREHENSIVE for messages and system prompts), so principals "
+                "without "
+                "this package's policy invoke models unguarded, and guardContent/input tags shrink what is checked",
+    fix="Keep BedrockGuardrail's enforce_account_level on (the default), or, where an organization policy "
+        "enforces the guardrail, set guardrail.no_account_enforcement_reason naming that policy",
+)
+def guardrail_enforced_account_level(template: Template, ctx: RuleContext) -> Compliance:
+    grants = [st for r in template.resources.values() for st in invoke_allow_statements(r)]
+    if not grants:
+        return Compliance.NOT_APPLICABLE
+    # Foundation models the stack grants: enforcement must not leave one of them out.
+    granted = {text.rsplit("foundation-model/", 1)[1] for st in grants for text in possible_strings(st.get("Resource"))
+               if "foundation-model/" in text}
+    for enforced in template.of_type("AWS::Bedrock::EnforcedGuardrailConfiguration"):
+        p = enforced.properties
+        guarding = p.get("SelectiveContentGuarding") or {}
+        version = p.get("GuardrailVersion")
+        published = version is not None and not any(s.upper() == "DRAFT" for s in possible_strings(version))
+        scope = p.get("ModelEnforcement") or {}
+        included = set(possible_strings(scope.get("IncludedModels"))) if scope else {"ALL"}
+        excluded = set(possible_strings(scope.get("ExcludedModels")))
+        covered = all(("ALL" in included or model in included) and model not in excluded for model in granted)
+        if (published and covered and p.get("GuardrailIdentifier") is not None
+                and guarding.get("Messages") == "COMPREHENSIVE" and guarding.get("System") == "COMPREHENSIVE"):
             return Compliance.COMPLIANT
     return Compliance.NON_COMPLIANT
