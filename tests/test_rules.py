@@ -492,3 +492,15 @@ def test_a_template_parameter_counts_as_open() -> None:
     assert results(body)["Bedrock-InvokeScopedToModels"] == {Compliance.COMPLIANT}  # a resource it cannot see
     body["Parameters"] = {"ModelArn": {"Type": "String"}}
     assert results(body)["Bedrock-InvokeScopedToModels"] == {Compliance.NON_COMPLIANT}
+
+
+@pytest.mark.parametrize(("exempt", "compliant"), [
+    ("arn:aws-us-gov:iam::111122223333:role/stacksets-exec-*", True),   # StackSets' generated suffix
+    ("arn:aws-us-gov:iam::111122223333:role/stack*", False),            # too short a prefix to name a role
+    ("arn:aws-us-gov:iam::*:role/stacksets-exec-*", False),             # any account
+    ("arn:aws-us-gov:iam::111122223333:role/stacksets-*-exec", False),  # a wildcard inside the name
+])
+def test_a_key_deny_may_exempt_a_named_role_with_a_generated_suffix_only(exempt: str, compliant: bool) -> None:
+    value = {"ArnNotEquals": {"aws:PrincipalArn": [ADMINS[0], exempt]}}
+    outcome = results(mutate("Key/Properties/KeyPolicy/Statement/0/Condition", value))["Bedrock-AuditKeyDeletionProtected"]
+    assert outcome == {Compliance.COMPLIANT if compliant else Compliance.NON_COMPLIANT}
