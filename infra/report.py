@@ -36,8 +36,9 @@ from compliant_bedrock.evidence.assembly import (
     stack_artifacts,
     stack_digest,
 )
+from compliant_bedrock.evidence.baselines import build_coverage, render_coverage
 from compliant_bedrock.evidence.diagram import write_diagram
-from compliant_bedrock.evidence.matrix import build_matrix, render_markdown
+from compliant_bedrock.evidence.matrix import build_matrix, matrix_digest, render_markdown, render_responsibility
 from compliant_bedrock.evidence.oscal import build_component_definition
 from compliant_bedrock.evidence.summary import build_summary, render_summary_markdown
 from compliant_bedrock.models import resolve_model
@@ -145,11 +146,13 @@ def stack_file_names(environments: Mapping[str, str]) -> dict[str, str]:
 
 
 def stack_files(name: str) -> list[str]:
-    return [f"matrix-{name}.json", f"matrix-{name}.md", f"architecture-{name}.svg", f"architecture-{name}.png"]
+    return [f"matrix-{name}.json", f"matrix-{name}.md", f"architecture-{name}.svg", f"architecture-{name}.png",
+            f"responsibility-{name}.md"]
 
 
 #: Every per-stack evidence file matches one of these (see ``stack_files``).
-STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png")
+STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png",
+                       "responsibility-*.md")
 
 
 def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = None,
@@ -177,15 +180,16 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
         for stack in each:
             name = names[stack.name]
             matrix = build_matrix(stack)
-            matrix_json, matrix_md, svg, png = stack_files(name)
+            matrix_json, matrix_md, svg, png, responsibility_md = stack_files(name)
             _write(dest / matrix_json, _dump(matrix))
             _write(dest / matrix_md, render_markdown(matrix, stack_digest(outdir, stack)))
+            _write(dest / responsibility_md, render_responsibility(matrix))
             while len(pending) >= encoders:  # each waiting PNG holds a 12 MB bitmap: bound them
                 pending.popleft().result()
             future = write_diagram(stack, dest / svg, dest / png, executor=pool)
             if future is not None:
                 pending.append(future)
-            done[stack.name] = {"name": name, "totals": dict(matrix["totals"])}
+            done[stack.name] = {"name": name, **matrix_digest(matrix)}
         for future in pending:
             future.result()  # an encoder's error is this call's error
     return done
@@ -206,7 +210,7 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     settings = _settings(config_dir) if settings is None else settings
     digest = inputs_digest(outdir, stacks)
     names = stack_file_names({s.name: s.environment for s in stacks})
-    done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"]}
+    done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
     done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
     written = [dest / file for stack in stacks for file in stack_files(names[stack.name])]
     facts = {env: environment_facts(s) for env, s in settings.items()}
@@ -218,6 +222,11 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
                         if not resolve_model(m, settings[s.environment].region).verified]
         for s in stacks if s.environment in settings
     }
+    statuses = {done[s.name]["name"]: {c: e["status"] for c, e in done[s.name]["controls"].items()} for s in stacks}
+    coverage = build_coverage(statuses)
+    _write(dest / "baseline-coverage.json", _dump(coverage))
+    _write(dest / "baseline-coverage.md", render_coverage(coverage))
+    written += [dest / "baseline-coverage.json", dest / "baseline-coverage.md"]
     files = [p.name for p in written] + ["summary.json", "summary.md"]
     totals = {name: {"totals": entry["totals"]} for name, entry in done.items()}
     summary = build_summary(stacks, totals, {k: v for k, v in unverified.items() if v}, digest=digest, files=files)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from compliant_bedrock.compliance import judge
 from compliant_bedrock.compliance.gate import read_findings
 from compliant_bedrock.compliance.suppressions import nist_rules
 from compliant_bedrock.evidence.assembly import read_assembly
+from compliant_bedrock.evidence.baselines import baseline_data
 from compliant_bedrock.evidence.components import component_members
 from compliant_bedrock.evidence.matrix import (
     CLAIMED,
@@ -404,7 +406,7 @@ def test_cli_writes_reports_and_refuses_a_missing_assembly(fake_assembly: Path, 
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(fake_assembly), "--dest", str(tmp_path / "out"), "--config", str(ROOT / "config")]) == 0
     assert (tmp_path / "out" / "summary.md").is_file()
-    assert "report: 7 files" in capsys.readouterr().out
+    assert f"report: {len(list((tmp_path / 'out').iterdir()))} files" in capsys.readouterr().out
     assert main([str(tmp_path / "nowhere")]) == 2
     assert "no manifest.json" in capsys.readouterr().err
 
@@ -432,3 +434,102 @@ def test_a_removed_stacks_leftovers_neither_judge_nor_pass_for_evidence(fake_ass
     generate(fake_assembly, settings={})
     assert not list(dest.glob("*gone*"))
     assert (dest / "matrix-dev.md").is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# Responsibility and SSP narratives
+
+_BACKTICKED = re.compile(r"`([^`]+)`")
+
+
+def test_every_value_a_narrative_states_is_in_the_template(report: Path, assembly: Path) -> None:
+    stacks = {s.environment: s for s in read_assembly(assembly)}
+    checked = 0
+    for env, stack in stacks.items():
+        text = json.dumps(stack.template.body)
+        labels = {stack.label(r.logical_id) for r in stack.resources}  # names from the assembly's metadata
+        matrix = _matrix(report, env)
+        for control, item in matrix["controls"].items():
+            for value in _BACKTICKED.findall(item["narrative"]):
+                assert f'"{value}"' in text or f": {value}," in text or f": {value}}}" in text \
+                    or f"/{value}" in text or f".{value}" in text or value in labels, (env, control, value)
+                checked += 1
+        # The telling values are there, read from this template.
+        au11 = matrix["controls"]["AU-11"]["narrative"]
+        assert "Object Lock `COMPLIANCE` for `913` days" in au11 and "retention `365` days" in au11
+        assert "`openai.gpt-oss-120b-1:0`" in matrix["controls"]["AC-6"]["narrative"]
+        assert "`IsMultiRegionTrail` `true`" in matrix["controls"]["AU-12"]["narrative"]
+        assert matrix["controls"]["AT-4"]["responsibility"] == "customer"
+        assert matrix["controls"]["AU-9"]["responsibility"] == "shared"
+        assert "Amazon S3 Object Lock" in matrix["controls"]["AU-9"]["aws_service"]
+        table = (report / f"responsibility-{env}.md").read_text(encoding="utf-8")
+        assert "| AU-9 | satisfied-by-automated-check | shared |" in table
+    assert checked > 100
+
+
+def test_a_narrative_only_states_what_the_template_configures(fake_assembly: Path, tmp_path: Path) -> None:
+    """Change a value in the template: the narrative follows it; remove it: the narrative drops it."""
+    template_file = fake_assembly / f"{STACK}.template.json"
+    body = json.loads(template_file.read_text(encoding="utf-8"))
+    body["Resources"]["Bucket"]["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Days"] = 2557
+    del body["Resources"]["Trail"]["Properties"]["EnableLogFileValidation"]
+    template_file.write_text(json.dumps(body), encoding="utf-8")
+    generate(fake_assembly, dest=tmp_path, settings={})
+    controls = _matrix(tmp_path, "dev")["controls"]
+    assert "for `2557` days" in controls["AU-9(2)"]["narrative"] and "913" not in controls["AU-9(2)"]["narrative"]
+    assert "EnableLogFileValidation" not in controls["SI-7"]["narrative"]
+    assert "`IsMultiRegionTrail` `true`" in controls["SI-7"]["narrative"]
+
+
+def test_the_control_table_is_complete_and_refuses_bad_rows() -> None:
+    from compliant_bedrock.evidence import responsibility
+
+    baselines = {c for b in baseline_data()["baselines"].values() for c in b["controls"]}
+    for oscal_id in baselines:  # every Rev5 baseline control resolves to a reviewed row
+        family, _, rest = oscal_id.partition("-")
+        number, _, enhancement = rest.partition(".")
+        info = control_info(f"{family.upper()}-{number}" + (f"({enhancement})" if enhancement else ""))
+        assert info.scope in responsibility.SCOPES
+    assert control_info("PE-3").responsibility == "inherited" and "data centers" in control_info("PE-3").aws_service
+    assert control_info("AU-1").scope == "outside"  # *-1 wins over the AU family row
+    assert control_info("CP-2(5)").scope == "outside"
+    with pytest.raises(ValueError, match="not a normalized control id"):
+        control_info("au-9")
+
+
+# ---------------------------------------------------------------------------------------------
+# FedRAMP Rev5 baselines
+
+
+def test_baselines_are_vendored_with_their_source() -> None:
+    data = baseline_data()
+    assert data["source"]["repository"] == "https://github.com/GSA/fedramp-automation"
+    assert re.fullmatch(r"[0-9a-f]{40}", data["source"]["commit"])
+    assert "public domain" in data["source"]["license"].lower()
+    sizes = {b: len(set(v["controls"])) for b, v in data["baselines"].items()}
+    assert sizes == {"low": 156, "moderate": 323, "high": 410}
+    low, moderate, high = (set(data["baselines"][b]["controls"]) for b in ("low", "moderate", "high"))
+    assert low <= moderate <= high
+    assert {"au-9", "at-4", "si-10", "sc-7.5"} <= high
+    for b in data["baselines"].values():
+        assert b["path"].startswith("dist/content/rev5/baselines/json/") and b["version"]
+
+
+def test_baseline_coverage_counts_every_control_of_each_baseline(report: Path, assembly: Path) -> None:
+    coverage = _load(report / "baseline-coverage.json")
+    assert coverage["evidence_basis"].startswith("Pre-deployment evidence")
+    for env in _envs(assembly).values():
+        matrix = _matrix(report, env)
+        for c in coverage["coverage"][env].values():
+            assert sum(c["statuses"].values()) == c["controls"] == sum(c["responsibility"].values())
+            assert c["statuses"]["satisfied-by-automated-check"] >= 10
+        rows = {r["control"]: r for r in coverage["controls"]}
+        assert rows["AT-4"]["statuses"][env] == "not-assessed-by-automation"
+        assert rows["AU-9"]["statuses"][env] == "satisfied-by-automated-check"
+        assert rows["PE-3"]["statuses"][env] == "not-assessed-by-automation"  # no rule cites it
+        assert rows["PE-3"]["responsibility"] == "inherited"
+        for control, row in rows.items():  # the table agrees with the matrix
+            if control in matrix["controls"]:
+                assert row["statuses"][env] == matrix["controls"][control]["status"]
+    markdown = (report / "baseline-coverage.md").read_text(encoding="utf-8")
+    assert "| commercial | moderate | 323 |" in markdown

@@ -27,7 +27,7 @@ from typing import Any
 from ..compliance.gate import Finding
 from ..compliance.pack import PACK_NAME, RULES
 from .assembly import StackEvidence
-from .responsibility import BASIS, control_info
+from .responsibility import BASIS, control_info, narrative, template_facts
 
 NIST_PACK = "NIST.800.53.R5"
 #: Packs whose rules cite NIST SP 800-53 r5 control ids.
@@ -54,6 +54,8 @@ STATUS_TEXT = {
     "not-assessed-by-automation": "organizational, procedural or physical (never satisfied by a template, see "
                                   "not_checked), or no rule citing it found a resource in scope",
 }
+GATE_LINE = ("Every synth runs the NIST SP 800-53 r5, AWS Solutions and Bedrock rule packs on this template and fails "
+             "on an unsuppressed error; the matrix lists each rule, resource and result.")
 #: Statuses that claim (some of) the control is in place.
 CLAIMED = ("satisfied-by-automated-check", "partially-satisfied")
 #: Who accepted a suppressed finding and when, where its reason says so ("accepted by X", an ISO date).
@@ -349,6 +351,7 @@ def build_matrix(stack: StackEvidence) -> dict[str, Any]:
                                   for row in entry["results"]]
             item["rules"].append(ref)
     item_control = {id(item): control for control, item in controls.items()}
+    facts = template_facts(stack)
     for item in controls.values():
         tally = dict.fromkeys(RESULT_ORDER, 0)
         for ref in item["rules"]:
@@ -362,6 +365,7 @@ def build_matrix(stack: StackEvidence) -> dict[str, Any]:
         item["responsibility"] = info.responsibility
         if info.aws_service:
             item["aws_service"] = info.aws_service
+        item["narrative"] = narrative(item_control[id(item)], facts, GATE_LINE)
         item["status"] = control_status(tally, info.scope)
         item["why"] = _why(item, item["status"], rules)
         accepted = [dict(rule=ref["rule"], resource=r["resource"], reason=r.get("reason", ""),
@@ -488,3 +492,35 @@ def render_markdown(matrix: dict[str, Any], digest: str = "") -> str:
               "| Rule | Controls | Why |", "| --- | --- | --- |"]
     lines += [f"| {rid} | {', '.join(e['controls'])} | {_cell(e.get('note', ''))} |" for rid, e in na]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def render_responsibility(matrix: dict[str, Any]) -> str:
+    """Responsibility per control with the SSP starting text: ``responsibility-<env>.md``."""
+    counts = Counter(item["responsibility"] for item in matrix["controls"])
+    lines = [f"# Responsibility and SSP starting text: `{matrix['environment']}`", "", f"> {BASIS}", "",
+             "Who is responsible for each control the rules cite (reviewed data: "
+             "`compliant_bedrock/evidence/data/controls.tsv`), and a narrative generated from what this stack's "
+             "template configures: every value between backticks is read from the template. Use it as the starting "
+             "text of the control's SSP section; the organization completes what the template does not show.", "",
+             "| Responsibility | Controls |", "| --- | ---: |"]
+    lines += [f"| {r} | {counts.get(r, 0)} |" for r in ("customer", "shared", "inherited")]
+    lines += ["", "| Control | Status | Responsibility | SSP starting text |", "| --- | --- | --- | --- |"]
+    for item in matrix["controls"]:
+        lines.append(f"| {item['control']} | {item['status']} | {item['responsibility']} | {_cell(item['narrative'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def matrix_digest(matrix: dict[str, Any]) -> dict[str, Any]:
+    """What the documents spanning every stack (baselines, POA&M, SDR, OSCAL) need of a matrix: each
+    control's status, responsibility and accepted risks, and the failed rules. JSON-ready (a shard of a
+    parallel synth hands it to the parent)."""
+    controls: dict[str, Any] = {}
+    for item in matrix["controls"]:
+        entry: dict[str, Any] = {"status": item["status"], "why": item["why"]}
+        if item.get("accepted_risks"):
+            entry["accepted_risks"] = item["accepted_risks"]
+        if item["status"] == "not-satisfied":
+            entry["failed"] = sorted({ref["rule"] for ref in item["rules"]
+                                      if any(r["result"] in ("non-compliant", "error") for r in ref.get("results", []))})
+        controls[item["control"]] = entry
+    return {"totals": dict(matrix["totals"]), "controls": controls}
