@@ -214,7 +214,9 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
     written = [dest / file for stack in stacks for file in stack_files(names[stack.name])]
     facts = {env: environment_facts(s) for env, s in settings.items()}
-    document = build_component_definition(stacks, facts, version=_version(), digest=digest)
+    document = build_component_definition(stacks, facts, version=_version(), digest=digest,
+                                          statuses={s.name: done[s.name]["controls"] for s in stacks},
+                                          file_names=names)
     _write(dest / "component-definition.json", _dump(document))
     written.append(dest / "component-definition.json")
     unverified = {

@@ -163,11 +163,14 @@ def test_telling_controls_have_honest_statuses(report: Path, assembly: Path) -> 
 
 
 def test_oscal_component_definition_validates_with_trestle(report: Path, assembly: Path) -> None:
+    from trestle.oscal import OSCAL_VERSION
     from trestle.oscal.component import ComponentDefinition
 
     raw = json.loads((report / "component-definition.json").read_text(encoding="utf-8"))
     document = ComponentDefinition.model_validate(raw["component-definition"])
-    assert raw["component-definition"]["metadata"]["oscal-version"].startswith("1.1.")
+    # compliance-trestle 5.2.0 targets OSCAL 1.2.1: the document says the version it is validated against.
+    assert raw["component-definition"]["metadata"]["oscal-version"] == OSCAL_VERSION == "1.2.1"
+    assert "Pre-deployment evidence" in raw["component-definition"]["metadata"]["remarks"]
     assert document.components
     titles = {c.title for c in document.components}
     assert {"Bedrock private link and network boundary", "Synth-time compliance gate"} <= titles
@@ -533,3 +536,71 @@ def test_baseline_coverage_counts_every_control_of_each_baseline(report: Path, a
                 assert row["statuses"][env] == matrix["controls"][control]["status"]
     markdown = (report / "baseline-coverage.md").read_text(encoding="utf-8")
     assert "| commercial | moderate | 323 |" in markdown
+
+
+def _requirements(raw: dict, component_id: str) -> dict[str, dict]:
+    """control-id -> implemented requirement of a component's first control implementation."""
+    for component in raw["components"]:
+        if {"name": "component-id", "ns": "urn:compliant-bedrock:oscal", "value": component_id} in component["props"]:
+            cis = component.get("control-implementations") or [{"implemented-requirements": []}]
+            return {r["control-id"]: r for r in cis[0]["implemented-requirements"]}
+    raise AssertionError(component_id)
+
+
+def test_oscal_requirements_carry_status_responsibility_parameters_and_links(report: Path, assembly: Path) -> None:
+    raw = _load(report / "component-definition.json")["component-definition"]
+    assert {r["id"] for r in raw["metadata"]["roles"]} == {"customer", "provider"}
+    audit = _requirements(raw, "audit-trail")
+    au9 = audit["au-9"]
+    props = {p["name"]: p["value"] for p in au9["props"] if p["name"] != "evidence-rule"}
+    assert props == {"implementation-status": "satisfied-by-automated-check", "responsibility": "shared",
+                     "aws-service": control_info("AU-9").aws_service}
+    assert au9["responsible-roles"] == [{"role-id": "customer"}, {"role-id": "provider"}]
+    env = next(p["value"] for p in raw["components"][0]["control-implementations"][0]["props"]
+               if p["name"] == "environment")
+    assert au9["links"][0]["href"].startswith("./matrix-") and au9["links"][0]["href"].endswith(".md#au-9")
+    assert au9["links"][0]["href"].split("#")[0].removeprefix("./") in {p.name for p in report.iterdir()}
+    assert audit["au-11"]["set-parameters"] == [{"param-id": "au-11_odp", "values": [
+        "audit buckets: 913 days (S3 Object Lock COMPLIANCE); log groups: 365 days"]}]
+    link = _requirements(raw, "private-link")
+    assert link["sc-13"]["set-parameters"][0]["values"][0].startswith("FIPS-validated cryptography")
+    for component in raw["components"]:
+        for ci in component.get("control-implementations", []):
+            env = next(p["value"] for p in ci["props"] if p["name"] == "environment")
+            matrix = _matrix(report, env)
+            for req in ci["implemented-requirements"]:
+                status = next(p["value"] for p in req["props"] if p["name"] == "implementation-status")
+                control = next(c for c in matrix["controls"] if matrix["controls"][c]["oscal_id"] == req["control-id"]) \
+                    if req["control-id"] not in ("sa-11", "sa-11.1") else None
+                if control:  # the component says what the matrix says
+                    assert status == matrix["controls"][control]["status"], (req["control-id"], env)
+                assert status in ("satisfied-by-automated-check", "partially-satisfied", "risk-accepted")
+    # Organizational controls are never listed, whatever rule cites them.
+    assert not {"at-4", "cp-1", "pm-14"} & {c for comp in raw["components"] for ci in comp.get(
+        "control-implementations", []) for c in (r["control-id"] for r in ci["implemented-requirements"])}
+
+
+def test_oscal_never_claims_a_control_a_rule_failed_on_the_same_component(fake_assembly: Path, tmp_path: Path) -> None:
+    """CM-6: log-file validation passed on the trail, key rotation failed on the trail's key (same component)."""
+    from trestle.oscal.component import ComponentDefinition
+
+    from compliant_bedrock.evidence.oscal import build_component_definition
+
+    (stack,) = read_assembly(fake_assembly)
+    cm6 = [f for f in stack.findings if "CM-6" in normalized_controls(f.controls)]
+    assert {"Compliant", "Non-Compliant"} <= {f.compliance for f in cm6}
+    assert {stack.logical_id(f.resource) for f in cm6} <= set(component_members(stack)["audit-trail"])
+    # Without the matrix statuses (the component's own results alone) ...
+    raw = build_component_definition([stack], {}, version="0", digest="0")["component-definition"]
+    ComponentDefinition.model_validate(raw)
+    assert "cm-6" not in _requirements(raw, "audit-trail")
+    assert "si-7" in _requirements(raw, "audit-trail")  # what passed alone is listed
+    # ... and with them.
+    generate(fake_assembly, dest=tmp_path, settings={})
+    raw = _load(tmp_path / "component-definition.json")["component-definition"]
+    assert "cm-6" not in _requirements(raw, "audit-trail")
+    assert "si-10" in _requirements(raw, "guardrail")
+    si10 = _requirements(raw, "guardrail")["si-10"]
+    assert {"name": "implementation-status", "ns": "urn:compliant-bedrock:oscal", "value": "risk-accepted"} \
+        in si10["props"]
+    assert UNGUARDED_REASON not in si10.get("remarks", "")  # the suppression is on the policy, not the guardrail
