@@ -39,7 +39,10 @@ from compliant_bedrock.evidence.assembly import (
 from compliant_bedrock.evidence.baselines import build_coverage, render_coverage
 from compliant_bedrock.evidence.diagram import write_diagram
 from compliant_bedrock.evidence.matrix import build_matrix, matrix_digest, render_markdown, render_responsibility
-from compliant_bedrock.evidence.oscal import build_component_definition
+from compliant_bedrock.evidence.oscal import build_component_definition, document_timestamp
+from compliant_bedrock.evidence.poam import build_poam
+from compliant_bedrock.evidence.poam import render_csv as render_poam_csv
+from compliant_bedrock.evidence.sdr import UNSET_OVERVIEW, build_sdr, render_sdr
 from compliant_bedrock.evidence.summary import build_summary, render_summary_markdown
 from compliant_bedrock.models import resolve_model
 
@@ -152,7 +155,23 @@ def stack_files(name: str) -> list[str]:
 
 #: Every per-stack evidence file matches one of these (see ``stack_files``).
 STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png",
-                       "responsibility-*.md")
+                       "responsibility-*.md", "sdr-*.json", "sdr-*.md")
+
+
+def sdr_evidence(name: str, dest: Path) -> list[tuple[str, str, str]]:
+    """(file, FedRAMP evidence type, description) a Security Decision Record cites; absent ones are skipped
+    (``findings.json`` is the gate's; ``perimeter-<env>.json`` comes from the perimeter proof when it ran)."""
+    return [
+        (f"matrix-{name}.json", "Report", "Control matrix: every rule result per resource and each control's status"),
+        (f"matrix-{name}.md", "Report", "Control matrix, human-readable"),
+        (f"responsibility-{name}.md", "Report", "Responsibility per control and SSP starting text from the template"),
+        (f"architecture-{name}.svg", "Configuration", "Authorization boundary and data flows drawn from the template"),
+        ("component-definition.json", "Report", "OSCAL component definition with each control's status"),
+        ("baseline-coverage.json", "Report", "FedRAMP Rev5 Low/Moderate/High coverage"),
+        ("poam.json", "Report", "Plan of action and milestones: accepted risks and open gaps"),
+        ("findings.json", "Audit Record", "The compliance gate's verdict and every blocking or suppressed finding"),
+        (f"perimeter-{name}.json", "Report", "Perimeter proof: each modelled request, its decision and controls"),
+    ]
 
 
 def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = None,
@@ -197,11 +216,13 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
 
 def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None = None,
              settings: dict[str, EnvironmentSettings] | None = None,
-             written_by_shards: Mapping[str, Mapping[str, Any]] | None = None) -> list[Path]:
+             written_by_shards: Mapping[str, Mapping[str, Any]] | None = None,
+             package_overview_uri: str = UNSET_OVERVIEW) -> list[Path]:
     """Write every evidence file for the assembly at ``outdir``; return their paths (sorted).
 
     ``written_by_shards``: what ``write_stack_evidence`` returned where shards of a parallel synth
     already wrote those stacks' files into ``dest``; only the other stacks' files are written here.
+    ``package_overview_uri``: the provider's Certification Package Overview, for the Security Decision Records.
     Raises ``AssemblyError`` when ``outdir`` is not a synthesized assembly with pack reports.
     """
     stacks: list[StackEvidence] = read_assembly(outdir)
@@ -229,12 +250,25 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     _write(dest / "baseline-coverage.json", _dump(coverage))
     _write(dest / "baseline-coverage.md", render_coverage(coverage))
     written += [dest / "baseline-coverage.json", dest / "baseline-coverage.md"]
-    files = [p.name for p in written] + ["summary.json", "summary.md"]
+    poam = build_poam(stacks, names, done)
+    _write(dest / "poam.json", _dump(poam))
+    _write(dest / "poam.csv", render_poam_csv(poam))
+    written += [dest / "poam.json", dest / "poam.csv"]
+    sdr_files = [f"sdr-{names[s.name]}.{ext}" for s in stacks for ext in ("json", "md")]
+    files = [p.name for p in written] + ["summary.json", "summary.md", *sdr_files]
     totals = {name: {"totals": entry["totals"]} for name, entry in done.items()}
     summary = build_summary(stacks, totals, {k: v for k, v in unverified.items() if v}, digest=digest, files=files)
     _write(dest / "summary.json", _dump(summary))
     _write(dest / "summary.md", render_summary_markdown(summary))
     written += [dest / "summary.json", dest / "summary.md"]
+    date = document_timestamp()[:10]
+    for stack in stacks:
+        name = names[stack.name]
+        sdr = build_sdr(name, stack, done[stack.name], sdr_evidence(name, dest), dest=dest, date=date,
+                        overview_uri=package_overview_uri)
+        _write(dest / f"sdr-{name}.json", _dump(sdr))
+        _write(dest / f"sdr-{name}.md", render_sdr(name, sdr))
+        written += [dest / f"sdr-{name}.json", dest / f"sdr-{name}.md"]
     # cdk.out outlives synths: files of a stack that is no longer in the assembly would pass for current.
     current = set(written)
     for stale in (f for pattern in STACK_FILE_PATTERNS for f in dest.glob(pattern)):
@@ -249,10 +283,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=None,
                         help="environment settings directory (default: cdk.json's, else ./config)")
     parser.add_argument("--dest", type=Path, default=None, help="where to write (default <outdir>/compliance)")
+    parser.add_argument("--package-overview-uri", default=UNSET_OVERVIEW,
+                        help="URI of the provider's Certification Package Overview (FedRAMP SDR "
+                             "certificationPackageOverviewUri); default: a URN saying it was not provided")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        written = generate(Path(args.outdir), config_dir=args.config, dest=args.dest)
+        written = generate(Path(args.outdir), config_dir=args.config, dest=args.dest,
+                           package_overview_uri=args.package_overview_uri)
     except AssemblyError as err:
         print(f"report: {err}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ hand-written assembly (a suppressed finding, a non-compliant one, absent resourc
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -604,3 +605,92 @@ def test_oscal_never_claims_a_control_a_rule_failed_on_the_same_component(fake_a
     assert {"name": "implementation-status", "ns": "urn:compliant-bedrock:oscal", "value": "risk-accepted"} \
         in si10["props"]
     assert UNGUARDED_REASON not in si10.get("remarks", "")  # the suppression is on the policy, not the guardrail
+
+
+# ---------------------------------------------------------------------------------------------
+# FedRAMP 20x Security Decision Record and POA&M
+
+FEDRAMP_SCHEMAS = Path(__file__).parent / "data" / "fedramp"
+
+
+@functools.cache
+def _sdr_validator():
+    import jsonschema
+    import referencing
+    from referencing.jsonschema import DRAFT202012
+
+    schema = json.loads((FEDRAMP_SCHEMAS / "fedramp-security-decision-record-schema-2026-06-24.json").read_text())
+    common = json.loads((FEDRAMP_SCHEMAS / "fedramp-common-definitions-schema-2026-06-24.json").read_text())
+    # FedRAMP's schema refers to ".../common-definitions-schema-2026-06-24.json/$defs/certificationPackageOverviewUri"
+    # (a path, not a "#/$defs/..." fragment): that URI is registered as the definition it means.
+    registry = referencing.Registry().with_resources([
+        (common["$id"], DRAFT202012.create_resource(common)),
+        (f"{common['$id']}/$defs/certificationPackageOverviewUri",
+         DRAFT202012.create_resource(common["$defs"]["certificationPackageOverviewUri"])),
+    ])
+    return jsonschema.Draft202012Validator(schema, registry=registry,
+                                           format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def test_security_decision_records_validate_against_fedramps_schema(report: Path, assembly: Path) -> None:
+    from compliant_bedrock.evidence.sdr import ksi_data
+
+    validator = _sdr_validator()
+    data = ksi_data()
+    for env in _envs(assembly).values():
+        sdr = _load(report / f"sdr-{env}.json")
+        assert [e.message for e in validator.iter_errors(sdr)] == []
+        matrix = _matrix(report, env)
+        ksis = {k["ksiId"]: k for k in sdr["keySecurityIndicators"]}
+        assert set(ksis) == set(data["indicators"]) >= {"KSI-MLA-EVC", "KSI-MLA-OSM", "KSI-CNA-RNT", "KSI-IAM-ELP"}
+        for ksi_id, ksi in ksis.items():
+            # Never fully implemented from templates; each KSI's tests are rules citing a control of its mapping.
+            assert ksi["ksiImplementationStatus"] == "Partially Implemented"
+            mapped = set(data["indicators"][ksi_id]["controls"])
+            assert ksi["ksiTests"]
+            for rule in ksi["ksiTests"]:
+                assert {oscal_control_id(c) for c in matrix["rules"][rule]["controls"]} & mapped, (ksi_id, rule)
+            for evidence in ksi["ksiEvidence"]:
+                digest = evidence["evidenceText"].removeprefix("sha256 ")
+                path = report / evidence["evidenceLocation"].removeprefix("./")
+                assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+        assert sdr["portsAndProtocols"] and {p["portNumber"] for p in sdr["portsAndProtocols"]} == {"443"}
+        assert "Pre-deployment evidence" in (report / f"sdr-{env}.md").read_text(encoding="utf-8")
+    # The validator bites: a KSI without its required arrays is refused.
+    assert list(validator.iter_errors({"certificationPackageOverviewUri": "https://example.gov/x",
+                                       "fedRampRequirements": [], "keySecurityIndicators": [{"ksiId": "KSI-X"}]}))
+
+
+def test_ksi_data_is_the_2026_rules_with_a_reason_each() -> None:
+    from compliant_bedrock.evidence.sdr import ksi_data
+
+    data = ksi_data()
+    assert data["source"]["version"].startswith("2026.")
+    for ksi_id, ksi in data["indicators"].items():
+        assert re.fullmatch(r"KSI-[A-Z]{3}-[A-Z]{3}", ksi_id)
+        assert ksi["statement"] and ksi["controls"] and ksi["shows"] and ksi["not_shown"]
+
+
+def test_poam_lists_accepted_risks_failures_and_baseline_gaps(fake_assembly: Path, tmp_path: Path) -> None:
+    import csv as csv_module
+
+    generate(fake_assembly, dest=tmp_path, settings={})
+    poam = _load(tmp_path / "poam.json")
+    assert poam["evidence_basis"].startswith("Pre-deployment evidence")
+    items = poam["items"]
+    unguarded = next(i for i in items if i["source"] == "Bedrock rule Bedrock-UnguardedInferencePath")
+    assert unguarded["kind"] == "risk-accepted" and unguarded["controls"] == ["SI-10"]
+    assert unguarded["reason"] == UNGUARDED_REASON and unguarded["accepted_on"] == "2026-11-02"
+    assert unguarded["milestones"] == [] and unguarded["baselines"] == ["moderate", "high"]
+    kinds = {(i["kind"], c) for i in items for c in i["controls"]}
+    assert ("not-satisfied", "SC-12") in kinds  # key rotation failed
+    assert ("not-assessed", "AT-4") in kinds  # organizational
+    assert ("not-assessed", "SC-7(5)") in kinds  # technical, no rule result in this template
+    assert not any(c.startswith("PE-") for _, c in kinds)  # inherited from AWS: not this system's weakness
+    assert {i["source"] for i in items if i["kind"] == "risk-accepted"} == {
+        "NIST.800.53.R5 rule NIST.800.53.R5-S3BucketReplicationEnabled", "AwsSolutions rule AwsSolutions-S1",
+        "Bedrock rule Bedrock-UnguardedInferencePath"}
+    with (tmp_path / "poam.csv").open(encoding="utf-8") as handle:
+        rows = list(csv_module.DictReader(handle))
+    assert len(rows) == len(items) and rows[0]["evidence_basis"].startswith("pre-deployment evidence")
+    assert {r["id"] for r in rows} == {i["id"] for i in items} and len({r["id"] for r in rows}) == len(rows)

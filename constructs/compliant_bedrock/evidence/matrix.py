@@ -523,4 +523,6 @@ def matrix_digest(matrix: dict[str, Any]) -> dict[str, Any]:
             entry["failed"] = sorted({ref["rule"] for ref in item["rules"]
                                       if any(r["result"] in ("non-compliant", "error") for r in ref.get("results", []))})
         controls[item["control"]] = entry
-    return {"totals": dict(matrix["totals"]), "controls": controls}
+    rules = {rule_id: {"controls": entry["controls"], "tally": entry["tally"]}
+             for rule_id, entry in matrix["rules"].items() if entry["results"]}
+    return {"totals": dict(matrix["totals"]), "controls": controls, "rules": rules}
