@@ -21,7 +21,7 @@ from compliant_bedrock.compliance.gate import read_findings
 from compliant_bedrock.compliance.suppressions import nist_rules
 from compliant_bedrock.evidence.assembly import read_assembly
 from compliant_bedrock.evidence.baselines import baseline_data
-from compliant_bedrock.evidence.components import component_members
+from compliant_bedrock.evidence.components import component_members, configures_invocation_logging
 from compliant_bedrock.evidence.matrix import (
     CLAIMED,
     CONTROL_PACKS,
@@ -212,15 +212,45 @@ def test_oscal_requirements_are_backed_by_compliant_results(report: Path, assemb
                                for f in stack.findings), (rule, req["control-id"])
 
 
-def test_architecture_diagrams_are_drawn(report: Path, assembly: Path) -> None:
+def test_architecture_diagrams_show_the_boundary_and_data_flows(report: Path, assembly: Path) -> None:
+    from compliant_bedrock.evidence.diagram import build_scene
+
+    ns = "{http://www.w3.org/2000/svg}"
     for stack in read_assembly(assembly):
-        svg = ET.parse(report / f"architecture-{stack.environment}.svg").getroot()
-        ns = "{http://www.w3.org/2000/svg}"
-        nodes = [g for g in svg.iter(f"{ns}g") if g.get("class") == "node"]
-        edges = [p for p in svg.iter(f"{ns}path") if p.get("class") == "edge"]
-        assert len(nodes) == len(stack.resources) >= 10
-        assert len(edges) >= 10
-        with Image.open(report / f"architecture-{stack.environment}.png") as image:
+        env = stack.environment
+        scene = build_scene(stack)
+        assert scene.accounted == len(stack.resources)  # every resource drawn or counted in a group
+        svg = ET.parse(report / f"architecture-{env}.svg").getroot()
+        boxes = {g.get("id"): g for g in svg.iter(f"{ns}g") if g.get("class") == "box"}
+        assert {"box-region", "box-boundary", "box-clients", "box-vpc", "box-audit", "box-keys", "box-aws"} <= set(boxes)
+        text = " ".join(t.text or "" for t in svg.iter(f"{ns}text"))
+        assert "Pre-deployment evidence" in text and "Authorization boundary" in text
+        nodes = {g.get("id"): g for g in svg.iter(f"{ns}g") if g.get("class") == "node"}
+        # CDK internals are grouped, not drawn: no custom resource (but the invocation-logging setting it makes)
+        # and no Lambda function is a node.
+        for logical_id in nodes:
+            resource = stack.template.resources.get(logical_id)
+            assert resource is None or configures_invocation_logging(resource) or not resource.type.startswith(
+                ("Custom::", "AWS::Lambda::")), logical_id
+        # Clients: the CIDRs the endpoint security group admits, with the port.
+        cidrs = {rule["CidrIp"] for r in stack.resources if r.type == "AWS::EC2::SecurityGroup"
+                 for rule in r.properties.get("SecurityGroupIngress", [])}
+        assert cidrs and {f"client:{c}" for c in cidrs} <= set(nodes)
+        assert "HTTPS TCP 443" in text
+        # Bedrock is outside the boundary (right of it), reached through the endpoints.
+        boundary = next(b for b in scene.boxes if b.id == "boundary")
+        runtime = next(n for b in scene.boxes for n in b.nodes if n.id == "bedrock-runtime")
+        assert runtime.x > boundary.x + boundary.w
+        flows = {(e.src, e.dst, e.label) for e in scene.edges}
+        endpoint = next(r.logical_id for r in stack.resources if r.type == "AWS::EC2::VPCEndpoint"
+                        and "runtime" in json.dumps(r.properties["ServiceName"]))
+        assert (endpoint, "bedrock-runtime", "PrivateLink") in flows
+        locked = [r.logical_id for r in stack.resources if r.type == "AWS::S3::Bucket"
+                  and r.properties.get("ObjectLockEnabled") is True]
+        assert {("cloudtrail", b, "trail log files") for b in locked} & flows
+        assert {("bedrock-runtime", b, "invocation logs") for b in locked} & flows
+        assert "Object Lock COMPLIANCE 913 days" in text
+        with Image.open(report / f"architecture-{env}.png") as image:
             assert image.width >= 1600 and image.height >= 800
             stat = ImageStat.Stat(image.convert("L"))
             assert stat.stddev[0] > 10, "blank image"
