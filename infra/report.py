@@ -1,14 +1,20 @@
 """Evidence for auditors from the synth that deploys: ``python -m infra.report [cdk.out]``.
 
-Writes into ``<cdk.out>/compliance/`` (next to the gate's ``findings.json``):
+Pre-deployment evidence: it shows what the synthesized templates configure and what the rules found in
+them; it is not a test of deployed resources (every file says so at the top). Writes into
+``<cdk.out>/compliance/`` (next to the gate's ``findings.json``):
 
-* ``matrix-<env>.json`` / ``.md``: NIST SP 800-53 r5 control -> rules -> resources -> result;
-* ``component-definition.json``: OSCAL 1.1 component definition, statements from the settings;
-* ``architecture-<env>.svg`` / ``.png``: the stack's resources and their references;
+* ``matrix-<env>.json`` / ``.md``: NIST SP 800-53 r5 control -> rules -> resources -> result -> status;
+* ``responsibility-<env>.md``: customer / shared / inherited per control, SSP starting text from the template;
+* ``baseline-coverage.json`` / ``.md``: FedRAMP Rev5 Low, Moderate and High coverage per environment;
+* ``component-definition.json``: OSCAL 1.2.1 component definition with each control's status;
+* ``sdr-<env>.json`` / ``.md``: FedRAMP 20x Security Decision Record (Key Security Indicators);
+* ``poam.json`` / ``.csv``: accepted risks, failed controls and baseline gaps, with a milestones field;
+* ``architecture-<env>.svg`` / ``.png``: the authorization boundary and data flows;
 * ``summary.json`` / ``.md``: results per pack and stack, suppressions, unverified model ids.
 
-Output is deterministic (sorted, no clock; the OSCAL timestamp is ``SOURCE_DATE_EPOCH``): two runs
-over the same ``cdk.out`` write the same bytes. Exit codes: 0 written, 2 no usable assembly.
+Output is deterministic (sorted, no clock; timestamps are ``SOURCE_DATE_EPOCH``): two runs over the
+same ``cdk.out`` write the same bytes. Exit codes: 0 written, 2 no usable assembly.
 """
 
 from __future__ import annotations

@@ -724,3 +724,23 @@ def test_poam_lists_accepted_risks_failures_and_baseline_gaps(fake_assembly: Pat
         rows = list(csv_module.DictReader(handle))
     assert len(rows) == len(items) and rows[0]["evidence_basis"].startswith("pre-deployment evidence")
     assert {r["id"] for r in rows} == {i["id"] for i in items} and len({r["id"] for r in rows}) == len(rows)
+
+
+def test_a_perimeter_proof_is_cited_when_present(fake_assembly: Path, tmp_path: Path) -> None:
+    """The perimeter proof (``perimeter-<env>.json``, written by its own tool) is optional input: cited with
+    its sha256 when it is there, absent from the records when it is not."""
+    generate(fake_assembly, dest=tmp_path, settings={})
+    cited = {e["evidenceLocation"] for k in _load(tmp_path / "sdr-dev.json")["keySecurityIndicators"]
+             for e in k["ksiEvidence"]}
+    assert "./perimeter-dev.json" not in cited and "./matrix-dev.json" in cited
+    proof = tmp_path / "perimeter-dev.json"
+    proof.write_text(json.dumps({"requests": [{"id": "internet-to-runtime", "decision": "deny",
+                                               "controls": ["SC-7"]}]}), encoding="utf-8")
+    _load.cache_clear()
+    generate(fake_assembly, dest=tmp_path, settings={})
+    sdr = _load(tmp_path / "sdr-dev.json")
+    assert next(e["evidenceText"] for k in sdr["keySecurityIndicators"] for e in k["ksiEvidence"]
+            if e["evidenceLocation"] == "./perimeter-dev.json") == \
+        "sha256 " + hashlib.sha256(proof.read_bytes()).hexdigest()
+    assert [e.message for e in _sdr_validator().iter_errors(sdr)] == []
+    assert proof.is_file()  # not ours: never removed as a stale file

@@ -189,6 +189,10 @@ def narrative(control: str, facts: Mapping[str, list[str]], gate_line: str = "")
     info = control_info(control)
     if info.responsibility == "inherited":
         return f"Inherited from AWS: {info.aws_service}."
+    if info.scope == "outside":
+        who = ("Customer (the organization)" if info.responsibility == "customer"
+               else f"Shared with AWS ({info.aws_service})")
+        return f"{who}: not implemented by this template. {info.not_checked}"
     lead = (f"Shared: {info.aws_service} provides the mechanism; this deployment configures it."
             if info.responsibility == "shared" else "Customer: this deployment configures it.")
     lines = [s for topic in info.topics for s in (facts.get(topic) or [])]
