@@ -19,9 +19,17 @@ same ``cdk.out`` write the same bytes. Exit codes: 0 written, 2 no usable assemb
 
 from __future__ import annotations
 
+import sys
+
+from .runtime import LIBRARY_DIR
+
+# `python -m infra.report` (make report) starts no app: the editable install may point at another
+# checkout, so the library beside this file is put first, as app.py does through runtime.prepare().
+if sys.path[:1] != [LIBRARY_DIR]:
+    sys.path.insert(0, LIBRARY_DIR)
+
 import argparse
 import os
-import sys
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
