@@ -744,3 +744,23 @@ def test_a_perimeter_proof_is_cited_when_present(fake_assembly: Path, tmp_path: 
         "sha256 " + hashlib.sha256(proof.read_bytes()).hexdigest()
     assert [e.message for e in _sdr_validator().iter_errors(sdr)] == []
     assert proof.is_file()  # not ours: never removed as a stale file
+
+
+def test_organization_policies_are_drawn_around_the_account(fake_assembly: Path) -> None:
+    from compliant_bedrock.evidence.diagram import build_scene, render_svg
+
+    template_file = fake_assembly / f"{STACK}.template.json"
+    body = json.loads(template_file.read_text(encoding="utf-8"))
+    body["Resources"]["Scp"] = _tagged("AWS::Organizations::Policy", "Policies/ScpInference",
+                                       {"Type": "SERVICE_CONTROL_POLICY", "Content": {}})
+    template_file.write_text(json.dumps(body), encoding="utf-8")
+    (stack,) = read_assembly(fake_assembly)
+    scene = build_scene(stack)
+    assert scene.accounted == len(stack.resources)
+    org = next(b for b in scene.boxes if b.id == "org")
+    assert org.lines == ["Policies/ScpInference (SERVICE_CONTROL_POLICY)"]
+    region = next(b for b in scene.boxes if b.id == "region")
+    assert org.x < region.x and org.y < region.y and org.y + org.h > region.y + region.h  # around the account
+    helpers = next(b for b in scene.boxes if b.id == "helpers")
+    assert not any("Organizations" in line for line in helpers.lines)  # drawn once, not also counted
+    assert "not closed by the stack" in render_svg(scene)  # no default-SG custom resource in this template

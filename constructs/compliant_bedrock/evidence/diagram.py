@@ -144,7 +144,10 @@ def build_scene(stack: StackEvidence) -> Scene:
     guardrails = [r for r in res.values() if r.type == "AWS::Bedrock::Guardrail"]
     invocation = [r for r in res.values() if configures_invocation_logging(r)]
     mantle = [r for r in res.values() if r.type.startswith("AWS::BedrockMantle::")]
-    org = [r for r in res.values() if r.type.startswith("AWS::Organizations::")]
+    #: Organization policies and what deploys the per-account baseline with them.
+    org = [r for r in res.values() if r.type.startswith("AWS::Organizations::")
+           or r.type in ("AWS::CloudFormation::StackSet", "AWS::Bedrock::ResourcePolicy")]
+    drawn.update(r.logical_id for r in org)
     policies = [r for r in res.values() if r.logical_id in model_access and r.type != "AWS::IAM::Role"]
     roles = [r for r in res.values() if r.logical_id in model_access and r.type == "AWS::IAM::Role"]
 
@@ -166,7 +169,9 @@ def build_scene(stack: StackEvidence) -> Scene:
               if vpcs else "Network (no VPC in this template)", "network", inner_x + 20, top + 70, half)
     if vpcs:
         vpc.lines.append(f"{len(subnets)} subnets; {'no' if not gateways else len(gateways)} internet/NAT gateway")
-        vpc.lines.append(f"flow logs: {'on' if flow_logs else 'off'}; default security group closed by the stack")
+        closed = any(r.type == "Custom::VpcRestrictDefaultSG" for r in res.values())
+        vpc.lines.append(f"flow logs: {'on' if flow_logs else 'off'}; default security group "
+                         + ("closed by the stack" if closed else "not closed by the stack"))
     for sg in groups.values():
         admitted = sorted({f"{p} {ports} from {c}" for c, p, ports in ingress})
         vpc.lines.append(f"SG {label(sg.logical_id).split('/')[-1]}: " + ("; ".join(admitted) or "no ingress"))
@@ -190,6 +195,8 @@ def build_scene(stack: StackEvidence) -> Scene:
         access.nodes.append(Node(p.logical_id, label(p.logical_id), ("invoke " + ", ".join(models)) if models
                                  else p.type.split("::")[-1]))
         drawn.add(p.logical_id)
+    if not policies:
+        access.lines.append("No model-access policy in this template")
     if roles:
         access.lines.append(f"{len(roles)} role(s) attach it: " + ", ".join(label(r.logical_id) for r in roles))
         drawn.update(r.logical_id for r in roles)
@@ -225,7 +232,10 @@ def build_scene(stack: StackEvidence) -> Scene:
     flow_dest = {d for f in flow_logs for d in stack.references(f.logical_id)}
     audit.nodes.sort(key=lambda n: n.id not in flow_dest)  # nearest the VPC above: a short arrow
     drawn.update(r.logical_id for r in res.values() if r.type == "AWS::S3::BucketPolicy")
-    audit.lines.append("bucket policies: TLS only, deletes denied; " + f"{len(keys)} KMS key(s) encrypt these (below)")
+    if buckets or log_groups or trails:
+        audit.lines.append(f"{len(keys)} KMS key(s) encrypt these (below); bucket policies: see the matrix")
+    else:
+        audit.lines.append("No audit resource in this template")
     _place(audit, 2)
 
     key_box = Box("keys", "KMS keys (customer managed)", "keys", inner_x + 20, audit.y + audit.h + 24, half)
@@ -276,7 +286,6 @@ def build_scene(stack: StackEvidence) -> Scene:
         org_box.lines = [", ".join(f"{label(r.logical_id)} ({r.properties.get('Type', r.type.split('::')[-1])})"
                                    for r in org)]
         boxes.insert(0, org_box)
-        drawn.update(r.logical_id for r in org)
 
     edges: list[Edge] = []
     for cidr, _, ports in ingress:
