@@ -1,21 +1,35 @@
 """Evidence for auditors from the synth that deploys: ``python -m infra.report [cdk.out]``.
 
-Writes into ``<cdk.out>/compliance/`` (next to the gate's ``findings.json``):
+Pre-deployment evidence: it shows what the synthesized templates configure and what the rules found in
+them; it is not a test of deployed resources (every file says so at the top). Writes into
+``<cdk.out>/compliance/`` (next to the gate's ``findings.json``):
 
-* ``matrix-<env>.json`` / ``.md``: NIST SP 800-53 r5 control -> rules -> resources -> result;
-* ``component-definition.json``: OSCAL 1.1 component definition, statements from the settings;
-* ``architecture-<env>.svg`` / ``.png``: the stack's resources and their references;
+* ``matrix-<env>.json`` / ``.md``: NIST SP 800-53 r5 control -> rules -> resources -> result -> status;
+* ``responsibility-<env>.md``: customer / shared / inherited per control, SSP starting text from the template;
+* ``baseline-coverage.json`` / ``.md``: FedRAMP Rev5 Low, Moderate and High coverage per environment;
+* ``component-definition.json``: OSCAL 1.2.1 component definition with each control's status;
+* ``sdr-<env>.json`` / ``.md``: FedRAMP 20x Security Decision Record (Key Security Indicators);
+* ``poam.json`` / ``.csv``: accepted risks, failed controls and baseline gaps, with a milestones field;
+* ``architecture-<env>.svg`` / ``.png``: the authorization boundary and data flows;
 * ``summary.json`` / ``.md``: results per pack and stack, suppressions, unverified model ids.
 
-Output is deterministic (sorted, no clock; the OSCAL timestamp is ``SOURCE_DATE_EPOCH``): two runs
-over the same ``cdk.out`` write the same bytes. Exit codes: 0 written, 2 no usable assembly.
+Output is deterministic (sorted, no clock; timestamps are ``SOURCE_DATE_EPOCH``): two runs over the
+same ``cdk.out`` write the same bytes. Exit codes: 0 written, 2 no usable assembly.
 """
 
 from __future__ import annotations
 
+import sys
+
+from .runtime import LIBRARY_DIR
+
+# `python -m infra.report` (make report) starts no app: the editable install may point at another
+# checkout, so the library beside this file is put first, as app.py does through runtime.prepare().
+if sys.path[:1] != [LIBRARY_DIR]:
+    sys.path.insert(0, LIBRARY_DIR)
+
 import argparse
 import os
-import sys
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,9 +50,13 @@ from compliant_bedrock.evidence.assembly import (
     stack_artifacts,
     stack_digest,
 )
+from compliant_bedrock.evidence.baselines import build_coverage, render_coverage
 from compliant_bedrock.evidence.diagram import write_diagram
-from compliant_bedrock.evidence.matrix import build_matrix, render_markdown
-from compliant_bedrock.evidence.oscal import build_component_definition
+from compliant_bedrock.evidence.matrix import build_matrix, matrix_digest, render_markdown, render_responsibility
+from compliant_bedrock.evidence.oscal import build_component_definition, document_timestamp
+from compliant_bedrock.evidence.poam import build_poam
+from compliant_bedrock.evidence.poam import render_csv as render_poam_csv
+from compliant_bedrock.evidence.sdr import UNSET_OVERVIEW, build_sdr, render_sdr
 from compliant_bedrock.evidence.summary import build_summary, render_summary_markdown
 from compliant_bedrock.models import resolve_model
 
@@ -145,11 +163,29 @@ def stack_file_names(environments: Mapping[str, str]) -> dict[str, str]:
 
 
 def stack_files(name: str) -> list[str]:
-    return [f"matrix-{name}.json", f"matrix-{name}.md", f"architecture-{name}.svg", f"architecture-{name}.png"]
+    return [f"matrix-{name}.json", f"matrix-{name}.md", f"architecture-{name}.svg", f"architecture-{name}.png",
+            f"responsibility-{name}.md"]
 
 
 #: Every per-stack evidence file matches one of these (see ``stack_files``).
-STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png")
+STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png",
+                       "responsibility-*.md", "sdr-*.json", "sdr-*.md")
+
+
+def sdr_evidence(name: str, dest: Path) -> list[tuple[str, str, str]]:
+    """(file, FedRAMP evidence type, description) a Security Decision Record cites; absent ones are skipped
+    (``findings.json`` is the gate's; ``perimeter-<env>.json`` comes from the perimeter proof when it ran)."""
+    return [
+        (f"matrix-{name}.json", "Report", "Control matrix: every rule result per resource and each control's status"),
+        (f"matrix-{name}.md", "Report", "Control matrix, human-readable"),
+        (f"responsibility-{name}.md", "Report", "Responsibility per control and SSP starting text from the template"),
+        (f"architecture-{name}.svg", "Configuration", "Authorization boundary and data flows drawn from the template"),
+        ("component-definition.json", "Report", "OSCAL component definition with each control's status"),
+        ("baseline-coverage.json", "Report", "FedRAMP Rev5 Low/Moderate/High coverage"),
+        ("poam.json", "Report", "Plan of action and milestones: accepted risks and open gaps"),
+        ("findings.json", "Audit Record", "The compliance gate's verdict and every blocking or suppressed finding"),
+        (f"perimeter-{name}.json", "Report", "Perimeter proof: each modelled request, its decision and controls"),
+    ]
 
 
 def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = None,
@@ -177,15 +213,16 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
         for stack in each:
             name = names[stack.name]
             matrix = build_matrix(stack)
-            matrix_json, matrix_md, svg, png = stack_files(name)
+            matrix_json, matrix_md, svg, png, responsibility_md = stack_files(name)
             _write(dest / matrix_json, _dump(matrix))
             _write(dest / matrix_md, render_markdown(matrix, stack_digest(outdir, stack)))
+            _write(dest / responsibility_md, render_responsibility(matrix))
             while len(pending) >= encoders:  # each waiting PNG holds a 12 MB bitmap: bound them
                 pending.popleft().result()
             future = write_diagram(stack, dest / svg, dest / png, executor=pool)
             if future is not None:
                 pending.append(future)
-            done[stack.name] = {"name": name, "totals": dict(matrix["totals"])}
+            done[stack.name] = {"name": name, **matrix_digest(matrix)}
         for future in pending:
             future.result()  # an encoder's error is this call's error
     return done
@@ -193,11 +230,13 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
 
 def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None = None,
              settings: dict[str, EnvironmentSettings] | None = None,
-             written_by_shards: Mapping[str, Mapping[str, Any]] | None = None) -> list[Path]:
+             written_by_shards: Mapping[str, Mapping[str, Any]] | None = None,
+             package_overview_uri: str = UNSET_OVERVIEW) -> list[Path]:
     """Write every evidence file for the assembly at ``outdir``; return their paths (sorted).
 
     ``written_by_shards``: what ``write_stack_evidence`` returned where shards of a parallel synth
     already wrote those stacks' files into ``dest``; only the other stacks' files are written here.
+    ``package_overview_uri``: the provider's Certification Package Overview, for the Security Decision Records.
     Raises ``AssemblyError`` when ``outdir`` is not a synthesized assembly with pack reports.
     """
     stacks: list[StackEvidence] = read_assembly(outdir)
@@ -206,11 +245,13 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     settings = _settings(config_dir) if settings is None else settings
     digest = inputs_digest(outdir, stacks)
     names = stack_file_names({s.name: s.environment for s in stacks})
-    done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"]}
+    done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
     done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
     written = [dest / file for stack in stacks for file in stack_files(names[stack.name])]
     facts = {env: environment_facts(s) for env, s in settings.items()}
-    document = build_component_definition(stacks, facts, version=_version(), digest=digest)
+    document = build_component_definition(stacks, facts, version=_version(), digest=digest,
+                                          statuses={s.name: done[s.name]["controls"] for s in stacks},
+                                          file_names=names)
     _write(dest / "component-definition.json", _dump(document))
     written.append(dest / "component-definition.json")
     unverified = {
@@ -218,12 +259,30 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
                         if not resolve_model(m, settings[s.environment].region).verified]
         for s in stacks if s.environment in settings
     }
-    files = [p.name for p in written] + ["summary.json", "summary.md"]
+    statuses = {done[s.name]["name"]: {c: e["status"] for c, e in done[s.name]["controls"].items()} for s in stacks}
+    coverage = build_coverage(statuses)
+    _write(dest / "baseline-coverage.json", _dump(coverage))
+    _write(dest / "baseline-coverage.md", render_coverage(coverage))
+    written += [dest / "baseline-coverage.json", dest / "baseline-coverage.md"]
+    poam = build_poam(stacks, names, done)
+    _write(dest / "poam.json", _dump(poam))
+    _write(dest / "poam.csv", render_poam_csv(poam))
+    written += [dest / "poam.json", dest / "poam.csv"]
+    sdr_files = [f"sdr-{names[s.name]}.{ext}" for s in stacks for ext in ("json", "md")]
+    files = [p.name for p in written] + ["summary.json", "summary.md", *sdr_files]
     totals = {name: {"totals": entry["totals"]} for name, entry in done.items()}
     summary = build_summary(stacks, totals, {k: v for k, v in unverified.items() if v}, digest=digest, files=files)
     _write(dest / "summary.json", _dump(summary))
     _write(dest / "summary.md", render_summary_markdown(summary))
     written += [dest / "summary.json", dest / "summary.md"]
+    date = document_timestamp()[:10]
+    for stack in stacks:
+        name = names[stack.name]
+        sdr = build_sdr(name, stack, done[stack.name], sdr_evidence(name, dest), dest=dest, date=date,
+                        overview_uri=package_overview_uri)
+        _write(dest / f"sdr-{name}.json", _dump(sdr))
+        _write(dest / f"sdr-{name}.md", render_sdr(name, sdr))
+        written += [dest / f"sdr-{name}.json", dest / f"sdr-{name}.md"]
     # cdk.out outlives synths: files of a stack that is no longer in the assembly would pass for current.
     current = set(written)
     for stale in (f for pattern in STACK_FILE_PATTERNS for f in dest.glob(pattern)):
@@ -238,10 +297,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=None,
                         help="environment settings directory (default: cdk.json's, else ./config)")
     parser.add_argument("--dest", type=Path, default=None, help="where to write (default <outdir>/compliance)")
+    parser.add_argument("--package-overview-uri", default=UNSET_OVERVIEW,
+                        help="URI of the provider's Certification Package Overview (FedRAMP SDR "
+                             "certificationPackageOverviewUri); default: a URN saying it was not provided")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        written = generate(Path(args.outdir), config_dir=args.config, dest=args.dest)
+        written = generate(Path(args.outdir), config_dir=args.config, dest=args.dest,
+                           package_overview_uri=args.package_overview_uri)
     except AssemblyError as err:
         print(f"report: {err}", file=sys.stderr)
         return 2

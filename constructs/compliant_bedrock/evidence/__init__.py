@@ -1,11 +1,16 @@
-"""Evidence for auditors, generated from the cloud assembly that deploys.
+"""Evidence for auditors, generated from the cloud assembly that deploys (pre-deployment evidence).
 
 * :mod:`.assembly`: each stack of ``cdk.out`` with its template, construct paths and rule results
   (read through ``compliance.gate.read_findings``);
-* :mod:`.matrix`: NIST SP 800-53 r5 control -> rules -> resources -> result, JSON and Markdown;
+* :mod:`.matrix`: NIST SP 800-53 r5 control -> rules -> resources -> result -> status, JSON and Markdown;
+* :mod:`.responsibility`: what a template can show of each control, who is responsible (reviewed data
+  in ``data/controls.tsv``) and SSP starting text from the template's own values;
+* :mod:`.baselines`: FedRAMP Rev5 Low/Moderate/High coverage (vendored profiles in ``data/``);
 * :mod:`.components` and :mod:`.oscal`: the package's components found by CloudFormation type, and an
-  OSCAL 1.1 component definition of them;
-* :mod:`.diagram`: the architecture as SVG and PNG (own layout, no Graphviz);
+  OSCAL 1.2.1 component definition of them with each control's status;
+* :mod:`.sdr`: FedRAMP 20x Security Decision Records (KSIs in ``data/fedramp-20x-ksi.json``);
+* :mod:`.poam`: accepted risks and open gaps, JSON and CSV;
+* :mod:`.diagram`: the authorization boundary and data flows as SVG and PNG (own layout, no Graphviz);
 * :mod:`.summary`: results per pack and stack, suppressions, unverified model ids.
 
 ``python -m infra.report [cdk.out]`` writes them all to ``cdk.out/compliance/``.

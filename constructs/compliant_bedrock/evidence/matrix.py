@@ -1,10 +1,17 @@
-"""The control matrix: NIST SP 800-53 r5 control -> rules that test it -> resources -> result.
+"""The control matrix: NIST SP 800-53 r5 control -> rules that test it -> resources -> result -> status.
 
 Rules come from two packs that cite NIST SP 800-53 r5 controls: cdk-nag's ``NIST.800.53.R5`` (its
 whole rule list ships in ``compliance/data``) and this package's ``Bedrock`` pack. A rule of either
 pack with no result in a stack is *not applicable* there (none of the resource types it checks is in
 the template, or none of them is in its scope). Packs without NIST ids (AwsSolutions, HIPAA, PCI)
 are listed in a section of their own.
+
+A control's status says what was checked (see ``STATUS_TEXT`` and ``control_status``): a failed rule
+makes it not satisfied; an organizational or procedural control (``data/controls.tsv`` scope
+``outside``) is never satisfied by a template, whatever rule cites it; a suppressed finding makes it
+risk accepted even where other rules passed; passing rules satisfy it, partially where the control has
+parts no template shows. A control no rule tested is not assessed, never "not applicable": only an
+assessor decides that a control does not apply.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Any
 from ..compliance.gate import Finding
 from ..compliance.pack import PACK_NAME, RULES
 from .assembly import StackEvidence
+from .responsibility import BASIS, control_info, narrative, template_facts
 
 NIST_PACK = "NIST.800.53.R5"
 #: Packs whose rules cite NIST SP 800-53 r5 control ids.
@@ -36,11 +44,23 @@ RESULTS = {
 #: Worst first: the result a rule shows when its resources differ.
 RESULT_ORDER = ("non-compliant", "error", "suppressed", "compliant", "not-applicable")
 STATUS_TEXT = {
-    "implemented": "at least one compliant result and none non-compliant",
+    "satisfied-by-automated-check": "rules that check it passed on named resources of the template and none "
+                                    "failed or was suppressed; a template can show the whole control",
+    "partially-satisfied": "rules passed on named resources for its technical part, none failed or was "
+                           "suppressed; the rest (named in not_checked) is not checked by automation",
+    "risk-accepted": "a rule citing it was suppressed on a resource with a reason (accepted risk) and none failed, "
+                     "whatever else passed",
     "not-satisfied": "at least one non-compliant (or failed) result",
-    "risk-accepted": "only suppressed results, each with its reason",
-    "not-applicable": "no rule testing it found a resource in scope",
+    "not-assessed-by-automation": "organizational, procedural or physical (never satisfied by a template, see "
+                                  "not_checked), or no rule citing it found a resource in scope",
 }
+GATE_LINE = ("Every synth runs the NIST SP 800-53 r5, AWS Solutions and Bedrock rule packs on this template and fails "
+             "on an unsuppressed error; the matrix lists each rule, resource and result.")
+#: Statuses that claim (some of) the control is in place.
+CLAIMED = ("satisfied-by-automated-check", "partially-satisfied")
+#: Who accepted a suppressed finding and when, where its reason says so ("accepted by X", an ISO date).
+_WHO = re.compile(r"\b(?:approved|accepted|signed off) by (.+?)(?= on \d{4}-|[,;.()]|$)", re.IGNORECASE)
+_WHEN = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 _CONTROL = re.compile(r"^\s*([A-Za-z]{2})-(\d+)(?:\s*\(\s*(\d+)\s*\))?")
 
@@ -245,14 +265,47 @@ def _tally(rows: list[dict[str, Any]]) -> dict[str, int]:
     return tally
 
 
-def control_status(tally: dict[str, int]) -> str:
+def control_status(tally: dict[str, int], scope: str) -> str:
+    """The status of a control from its rules' results and its scope (``data/controls.tsv``)."""
     if tally["non-compliant"] or tally["error"]:
         return "not-satisfied"
-    if tally["compliant"]:
-        return "implemented"
+    if scope == "outside":
+        return "not-assessed-by-automation"
     if tally["suppressed"]:
         return "risk-accepted"
-    return "not-applicable"
+    if tally["compliant"]:
+        return "satisfied-by-automated-check" if scope == "template" else "partially-satisfied"
+    return "not-assessed-by-automation"
+
+
+def acceptance(reason: str) -> dict[str, str]:
+    """``accepted_by`` and ``accepted_on`` where a suppression's reason names them."""
+    found: dict[str, str] = {}
+    if who := _WHO.search(reason):
+        found["accepted_by"] = who.group(1).strip()
+    if when := _WHEN.search(reason):
+        found["accepted_on"] = when.group(1)
+    return found
+
+
+def _why(item: dict[str, Any], status: str, rules: dict[str, dict[str, Any]]) -> str:
+    """One sentence: what made the status."""
+    def on(result: str) -> list[str]:
+        return [f"{ref['rule']} on {', '.join(sorted({r['resource'].split('/', 1)[-1] for r in ref['results'] if r['result'] == result}))}"
+                for ref in item["rules"] if any(r["result"] == result for r in ref.get("results", []))]
+    if status == "not-satisfied":
+        return "Failed: " + "; ".join(on("non-compliant") + on("error")) + "."
+    if status == "risk-accepted":
+        reasons = sorted({r.get("reason", "") for ref in item["rules"] for r in ref.get("results", [])
+                          if r["result"] == "suppressed"})
+        return "Suppressed: " + "; ".join(on("suppressed")) + ". Reason: " + " / ".join(reasons)
+    if status in CLAIMED:
+        text = "Passed: " + "; ".join(on("compliant")) + "."
+        return text + (f" Not checked: {item['not_checked']}" if status == "partially-satisfied" else "")
+    if item["scope"] == "outside":
+        return f"Outside what a template shows: {item['not_checked']}"
+    types = sorted({t for ref in item["rules"] for t in rules[ref["rule"]]["types"]})
+    return "No rule citing it had a resource in scope" + (f" (they check {', '.join(types)})." if types else ".")
 
 
 def build_matrix(stack: StackEvidence) -> dict[str, Any]:
@@ -297,13 +350,29 @@ def build_matrix(stack: StackEvidence) -> dict[str, Any]:
                 ref["results"] = [{k: row[k] for k in ("resource", "result", "reason", "count") if k in row}
                                   for row in entry["results"]]
             item["rules"].append(ref)
+    item_control = {id(item): control for control, item in controls.items()}
+    facts = template_facts(stack)
     for item in controls.values():
         tally = dict.fromkeys(RESULT_ORDER, 0)
         for ref in item["rules"]:
             for result, n in rules[ref["rule"]]["tally"].items():
                 tally[result] += n
         item["tally"] = tally
-        item["status"] = control_status(tally)
+        info = control_info(item_control[id(item)])
+        item["scope"] = info.scope
+        if info.scope != "template":
+            item["not_checked"] = info.not_checked
+        item["responsibility"] = info.responsibility
+        if info.aws_service:
+            item["aws_service"] = info.aws_service
+        item["narrative"] = narrative(item_control[id(item)], facts, GATE_LINE)
+        item["status"] = control_status(tally, info.scope)
+        item["why"] = _why(item, item["status"], rules)
+        accepted = [dict(rule=ref["rule"], resource=r["resource"], reason=r.get("reason", ""),
+                         **acceptance(r.get("reason", "")))
+                    for ref in item["rules"] for r in ref.get("results", []) if r["result"] == "suppressed"]
+        if accepted:
+            item["accepted_risks"] = accepted
     #: A list, not a mapping: JSON written with sorted keys keeps family-then-number order this way.
     ordered = [{"control": c, **controls[c]} for c in sorted(controls, key=control_sort_key)]
 
@@ -331,6 +400,7 @@ def build_matrix(stack: StackEvidence) -> dict[str, Any]:
         "region": stack.region,
         "account": stack.account,
         "description": stack.description,
+        "evidence_basis": BASIS,
         "packs": list(CONTROL_PACKS),
         "statuses": STATUS_TEXT,
         "totals": {s: status_counts.get(s, 0) for s in STATUS_TEXT},
@@ -362,6 +432,8 @@ def render_markdown(matrix: dict[str, Any], digest: str = "") -> str:
     lines = [
         f"# NIST SP 800-53 rev 5 control matrix: `{env}`",
         "",
+        f"> {BASIS}",
+        "",
         f"Stack `{matrix['stack']}`" + (f", region `{matrix['region']}`" if matrix["region"] else "")
         + (f": {matrix['description']}" if matrix["description"] else "") + ".",
         "",
@@ -377,14 +449,13 @@ def render_markdown(matrix: dict[str, Any], digest: str = "") -> str:
     for status, meaning in STATUS_TEXT.items():
         lines.append(f"| {status} | {matrix['totals'][status]} | {meaning} |")
     lines += ["", "## Controls", "",
-              "| Control | Status | Results | Rules with results | Rules not applicable |",
-              "| --- | --- | --- | --- | ---: |"]
+              "| Control | Status | Responsibility | Results | Why | Rules not applicable |",
+              "| --- | --- | --- | --- | --- | ---: |"]
     for item in matrix["controls"]:
         control = item["control"]
         applicable = [r for r in item["rules"] if r["status"] != "not-applicable"]
-        names = ", ".join(f"{r['rule']} ({r['status']})" for r in applicable) or "-"
-        lines.append(f"| {control} | {item['status']} | {_counts(item['tally'])} | {_cell(names)} | "
-                     f"{len(item['rules']) - len(applicable)} |")
+        lines.append(f'| <a id="{item["oscal_id"]}"></a>{control} | {item["status"]} | {item["responsibility"]} | '
+                     f"{_counts(item['tally'])} | {_cell(item['why'])} | {len(item['rules']) - len(applicable)} |")
     lines += ["", "## Rule results", ""]
     for rule_id, entry in rules.items():
         if entry["status"] == "not-applicable" and not entry["results"]:
@@ -421,3 +492,37 @@ def render_markdown(matrix: dict[str, Any], digest: str = "") -> str:
               "| Rule | Controls | Why |", "| --- | --- | --- |"]
     lines += [f"| {rid} | {', '.join(e['controls'])} | {_cell(e.get('note', ''))} |" for rid, e in na]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def render_responsibility(matrix: dict[str, Any]) -> str:
+    """Responsibility per control with the SSP starting text: ``responsibility-<env>.md``."""
+    counts = Counter(item["responsibility"] for item in matrix["controls"])
+    lines = [f"# Responsibility and SSP starting text: `{matrix['environment']}`", "", f"> {BASIS}", "",
+             "Who is responsible for each control the rules cite (reviewed data: "
+             "`compliant_bedrock/evidence/data/controls.tsv`), and a narrative generated from what this stack's "
+             "template configures: every value between backticks is read from the template. Use it as the starting "
+             "text of the control's SSP section; the organization completes what the template does not show.", "",
+             "| Responsibility | Controls |", "| --- | ---: |"]
+    lines += [f"| {r} | {counts.get(r, 0)} |" for r in ("customer", "shared", "inherited")]
+    lines += ["", "| Control | Status | Responsibility | SSP starting text |", "| --- | --- | --- | --- |"]
+    for item in matrix["controls"]:
+        lines.append(f"| {item['control']} | {item['status']} | {item['responsibility']} | {_cell(item['narrative'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def matrix_digest(matrix: dict[str, Any]) -> dict[str, Any]:
+    """What the documents spanning every stack (baselines, POA&M, SDR, OSCAL) need of a matrix: each
+    control's status, responsibility and accepted risks, and the failed rules. JSON-ready (a shard of a
+    parallel synth hands it to the parent)."""
+    controls: dict[str, Any] = {}
+    for item in matrix["controls"]:
+        entry: dict[str, Any] = {"status": item["status"], "why": item["why"]}
+        if item.get("accepted_risks"):
+            entry["accepted_risks"] = item["accepted_risks"]
+        if item["status"] == "not-satisfied":
+            entry["failed"] = sorted({ref["rule"] for ref in item["rules"]
+                                      if any(r["result"] in ("non-compliant", "error") for r in ref.get("results", []))})
+        controls[item["control"]] = entry
+    rules = {rule_id: {"controls": entry["controls"], "tally": entry["tally"]}
+             for rule_id, entry in matrix["rules"].items() if entry["results"]}
+    return {"totals": dict(matrix["totals"]), "controls": controls, "rules": rules}

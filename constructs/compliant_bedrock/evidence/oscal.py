@@ -1,11 +1,17 @@
-"""An OSCAL 1.1 component definition of the package, with statements from the deployed configuration.
+"""An OSCAL 1.2.1 component definition of the package, with each control's status from the template.
 
 One defined component per part of the package (private link, model access, audit trail, invocation
 logging, guardrail, compliance gate). For each environment whose template contains the component,
 a control implementation against the NIST SP 800-53 rev 5 catalog says how it is configured there
-(from the environment's settings) and which controls it implements: a control is listed when a rule
-citing it passed on one of the component's resources and none failed on them.
+(from the environment's settings and the template) and which controls it addresses. A control is
+listed on a component when a rule citing it passed or was suppressed on one of the component's
+resources, none failed on them, and its status in the environment's matrix is satisfied, partially
+satisfied or risk accepted (a failure anywhere in the stack, or an organizational control, keeps it
+off). Each requirement carries that status (prop ``implementation-status``), the responsibility (prop
+and ``responsible-roles``), set-parameters read from the template where one applies, and links to
+the control's row in the matrix.
 
+OSCAL 1.2.1 because compliance-trestle 5.2.0 (pinned) targets it (``trestle.oscal.OSCAL_VERSION``).
 Built from plain dicts (importing compliance-trestle would double the report's run time); the tests
 validate the document with ``trestle.oscal.component.ComponentDefinition``. UUIDs are uuid5 of fixed
 names and the timestamp comes from ``SOURCE_DATE_EPOCH`` (default 0), so equal inputs give equal bytes.
@@ -24,9 +30,17 @@ from ..compliance.gate import blocking
 from ..compliance.template import possible_strings
 from .assembly import StackEvidence
 from .components import COMPONENTS, STACK_RULES, component_members
-from .matrix import CONTROL_PACKS, control_sort_key, normalized_controls, oscal_control_id, result_of
+from .matrix import CLAIMED, CONTROL_PACKS, control_sort_key, normalized_controls, oscal_control_id, result_of
+from .responsibility import BASIS, control_info
 
-OSCAL_VERSION = "1.1.2"
+#: Statuses under which a component lists a control (with the status as a prop).
+LISTED = (*CLAIMED, "risk-accepted")
+ROLES = (
+    {"id": "customer", "title": "Customer: the organization that deploys this package (configures the control)"},
+    {"id": "provider", "title": "Cloud service provider: AWS (provides the service mechanism)"},
+)
+
+OSCAL_VERSION = "1.2.1"
 CATALOG = ("https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/rev5/json/"
            "NIST_SP-800-53_rev5_catalog.json")
 #: Namespace of this package's OSCAL props, and of its uuid5 identifiers.
@@ -82,20 +96,79 @@ def _evidence(stack: StackEvidence, component: str, members: set[str]) -> dict[s
 
 
 def _requirement(component: str, env: str, control: str, description: str, rules: Sequence[str],
-                 remarks: str | None = None) -> dict[str, Any]:
+                 remarks: str | None = None, *, status: str | None = None, file_name: str | None = None,
+                 parameters: Mapping[str, str] | None = None) -> dict[str, Any]:
+    info = control_info(control)
     req: dict[str, Any] = {
         "uuid": stable_uuid("implemented-requirement", component, env, control),
         "control-id": oscal_control_id(control),
         "description": description,
     }
-    if rules:
-        req["props"] = [_prop("evidence-rule", r) for r in sorted(rules)]
+    props = [_prop("evidence-rule", r) for r in sorted(set(rules))]
+    if status:
+        props.append(_prop("implementation-status", status))
+    props.append(_prop("responsibility", info.responsibility))
+    if info.aws_service:
+        props.append(_prop("aws-service", info.aws_service))
+    req["props"] = props
+    if file_name:
+        req["links"] = [{"href": f"./matrix-{file_name}.md#{oscal_control_id(control)}", "rel": "evidence",
+                         "text": f"{control} in the control matrix of {file_name}"},
+                        {"href": f"./matrix-{file_name}.json", "rel": "evidence"}]
+    if parameters:
+        req["set-parameters"] = [{"param-id": k, "values": [v]} for k, v in sorted(parameters.items())]
+    roles = {"customer": ["customer"], "shared": ["customer", "provider"], "inherited": ["provider"]}
+    req["responsible-roles"] = [{"role-id": r} for r in roles[info.responsibility]]
     if remarks:
         req["remarks"] = remarks
     return req
 
 
-def _gate_requirements(stack: StackEvidence, facts: Sequence[str], identity: str) -> list[dict[str, Any]]:
+def template_parameters(stack: StackEvidence) -> dict[str, dict[str, str]]:
+    """OSCAL control -> {param-id: value} where the template sets the parameter's value itself.
+
+    ``au-11_odp`` (audit record retention): the Object Lock default retention of the audit buckets and
+    the retention of the log groups. ``sc-13_odp.02`` (types of cryptography): only when every Bedrock
+    interface endpoint of the template is a FIPS endpoint.
+    """
+    locks, groups, endpoints = set(), set(), []
+    for r in stack.resources:
+        p = r.properties
+        if r.type == "AWS::S3::Bucket" and p.get("ObjectLockEnabled") is True:
+            rule = ((p.get("ObjectLockConfiguration") or {}).get("Rule") or {}).get("DefaultRetention") or {}
+            if rule.get("Mode") and (rule.get("Days") or rule.get("Years")):
+                period = f"{rule['Days']} days" if rule.get("Days") else f"{rule['Years']} years"
+                locks.add(f"{period} (S3 Object Lock {rule['Mode']})")
+        elif r.type == "AWS::Logs::LogGroup" and isinstance(p.get("RetentionInDays"), int):
+            groups.add(p["RetentionInDays"])
+        elif r.type == "AWS::EC2::VPCEndpoint":
+            endpoints += [n.rsplit(".", 1)[-1] for n in possible_strings(p.get("ServiceName")) if "bedrock" in n]
+    found: dict[str, dict[str, str]] = {}
+    if locks:
+        value = "audit buckets: " + ", ".join(sorted(locks))
+        if groups:
+            value += "; log groups: " + ", ".join(f"{d} days" for d in sorted(groups))
+        found["au-11"] = {"au-11_odp": value}
+    if endpoints and all(e.endswith("-fips") for e in endpoints):
+        found["sc-13"] = {"sc-13_odp.02": "FIPS-validated cryptography: Bedrock interface endpoints "
+                                           + ", ".join(sorted(set(endpoints)))}
+    return found
+
+
+def _gate_status(control: str, errors: bool, known: Mapping[str, Mapping[str, Any]] | None) -> str | None:
+    """The gate's own controls: listed with the matrix's status where a rule cites them, else by scope;
+    not listed when the gate failed (the template it checked is not the one to deploy)."""
+    if errors:
+        return None
+    status = (known or {}).get(control, {}).get("status")
+    if status is not None:
+        return status if status in LISTED else None
+    return "partially-satisfied" if control_info(control).scope == "partial" else "satisfied-by-automated-check"
+
+
+def _gate_requirements(stack: StackEvidence, facts: Sequence[str], identity: str,
+                       known: Mapping[str, Mapping[str, Any]] | None = None,
+                       file_name: str | None = None) -> list[dict[str, Any]]:
     counts = Counter(result_of(f) for f in stack.findings)
     packs = sorted({f.pack for f in stack.findings})
     errors = blocking(stack.findings)
@@ -113,8 +186,16 @@ def _gate_requirements(stack: StackEvidence, facts: Sequence[str], identity: str
         "SA-11(1)": "The rules are static analysis of the infrastructure code's output (the CloudFormation template).",
     }
     extra = f" Configuration: {' '.join(facts)}" if facts else ""
-    return [_requirement("compliance-gate", identity, c, f"{purpose[c]} {summary}{extra}", [])
-            for c in GATE_CONTROLS]
+    requirements = []
+    for c in GATE_CONTROLS:
+        status = _gate_status(c, bool(errors), known)
+        if status is None:
+            continue
+        info = control_info(c)
+        rest = f" Not shown by the template: {info.not_checked}" if info.scope != "template" else ""
+        requirements.append(_requirement("compliance-gate", identity, c, f"{purpose[c]} {summary}{extra}{rest}", [],
+                                         status=status, file_name=file_name if c in (known or {}) else None))
+    return requirements
 
 
 def template_facts(stack: StackEvidence, component: str, members: Sequence[str]) -> list[str]:
@@ -157,7 +238,12 @@ def build_component_definition(
     *,
     version: str,
     digest: str,
+    statuses: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+    file_names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``statuses``: stack name -> control -> matrix entry (``matrix_digest(...)["controls"]``); a
+    control is listed only with a status in ``LISTED``. ``file_names``: stack name -> the name its
+    evidence files carry (links)."""
     """The OSCAL component definition (JSON-ready). ``facts``: environment -> component id -> sentences."""
     # The uuids of an environment's statements are derived from its name, so they stay the same from
     # synth to synth; a further stack of the environment (an audit replica) is told apart by its own name.
@@ -166,6 +252,7 @@ def build_component_definition(
         first.setdefault(stack.environment, stack.name)
     identity = {s.name: s.environment if first[s.environment] == s.name else s.name for s in stacks}
     components = []
+    parameters = {s.name: template_parameters(s) for s in stacks}
     for spec in COMPONENTS:
         implementations = []
         types: set[str] = set()
@@ -181,26 +268,43 @@ def build_component_definition(
             region = f", region {stack.region}" if stack.region else ""
             where = f"Environment `{env}` (stack {stack.name}{region})"
             if spec.id == "compliance-gate":
-                requirements = _gate_requirements(stack, env_facts, identity[stack.name])
+                requirements = _gate_requirements(stack, env_facts, identity[stack.name],
+                                                  (statuses or {}).get(stack.name), (file_names or {}).get(stack.name))
+                if not requirements:
+                    continue
             else:
                 if not members:
                     continue
                 requirements = []
                 evidence = _evidence(stack, spec.id, set(members))
+                known = (statuses or {}).get(stack.name)
                 for control in sorted(evidence, key=control_sort_key):
                     slot = evidence[control]
-                    if not slot["pass"] or slot["fail"]:
+                    # Never listed: a rule failed on this component, or no rule passed on it.
+                    if slot["fail"] or not slot["pass"]:
                         continue
+                    status = (known or {}).get(control, {}).get("status")
+                    if known is not None and status not in LISTED:
+                        continue  # failed elsewhere in the stack, or organizational (never claimed)
+                    if known is None and (slot["suppressed"] or control_info(control).scope != "template"):
+                        continue  # without the matrix, only what passed outright
                     passed = "; ".join(f"{rule} passed on {_join(sorted(labels))}"
                                        for rule, labels in sorted(slot["pass"].items()))
                     remarks = None
                     if slot["suppressed"]:
-                        remarks = "Suppressed findings: " + "; ".join(
+                        remarks = "Risk accepted (suppressed findings with their reasons): " + "; ".join(
                             f"{rule} on {_join(sorted(items))}" for rule, items in sorted(slot["suppressed"].items()))
+                    info = control_info(control)
+                    rest = f" Not shown by the template: {info.not_checked}" if info.scope != "template" else ""
+                    verb = {"risk-accepted": "addresses, with an accepted risk,",
+                            "partially-satisfied": "partially satisfies"}.get(status or "", "satisfies")
                     requirements.append(_requirement(
                         spec.id, identity[stack.name], control,
-                        f"{spec.title} implements {control} in `{env}`. Evidence at synth: {passed}.",
-                        [*slot["pass"]], remarks))
+                        f"{spec.title} {verb} {control} in `{env}` (pre-deployment, template evidence). "
+                        f"Evidence at synth: {passed}.{rest}",
+                        [*slot["pass"]], remarks, status=status or "satisfied-by-automated-check",
+                        file_name=(file_names or {}).get(stack.name),
+                        parameters=parameters[stack.name].get(oscal_control_id(control))))
                 if not requirements:
                     continue
             description = f"{where}. " + " ".join(env_facts)
@@ -234,9 +338,10 @@ def build_component_definition(
                 "last-modified": document_timestamp(),
                 "version": version,
                 "oscal-version": OSCAL_VERSION,
+                "roles": list(ROLES),
                 "props": [_prop("inputs-sha256", digest),
                           *(_prop("environment", s.environment) for s in stacks)],
-                "remarks": "Generated by `python -m infra.report` from the synthesized cloud assembly (cdk.out): "
+                "remarks": f"{BASIS} Generated by `python -m infra.report` from the synthesized cloud assembly (cdk.out): "
                            "the templates, the cdk-nag and Bedrock pack reports, and the environment settings. "
                            "last-modified is SOURCE_DATE_EPOCH (1970-01-01 when unset), so equal inputs give equal "
                            "bytes; the prop inputs-sha256 identifies the synth.",

@@ -1,0 +1,96 @@
+"""Plan of action and milestones: every accepted risk and every open gap, as JSON and CSV.
+
+* ``risk-accepted``: each suppressed finding of any pack (rule, resource, reason; who and when where
+  the reason says so);
+* ``not-satisfied``: each control a rule failed on;
+* ``not-assessed``: each control of the FedRAMP Rev5 baselines (High includes Moderate and Low) that
+  this deployment is responsible for, alone or shared, and that automation did not show: organizational
+  and procedural controls, and technical ones no rule checks yet.
+
+Inherited controls (AWS's alone) are not this system's weaknesses and are left out. ``milestones`` is
+empty: the organization fills it in.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .assembly import StackEvidence
+from .baselines import BASELINES, baseline_controls
+from .matrix import acceptance, control_sort_key, normalized_controls
+from .responsibility import BASIS, control_info
+
+COLUMNS = ("id", "environment", "kind", "controls", "weakness", "source", "resource", "reason", "accepted_by",
+           "accepted_on", "baselines", "responsibility", "milestones", "evidence_basis")
+
+
+#: The basis, short enough to repeat on every CSV row (the JSON carries the full sentence).
+CSV_BASIS = "pre-deployment evidence from synthesized templates, not a test of deployed resources"
+
+
+def _id(*parts: str) -> str:
+    return "POAM-" + hashlib.sha256("/".join(parts).encode()).hexdigest()[:10].upper()
+
+
+def build_poam(stacks: Sequence[StackEvidence], names: Mapping[str, str],
+               digests: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """``names``: stack name -> environment file name; ``digests``: stack name -> ``matrix_digest``."""
+    items: list[dict[str, Any]] = []
+    in_baseline = {c: [b for b in BASELINES if c in set(baseline_controls()[b])] for c in baseline_controls()["high"]}
+    for stack in stacks:
+        env = names[stack.name]
+        seen: set[tuple[str, str, str]] = set()
+        for f in stack.findings:
+            if f.compliance != "Suppressed" or (f.rule_id, f.resource, f.reason or "") in seen:
+                continue
+            seen.add((f.rule_id, f.resource, f.reason or ""))
+            controls = normalized_controls(f.controls)
+            items.append({
+                "id": _id(env, "accepted", f.rule_id, f.resource), "environment": env, "kind": "risk-accepted",
+                "controls": controls, "weakness": f.info.split(" - (Control IDs")[0].strip(),
+                "source": f"{f.pack} rule {f.rule_id}", "resource": f.resource, "reason": f.reason or "",
+                **acceptance(f.reason or ""),
+                "baselines": sorted({b for c in controls for b in in_baseline.get(c, [])}, key=BASELINES.index),
+                "responsibility": "customer", "milestones": [],
+            })
+        controls = digests[stack.name]["controls"]
+        for control, entry in controls.items():
+            if entry["status"] == "not-satisfied":
+                items.append({
+                    "id": _id(env, "failed", control), "environment": env, "kind": "not-satisfied",
+                    "controls": [control], "weakness": entry["why"],
+                    "source": "rules " + ", ".join(entry.get("failed", [])), "resource": "", "reason": "",
+                    "baselines": in_baseline.get(control, []), "responsibility": control_info(control).responsibility,
+                    "milestones": [],
+                })
+        for control in baseline_controls()["high"]:
+            info = control_info(control)
+            status = controls.get(control, {}).get("status", "not-assessed-by-automation")
+            if status != "not-assessed-by-automation" or info.responsibility == "inherited":
+                continue
+            weakness = (f"Not assessed by automation: {info.not_checked}" if info.scope == "outside"
+                        else "Not assessed by automation: no rule of the packs checks it on this template")
+            items.append({
+                "id": _id(env, "gap", control), "environment": env, "kind": "not-assessed", "controls": [control],
+                "weakness": weakness, "source": "FedRAMP Rev5 baseline gap", "resource": "", "reason": "",
+                "baselines": in_baseline[control], "responsibility": info.responsibility, "milestones": [],
+            })
+    order = {"not-satisfied": 0, "risk-accepted": 1, "not-assessed": 2}
+    items.sort(key=lambda i: (i["environment"], order[i["kind"]],
+                              control_sort_key(i["controls"][0]) if i["controls"] else ("", 0, 0), i["id"]))
+    return {"evidence_basis": BASIS, "items": items}
+
+
+def render_csv(poam: Mapping[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for item in poam["items"]:
+        row = {**item, "controls": " ".join(item["controls"]), "baselines": " ".join(item["baselines"]),
+               "milestones": "; ".join(item["milestones"]), "evidence_basis": CSV_BASIS}
+        writer.writerow([row.get(c, "") for c in COLUMNS])
+    return out.getvalue()
