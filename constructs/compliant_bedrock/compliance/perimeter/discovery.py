@@ -168,7 +168,9 @@ def read(outdir: Path) -> Assembly:
         region = region if not region.startswith("unknown") else "us-east-1"
         account = account if account.isdigit() else DEFAULT_ACCOUNT
         resolver = Resolver(template, stack, region, account)
-        paths = _metadata_paths(outdir, artifact)
+        paths = {lid: path for lid, r in (template.get("Resources") or {}).items()
+                 if isinstance(path := (r.get("Metadata") or {}).get("aws:cdk:path"), str)}
+        paths.update(_metadata_paths(outdir, artifact))
         env = _read_stack(stack, environment_of(outdir, artifact_id, artifact), template, resolver, paths, organization)
         if env is not None:
             environments.append(env)

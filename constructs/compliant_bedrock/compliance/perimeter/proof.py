@@ -131,6 +131,10 @@ def matrix() -> dict[str, Any]:
             raise PerimeterError(f"{where}: expect must be one of {EXPECTATIONS}, via one of {sorted(VIAS)}")
         if request["principal"] not in data["principals"]:
             raise PerimeterError(f"{where}: unknown principal {request['principal']!r}")
+    for name, principal in data["principals"].items():
+        unknown = [p for p in principal["policies"] if p != "template:invoke" and p not in data["policies"]]
+        if unknown:
+            raise PerimeterError(f"requests.yaml: principal {name!r}: unknown policies {unknown}")
     return data
 
 
@@ -284,8 +288,9 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
             resource_policy, resource_tags = _resource_side(env, resource)
             for key, value in resource_tags.items():
                 context[f"aws:ResourceTag/{key}"] = value
-            identity = env.workload if "template:invoke" in principal["policies"] else [
-                Policy(f"matrix:{name}", "identity", data["policies"][name]) for name in principal["policies"]]
+            identity = [policy for name in principal["policies"] for policy in (
+                env.workload if name == "template:invoke" else
+                [Policy(f"matrix:{name}", "identity", data["policies"][name])])]
             resource_account = p_account if ":foundation-model/" in resource or resource == "*" else account
             simulation: dict[str, Any] = {
                 "request": {"principal": p_arn, "action": spec["action"],
