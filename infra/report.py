@@ -149,7 +149,8 @@ def stack_files(name: str) -> list[str]:
 
 
 #: Every per-stack evidence file matches one of these (see ``stack_files``).
-STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png")
+STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png",
+                       "perimeter-*.json", "perimeter-*.md")
 
 
 def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = None,
@@ -209,6 +210,14 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"]}
     done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
     written = [dest / file for stack in stacks for file in stack_files(names[stack.name])]
+    # The perimeter proof's files (written by the synth that ran it, just before): cited, not rewritten.
+    perimeter: dict[str, Any] = {}
+    for env in sorted({s.environment for s in stacks}):
+        proof_file = dest / f"perimeter-{env}.json"
+        if proof_file.is_file():
+            proof = orjson.loads(proof_file.read_bytes())
+            perimeter[env] = {"passed": proof["passed"], "counts": proof["counts"], "file": f"perimeter-{env}.md"}
+            written += [proof_file, dest / f"perimeter-{env}.md"]
     facts = {env: environment_facts(s) for env, s in settings.items()}
     document = build_component_definition(stacks, facts, version=_version(), digest=digest)
     _write(dest / "component-definition.json", _dump(document))
@@ -220,7 +229,8 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     }
     files = [p.name for p in written] + ["summary.json", "summary.md"]
     totals = {name: {"totals": entry["totals"]} for name, entry in done.items()}
-    summary = build_summary(stacks, totals, {k: v for k, v in unverified.items() if v}, digest=digest, files=files)
+    summary = build_summary(stacks, totals, {k: v for k, v in unverified.items() if v}, digest=digest, files=files,
+                            perimeter=perimeter)
     _write(dest / "summary.json", _dump(summary))
     _write(dest / "summary.md", render_summary_markdown(summary))
     written += [dest / "summary.json", dest / "summary.md"]
