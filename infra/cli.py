@@ -108,6 +108,12 @@ def run(build: Callable[..., Any] | None = None) -> int:
         shutil.rmtree(outdir / "compliance", ignore_errors=True)  # no evidence that claims an unproven perimeter
         print(f"compliant-bedrock: {err}; no evidence written", file=sys.stderr)
         return 3
+    unproven = sorted({env.name for env in envs} - {o.environment for o in proof.outcomes}) if build is None else []
+    if unproven:  # an environment whose policies the proof did not recognize would otherwise pass unexamined
+        shutil.rmtree(outdir / "compliance", ignore_errors=True)
+        print(f"compliant-bedrock: perimeter proof: no Bedrock endpoint or invoke policy found for environment(s) "
+              f"{', '.join(unproven)}; their requests cannot be generated; no evidence written", file=sys.stderr)
+        return 3
     perimeter.write_evidence(outdir, proof)
     # Evidence for auditors from the same synth, pass or fail (infra/report.py; `make report` redoes it).
     from .report import generate

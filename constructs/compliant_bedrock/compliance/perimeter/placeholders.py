@@ -12,7 +12,7 @@ pure function of the template and its environment, never random and never the cl
 * ``Ref`` of a resource: the name property when the template sets one (``BucketName``, ``RoleName``,
   ``TrailName``, ...); else a name made of the logical id and ``h`` = the first hex digits of
   sha256(stack name + logical id): a VPC endpoint is ``vpce-<h 17>``, a KMS key a UUID made of ``h``,
-  a bucket ``cb-<logical id, lower case>-<h 8>``, a managed policy its ARN.
+  a guardrail id ``<h 12>``, a bucket ``cb-<logical id, lower case>-<h 8>``, a managed policy its ARN.
 * ``Fn::GetAtt <id>.Arn`` (and ``GuardrailArn``, ``KeyArn``...): the ARN AWS would build for that
   resource type from the name above, in the stack's partition, region and account; a guardrail
   version's ``Version`` is ``1``.
@@ -41,7 +41,7 @@ _URL_SUFFIX = {"aws": "amazonaws.com", "aws-us-gov": "amazonaws.com", "aws-cn": 
 _NAME_PROPERTY = {
     "AWS::S3::Bucket": "BucketName", "AWS::IAM::Role": "RoleName", "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::IAM::User": "UserName", "AWS::Logs::LogGroup": "LogGroupName", "AWS::CloudTrail::Trail": "TrailName",
-    "AWS::Lambda::Function": "FunctionName", "AWS::SQS::Queue": "QueueName", "AWS::Bedrock::Guardrail": "Name",
+    "AWS::Lambda::Function": "FunctionName", "AWS::SQS::Queue": "QueueName",
 }
 
 
