@@ -219,6 +219,13 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
             perimeter[env] = {"passed": proof["passed"], "counts": proof["counts"], "file": f"perimeter-{env}.md"}
             written += [proof_file, dest / f"perimeter-{env}.md"]
     facts = {env: environment_facts(s) for env, s in settings.items()}
+    for env, proof in perimeter.items():  # the OSCAL gate statement cites the perimeter decisions
+        if env in facts:
+            counts = ", ".join(f"{v} {k}" for k, v in proof["counts"].items())
+            facts[env] = {**facts[env], "compliance-gate": [*facts[env].get("compliance-gate", []), (
+                f"Perimeter proof (AC-3, AC-4, AC-6, SC-7, AU-9, SI-10): the request matrix was evaluated by an IAM "
+                f"simulator against this synth's policies: {counts}; every decision, its deciding statement and "
+                f"every acceptance's reason are in {proof['file']}.")]}
     document = build_component_definition(stacks, facts, version=_version(), digest=digest)
     _write(dest / "component-definition.json", _dump(document))
     written.append(dest / "component-definition.json")
