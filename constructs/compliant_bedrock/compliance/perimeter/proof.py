@@ -226,7 +226,8 @@ def _fill(text: str, values: Mapping[str, str], request_id: str) -> str:
 
 
 def _requests(env: Environment, organization_scps: Sequence[Policy], organization_rcps: Sequence[Policy],
-              enforcement: Sequence[Any]) -> tuple[list[Outcome], list[dict[str, Any]]]:
+              enforcement: Sequence[Any], role_names: Mapping[str, str] | None = None,
+              ) -> tuple[list[Outcome], list[dict[str, Any]]]:
     data = matrix()
     facts = data["facts"]
     models, projects = allowed_invoke_resources(env)
@@ -252,7 +253,8 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
             continue
         principal = data["principals"][spec["principal"]]
         p_account = OTHER_ACCOUNT if principal.get("account") == "other" else account
-        p_arn = f"arn:{partition}:iam::{p_account}:role/{principal['role']}"
+        role = (role_names or {}).get(spec["principal"], principal["role"])
+        p_arn = f"arn:{partition}:iam::{p_account}:role/{role}"
         for suffix, values in _items(spec, env, models):
             vals = {**base, **values}
             rid = f"{spec['id']}[{suffix}]" if suffix else spec["id"]
@@ -350,14 +352,18 @@ def _describe(entry: Mapping[str, Any], resource_policy: str | None = None) -> s
 
 
 def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules: Path | None = None,
-          assembly: Assembly | None = None) -> Proof:
-    """Simulate the matrix against every environment of the assembly in ``outdir`` (one Node process)."""
+          assembly: Assembly | None = None, role_names: Mapping[str, str] | None = None) -> Proof:
+    """Simulate the matrix against every environment of the assembly in ``outdir`` (one Node process).
+
+    ``role_names``: principal kind -> IAM role name (with path) where a deployment names it otherwise than
+    the matrix, e.g. ``{"break-glass": "ops/emergency"}`` when the audit-plane denies exempt that role.
+    """
     assembly = assembly or read(outdir)
     org = assembly.organization
     outcomes: list[Outcome] = []
     simulations: list[dict[str, Any]] = []
     for env in assembly.environments:
-        env_outcomes, env_simulations = _requests(env, org.scps, org.rcps, org.enforcement)
+        env_outcomes, env_simulations = _requests(env, org.scps, org.rcps, org.enforcement, role_names)
         outcomes += env_outcomes
         simulations += env_simulations
     guards = {s["id"]: s.pop("_guard") for s in simulations}
