@@ -162,28 +162,30 @@ def _denies(action: str) -> Any:
 
 
 def _mutants(base: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    mutants = {name: copy.deepcopy(base) for name in (
-        "base", "wide-endpoint", "no-endpoint-deny", "api-key-deny", "no-api-key-deny", "key-deny", "no-key-deny",
-        "enforced")}
-    runtime = next(r for r in _resources(mutants["wide-endpoint"], "AWS::EC2::VPCEndpoint")
+    """Four assemblies' worth of environments in one: mutations that touch disjoint requests share one."""
+    mutants = {name: copy.deepcopy(base) for name in ("base", "loosened", "hardened", "enforced")}
+    loosened, hardened = mutants["loosened"], mutants["hardened"]
+    # loosened: widen the endpoint policy, drop the invoke policy's endpoint and API-key denies, drop key denies
+    runtime = next(r for r in _resources(loosened, "AWS::EC2::VPCEndpoint")
                    if "bedrock-runtime" in json.dumps(r["Properties"]["ServiceName"]))
     runtime["Properties"]["PolicyDocument"] = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "bedrock:*", "Resource": "*"}]}
-    _drop_statements(_invoke_policy(mutants["no-endpoint-deny"])["Properties"]["PolicyDocument"],
-                     lambda s: s.get("Sid") == "DenyInvokeOutsideTheEndpoint")
-    _invoke_policy(mutants["api-key-deny"])["Properties"]["PolicyDocument"]["Statement"].append(
+    invoke = _invoke_policy(loosened)["Properties"]["PolicyDocument"]
+    _drop_statements(invoke, lambda s: s.get("Sid") == "DenyInvokeOutsideTheEndpoint")
+    _drop_statements(invoke, _denies("bedrock:CallWithBearerToken"))
+    for key in _resources(loosened, "AWS::KMS::Key"):
+        _drop_statements(key["Properties"]["KeyPolicy"], lambda s: s["Effect"] == "Deny")
+    # hardened: an API-key deny in the invoke policy, break-glass-only denies in the audit key policies
+    _invoke_policy(hardened)["Properties"]["PolicyDocument"]["Statement"].append(
         {"Sid": "DenyApiKeys", "Effect": "Deny", "Resource": "*",
          "Action": ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"]})
-    _drop_statements(_invoke_policy(mutants["no-api-key-deny"])["Properties"]["PolicyDocument"],
-                     _denies("bedrock:CallWithBearerToken"))
-    for key in _resources(mutants["key-deny"], "AWS::KMS::Key"):
+    for key in _resources(hardened, "AWS::KMS::Key"):
         key["Properties"]["KeyPolicy"]["Statement"].append({
             "Sid": "DenyAuditKeyDestruction", "Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": "*",
             "Action": ["kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"],
             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::Join": ["", [
                 "arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, f":role/{BREAK_GLASS}"]]}}}})
-    for key in _resources(mutants["no-key-deny"], "AWS::KMS::Key"):
-        _drop_statements(key["Properties"]["KeyPolicy"], lambda s: s["Effect"] == "Deny")
+    # enforced: account-level guardrail enforcement
     guardrail = next(lid for lid, r in base["Resources"].items() if r["Type"] == "AWS::Bedrock::Guardrail")
     version = next(lid for lid, r in base["Resources"].items() if r["Type"] == "AWS::Bedrock::GuardrailVersion")
     mutants["enforced"]["Resources"]["AccountEnforcement"] = {
@@ -204,14 +206,14 @@ MODEL = "[openai.gpt-oss-120b-1:0]"
 
 
 @pytest.mark.parametrize(("mutant", "request_id", "before", "after", "decided_by"), [
-    ("wide-endpoint", f"other-account.invoke.endpoint{MODEL}", "denied", "allowed", "endpoint policy"),
-    ("no-endpoint-deny", f"workload-broad.invoke.public-endpoint{MODEL}", "denied", "allowed", "identity policy"),
-    ("api-key-deny", "workload-broad.api-key.use", "allowed", "denied", "#DenyApiKeys"),
-    ("no-api-key-deny", "workload-broad.api-key.use", "allowed", "allowed", "identity policy matrix:"),
-    ("key-deny", "admin.audit-key.schedule-deletion[AuditTrail/Key]", "allowed", "denied", "#DenyAuditKeyDestruction"),
-    ("key-deny", "admin.audit-key.put-policy[InvocationLogging/Key]", "allowed", "denied", "#DenyAuditKeyDestruction"),
-    ("key-deny", "break-glass.audit-key.schedule-deletion[AuditTrail/Key]", "allowed", "allowed", "resource policy"),
-    ("no-key-deny", "admin.audit-key.disable[AuditTrail/Key]", "allowed", "allowed", "resource policy"),
+    ("loosened", f"other-account.invoke.endpoint{MODEL}", "denied", "allowed", "endpoint policy"),
+    ("loosened", f"workload-broad.invoke.public-endpoint{MODEL}", "denied", "allowed", "identity policy"),
+    ("loosened", "workload-broad.api-key.use", "allowed", "allowed", "identity policy matrix:"),
+    ("loosened", "admin.audit-key.disable[AuditTrail/Key]", "allowed", "allowed", "resource policy"),
+    ("hardened", "workload-broad.api-key.use", "allowed", "denied", "#DenyApiKeys"),
+    ("hardened", "admin.audit-key.schedule-deletion[AuditTrail/Key]", "allowed", "denied", "#DenyAuditKeyDestruction"),
+    ("hardened", "admin.audit-key.put-policy[InvocationLogging/Key]", "allowed", "denied", "#DenyAuditKeyDestruction"),
+    ("hardened", "break-glass.audit-key.schedule-deletion[AuditTrail/Key]", "allowed", "allowed", "resource policy"),
     ("enforced", f"user.invoke.public.no-guardrail{MODEL}", "allowed", "guarded", "identity policy"),
     ("enforced", "user.invoke.other-region", "allowed", "allowed", "identity policy"),
     ("enforced", f"user.batch-inference{MODEL}", "allowed", "allowed", "identity policy"),
