@@ -41,7 +41,8 @@ synth: setup ## Synthesize every environment, run the compliance gate, write evi
 	$(PY) -m infra.cfn_lint cdk.out
 
 report: setup ## Rewrite the auditor evidence in cdk.out/compliance/ from an existing cdk.out (synth writes it too)
-	$(PY) -m infra.report cdk.out
+	# this checkout's library first (the editable install may point at another checkout), as app.py does
+	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m infra.report cdk.out
 
 test: setup ## Run the test suite (two workers, one per module: fixtures synthesize once per module)
 	$(PY) -m pytest -n 2 --dist loadfile

@@ -2,8 +2,12 @@
 
 Scenarios, all in one run so the ratios compare like with like:
   empty        an empty CDK app: the floor (jsii + aws-cdk-lib load, one empty stack)
+  plain        the reference app's stacks with no checks at all (no cdk-nag, no Bedrock pack, no gate, no
+               evidence, no perimeter proof): reference / plain is the whole gate's overhead
   reference    the reference app (both shipped environments) with every check: cdk-nag NIST 800-53 r5
-               + AWS Solutions, the Bedrock pack and the gate
+               + AWS Solutions, the Bedrock pack, the gate, the evidence and the perimeter proof
+  perimeter    the perimeter proof alone on the reference assembly (one IAM-simulator process), timed in
+               process: what it adds to a synth
   envs-N       the reference app generated for N environments (1, 10, 50), every check on
 
 Usage: python bench/synth_bench.py [--runs 5] [--envs 1,10,50] [--out bench/last-run.json]
@@ -84,6 +88,21 @@ def scenario(name: str, command: list[str], env: dict[str, str], runs: int) -> d
     return result
 
 
+def perimeter_cost(python: str, env: dict[str, str], runs: int) -> dict[str, object]:
+    """The proof over the assembly the reference scenario left in CDK_OUTDIR, timed inside one process."""
+    done = subprocess.run([python, "bench/perimeter_cost.py", env["CDK_OUTDIR"], str(runs)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"perimeter benchmark failed: {done.stderr}")
+    times = json.loads(done.stdout.splitlines()[-1])["times_s"]
+    result = {"name": "perimeter", "runs": runs, "median_s": round(statistics.median(times), 3),
+              "min_s": min(times), "max_s": max(times),
+              "requests": json.loads(done.stdout.splitlines()[-1])["requests"]}
+    print(f"  {'perimeter':<10} median {result['median_s']:6.2f} s   ({result['requests']} requests, one simulator "
+          "process)", flush=True)
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -97,8 +116,10 @@ def main() -> int:
         print(f"synth benchmark: {args.runs} runs each, node {os.environ.get('JSII_NODE', 'node')}", flush=True)
         results = [
             scenario("empty", [python, "bench/empty_app.py"], base_env, args.runs),
+            scenario("plain", [python, "bench/plain_app.py"], base_env, args.runs),
             scenario("reference", [python, "app.py"], base_env, args.runs),
         ]
+        results.append(perimeter_cost(python, base_env, args.runs))
         for count in (int(n) for n in args.envs.split(",")):
             config = Path(tmp) / f"config-{count}"
             config.mkdir()
@@ -106,13 +127,16 @@ def main() -> int:
             env = {**base_env, "CDK_CONTEXT_JSON": json.dumps({"compliant-bedrock:config-dir": str(config)})}
             results.append(scenario(f"envs-{count}", [python, "app.py"], env, args.runs))
     floor = results[0]["median_s"]
-    ratios = {r["name"]: round(r["median_s"] / floor, 2) for r in results[1:]}
+    ratios = {r["name"]: round(r["median_s"] / floor, 2) for r in results[1:] if r["name"] != "perimeter"}
+    by_name = {r["name"]: r["median_s"] for r in results}
+    gate_overhead = round(by_name["reference"] / by_name["plain"], 2)
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "node": os.environ.get("JSII_NODE", "node")},
-              "results": results, "ratios_to_empty": ratios}
+              "results": results, "ratios_to_empty": ratios, "gate_overhead_reference_to_plain": gate_overhead}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     print("ratios to the empty-app floor: " + ", ".join(f"{k} {v}x" for k, v in ratios.items()))
+    print(f"whole gate's overhead (reference / plain): {gate_overhead}x; perimeter proof {by_name['perimeter']:.2f} s")
     print(f"written: {args.out}")
     return 0
 

@@ -41,14 +41,18 @@ def selected_environments(context: dict[str, Any] | None = None, config_dir: Pat
 
 def selected_organization(context: dict[str, Any] | None = None, config_dir: Path | None = None,
                           envs: list | None = None):
-    """The organization settings this run synthesizes: None with ``-c env=NAME`` (one environment) or
-    without ``<config dir>/organization/organization.yaml``."""
+    """The organization settings this run synthesizes: None without ``<config dir>/organization/organization.yaml``,
+    or with ``-c env=NAME`` for an environment the organization does not cover."""
     from .org_config import load_organization
 
     merged = {**cdk_json_context(), **cli_context(), **(context or {})}
-    if merged.get("env"):
-        return None
     directory = config_dir or ROOT / str(merged.get(CONFIG_DIR_KEY) or "config")
+    only = merged.get("env")
+    if only:  # one environment: its organization too when it covers it (the perimeter proof needs its SCPs)
+        from .config import load_environments
+
+        settings = load_organization(directory, load_environments(directory))
+        return settings if settings is not None and str(only) in settings.covers_environments else None
     return load_organization(directory, envs)
 
 

@@ -1,7 +1,9 @@
 """Synthesize and gate: the body of ``app.py``, reusable by tests that need a modified app.
 
-Exit codes: 0 compliant (or report-only), 1 unsuppressed compliance errors, 2 invalid configuration
-(or construct properties a construct refused), 3 a shard worker's synth failed.
+Exit codes: 0 compliant (or report-only), 1 unsuppressed compliance errors or an open perimeter path,
+2 invalid configuration (or construct properties a construct refused, or a malformed perimeter acceptance),
+3 a shard worker's synth failed, or the perimeter proof could not run (the IAM simulator is missing or
+failed: it never skips silently).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 REPORT_ONLY_KEY = "compliance:report-only"
+#: Context key naming the perimeter acceptances file (default: config/perimeter/accepted-open-paths.yaml).
+PERIMETER_ACCEPTANCES_KEY = "compliant-bedrock:perimeter-acceptances"
 
 
 def run(build: Callable[..., Any] | None = None) -> int:
@@ -91,6 +95,26 @@ def run(build: Callable[..., Any] | None = None) -> int:
     else:
         contexts = settings_contexts(envs)
     errors = judge(outdir, contexts)
+    # The perimeter proof: the matrix's requests simulated against the policies just synthesized.
+    from compliant_bedrock.compliance import perimeter
+
+    try:
+        proof = perimeter.prove(outdir, perimeter.load_acceptances(_acceptances_file(app)),
+                                node_modules=_node_modules())
+    except perimeter.PerimeterError as err:
+        print(f"compliant-bedrock: {err}", file=sys.stderr)
+        return 2
+    except perimeter.SimulatorError as err:
+        shutil.rmtree(outdir / "compliance", ignore_errors=True)  # no evidence that claims an unproven perimeter
+        print(f"compliant-bedrock: {err}; no evidence written", file=sys.stderr)
+        return 3
+    unproven = sorted({env.name for env in envs} - {o.environment for o in proof.outcomes}) if build is None else []
+    if unproven:  # an environment whose policies the proof did not recognize would otherwise pass unexamined
+        shutil.rmtree(outdir / "compliance", ignore_errors=True)
+        print(f"compliant-bedrock: perimeter proof: no Bedrock endpoint or invoke policy found for environment(s) "
+              f"{', '.join(unproven)}; their requests cannot be generated; no evidence written", file=sys.stderr)
+        return 3
+    perimeter.write_evidence(outdir, proof)
     # Evidence for auditors from the same synth, pass or fail (infra/report.py; `make report` redoes it).
     from .report import generate
 
@@ -98,12 +122,30 @@ def run(build: Callable[..., Any] | None = None) -> int:
     report_only = str(app.node.try_get_context(REPORT_ONLY_KEY)).lower() == "true"
     for finding in errors:
         print(f"compliance: {finding.stack}: {finding.line()}", file=sys.stderr)
-    if errors:
+    perimeter_lines = proof.lines()
+    for line in perimeter_lines:
+        print(f"compliance: {line}", file=sys.stderr)
+    if errors or perimeter_lines:
         verdict = "reported only (compliance:report-only)" if report_only else "synth fails"
-        print(f"compliance: {len(errors)} unsuppressed error(s); {verdict}. "
-              f"Reports: {assembly.directory}/*-NagReport.json and compliance/findings.json", file=sys.stderr)
+        print(f"compliance: {len(errors) + len(perimeter_lines)} unsuppressed error(s); {verdict}. "
+              f"Reports: {assembly.directory}/*-NagReport.json, compliance/findings.json and "
+              "compliance/perimeter-<env>.md", file=sys.stderr)
         return 0 if report_only else 1
     return 0
+
+
+def _acceptances_file(app: Any) -> Path:
+    from .app_factory import ROOT
+
+    given = app.node.try_get_context(PERIMETER_ACCEPTANCES_KEY)
+    return Path(given) if given else ROOT / "config" / "perimeter" / "accepted-open-paths.yaml"
+
+
+def _node_modules() -> Path | None:
+    """This checkout's node_modules (``make setup``), wherever synth runs from."""
+    from .app_factory import ROOT
+
+    return ROOT / "node_modules" if (ROOT / "node_modules").is_dir() else None
 
 
 def _stack_names(app: Any, envs: list | None) -> list[str]:

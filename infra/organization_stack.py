@@ -13,6 +13,7 @@ from constructs import Construct
 
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
+from compliant_bedrock.compliance.perimeter.discovery import ORGANIZATION_METADATA
 from compliant_bedrock.kms import STACKSETS_EXEC_ROLE_PATTERN
 from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition
 
@@ -35,6 +36,13 @@ class OrganizationStack(Stack):
         )
         self.settings = settings
         Tags.of(self).add("ManagedBy", "compliant-bedrock")
+        # Which environments these policies bind, for the perimeter proof (a GovCloud environment of the
+        # same app is in another organization and must not be judged under these policies).
+        self.template_options.metadata = {ORGANIZATION_METADATA: {
+            "organization_id": settings.organization_id,
+            "partition": partition_of(settings.home_region),
+            "covers_environments": list(settings.covers_environments),
+        }}
         self.guardrail: BedrockGuardrail | None = None
         if settings.guardrail.enforce:
             self.guardrail = BedrockGuardrail(

@@ -169,7 +169,8 @@ def stack_files(name: str) -> list[str]:
 
 #: Every per-stack evidence file matches one of these (see ``stack_files``).
 STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png",
-                       "responsibility-*.md", "sdr-*.json", "sdr-*.md")
+                       "responsibility-*.md", "sdr-*.json", "sdr-*.md",
+                       "perimeter-*.json", "perimeter-*.md")
 
 
 def sdr_evidence(name: str, dest: Path) -> list[tuple[str, str, str]]:
@@ -248,7 +249,22 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
     done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
     written = [dest / file for stack in stacks for file in stack_files(names[stack.name])]
+    # The perimeter proof's files (written by the synth that ran it, just before): cited, not rewritten.
+    perimeter: dict[str, Any] = {}
+    for env in sorted({s.environment for s in stacks}):
+        proof_file = dest / f"perimeter-{env}.json"
+        if proof_file.is_file():
+            proof = orjson.loads(proof_file.read_bytes())
+            perimeter[env] = {"passed": proof["passed"], "counts": proof["counts"], "file": f"perimeter-{env}.md"}
+            written += [proof_file, dest / f"perimeter-{env}.md"]
     facts = {env: environment_facts(s) for env, s in settings.items()}
+    for env, proof in perimeter.items():  # the OSCAL gate statement cites the perimeter decisions
+        if env in facts:
+            counts = ", ".join(f"{v} {k}" for k, v in proof["counts"].items())
+            facts[env] = {**facts[env], "compliance-gate": [*facts[env].get("compliance-gate", []), (
+                f"Perimeter proof (AC-3, AC-4, AC-6, SC-7, AU-9, SI-10): the request matrix was evaluated by an IAM "
+                f"simulator against this synth's policies: {counts}; every decision, its deciding statement and "
+                f"every acceptance's reason are in {proof['file']}.")]}
     document = build_component_definition(stacks, facts, version=_version(), digest=digest,
                                           statuses={s.name: done[s.name]["controls"] for s in stacks},
                                           file_names=names)
@@ -271,7 +287,8 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     sdr_files = [f"sdr-{names[s.name]}.{ext}" for s in stacks for ext in ("json", "md")]
     files = [p.name for p in written] + ["summary.json", "summary.md", *sdr_files]
     totals = {name: {"totals": entry["totals"]} for name, entry in done.items()}
-    summary = build_summary(stacks, totals, {k: v for k, v in unverified.items() if v}, digest=digest, files=files)
+    summary = build_summary(stacks, totals, {k: v for k, v in unverified.items() if v}, digest=digest, files=files,
+                            perimeter=perimeter)
     _write(dest / "summary.json", _dump(summary))
     _write(dest / "summary.md", render_summary_markdown(summary))
     written += [dest / "summary.json", dest / "summary.md"]

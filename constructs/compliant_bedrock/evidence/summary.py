@@ -18,6 +18,7 @@ def build_summary(
     *,
     digest: str,
     files: Sequence[str],
+    perimeter: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """JSON-ready summary. ``matrices``: stack name -> matrix; ``unverified_models``: environment -> model ids."""
     per_stack: dict[str, Any] = {}
@@ -51,6 +52,7 @@ def build_summary(
         "unverified_models": [{"environment": env, "model_id": m}
                               for env in sorted(unverified_models) for m in sorted(unverified_models[env])],
         "files": sorted(files),
+        **({"perimeter": {env: dict(perimeter[env]) for env in sorted(perimeter)}} if perimeter else {}),
     }
 
 
@@ -100,6 +102,15 @@ def render_summary_markdown(summary: Mapping[str, Any]) -> str:
         lines += [f"| {b['stack']} | {b['rule']} | `{_cell(b['resource'])}` |" for b in summary["blocking"]]
     else:
         lines.append("None: every error-level rule passed or is suppressed with a reason.")
+    if summary.get("perimeter"):
+        lines += ["", "## Perimeter proof", "",
+                  "Attack and workload requests evaluated by an IAM simulator against the policies of this synth "
+                  "(AC-3, AC-4, AC-6, SC-7, AU-9, SI-10 ...): each request's decision and deciding statement are in "
+                  "the file named.", "",
+                  "| Environment | Gate | Requests | File |", "| --- | --- | --- | --- |"]
+        for env, p in summary["perimeter"].items():
+            counts = ", ".join(f"{k} {v}" for k, v in p["counts"].items())
+            lines.append(f"| {env} | {'pass' if p['passed'] else 'fail'} | {counts} | `{p['file']}` |")
     lines += ["", "## Unverified model ids", ""]
     if summary["unverified_models"]:
         lines += ["Routed by the shape of their id, not checked against AWS documentation "

@@ -1,0 +1,485 @@
+"""The perimeter proof: generate the matrix's requests per environment, simulate, judge, write evidence."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..suppressions import _HOLLOW, MIN_REASON_WORDS
+from . import simulator
+from .discovery import Assembly, Environment, Policy, read
+from .placeholders import ORG_ID, OTHER_ACCOUNT
+
+EXPECTATIONS = ("allow", "deny", "deny-or-guarded")
+VIAS = {"runtime-endpoint": "bedrock-runtime", "control-endpoint": "bedrock", "mantle-endpoint": "bedrock-mantle",
+        "public": None}
+_FULL_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+#: Assumptions every decision rests on, written into the evidence.
+GENERAL_ASSUMPTIONS = (
+    "intrinsics are replaced by stable placeholder values (README: 'How the perimeter proof resolves values')",
+    "organization SCPs and RCPs of the assembly apply to every environment account (attached to an OU above it; "
+    "never the management account, which SCPs do not bind), next to FullAWSAccess",
+    "principal kinds other than the workload hold the identity policies written in the matrix, nothing else",
+)
+
+
+class PerimeterError(ValueError):
+    """The matrix or an acceptance is malformed (names the file, the request and the fix)."""
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """An open path accepted for a reason, per request id (or its base id before ``[``)."""
+
+    request: str
+    reason: str
+    environments: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.reason.split()) < MIN_REASON_WORDS or _HOLLOW.search(self.reason):
+            raise PerimeterError(
+                f"perimeter acceptance of {self.request}: reason {self.reason!r} is not one an auditor can accept; "
+                f"say in at least {MIN_REASON_WORDS} words why the path is acceptable, and what closes it")
+
+    def covers(self, env: str, request_id: str) -> bool:
+        if self.environments and env not in self.environments:
+            return False
+        return self.request in (request_id, request_id.split("[", 1)[0])
+
+
+@dataclass
+class Outcome:
+    """One request of one environment and how it was decided."""
+
+    environment: str
+    id: str
+    principal: str
+    principal_arn: str
+    action: str
+    resource: str
+    via: str
+    context: dict[str, Any]
+    expect: str
+    controls: list[str]
+    rationale: str
+    decision: str = "not-applicable"  # allowed | denied | guarded | not-applicable
+    simulator_result: str | None = None
+    deciding: list[str] = field(default_factory=list)
+    guarded_by: str | None = None
+    assumptions: list[str] = field(default_factory=list)
+    verdict: str = "n/a"  # as-expected | open | accepted | n/a
+    accepted_reason: str | None = None
+    note: str | None = None
+
+    def line(self) -> str:
+        why = "; ".join(self.deciding) or "no statement (implicit)"
+        if self.expect == "allow":
+            fix = ("the request a workload needs was refused: widen the deciding policy just enough for this "
+                   "request, or fix the matrix if the request is no longer needed")
+        else:
+            fix = ("close the path (identity deny in the invoke policy, endpoint policy, key or bucket policy deny, "
+                   "an SCP/RCP, or account guardrail enforcement), or accept it with a reason of at least "
+                   f"{MIN_REASON_WORDS} words in the perimeter acceptances under the id {self.id.split('[', 1)[0]}")
+        return (f"Perimeter {self.id} [{', '.join(self.controls)}] {self.principal} ({self.principal_arn}) "
+                f"{self.action} on {self.resource} via {self.via}: {self.decision}, expected {self.expect}. "
+                f"Decided by: {why}. Fix: {fix}")
+
+
+@dataclass
+class Proof:
+    simulator: dict[str, Any]
+    outcomes: list[Outcome]
+    stale_acceptances: list[Acceptance]
+
+    @property
+    def blocking(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.verdict == "open"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking and not self.stale_acceptances
+
+    def lines(self) -> list[str]:
+        lines = [f"{o.environment}: {o.line()}" for o in self.blocking]
+        lines += [f"perimeter acceptance {a.request}: covers no open request (the path is closed now): delete it "
+                  "from the perimeter acceptances" for a in self.stale_acceptances]
+        return lines
+
+
+@cache
+def matrix() -> dict[str, Any]:
+    """The request matrix shipped with the package (``requests.yaml``), checked."""
+    data = yaml.safe_load(resources.files(__package__).joinpath("requests.yaml").read_text("utf-8"))
+    seen: set[str] = set()
+    for request in data["requests"]:
+        where = f"requests.yaml: request {request.get('id')!r}"
+        for key in ("id", "principal", "action", "resource", "via", "expect", "controls", "rationale"):
+            if key not in request:
+                raise PerimeterError(f"{where}: missing {key!r}")
+        if request["id"] in seen:
+            raise PerimeterError(f"{where}: duplicate id")
+        seen.add(request["id"])
+        if request["expect"] not in EXPECTATIONS or request["via"] not in VIAS:
+            raise PerimeterError(f"{where}: expect must be one of {EXPECTATIONS}, via one of {sorted(VIAS)}")
+        if request["principal"] not in data["principals"]:
+            raise PerimeterError(f"{where}: unknown principal {request['principal']!r}")
+    for name, principal in data["principals"].items():
+        unknown = [p for p in principal["policies"] if p != "template:invoke" and p not in data["policies"]]
+        if unknown:
+            raise PerimeterError(f"requests.yaml: principal {name!r}: unknown policies {unknown}")
+    return data
+
+
+def load_acceptances(path: Path) -> list[Acceptance]:
+    """Acceptances from a YAML file (``accepted: [{request, reason, environments?}]``); none if it is absent."""
+    if not path.is_file():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    known = {r["id"] for r in matrix()["requests"]}
+    out = []
+    for entry in data.get("accepted") or []:
+        request = str(entry.get("request", ""))
+        if request.split("[", 1)[0] not in known:
+            raise PerimeterError(f"{path}: acceptance of unknown perimeter request {request!r}; "
+                                 f"ids are in compliant_bedrock/compliance/perimeter/requests.yaml")
+        try:
+            out.append(Acceptance(request, str(entry.get("reason", "")), tuple(entry.get("environments") or ())))
+        except PerimeterError as err:
+            raise PerimeterError(f"{path}: {err}") from err
+    return out
+
+
+# ---- request generation ----------------------------------------------------------------------------
+def _model_id(arn: str) -> str | None:
+    tail = arn.split(":", 5)[-1]
+    for prefix in ("foundation-model/", "inference-profile/"):
+        if tail.startswith(prefix):
+            model = tail[len(prefix):]
+            return model.split(".", 1)[1] if prefix == "inference-profile/" and "." in model else model
+    return None
+
+
+def allowed_invoke_resources(env: Environment) -> tuple[list[str], list[str]]:
+    """(model/profile/project ARNs the invoke policies allow for InvokeModel, Mantle project ARNs)."""
+    models: list[str] = []
+    projects: list[str] = []
+    for policy in env.workload:
+        for statement in policy.document.get("Statement") or []:
+            if statement.get("Effect") != "Allow":
+                continue
+            actions = {str(a).lower() for a in _listify(statement.get("Action"))}
+            target = models if "bedrock:invokemodel" in actions else (
+                projects if "bedrock-mantle:createinference" in actions else None)
+            if target is None:
+                continue
+            for arn in _listify(statement.get("Resource")):
+                if isinstance(arn, str) and "*" not in arn and arn not in target:
+                    target.append(arn)
+    return models, projects
+
+
+def _listify(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _short(label: str) -> str:
+    """A construct path without its stack and repeated tail: ``AuditTrail/Bucket/Bucket`` -> ``AuditTrail/Bucket``."""
+    parts = label.split("/")[1:] or label.split("/")
+    while len(parts) > 1 and parts[-1] == parts[-2]:
+        parts.pop()
+    return "/".join(parts)
+
+
+def _items(spec: Mapping[str, Any], env: Environment, models: list[str]) -> list[tuple[str | None, dict[str, str]]]:
+    kind = spec.get("for_each")
+    if kind is None:
+        return [(None, {})]
+    if kind == "allowed_model":
+        return [(arn.split(":", 5)[-1].split("/", 1)[-1], {"model_arn": arn}) for arn in models]
+    if kind == "audit_key":
+        return [(_short(label), {"key_arn": arn}) for label, arn in env.audit_keys]
+    if kind == "audit_bucket":
+        return [(_short(label), {"bucket_arn": arn, "object_arn": f"{arn}/AWSLogs/{env.account}/forged.json.gz"})
+                for label, arn in env.audit_buckets]
+    if kind == "trail":
+        return [(_short(label), {"trail_arn": arn}) for label, arn in env.trails]
+    raise PerimeterError(f"requests.yaml: request {spec['id']!r}: unknown for_each {kind!r}")
+
+
+def _fill(text: str, values: Mapping[str, str], request_id: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        if match.group(1) not in values:
+            raise PerimeterError(f"requests.yaml: request {request_id!r}: unknown placeholder {{{match.group(1)}}}")
+        return values[match.group(1)]
+
+    return re.sub(r"\{([a-z_]+)\}", one, text)
+
+
+def _requests(env: Environment, organization_scps: Sequence[Policy], organization_rcps: Sequence[Policy],
+              enforcement: Sequence[Any], role_names: Mapping[str, str] | None = None, *,
+              organization_id: str = ORG_ID) -> tuple[list[Outcome], list[dict[str, Any]]]:
+    data = matrix()
+    facts = data["facts"]
+    models, projects = allowed_invoke_resources(env)
+    region, partition, account = env.region, env.partition, env.account
+    other_region = facts["other_region_if_home"].get(region) or facts["other_region"].get(partition, region)
+    responses_project = env.resolver.arn("bedrock", "project/default")
+    base = {
+        "account": account, "partition": partition, "region": region,
+        "unlisted_model_arn": f"arn:{partition}:bedrock:{region}::foundation-model/{facts['unlisted_model']}",
+        "other_region_model_arn": (f"arn:{partition}:bedrock:{other_region}::foundation-model/"
+                                   f"{_model_id(models[0]) if models else facts['unlisted_model']}"),
+        "stack_arn": env.resolver.ref("AWS::StackId"),
+        "responses_project_arn": responses_project,
+        "mantle_project_arn": env.resolver.arn("bedrock-mantle", "project/default"),
+        "mantle_model": facts["mantle_model"],
+        "api_key_user_arn": env.resolver.arn("iam", "user/bedrock-api-key-user", region=False),
+    }
+    chosen = {"responses_chosen": responses_project in models, "mantle_chosen": bool(projects)}
+    outcomes: list[Outcome] = []
+    simulations: list[dict[str, Any]] = []
+    for spec in data["requests"]:
+        if spec.get("unless") and chosen.get(spec["unless"]):
+            continue
+        principal = data["principals"][spec["principal"]]
+        p_account = OTHER_ACCOUNT if principal.get("account") == "other" else account
+        role = (role_names or {}).get(spec["principal"], principal["role"])
+        p_arn = f"arn:{partition}:iam::{p_account}:role/{role}"
+        for suffix, values in _items(spec, env, models):
+            vals = {**base, **values}
+            rid = f"{spec['id']}[{suffix}]" if suffix else spec["id"]
+            resource = _fill(spec["resource"], vals, rid)
+            req_region = other_region if spec.get("region") == "other" else region
+            context: dict[str, Any] = {
+                "aws:PrincipalArn": p_arn, "aws:PrincipalAccount": p_account, "aws:PrincipalOrgID": organization_id,
+                "aws:PrincipalType": "AssumedRole", "aws:SecureTransport": "true", "aws:RequestedRegion": req_region,
+                "aws:ViaAWSService": "false",
+            }
+            guardrail = spec.get("guardrail", "none")
+            if guardrail != "none":
+                context["bedrock:GuardrailIdentifier"] = {
+                    "published": env.guardrail_versioned_arn or "",
+                    "draft": env.guardrail_arn or "",
+                    "other": env.resolver.arn("bedrock", "guardrail/othergrdrl0001:1"),
+                }[guardrail]
+            context.update({k: _fill(str(v), vals, rid) for k, v in (spec.get("context") or {}).items()})
+            outcome = Outcome(env.name, rid, spec["principal"], p_arn, spec["action"], resource, spec["via"], context,
+                              spec["expect"], list(spec["controls"]), spec["rationale"],
+                              assumptions=[spec["assumption"]] if spec.get("assumption") else [])
+            outcomes.append(outcome)
+            endpoint_policies: list[dict[str, Any]] = []
+            service = VIAS[spec["via"]]
+            if service is not None:
+                if service not in env.endpoints:
+                    outcome.note = f"no {service} endpoint in this environment"
+                    continue
+                vpce, policy = env.endpoints[service]
+                # The environment's endpoint: its id, and the account and organization that own it.
+                context.update({"aws:SourceVpce": vpce, "aws:VpceAccount": account, "aws:VpceOrgID": organization_id})
+                if policy is not None:
+                    endpoint_policies.append({"name": policy.name, "policy": policy.document})
+            resource_policy, resource_tags = _resource_side(env, resource)
+            for key, value in resource_tags.items():
+                context[f"aws:ResourceTag/{key}"] = value
+            identity = [policy for name in principal["policies"] for policy in (
+                env.workload if name == "template:invoke" else
+                [Policy(f"matrix:{name}", "identity", data["policies"][name])])]
+            resource_account = p_account if ":foundation-model/" in resource or resource == "*" else account
+            simulation: dict[str, Any] = {
+                "request": {"principal": p_arn, "action": spec["action"],
+                            "resource": {"resource": resource, "accountId": resource_account},
+                            "contextVariables": context},
+                "identityPolicies": [{"name": p.name, "policy": p.document} for p in identity],
+                "serviceControlPolicies": ([{"orgIdentifier": "organization",
+                                             "policies": [{"name": "FullAWSAccess", "policy": _FULL_ACCESS}]
+                                             + [{"name": p.name, "policy": p.document} for p in organization_scps]}]
+                                           if organization_scps else []),
+                "resourceControlPolicies": ([{"orgIdentifier": "organization",
+                                              "policies": [{"name": p.name, "policy": p.document}
+                                                           for p in organization_rcps]}]
+                                            if organization_rcps else []),
+                "vpcEndpointPolicies": endpoint_policies,
+            }
+            if resource_policy is not None:
+                simulation["resourcePolicy"] = resource_policy.document
+                outcome.assumptions.append(f"resource policy: {resource_policy.name}")
+            simulations.append({"id": f"{env.name}|{rid}", "simulation": simulation,
+                                "_guard": _guard(spec, env, enforcement, resource, req_region, facts)})
+    return outcomes, simulations
+
+
+def _resource_side(env: Environment, resource: str) -> tuple[Policy | None, dict[str, str]]:
+    if resource in env.keys:
+        return env.keys[resource]
+    bucket = resource.split("/", 1)[0]
+    if bucket in env.buckets:
+        return env.buckets[bucket]
+    return None, {}
+
+
+def _guard(spec: Mapping[str, Any], env: Environment, enforcement: Sequence[Any], resource: str, region: str,
+           facts: Mapping[str, Any]) -> str | None:
+    """The enforcement that guards this request if IAM allows it (None: nothing does)."""
+    if spec["action"] not in facts["guardable_actions"]:
+        return None
+    model = _model_id(resource)
+    for item in [*env.enforcement, *enforcement]:
+        if item.covers(region, model):
+            return item.source
+    return None
+
+
+# ---- evaluation --------------------------------------------------------------------------------------
+def _describe(entry: Mapping[str, Any], resource_policy: str | None = None) -> str:
+    kind = {"identity": "identity policy", "resource": "resource policy", "scp": "SCP", "rcp": "RCP",
+            "vpce": "endpoint policy", "pb": "permission boundary"}.get(entry.get("policyType"), entry.get("policyType"))
+    name = entry.get("policyIdentifier") or (resource_policy if entry.get("policyType") == "resource" else None)
+    if entry.get("denialType") == "Implicit":
+        where = f"{kind} {name}" if name else {"identity policy": "identity policies", "SCP": "SCPs",
+                                              "endpoint policy": "endpoint policy"}.get(kind, kind)
+        return f"{where}: no statement allows it (implicit deny)"
+    statement = entry.get("statementId") or f"statement {entry.get('statementIndex')}"
+    return f"{kind} {name or entry.get('orgIdentifier') or ''}#{statement}".replace("  ", " ")
+
+
+def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules: Path | None = None,
+          assembly: Assembly | None = None, role_names: Mapping[str, str] | None = None) -> Proof:
+    """Simulate the matrix against every environment of the assembly in ``outdir`` (one Node process).
+
+    ``role_names``: principal kind -> IAM role name (with path) where a deployment names it otherwise than
+    the matrix, e.g. ``{"break-glass": "ops/emergency"}`` when the audit-plane denies exempt that role.
+    """
+    assembly = assembly or read(outdir)
+    org = assembly.organization
+    outcomes: list[Outcome] = []
+    simulations: list[dict[str, Any]] = []
+    for env in assembly.environments:
+        bound = org.applies_to(env)
+        env_outcomes, env_simulations = _requests(
+            env, org.scps if bound else [], org.rcps if bound else [], org.enforcement if bound else [], role_names,
+            organization_id=(org.organization_id if bound else None) or ORG_ID)
+        outcomes += env_outcomes
+        simulations += env_simulations
+    guards = {s["id"]: s.pop("_guard") for s in simulations}
+    info, results = simulator.run(simulations, node_modules=node_modules) if simulations else ({}, {})
+    acceptances = list(acceptances)
+    used: set[int] = set()
+    for outcome in outcomes:
+        key = f"{outcome.environment}|{outcome.id}"
+        if key not in results:
+            continue  # not applicable (note says why)
+        result = results[key]
+        outcome.simulator_result = result["result"]
+        policy_name = next((a.split(": ", 1)[1] for a in outcome.assumptions if a.startswith("resource policy: ")), None)
+        outcome.deciding = [_describe(e, policy_name) for e in (result.get("grants") or result.get("denials") or [])]
+        if result.get("ignoredContextKeys"):
+            outcome.assumptions.append("context keys the simulator does not apply to this action: "
+                                       + ", ".join(sorted(result["ignoredContextKeys"])))
+        allowed = result["result"] == "Allowed"
+        if allowed and guards[key]:
+            outcome.decision, outcome.guarded_by = "guarded", guards[key]
+            outcome.assumptions.append("guarded: " + " ".join(matrix()["facts"]["guardable_assumption"].split())
+                                       + " (" + ", ".join(matrix()["facts"]["guardable_sources"]) + ")")
+        else:
+            outcome.decision = "allowed" if allowed else "denied"
+        ok = {"allow": outcome.decision in ("allowed", "guarded"), "deny": outcome.decision == "denied",
+              "deny-or-guarded": outcome.decision in ("denied", "guarded")}[outcome.expect]
+        if ok:
+            outcome.verdict = "as-expected"
+            continue
+        for index, acceptance in enumerate(acceptances):
+            if acceptance.covers(outcome.environment, outcome.id):
+                outcome.verdict, outcome.accepted_reason = "accepted", acceptance.reason
+                used.add(index)
+                break
+        else:
+            outcome.verdict = "open"
+    stale = [a for i, a in enumerate(acceptances) if i not in used]
+    return Proof(info, outcomes, stale)
+
+
+# ---- evidence ----------------------------------------------------------------------------------------
+def write_evidence(outdir: Path, proof: Proof) -> list[Path]:
+    """``compliance/perimeter-<env>.json`` and ``.md`` per environment; the verdict into ``findings.json``."""
+    directory = outdir / "compliance"
+    directory.mkdir(exist_ok=True)
+    written = []
+    for env in sorted({o.environment for o in proof.outcomes}):
+        rows = [o for o in proof.outcomes if o.environment == env]
+        document = {
+            "environment": env,
+            "simulator": proof.simulator,
+            "assumptions": list(GENERAL_ASSUMPTIONS),
+            "passed": not [o for o in rows if o.verdict == "open"],
+            "counts": _counts(rows),
+            "requests": [asdict(o) for o in rows],
+        }
+        json_path = directory / f"perimeter-{env}.json"
+        json_path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        md_path = directory / f"perimeter-{env}.md"
+        md_path.write_text(render_markdown(env, proof.simulator, rows), encoding="utf-8")
+        written += [json_path, md_path]
+    findings = directory / "findings.json"
+    if findings.is_file():
+        document = json.loads(findings.read_text(encoding="utf-8"))
+        document["perimeter"] = {
+            "passed": proof.passed,
+            "blocking": [asdict(o) for o in proof.blocking],
+            "accepted": [{"environment": o.environment, "id": o.id, "reason": o.accepted_reason}
+                         for o in proof.outcomes if o.verdict == "accepted"],
+            "stale_acceptances": [asdict(a) for a in proof.stale_acceptances],
+        }
+        document["passed"] = bool(document.get("passed")) and proof.passed
+        findings.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return written
+
+
+def _counts(rows: Sequence[Outcome]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for o in rows:
+        counts[o.verdict] = counts.get(o.verdict, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(env: str, info: Mapping[str, Any], rows: Sequence[Outcome]) -> str:
+    version = f"{info.get('name', simulator.PACKAGE)} {info.get('version', '')}".strip()
+    lines = [
+        f"# Perimeter proof: {env}",
+        "",
+        f"Every request below was evaluated by {version} (AGPL-3.0, run as a separate process) against the "
+        "policies this synth deploys: identity, VPC endpoint, KMS key, S3 bucket policies and any organization "
+        "SCPs/RCPs of the assembly. *guarded* means IAM allows the call and AWS applies the guardrail anyway "
+        "(account or organization enforcement); it is never counted as denied.",
+        "",
+        "Simulated under these assumptions: " + "; ".join(GENERAL_ASSUMPTIONS) + ".",
+        "",
+        f"Counts: {', '.join(f'{k} {v}' for k, v in _counts(rows).items())}.",
+        "",
+        "| Request | Principal | Action | Via | Expected | Decision | Decided by | Controls | Verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for o in rows:
+        decided = "; ".join(o.deciding) or (o.note or "")
+        if o.guarded_by:
+            decided += f"; guardrail enforced by {o.guarded_by}"
+        verdict = o.verdict + (f": {o.accepted_reason}" if o.accepted_reason else "")
+        lines.append("| " + " | ".join(_cell(c) for c in (
+            f"`{o.id}`", o.principal, f"`{o.action}`", o.via, o.expect, f"**{o.decision}**", decided,
+            ", ".join(o.controls), verdict)) + " |")
+    lines += ["", "Resources and context of each request, and per-request assumptions: "
+              f"`perimeter-{env}.json`.", ""]
+    return "\n".join(lines)
