@@ -61,7 +61,42 @@ BAD_CASES = [
     ("typo-top-level", {"log_retention_dayz": 365}, ["log_retention_dayz", "unknown key", "log_retention_days"]),
     ("typo-nested", {"vpc__az_cnt": 2}, ["vpc.az_cnt", "unknown key", "az_count"]),
     ("unknown-endpoint", {"endpoints": ["bedrock-runtime", "bedrock-agents"]}, ["endpoints.1", "'bedrock-agents'", "bedrock-agent"]),
-    ("mantle-without-endpoint", {"mantle_projects": ["default"]}, ["mantle_projects", "bedrock-mantle"]),
+    ("mantle-without-endpoint", {"region": "us-east-2", "vpc__availability_zones": ["us-east-2a", "us-east-2b"],
+                                 "models": [{"id": "openai.gpt-5.5", "path": "mantle"}],
+                                 "accept_unguarded": {"mantle": {"reason": "w " * 8, "compensating": "w " * 8,
+                                                                 "approved_by": "the AO"}}},
+     ["models", "openai.gpt-5.5 on path mantle", "'bedrock-mantle' in endpoints", "non_fips_endpoints"]),
+    # The catalog refuses paths that do not exist, naming where the model is served and the line to write.
+    ("mantle-only-model-on-runtime", {"models": ["openai.gpt-5.5"]},
+     ["models", "'openai.gpt-5.5' is not a bedrock-runtime id", "bedrock-mantle as openai.gpt-5.5 in us-east-2",
+      "'- {id: openai.gpt-5.5, path: mantle}'"]),
+    ("frontier-model-in-region-on-runtime", {"models": ["openai.gpt-6-sol"]},
+     ["models", "'openai.gpt-6-sol' is not a bedrock-runtime id", "write '- us.openai.gpt-6-sol'"]),
+    ("global-profile-in-govcloud", {"region": "us-gov-west-1", "vpc__availability_zones": ["us-gov-west-1a", "us-gov-west-1b"],
+                                    "models": ["global.openai.gpt-oss-120b-1:0"]},
+     ["models", "'global.openai.gpt-oss-120b-1:0'", "commercial regions only", "us-gov.openai.gpt-oss-120b-1:0"]),
+    ("mantle-model-where-not-served", {"models": [{"id": "openai.gpt-5.5", "path": "mantle"}]},
+     ["models", "not served on bedrock-mantle in 'us-east-1'", "us-east-2"]),
+    ("mantle-without-acceptance", {"region": "us-east-2", "vpc__availability_zones": ["us-east-2a", "us-east-2b"],
+                                   "endpoints": ["bedrock-runtime", "bedrock-mantle"], "non_fips_endpoints": ["bedrock-mantle"],
+                                   "models": [{"id": "openai.gpt-5.4", "path": "mantle"}]},
+     ["models", "openai.gpt-5.4 on path mantle", "model invocation logging", "accept_unguarded: {mantle: {reason"]),
+    ("runtime-openai-without-acceptance", {"models": [{"id": "us.openai.gpt-5.6-sol", "path": "runtime-openai"}]},
+     ["models", "us.openai.gpt-5.6-sol on path runtime-openai", "accept_unguarded: {runtime-openai: {reason"]),
+    ("acceptance-too-short", {"accept_unguarded": {"mantle": {"reason": "we need it", "compensating": "w " * 8,
+                                                              "approved_by": "the AO"}}},
+     ["accept_unguarded.mantle.reason", "8 words"]),
+    ("acceptance-for-nothing", {"accept_unguarded": {"mantle": {"reason": "w " * 8, "compensating": "w " * 8,
+                                                                "approved_by": "the AO"}}},
+     ["accept_unguarded.mantle", "no model uses path mantle"]),
+    ("non-fips-endpoint-with-fips-service", {"non_fips_endpoints": ["bedrock-runtime"]},
+     ["non_fips_endpoints", "'bedrock-runtime'", "without a FIPS service"]),
+    ("mantle-without-own-trail", {"region": "us-east-2", "vpc__availability_zones": ["us-east-2a", "us-east-2b"],
+                                  "endpoints": ["bedrock-runtime", "bedrock-mantle"], "non_fips_endpoints": ["bedrock-mantle"],
+                                  "models": [{"id": "openai.gpt-5.4", "path": "mantle"}], "audit__create_trail": False,
+                                  "accept_unguarded": {"mantle": {"reason": "w " * 8, "compensating": "w " * 8,
+                                                                  "approved_by": "the AO"}}},
+     ["audit.create_trail", "allows Mantle", "AWS::BedrockMantle::*"]),
     ("bad-env-name", {"name": "Prod_1"}, ["name", "'Prod_1'", "lowercase"]),
     ("standard-tier-without-profile", {"region": "us-iso-east-1", "fips_endpoints": False, "guardrail__tier": "STANDARD", "models": ["openai.gpt-oss-120b-1:0"]},
      ["guardrail.tier", "'STANDARD'", "us-iso-east-1", "CLASSIC"]),
@@ -149,7 +184,7 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_unknown_selected_environment_lists_known_ones() -> None:
-    with pytest.raises(ConfigError, match=r"-c env=prod: no such environment; known: commercial, govcloud"):
+    with pytest.raises(ConfigError, match=r"-c env=prod: no such environment; known: commercial, frontier, govcloud"):
         load_environments(ROOT / "config", only="prod")
 
 
