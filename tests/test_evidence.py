@@ -309,9 +309,10 @@ def test_suppressed_finding_appears_with_its_reason(fake_assembly: Path, tmp_pat
     assert rule["results"] == [{"label": "Bucket", "logical_id": "Bucket", "reason": SUPPRESSION_REASON,
                                 "resource": f"{STACK}/Bucket/Resource", "result": "suppressed",
                                 "type": "AWS::S3::Bucket"}]
-    # Replication alone tests CP-6: accepted risk. AU-9(2) also has a compliant Object Lock result.
+    # Replication alone tests CP-6: accepted risk. AU-9(2) also has a compliant Object Lock result, but an
+    # accepted risk is not an implementation: it is risk-accepted too.
     assert matrix["controls"]["CP-6"]["status"] == "risk-accepted"
-    assert matrix["controls"]["AU-9(2)"]["status"] == "implemented"
+    assert matrix["controls"]["AU-9(2)"]["status"] == "risk-accepted"
     assert matrix["controls"]["SC-12"]["status"] == "not-satisfied"
     assert matrix["controls"]["AC-4"]["status"] == "implemented"  # the stack-level Bedrock rule
     assert matrix["rules"]["NIST.800.53.R5-LambdaDLQ"]["note"] == "no AWS::Lambda::Function in the template"
@@ -346,9 +347,12 @@ def test_components_are_found_by_cloudformation_type(fake_assembly: Path, tmp_pa
     by_id = {next(p["value"] for p in c["props"] if p["name"] == "component-id"): c for c in raw["components"]}
     audit = by_id["audit-trail"]["control-implementations"][0]
     assert "Object Lock COMPLIANCE 913 days" in audit["description"]
-    assert {r["control-id"] for r in audit["implemented-requirements"]} >= {"au-9", "au-9.2", "si-7"}
-    # Key rotation failed on the trail's key: SC-12 is not claimed; CP-6 was only suppressed: not claimed.
-    assert not {"sc-12", "cp-6"} & {r["control-id"] for r in audit["implemented-requirements"]}
+    assert {r["control-id"] for r in audit["implemented-requirements"]} >= {"au-9", "si-7"}
+    # Key rotation failed on the trail's key: SC-12 is not claimed; CP-6 and AU-9(2) have a suppressed
+    # (risk-accepted) result: not claimed as implemented, but named as risk-accepted with the rule.
+    assert not {"sc-12", "cp-6", "au-9.2"} & {r["control-id"] for r in audit["implemented-requirements"]}
+    assert ("Risk-accepted, not claimed as implemented: AU-9(2) (NIST.800.53.R5-S3BucketReplicationEnabled "
+            "suppressed on Bucket") in audit["description"]
     assert "bedrock-runtime-fips" in by_id["private-link"]["control-implementations"][0]["description"]
     assert "invocation-logging" in by_id and "control-implementations" not in by_id["invocation-logging"]
 
@@ -385,3 +389,24 @@ def test_a_removed_stacks_leftovers_neither_judge_nor_pass_for_evidence(fake_ass
     generate(fake_assembly, settings={})
     assert not list(dest.glob("*gone*"))
     assert (dest / "matrix-dev.md").is_file()
+
+
+def test_frontier_unguarded_path_is_risk_accepted_never_implemented(report: Path) -> None:
+    """Mantle has no guardrail: SI-10 in the frontier environment carries the acceptance, not an implementation."""
+    matrix = _matrix(report, "frontier")
+    si10 = matrix["controls"]["SI-10"]
+    assert si10["status"] == "risk-accepted"
+    (unguarded,) = [r for r in si10["rules"] if r["rule"] == "Bedrock-UnguardedInferencePath"]
+    (row,) = unguarded["results"]
+    assert row["result"] == "suppressed" and "accepted by AO for the frontier system" in row["reason"]
+    document = _load(report / "component-definition.json")["component-definition"]
+    access = next(c for c in document["components"]
+                  if any(p["name"] == "component-id" and p["value"] == "model-access" for p in c["props"]))
+    (frontier,) = [ci for ci in access["control-implementations"]
+                   if any(p["name"] == "environment" and p["value"] == "frontier" for p in ci["props"])]
+    assert "si-10" not in {r["control-id"] for r in frontier["implemented-requirements"]}
+    assert "Risk-accepted, not claimed as implemented: " in frontier["description"]
+    assert "Bedrock-UnguardedInferencePath suppressed on" in frontier["description"]
+    assert "Unguarded path mantle risk-accepted by AO for the frontier system" in frontier["description"]
+    # The commercial environment serves GPT-5.6 through runtime Converse with the guardrail: SI-10 implemented.
+    assert _matrix(report, "commercial")["controls"]["SI-10"]["status"] == "implemented"

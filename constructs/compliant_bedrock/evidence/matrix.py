@@ -36,9 +36,10 @@ RESULTS = {
 #: Worst first: the result a rule shows when its resources differ.
 RESULT_ORDER = ("non-compliant", "error", "suppressed", "compliant", "not-applicable")
 STATUS_TEXT = {
-    "implemented": "at least one compliant result and none non-compliant",
+    "implemented": "at least one compliant result, none non-compliant and none suppressed",
     "not-satisfied": "at least one non-compliant (or failed) result",
-    "risk-accepted": "only suppressed results, each with its reason",
+    "risk-accepted": "at least one suppressed result (each with its reason) and none non-compliant: not claimed "
+                     "as implemented",
     "not-applicable": "no rule testing it found a resource in scope",
 }
 
@@ -248,10 +249,10 @@ def _tally(rows: list[dict[str, Any]]) -> dict[str, int]:
 def control_status(tally: dict[str, int]) -> str:
     if tally["non-compliant"] or tally["error"]:
         return "not-satisfied"
+    if tally["suppressed"]:  # an accepted risk is not an implementation, however many other results passed
+        return "risk-accepted"
     if tally["compliant"]:
         return "implemented"
-    if tally["suppressed"]:
-        return "risk-accepted"
     return "not-applicable"
 
 

@@ -186,23 +186,28 @@ def build_component_definition(
                 if not members:
                     continue
                 requirements = []
+                accepted: list[str] = []
                 evidence = _evidence(stack, spec.id, set(members))
                 for control in sorted(evidence, key=control_sort_key):
                     slot = evidence[control]
+                    if slot["suppressed"] and not slot["fail"]:
+                        # A risk-accepted result: the control is not claimed as implemented here.
+                        accepted.append(f"{control} (" + "; ".join(
+                            f"{rule} suppressed on {_join(sorted(items))}"
+                            for rule, items in sorted(slot["suppressed"].items())) + ")")
+                        continue
                     if not slot["pass"] or slot["fail"]:
                         continue
                     passed = "; ".join(f"{rule} passed on {_join(sorted(labels))}"
                                        for rule, labels in sorted(slot["pass"].items()))
-                    remarks = None
-                    if slot["suppressed"]:
-                        remarks = "Suppressed findings: " + "; ".join(
-                            f"{rule} on {_join(sorted(items))}" for rule, items in sorted(slot["suppressed"].items()))
                     requirements.append(_requirement(
                         spec.id, identity[stack.name], control,
                         f"{spec.title} implements {control} in `{env}`. Evidence at synth: {passed}.",
-                        [*slot["pass"]], remarks))
+                        [*slot["pass"]]))
                 if not requirements:
                     continue
+                if accepted:
+                    env_facts = [*env_facts, "Risk-accepted, not claimed as implemented: " + "; ".join(accepted) + "."]
             description = f"{where}. " + " ".join(env_facts)
             if members:
                 description += f" Resources: {_resource_summary(stack, members)}."
