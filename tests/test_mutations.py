@@ -16,10 +16,10 @@ from infra.stack import ReferenceStack
 def mutants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     """Every mutation as its own stack of one App: one synth for all. Returns blocking rule ids by mutation."""
     outdir = tmp_path_factory.mktemp("mutants")
-    (env,) = load_environments(ROOT / "config", only="commercial")
+    envs = {e.name: e for e in load_environments(ROOT / "config")}
     app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
     for name, mutation in MUTATIONS.items():
-        stack = ReferenceStack(app, f"Mutant-{name}", settings=env)
+        stack = ReferenceStack(app, f"Mutant-{name}", settings=envs[mutation.env])
         mutation.apply(stack)
         attach_packs(stack)
     app.synth()

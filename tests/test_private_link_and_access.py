@@ -564,3 +564,101 @@ def test_model_access_allows_apply_on_the_guardrail_profiles_too() -> None:
 def test_global_profiles_are_refused_outside_the_commercial_partition(region: str) -> None:
     with pytest.raises(ModelIdError, match=r"routes among commercial regions only"):
         resolve_model("global.openai.gpt-oss-120b-1:0", region)
+
+
+# ---------------------------------------------------------------- frontier paths, FIPS per endpoint, F14 (no synth)
+
+
+def _endpoint_policy(link: BedrockPrivateLink, service: BedrockService) -> list[dict[str, Any]]:
+    return Stack.of(link).resolve(link.endpoints[service].node.default_child.policy_document)["Statement"]
+
+
+def test_isolated_vpc_default_admits_its_literal_cidr() -> None:
+    """IsolatedVpc's vpc_cidr_block is a token: the default (no allowed_cidrs) takes its literal CIDR."""
+    from aws_cdk import aws_kms as kms
+
+    from compliant_bedrock.network import IsolatedVpc
+
+    stack = _stack()
+    network = IsolatedVpc(stack, "Net", cidr="10.42.0.0/16", availability_zones=["us-east-1a", "us-east-1b"],
+                          log_key=kms.Key(stack, "K"), flow_log_retention_days=365)
+    for vpc in (network, network.vpc):  # the construct itself, or its ec2.Vpc (the CfnVPC's literal CidrBlock)
+        link = BedrockPrivateLink(stack, f"Link{type(vpc).__name__}", vpc=vpc, model_ids=[IN_REGION])
+        ingress = stack.resolve(link.security_group.node.default_child.security_group_ingress)
+        assert [(i["cidrIp"], i["fromPort"]) for i in ingress] == [("10.42.0.0/16", 443)]
+
+
+def test_organization_principals_are_narrowed_to_named_accounts() -> None:
+    stack = _stack()
+    link = BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], allowed_cidrs=["10.20.0.0/16"],
+                              principal_org_id="o-abcdefghij", principal_accounts=[ACCOUNT, "444455556666"])
+    (statement,) = _endpoint_policy(link, BedrockService.RUNTIME)
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij",
+                                                       "aws:PrincipalAccount": [ACCOUNT, "444455556666"]}}
+    # Without named accounts, the organization condition still comes with this account only.
+    stack2 = _stack()
+    link2 = BedrockPrivateLink(stack2, "Link", vpc=_vpc(stack2), model_ids=[IN_REGION], allowed_cidrs=["10.20.0.0/16"],
+                               principal_org_id="o-abcdefghij")
+    assert _endpoint_policy(link2, BedrockService.RUNTIME)[0]["Condition"]["StringEquals"]["aws:PrincipalAccount"] == ACCOUNT
+    with pytest.raises(ValueError, match=r"principal_accounts entry '1234' is not a 12-digit account id"):
+        stack3 = _stack()
+        BedrockPrivateLink(stack3, "Link", vpc=_vpc(stack3), model_ids=[IN_REGION], principal_accounts=["1234"])
+
+
+def test_fips_runtime_next_to_a_non_fips_mantle_endpoint_only_when_named() -> None:
+    stack = new_stack(region="us-east-2", account=ACCOUNT)
+    project = MantleProject(stack, "Project", name="p1")
+    kwargs = {"vpc": _vpc(stack), "mantle_model_ids": ["openai.gpt-5.5"], "mantle_project_arn": project.project_arn,
+              "services": ["bedrock-runtime", "bedrock-mantle"], "fips": True, "allowed_cidrs": ["10.20.0.0/16"]}
+    with pytest.raises(ValueError, match=r"\['bedrock-mantle'\] have no FIPS endpoint service; .*non_fips_services"):
+        BedrockPrivateLink(stack, "Refused", **kwargs)
+    link = BedrockPrivateLink(stack, "Link", non_fips_services=["bedrock-mantle"], **kwargs)
+    names = {s: stack.resolve(e.node.default_child.service_name) for s, e in link.endpoints.items()}
+    assert names == {BedrockService.RUNTIME: "com.amazonaws.us-east-2.bedrock-runtime-fips",
+                     BedrockService.MANTLE: "com.amazonaws.us-east-2.bedrock-mantle"}
+    assert link.non_fips_services == ["bedrock-mantle"]
+    with pytest.raises(ValueError, match=r"non_fips_services \['bedrock-runtime'\] have a FIPS endpoint service"):
+        BedrockPrivateLink(stack, "Runtime", non_fips_services=["bedrock-runtime"], **kwargs)
+
+
+def test_model_access_refuses_mantle_without_a_dedicated_project() -> None:
+    stack = new_stack(region="us-east-2", account=ACCOUNT)
+    base = {"guardrail_arn": "arn:g", "guardrail_versioned_arn": "arn:g:1", "require_vpc_endpoint": False,
+            "mantle_model_ids": ["openai.gpt-5.5"]}
+    with pytest.raises(ValueError, match=r"mantle_model_ids need mantle_project_arn, a dedicated"):
+        BedrockModelAccess(stack, "A", **base)
+    default = f"arn:aws:bedrock-mantle:us-east-2:{ACCOUNT}:project/default"
+    with pytest.raises(ValueError, match=r"is the default project or a wildcard"):
+        BedrockModelAccess(stack, "B", mantle_project_arn=default, **base)
+    with pytest.raises(ModelIdError, match=r"'openai.gpt-5.5' is not served on bedrock-mantle in 'us-west-2'"):
+        BedrockModelAccess(new_stack(region="us-west-2", account=ACCOUNT), "C",
+                           mantle_project_arn=f"arn:aws:bedrock-mantle:us-west-2:{ACCOUNT}:project/proj_abc", **base)
+    with pytest.raises(ValueError, match=r"name 'default' would look like the account's default project"):
+        MantleProject(stack, "P", name="default")
+
+
+def test_an_unaccepted_unguarded_path_is_left_for_the_rule_and_an_accepted_one_is_its_reason() -> None:
+    stack = new_stack(region="us-east-2", account=ACCOUNT)
+    project = MantleProject(stack, "Project", name="p1")
+    base = {"guardrail_arn": "arn:g", "guardrail_versioned_arn": "arn:g:1", "require_vpc_endpoint": False,
+            "mantle_model_ids": ["openai.gpt-5.5"], "mantle_project_arn": project.project_arn}
+    bare = BedrockModelAccess(stack, "Bare", **base)
+    assert bare.policy.node.default_child.get_metadata("cdk_nag") is None
+    accepted = BedrockModelAccess(stack, "Accepted", accept_unguarded={"mantle": ACCEPT}, **base)
+    (suppression,) = accepted.policy.node.default_child.get_metadata("cdk_nag")["rules_to_suppress"]
+    assert suppression["id"] == "Bedrock-UnguardedInferencePath"
+    assert suppression["reason"].startswith("Unguarded path mantle for openai.gpt-5.5 accepted by the AO, RA-1: ")
+
+
+def test_unverified_ids_are_printed_on_the_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from types import SimpleNamespace
+
+    from infra.cli import _print_unverified
+
+    env = SimpleNamespace(name="lab", region="us-east-1", models=[
+        SimpleNamespace(id=IN_REGION, path="runtime-converse"),
+        SimpleNamespace(id="us.openai.gpt-9-example", path="runtime-converse")])
+    _print_unverified([env])
+    err = capsys.readouterr().err
+    assert "environment 'lab': model id 'us.openai.gpt-9-example' (path runtime-converse) is not in the model catalog" in err
+    assert IN_REGION not in err
