@@ -108,6 +108,9 @@ class ReferenceStack(Stack):
                   description="Attach to workload roles: invoke the named models, via the endpoint, with the guardrail")
         CfnOutput(self, "GuardrailVersionedArn", value=self.guardrail.versioned_arn,
                   description="Pass as guardrailIdentifier/guardrailVersion on every call")
+        if self.mantle_project is not None:
+            CfnOutput(self, "MantleProjectId", value=self.mantle_project.project_id,
+                      description="Send as the OpenAI-Project header on bedrock-mantle calls (the only project granted)")
 
     def _audit(self) -> None:
         """The account's multi-region trail (where this environment owns it) and invocation logging."""
