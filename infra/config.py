@@ -600,8 +600,11 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
         names.setdefault(env.name, source)
         if env.account and env.audit.create_trail:
             if env.account in trails:
+                where = (f"set create_trail: false in {trails[env.account]!r} (this environment allows Mantle, so it "
+                         "must own its account's trail), or deploy it into an account of its own"
+                         if env.allows_mantle else "set false here")
                 problems.append(f"{source}: environment {env.name!r}: audit.create_trail: account {env.account} "
-                                f"already gets its multi-region trail from {trails[env.account]!r}; set false here")
+                                f"already gets its multi-region trail from {trails[env.account]!r}; {where}")
             trails.setdefault(env.account, env.name)
         if env.account and env.audit.invocation_logging:
             key = (env.account, env.region)

@@ -152,6 +152,15 @@ def test_duplicate_environment_names_across_files(tmp_path: Path) -> None:
         load_environments(tmp_path)
 
 
+def test_a_mantle_environment_sharing_an_account_must_own_its_trail(tmp_path: Path) -> None:
+    frontier = yaml.safe_load((ROOT / "config" / "frontier.yaml").read_text())
+    _write(tmp_path, "a", _with(account="111122223333"))
+    _write(tmp_path, "b", {**frontier, "account": "111122223333"})
+    with pytest.raises(ConfigError, match=r"environment 'frontier': audit.create_trail: .* set create_trail: false in "
+                                          r"'commercial' \(this environment allows Mantle"):
+        load_environments(tmp_path)
+
+
 def test_one_trail_per_account(tmp_path: Path) -> None:
     _write(tmp_path, "a", _with(account="111122223333"))
     _write(tmp_path, "b", _with(name="second", account="111122223333", region="us-west-2",
@@ -193,6 +202,12 @@ def test_shipped_environments_are_valid_and_partitioned() -> None:
     assert envs["commercial"].resolved_partition == "aws"
     assert envs["govcloud"].resolved_partition == "aws-us-gov"
     assert envs["govcloud"].availability_zones == ["us-gov-west-1a", "us-gov-west-1b"]
+    frontier = envs["frontier"]
+    assert frontier.model_ids("mantle") == ["openai.gpt-5.5", "openai.gpt-5.4"] and frontier.region == "us-east-2"
+    assert frontier.fips_endpoints and frontier.non_fips_endpoints == ["bedrock-mantle"]
+    assert set(frontier.accept_unguarded) == {"mantle"} and frontier.audit.create_trail
+    assert envs["commercial"].model_ids("runtime-converse")[-1] == "us.openai.gpt-5.6-sol"
+    assert not envs["commercial"].accept_unguarded and not envs["govcloud"].accept_unguarded
 
 
 def test_existing_vpc_needs_subnets_and_zones() -> None:

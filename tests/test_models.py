@@ -37,7 +37,7 @@ def test_what_aws_enforces_per_path() -> None:
     assert (openai_api.guardrail, openai_api.invocation_logging, openai_api.endpoint) == (False, True, "bedrock-runtime")
     assert (mantle.guardrail, mantle.invocation_logging, mantle.endpoint) == (False, False, "bedrock-mantle")
     assert "management event" in converse.cloudtrail and "AWS::BedrockMantle::Project" in mantle.cloudtrail
-    assert UNGUARDED_PATHS == {InferencePath.RUNTIME_OPENAI, InferencePath.MANTLE}
+    assert {InferencePath.RUNTIME_OPENAI, InferencePath.MANTLE} == UNGUARDED_PATHS
 
 
 def test_ids_differ_per_endpoint() -> None:
