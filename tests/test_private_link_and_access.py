@@ -411,6 +411,8 @@ def _stack() -> cdk.Stack:
         ({"model_ids": ["not a model"]}, r"model id 'not a model' does not match"),
         ({"model_ids": ["eu.openai.gpt-oss-20b-1:0"]}, r"'eu.openai.gpt-oss-20b-1:0' can be called from eu-.* only, not from 'us-east-1'"),
         ({"services": ["bedrock-foo"]}, r"services \['bedrock-foo'\] must be among"),
+        ({"endpoint_actions": {BedrockService.CONTROL_PLANE: ["bedrock:*"]}}, r"name actions \(no wildcards\)"),
+        ({"endpoint_actions": {BedrockService.MANTLE: ["bedrock-mantle:ListModels"]}}, r"runtime and Mantle endpoint"),
     ],
 )
 def test_private_link_rejects_bad_props(kwargs: dict[str, Any], message: str) -> None:
@@ -648,6 +650,8 @@ def test_an_unaccepted_unguarded_path_is_left_for_the_rule_and_an_accepted_one_i
     (suppression,) = accepted.policy.node.default_child.get_metadata("cdk_nag")["rules_to_suppress"]
     assert suppression["id"] == "Bedrock-UnguardedInferencePath"
     assert suppression["reason"].startswith("Unguarded path mantle for openai.gpt-5.5 accepted by the AO, RA-1: ")
+    with pytest.raises(ValueError, match=r"accept_unguarded names \['runtime-openai'\], which this policy does not open"):
+        BedrockModelAccess(stack, "Extra", accept_unguarded={"mantle": ACCEPT, "runtime-openai": ACCEPT}, **base)
 
 
 def test_unverified_ids_are_printed_on_the_terminal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -187,6 +187,11 @@ class BedrockModelAccess(Construct):
             raise ValueError(f"{name}: guardrail_versioned_arn {guardrail_versioned_arn!r} names no published "
                              "version (the bare ARN or :DRAFT is the mutable working draft); pass "
                              "BedrockGuardrail.versioned_arn")
+        unused = sorted(p.value for p in accepted if not {InferencePath.RUNTIME_OPENAI: openai_api_model_ids,
+                                                          InferencePath.MANTLE: mantle_model_ids}.get(p))
+        if unused:
+            raise ValueError(f"{name}: accept_unguarded names {unused}, which this policy does not open; remove them "
+                             "(an acceptance of nothing reads as a standing pre-approval)")
         overlap = sorted(set(model_ids) & set(openai_api_model_ids))
         if overlap:
             raise ValueError(f"{name}: {overlap} are in both model_ids and openai_api_model_ids; name each model on "

@@ -192,6 +192,11 @@ class BedrockPrivateLink(Construct):
         self.model_routes = [resolve_model(m, stack.region) for m in model_ids]
         self.openai_api_routes = [resolve_model(m, stack.region) for m in openai_api_model_ids]
         self._mantle = (list(mantle_model_ids), mantle_project_arn, mantle_stored_responses)
+        for service, actions in (endpoint_actions or {}).items():
+            if service not in DEFAULT_ENDPOINT_ACTIONS or not actions or any("*" in a or "?" in a for a in actions):
+                raise ValueError(f"BedrockPrivateLink {construct_id!r}: endpoint_actions[{service!r}] = {list(actions)!r}: "
+                                 f"name actions (no wildcards) for {[s.value for s in DEFAULT_ENDPOINT_ACTIONS]} only; "
+                                 "the runtime and Mantle endpoint policies follow the models")
         self._endpoint_actions = {**DEFAULT_ENDPOINT_ACTIONS, **(endpoint_actions or {})}
         #: Endpoint services created non-FIPS although ``fips`` is on (accepted by name).
         self.non_fips_services = sorted(s.value for s in exempt & wanted)
