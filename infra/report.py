@@ -80,7 +80,9 @@ def environment_facts(env: EnvironmentSettings) -> dict[str, list[str]]:
                 for path, a in sorted(env.accept_unguarded.items())]
     return {
         "private-link": [
-            f"Interface endpoints: {', '.join(env.endpoints)}; FIPS endpoints {on[bool(env.fips_endpoints)]}.",
+            f"Interface endpoints: {', '.join(env.endpoints)}; FIPS endpoints {on[bool(env.fips_endpoints)]}"
+            + (f" (accepted as non-FIPS, no FIPS service exists: {', '.join(env.non_fips_endpoints)})."
+               if _opt(env, "non_fips_endpoints") else "."),
             f"Endpoint security group admits TCP 443 from {', '.join(clients)} only; {vpc}.",
             (f"Endpoint policies admit principals of organization {org} only." if org
              else "Endpoint policies admit principals of the stack's account only."),

@@ -162,6 +162,9 @@ def test_oscal_statements_come_from_the_settings(report: Path, assembly: Path) -
     assert "FIPS endpoints on" in " ".join(commercial["private-link"])
     assert "Object Lock COMPLIANCE 913 days" in " ".join(commercial["audit-trail"])
     assert "openai.gpt-oss-120b-1:0" in " ".join(commercial["model-access"])
+    frontier = environment_facts(settings["frontier"])
+    assert "accepted as non-FIPS, no FIPS service exists: bedrock-mantle" in " ".join(frontier["private-link"])
+    assert "openai.gpt-5.5 (mantle)" in " ".join(frontier["model-access"])
 
 
 def test_oscal_requirements_are_backed_by_compliant_results(report: Path, assembly: Path) -> None:
