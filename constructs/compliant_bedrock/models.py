@@ -126,6 +126,10 @@ PATHS: Mapping[InferencePath, PathEnforcement] = MappingProxyType({
         iam_actions=("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"),
         model_scoping="IAM resource: foundation-model and inference-profile ARNs; bedrock:GuardrailIdentifier",
         sources=(SRC_GUARDRAIL_KEY, SRC_INVOCATION_LOGGING, SRC_CLOUDTRAIL_RUNTIME),
+        uncertain_notes=(
+            "The GPT-5.6 Sol card says callers also need bedrock:InvokeModel on project/default; the Responses page "
+            "ties that to Responses/Chat Completions only. If Converse needed it too, the package's Deny of "
+            f"project/* would fail Converse closed ({SRC_GPT56_SOL}).",),
     ),
     InferencePath.RUNTIME_OPENAI: PathEnforcement(
         InferencePath.RUNTIME_OPENAI, "bedrock-runtime", (Api.RESPONSES, Api.CHAT_COMPLETIONS),
