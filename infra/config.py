@@ -409,7 +409,8 @@ class EnvironmentSettings(_Strict):
 
     @property
     def allows_mantle(self) -> bool:
-        return bool(self.model_ids(InferencePath.MANTLE))
+        """A model on path mantle, or a bedrock-mantle endpoint (what Bedrock-TrailMantleDataEvents looks for)."""
+        return bool(self.model_ids(InferencePath.MANTLE)) or "bedrock-mantle" in self.endpoints
 
     @model_validator(mode="after")
     def _cross_field(self) -> EnvironmentSettings:
@@ -488,17 +489,18 @@ class EnvironmentSettings(_Strict):
             if not models and path.value in self.accept_unguarded:
                 raise ValueError(f"accept_unguarded.{path.value}: no model uses path {path.value}; remove the "
                                  "acceptance (an exception for nothing reads as a standing pre-approval)")
-        if self.allows_mantle:
+        if self.model_ids(InferencePath.MANTLE):
             if "bedrock-mantle" not in self.endpoints:
                 raise ValueError(f"models: {', '.join(self.model_ids(InferencePath.MANTLE))} on path mantle need "
                                  "'bedrock-mantle' in endpoints (and, with fips_endpoints: true, in non_fips_endpoints: "
                                  "AWS has no bedrock-mantle FIPS service)")
-            if not self.audit.create_trail:
-                raise ValueError("audit.create_trail: false, but this environment allows Mantle, whose inference only "
-                                 "CloudTrail data events record; it must own its account's trail (create_trail: true) "
-                                 "so the trail selects AWS::BedrockMantle::* data events")
         elif self.mantle != MantleSettings():
             raise ValueError("mantle: settings for the Mantle project, but no model uses path mantle; remove them")
+        if self.allows_mantle and not self.audit.create_trail:
+            raise ValueError("audit.create_trail: false, but this environment allows Mantle (a mantle model or the "
+                             "bedrock-mantle endpoint), whose inference only CloudTrail data events record; it must own "
+                             "its account's trail (create_trail: true) so the trail selects AWS::BedrockMantle::* data "
+                             "events")
         if self.mantle.managed_agents and "mantle" not in self.accept_unguarded:
             raise ValueError("mantle.managed_agents: true needs accept_unguarded.mantle (sessions run unguarded)")
 

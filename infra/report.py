@@ -75,7 +75,7 @@ def environment_facts(env: EnvironmentSettings) -> dict[str, list[str]]:
         ("tier", _opt(env, "guardrail.tier")),
         ("account-level enforcement", on.get(_opt(env, "guardrail.enforce_account_level")))) if value is not None)
     packs = ["NIST.800.53.R5", "AwsSolutions", "Bedrock", *(_opt(env, "compliance.extra_packs") or [])]
-    mantle = [env.mantle_project_name] if env.allows_mantle else []
+    mantle = [env.mantle_project_name] if env.model_ids("mantle") else []
     accepted = [f"Unguarded path {path} risk-accepted by {a.approved_by}: {a.reason} Compensating: {a.compensating}"
                 for path, a in sorted(env.accept_unguarded.items())]
     return {
