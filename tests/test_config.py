@@ -114,6 +114,7 @@ BAD_CASES = [
     ("data-events-without-guardrail", {"audit__bedrock_data_event_types": ["AWS::Bedrock::Model"]},
      ["audit.bedrock_data_event_types", "AWS::Bedrock::Guardrail"]),
     ("bad-org-id", {"organization_id": "org-123"}, ["organization_id", "'org-123'"]),
+    ("bad-principal-account", {"principal_accounts": ["12345"]}, ["principal_accounts", "'12345'", "12 digits"]),
     ("new-vpc-without-zones", {"vpc__availability_zones": _DELETE},
      ["vpc.availability_zones", "required for a new VPC", "describe-availability-zones"]),
     ("ipv6-client-cidr", {"client_cidrs": ["2001:db8::/56"]}, ["client_cidrs", "'2001:db8::/56'", "IPv4"]),
