@@ -47,6 +47,7 @@ def run(build: Callable[..., Any] | None = None) -> int:
     try:
         try:
             envs = selected_environments()
+            _print_unverified(envs)
             context = {**cdk_json_context(), **cli_context()}
             workers = parallel.worker_count(len(envs), context) if build is None else 1
             scratch = Path(tempfile.mkdtemp(prefix="cb-shards-")) if workers > 1 else None
@@ -157,3 +158,15 @@ def _stack_names(app: Any, envs: list | None) -> list[str]:
     import aws_cdk as cdk
 
     return [child.stack_name for child in app.node.children if isinstance(child, cdk.Stack)]
+
+
+def _print_unverified(envs: list) -> None:
+    """Model ids outside the catalog are accepted, and said on the terminal, not only in summary.md."""
+    from compliant_bedrock.models import InferencePath, check_path
+
+    for env in envs:
+        for model in env.models:
+            if not check_path(model.id, InferencePath(model.path), env.region):
+                print(f"compliant-bedrock: environment {env.name!r}: model id {model.id!r} (path {model.path}) is not "
+                      "in the model catalog (compliant_bedrock.models): accepted as unverified; check its ARNs in "
+                      "the template and add it to the catalog with its source", file=sys.stderr)

@@ -17,9 +17,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from compliant_bedrock.compliance.rules.audit import REQUIRED_BEDROCK_DATA_TYPES
+from compliant_bedrock.compliance.suppressions import MIN_REASON_WORDS
 from compliant_bedrock.guardrail import guardrail_profile_for_region
 from compliant_bedrock.kms import DEFAULT_BREAK_GLASS_ROLE_NAME, AuditAdmins
-from compliant_bedrock.models import MANTLE_PROJECT_PATTERN, ModelIdError, resolve_model
+from compliant_bedrock.models import (
+    MANTLE_PROJECT_PATTERN,
+    PATHS,
+    UNGUARDED_PATHS,
+    InferencePath,
+    ModelIdError,
+    check_path,
+)
 from compliant_bedrock.private_link import FIPS_ENDPOINTS, FIPS_REGIONS
 
 #: OMB M-21-31 asks for 12 months of logs in active storage: the floor for every log group here.
@@ -274,6 +282,65 @@ class ComplianceSettings(_Strict):
     extra_packs: list[Literal["HIPAA", "PCI"]] = Field(default_factory=list)
 
 
+PATH_NAMES = tuple(p.value for p in InferencePath)
+UNGUARDED_PATH_NAMES = tuple(sorted(p.value for p in UNGUARDED_PATHS))
+_HOLLOW_REASON = re.compile(r"\b(todo|tbd|fixme|temporary|temp fix|ignore|not needed|n/a)\b", re.IGNORECASE)
+
+
+class ModelChoice(_Strict):
+    """One model and the path that reaches it. In YAML a plain id means ``{id: <id>, path: runtime-converse}``."""
+
+    id: str
+    #: runtime-converse (guardrail enforced), runtime-openai (Responses/Chat Completions on bedrock-runtime, no
+    #: guardrail) or mantle (bedrock-mantle: no guardrail, no invocation logging).
+    path: Literal[PATH_NAMES] = "runtime-converse"  # type: ignore[valid-type]
+
+    def __str__(self) -> str:
+        return self.id if self.path == "runtime-converse" else f"{self.id} ({self.path})"
+
+
+class RiskAcceptanceSettings(_Strict):
+    """A written, approved exception for a path no guardrail covers (it becomes the rule's suppression reason)."""
+
+    reason: str
+    compensating: str
+    approved_by: str
+
+    @field_validator("reason", "compensating")
+    @classmethod
+    def _words(cls, value: str) -> str:
+        if len(value.split()) < MIN_REASON_WORDS or _HOLLOW_REASON.search(value):
+            raise ValueError(f"{value!r} is not one an auditor can accept; say in at least {MIN_REASON_WORDS} words "
+                             "why the risk is acceptable and what compensates for the missing guardrail")
+        return value
+
+    @field_validator("approved_by")
+    @classmethod
+    def _approver(cls, value: str) -> str:
+        if len(value.strip()) < 3:
+            raise ValueError(f"{value!r}: name who approved the exception (a role or a person, and a ticket)")
+        return value
+
+
+class MantleSettings(_Strict):
+    """The environment's bedrock-mantle project and what its grants include."""
+
+    #: Name of the environment's AWS::BedrockMantle::Project; default ``<env name>-workloads``.
+    project_name: str | None = None
+    #: Also grant Get/Cancel/DeleteInference (stored or background responses, kept 30 days by AWS).
+    stored_responses: bool = False
+    #: Do not deny Bedrock Managed Agents sessions (preview; an unguarded Mantle path).
+    managed_agents: bool = False
+
+    @field_validator("project_name")
+    @classmethod
+    def _project(cls, value: str | None) -> str | None:
+        if value is not None and (not MANTLE_PROJECT_PATTERN.fullmatch(value) or value == "default"):
+            raise ValueError(f"{value!r} is not a dedicated project name; use 1-64 letters, digits, '_' and '-' "
+                             "(never 'default')")
+        return value
+
+
 class EnvironmentSettings(_Strict):
     """One deployment target: an account (or env-agnostic) and a region."""
 
@@ -286,8 +353,16 @@ class EnvironmentSettings(_Strict):
     fips_endpoints: bool = False
     client_cidrs: list[str] = Field(default_factory=list, description="Networks admitted to the endpoints; default: the VPC CIDR.")
     organization_id: str | None = Field(default=None, pattern=r"^o-[a-z0-9]{10,32}$")
-    models: list[str]
-    mantle_projects: list[str] = Field(default_factory=list)
+    models: list[ModelChoice]
+    #: Unguarded paths this environment uses, each with its approved risk acceptance.
+    accept_unguarded: dict[Literal[UNGUARDED_PATH_NAMES], RiskAcceptanceSettings] = Field(  # type: ignore[valid-type]
+        default_factory=dict)
+    mantle: MantleSettings = Field(default_factory=MantleSettings)
+    #: With fips_endpoints: true, endpoints accepted as non-FIPS by name (only those without a FIPS service).
+    non_fips_endpoints: list[Literal[ENDPOINT_SERVICES]] = Field(default_factory=list)  # type: ignore[valid-type]
+    #: Accounts whose principals may use the endpoints (default: the stack's account); with organization_id both
+    #: must hold, so other accounts of the organization cannot tunnel through this network.
+    principal_accounts: list[str] = Field(default_factory=list)
     guardrail: GuardrailSettings = Field(default_factory=GuardrailSettings)
     log_retention_days: int = MIN_LOG_RETENTION_DAYS
     object_lock: ObjectLockSettings = Field(default_factory=ObjectLockSettings)
@@ -347,23 +422,40 @@ class EnvironmentSettings(_Strict):
             nets.append(net)
         return [str(n) for n in nets]
 
+    @field_validator("models", mode="before")
+    @classmethod
+    def _model_entries(cls, value: Any) -> Any:
+        """A plain id is the runtime Converse path: ``- openai.gpt-oss-120b-1:0``."""
+        return [{"id": v} if isinstance(v, str) else v for v in value] if isinstance(value, list) else value
+
     @field_validator("models")
     @classmethod
-    def _models_unique(cls, value: list[str]) -> list[str]:
+    def _models_unique(cls, value: list[ModelChoice]) -> list[ModelChoice]:
         if not value:
             raise ValueError("is empty; list at least one model id, e.g. openai.gpt-oss-120b-1:0")
-        dupes = sorted({m for m in value if value.count(m) > 1})
+        ids = [m.id for m in value]
+        dupes = sorted({m for m in ids if ids.count(m) > 1})
         if dupes:
             raise ValueError(f"lists {dupes} more than once")
         return value
 
-    @field_validator("mantle_projects")
+    @field_validator("principal_accounts")
     @classmethod
-    def _projects(cls, value: list[str]) -> list[str]:
-        for project in value:
-            if not MANTLE_PROJECT_PATTERN.fullmatch(project):
-                raise ValueError(f"{project!r} is not a project name; use 1-64 letters, digits, '_' and '-'")
+    def _principal_accounts(cls, value: list[str]) -> list[str]:
+        for account in value:
+            if not (isinstance(account, str) and re.fullmatch(r"\d{12}", account)):
+                raise ValueError(f"{account!r} is not an AWS account id; expected exactly 12 digits, quoted")
         return value
+
+    def model_ids(self, path: InferencePath | str | None = None) -> list[str]:
+        """The configured ids, all or those reached on ``path``."""
+        wanted = InferencePath(path).value if path is not None else None
+        return [m.id for m in self.models if wanted is None or m.path == wanted]
+
+    @property
+    def allows_mantle(self) -> bool:
+        """A model on path mantle, or a bedrock-mantle endpoint (what Bedrock-TrailMantleDataEvents looks for)."""
+        return bool(self.model_ids(InferencePath.MANTLE)) or "bedrock-mantle" in self.endpoints
 
     @model_validator(mode="after")
     def _cross_field(self) -> EnvironmentSettings:
@@ -373,9 +465,10 @@ class EnvironmentSettings(_Strict):
                              f"{region_partition!r}; remove partition or fix the region")
         for model in self.models:
             try:
-                resolve_model(model, self.region)
+                check_path(model.id, InferencePath(model.path), self.region)
             except ModelIdError as err:
                 raise ValueError(f"models: {err}") from None
+        self._check_paths()
         replica = self.audit.replica_region
         if replica is not None:
             if replica == self.region:
@@ -389,10 +482,16 @@ class EnvironmentSettings(_Strict):
             if not self.audit.create_trail and not self.audit.invocation_logging:
                 raise ValueError(f"audit.replica_region: {replica!r}, but this environment writes no audit logs "
                                  "(create_trail and invocation_logging are false); remove replica_region")
-        no_fips = [e for e in self.endpoints if e not in FIPS_ENDPOINTS]
+        no_fips = [e for e in self.endpoints if e not in FIPS_ENDPOINTS and e not in self.non_fips_endpoints]
         if self.fips_endpoints and no_fips:
             raise ValueError(f"fips_endpoints: true, but endpoints {no_fips} have no FIPS endpoint service "
-                             f"(FIPS: {', '.join(FIPS_ENDPOINTS)}); remove them or set fips_endpoints: false")
+                             f"(FIPS: {', '.join(FIPS_ENDPOINTS)}); remove them, accept them as non-FIPS by name "
+                             f"(non_fips_endpoints: {no_fips}) or set fips_endpoints: false")
+        for endpoint in self.non_fips_endpoints:
+            if not self.fips_endpoints or endpoint not in self.endpoints or endpoint in FIPS_ENDPOINTS:
+                raise ValueError(f"non_fips_endpoints: {endpoint!r} must be an endpoint of this environment without "
+                                 f"a FIPS service (FIPS: {', '.join(FIPS_ENDPOINTS)}), and only with "
+                                 "fips_endpoints: true; remove it")
         if self.fips_endpoints and self.region not in FIPS_REGIONS:
             raise ValueError(f"fips_endpoints: true, but {self.region!r} has no Bedrock FIPS endpoint service; "
                              f"regions with one: {', '.join(sorted(FIPS_REGIONS))} (or set fips_endpoints: false)")
@@ -403,8 +502,6 @@ class EnvironmentSettings(_Strict):
                 raise ValueError(f"guardrail.tier: 'STANDARD' needs a cross-region guardrail profile, and none is "
                                  f"known for {self.region!r} (us-* -> us, us-gov-* -> us-gov, eu-* -> eu, ap-* -> "
                                  "apac); use tier: CLASSIC here") from None
-        if self.mantle_projects and "bedrock-mantle" not in self.endpoints:
-            raise ValueError(f"mantle_projects: {self.mantle_projects!r} needs 'bedrock-mantle' in endpoints")
         for zone in self.vpc.availability_zones or []:
             if not re.fullmatch(re.escape(self.region) + r"[a-z]", zone):
                 raise ValueError(f"vpc.availability_zones: {zone!r} is not a zone of {self.region!r} "
@@ -420,6 +517,41 @@ class EnvironmentSettings(_Strict):
                 raise ValueError(f"vpc.availability_zones: names {len(self.vpc.availability_zones)} zones but "
                                  f"vpc.az_count is {count}; make them agree")
         return self
+
+    def _check_paths(self) -> None:
+        """Unguarded paths need their written acceptance; Mantle needs its endpoint and its own trail."""
+        for path in sorted(UNGUARDED_PATHS, key=lambda p: p.value):
+            models = self.model_ids(path)
+            if models and path.value not in self.accept_unguarded:
+                enforcement = PATHS[path]
+                missing = ["the guardrail"] + ([] if enforcement.invocation_logging else ["model invocation logging"])
+                raise ValueError(
+                    f"models: {', '.join(models)} on path {path.value}: {' and '.join(missing)} cannot apply there "
+                    f"(AWS; {enforcement.sources[0]}). Reach them through runtime-converse where the catalog offers "
+                    f"it, or accept the risk in writing: accept_unguarded: {{{path.value}: {{reason: <at least "
+                    f"{MIN_REASON_WORDS} words>, compensating: <what stands in for the guardrail>, approved_by: "
+                    "<who, and the ticket>}} (it becomes the Bedrock-UnguardedInferencePath suppression reason)")
+            if not models and path.value in self.accept_unguarded:
+                raise ValueError(f"accept_unguarded.{path.value}: no model uses path {path.value}; remove the "
+                                 "acceptance (an exception for nothing reads as a standing pre-approval)")
+        if self.model_ids(InferencePath.MANTLE):
+            if "bedrock-mantle" not in self.endpoints:
+                raise ValueError(f"models: {', '.join(self.model_ids(InferencePath.MANTLE))} on path mantle need "
+                                 "'bedrock-mantle' in endpoints (and, with fips_endpoints: true, in non_fips_endpoints: "
+                                 "AWS has no bedrock-mantle FIPS service)")
+        elif self.mantle != MantleSettings():
+            raise ValueError("mantle: settings for the Mantle project, but no model uses path mantle; remove them")
+        if self.allows_mantle and not self.audit.create_trail:
+            raise ValueError("audit.create_trail: false, but this environment allows Mantle (a mantle model or the "
+                             "bedrock-mantle endpoint), whose inference only CloudTrail data events record; it must own "
+                             "its account's trail (create_trail: true) so the trail selects AWS::BedrockMantle::* data "
+                             "events")
+        if self.mantle.managed_agents and "mantle" not in self.accept_unguarded:
+            raise ValueError("mantle.managed_agents: true needs accept_unguarded.mantle (sessions run unguarded)")
+
+    @property
+    def mantle_project_name(self) -> str:
+        return self.mantle.project_name or f"{self.name}-workloads"
 
     @property
     def resolved_partition(self) -> str:
@@ -539,7 +671,10 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
             other = clash(env, trails, same_region=False)
             if other is not None:
                 problems.append(f"{source}: environment {env.name!r}: audit.create_trail: " + (
-                    f"account {env.account} already gets its multi-region trail from {other.name!r}; set false here"
+                    f"account {env.account} already gets its multi-region trail from {other.name!r}; " + (
+                        f"set create_trail: false in {other.name!r} (this environment allows Mantle, so it must own "
+                        "its account's trail), or deploy it into an account of its own" if env.allows_mantle
+                        else "set false here")
                     if env.account and env.account == other.account else
                     f"{other.name!r} creates a multi-region trail and either environment has no account, so both "
                     "could deploy to one account: name `account` in each, or set create_trail: false here"))

@@ -321,9 +321,10 @@ def load_organization(config_dir: Path, environments: list[Any] | None = None) -
             if env.region not in settings.approved_regions:
                 problems.append(f"{source}: organization: covers_environments: {name!r} is in {env.region!r}, which "
                                 "is not in approved_regions: the SCPs would deny its Bedrock calls; approve the region")
-            if env.mantle_projects and not settings.roles.mantle:
+            if env.allows_mantle and not settings.roles.mantle:
                 problems.append(f"{source}: organization: roles.mantle: empty, but environment {name!r} uses Mantle "
-                                f"projects {env.mantle_projects!r}; name its Mantle roles or the SCP denies them")
+                                "(a bedrock-mantle endpoint or a model on path mantle); name its Mantle roles or the "
+                                "SCP denies them")
         if problems:
             raise ConfigError(problems)
     return settings

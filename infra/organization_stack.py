@@ -11,9 +11,9 @@ from __future__ import annotations
 from aws_cdk import Stack, Tags
 from constructs import Construct
 
+from compliant_bedrock.compliance.perimeter.discovery import ORGANIZATION_METADATA
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
-from compliant_bedrock.compliance.perimeter.discovery import ORGANIZATION_METADATA
 from compliant_bedrock.kms import STACKSETS_EXEC_ROLE_PATTERN
 from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition
 

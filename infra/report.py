@@ -58,7 +58,7 @@ from compliant_bedrock.evidence.poam import build_poam
 from compliant_bedrock.evidence.poam import render_csv as render_poam_csv
 from compliant_bedrock.evidence.sdr import UNSET_OVERVIEW, build_sdr, render_sdr
 from compliant_bedrock.evidence.summary import build_summary, render_summary_markdown
-from compliant_bedrock.models import resolve_model
+from compliant_bedrock.models import InferencePath, check_path
 
 from .app_factory import CONFIG_DIR_KEY, ROOT, cdk_json_context
 from .config import ConfigError, EnvironmentSettings, load_environments
@@ -78,7 +78,8 @@ def _opt(obj: Any, path: str, default: Any = None) -> Any:
 def environment_facts(env: EnvironmentSettings) -> dict[str, list[str]]:
     """Component id -> sentences stating how the environment's settings configure it."""
     on = {True: "on", False: "off"}
-    models = [f"{m}{'' if resolve_model(m, env.region).verified else ' (unverified id)'}" for m in env.models]
+    models = [f"{m}{'' if check_path(m.id, InferencePath(m.path), env.region) else ' (unverified id)'}"
+              for m in env.models]
     clients = _opt(env, "client_cidrs") or [env.vpc.cidr]
     zones = list(_opt(env, "availability_zones", []))
     vpc = (f"existing VPC {env.vpc.vpc_id}" if _opt(env, "vpc.vpc_id")
@@ -92,10 +93,14 @@ def environment_facts(env: EnvironmentSettings) -> dict[str, list[str]]:
         ("tier", _opt(env, "guardrail.tier")),
         ("account-level enforcement", on.get(_opt(env, "guardrail.enforce_account_level")))) if value is not None)
     packs = ["NIST.800.53.R5", "AwsSolutions", "Bedrock", *(_opt(env, "compliance.extra_packs") or [])]
-    mantle = _opt(env, "mantle_projects") or []
+    mantle = [env.mantle_project_name] if env.model_ids("mantle") else []
+    accepted = [f"Unguarded path {path} risk-accepted by {a.approved_by}: {a.reason} Compensating: {a.compensating}"
+                for path, a in sorted(env.accept_unguarded.items())]
     return {
         "private-link": [
-            f"Interface endpoints: {', '.join(env.endpoints)}; FIPS endpoints {on[bool(env.fips_endpoints)]}.",
+            f"Interface endpoints: {', '.join(env.endpoints)}; FIPS endpoints {on[bool(env.fips_endpoints)]}"
+            + (f" (accepted as non-FIPS, no FIPS service exists: {', '.join(env.non_fips_endpoints)})."
+               if _opt(env, "non_fips_endpoints") else "."),
             f"Endpoint security group admits TCP 443 from {', '.join(clients)} only; {vpc}.",
             (f"Endpoint policies admit principals of organization {org} only." if org
              else "Endpoint policies admit principals of the stack's account only."),
@@ -103,7 +108,8 @@ def environment_facts(env: EnvironmentSettings) -> dict[str, list[str]]:
         ],
         "model-access": [
             f"Models allowed: {', '.join(models)}.",
-            *([f"Mantle projects allowed: {', '.join(mantle)}."] if mantle else []),
+            *([f"Mantle project (AWS::BedrockMantle::Project): {', '.join(mantle)}."] if mantle else []),
+            *accepted,
         ],
         "audit-trail": [
             ("Multi-region CloudTrail trail created in this environment." if _opt(env, "audit.create_trail", True)
@@ -271,8 +277,8 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     _write(dest / "component-definition.json", _dump(document))
     written.append(dest / "component-definition.json")
     unverified = {
-        s.environment: [m for m in settings[s.environment].models
-                        if not resolve_model(m, settings[s.environment].region).verified]
+        s.environment: [m.id for m in settings[s.environment].models
+                        if not check_path(m.id, InferencePath(m.path), settings[s.environment].region)]
         for s in stacks if s.environment in settings
     }
     statuses = {done[s.name]["name"]: {c: e["status"] for c, e in done[s.name]["controls"].items()} for s in stacks}

@@ -14,7 +14,8 @@ from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.invocation_logging import ModelInvocationLogging
 from compliant_bedrock.kms import allow_cloudwatch_logs, protect_audit_key, retained_key, tag_audit
-from compliant_bedrock.model_access import BedrockModelAccess
+from compliant_bedrock.model_access import BedrockModelAccess, MantleProject, RiskAcceptance
+from compliant_bedrock.models import InferencePath
 from compliant_bedrock.network import IsolatedVpc
 from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
 
@@ -63,27 +64,47 @@ class ReferenceStack(Stack):
         if not settings.guardrail.enforce_account_level:
             suppress_stack_rule(self, "Bedrock-GuardrailEnforcedAccountLevel",
                                 str(settings.guardrail.no_account_enforcement_reason))
+        # Paths per model (config -> catalog-checked ids): Converse with the guardrail, the OpenAI-compatible
+        # runtime APIs, or Mantle in this environment's own project; unguarded ones carry their acceptance.
+        converse = settings.model_ids(InferencePath.RUNTIME_CONVERSE)
+        openai_api = settings.model_ids(InferencePath.RUNTIME_OPENAI)
+        mantle = settings.model_ids(InferencePath.MANTLE)
+        self.mantle_project: MantleProject | None = (
+            MantleProject(self, "MantleProject", name=settings.mantle_project_name) if mantle else None)
+        mantle_project_arn = self.mantle_project.project_arn if self.mantle_project else None
         self.private_link = BedrockPrivateLink(
             self,
             "PrivateLink",
             vpc=self.vpc,
-            model_ids=settings.models,
+            model_ids=converse,
+            openai_api_model_ids=openai_api,
+            mantle_model_ids=mantle,
+            mantle_project_arn=mantle_project_arn,
+            mantle_stored_responses=settings.mantle.stored_responses,
             guardrail_arns=self.guardrail.resource_arns,
             services=[BedrockService(s) for s in settings.endpoints],
             fips=settings.fips_endpoints,
+            non_fips_services=settings.non_fips_endpoints,
             allowed_cidrs=settings.client_cidrs or [settings.vpc.cidr],
             principal_org_id=settings.organization_id,
+            principal_accounts=settings.principal_accounts,
         )
         self.model_access = BedrockModelAccess(
             self,
             "ModelAccess",
-            model_ids=settings.models,
+            model_ids=converse,
+            openai_api_model_ids=openai_api,
             guardrail_arn=self.guardrail.guardrail_arn,
             guardrail_profile_arns=self.guardrail.profile_arns,
             guardrail_versioned_arn=self.guardrail.versioned_arn,
             runtime_endpoint=self.private_link.runtime_endpoint,
-            mantle_projects=settings.mantle_projects,
+            mantle_model_ids=mantle,
+            mantle_project_arn=mantle_project_arn,
             mantle_endpoint=self.private_link.endpoints.get(BedrockService.MANTLE),
+            mantle_stored_responses=settings.mantle.stored_responses,
+            managed_agents=settings.mantle.managed_agents,
+            accept_unguarded={path: RiskAcceptance(a.reason, a.compensating, a.approved_by)
+                              for path, a in settings.accept_unguarded.items()},
         )
         self._audit()
         CfnOutput(self, "RuntimeEndpointId", value=self.private_link.runtime_endpoint.vpc_endpoint_id,
@@ -92,6 +113,9 @@ class ReferenceStack(Stack):
                   description="Attach to workload roles: invoke the named models, via the endpoint, with the guardrail")
         CfnOutput(self, "GuardrailVersionedArn", value=self.guardrail.versioned_arn,
                   description="Pass as guardrailIdentifier/guardrailVersion on every call")
+        if self.mantle_project is not None:
+            CfnOutput(self, "MantleProjectId", value=self.mantle_project.project_id,
+                      description="Send as the OpenAI-Project header on bedrock-mantle calls (the only project granted)")
 
     def _audit(self) -> None:
         """The account's multi-region trail (where this environment owns it) and invocation logging."""
@@ -119,6 +143,7 @@ class ReferenceStack(Stack):
                 bedrock_data_resource_types=settings.audit.bedrock_data_event_types
                 or default_bedrock_data_resource_types(settings.resolved_partition),
                 **replication("trail"),
+                mantle_data_events=settings.allows_mantle,
             )
             CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn, description="Multi-region audit trail")
         self.invocation_logging: ModelInvocationLogging | None = None
@@ -132,8 +157,10 @@ class ReferenceStack(Stack):
                                 str(settings.audit.no_invocation_logging_reason))
         # What prevention in this account cannot stop (stopping the trail, deleting logging or the enforced
         # guardrail, API keys) is alarmed on; the topic exists whether or not anyone is subscribed yet.
-        self.detection = TamperDetection(self, "TamperDetection", alert_emails=settings.audit.alert_emails,
-                                         audit_admins=settings.audit_admins)
+        self.detection = TamperDetection(
+            self, "TamperDetection", alert_emails=settings.audit.alert_emails, audit_admins=settings.audit_admins,
+            # Mantle inference on any other project alerts (needs the Mantle data events this trail selects).
+            approved_mantle_project_arns=[self.mantle_project.project_arn] if self.mantle_project else [])
         if settings.object_lock.mode == "GOVERNANCE":
             for owner in (self.audit_trail, self.invocation_logging):
                 if owner is not None:

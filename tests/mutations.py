@@ -13,6 +13,7 @@ from aws_cdk import CfnResource, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 
+from compliant_bedrock.private_link import BedrockService
 from infra.stack import ReferenceStack
 
 
@@ -21,6 +22,21 @@ class Mutation:
     apply: Callable[[ReferenceStack], None]
     #: Rule ids of which at least these must fire (cdk-nag or Bedrock pack).
     expect: tuple[str, ...]
+    #: The shipped environment the mutant is built from.
+    env: str = "commercial"
+
+
+def _statement_index(stack: ReferenceStack, sid: str) -> int:
+    statements = stack.resolve(stack.model_access.policy.document.to_json())["Statement"]
+    return next(i for i, s in enumerate(statements) if s.get("Sid") == sid)
+
+
+def _drop_mantle_selectors(stack: ReferenceStack) -> None:
+    selectors = stack.resolve(stack.audit_trail.trail.advanced_event_selectors)
+    kept = [s for s in selectors if not any("BedrockMantle" in str(f) for f in s["fieldSelectors"])]
+    stack.audit_trail.trail.add_property_override("AdvancedEventSelectors", [
+        {"Name": s.get("name"), "FieldSelectors": [{"Field": f["field"], "Equals": f["equalTo"]}
+                                                   for f in s["fieldSelectors"]]} for s in kept])
 
 
 def _cfn(construct) -> CfnResource:
@@ -127,6 +143,43 @@ MUTATIONS: dict[str, Mutation] = {
     "tamper-detection-removed": Mutation(
         lambda s: s.node.try_remove_child("TamperDetection"),
         ("Bedrock-AuditTamperDetected",),
+    ),
+    # Unguarded paths and the Mantle perimeter (frontier work).
+    "mantle-grant-by-hand": Mutation(
+        lambda s: s.model_access.policy.add_statements(
+            iam.PolicyStatement(actions=["bedrock-mantle:CreateInference"], resources=["*"])
+        ),
+        ("Bedrock-UnguardedInferencePath", "Bedrock-MantleInferenceScoped", "Bedrock-TrailMantleDataEvents"),
+    ),
+    "openai-api-on-the-default-project": Mutation(
+        lambda s: s.model_access.policy.add_statements(iam.PolicyStatement(
+            actions=["bedrock:InvokeModel"], resources=[s.format_arn(service="bedrock", resource="project",
+                                                                     resource_name="default")])),
+        ("Bedrock-UnguardedInferencePath",),
+    ),
+    "control-plane-endpoint-any-action": Mutation(
+        lambda s: _cfn(s.private_link.endpoints[BedrockService.CONTROL_PLANE]).add_property_override(
+            "PolicyDocument.Statement.0.Action", "bedrock:*"),
+        ("Bedrock-EndpointPolicyNamesActions",),
+    ),
+    "frontier-acceptance-removed": Mutation(
+        lambda s: _cfn(s.model_access.policy).add_metadata("cdk_nag", {"rules_to_suppress": []}),
+        ("Bedrock-UnguardedInferencePath",), env="frontier",
+    ),
+    "frontier-mantle-model-condition-removed": Mutation(
+        lambda s: _cfn(s.model_access.policy).add_property_deletion_override(
+            f"PolicyDocument.Statement.{_statement_index(s, 'AllowUnguardedMantleInference')}.Condition.StringEquals."
+            "bedrock-mantle:Model"),
+        ("Bedrock-MantleInferenceScoped",), env="frontier",
+    ),
+    "frontier-trail-without-mantle-data-events": Mutation(
+        _drop_mantle_selectors, ("Bedrock-TrailMantleDataEvents",), env="frontier",
+    ),
+    "frontier-mantle-endpoint-any-action": Mutation(
+        lambda s: _cfn(s.private_link.endpoints[BedrockService.MANTLE]).add_property_override(
+            "PolicyDocument.Statement", [{"Effect": "Allow", "Principal": "*", "Action": "bedrock-mantle:*",
+                                          "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": "1"}}}]),
+        ("Bedrock-EndpointPolicyNamesActions",), env="frontier",
     ),
     "invocation-logging-removed": Mutation(
         lambda s: s.node.try_remove_child("InvocationLogging"),

@@ -61,7 +61,45 @@ BAD_CASES = [
     ("typo-top-level", {"log_retention_dayz": 365}, ["log_retention_dayz", "unknown key", "log_retention_days"]),
     ("typo-nested", {"vpc__az_cnt": 2}, ["vpc.az_cnt", "unknown key", "az_count"]),
     ("unknown-endpoint", {"endpoints": ["bedrock-runtime", "bedrock-agents"]}, ["endpoints.1", "'bedrock-agents'", "bedrock-agent"]),
-    ("mantle-without-endpoint", {"mantle_projects": ["default"]}, ["mantle_projects", "bedrock-mantle"]),
+    ("mantle-without-endpoint", {"region": "us-east-2", "vpc__availability_zones": ["us-east-2a", "us-east-2b"],
+                                 "models": [{"id": "openai.gpt-5.5", "path": "mantle"}],
+                                 "accept_unguarded": {"mantle": {"reason": "w " * 8, "compensating": "w " * 8,
+                                                                 "approved_by": "the AO"}}},
+     ["models", "openai.gpt-5.5 on path mantle", "'bedrock-mantle' in endpoints", "non_fips_endpoints"]),
+    # The catalog refuses paths that do not exist, naming where the model is served and the line to write.
+    ("mantle-only-model-on-runtime", {"models": ["openai.gpt-5.5"]},
+     ["models", "'openai.gpt-5.5' is not a bedrock-runtime id", "bedrock-mantle as openai.gpt-5.5 in us-east-2",
+      "'- {id: openai.gpt-5.5, path: mantle}'"]),
+    ("frontier-model-in-region-on-runtime", {"models": ["openai.gpt-6-sol"]},
+     ["models", "'openai.gpt-6-sol' is not a bedrock-runtime id", "write '- us.openai.gpt-6-sol'"]),
+    ("global-profile-in-govcloud", {"region": "us-gov-west-1", "vpc__availability_zones": ["us-gov-west-1a", "us-gov-west-1b"],
+                                    "models": ["global.openai.gpt-oss-120b-1:0"]},
+     ["models", "'global.openai.gpt-oss-120b-1:0'", "commercial regions only", "us-gov.openai.gpt-oss-120b-1:0"]),
+    ("mantle-model-where-not-served", {"models": [{"id": "openai.gpt-5.5", "path": "mantle"}]},
+     ["models", "not served on bedrock-mantle in 'us-east-1'", "us-east-2"]),
+    ("mantle-without-acceptance", {"region": "us-east-2", "vpc__availability_zones": ["us-east-2a", "us-east-2b"],
+                                   "endpoints": ["bedrock-runtime", "bedrock-mantle"], "non_fips_endpoints": ["bedrock-mantle"],
+                                   "models": [{"id": "openai.gpt-5.4", "path": "mantle"}]},
+     ["models", "openai.gpt-5.4 on path mantle", "model invocation logging", "accept_unguarded: {mantle: {reason"]),
+    ("runtime-openai-without-acceptance", {"models": [{"id": "us.openai.gpt-5.6-sol", "path": "runtime-openai"}]},
+     ["models", "us.openai.gpt-5.6-sol on path runtime-openai", "accept_unguarded: {runtime-openai: {reason"]),
+    ("acceptance-too-short", {"accept_unguarded": {"mantle": {"reason": "we need it", "compensating": "w " * 8,
+                                                              "approved_by": "the AO"}}},
+     ["accept_unguarded.mantle.reason", "8 words"]),
+    ("acceptance-for-nothing", {"accept_unguarded": {"mantle": {"reason": "w " * 8, "compensating": "w " * 8,
+                                                                "approved_by": "the AO"}}},
+     ["accept_unguarded.mantle", "no model uses path mantle"]),
+    ("non-fips-endpoint-with-fips-service", {"non_fips_endpoints": ["bedrock-runtime"]},
+     ["non_fips_endpoints", "'bedrock-runtime'", "without a FIPS service"]),
+    ("mantle-without-own-trail", {"region": "us-east-2", "vpc__availability_zones": ["us-east-2a", "us-east-2b"],
+                                  "endpoints": ["bedrock-runtime", "bedrock-mantle"], "non_fips_endpoints": ["bedrock-mantle"],
+                                  "models": [{"id": "openai.gpt-5.4", "path": "mantle"}], "audit__create_trail": False,
+                                  "accept_unguarded": {"mantle": {"reason": "w " * 8, "compensating": "w " * 8,
+                                                                  "approved_by": "the AO"}}},
+     ["audit.create_trail", "allows Mantle", "AWS::BedrockMantle::*"]),
+    ("mantle-endpoint-without-own-trail", {"endpoints": ["bedrock-runtime", "bedrock-mantle"],
+                                           "non_fips_endpoints": ["bedrock-mantle"], "audit__create_trail": False},
+     ["audit.create_trail", "the bedrock-mantle endpoint", "create_trail: true"]),
     ("bad-env-name", {"name": "Prod_1"}, ["name", "'Prod_1'", "lowercase"]),
     ("standard-tier-without-profile", {"region": "us-iso-east-1", "fips_endpoints": False, "guardrail__tier": "STANDARD", "models": ["openai.gpt-oss-120b-1:0"]},
      ["guardrail.tier", "'STANDARD'", "us-iso-east-1", "CLASSIC"]),
@@ -90,6 +128,7 @@ BAD_CASES = [
     ("data-events-without-guardrail", {"audit__bedrock_data_event_types": ["AWS::Bedrock::Model"]},
      ["audit.bedrock_data_event_types", "AWS::Bedrock::Guardrail"]),
     ("bad-org-id", {"organization_id": "org-123"}, ["organization_id", "'org-123'"]),
+    ("bad-principal-account", {"principal_accounts": ["12345"]}, ["principal_accounts", "'12345'", "12 digits"]),
     ("new-vpc-without-zones", {"vpc__availability_zones": _DELETE},
      ["vpc.availability_zones", "required for a new VPC", "describe-availability-zones"]),
     ("ipv6-client-cidr", {"client_cidrs": ["2001:db8::/56"]}, ["client_cidrs", "'2001:db8::/56'", "IPv4"]),
@@ -128,6 +167,15 @@ def test_duplicate_environment_names_across_files(tmp_path: Path) -> None:
     _write(tmp_path, "a", _with(account="111122223333"))
     _write(tmp_path, "b", _with(account="444455556666"))
     with pytest.raises(ConfigError, match=r"b\.yaml: environment 'commercial': name: duplicate.*a\.yaml"):
+        load_environments(tmp_path)
+
+
+def test_a_mantle_environment_sharing_an_account_must_own_its_trail(tmp_path: Path) -> None:
+    frontier = yaml.safe_load((ROOT / "config" / "frontier.yaml").read_text())
+    _write(tmp_path, "a", _with(account="111122223333"))
+    _write(tmp_path, "b", {**frontier, "account": "111122223333"})
+    with pytest.raises(ConfigError, match=r"environment 'frontier': audit.create_trail: .* set create_trail: false in "
+                                          r"'commercial' \(this environment allows Mantle"):
         load_environments(tmp_path)
 
 
@@ -182,7 +230,7 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_unknown_selected_environment_lists_known_ones() -> None:
-    with pytest.raises(ConfigError, match=r"-c env=prod: no such environment; known: commercial, govcloud"):
+    with pytest.raises(ConfigError, match=r"-c env=prod: no such environment; known: commercial, frontier, govcloud"):
         load_environments(ROOT / "config", only="prod")
 
 
@@ -191,6 +239,12 @@ def test_shipped_environments_are_valid_and_partitioned() -> None:
     assert envs["commercial"].resolved_partition == "aws"
     assert envs["govcloud"].resolved_partition == "aws-us-gov"
     assert envs["govcloud"].availability_zones == ["us-gov-west-1a", "us-gov-west-1b"]
+    frontier = envs["frontier"]
+    assert frontier.model_ids("mantle") == ["openai.gpt-5.5", "openai.gpt-5.4"] and frontier.region == "us-east-2"
+    assert frontier.fips_endpoints and frontier.non_fips_endpoints == ["bedrock-mantle"]
+    assert set(frontier.accept_unguarded) == {"mantle"} and frontier.audit.create_trail
+    assert envs["commercial"].model_ids("runtime-converse")[-1] == "us.openai.gpt-5.6-sol"
+    assert not envs["commercial"].accept_unguarded and not envs["govcloud"].accept_unguarded
 
 
 def test_existing_vpc_needs_subnets_and_zones() -> None:

@@ -198,6 +198,9 @@ def test_oscal_statements_come_from_the_settings(report: Path, assembly: Path) -
     assert "FIPS endpoints on" in " ".join(commercial["private-link"])
     assert "Object Lock COMPLIANCE 913 days" in " ".join(commercial["audit-trail"])
     assert "openai.gpt-oss-120b-1:0" in " ".join(commercial["model-access"])
+    frontier = environment_facts(settings["frontier"])
+    assert "accepted as non-FIPS, no FIPS service exists: bedrock-mantle" in " ".join(frontier["private-link"])
+    assert "openai.gpt-5.5 (mantle)" in " ".join(frontier["model-access"])
 
 
 def test_oscal_requirements_are_backed_by_compliant_results(report: Path, assembly: Path) -> None:
@@ -382,7 +385,8 @@ def test_suppressed_finding_appears_with_its_reason(fake_assembly: Path, tmp_pat
     assert rule["results"] == [{"label": "Bucket", "logical_id": "Bucket", "reason": SUPPRESSION_REASON,
                                 "resource": f"{STACK}/Bucket/Resource", "result": "suppressed",
                                 "type": "AWS::S3::Bucket"}]
-    # Replication alone tests CP-6: accepted risk. AU-9(2) also has a compliant Object Lock result.
+    # Replication alone tests CP-6: accepted risk. AU-9(2) also has a compliant Object Lock result, but an
+    # accepted risk is not an implementation: it is risk-accepted too.
     assert matrix["controls"]["CP-6"]["status"] == "risk-accepted"
     # AU-9(2): Object Lock passed, but replication was suppressed on the same bucket: accepted, not satisfied.
     assert matrix["controls"]["AU-9(2)"]["status"] == "risk-accepted"
@@ -430,9 +434,12 @@ def test_components_are_found_by_cloudformation_type(fake_assembly: Path, tmp_pa
     by_id = {next(p["value"] for p in c["props"] if p["name"] == "component-id"): c for c in raw["components"]}
     audit = by_id["audit-trail"]["control-implementations"][0]
     assert "Object Lock COMPLIANCE 913 days" in audit["description"]
-    assert {r["control-id"] for r in audit["implemented-requirements"]} >= {"au-9", "au-9.2", "si-7"}
-    # Key rotation failed on the trail's key: SC-12 is not claimed; CP-6 was only suppressed: not claimed.
-    assert not {"sc-12", "cp-6"} & {r["control-id"] for r in audit["implemented-requirements"]}
+    assert {r["control-id"] for r in audit["implemented-requirements"]} >= {"au-9", "si-7"}
+    # Key rotation failed on the trail's key: SC-12 is not claimed; CP-6 and AU-9(2) have a suppressed
+    # (risk-accepted) result: not claimed as implemented, but named as risk-accepted with the rule.
+    assert not {"sc-12", "cp-6", "au-9.2"} & {r["control-id"] for r in audit["implemented-requirements"]}
+    assert ("Risk-accepted, not claimed as implemented: AU-9(2) (NIST.800.53.R5-S3BucketReplicationEnabled "
+            "suppressed on Bucket") in audit["description"]
     assert "bedrock-runtime-fips" in by_id["private-link"]["control-implementations"][0]["description"]
     assert "invocation-logging" in by_id and "control-implementations" not in by_id["invocation-logging"]
 
@@ -774,3 +781,24 @@ def test_organization_policies_are_drawn_around_the_account(fake_assembly: Path)
     helpers = next(b for b in scene.boxes if b.id == "helpers")
     assert not any("Organizations" in line for line in helpers.lines)  # drawn once, not also counted
     assert "not closed by the stack" in render_svg(scene)  # no default-SG custom resource in this template
+
+
+def test_frontier_unguarded_path_is_risk_accepted_never_implemented(report: Path) -> None:
+    """Mantle has no guardrail: SI-10 in the frontier environment carries the acceptance, not an implementation."""
+    matrix = _matrix(report, "frontier")
+    si10 = matrix["controls"]["SI-10"]
+    assert si10["status"] == "risk-accepted"
+    (unguarded,) = [r for r in si10["rules"] if r["rule"] == "Bedrock-UnguardedInferencePath"]
+    (row,) = unguarded["results"]
+    assert row["result"] == "suppressed" and "accepted by AO for the frontier system" in row["reason"]
+    document = _load(report / "component-definition.json")["component-definition"]
+    for component in document["components"]:
+        for implementation in component["control-implementations"]:
+            if not any(p["name"] == "environment" and p["value"] == "frontier" for p in implementation["props"]):
+                continue
+            for requirement in implementation["implemented-requirements"]:
+                if requirement["control-id"] == "si-10":
+                    status = {p["name"]: p["value"] for p in requirement.get("props", [])}
+                    assert "satisfied" not in str(status.get("implementation-status", "")), status
+    # The commercial environment serves GPT-5.6 through runtime Converse with the guardrail: not risk-accepted.
+    assert _matrix(report, "commercial")["controls"]["SI-10"]["status"] != "risk-accepted"

@@ -439,14 +439,16 @@ def test_covered_environments_must_be_reachable_through_the_policies(tmp_path: P
     with pytest.raises(ConfigError, match="covers_environments: 'commercial' is in 'us-east-1', which is not in "
                                           "approved_regions"):
         load_organization(_write(tmp_path, text), load_environments(ROOT / "config"))
-    mantle = [env.model_copy(update={"mantle_projects": ["default"]}) for env in load_environments(ROOT / "config")]
+    mantle = [env.model_copy(update={"endpoints": [*env.endpoints, "bedrock-mantle"]})
+              for env in load_environments(ROOT / "config")]
     with pytest.raises(ConfigError, match=r"roles\.mantle: empty, but environment 'commercial' uses Mantle"):
         load_organization(_write(tmp_path, GOOD), mantle)
 
 
 def test_no_file_no_organization_stack_and_one_environment_leaves_it_out(tmp_path: Path) -> None:
     assert load_organization(tmp_path) is None
-    assert selected_organization({"env": "commercial"}) is None
+    assert selected_organization({"env": "govcloud"}) is None  # not covered by the organization
+    assert selected_organization({"env": "commercial"}) is not None  # covered: its SCPs decide its perimeter
     settings = selected_organization({})
     assert settings is not None and settings.coverage_reason("commercial").startswith("Enforced for every principal")
     assert settings.coverage_reason("govcloud") is None

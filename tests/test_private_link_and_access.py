@@ -17,7 +17,7 @@ from conftest import PARTITION_REGIONS, new_stack
 
 from compliant_bedrock.compliance import Compliance, evaluate
 from compliant_bedrock.compliance.template import Template as RuleTemplate
-from compliant_bedrock.model_access import MANTLE_INVOKE_ACTIONS, BedrockModelAccess
+from compliant_bedrock.model_access import BedrockModelAccess, MantleProject, RiskAcceptance
 from compliant_bedrock.models import ModelIdError, resolve_model
 from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
 
@@ -27,6 +27,12 @@ IN_REGION = "openai.gpt-oss-120b-1:0"
 #: The profile of each partition's geography ("aws-iso" has none: in-region models only).
 PROFILES = {"aws": "us.openai.gpt-oss-20b-1:0", "aws-us-gov": "us-gov.openai.gpt-oss-20b-1:0"}
 GLOBAL = "global.openai.gpt-oss-120b-1:0"
+#: In ``aws``: a model on the runtime OpenAI-compatible APIs and one on Mantle, both risk-accepted.
+OPENAI_API = "us.openai.gpt-6-sol"
+MANTLE = "openai.gpt-5.6-sol"
+ACCEPT = RiskAcceptance("The mission needs these models and accepts the missing guardrail for unclassified drafts.",
+                        "ApplyGuardrail on every prompt and answer by the application, logged to its own store.",
+                        "the AO, RA-1")
 
 
 def _vpc(stack: cdk.Stack) -> ec2.IVpc:
@@ -58,36 +64,65 @@ class Built:
         if mantle:
             services.append(BedrockService.MANTLE)
         self.guardrail_arn = f"arn:{partition}:bedrock:{self.region}:{ACCOUNT}:guardrail/gr0123456789"
+        self.project = MantleProject(stack, "Project", name="test-workloads") if mantle else None
+        frontier = {
+            "openai_api_model_ids": [OPENAI_API] if mantle else [],
+            "mantle_model_ids": [MANTLE] if mantle else [],
+            "mantle_project_arn": self.project.project_arn if self.project else None,
+        }
         self.link = BedrockPrivateLink(
             stack, "Link", vpc=_vpc(stack), model_ids=_models(partition), services=services,
-            guardrail_arns=[self.guardrail_arn], allowed_cidrs=["10.20.0.0/16", "192.168.10.0/24"],
+            guardrail_arns=[self.guardrail_arn], allowed_cidrs=["10.20.0.0/16", "192.168.10.0/24"], **frontier,
         )
-        self.access = BedrockModelAccess(
-            stack, "Access", model_ids=_models(partition), guardrail_arn=self.guardrail_arn,
-            guardrail_versioned_arn=f"{self.guardrail_arn}:3", runtime_endpoint=self.link.runtime_endpoint,
-            mantle_projects=["default"] if mantle else (),
-            mantle_endpoint=self.link.endpoints.get(BedrockService.MANTLE),
-        )
+        guardrail = {"guardrail_arn": self.guardrail_arn, "guardrail_versioned_arn": f"{self.guardrail_arn}:3",
+                     "runtime_endpoint": self.link.runtime_endpoint}
+        self.access = BedrockModelAccess(stack, "Access", model_ids=_models(partition), **guardrail)
         self.role = iam.Role(stack, "App", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
         self.access.grant_invoke(self.role)
+        self.frontier: BedrockModelAccess | None = None
+        if mantle:  # the unguarded paths on roles of their own (one BedrockModelAccess per role)
+            self.frontier = BedrockModelAccess(
+                stack, "Frontier", **guardrail, mantle_endpoint=self.link.endpoints[BedrockService.MANTLE],
+                **frontier, accept_unguarded={"mantle": ACCEPT, "runtime-openai": ACCEPT})
+            self.frontier.grant_invoke(iam.Role(stack, "FrontierApp", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com")))
+            self.frontier.grant_codex(iam.Role(stack, "Codex", assumed_by=iam.AccountPrincipal(ACCOUNT)))
         self.template = Template.from_stack(stack)
         self.json = self.template.to_json()
 
     def fm(self, model: str, region: str | None = None) -> str:
         return f"arn:{self.partition}:bedrock:{region or self.region}::foundation-model/{model}"
 
-    def expected_model_arns(self) -> list[str]:
+    def profile(self, profile_id: str) -> str:
+        return f"arn:{self.partition}:bedrock:{self.region}:{ACCOUNT}:inference-profile/{profile_id}"
+
+    def named_arns(self) -> list[str]:
+        """What callers name: the in-region model and the profiles."""
         arns = [self.fm(IN_REGION)]
+        if self.partition in PROFILES:
+            arns.append(self.profile(PROFILES[self.partition]))
         if self.partition == "aws":
-            arns.append(f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/{PROFILES['aws']}")
-            arns += [self.fm("openai.gpt-oss-20b-1:0", r) for r in ("us-east-1", "us-east-2", "us-west-1", "us-west-2")]
-            arns.append(f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/{GLOBAL}")
-            arns.append(self.fm("openai.gpt-oss-120b-1:0"))  # destination: this region (deduplicated)
-            arns.append("arn:aws:bedrock:::foundation-model/openai.gpt-oss-120b-1:0")
-        elif self.partition == "aws-us-gov":
-            arns.append(f"arn:aws-us-gov:bedrock:us-gov-west-1:{ACCOUNT}:inference-profile/{PROFILES['aws-us-gov']}")
-            arns += [self.fm("openai.gpt-oss-20b-1:0", r) for r in ("us-gov-east-1", "us-gov-west-1")]
-        return sorted(set(arns))  # CDK sorts and de-duplicates (@aws-cdk/aws-iam:minimizePolicies)
+            arns.append(self.profile(GLOBAL))
+        return sorted(arns)
+
+    def destination_arns(self) -> list[str]:
+        """Foundation models the profiles route to (the in-region model's own ARN is named, not repeated)."""
+        if self.partition == "aws":
+            return sorted([*(self.fm("openai.gpt-oss-20b-1:0", r) for r in ("us-east-1", "us-east-2", "us-west-1", "us-west-2")),
+                           "arn:aws:bedrock:::foundation-model/openai.gpt-oss-120b-1:0"])
+        if self.partition == "aws-us-gov":
+            return sorted(self.fm("openai.gpt-oss-20b-1:0", r) for r in ("us-gov-east-1", "us-gov-west-1"))
+        return []
+
+    def profile_arns(self) -> list[str]:
+        """In the order the models are named (a condition's values are not sorted by CDK)."""
+        return [self.profile(m) for m in _models(self.partition) if m != IN_REGION]
+
+    def expected_model_arns(self) -> list[str]:
+        return sorted({*self.named_arns(), *self.destination_arns()})  # CDK sorts and de-duplicates
+
+    def openai_api_arns(self) -> tuple[str, list[str]]:
+        """(the GPT-6 Sol us. profile, the foundation models it routes to from us-east-1)."""
+        return (self.profile(OPENAI_API), [self.fm("openai.gpt-6-sol", r) for r in ("us-east-1", "us-east-2", "us-west-2")])
 
     def resources(self, cfn_type: str) -> dict[str, Any]:
         return self.template.find_resources(cfn_type)
@@ -97,9 +132,13 @@ class Built:
                     if r["Properties"]["ServiceName"].endswith(f".{service_suffix}")]
         return props
 
-    def policy_statements(self) -> list[dict[str, Any]]:
-        (policy,) = self.resources("AWS::IAM::ManagedPolicy").values()
+    def policy_statements(self, construct: str = "AccessInvokePolicy") -> list[dict[str, Any]]:
+        (policy,) = [r for k, r in self.resources("AWS::IAM::ManagedPolicy").items() if k.startswith(construct)]
         return normalized(policy["Properties"]["PolicyDocument"]["Statement"])
+
+    def logical_id(self, cfn_type: str, prefix: str = "") -> str:
+        (logical_id,) = [k for k in self.resources(cfn_type) if k.startswith(prefix)]
+        return logical_id
 
     def endpoint_ref(self, service_suffix: str) -> dict[str, str]:
         (logical_id,) = [k for k, r in self.resources("AWS::EC2::VPCEndpoint").items()
@@ -110,7 +149,8 @@ class Built:
 def normalized(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """IAM accepts a string or a list; CDK writes a lone value as a string. Compare sorted lists
     (CDK sorts Action and Resource itself, not NotResource; order has no meaning in IAM)."""
-    return [{k: (sorted([v] if isinstance(v, str) else v) if k in ("Action", "Resource", "NotResource") else v)
+    return [{k: (sorted([v] if isinstance(v, str) else v) if k in ("Action", "Resource", "NotResource")
+                 and not isinstance(v, dict) else [v] if k in ("Action", "Resource") else v)
              for k, v in s.items()} for s in statements]
 
 
@@ -126,22 +166,45 @@ def test_runtime_endpoint_policy_names_principals_actions_and_models(built: Buil
     props = built.endpoint("bedrock-runtime")
     assert props["PrivateDnsEnabled"] is True
     assert props["ServiceName"] == f"com.amazonaws.{built.region}.bedrock-runtime"
+    arns = built.expected_model_arns()
+    openai_statement = []
+    if built.partition == "aws":
+        profile, destinations = built.openai_api_arns()
+        arns = sorted([*arns, profile, *destinations])
+        openai_statement = [
+            {"Sid": "AllowOpenAiApiOnTheDefaultProject", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": INVOKE,
+             "Resource": [f"arn:aws:bedrock:us-east-1:{ACCOUNT}:project/default"],
+             "Condition": {"StringEquals": {"aws:PrincipalAccount": ACCOUNT, "bedrock:ModelArn": [profile]}}}]
     assert normalized(props["PolicyDocument"]["Statement"]) == [
         {"Sid": "AllowInvokeOfNamedModels", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": INVOKE,
-         "Resource": built.expected_model_arns(), "Condition": PRINCIPAL_ACCOUNT},
+         "Resource": arns, "Condition": PRINCIPAL_ACCOUNT},
+        *openai_statement,
         {"Sid": "AllowApplyOfNamedGuardrails", "Effect": "Allow", "Principal": {"AWS": "*"},
          "Action": ["bedrock:ApplyGuardrail"], "Resource": [built.guardrail_arn], "Condition": PRINCIPAL_ACCOUNT},
     ]
 
 
-def test_other_endpoints_admit_this_account_only(built: Built) -> None:
-    assert built.endpoint("bedrock")["PolicyDocument"]["Statement"] == [
-        {"Sid": "AllowNamedPrincipalsOnly", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "bedrock:*",
-         "Resource": "*", "Condition": PRINCIPAL_ACCOUNT},
+CONTROL_PLANE_READS = sorted(["bedrock:GetFoundationModel", "bedrock:ListFoundationModels", "bedrock:GetInferenceProfile",
+                              "bedrock:ListInferenceProfiles", "bedrock:GetGuardrail", "bedrock:ListGuardrails"])
+
+
+def test_other_endpoints_name_principals_and_actions(built: Built) -> None:
+    assert normalized(built.endpoint("bedrock")["PolicyDocument"]["Statement"]) == [
+        {"Sid": "AllowNamedPrincipalsNamedActions", "Effect": "Allow", "Principal": {"AWS": "*"},
+         "Action": CONTROL_PLANE_READS, "Resource": ["*"], "Condition": PRINCIPAL_ACCOUNT},
     ]
     if built.partition == "aws":
-        mantle = built.endpoint("bedrock-mantle")["PolicyDocument"]["Statement"]
-        assert mantle[0]["Action"] == "bedrock-mantle:*" and mantle[0]["Condition"] == PRINCIPAL_ACCOUNT
+        project = {"Fn::GetAtt": [built.logical_id("AWS::BedrockMantle::Project"), "Arn"]}
+        assert built.endpoint("bedrock-mantle")["PolicyDocument"]["Statement"] == [
+            {"Sid": "AllowInferenceOfNamedModelsOnTheProject", "Effect": "Allow", "Principal": {"AWS": "*"},
+             "Action": "bedrock-mantle:CreateInference", "Resource": project,
+             "Condition": {"StringEquals": {"aws:PrincipalAccount": ACCOUNT, "bedrock-mantle:Model": [MANTLE]}}},
+            {"Sid": "AllowModelList", "Effect": "Allow", "Principal": {"AWS": "*"},
+             "Action": ["bedrock-mantle:GetModel", "bedrock-mantle:ListModels"], "Resource": "*",
+             "Condition": PRINCIPAL_ACCOUNT},
+        ]
+        # No FIPS here: no FIPS service exists for Mantle, and fips=False in this fixture.
+        assert built.endpoint("bedrock-mantle")["ServiceName"] == "com.amazonaws.us-east-1.bedrock-mantle"
 
 
 def test_endpoints_span_two_zones_in_isolated_subnets(built: Built) -> None:
@@ -162,32 +225,144 @@ def test_security_group_admits_https_from_named_networks_only(built: Built) -> N
     assert not built.resources("AWS::EC2::SecurityGroupIngress")
 
 
+API_KEYS = {"Sid": "DenyApiKeys", "Effect": "Deny", "Action": ["bedrock-mantle:CallWithBearerToken",
+                                                               "bedrock:CallWithBearerToken"], "Resource": ["*"]}
+PROJECT_CHANGES = {"Sid": "DenyProjectAndRetentionChanges", "Effect": "Deny", "Action": sorted([
+    "bedrock-mantle:CreateProject", "bedrock-mantle:UpdateProject", "bedrock-mantle:ArchiveProject",
+    "bedrock-mantle:PutAccountDataRetention", "bedrock:PutAccountDataRetention"]), "Resource": ["*"]}
+MANTLE_ALL = sorted(["bedrock-mantle:CreateInference", "bedrock-mantle:GetInference", "bedrock-mantle:CancelInference",
+                     "bedrock-mantle:DeleteInference", "bedrock-mantle:CountTokens"])
+
+
 def test_invoke_policy_statements_are_exact(built: Built) -> None:
-    arns = built.expected_model_arns()
+    """Guarded runtime only: every unguarded path (project calls, Mantle) and API keys are denied."""
+    named, destinations = built.named_arns(), built.destination_arns()
     versioned = f"{built.guardrail_arn}:3"
     vpce = built.endpoint_ref("bedrock-runtime")
+    guard = {"bedrock:GuardrailIdentifier": versioned, "aws:SourceVpce": vpce}
     expected = [
-        {"Sid": "AllowInvokeOfNamedModels", "Effect": "Allow", "Action": INVOKE, "Resource": arns,
-         "Condition": {"StringEquals": {"bedrock:GuardrailIdentifier": versioned, "aws:SourceVpce": vpce}}},
+        {"Sid": "AllowInvokeOfNamedModels", "Effect": "Allow", "Action": INVOKE, "Resource": named,
+         "Condition": {"StringEquals": guard}},
+    ]
+    if destinations:  # F18: a destination model only through one of the named profiles
+        expected.append(
+            {"Sid": "AllowInvokeThroughNamedProfiles", "Effect": "Allow", "Action": INVOKE, "Resource": destinations,
+             "Condition": {"StringEquals": {**guard, "bedrock:InferenceProfileArn": built.profile_arns()}}})
+    expected += [
         {"Sid": "AllowApplyOfTheGuardrail", "Effect": "Allow", "Action": ["bedrock:ApplyGuardrail"],
          "Resource": [built.guardrail_arn], "Condition": {"StringEquals": {"aws:SourceVpce": vpce}}},
-        {"Sid": "DenyInvokeWithoutTheGuardrail", "Effect": "Deny", "Action": INVOKE, "Resource": arns,
+        {"Sid": "DenyInvokeWithoutTheGuardrail", "Effect": "Deny", "Action": INVOKE, "Resource": built.expected_model_arns(),
          "Condition": {"StringNotEquals": {"bedrock:GuardrailIdentifier": versioned}}},
+        {"Sid": "DenyOpenAiCompatibleApis", "Effect": "Deny", "Action": INVOKE,
+         "Resource": [f"arn:{built.partition}:bedrock:*:{ACCOUNT}:project/*"]},
         {"Sid": "DenyInvokeOutsideTheEndpoint", "Effect": "Deny", "Action": sorted([*INVOKE, "bedrock:ApplyGuardrail"]),
-         "Resource": sorted([*arns, built.guardrail_arn]), "Condition": {"StringNotEquals": {"aws:SourceVpce": vpce}}},
-        {"Sid": "DenyInvokeOfUnlistedModels", "Effect": "Deny", "Action": INVOKE, "NotResource": arns},
+         "Resource": ["*"], "Condition": {"StringNotEquals": {"aws:SourceVpce": vpce}}},
+        {"Sid": "DenyInvokeOfUnlistedModels", "Effect": "Deny", "Action": INVOKE, "NotResource": built.expected_model_arns()},
+        API_KEYS,
+        {"Sid": "DenyMantleInference", "Effect": "Deny", "Action": MANTLE_ALL, "Resource": ["*"]},
+        PROJECT_CHANGES,
     ]
-    if built.partition == "aws":
-        expected.append(
-            {"Sid": "AllowInferenceOnNamedMantleProjects", "Effect": "Allow", "Action": sorted(MANTLE_INVOKE_ACTIONS),
-             "Resource": [f"arn:aws:bedrock-mantle:us-east-1:{ACCOUNT}:project/default"],
-             "Condition": {"StringEquals": {"aws:SourceVpce": built.endpoint_ref("bedrock-mantle")}}}
-        )
-    assert built.policy_statements() == expected
+    statements = built.policy_statements()
+    for statement in statements:
+        if "NotResource" in statement:
+            statement["NotResource"] = sorted(statement["NotResource"])
+    assert statements == expected
 
 
-def test_no_bedrock_statement_has_wildcards(built: Built) -> None:
+def test_managed_agents_are_denied_unless_enabled(built: Built) -> None:
+    assert built.policy_statements("AccessManagedAgentsDenyPolicy") == [
+        {"Sid": "DenyManagedAgentSessions", "Effect": "Deny", "Action": sorted(
+            f"bedrock-mantle:{a}" for a in ("CreateAgentSession", "GetAgentSession", "ListAgentSessions",
+                                            "CreateAgentSessionEvent", "ListAgentSessionEvents", "ListAgentSessionItems",
+                                            "DeleteAgentSession", "RegisterEnvironment", "ConnectEnvironment")),
+         "Resource": ["*"]},
+        {"Sid": "DenyPassRoleToManagedAgents", "Effect": "Deny", "Action": ["iam:PassRole"], "Resource": ["*"],
+         "Condition": {"StringEquals": {"iam:PassedToService": "bedrock-mantle.amazonaws.com"}}},
+    ]
+
+
+def test_frontier_policy_opens_only_the_accepted_unguarded_paths(built: Built) -> None:
+    """Runtime OpenAI-compatible APIs for one profile, Mantle for one model on one project; each surrounded."""
+    if built.partition != "aws":
+        pytest.skip("the unguarded paths are exercised in the commercial partition")
+    profile, destinations = built.openai_api_arns()
+    default_project = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:project/default"
+    vpce, mantle_vpce = built.endpoint_ref("bedrock-runtime"), built.endpoint_ref("bedrock-mantle")
+    project = {"Fn::GetAtt": [built.logical_id("AWS::BedrockMantle::Project"), "Arn"]}
+    statements = built.policy_statements("FrontierInvokePolicy")
+    for statement in statements:
+        if "NotResource" in statement and isinstance(statement["NotResource"], list):
+            statement["NotResource"] = sorted(statement["NotResource"])
+    assert statements == [
+        {"Sid": "AllowApplyOfTheGuardrail", "Effect": "Allow", "Action": ["bedrock:ApplyGuardrail"],
+         "Resource": [built.guardrail_arn], "Condition": {"StringEquals": {"aws:SourceVpce": vpce}}},
+        {"Sid": "AllowUnguardedOpenAiApiInvoke", "Effect": "Allow", "Action": INVOKE, "Resource": [profile],
+         "Condition": {"StringEquals": {"aws:SourceVpce": vpce, "bedrock:ProjectArn": default_project}}},
+        {"Sid": "AllowUnguardedOpenAiApiThroughProfiles", "Effect": "Allow", "Action": INVOKE, "Resource": destinations,
+         "Condition": {"StringEquals": {"aws:SourceVpce": vpce, "bedrock:ProjectArn": default_project,
+                                        "bedrock:InferenceProfileArn": [profile]}}},
+        {"Sid": "AllowUnguardedOpenAiApiOnTheDefaultProject", "Effect": "Allow", "Action": INVOKE,
+         "Resource": [default_project], "Condition": {"StringEquals": {"aws:SourceVpce": vpce, "bedrock:ModelArn": [profile]}}},
+        {"Sid": "DenyOpenAiApiForOtherModels", "Effect": "Deny", "Action": INVOKE,
+         "Resource": [f"arn:aws:bedrock:*:{ACCOUNT}:project/*"],
+         "Condition": {"StringNotEquals": {"bedrock:ModelArn": [profile]}}},
+        {"Sid": "DenyNonProjectInvokeWithoutTheGuardrail", "Effect": "Deny", "Action": INVOKE,
+         "Resource": sorted([profile, *destinations]),
+         "Condition": {"StringNotEquals": {"bedrock:GuardrailIdentifier": f"{built.guardrail_arn}:3"},
+                       "Null": {"bedrock:ProjectArn": "true"}}},
+        {"Sid": "DenyInvokeOutsideTheEndpoint", "Effect": "Deny", "Action": sorted([*INVOKE, "bedrock:ApplyGuardrail"]),
+         "Resource": ["*"], "Condition": {"StringNotEquals": {"aws:SourceVpce": vpce}}},
+        {"Sid": "DenyInvokeOfUnlistedModels", "Effect": "Deny", "Action": INVOKE,
+         "NotResource": sorted([profile, *destinations, default_project])},
+        API_KEYS,
+        {"Sid": "AllowUnguardedMantleInference", "Effect": "Allow", "Action": ["bedrock-mantle:CreateInference"],
+         "Resource": [project],
+         "Condition": {"StringEquals": {"bedrock-mantle:Model": [MANTLE], "aws:SourceVpce": mantle_vpce}}},
+        *_mantle_denies(project, mantle_vpce),
+        PROJECT_CHANGES,
+    ]
+
+
+def _mantle_denies(project: dict, mantle_vpce: dict) -> list[dict]:
+    return [
+        {"Sid": "DenyMantleInferenceOfUnlistedModels", "Effect": "Deny",
+         "Action": ["bedrock-mantle:CountTokens", "bedrock-mantle:CreateInference"], "Resource": ["*"],
+         "Condition": {"StringNotEquals": {"bedrock-mantle:Model": [MANTLE]}}},
+        {"Sid": "DenyMantleInferenceOnOtherProjects", "Effect": "Deny", "Action": MANTLE_ALL, "NotResource": project},
+        {"Sid": "DenyMantleOutsideTheEndpoint", "Effect": "Deny", "Action": ["bedrock-mantle:*"], "Resource": ["*"],
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": mantle_vpce}}},
+    ]
+
+
+def test_codex_grant_is_mantle_inference_on_the_project_via_the_endpoint_never_api_keys(built: Built) -> None:
+    if built.partition != "aws":
+        pytest.skip("Codex does not support Mantle in GovCloud; the fixture has Mantle in aws only")
+    mantle_vpce = built.endpoint_ref("bedrock-mantle")
+    project = {"Fn::GetAtt": [built.logical_id("AWS::BedrockMantle::Project"), "Arn"]}
+    assert built.policy_statements("FrontierCodexPolicy") == [
+        {"Sid": "AllowUnguardedMantleInferenceForCodex", "Effect": "Allow", "Action": ["bedrock-mantle:CreateInference"],
+         "Resource": [project],
+         "Condition": {"StringEquals": {"bedrock-mantle:Model": [MANTLE], "aws:SourceVpce": mantle_vpce}}},
+        {"Sid": "AllowModelList", "Effect": "Allow", "Action": ["bedrock-mantle:GetModel", "bedrock-mantle:ListModels"],
+         "Resource": ["*"], "Condition": {"StringEquals": {"aws:SourceVpce": mantle_vpce}}},
+        *_mantle_denies(project, mantle_vpce),
+        API_KEYS,
+        PROJECT_CHANGES,
+    ]
+
+
+def test_the_mantle_project_is_dedicated_and_retained(built: Built) -> None:
+    if built.partition != "aws":
+        pytest.skip("Mantle in aws only in this fixture")
+    (project,) = built.resources("AWS::BedrockMantle::Project").values()
+    assert project["Properties"] == {"Name": "test-workloads"}
+    assert project["DeletionPolicy"] == "Retain" and project["UpdateReplacePolicy"] == "Retain"
+
+
+def test_no_bedrock_allow_has_wildcards(built: Built) -> None:
     for statement in built.policy_statements():
+        if statement["Effect"] != "Allow":
+            continue  # Denies are meant to be broad
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert not any("*" in a for a in actions)
         resources = statement.get("Resource", statement.get("NotResource"))
@@ -195,10 +370,10 @@ def test_no_bedrock_statement_has_wildcards(built: Built) -> None:
             assert "*" not in json.dumps(resource)
 
 
-def test_grant_invoke_attaches_the_managed_policy(built: Built) -> None:
-    (role,) = built.resources("AWS::IAM::Role").values()
-    (policy_id,) = built.resources("AWS::IAM::ManagedPolicy")
-    assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": policy_id}]
+def test_grant_invoke_attaches_the_managed_policies(built: Built) -> None:
+    role = built.resources("AWS::IAM::Role")[built.logical_id("AWS::IAM::Role", "App")]
+    policies = [k for k in built.resources("AWS::IAM::ManagedPolicy") if k.startswith("Access")]
+    assert sorted(r["Ref"] for r in role["Properties"]["ManagedPolicyArns"]) == sorted(policies)
     assert "Policies" not in role["Properties"]
 
 
@@ -234,8 +409,10 @@ def _stack() -> cdk.Stack:
         ({"allowed_cidrs": ["10.0.0.0/33"]}, r"allowed_cidrs entry '10.0.0.0/33' is not a CIDR"),
         ({"model_ids": []}, r"model_ids is empty"),
         ({"model_ids": ["not a model"]}, r"model id 'not a model' does not match"),
-        ({"model_ids": ["eu.openai.gpt-oss-20b-1:0"]}, r"routes within 'eu'.*cannot be invoked from 'us-east-1'"),
+        ({"model_ids": ["eu.openai.gpt-oss-20b-1:0"]}, r"'eu.openai.gpt-oss-20b-1:0' can be called from eu-.* only, not from 'us-east-1'"),
         ({"services": ["bedrock-foo"]}, r"services \['bedrock-foo'\] must be among"),
+        ({"endpoint_actions": {BedrockService.CONTROL_PLANE: ["bedrock:*"]}}, r"name actions \(no wildcards\)"),
+        ({"endpoint_actions": {BedrockService.MANTLE: ["bedrock-mantle:ListModels"]}}, r"runtime and Mantle endpoint"),
     ],
 )
 def test_private_link_rejects_bad_props(kwargs: dict[str, Any], message: str) -> None:
@@ -287,7 +464,8 @@ def test_bedrock_managed_role_variant_drops_conditions_but_keeps_model_scope() -
                                 require_vpc_endpoint=False, require_guardrail=False)
     statements = stack.resolve(access.policy.document.to_json())["Statement"]
     assert [s["Sid"] for s in statements] == ["AllowInvokeOfNamedModels", "AllowApplyOfTheGuardrail",
-                                               "DenyInvokeOfUnlistedModels"]
+                                               "DenyOpenAiCompatibleApis", "DenyInvokeOfUnlistedModels", "DenyApiKeys",
+                                               "DenyMantleInference", "DenyProjectAndRetentionChanges"]
     assert "Condition" not in statements[0]
 
 
@@ -348,7 +526,7 @@ def test_a_policy_over_the_iam_size_limit_is_refused_at_synth() -> None:
     two = access("Two", 2)
     resolved = Stack.of(two).resolve(two.policy.document)
     assert 5000 < policy_length(resolved) <= MANAGED_POLICY_MAX_CHARS  # two profiles fit, just
-    with pytest.raises(ValueError, match=r"model_ids .* make the invoke policy ~\d+ characters, over IAM's 6144"):
+    with pytest.raises(ValueError, match=r"the models .* make the invoke policy ~\d+ characters, over IAM's 6144"):
         access("Three", 3)
 
 
@@ -388,3 +566,103 @@ def test_model_access_allows_apply_on_the_guardrail_profiles_too() -> None:
 def test_global_profiles_are_refused_outside_the_commercial_partition(region: str) -> None:
     with pytest.raises(ModelIdError, match=r"routes among commercial regions only"):
         resolve_model("global.openai.gpt-oss-120b-1:0", region)
+
+
+# ---------------------------------------------------------------- frontier paths, FIPS per endpoint, F14 (no synth)
+
+
+def _endpoint_policy(link: BedrockPrivateLink, service: BedrockService) -> list[dict[str, Any]]:
+    return Stack.of(link).resolve(link.endpoints[service].node.default_child.policy_document)["Statement"]
+
+
+def test_isolated_vpc_default_admits_its_literal_cidr() -> None:
+    """IsolatedVpc's vpc_cidr_block is a token: the default (no allowed_cidrs) takes its literal CIDR."""
+    from aws_cdk import aws_kms as kms
+
+    from compliant_bedrock.network import IsolatedVpc
+
+    stack = _stack()
+    network = IsolatedVpc(stack, "Net", cidr="10.42.0.0/16", availability_zones=["us-east-1a", "us-east-1b"],
+                          log_key=kms.Key(stack, "K"), flow_log_retention_days=365)
+    for vpc in (network, network.vpc):  # the construct itself, or its ec2.Vpc (the CfnVPC's literal CidrBlock)
+        link = BedrockPrivateLink(stack, f"Link{type(vpc).__name__}", vpc=vpc, model_ids=[IN_REGION])
+        ingress = stack.resolve(link.security_group.node.default_child.security_group_ingress)
+        assert [(i["cidrIp"], i["fromPort"]) for i in ingress] == [("10.42.0.0/16", 443)]
+
+
+def test_organization_principals_are_narrowed_to_named_accounts() -> None:
+    stack = _stack()
+    link = BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], allowed_cidrs=["10.20.0.0/16"],
+                              principal_org_id="o-abcdefghij", principal_accounts=[ACCOUNT, "444455556666"])
+    (statement,) = _endpoint_policy(link, BedrockService.RUNTIME)
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij",
+                                                       "aws:PrincipalAccount": [ACCOUNT, "444455556666"]}}
+    # Without named accounts, the organization condition still comes with this account only.
+    stack2 = _stack()
+    link2 = BedrockPrivateLink(stack2, "Link", vpc=_vpc(stack2), model_ids=[IN_REGION], allowed_cidrs=["10.20.0.0/16"],
+                               principal_org_id="o-abcdefghij")
+    assert _endpoint_policy(link2, BedrockService.RUNTIME)[0]["Condition"]["StringEquals"]["aws:PrincipalAccount"] == ACCOUNT
+    with pytest.raises(ValueError, match=r"principal_accounts entry '1234' is not a 12-digit account id"):
+        stack3 = _stack()
+        BedrockPrivateLink(stack3, "Link", vpc=_vpc(stack3), model_ids=[IN_REGION], principal_accounts=["1234"])
+
+
+def test_fips_runtime_next_to_a_non_fips_mantle_endpoint_only_when_named() -> None:
+    stack = new_stack(region="us-east-2", account=ACCOUNT)
+    project = MantleProject(stack, "Project", name="p1")
+    kwargs = {"vpc": _vpc(stack), "mantle_model_ids": ["openai.gpt-5.5"], "mantle_project_arn": project.project_arn,
+              "services": ["bedrock-runtime", "bedrock-mantle"], "fips": True, "allowed_cidrs": ["10.20.0.0/16"]}
+    with pytest.raises(ValueError, match=r"\['bedrock-mantle'\] have no FIPS endpoint service; .*non_fips_services"):
+        BedrockPrivateLink(stack, "Refused", **kwargs)
+    link = BedrockPrivateLink(stack, "Link", non_fips_services=["bedrock-mantle"], **kwargs)
+    names = {s: stack.resolve(e.node.default_child.service_name) for s, e in link.endpoints.items()}
+    assert names == {BedrockService.RUNTIME: "com.amazonaws.us-east-2.bedrock-runtime-fips",
+                     BedrockService.MANTLE: "com.amazonaws.us-east-2.bedrock-mantle"}
+    assert link.non_fips_services == ["bedrock-mantle"]
+    with pytest.raises(ValueError, match=r"non_fips_services \['bedrock-runtime'\] have a FIPS endpoint service"):
+        BedrockPrivateLink(stack, "Runtime", non_fips_services=["bedrock-runtime"], **kwargs)
+
+
+def test_model_access_refuses_mantle_without_a_dedicated_project() -> None:
+    stack = new_stack(region="us-east-2", account=ACCOUNT)
+    base = {"guardrail_arn": "arn:g", "guardrail_versioned_arn": "arn:g:1", "require_vpc_endpoint": False,
+            "mantle_model_ids": ["openai.gpt-5.5"]}
+    with pytest.raises(ValueError, match=r"mantle_model_ids need mantle_project_arn, a dedicated"):
+        BedrockModelAccess(stack, "A", **base)
+    default = f"arn:aws:bedrock-mantle:us-east-2:{ACCOUNT}:project/default"
+    with pytest.raises(ValueError, match=r"is the default project or a wildcard"):
+        BedrockModelAccess(stack, "B", mantle_project_arn=default, **base)
+    with pytest.raises(ModelIdError, match=r"'openai.gpt-5.5' is not served on bedrock-mantle in 'us-west-2'"):
+        BedrockModelAccess(new_stack(region="us-west-2", account=ACCOUNT), "C",
+                           mantle_project_arn=f"arn:aws:bedrock-mantle:us-west-2:{ACCOUNT}:project/proj_abc", **base)
+    with pytest.raises(ValueError, match=r"name 'default' would look like the account's default project"):
+        MantleProject(stack, "P", name="default")
+
+
+def test_an_unaccepted_unguarded_path_is_left_for_the_rule_and_an_accepted_one_is_its_reason() -> None:
+    stack = new_stack(region="us-east-2", account=ACCOUNT)
+    project = MantleProject(stack, "Project", name="p1")
+    base = {"guardrail_arn": "arn:g", "guardrail_versioned_arn": "arn:g:1", "require_vpc_endpoint": False,
+            "mantle_model_ids": ["openai.gpt-5.5"], "mantle_project_arn": project.project_arn}
+    bare = BedrockModelAccess(stack, "Bare", **base)
+    assert bare.policy.node.default_child.get_metadata("cdk_nag") is None
+    accepted = BedrockModelAccess(stack, "Accepted", accept_unguarded={"mantle": ACCEPT}, **base)
+    (suppression,) = accepted.policy.node.default_child.get_metadata("cdk_nag")["rules_to_suppress"]
+    assert suppression["id"] == "Bedrock-UnguardedInferencePath"
+    assert suppression["reason"].startswith("Unguarded path mantle for openai.gpt-5.5 accepted by the AO, RA-1: ")
+    with pytest.raises(ValueError, match=r"accept_unguarded names \['runtime-openai'\], which this policy does not open"):
+        BedrockModelAccess(stack, "Extra", accept_unguarded={"mantle": ACCEPT, "runtime-openai": ACCEPT}, **base)
+
+
+def test_unverified_ids_are_printed_on_the_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from types import SimpleNamespace
+
+    from infra.cli import _print_unverified
+
+    env = SimpleNamespace(name="lab", region="us-east-1", models=[
+        SimpleNamespace(id=IN_REGION, path="runtime-converse"),
+        SimpleNamespace(id="us.openai.gpt-9-example", path="runtime-converse")])
+    _print_unverified([env])
+    err = capsys.readouterr().err
+    assert "environment 'lab': model id 'us.openai.gpt-9-example' (path runtime-converse) is not in the model catalog" in err
+    assert IN_REGION not in err

@@ -104,13 +104,43 @@ BUCKET_TAMPER_DENY = {"Effect": "Deny", "Principal": "*", "Resource": "*",
 FORGED_WRITE_DENY = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": "*", "Action": "s3:PutObject",
                      "Condition": {"StringNotEquals": {"aws:PrincipalServiceName": "cloudtrail.amazonaws.com"}}}
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+PROJECT = {"Fn::GetAtt": ["Project", "Arn"]}
+MANTLE_STATEMENT = {
+    "Sid": "AllowUnguardedMantleInference",
+    "Effect": "Allow",
+    "Action": "bedrock-mantle:CreateInference",
+    "Resource": PROJECT,
+    "Condition": {"StringEquals": {"bedrock-mantle:Model": ["openai.gpt-5.5"], "aws:SourceVpce": {"Ref": "EPM"}}},
+}
+ACCEPTED = "Unguarded path mantle accepted by the AO: the mission needs GPT-5.5, which only Mantle serves here."
 
 
 def good_template() -> dict[str, Any]:
-    """A minimal stack that every rule accepts."""
+    """A minimal stack that every rule accepts (its one Mantle grant risk-accepted, as an environment does)."""
     return {
         "Resources": {
             **organization_resources(),
+            "Project": {"Type": "AWS::BedrockMantle::Project", "Properties": {"Name": "frontier-workloads"}},
+            "EPM": {
+                "Type": "AWS::EC2::VPCEndpoint",
+                "Properties": {
+                    "ServiceName": "com.amazonaws.us-gov-west-1.bedrock-mantle",
+                    "PrivateDnsEnabled": True,
+                    "SecurityGroupIds": [{"Fn::GetAtt": ["SG", "GroupId"]}],
+                    "PolicyDocument": {"Statement": [{
+                        "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "bedrock-mantle:CreateInference",
+                        "Resource": PROJECT,
+                        "Condition": {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"},
+                                                       "bedrock-mantle:Model": ["openai.gpt-5.5"]}},
+                    }]},
+                },
+            },
+            "MantlePolicy": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Metadata": {"cdk_nag": {"rules_to_suppress": [{"id": "Bedrock-UnguardedInferencePath",
+                                                                "reason": ACCEPTED}]}},
+                "Properties": {"PolicyDocument": {"Statement": [MANTLE_STATEMENT]}},
+            },
             "EP": {
                 "Type": "AWS::EC2::VPCEndpoint",
                 "Properties": {
@@ -163,6 +193,10 @@ def good_template() -> dict[str, Any]:
                                             {"Field": "resources.type", "Equals": ["AWS::Bedrock::Guardrail"]}]},
                         {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
                                             {"Field": "resources.type", "Equals": ["AWS::Bedrock::Model"]}]},
+                        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                            {"Field": "resources.type", "Equals": [
+                                                "AWS::BedrockMantle::Project", "AWS::BedrockMantle::CustomizedModel",
+                                                "AWS::BedrockMantle::Reservation"]}]},
                     ],
                 },
             },
@@ -197,10 +231,20 @@ def good_template() -> dict[str, Any]:
 
 
 def results(body: dict[str, Any], ctx: RuleContext | None = None) -> dict[str, set[Compliance]]:
+    """Rule -> outcomes; a risk-accepted (suppressed) finding counts as accepted, not as a failure."""
     by_rule: dict[str, set[Compliance]] = {}
     for result in evaluate(Template("Stack", body), ctx):
-        by_rule.setdefault(result.rule_id, set()).add(result.compliance)
+        outcome = Compliance.COMPLIANT if result.suppression_reason else result.compliance
+        by_rule.setdefault(result.rule_id, set()).add(outcome)
     return by_rule
+
+
+def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    """A hand-written IAM resource, as another construct or a careless edit would add it."""
+    return {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {"Statement": list(statements)}}}
+
+
+_PROJECT_DEFAULT = "arn:aws:bedrock:us-east-1:111122223333:project/default"
 
 
 def mutate(path: str, value: Any) -> dict[str, Any]:
@@ -377,6 +421,43 @@ NON_COMPLIANT = [
      {"IncludedModels": ["ALL"], "ExcludedModels": ["openai.gpt-oss-120b-1:0"]}),
     ("Bedrock-GuardrailEnforcedAccountLevel", "Enforced/Properties/ModelEnforcement",
      {"IncludedModels": ["openai.gpt-oss-20b-1:0"], "ExcludedModels": []}),
+    # Every inference-bearing action of both namespaces is judged, not only InvokeModel.
+    ("Bedrock-InvokeRequiresGuardrail", "Agents", _policy({"Effect": "Allow", "Action": "bedrock:InvokeAgent",
+                                                            "Resource": MODEL})),
+    ("Bedrock-InvokeScopedToModels", "Keys", _policy({"Effect": "Allow", "Action": "bedrock:CallWithBearerToken",
+                                                      "Resource": "*"})),
+    ("Bedrock-InvokeRequiresVpcEndpoint", "Batch", _policy({"Effect": "Allow", "Action": "bedrock:CreateModelInvocationJob",
+                                                            "Resource": MODEL})),
+    # Unguarded paths: a Mantle grant without acceptance (the suppression), hand-written or not; the
+    # OpenAI-compatible runtime APIs on a project; Managed Agents sessions.
+    ("Bedrock-UnguardedInferencePath", "MantlePolicy/Metadata", None),
+    ("Bedrock-UnguardedInferencePath", "Extra", _policy({"Effect": "Allow", "Action": "bedrock-mantle:*", "Resource": "*"})),
+    ("Bedrock-UnguardedInferencePath", "Extra", _policy({
+        "Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": _PROJECT_DEFAULT,
+        "Condition": {"StringEquals": {"bedrock:ModelArn": MODEL, "aws:SourceVpce": "vpce-0123456789abcdef0"}}})),
+    ("Bedrock-UnguardedInferencePath", "Extra", _policy({
+        "Effect": "Allow", "Action": "bedrock-mantle:CreateAgentSession", "Resource": PROJECT})),
+    # A Mantle grant must name the project, pin the models and require the endpoint.
+    ("Bedrock-MantleInferenceScoped", "MantlePolicy/Properties/PolicyDocument/Statement/0/Condition/StringEquals/"
+                                      "bedrock-mantle:Model", None),
+    ("Bedrock-MantleInferenceScoped", "MantlePolicy/Properties/PolicyDocument/Statement/0/Condition/StringEquals/"
+                                      "aws:SourceVpce", None),
+    ("Bedrock-MantleInferenceScoped", "MantlePolicy/Properties/PolicyDocument/Statement/0/Resource",
+     {"Fn::Sub": "arn:${AWS::Partition}:bedrock-mantle:${AWS::Region}:${AWS::AccountId}:project/*"}),
+    ("Bedrock-MantleInferenceScoped", "MantlePolicy/Properties/PolicyDocument/Statement/0/Resource",
+     {"Fn::Sub": "arn:${AWS::Partition}:bedrock-mantle:${AWS::Region}:${AWS::AccountId}:project/default"}),
+    ("Bedrock-MantleInferenceScoped", "MantlePolicy/Properties/PolicyDocument/Statement/0/Condition/StringEquals/"
+                                      "bedrock-mantle:Model", ["openai.*"]),
+    # Every Bedrock endpoint names its actions; the Mantle endpoint also the project and the models.
+    ("Bedrock-EndpointPolicyNamesActions", "EPM/Properties/PolicyDocument/Statement/0/Action", "bedrock-mantle:*"),
+    ("Bedrock-EndpointPolicyNamesActions", "EPM/Properties/PolicyDocument/Statement/0/Resource", "*"),
+    ("Bedrock-EndpointPolicyNamesActions", "EPM/Properties/PolicyDocument/Statement/0/Condition/StringEquals/"
+                                           "bedrock-mantle:Model", None),
+    ("Bedrock-EndpointPolicyNamesActions", "EP/Properties/PolicyDocument/Statement/0/Action", "bedrock:*"),
+    # The trail must record Mantle inference wherever the stack allows Mantle.
+    ("Bedrock-TrailMantleDataEvents", "Trail/Properties/AdvancedEventSelectors/3", None),
+    ("Bedrock-TrailMantleDataEvents", "Trail/Properties/AdvancedEventSelectors/3/FieldSelectors/1/Equals",
+     ["AWS::BedrockMantle::Project"]),
 ]
 
 
@@ -413,6 +494,22 @@ def test_suppression_metadata_marks_the_finding_with_its_reason() -> None:
     (line,) = [r for r in evaluate(Template("Stack", body)) if r.rule_id == "Bedrock-LogGroupEncryptedRetained"]
     assert line.suppression_reason == reason
     assert line.report_line()["compliance"] == "Suppressed"
+
+
+def test_guarded_invoke_grants_pass_the_unguarded_path_rule_and_mantle_needs_no_selectors_without_mantle() -> None:
+    body = good_template()
+    for lid in ("Project", "EPM", "MantlePolicy"):
+        del body["Resources"][lid]
+    outcome = results(body)
+    assert outcome["Bedrock-UnguardedInferencePath"] == {Compliance.COMPLIANT}
+    assert outcome["Bedrock-TrailMantleDataEvents"] == {Compliance.NOT_APPLICABLE}
+    assert "Bedrock-MantleInferenceScoped" not in outcome
+
+
+def test_a_guardrail_pinned_invoke_on_any_resource_is_not_an_openai_api_path() -> None:
+    """Responses/Chat Completions carry no guardrail, so a guardrail-pinned grant cannot open them."""
+    body = mutate("Policy/Properties/PolicyDocument/Statement/0/Resource", "*")
+    assert results(body)["Bedrock-UnguardedInferencePath"] == {Compliance.COMPLIANT}
 
 
 def test_stacks_without_bedrock_use_are_not_judged_on_it() -> None:

@@ -40,8 +40,32 @@ def inference_profile_arn(stack: Stack, profile_id: str) -> str:
 
 
 def mantle_project_arn(stack: Stack, project: str) -> str:
-    """``arn:<p>:bedrock-mantle:<region>:<account>:project/<name>``."""
+    """``arn:<p>:bedrock-mantle:<region>:<account>:project/<id>`` (an ``AWS::BedrockMantle::Project``'s
+    ``Arn`` attribute is the better source: the id is assigned at creation)."""
     return _bedrock_arn(stack, "project", project, region=None, account=None, service="bedrock-mantle")
+
+
+def runtime_project_arn(stack: Stack, project: str = "default") -> str:
+    """``arn:<p>:bedrock:<region>:<account>:project/<name>``: what runtime Responses and Chat Completions
+    authorize ``bedrock:InvokeModel`` on, besides the model (only ``default`` exists on bedrock-runtime)."""
+    return _bedrock_arn(stack, "project", project, region=None, account=None)
+
+
+def every_runtime_project_arn(stack: Stack) -> str:
+    """``arn:<p>:bedrock:*:<account>:project/*``: for Denies of the OpenAI-compatible runtime APIs in any region."""
+    return _bedrock_arn(stack, "project", "*", region="*", account=None)
+
+
+def route_arns(stack: Stack, route: ModelRoute) -> tuple[list[str], list[str]]:
+    """``(named, destinations)`` of a route: the ARN the caller names (in-region foundation model or the
+    profile) and, for a profile, the foundation models it routes to (and the region-less one for ``global.``),
+    which IAM should allow only through that profile (``bedrock:InferenceProfileArn``)."""
+    if route.kind is ModelRouteKind.FOUNDATION_MODEL:
+        return [foundation_model_arn(stack, route.model_id)], []
+    destinations = [foundation_model_arn(stack, route.foundation_model_id, r) for r in route.destination_regions]
+    if route.kind is ModelRouteKind.GLOBAL_INFERENCE_PROFILE:
+        destinations.append(regionless_foundation_model_arn(stack, route.foundation_model_id))
+    return [inference_profile_arn(stack, route.model_id)], destinations
 
 
 def model_arns(stack: Stack, route: ModelRoute) -> list[str]:

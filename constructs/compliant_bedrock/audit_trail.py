@@ -62,6 +62,17 @@ BEDROCK_DATA_RESOURCE_TYPES: tuple[str, ...] = (
     "AWS::Bedrock::Blueprint",
 )
 
+#: CloudTrail data-event types of bedrock-mantle: inference (CreateInference, Get/Cancel/DeleteInference,
+#: CountTokens) and files are data events on the project; Mantle inference is nowhere else recorded (model
+#: invocation logging sees bedrock-runtime only). Source: AWS's Mantle CloudTrail page's selector example,
+#: https://docs.aws.amazon.com/bedrock/latest/userguide/logging-cloudtrail-mantle.html
+MANTLE_DATA_RESOURCE_TYPES: tuple[str, ...] = (
+    "AWS::BedrockMantle::Project",
+    "AWS::BedrockMantle::CustomizedModel",
+    "AWS::BedrockMantle::Reservation",
+)
+
+
 def default_bedrock_data_resource_types(partition: str) -> tuple[str, ...]:
     """Every documented Bedrock data-event type in ``aws``; the core ones elsewhere."""
     return BEDROCK_DATA_RESOURCE_TYPES if partition == "aws" else CORE_BEDROCK_DATA_RESOURCE_TYPES
@@ -103,6 +114,8 @@ class AuditTrail(Construct):
         disable, delete or re-police the trail's key and change the bucket (see ``AuditAdmins``,
         ``protect_audit_key``, ``AuditBucket``); ``None`` leaves them to IAM. Only ``cloudtrail.amazonaws.com``
         may write log files to the bucket.
+    :param mantle_data_events: also select ``MANTLE_DATA_RESOURCE_TYPES`` (bedrock-mantle inference); set it
+        wherever the account allows Mantle (``Bedrock-TrailMantleDataEvents`` fails a Mantle stack without).
 
     The trail itself is retained when the stack is deleted or the resource replaced (DeletionPolicy and
     UpdateReplacePolicy Retain): deleting the stack must not switch the account's audit off (AU-9, AU-12).
@@ -129,9 +142,12 @@ class AuditTrail(Construct):
         replication_destination_key_arn: str | None = None,
         replication_role_name: str | None = None,
         audit_admins: AuditAdmins | None = AuditAdmins(),  # noqa: B008 (frozen, immutable)
+        mantle_data_events: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        if mantle_data_events:  # Mantle inference is a data event; without these selectors it is not recorded
+            bedrock_data_resource_types = [*bedrock_data_resource_types, *MANTLE_DATA_RESOURCE_TYPES]
         self.trail_name = trail_name or f"{stack.stack_name}-audit"
         if not Token.is_unresolved(self.trail_name) and not _TRAIL_NAME.match(self.trail_name):
             raise ValueError(f"AuditTrail {construct_id!r}: trail_name {self.trail_name!r} must be 3-128 characters "

@@ -1,44 +1,118 @@
-"""IAM that lets callers invoke named models only, only through the endpoint, only with the guardrail."""
+"""IAM that lets callers invoke named models only, on named paths, only through the endpoints, with the
+guardrail wherever AWS can apply one, and denies everything around that."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from aws_cdk import Stack, Token
+from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk.aws_bedrockmantle import CfnProject
 from constructs import Construct
 
-from .arns import mantle_project_arn, model_arns
-from .models import INVOKE_ACTIONS, MANTLE_PROJECT_PATTERN, ModelRoute, resolve_model
+from .arns import every_runtime_project_arn, route_arns, runtime_project_arn
+from .compliance import suppress
+from .models import (
+    INVOKE_ACTIONS,
+    MANTLE_PROJECT_PATTERN,
+    InferencePath,
+    ModelRoute,
+    resolve_mantle_model,
+    resolve_model,
+)
 from .policy_size import MANAGED_POLICY_MAX_CHARS, policy_length
 
-#: Inference on a Mantle project: start, poll and cancel. ``CallWithBearerToken`` (API keys) is
-#: deliberately absent: it only takes ``Resource: *`` and bypasses SigV4 identities.
-MANTLE_INVOKE_ACTIONS: tuple[str, ...] = (
-    "bedrock-mantle:CreateInference",
-    "bedrock-mantle:GetInference",
-    "bedrock-mantle:CancelInference",
+#: Mantle inference: start a response or chat completion. Get/Cancel/Delete act on stored or background
+#: responses and are granted only with ``mantle_stored_responses``.
+MANTLE_CREATE_ACTIONS: tuple[str, ...] = ("bedrock-mantle:CreateInference",)
+MANTLE_STORED_ACTIONS: tuple[str, ...] = (
+    "bedrock-mantle:GetInference", "bedrock-mantle:CancelInference", "bedrock-mantle:DeleteInference",
 )
+#: Every Mantle action that runs or reads inference (CountTokens also carries ``bedrock-mantle:Model``).
+MANTLE_INFERENCE_ACTIONS: tuple[str, ...] = (
+    *MANTLE_CREATE_ACTIONS, *MANTLE_STORED_ACTIONS, "bedrock-mantle:CountTokens",
+)
+#: Both namespaces' bearer-token (API key) actions: denying both is the only way to stop key use.
+API_KEY_ACTIONS: tuple[str, ...] = ("bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken")
+#: Project and data-retention changes a workload role must never make (SAR list_bedrock-mantle).
+PROJECT_CHANGE_ACTIONS: tuple[str, ...] = (
+    "bedrock-mantle:CreateProject", "bedrock-mantle:UpdateProject", "bedrock-mantle:ArchiveProject",
+    "bedrock-mantle:PutAccountDataRetention", "bedrock:PutAccountDataRetention",
+)
+#: Bedrock Managed Agents powered by OpenAI (public preview; bedrock-managed-agents-openai-security.html):
+#: the client's session actions and a self-hosted exec server's. AWS offers no CloudFormation resource for
+#: agents or sessions, so the package can only deny or allow these actions.
+MANAGED_AGENT_ACTIONS: tuple[str, ...] = (
+    "bedrock-mantle:CreateAgentSession", "bedrock-mantle:GetAgentSession", "bedrock-mantle:ListAgentSessions",
+    "bedrock-mantle:CreateAgentSessionEvent", "bedrock-mantle:ListAgentSessionEvents",
+    "bedrock-mantle:ListAgentSessionItems", "bedrock-mantle:DeleteAgentSession",
+    "bedrock-mantle:RegisterEnvironment", "bedrock-mantle:ConnectEnvironment",
+)
+#: Read-only Mantle calls clients such as Codex make (model list).
+MANTLE_READ_ACTIONS: tuple[str, ...] = ("bedrock-mantle:GetModel", "bedrock-mantle:ListModels")
+#: The rule every unguarded-path grant fails unless the environment accepted that path's risk.
+UNGUARDED_RULE = "Bedrock-UnguardedInferencePath"
+
+
+@dataclass(frozen=True)
+class RiskAcceptance:
+    """An approved exception for a path no guardrail covers: why, what compensates, and who approved it.
+
+    It becomes the suppression reason of ``Bedrock-UnguardedInferencePath`` and appears in every report.
+    """
+
+    reason: str
+    compensating: str
+    approved_by: str
+
+    def text(self, path: InferencePath | str, models: Sequence[str]) -> str:
+        label = InferencePath(path).value
+        return (f"Unguarded path {label} for {', '.join(models)} accepted by {self.approved_by}: {self.reason} "
+                f"Compensating controls: {self.compensating}")
 
 
 class BedrockModelAccess(Construct):
-    """A managed policy that allows invoke on named model ARNs and denies everything around them.
+    """A managed policy that allows inference on named models and paths and denies everything around them.
 
-    Statements (each with a Sid, so auditors and tests can find them and CDK never merges them):
+    Runtime Converse (guarded) statements:
 
-    * ``AllowInvokeOfNamedModels``: ``bedrock:InvokeModel`` and ``InvokeModelWithResponseStream``
-      (Converse and ConverseStream authorize as these) on the models' ARNs, only with the
-      guardrail's versioned ARN as ``bedrock:GuardrailIdentifier`` and only via the runtime
-      endpoint (``aws:SourceVpce``). AC-3, AC-6, AC-4.
-    * ``AllowApplyOfTheGuardrail``: ``bedrock:ApplyGuardrail`` on the guardrail. SI-10.
-    * ``DenyInvokeWithoutTheGuardrail``: explicit Deny with ``StringNotEquals``, which also
-      denies calls that carry no guardrail at all (AWS's documented pattern). SI-10, AC-3.
-    * ``DenyInvokeOutsideTheEndpoint``: explicit Deny with ``StringNotEquals aws:SourceVpce``, so
-      no other grant can open a path over the internet. SC-7, AC-4.
-    * ``DenyInvokeOfUnlistedModels``: explicit Deny on every model ARN not named (``NotResource``),
-      so a broader policy elsewhere cannot widen this principal's model set. AC-6.
-    * ``AllowInferenceOnNamedMantleProjects``: ``bedrock-mantle`` inference on named projects only.
+    * ``AllowInvokeOfNamedModels``: ``bedrock:InvokeModel`` and ``InvokeModelWithResponseStream`` (Converse
+      and ConverseStream authorize as these) on the ARN each id names (in-region foundation model or
+      inference profile), only with the guardrail's versioned ARN as ``bedrock:GuardrailIdentifier`` and
+      only via the runtime endpoint (``aws:SourceVpce``). AC-3, AC-6, AC-4.
+    * ``AllowInvokeThroughNamedProfiles``: the destination foundation models of cross-region profiles, with
+      the same conditions plus ``bedrock:InferenceProfileArn`` = the named profiles, so a destination model
+      cannot be called directly (AWS's recommendation for profiles).
+    * ``AllowApplyOfTheGuardrail``, ``DenyInvokeWithoutTheGuardrail`` (``StringNotEquals``, which also
+      denies calls without a guardrail), ``DenyInvokeOutsideTheEndpoint``, ``DenyInvokeOfUnlistedModels``
+      (``NotResource``).
+
+    Runtime OpenAI-compatible APIs (Responses, Chat Completions under ``/openai/v1``; no guardrail applies):
+    with ``openai_api_model_ids``, ``AllowUnguardedOpenAiApi*`` statements allow the models only as part of
+    a project call (``bedrock:ProjectArn`` = ``project/default``) and ``bedrock:InvokeModel`` on
+    ``project/default`` only for those models (``bedrock:ModelArn``); ``DenyOpenAiApiForOtherModels``
+    and ``DenyNonProjectInvokeWithoutTheGuardrail`` close the rest. Without them,
+    ``DenyOpenAiCompatibleApis`` denies invoke on every ``project/*``, so the unguarded API cannot be
+    reached by accident.
+
+    Mantle (no guardrail, no invocation logging): with ``mantle_model_ids``,
+    ``AllowUnguardedMantleInference`` allows ``bedrock-mantle:CreateInference`` on the one project only,
+    ``StringEquals bedrock-mantle:Model`` = the named ids, through the Mantle endpoint; Denies of other
+    models, other projects and calls outside the endpoint surround it. Without them,
+    ``DenyMantleInference`` denies Mantle inference everywhere.
+
+    Always: ``DenyApiKeys`` (``bedrock:`` and ``bedrock-mantle:CallWithBearerToken``) and
+    ``DenyProjectAndRetentionChanges``; unless ``managed_agents``, a second managed policy
+    (``managed_agents_policy``, attached by ``grant_invoke`` too) with ``DenyManagedAgentSessions`` and
+    ``DenyPassRoleToManagedAgents`` (``iam:PassedToService`` = ``bedrock-mantle.amazonaws.com``).
+
+    These bind the principals the policy is attached to, nothing else: an account-wide guarantee needs an
+    SCP or RCP. Attach one ``BedrockModelAccess`` per role: its Denies close every path it does not open
+    (a guarded-only policy denies Mantle and the OpenAI-compatible APIs), so two on one role open nothing
+    the first denies. Separate roles for unguarded paths are also the clearer boundary for auditors. Unguarded paths (runtime OpenAI-compatible, Mantle) fail ``Bedrock-UnguardedInferencePath``
+    unless ``accept_unguarded`` names an approved ``RiskAcceptance`` for that path; it becomes the reason.
 
     Roles that Bedrock itself uses on your behalf (Knowledge Bases, agents, RetrieveAndGenerate)
     must be built with ``require_vpc_endpoint=False`` and ``require_guardrail=False``: Bedrock's own
@@ -50,138 +124,232 @@ class BedrockModelAccess(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        model_ids: Sequence[str],
+        model_ids: Sequence[str] = (),
         guardrail_arn: str,
         guardrail_profile_arns: Sequence[str] = (),
         guardrail_versioned_arn: str,
         runtime_endpoint: ec2.IVpcEndpoint | None = None,
         require_vpc_endpoint: bool = True,
         require_guardrail: bool = True,
-        mantle_projects: Sequence[str] = (),
+        openai_api_model_ids: Sequence[str] = (),
+        mantle_model_ids: Sequence[str] = (),
+        mantle_project_arn: str | None = None,
         mantle_endpoint: ec2.IVpcEndpoint | None = None,
+        mantle_stored_responses: bool = False,
+        managed_agents: bool = False,
+        accept_unguarded: Mapping[InferencePath | str, RiskAcceptance] | None = None,
         description: str | None = None,
     ) -> None:
         """
-        :param model_ids: model ids or inference-profile ids (see ``compliant_bedrock.models``).
+        :param model_ids: runtime ids reached through Converse/Invoke with the guardrail (see ``models``).
         :param guardrail_arn: the guardrail's ARN (``ApplyGuardrail`` resource).
         :param guardrail_profile_arns: for a STANDARD-tier guardrail, its guardrail-profile ARNs in each
             destination region (``BedrockGuardrail.profile_arns``): ApplyGuardrail is checked there too.
         :param guardrail_versioned_arn: ``<guardrail ARN>:<version>``, the required
             ``bedrock:GuardrailIdentifier``; a bare ARN would mean the mutable DRAFT.
         :param runtime_endpoint: the ``bedrock-runtime`` interface endpoint callers must come through.
-        :param require_vpc_endpoint: add the ``aws:SourceVpce`` condition and deny. Default true; needs
-            ``runtime_endpoint``.
+        :param require_vpc_endpoint: add the ``aws:SourceVpce`` conditions and denies. Default true.
         :param require_guardrail: add the guardrail condition and deny. Default true.
-        :param mantle_projects: Mantle project names whose inference is allowed.
+        :param openai_api_model_ids: runtime ids reached through Responses/Chat Completions (no guardrail).
+        :param mantle_model_ids: bedrock-mantle ids (e.g. ``openai.gpt-5.5``) allowed on ``mantle_project_arn``.
+        :param mantle_project_arn: the dedicated ``AWS::BedrockMantle::Project``'s ARN (never default or ``*``).
         :param mantle_endpoint: the ``bedrock-mantle`` endpoint Mantle calls must come through.
+        :param mantle_stored_responses: also allow Get/Cancel/DeleteInference (stored or background responses).
+        :param managed_agents: do not deny Bedrock Managed Agents session actions (an unguarded Mantle path:
+            needs ``accept_unguarded['mantle']``).
+        :param accept_unguarded: path -> approved ``RiskAcceptance``; the suppression reason of the
+            unguarded-path rule on this policy.
         """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        if not model_ids:
-            raise ValueError(f"BedrockModelAccess {construct_id!r}: model_ids is empty; name the models to allow")
-        if require_vpc_endpoint and runtime_endpoint is None:
-            raise ValueError(f"BedrockModelAccess {construct_id!r}: require_vpc_endpoint needs runtime_endpoint; "
-                             "pass BedrockPrivateLink.runtime_endpoint, or set require_vpc_endpoint=False for a "
-                             "role Bedrock assumes on your behalf")
-        if mantle_projects and require_vpc_endpoint and mantle_endpoint is None:
-            raise ValueError(f"BedrockModelAccess {construct_id!r}: mantle_projects need mantle_endpoint when "
-                             "require_vpc_endpoint is true; create the bedrock-mantle endpoint")
+        name = f"BedrockModelAccess {construct_id!r}"
+        accepted = {InferencePath(k): v for k, v in (accept_unguarded or {}).items()}
+        if not (model_ids or openai_api_model_ids or mantle_model_ids):
+            raise ValueError(f"{name}: model_ids, openai_api_model_ids and mantle_model_ids are all empty; name the "
+                             "models to allow")
+        if require_vpc_endpoint and (model_ids or openai_api_model_ids) and runtime_endpoint is None:
+            raise ValueError(f"{name}: require_vpc_endpoint needs runtime_endpoint; pass "
+                             "BedrockPrivateLink.runtime_endpoint, or set require_vpc_endpoint=False for a role Bedrock "
+                             "assumes on your behalf")
+        if mantle_model_ids and require_vpc_endpoint and mantle_endpoint is None:
+            raise ValueError(f"{name}: mantle_model_ids need mantle_endpoint when require_vpc_endpoint is true; "
+                             "create the bedrock-mantle endpoint (BedrockPrivateLink services)")
+        if mantle_model_ids and not mantle_project_arn:
+            raise ValueError(f"{name}: mantle_model_ids need mantle_project_arn, a dedicated AWS::BedrockMantle::Project "
+                             "(aws_bedrockmantle.CfnProject(...).attr_arn); the default project is never granted")
+        if mantle_project_arn and not Token.is_unresolved(mantle_project_arn) and (
+                "*" in mantle_project_arn or mantle_project_arn.endswith("/default")):
+            raise ValueError(f"{name}: mantle_project_arn {mantle_project_arn!r} is the default project or a "
+                             "wildcard; pass a dedicated project's ARN")
+        if managed_agents and not mantle_model_ids:
+            raise ValueError(f"{name}: managed_agents=True needs mantle_model_ids (sessions run on Mantle inference)")
         if require_guardrail and not _names_a_version(guardrail_arn, guardrail_versioned_arn):
-            raise ValueError(f"BedrockModelAccess {construct_id!r}: guardrail_versioned_arn "
-                             f"{guardrail_versioned_arn!r} names no published version (the bare ARN or :DRAFT is the "
-                             "mutable working draft); pass BedrockGuardrail.versioned_arn")
-        for project in mantle_projects:
-            if not MANTLE_PROJECT_PATTERN.fullmatch(project):
-                raise ValueError(f"BedrockModelAccess {construct_id!r}: mantle project {project!r} is not a "
-                                 "project name (1-64 letters, digits, '_' and '-')")
+            raise ValueError(f"{name}: guardrail_versioned_arn {guardrail_versioned_arn!r} names no published "
+                             "version (the bare ARN or :DRAFT is the mutable working draft); pass "
+                             "BedrockGuardrail.versioned_arn")
+        unused = sorted(p.value for p in accepted if not {InferencePath.RUNTIME_OPENAI: openai_api_model_ids,
+                                                          InferencePath.MANTLE: mantle_model_ids}.get(p))
+        if unused:
+            raise ValueError(f"{name}: accept_unguarded names {unused}, which this policy does not open; remove them "
+                             "(an acceptance of nothing reads as a standing pre-approval)")
+        overlap = sorted(set(model_ids) & set(openai_api_model_ids))
+        if overlap:
+            raise ValueError(f"{name}: {overlap} are in both model_ids and openai_api_model_ids; name each model on "
+                             "one runtime path")
 
         self.model_routes: list[ModelRoute] = [resolve_model(m, stack.region) for m in model_ids]
-        self.unverified_model_ids = [r.model_id for r in self.model_routes if not r.verified]
-        self.model_arns = list(dict.fromkeys(a for r in self.model_routes for a in model_arns(stack, r)))
+        self.openai_api_routes: list[ModelRoute] = [resolve_model(m, stack.region) for m in openai_api_model_ids]
+        self.mantle_model_ids = list(mantle_model_ids)
+        mantle_verified = {m: resolve_mantle_model(m, stack.region).verified for m in mantle_model_ids} \
+            if not Token.is_unresolved(stack.region) else dict.fromkeys(mantle_model_ids, False)
+        self.unverified_model_ids = [r.model_id for r in (*self.model_routes, *self.openai_api_routes)
+                                     if not r.verified] + [m for m, ok in mantle_verified.items() if not ok]
+        guarded_named, guarded_dest, guarded_profiles = _arns(stack, self.model_routes)
+        openai_named, openai_dest, openai_profiles = _arns(stack, self.openai_api_routes)
+        shared = sorted(set(guarded_named + guarded_dest) & set(openai_named + openai_dest))
+        if shared and not any(Token.is_unresolved(a) for a in shared):
+            raise ValueError(f"{name}: model_ids and openai_api_model_ids share foundation-model ARNs {shared}; the "
+                             "guardrail Deny of the first would block the second. Use one path per model")
+        self.model_arns = list(dict.fromkeys(guarded_named + guarded_dest))
+        self.openai_api_arns = list(dict.fromkeys(openai_named + openai_dest))
         self.guardrail_arn = guardrail_arn
         self.guardrail_versioned_arn = guardrail_versioned_arn
+        self.mantle_project_arn = mantle_project_arn
+        default_project = runtime_project_arn(stack)
+        runtime_arns = [*self.model_arns, *self.openai_api_arns]
+        if openai_api_model_ids:
+            runtime_arns.append(default_project)
 
-        allow_conditions: dict[str, dict[str, str]] = {}
-        if require_guardrail:
-            allow_conditions.setdefault("StringEquals", {})["bedrock:GuardrailIdentifier"] = guardrail_versioned_arn
-        endpoint_condition: dict[str, dict[str, str]] = {}
-        if require_vpc_endpoint:
-            assert runtime_endpoint is not None
-            allow_conditions.setdefault("StringEquals", {})["aws:SourceVpce"] = runtime_endpoint.vpc_endpoint_id
-            endpoint_condition = {"StringEquals": {"aws:SourceVpce": runtime_endpoint.vpc_endpoint_id}}
+        vpce = {"aws:SourceVpce": runtime_endpoint.vpc_endpoint_id} if require_vpc_endpoint and runtime_endpoint \
+            else {}
+        guard = {"bedrock:GuardrailIdentifier": guardrail_versioned_arn} if require_guardrail else {}
+        statements: list[iam.PolicyStatement] = []
 
-        statements = [
-            iam.PolicyStatement(
-                sid="AllowInvokeOfNamedModels",
-                actions=list(INVOKE_ACTIONS),
-                resources=self.model_arns,
-                conditions=allow_conditions or None,
-            ),
-            iam.PolicyStatement(
-                sid="AllowApplyOfTheGuardrail",
-                actions=["bedrock:ApplyGuardrail"],
-                resources=[guardrail_arn, *guardrail_profile_arns],
-                conditions=endpoint_condition or None,
-            ),
-        ]
-        if require_guardrail:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="DenyInvokeWithoutTheGuardrail",
-                    effect=iam.Effect.DENY,
-                    actions=list(INVOKE_ACTIONS),
-                    resources=self.model_arns,
-                    conditions={"StringNotEquals": {"bedrock:GuardrailIdentifier": guardrail_versioned_arn}},
-                )
+        def allow(sid: str, actions: Sequence[str], resources: Sequence[str], equals: dict) -> None:
+            statements.append(iam.PolicyStatement(sid=sid, actions=list(actions), resources=list(resources),
+                                                  conditions={"StringEquals": equals} if equals else None))
+
+        def deny(sid: str, actions: Sequence[str], resources: Sequence[str] = ("*",), conditions: dict | None = None,
+                 not_resources: Sequence[str] | None = None) -> None:
+            statements.append(iam.PolicyStatement(
+                sid=sid, effect=iam.Effect.DENY, actions=list(actions), conditions=conditions,
+                **({"not_resources": list(not_resources)} if not_resources is not None else
+                   {"resources": list(resources)})))
+
+        if self.model_routes:
+            allow("AllowInvokeOfNamedModels", INVOKE_ACTIONS, list(dict.fromkeys(guarded_named)), {**guard, **vpce})
+            if guarded_dest:
+                allow("AllowInvokeThroughNamedProfiles", INVOKE_ACTIONS, guarded_dest,
+                      {**guard, **vpce, "bedrock:InferenceProfileArn": guarded_profiles})
+        allow("AllowApplyOfTheGuardrail", ["bedrock:ApplyGuardrail"], [guardrail_arn, *guardrail_profile_arns], vpce)
+        if self.model_routes and require_guardrail:
+            deny("DenyInvokeWithoutTheGuardrail", INVOKE_ACTIONS, self.model_arns,
+                 {"StringNotEquals": {"bedrock:GuardrailIdentifier": guardrail_versioned_arn}})
+        if self.openai_api_routes:
+            through_default = {"bedrock:ProjectArn": default_project}
+            allow("AllowUnguardedOpenAiApiInvoke", INVOKE_ACTIONS, list(dict.fromkeys(openai_named)),
+                  {**vpce, **through_default})
+            if openai_dest:
+                allow("AllowUnguardedOpenAiApiThroughProfiles", INVOKE_ACTIONS, openai_dest,
+                      {**vpce, **through_default, "bedrock:InferenceProfileArn": openai_profiles})
+            allow("AllowUnguardedOpenAiApiOnTheDefaultProject", INVOKE_ACTIONS, [default_project],
+                  {**vpce, "bedrock:ModelArn": list(dict.fromkeys(openai_named))})
+            deny("DenyOpenAiApiForOtherModels", INVOKE_ACTIONS, [every_runtime_project_arn(stack)],
+                 {"StringNotEquals": {"bedrock:ModelArn": list(dict.fromkeys(openai_named))}})
+            if require_guardrail:
+                # Converse/Invoke on these models (no project in the request) still need the guardrail.
+                deny("DenyNonProjectInvokeWithoutTheGuardrail", INVOKE_ACTIONS, self.openai_api_arns,
+                     {"StringNotEquals": {"bedrock:GuardrailIdentifier": guardrail_versioned_arn},
+                      "Null": {"bedrock:ProjectArn": "true"}})
+        else:
+            deny("DenyOpenAiCompatibleApis", INVOKE_ACTIONS, [every_runtime_project_arn(stack)])
+        if vpce:  # on every resource: no other grant can open a path around the endpoint
+            deny("DenyInvokeOutsideTheEndpoint", [*INVOKE_ACTIONS, "bedrock:ApplyGuardrail"],
+                 conditions={"StringNotEquals": vpce})
+        if runtime_arns:
+            deny("DenyInvokeOfUnlistedModels", INVOKE_ACTIONS, not_resources=runtime_arns)
+        else:
+            deny("DenyRuntimeInvoke", INVOKE_ACTIONS)
+        deny("DenyApiKeys", API_KEY_ACTIONS)
+
+        self._mantle_vpce = ({"aws:SourceVpce": mantle_endpoint.vpc_endpoint_id}
+                             if require_vpc_endpoint and mantle_endpoint is not None else {})
+        self._mantle_actions = [*MANTLE_CREATE_ACTIONS, *(MANTLE_STORED_ACTIONS if mantle_stored_responses else ())]
+        if mantle_model_ids:
+            assert mantle_project_arn is not None
+            allow("AllowUnguardedMantleInference", self._mantle_actions, [mantle_project_arn],
+                  {"bedrock-mantle:Model": self.mantle_model_ids, **self._mantle_vpce})
+            statements.extend(self._mantle_denies())
+        else:
+            deny("DenyMantleInference", MANTLE_INFERENCE_ACTIONS)
+        deny("DenyProjectAndRetentionChanges", PROJECT_CHANGE_ACTIONS)
+        #: Denies of Bedrock Managed Agents (preview) sessions: a policy of their own, attached with the invoke
+        #: policy, because the preview action names are not yet in cfn-lint's action list (W3037 is silenced
+        #: on this resource only, so a typo elsewhere still shows).
+        self.managed_agents_policy: iam.ManagedPolicy | None = None
+        if not managed_agents:
+            self.managed_agents_policy = iam.ManagedPolicy(
+                self, "ManagedAgentsDenyPolicy",
+                description="Deny Bedrock Managed Agents sessions (an unguarded Mantle path) and passing roles to them.",
+                statements=[
+                    iam.PolicyStatement(sid="DenyManagedAgentSessions", effect=iam.Effect.DENY,
+                                        actions=list(MANAGED_AGENT_ACTIONS), resources=["*"]),
+                    iam.PolicyStatement(sid="DenyPassRoleToManagedAgents", effect=iam.Effect.DENY,
+                                        actions=["iam:PassRole"], resources=["*"], conditions={
+                                            "StringEquals": {"iam:PassedToService": "bedrock-mantle.amazonaws.com"}}),
+                ],
             )
-        if require_vpc_endpoint:
-            assert runtime_endpoint is not None
-            statements.append(
-                iam.PolicyStatement(
-                    sid="DenyInvokeOutsideTheEndpoint",
-                    effect=iam.Effect.DENY,
-                    actions=[*INVOKE_ACTIONS, "bedrock:ApplyGuardrail"],
-                    resources=[*self.model_arns, guardrail_arn, *guardrail_profile_arns],
-                    conditions={"StringNotEquals": {"aws:SourceVpce": runtime_endpoint.vpc_endpoint_id}},
-                )
-            )
-        statements.append(
-            iam.PolicyStatement(
-                sid="DenyInvokeOfUnlistedModels",
-                effect=iam.Effect.DENY,
-                actions=list(INVOKE_ACTIONS),
-                not_resources=self.model_arns,
-            )
-        )
-        if mantle_projects:
-            mantle_conditions = (
-                {"StringEquals": {"aws:SourceVpce": mantle_endpoint.vpc_endpoint_id}}
-                if require_vpc_endpoint and mantle_endpoint is not None
-                else None
-            )
-            statements.append(
-                iam.PolicyStatement(
-                    sid="AllowInferenceOnNamedMantleProjects",
-                    actions=list(MANTLE_INVOKE_ACTIONS),
-                    resources=[mantle_project_arn(stack, p) for p in mantle_projects],
-                    conditions=mantle_conditions,
-                )
-            )
+            self.managed_agents_policy.node.default_child.add_metadata(
+                "cfn-lint", {"config": {"ignore_checks": ["W3037"]}})
+
         self.policy = iam.ManagedPolicy(
             self,
             "InvokePolicy",
             description=description
-            or "Invoke named Bedrock models only, through the private endpoint, with the guardrail.",
+            or "Invoke named Bedrock models only, on named paths, through the private endpoints, with the guardrail.",
             statements=statements,
         )
+        self._accept(self.policy, accepted, {
+            InferencePath.RUNTIME_OPENAI: list(openai_api_model_ids),
+            InferencePath.MANTLE: [*mantle_model_ids, *(["Managed Agents sessions"] if managed_agents else [])],
+        })
+        self._accepted = accepted
+        self._codex_policy: iam.ManagedPolicy | None = None
         length = policy_length(stack.resolve(self.policy.document))
         if length > MANAGED_POLICY_MAX_CHARS:
             raise ValueError(
-                f"BedrockModelAccess {construct_id!r}: model_ids {list(model_ids)!r} make the invoke policy "
+                f"{name}: the models {[*model_ids, *openai_api_model_ids, *mantle_model_ids]!r} make the invoke policy "
                 f"~{length} characters, over IAM's {MANAGED_POLICY_MAX_CHARS} for a managed policy (deploy would "
-                f"fail): each model's ARNs ({len(self.model_arns)} in all; a cross-region profile adds one per "
+                f"fail): each model's ARNs ({len(runtime_arns)} in all; a cross-region profile adds one per "
                 "destination region) appear in up to four statements. Name fewer models, or split them across two "
                 "BedrockModelAccess constructs (two environments in config)")
+
+    def _mantle_denies(self, model_ids: Sequence[str] | None = None) -> list[iam.PolicyStatement]:
+        """Denies around a Mantle grant: other models, other projects, outside the endpoint."""
+        assert self.mantle_project_arn is not None
+        statements = [
+            iam.PolicyStatement(
+                sid="DenyMantleInferenceOfUnlistedModels", effect=iam.Effect.DENY,
+                actions=["bedrock-mantle:CreateInference", "bedrock-mantle:CountTokens"], resources=["*"],
+                conditions={"StringNotEquals": {"bedrock-mantle:Model": list(model_ids or self.mantle_model_ids)}}),
+            iam.PolicyStatement(
+                sid="DenyMantleInferenceOnOtherProjects", effect=iam.Effect.DENY,
+                actions=list(MANTLE_INFERENCE_ACTIONS), not_resources=[self.mantle_project_arn]),
+        ]
+        if self._mantle_vpce:
+            statements.append(iam.PolicyStatement(
+                sid="DenyMantleOutsideTheEndpoint", effect=iam.Effect.DENY, actions=["bedrock-mantle:*"],
+                resources=["*"], conditions={"StringNotEquals": self._mantle_vpce}))
+        return statements
+
+    @staticmethod
+    def _accept(policy: iam.ManagedPolicy, accepted: Mapping[InferencePath, RiskAcceptance],
+                used: Mapping[InferencePath, Sequence[str]]) -> None:
+        """Turn the acceptances of the paths this policy opens into the unguarded-path rule's suppression.
+        A path used without an acceptance is left for the rule to fail."""
+        texts = [accepted[path].text(path, models) for path, models in used.items() if models and path in accepted]
+        if texts and all(path in accepted for path, models in used.items() if models):
+            suppress(policy, UNGUARDED_RULE, " | ".join(texts))
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.ManagedPolicy:
         """Attach the policy to a role, user or group (managed, never inline: IAMNoInlinePolicy).
@@ -189,15 +357,74 @@ class BedrockModelAccess(Construct):
         Returns the managed policy. Raises for principals a managed policy cannot attach to
         (e.g. a service principal): give those a role instead.
         """
-        principal = grantee.grant_principal
-        attach = getattr(principal, "add_managed_policy", None)  # IRole, IUser and IGroup have it
-        if attach is None:
-            raise TypeError(
-                f"BedrockModelAccess {self.node.id!r}: grant_invoke needs a role, user or group, got "
-                f"{type(principal).__name__}"
+        if self.managed_agents_policy is not None:
+            _attach(self, grantee, self.managed_agents_policy, "grant_invoke")
+        return _attach(self, grantee, self.policy, "grant_invoke")
+
+    def grant_codex(self, grantee: iam.IGrantable, model_ids: Sequence[str] | None = None) -> iam.ManagedPolicy:
+        """Developer workstations running Codex against Bedrock (``model_provider = "amazon-bedrock"``,
+        the Mantle Responses API, SigV4 from the AWS credential chain, never API keys).
+
+        A managed policy of its own: ``bedrock-mantle:CreateInference`` on this construct's project for
+        ``model_ids`` (default: every Mantle model of this construct) through the Mantle endpoint, the model
+        list Codex reads, and the Denies of other models, other projects, calls outside the endpoint and API
+        keys. Workstations reach the endpoint over the VPN or Direct Connect into the VPC (name their
+        networks in ``BedrockPrivateLink.allowed_cidrs``); Codex does not support Mantle in GovCloud.
+        """
+        if not self.mantle_model_ids:
+            raise ValueError(f"BedrockModelAccess {self.node.id!r}: grant_codex needs mantle_model_ids (Codex uses "
+                             "bedrock-mantle's Responses API)")
+        models = list(model_ids or self.mantle_model_ids)
+        unknown = sorted(set(models) - set(self.mantle_model_ids))
+        if unknown:
+            raise ValueError(f"BedrockModelAccess {self.node.id!r}: grant_codex model_ids {unknown} are not among "
+                             f"mantle_model_ids {self.mantle_model_ids}")
+        if self._codex_policy is None:
+            assert self.mantle_project_arn is not None
+            self._codex_policy = iam.ManagedPolicy(
+                self, "CodexPolicy",
+                description="Codex on Bedrock: Mantle Responses for named models on one project, via the endpoint.",
+                statements=[
+                    iam.PolicyStatement(
+                        sid="AllowUnguardedMantleInferenceForCodex", actions=list(self._mantle_actions),
+                        resources=[self.mantle_project_arn],
+                        conditions={"StringEquals": {"bedrock-mantle:Model": models, **self._mantle_vpce}}),
+                    iam.PolicyStatement(sid="AllowModelList", actions=list(MANTLE_READ_ACTIONS), resources=["*"],
+                                        conditions={"StringEquals": self._mantle_vpce} if self._mantle_vpce else None),
+                    *self._mantle_denies(models),
+                    iam.PolicyStatement(sid="DenyApiKeys", effect=iam.Effect.DENY, actions=list(API_KEY_ACTIONS),
+                                        resources=["*"]),
+                    iam.PolicyStatement(sid="DenyProjectAndRetentionChanges", effect=iam.Effect.DENY,
+                                        actions=list(PROJECT_CHANGE_ACTIONS), resources=["*"]),
+                ],
             )
-        attach(self.policy)
-        return self.policy
+            self._accept(self._codex_policy, self._accepted, {InferencePath.MANTLE: [f"Codex ({', '.join(models)})"]})
+        return _attach(self, grantee, self._codex_policy, "grant_codex")
+
+
+def _arns(stack: Stack, routes: Sequence[ModelRoute]) -> tuple[list[str], list[str], list[str]]:
+    """(named ARNs, destination foundation-model ARNs not also named, profile ARNs) of ``routes``."""
+    named: list[str] = []
+    destinations: list[str] = []
+    profiles: list[str] = []
+    for route in routes:
+        direct, dest = route_arns(stack, route)
+        named += direct
+        destinations += dest
+        if dest:
+            profiles += direct
+    named = list(dict.fromkeys(named))
+    return named, [a for a in dict.fromkeys(destinations) if a not in named], list(dict.fromkeys(profiles))
+
+
+def _attach(owner: Construct, grantee: iam.IGrantable, policy: iam.ManagedPolicy, what: str) -> iam.ManagedPolicy:
+    principal = grantee.grant_principal
+    attach = getattr(principal, "add_managed_policy", None)  # IRole, IUser and IGroup have it
+    if attach is None:
+        raise TypeError(f"BedrockModelAccess {owner.node.id!r}: {what} needs a role, user or group, got "
+                        f"{type(principal).__name__}")
+    attach(policy)
+    return policy
 
 
 def _names_a_version(guardrail_arn: str, versioned_arn: str) -> bool:
@@ -208,3 +435,26 @@ def _names_a_version(guardrail_arn: str, versioned_arn: str) -> bool:
         return True  # e.g. BedrockGuardrail.versioned_arn: <ARN token>:<version token>
     tail = versioned_arn.rpartition(":")[2]
     return bool(tail) and "/" not in tail
+
+
+class MantleProject(Construct):
+    """A dedicated ``AWS::BedrockMantle::Project`` for one environment's Mantle inference.
+
+    Grants name this project's ARN, never ``project/default`` (every account's catch-all) or ``project/*``.
+    Retained on stack deletion and replacement: stored responses are scoped by project, and the trail's data
+    events name its ARN. Data retention of the project is set outside CloudFormation (the resource has
+    ``Name`` and ``Tags`` only); the invoke policy denies workload roles project and retention changes.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, name: str) -> None:
+        super().__init__(scope, construct_id)
+        if not Token.is_unresolved(name) and not MANTLE_PROJECT_PATTERN.fullmatch(name):
+            raise ValueError(f"MantleProject {construct_id!r}: name {name!r} is not a project name (1-64 letters, "
+                             "digits, '_' and '-', starting with a letter or digit)")
+        if name == "default":
+            raise ValueError(f"MantleProject {construct_id!r}: name 'default' would look like the account's default "
+                             "project in every report; name the workload")
+        self.project = CfnProject(self, "Resource", name=name)
+        self.project.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.project_arn: str = self.project.attr_arn
+        self.project_id: str = self.project.attr_id

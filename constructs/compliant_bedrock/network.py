@@ -23,6 +23,8 @@ class IsolatedVpc(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, cidr: str, availability_zones: Sequence[str],
                  log_key: kms.IKey, flow_log_retention_days: int) -> None:
         super().__init__(scope, construct_id)
+        #: The literal CIDR (``vpc.vpc_cidr_block`` is a token): what BedrockPrivateLink admits by default.
+        self.cidr = cidr
         if len(availability_zones) < 2:
             raise ValueError(
                 f"IsolatedVpc {construct_id!r}: availability_zones needs at least 2 zones for "

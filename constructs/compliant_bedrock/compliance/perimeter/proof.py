@@ -186,6 +186,25 @@ def allowed_invoke_resources(env: Environment) -> tuple[list[str], list[str]]:
     return models, projects
 
 
+def profile_context(env: Environment) -> dict[str, dict[str, str]]:
+    """Model ARN -> the request context an invoke of it carries: a foundation model the invoke policy allows
+    only through a cross-region profile (``bedrock:InferenceProfileArn`` pinned) is reached with that
+    profile's ARN in the request, never on its own."""
+    found: dict[str, dict[str, str]] = {}
+    for policy in env.workload:
+        for statement in policy.document.get("Statement") or []:
+            if statement.get("Effect") != "Allow":
+                continue
+            for operator, block in (statement.get("Condition") or {}).items():
+                if operator.lower() not in ("stringequals", "arnequals", "stringlike", "arnlike"):
+                    continue
+                profiles = [v for k, v in (block or {}).items() if k.lower() == "bedrock:inferenceprofilearn"]
+                values = [str(v) for v in (_listify(profiles[0]) if profiles else []) if "*" not in str(v)]
+                for arn in _listify(statement.get("Resource")) if values else []:
+                    found.setdefault(str(arn), {"bedrock:InferenceProfileArn": values[0]})
+    return found
+
+
 def _listify(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -204,8 +223,10 @@ def _items(spec: Mapping[str, Any], env: Environment, models: list[str]) -> list
     kind = spec.get("for_each")
     if kind is None:
         return [(None, {})]
-    if kind == "allowed_model":
-        return [(arn.split(":", 5)[-1].split("/", 1)[-1], {"model_arn": arn}) for arn in models]
+    if kind in ("allowed_model", "allowed_foundation_model"):
+        # allowed_foundation_model: actions whose IAM resource types include no inference profile (batch jobs)
+        return [(arn.split(":", 5)[-1].split("/", 1)[-1], {"model_arn": arn}) for arn in models
+                if kind == "allowed_model" or ":foundation-model/" in arn]
     if kind == "audit_key":
         return [(_short(label), {"key_arn": arn}) for label, arn in env.audit_keys]
     if kind == "audit_bucket":
@@ -231,6 +252,7 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
     data = matrix()
     facts = data["facts"]
     models, projects = allowed_invoke_resources(env)
+    via_profile = profile_context(env)
     region, partition, account = env.region, env.partition, env.account
     other_region = facts["other_region_if_home"].get(region) or facts["other_region"].get(partition, region)
     responses_project = env.resolver.arn("bedrock", "project/default")
@@ -273,6 +295,8 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
                     "other": env.resolver.arn("bedrock", "guardrail/othergrdrl0001:1"),
                 }[guardrail]
             context.update({k: _fill(str(v), vals, rid) for k, v in (spec.get("context") or {}).items()})
+            if ":foundation-model/" in resource:  # reached through the profile that allows it, if any
+                context.update(via_profile.get(resource, {}))
             outcome = Outcome(env.name, rid, spec["principal"], p_arn, spec["action"], resource, spec["via"], context,
                               spec["expect"], list(spec["controls"]), spec["rationale"],
                               assumptions=[spec["assumption"]] if spec.get("assumption") else [])

@@ -8,7 +8,7 @@ import re
 
 from ..pack import Compliance, RuleContext, rule
 from ..template import Resource, Template, as_list, possible_strings, referenced_ids
-from .iam import invoke_allow_statements
+from .iam import invoke_allow_statements, mantle_allow_statements
 
 #: Data-event types a Bedrock trail must select: guardrail use and model invocation at least.
 REQUIRED_BEDROCK_DATA_TYPES = ("AWS::Bedrock::Guardrail", "AWS::Bedrock::Model")
@@ -338,3 +338,43 @@ def audit_tamper_detected(template: Template, ctx: RuleContext) -> Compliance:
         if isinstance(detail, dict) and "AWS API Call via CloudTrail" in as_list(pattern.get("detail-type")):
             covered |= {n for n in as_list(detail.get("eventName")) if isinstance(n, str)}
     return Compliance.COMPLIANT if set(REQUIRED_TAMPER_EVENTS) <= covered else Compliance.NON_COMPLIANT
+#: CloudTrail data-event types that record bedrock-mantle inference (Mantle's CloudTrail page's selector).
+REQUIRED_MANTLE_DATA_TYPES = ("AWS::BedrockMantle::Project", "AWS::BedrockMantle::CustomizedModel",
+                              "AWS::BedrockMantle::Reservation")
+
+
+def allows_mantle(template: Template) -> bool:
+    """The stack grants Mantle inference, creates a Mantle project, or opens a bedrock-mantle endpoint."""
+    from .endpoints import bedrock_service
+
+    return (any(mantle_allow_statements(r) for r in template.resources.values())
+            or bool(template.of_type("AWS::BedrockMantle::Project"))
+            or any(bedrock_service(e) == "bedrock-mantle" for e in template.of_type("AWS::EC2::VPCEndpoint")))
+
+
+def _data_types(trail: Resource) -> set[str]:
+    types: set[str] = set()
+    for selector in as_list(trail.properties.get("AdvancedEventSelectors")):
+        fields = {f.get("Field"): f for f in as_list(selector.get("FieldSelectors")) if isinstance(f, dict)}
+        if "Data" in as_list((fields.get("eventCategory") or {}).get("Equals")) \
+                and set(fields) == {"eventCategory", "resources.type"}:
+            types |= set(as_list((fields.get("resources.type") or {}).get("Equals")))
+    return types
+
+
+@rule(
+    "TrailMantleDataEvents",
+    controls=("AU-2", "AU-3", "AU-12"),
+    explanation="The stack allows bedrock-mantle (a grant, a Mantle project or endpoint) but no trail of the stack "
+                "records Mantle data events (AWS::BedrockMantle::Project, ::CustomizedModel, ::Reservation): Mantle "
+                "inference is a CloudTrail data event, invocation logging does not see it, so it goes unrecorded",
+    fix="Create the trail with AuditTrail(mantle_data_events=True) (config: a Mantle environment owns its account's "
+        "trail, or the owner sets audit.mantle_data_events: true)",
+)
+def trail_mantle_data_events(template: Template, ctx: RuleContext) -> Compliance:
+    if not allows_mantle(template):
+        return Compliance.NOT_APPLICABLE
+    for trail in template.of_type("AWS::CloudTrail::Trail"):
+        if set(REQUIRED_MANTLE_DATA_TYPES) <= _data_types(trail):
+            return Compliance.COMPLIANT
+    return Compliance.NON_COMPLIANT

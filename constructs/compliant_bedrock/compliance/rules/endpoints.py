@@ -7,7 +7,7 @@ import re
 
 from ..pack import Compliance, RuleContext, rule
 from ..template import Resource, Template, as_list, possible_strings, referenced_ids
-from .iam import invoke_allow_statements, pinned_values
+from .iam import grants_any, invoke_allow_statements, pinned_values
 
 _BEDROCK_SERVICE = re.compile(r"\.(bedrock(?:-runtime|-agent|-agent-runtime|-mantle)?)(?:-fips)?$")
 _PRINCIPAL_KEYS = {"aws:principalaccount", "aws:principalorgid", "aws:principalarn", "aws:principalorgpaths"}
@@ -159,5 +159,37 @@ def endpoint_security_group_restricted(resource: Resource, template: Template, c
             if str(ingress.get("FromPort")) != "443" or str(ingress.get("ToPort")) != "443":
                 return Compliance.NON_COMPLIANT
             if any(_open_network(ingress.get(k), template) for k in ("CidrIp", "CidrIpv6") if k in ingress):
+                return Compliance.NON_COMPLIANT
+    return Compliance.COMPLIANT
+
+
+@rule(
+    "EndpointPolicyNamesActions",
+    controls=("AC-3", "AC-4", "AC-6", "SC-7(11)"),
+    explanation="A Bedrock interface endpoint policy allows wildcard or unnamed actions (e.g. bedrock-mantle:* or "
+                "bedrock:*), or lets bedrock-mantle inference through without naming the project and the models "
+                "(bedrock-mantle:Model)",
+    fix="List the actions each endpoint carries (BedrockPrivateLink does: named read actions on the control plane, "
+        "inference on the named Mantle project for the named models)",
+    resource_types=("AWS::EC2::VPCEndpoint",),
+)
+def endpoint_policy_names_actions(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    service = bedrock_service(resource)
+    if service is None:
+        return Compliance.NOT_APPLICABLE
+    statements = as_list((resource.properties.get("PolicyDocument") or {}).get("Statement"))
+    allows = [s for s in statements if isinstance(s, dict) and s.get("Effect") == "Allow"]
+    if not allows:
+        return Compliance.NON_COMPLIANT
+    for statement in allows:
+        actions = possible_strings(statement.get("Action"))
+        if "NotAction" in statement or not actions or any(template.is_open(a) for a in actions):
+            return Compliance.NON_COMPLIANT
+        if grants_any(statement, ("bedrock-mantle:createinference",)):
+            resources = possible_strings(statement.get("Resource"))
+            models = pinned_values(statement, "bedrock-mantle:Model")
+            if "NotResource" in statement or not resources or any(template.is_open(r) for r in resources):
+                return Compliance.NON_COMPLIANT
+            if not models or any(template.is_open(m) for m in models):
                 return Compliance.NON_COMPLIANT
     return Compliance.COMPLIANT
