@@ -26,22 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 TIME = "/usr/bin/time"
 REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 
-
-def write_environments(directory: Path, count: int) -> None:
-    """``count`` valid, distinct environments modelled on config/commercial.yaml."""
-    base = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
-    for i in range(count):
-        # each in its own account: environments without one could share an account (one trail each)
-        env = {**base, "name": f"env-{i:03d}", "account": f"{100000000000 + i}", "region": REGIONS[i % len(REGIONS)],
-               "vpc": {"cidr": f"10.{i}.0.0/16",
-                                                      "availability_zones": [f"{REGIONS[i % len(REGIONS)]}{z}" for z in "ab"]}}
-        (directory / f"env-{i:03d}.yaml").write_text(yaml.safe_dump(env))
+sys.path.insert(0, str(ROOT))
+from bench.environments import write_environments  # noqa: E402
 
 
 def _tree_rss_kib(root: int) -> int:
@@ -123,7 +113,7 @@ def main() -> int:
         for count in (int(n) for n in args.envs.split(",")):
             config = Path(tmp) / f"config-{count}"
             config.mkdir()
-            write_environments(config, count)
+            write_environments(config, count, REGIONS)
             env = {**base_env, "CDK_CONTEXT_JSON": json.dumps({"compliant-bedrock:config-dir": str(config)})}
             results.append(scenario(f"envs-{count}", [python, "app.py"], env, args.runs))
     floor = results[0]["median_s"]

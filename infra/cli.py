@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 REPORT_ONLY_KEY = "compliance:report-only"
-#: Context key naming the perimeter acceptances file (default: config/perimeter/accepted-open-paths.yaml).
+#: Context key naming the perimeter acceptances file (default: <config dir>/perimeter/accepted-open-paths.yaml).
 PERIMETER_ACCEPTANCES_KEY = "compliant-bedrock:perimeter-acceptances"
 
 
@@ -136,10 +136,13 @@ def run(build: Callable[..., Any] | None = None) -> int:
 
 
 def _acceptances_file(app: Any) -> Path:
-    from .app_factory import ROOT
+    from .app_factory import CONFIG_DIR_KEY, ROOT
 
     given = app.node.try_get_context(PERIMETER_ACCEPTANCES_KEY)
-    return Path(given) if given else ROOT / "config" / "perimeter" / "accepted-open-paths.yaml"
+    if given:
+        return Path(given)
+    config_dir = ROOT / str(app.node.try_get_context(CONFIG_DIR_KEY) or "config")
+    return config_dir / "perimeter" / "accepted-open-paths.yaml"
 
 
 def _node_modules() -> Path | None:

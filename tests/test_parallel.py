@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench.environments import write_environments
 from infra.app_factory import ROOT
 
 COUNT = 6
@@ -25,11 +26,7 @@ def _synth(config: Path, outdir: Path, **context: str) -> subprocess.CompletedPr
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("config")
-    base = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
-    for i in range(COUNT):
-        # each in its own account: environments without one could share an account (one trail each)
-        env = {**base, "name": f"env-{i}", "account": f"{100000000000 + i}", "vpc": {"cidr": f"10.{i}.0.0/16", "availability_zones": ["us-east-1a", "us-east-1b"]}}
-        (directory / f"env-{i}.yaml").write_text(yaml.safe_dump(env))
+    write_environments(directory, COUNT)
     return directory
 
 
@@ -44,7 +41,7 @@ def parallel(config: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_merged_assembly_holds_every_environment_and_every_report(parallel: Path) -> None:
     manifest = json.loads((parallel / "manifest.json").read_text())
     stacks = sorted(n for n, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack")
-    assert stacks == [f"CompliantBedrock-env-{i}" for i in range(COUNT)]
+    assert stacks == [f"CompliantBedrock-env-{i:03d}" for i in range(COUNT)]
     for stack in stacks:
         assert (parallel / f"{stack}.template.json").is_file()
         for pack in ("NIST.800.53.R5", "AwsSolutions", "Bedrock"):
@@ -55,16 +52,16 @@ def test_merged_assembly_holds_every_environment_and_every_report(parallel: Path
 
 
 def test_a_sharded_stack_equals_the_one_synthesized_alone(config: Path, parallel: Path, tmp_path: Path) -> None:
-    """Template and per-stack evidence: env-3 is built, judged and drawn by the worker shard (every
+    """Template and per-stack evidence: env-003 is built, judged and drawn by the worker shard (every
     second environment), and must be the same bytes as when synthesized alone in one process."""
-    result = _synth(config, tmp_path, env="env-3")
+    result = _synth(config, tmp_path, env="env-003")
     assert result.returncode == 0, result.stderr
-    name = "CompliantBedrock-env-3.template.json"
+    name = "CompliantBedrock-env-003.template.json"
     assert (tmp_path / name).read_bytes() == (parallel / name).read_bytes()
-    for evidence in ("matrix-env-3.json", "matrix-env-3.md", "architecture-env-3.svg", "architecture-env-3.png"):
+    for evidence in ("matrix-env-003.json", "matrix-env-003.md", "architecture-env-003.svg", "architecture-env-003.png"):
         assert (tmp_path / "compliance" / evidence).read_bytes() == (parallel / "compliance" / evidence).read_bytes()
-    assert (tmp_path / "Bedrock--CompliantBedrock-env-3-NagReport.json").read_bytes() == (
-        parallel / "Bedrock--CompliantBedrock-env-3-NagReport.json").read_bytes()
+    assert (tmp_path / "Bedrock--CompliantBedrock-env-003-NagReport.json").read_bytes() == (
+        parallel / "Bedrock--CompliantBedrock-env-003-NagReport.json").read_bytes()
 
 
 def test_the_merged_assembly_keeps_no_shard_bookkeeping(parallel: Path) -> None:
@@ -72,20 +69,20 @@ def test_the_merged_assembly_keeps_no_shard_bookkeeping(parallel: Path) -> None:
 
     assert not list(parallel.rglob(SHARE_EVIDENCE))
     summary = json.loads((parallel / "compliance" / "summary.json").read_text())
-    assert sorted(summary["stacks"]) == [f"CompliantBedrock-env-{i}" for i in range(COUNT)]
+    assert sorted(summary["stacks"]) == [f"CompliantBedrock-env-{i:03d}" for i in range(COUNT)]
     assert all(stack["controls"] for stack in summary["stacks"].values())  # totals from every shard
 
 
 def test_a_failed_worker_fails_the_synth_and_leaves_no_evidence(config: Path, tmp_path: Path) -> None:
-    """env-1 is built by the worker shard; its models overflow IAM's policy size, so the worker refuses it."""
+    """env-001 is built by the worker shard; its models overflow IAM's policy size, so the worker refuses it."""
     import shutil
 
     broken = tmp_path / "config"
     shutil.copytree(config, broken)
-    env = yaml.safe_load((broken / "env-1.yaml").read_text())
+    env = yaml.safe_load((broken / "env-001.yaml").read_text())
     env.update(region="eu-west-1", fips_endpoints=False, models=[f"eu.openai.example-{i}:0" for i in range(3)],
                vpc={"cidr": "10.1.0.0/16", "availability_zones": ["eu-west-1a", "eu-west-1b"]})
-    (broken / "env-1.yaml").write_text(yaml.safe_dump(env))
+    (broken / "env-001.yaml").write_text(yaml.safe_dump(env))
     out = tmp_path / "out"
     (out / "compliance").mkdir(parents=True)
     (out / "compliance" / "findings.json").write_text('{"passed": true}')  # an earlier synth's verdict

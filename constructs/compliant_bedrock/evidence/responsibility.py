@@ -176,6 +176,14 @@ def template_facts(stack: StackEvidence) -> dict[str, list[str]]:
             if models:
                 facts["model-access"].append(f"Policy {_v(label)} allows invoking {', '.join(_v(m) for m in models)} "
                                              "only.")
+            # Mantle has no model ARN: its grants name the models in the bedrock-mantle:Model condition.
+            mantle = sorted({v for st in _statements(p) if st.get("Effect") == "Allow"
+                             for block in (st.get("Condition") or {}).values() if isinstance(block, dict)
+                             for key, value in block.items() if key.lower() == "bedrock-mantle:model"
+                             for v in possible_strings(value) if "<" not in v and "*" not in v})
+            if mantle:
+                facts["model-access"].append(f"Policy {_v(label)} allows bedrock-mantle inference on "
+                                             f"{', '.join(_v(m) for m in mantle)} only (bedrock-mantle:Model).")
     return facts
 
 

@@ -428,7 +428,10 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
                 break
         else:
             outcome.verdict = "open"
-    stale = [a for i, a in enumerate(acceptances) if i not in used]
+    # An acceptance scoped to environments this run does not build (``-c env=NAME``) is not judged here.
+    built = {env.name for env in assembly.environments}
+    stale = [a for i, a in enumerate(acceptances)
+             if i not in used and (not a.environments or built & set(a.environments))]
     return Proof(info, outcomes, stale)
 
 
