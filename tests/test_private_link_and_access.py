@@ -666,3 +666,13 @@ def test_unverified_ids_are_printed_on_the_terminal(capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err
     assert "environment 'lab': model id 'us.openai.gpt-9-example' (path runtime-converse) is not in the model catalog" in err
     assert IN_REGION not in err
+
+
+def test_endpoints_are_never_placed_in_public_subnets() -> None:
+    stack = _stack()
+    vpc = ec2.Vpc(stack, "Public", ip_addresses=ec2.IpAddresses.cidr("10.30.0.0/16"), nat_gateways=0,
+                  availability_zones=["us-east-1a", "us-east-1b"],
+                  subnet_configuration=[ec2.SubnetConfiguration(name="pub", subnet_type=ec2.SubnetType.PUBLIC)])
+    with pytest.raises(ValueError, match="select public subnets; endpoints belong in isolated or private subnets"):
+        BedrockPrivateLink(stack, "Link", vpc=vpc, model_ids=[IN_REGION], allowed_cidrs=["10.20.0.0/16"],
+                           subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC))

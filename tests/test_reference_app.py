@@ -119,6 +119,10 @@ def test_trail_selects_every_bedrock_data_type_in_aws_and_the_core_ones_elsewher
                 if f["Field"] == "resources.type" for t in f["Equals"]}
 
     assert len(data_types("CompliantBedrock-commercial")) == 17
+    assert not {t for t in data_types("CompliantBedrock-commercial") if t.startswith("AWS::BedrockMantle::")}
+    # The frontier environment allows Mantle: its inference is a data event the trail must select.
+    assert {"AWS::BedrockMantle::Project", "AWS::BedrockMantle::CustomizedModel",
+            "AWS::BedrockMantle::Reservation"} <= data_types("CompliantBedrock-frontier")
     assert data_types("CompliantBedrock-govcloud") == {
         "AWS::Bedrock::Guardrail", "AWS::Bedrock::Model", "AWS::Bedrock::AsyncInvoke", "AWS::Bedrock::AgentAlias",
         "AWS::Bedrock::InlineAgent", "AWS::Bedrock::KnowledgeBase"}
