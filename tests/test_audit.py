@@ -1258,3 +1258,16 @@ def test_grant_read_needs_a_role_user_or_group() -> None:
     trail = AuditTrail(stack, "Trail")
     with pytest.raises(TypeError, match=r"AuditTrail 'Trail': grant_read needs a role, user or group"):
         trail.grant_read(iam.ServicePrincipal("lambda.amazonaws.com"))
+
+
+@pytest.mark.parametrize(("region", "expected"), [
+    ("us-gov-west-1", audit_trail_module.CORE_BEDROCK_DATA_RESOURCE_TYPES),  # CloudTrail rejects the others there
+    ("us-east-1", BEDROCK_DATA_RESOURCE_TYPES),
+])
+def test_the_default_data_types_follow_the_partition(region: str, expected: tuple[str, ...]) -> None:
+    """A library user who passes no types gets a trail CloudTrail accepts in its partition."""
+    stack = new_stack(region=region, stack_id=f"Types{region.replace('-', '')}")
+    trail = AuditTrail(stack, "Trail", log_retention_days=365)
+    selectors = stack.resolve(trail.trail.advanced_event_selectors)
+    types = [f["equalTo"][0] for s in selectors for f in s["fieldSelectors"] if f["field"] == "resources.type"]
+    assert types == list(expected)

@@ -106,7 +106,9 @@ class AuditTrail(Construct):
     :param log_retention_days: retention of the CloudWatch log group (a CloudWatch Logs value).
     :param log_readers: principals (or role/user ARNs) allowed to decrypt the trail's log files.
         The account root keeps key administration through CDK's default key policy.
-    :param bedrock_data_resource_types: data-event resource types, one advanced selector each.
+    :param bedrock_data_resource_types: data-event resource types, one advanced selector each. Default: every
+        documented Bedrock type in the ``aws`` partition, the core ones (model, guardrail, agents, knowledge
+        bases, async invoke) in other partitions, where CloudTrail rejects the rest.
     :param object_lock_mode, object_lock_days, archive_after_days: see ``AuditBucket``.
     :param replication_destination_bucket_arn, replication_destination_key_arn, replication_role_name: see
         ``AuditBucket``.
@@ -134,7 +136,7 @@ class AuditTrail(Construct):
         trail_name: str | None = None,
         log_retention_days: int = 365,
         log_readers: Sequence[iam.IPrincipal | str] = (),
-        bedrock_data_resource_types: Sequence[str] = BEDROCK_DATA_RESOURCE_TYPES,
+        bedrock_data_resource_types: Sequence[str] | None = None,
         object_lock_mode: ObjectLockMode = "COMPLIANCE",
         object_lock_days: int = DEFAULT_OBJECT_LOCK_DAYS,
         archive_after_days: int = DEFAULT_ARCHIVE_AFTER_DAYS,
@@ -146,6 +148,11 @@ class AuditTrail(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        if bedrock_data_resource_types is None:
+            # Every documented type in aws; the core ones elsewhere, where CloudTrail rejects the others (a failed
+            # deploy). A partition only deployment knows gets the core set, which every partition accepts.
+            partition = stack.partition if not Token.is_unresolved(stack.partition) else "unknown"
+            bedrock_data_resource_types = default_bedrock_data_resource_types(partition)
         if mantle_data_events:  # Mantle inference is a data event; without these selectors it is not recorded
             bedrock_data_resource_types = [*bedrock_data_resource_types, *MANTLE_DATA_RESOURCE_TYPES]
         self.trail_name = trail_name or f"{stack.stack_name}-audit"
