@@ -178,3 +178,13 @@ def test_governance_mode_is_accepted_only_with_its_reason_on_each_audit_bucket()
     for owner in (stack.audit_trail, stack.invocation_logging):
         entries = owner.bucket.bucket.node.default_child.get_metadata("cdk_nag")["rules_to_suppress"]
         assert {"id": "Bedrock-AuditObjectLockCompliance", "reason": reason} in entries
+
+
+def test_guardrails_block_classification_markings_below_the_classified_partitions(assembly: tuple[Path, list]) -> None:
+    """A classification banner or CUI marking in a prompt or answer is a spill in aws and aws-us-gov."""
+    outdir, _ = assembly
+    for stack in ("CompliantBedrock-commercial", "CompliantBedrock-govcloud", "CompliantBedrock-frontier"):
+        (guardrail,) = [r for r in _template(outdir, stack)["Resources"].values() if r["Type"] == "AWS::Bedrock::Guardrail"]
+        regexes = guardrail["Properties"]["SensitiveInformationPolicyConfig"]["RegexesConfig"]
+        assert {r["Name"] for r in regexes} >= {"ClassificationBanner", "ClassificationPortionMarking", "CuiMarking"}
+        assert all(r["Action"] == "BLOCK" or r.get("InputAction") == "BLOCK" for r in regexes), stack

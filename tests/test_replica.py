@@ -129,3 +129,9 @@ def test_evidence_covers_the_replica_stack_with_unique_oscal_uuids(synth: tuple[
     placed = {lid for ids in members.values() for lid in ids}
     assert placed == {r.logical_id for r in replica.resources}
     assert len([lid for lid in members["audit-trail"] if replica.template.resources[lid].type == "AWS::S3::Bucket"]) >= 2
+
+
+def test_the_replica_stack_is_termination_protected(synth: tuple[Path, list]) -> None:
+    outdir, _ = synth
+    manifest = json.loads((outdir / "manifest.json").read_text())["artifacts"]
+    assert manifest[REPLICA]["properties"]["terminationProtection"] is True
