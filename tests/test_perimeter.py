@@ -17,6 +17,7 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 
 from compliant_bedrock.compliance import perimeter
+from compliant_bedrock.compliance.perimeter import proof as proof_module
 from compliant_bedrock.compliance.perimeter import simulator
 from compliant_bedrock.compliance.perimeter.placeholders import Resolver
 from infra import cli
@@ -43,79 +44,190 @@ def _by_id(proof: perimeter.Proof, env: str) -> dict[str, perimeter.Outcome]:
 
 
 # ---- the reference environments ------------------------------------------------------------------
-def test_matrix_runs_on_every_reference_environment_and_the_gate_passes(reference: perimeter.Proof) -> None:
-    assert {o.environment for o in reference.outcomes} == {"commercial", "govcloud"}
+COMMERCIAL_INVOKE = "CompliantBedrock-commercial/ModelAccess/InvokePolicy"
+ORG = "CompliantBedrock-organization/Policies"
+MODEL = "[openai.gpt-oss-120b-1:0]"
+#: The environments the organization stack covers (config/organization/organization.yaml); govcloud is
+#: in another partition, so no organization policy of this app binds it.
+COVERED = ("commercial", "frontier")
+
+
+def _invoke_arns(template: dict[str, Any]) -> set[str]:
+    """Model/profile ARNs the invoke policy allows InvokeModel on, read from the raw template."""
+    arns: set[str] = set()
+    for statement in _invoke_policy(template)["Properties"]["PolicyDocument"]["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow" and "bedrock:InvokeModel" in actions:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            arns |= {r for r in resources if isinstance(r, str)}
+    return arns
+
+
+def test_matrix_runs_on_every_reference_environment_and_the_gate_passes(outdir: Path,
+                                                                       reference: perimeter.Proof) -> None:
+    assert {o.environment for o in reference.outcomes} == {"commercial", "frontier", "govcloud"}
     assert reference.passed, reference.lines()
     assert reference.simulator == {"name": simulator.PACKAGE, "version": simulator.VERSION}
     commercial = _by_id(reference, "commercial")
-    # generated from the template: one request per model ARN the invoke policy allows
-    assert {i for i in commercial if i.startswith("workload.invoke[")} == {
-        "workload.invoke[openai.gpt-oss-120b-1:0]", "workload.invoke[openai.gpt-oss-20b-1:0]"}
+    # generated from the template: one request per model ARN the invoke policy allows, the destination
+    # models of the us. profile (same name, other regions) each a request of its own
+    invokes = {i for i in commercial if i.startswith("workload.invoke[")}
+    assert len(invokes) == len(_invoke_arns(_template(outdir))) == 8
+    assert {"workload.invoke[openai.gpt-oss-120b-1:0]", "workload.invoke[openai.gpt-oss-20b-1:0]",
+            "workload.invoke[us.openai.gpt-5.6-sol]", "workload.invoke[openai.gpt-5.6-sol]",
+            "workload.invoke[openai.gpt-5.6-sol@us-west-2]"} <= invokes
     assert {i for i in _by_id(reference, "govcloud") if i.startswith("workload.invoke[")} == {
-        "workload.invoke[openai.gpt-oss-120b-1:0]"}
+        "workload.invoke[openai.gpt-oss-120b-1:0]", "workload.invoke[us-gov.openai.gpt-oss-20b-1:0]",
+        "workload.invoke[openai.gpt-oss-20b-1:0]", "workload.invoke[openai.gpt-oss-20b-1:0@us-gov-east-1]"}
+    # frontier (Mantle) allows no runtime model: no invoke request is generated, and runtime invoke is denied
+    frontier = _by_id(reference, "frontier")
+    assert not {i for i in frontier if i.startswith("workload.invoke[")}
+    assert frontier["workload.invoke.unlisted-model"].deciding == [
+        "identity policy CompliantBedrock-frontier/ModelAccess/InvokePolicy#DenyRuntimeInvoke"]
+    assert frontier["user.mantle.create-inference.endpoint"].decision == "denied"
+    assert f"SCP {ORG}/ScpInference#DenyMantleExceptNamedRoles" in frontier["user.mantle.create-inference.endpoint"].deciding
     # every workload and other-account request is decided as the matrix says, none by acceptance
     for outcome in reference.outcomes:
-        if outcome.principal in ("workload", "other-account", "break-glass"):
-            assert outcome.verdict == "as-expected", outcome.line()
+        if outcome.principal in ("workload", "workload-broad", "other-account", "break-glass"):
+            assert outcome.verdict in ("as-expected", "n/a"), outcome.line()
+
+
+def test_every_request_is_decided_by_a_simulation_of_its_own(outdir: Path, reference: perimeter.Proof,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Results are keyed by request id: two requests under one id would share one simulation's decision."""
+    keys = [(o.environment, o.id) for o in reference.outcomes]
+    assert len(keys) == len(set(keys))
+    c = _by_id(reference, "commercial")
+    assert c["workload.invoke[openai.gpt-5.6-sol@us-west-2]"].resource == (
+        "arn:aws:bedrock:us-west-2::foundation-model/openai.gpt-5.6-sol")
+    assert c["workload.invoke[openai.gpt-5.6-sol]"].resource == (
+        "arn:aws:bedrock:us-east-1::foundation-model/openai.gpt-5.6-sol")
+    monkeypatch.setattr(proof_module, "_model_suffix", lambda arn, region: "same")
+    with pytest.raises(perimeter.PerimeterError, match=r"duplicate request ids commercial\|"):
+        perimeter.prove(outdir, node_modules=ROOT / "node_modules")
 
 
 def test_decisions_name_the_deciding_policy_and_statement(reference: perimeter.Proof) -> None:
-    c = _by_id(reference, "commercial")
-    invoke = "CompliantBedrock-commercial/ModelAccess/InvokePolicy"
-    model = "[openai.gpt-oss-120b-1:0]"
-    assert c[f"workload.invoke{model}"].decision == "allowed"
-    assert c[f"workload.invoke{model}"].deciding == [
-        f"identity policy {invoke}#AllowInvokeOfNamedModels",
-        "endpoint policy CompliantBedrock-commercial/PrivateLink/BedrockRuntimeEndpoint#AllowInvokeOfNamedModels"]
+    c, gov = _by_id(reference, "commercial"), _by_id(reference, "govcloud")
+    invoke = _by_id(reference, "commercial")[f"workload.invoke{MODEL}"]
+    assert (invoke.decision, invoke.guarded_by) == ("guarded", "CompliantBedrock-commercial/Guardrail/AccountEnforcement")
+    assert invoke.deciding == [
+        f"identity policy {COMMERCIAL_INVOKE}#AllowInvokeOfNamedModels",
+        "endpoint policy CompliantBedrock-commercial/PrivateLink/BedrockRuntimeEndpoint#AllowInvokeOfNamedModels",
+        "SCP FullAWSAccess#statement 1",
+        "RCP arn:aws:organizations::aws:policy/resource_control_policy/p-RCPFullAWSAccess#statement 1"]
+    endpoint_scp = f"SCP {ORG}/ScpInference#DenyInferenceOutsideApprovedEndpoints"
     expected = {
-        f"workload.invoke.no-guardrail{model}": "DenyInvokeWithoutTheGuardrail",
-        f"workload.invoke.draft-guardrail{model}": "DenyInvokeWithoutTheGuardrail",
-        f"workload.invoke.other-guardrail{model}": "DenyInvokeWithoutTheGuardrail",
-        f"workload.invoke.public-endpoint{model}": "DenyInvokeOutsideTheEndpoint",
-        "workload.invoke.unlisted-model": "DenyInvokeOfUnlistedModels",
-        f"workload-broad.invoke.public-endpoint{model}": "DenyInvokeOutsideTheEndpoint",
-        "workload-broad.invoke.unlisted-model": "DenyInvokeOfUnlistedModels",
+        f"workload.invoke.no-guardrail{MODEL}": ["DenyInvokeWithoutTheGuardrail"],
+        f"workload.invoke.draft-guardrail{MODEL}": ["DenyInvokeWithoutTheGuardrail"],
+        f"workload.invoke.other-guardrail{MODEL}": ["DenyInvokeWithoutTheGuardrail"],
+        f"workload.invoke.public-endpoint{MODEL}": ["DenyInvokeOutsideTheEndpoint", endpoint_scp],
+        "workload.invoke.unlisted-model": ["DenyInvokeOfUnlistedModels"],
+        f"workload-broad.invoke.public-endpoint{MODEL}": ["DenyInvokeOutsideTheEndpoint", endpoint_scp],
+        "workload-broad.invoke.unlisted-model": ["DenyInvokeOfUnlistedModels"],
+        "workload-broad.api-key.use": ["DenyApiKeys", f"SCP {ORG}/ScpInference#DenyBedrockApiKeys"],
     }
-    for request, sid in expected.items():
+    for request, deciding in expected.items():
         assert c[request].decision == "denied", request
-        assert c[request].deciding == [f"identity policy {invoke}#{sid}"], request
-    assert c[f"other-account.invoke.endpoint{model}"].deciding == [
+        assert c[request].deciding == [f"identity policy {COMMERCIAL_INVOKE}#{deciding[0]}", *deciding[1:]], request
+    # where no organization policy binds (govcloud), the invoke policy's own denies decide alone
+    gov_invoke = "CompliantBedrock-govcloud/ModelAccess/InvokePolicy"
+    assert gov[f"workload-broad.invoke.public-endpoint{MODEL}"].deciding == [
+        f"identity policy {gov_invoke}#DenyInvokeOutsideTheEndpoint"]
+    assert gov["workload-broad.api-key.use"].deciding == [f"identity policy {gov_invoke}#DenyApiKeys"]
+    assert c[f"other-account.invoke.endpoint{MODEL}"].deciding == [
         "endpoint policy: no statement allows it (implicit deny)"]
-    # the account-plane paths the other perimeters close are open today, and shown as accepted
-    assert c["admin.audit-key.schedule-deletion[AuditTrail/Key]"].verdict == "accepted"
-    assert c["admin.audit-key.schedule-deletion[AuditTrail/Key]"].deciding[-1] == (
-        "resource policy CompliantBedrock-commercial/AuditTrail/Key#statement 1")
+    # the audit keys: the key policy denies everywhere, the organization's SCP on top where it binds
+    key = "resource policy CompliantBedrock-{}/AuditTrail/Key#"
+    request = "admin.audit-key.schedule-deletion[AuditTrail/Key]"
+    assert c[request].deciding == [key.format("commercial") + "DenyAuditKeyTamperExceptBreakGlassAndDeploy",
+                                   key.format("commercial") + "DenyKeyDeletionWindowUnder30Days",
+                                   f"SCP {ORG}/ScpAuditPlane#ProtectAuditKeys"]
+    assert (gov[request].verdict, gov[request].deciding) == ("as-expected", [
+        key.format("govcloud") + "DenyAuditKeyTamperExceptBreakGlassAndDeploy",
+        key.format("govcloud") + "DenyKeyDeletionWindowUnder30Days"])
+    # an SCP-only path: closed by the organization in commercial, accepted (with its reason) in govcloud
+    trail = "admin.trail.stop-logging[AuditTrail/Trail]"
+    assert (c[trail].decision, c[trail].deciding) == ("denied", [f"SCP {ORG}/ScpAuditPlane#ProtectAuditTrails"])
+    assert (gov[trail].decision, gov[trail].verdict) == ("allowed", "accepted")
+    assert "No organization SCP binds the GovCloud accounts" in gov[trail].accepted_reason
 
 
-def test_without_acceptances_the_gate_names_request_principal_action_policy_and_fix(outdir: Path,
-                                                                                    reference: perimeter.Proof) -> None:
+def test_the_organization_closes_every_user_and_administrator_path_without_acceptance(
+        outdir: Path, reference: perimeter.Proof) -> None:
+    metadata = _template(outdir, "CompliantBedrock-organization")["Metadata"]["compliant-bedrock:organization"]
+    assert tuple(metadata["covers_environments"]) == COVERED
+    acceptances = perimeter.load_acceptances(ACCEPTANCES)
+    assert acceptances and {a.environments for a in acceptances} == {("govcloud",)}
+    for env in COVERED:
+        rows = [o for o in reference.outcomes if o.environment == env and o.principal in ("user", "admin")]
+        assert len([o for o in rows if o.decision != "not-applicable"]) >= 40, env
+        for o in rows:
+            if o.decision == "not-applicable":
+                assert o.note and o.verdict == "n/a", o.line()
+                continue
+            assert o.decision in ("denied", "guarded") and o.verdict == "as-expected", f"{env}: {o.line()}"
+        assert not [o for o in reference.outcomes if o.environment == env and o.verdict == "accepted"]
+
+
+def test_govcloud_accepts_only_paths_that_only_an_organization_scp_closes(reference: perimeter.Proof) -> None:
+    accepted = [o for o in reference.outcomes if o.verdict == "accepted"]
+    assert accepted and {o.environment for o in accepted} == {"govcloud"}
+    assert {o.id.split("[")[0] for o in accepted} == {a.request for a in perimeter.load_acceptances(ACCEPTANCES)}
+    commercial = [o for o in reference.outcomes if o.environment == "commercial"]
+    for o in accepted:
+        # nothing the package deploys decides it in govcloud: only the principal's own identity policy
+        assert o.decision == "allowed" and o.deciding, o.line()
+        assert all(d.startswith("identity policy matrix:") for d in o.deciding), o.line()
+        # the same request where the organization binds: denied, and by SCPs alone
+        twins = [t for t in commercial if t.id.split("[")[0] == o.id.split("[")[0]]
+        assert twins, o.id
+        for twin in twins:
+            assert twin.decision == "denied" and twin.deciding, twin.line()
+            assert all(d.startswith(f"SCP {ORG}/") for d in twin.deciding), twin.line()
+    # what account-level policies close in govcloud is closed there, not accepted
+    gov = _by_id(reference, "govcloud")
+    for request, decision in {"admin.audit-key.disable[AuditTrail/Key]": "denied",
+                              "admin.audit-bucket.put-policy[AuditTrail/Bucket]": "denied",
+                              f"user.invoke.public.no-guardrail{MODEL}": "guarded"}.items():
+        assert (gov[request].decision, gov[request].verdict) == (decision, "as-expected"), gov[request].line()
+
+
+def test_without_acceptances_the_gate_names_request_principal_action_policy_and_fix(reference: perimeter.Proof) -> None:
     proof = perimeter.Proof(reference.simulator, copy.deepcopy(reference.outcomes), [])
     for o in proof.outcomes:
         if o.verdict == "accepted":
             o.verdict = "open"
+    assert not proof.passed and {line.split(":", 1)[0] for line in proof.lines()} == {"govcloud"}
     line = next(x for x in proof.lines() if "user.api-key.create" in x)
-    assert line.startswith("commercial: Perimeter user.api-key.create [IA-5, AC-2, AC-17] user "
-                           "(arn:aws:iam::111122223333:role/bedrock-power-user) iam:CreateServiceSpecificCredential on ")
+    assert line.startswith("govcloud: Perimeter user.api-key.create [IA-5, AC-2, AC-17] user "
+                           "(arn:aws-us-gov:iam::111122223333:role/bedrock-power-user) "
+                           "iam:CreateServiceSpecificCredential on ")
     assert "allowed, expected deny. Decided by: identity policy matrix:ordinary-bedrock-user#OwnApiKeys" in line
     assert "Fix: close the path" in line and "under the id user.api-key.create" in line
 
 
-def test_evidence_files_and_findings(outdir: Path, reference: perimeter.Proof, tmp_path: Path) -> None:
+def test_evidence_files_and_findings(reference: perimeter.Proof, tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "compliance").mkdir(parents=True)
     (out / "compliance" / "findings.json").write_text(json.dumps({"passed": True}))
     written = perimeter.write_evidence(out, reference)
-    assert sorted(p.name for p in written) == ["perimeter-commercial.json", "perimeter-commercial.md",
-                                               "perimeter-govcloud.json", "perimeter-govcloud.md"]
+    assert sorted(p.name for p in written) == [f"perimeter-{env}.{ext}" for env in ("commercial", "frontier", "govcloud")
+                                               for ext in ("json", "md")]
     document = json.loads((out / "compliance" / "perimeter-commercial.json").read_text())
     request = next(r for r in document["requests"] if r["id"] == "workload.invoke.unlisted-model")
     assert request["decision"] == "denied" and request["controls"] == ["AC-3", "AC-6", "CM-7"]
-    assert request["deciding"] == ["identity policy CompliantBedrock-commercial/ModelAccess/InvokePolicy"
-                                   "#DenyInvokeOfUnlistedModels"]
+    assert request["deciding"] == [f"identity policy {COMMERCIAL_INVOKE}#DenyInvokeOfUnlistedModels"]
+    assert document["passed"] is True and "accepted" not in document["counts"]
     markdown = (out / "compliance" / "perimeter-commercial.md").read_text()
     assert "| `workload.invoke.unlisted-model` | workload | `bedrock:InvokeModel` | runtime-endpoint | deny | **denied** |" in markdown
+    frontier = json.loads((out / "compliance" / "perimeter-frontier.json").read_text())
+    assert frontier["environment"] == "frontier" and frontier["passed"] is True
+    govcloud = json.loads((out / "compliance" / "perimeter-govcloud.json").read_text())
+    assert govcloud["counts"]["accepted"] == len([o for o in reference.outcomes if o.verdict == "accepted"])
     findings = json.loads((out / "compliance" / "findings.json").read_text())
     assert findings["passed"] is True and findings["perimeter"]["passed"] is True
+    assert {a["environment"] for a in findings["perimeter"]["accepted"]} == {"govcloud"}
     assert {a["id"].split("[")[0] for a in findings["perimeter"]["accepted"]} == {
         a.request for a in perimeter.load_acceptances(ACCEPTANCES)}
 
@@ -125,22 +237,22 @@ def _template(outdir: Path, stack: str = "CompliantBedrock-commercial") -> dict[
     return json.loads((outdir / f"{stack}.template.json").read_text())
 
 
-def _write_assembly(directory: Path, stacks: dict[str, dict[str, Any]], region: str = "us-east-1",
-                    paths_from: Path | None = None) -> Path:
-    """A cloud assembly of these templates; the Environment tag dropped so each stack is its own environment.
+def _write_assembly(directory: Path, stacks: dict[str, tuple[dict[str, Any], str, Path | None]]) -> Path:
+    """A cloud assembly of these templates: stack name -> (template, region, construct-path metadata file).
 
-    ``paths_from``: the commercial stack's construct-path metadata, so requests keep their reference ids."""
+    The Environment tag is dropped so each stack is the environment its name says; the metadata file of the
+    stack a template was copied from keeps request ids and policy names as in the reference synth."""
     directory.mkdir(parents=True)
-    metadata = json.loads(paths_from.read_text()) if paths_from else {}
     artifacts = {}
-    for name, template in stacks.items():
+    for name, (template, region, paths_from) in stacks.items():
         for resource in template.get("Resources", {}).values():
             tags = (resource.get("Properties") or {}).get("Tags")
             if isinstance(tags, list):
                 resource["Properties"]["Tags"] = [t for t in tags if t.get("Key") != "Environment"]
         (directory / f"{name}.template.json").write_text(json.dumps(template))
         artifacts[name] = {"type": "aws:cloudformation:stack", "environment": f"aws://unknown-account/{region}",
-                           "properties": {"templateFile": f"{name}.template.json"}, "metadata": metadata}
+                           "properties": {"templateFile": f"{name}.template.json"},
+                           "metadata": json.loads(paths_from.read_text()) if paths_from else {}}
     (directory / "manifest.json").write_text(json.dumps({"version": "1", "artifacts": artifacts}))
     return directory
 
@@ -153,89 +265,135 @@ def _invoke_policy(template: dict[str, Any]) -> dict[str, Any]:
     return next(r for lid, r in template["Resources"].items() if lid.startswith("ModelAccessInvokePolicy"))
 
 
-def _drop_statements(document: dict[str, Any], predicate: Any) -> None:
-    document["Statement"] = [s for s in document["Statement"] if not predicate(s)]
+def _drop_statements(document: dict[str, Any], *sids: str) -> None:
+    kept = [s for s in document["Statement"] if s.get("Sid") not in sids]
+    assert len(kept) < len(document["Statement"]), f"none of {sids} in the policy: the mutation would be a no-op"
+    document["Statement"] = kept
 
 
-def _denies(action: str) -> Any:
-    return lambda s: s["Effect"] == "Deny" and action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
-
-
-def _mutants(base: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Four assemblies' worth of environments in one: mutations that touch disjoint requests share one."""
-    mutants = {name: copy.deepcopy(base) for name in ("base", "loosened", "hardened", "enforced")}
-    loosened, hardened = mutants["loosened"], mutants["hardened"]
-    # loosened: widen the endpoint policy, drop the invoke policy's endpoint and API-key denies, drop key denies
+def _gov_mutants(base: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """GovCloud (no organization policy binds it) with one account-level protection removed or broken per
+    mutant; mutations that touch disjoint requests share one mutant."""
+    mutants = {name: copy.deepcopy(base) for name in ("gov-loosened", "gov-unenforced", "gov-locked-out")}
+    loosened = mutants["gov-loosened"]
+    # the runtime endpoint policy opened to anyone, the invoke policy's endpoint and API-key denies dropped,
+    # the audit key and bucket policies' tamper denies dropped
     runtime = next(r for r in _resources(loosened, "AWS::EC2::VPCEndpoint")
                    if "bedrock-runtime" in json.dumps(r["Properties"]["ServiceName"]))
     runtime["Properties"]["PolicyDocument"] = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "bedrock:*", "Resource": "*"}]}
-    invoke = _invoke_policy(loosened)["Properties"]["PolicyDocument"]
-    _drop_statements(invoke, lambda s: s.get("Sid") == "DenyInvokeOutsideTheEndpoint")
-    _drop_statements(invoke, _denies("bedrock:CallWithBearerToken"))
+    _drop_statements(_invoke_policy(loosened)["Properties"]["PolicyDocument"],
+                     "DenyInvokeOutsideTheEndpoint", "DenyApiKeys")
     for key in _resources(loosened, "AWS::KMS::Key"):
-        _drop_statements(key["Properties"]["KeyPolicy"], lambda s: s["Effect"] == "Deny")
-    # hardened: an API-key deny in the invoke policy, break-glass-only denies in the audit key policies
-    _invoke_policy(hardened)["Properties"]["PolicyDocument"]["Statement"].append(
-        {"Sid": "DenyApiKeys", "Effect": "Deny", "Resource": "*",
-         "Action": ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"]})
-    for key in _resources(hardened, "AWS::KMS::Key"):
-        key["Properties"]["KeyPolicy"]["Statement"].append({
-            "Sid": "DenyAuditKeyDestruction", "Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": "*",
-            "Action": ["kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"],
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::Join": ["", [
-                "arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, f":role/{BREAK_GLASS}"]]}}}})
-    # enforced: account-level guardrail enforcement
-    guardrail = next(lid for lid, r in base["Resources"].items() if r["Type"] == "AWS::Bedrock::Guardrail")
-    version = next(lid for lid, r in base["Resources"].items() if r["Type"] == "AWS::Bedrock::GuardrailVersion")
-    mutants["enforced"]["Resources"]["AccountEnforcement"] = {
-        "Type": "AWS::Bedrock::EnforcedGuardrailConfiguration",
-        "Properties": {"GuardrailIdentifier": {"Fn::GetAtt": [guardrail, "GuardrailId"]},
-                       "GuardrailVersion": {"Fn::GetAtt": [version, "Version"]}}}
+        if any(s.get("Sid") == "DenyAuditKeyTamperExceptBreakGlassAndDeploy" for s in key["Properties"]["KeyPolicy"]["Statement"]):
+            _drop_statements(key["Properties"]["KeyPolicy"], "DenyAuditKeyTamperExceptBreakGlassAndDeploy")
+    for bucket_policy in _resources(loosened, "AWS::S3::BucketPolicy"):
+        _drop_statements(bucket_policy["Properties"]["PolicyDocument"], "DenyAuditBucketTamperExceptBreakGlassAndDeploy")
+    # no account-level guardrail enforcement
+    unenforced = mutants["gov-unenforced"]["Resources"]
+    enforcement = [lid for lid, r in unenforced.items() if r["Type"] == "AWS::Bedrock::EnforcedGuardrailConfiguration"]
+    assert enforcement
+    for lid in enforcement:
+        del unenforced[lid]
+    # the key deny without its break-glass/deploy exemption: it locks the break-glass role out too
+    for key in _resources(mutants["gov-locked-out"], "AWS::KMS::Key"):
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+            if statement.get("Sid") == "DenyAuditKeyTamperExceptBreakGlassAndDeploy":
+                del statement["Condition"]
     return {f"CompliantBedrock-{name}": t for name, t in mutants.items()}
+
+
+def _organization_without(template: dict[str, Any], sids: dict[str, str]) -> dict[str, Any]:
+    """The organization stack with SCP statements dropped: policy name -> Sid."""
+    mutated = copy.deepcopy(template)
+    for resource in _resources(mutated, "AWS::Organizations::Policy"):
+        props = resource["Properties"]
+        if props["Name"] in sids:
+            content = json.loads(props["Content"]) if isinstance(props["Content"], str) else props["Content"]
+            _drop_statements(content, sids[props["Name"]])
+            props["Content"] = json.dumps(content)
+    return mutated
 
 
 @pytest.fixture(scope="module")
 def mutated(outdir: Path, tmp_path_factory: pytest.TempPathFactory) -> perimeter.Proof:
-    directory = _write_assembly(tmp_path_factory.mktemp("mutants") / "out", _mutants(_template(outdir)),
-                                paths_from=outdir / "CompliantBedrock-commercial.metadata.json")
-    return perimeter.prove(directory, node_modules=ROOT / "node_modules")  # one simulator run for all mutants
+    """Every mutant in one assembly, one simulator run; the reference proof is the 'before' of each."""
+    gov_paths = outdir / "CompliantBedrock-govcloud.metadata.json"
+    stacks = {name: (t, "us-gov-west-1", gov_paths)
+              for name, t in _gov_mutants(_template(outdir, "CompliantBedrock-govcloud")).items()}
+    # commercial, bound by an organization stack missing two SCP statements
+    stacks["CompliantBedrock-commercial"] = (_template(outdir), "us-east-1",
+                                             outdir / "CompliantBedrock-commercial.metadata.json")
+    stacks["CompliantBedrock-organization"] = (
+        _organization_without(_template(outdir, "CompliantBedrock-organization"), {
+            "compliant-bedrock-audit-plane": "ProtectAuditTrails",
+            "compliant-bedrock-inference": "DenyBedrockApiKeyCreation"}),
+        "us-east-1", outdir / "CompliantBedrock-organization.metadata.json")
+    directory = _write_assembly(tmp_path_factory.mktemp("mutants") / "out", stacks)
+    return perimeter.prove(directory, node_modules=ROOT / "node_modules")
 
 
-MODEL = "[openai.gpt-oss-120b-1:0]"
+#: mutant -> the reference environment it was copied from
+_BEFORE = {"gov-loosened": "govcloud", "gov-unenforced": "govcloud", "gov-locked-out": "govcloud",
+           "commercial": "commercial"}
+ADMIN = "identity policy matrix:administrator#AdministratorAccess"
+BROAD = "identity policy matrix:ordinary-bedrock-user#BroadBedrock"
 
 
 @pytest.mark.parametrize(("mutant", "request_id", "before", "after", "decided_by"), [
-    ("loosened", f"other-account.invoke.endpoint{MODEL}", "denied", "allowed", "endpoint policy"),
-    ("loosened", f"workload-broad.invoke.public-endpoint{MODEL}", "denied", "allowed", "identity policy"),
-    ("loosened", "workload-broad.api-key.use", "allowed", "allowed", "identity policy matrix:"),
-    ("loosened", "admin.audit-key.disable[AuditTrail/Key]", "allowed", "allowed", "resource policy"),
-    ("hardened", "workload-broad.api-key.use", "allowed", "denied", "#DenyApiKeys"),
-    ("hardened", "admin.audit-key.schedule-deletion[AuditTrail/Key]", "allowed", "denied", "#DenyAuditKeyDestruction"),
-    ("hardened", "admin.audit-key.put-policy[InvocationLogging/Key]", "allowed", "denied", "#DenyAuditKeyDestruction"),
-    ("hardened", "break-glass.audit-key.schedule-deletion[AuditTrail/Key]", "allowed", "allowed", "resource policy"),
-    ("enforced", f"user.invoke.public.no-guardrail{MODEL}", "allowed", "guarded", "identity policy"),
-    ("enforced", "user.invoke.other-region", "allowed", "allowed", "identity policy"),
-    ("enforced", f"user.batch-inference{MODEL}", "allowed", "allowed", "identity policy"),
+    # the endpoint policy: another account through this environment's PrivateLink (and this account's
+    # enforced guardrail does not guard another account's call)
+    ("gov-loosened", f"other-account.invoke.endpoint{MODEL}", "denied", "allowed", "endpoint policy"),
+    # the invoke policy's own denies bind the workload whatever else it holds, where no SCP does
+    ("gov-loosened", f"workload-broad.invoke.public-endpoint{MODEL}", "denied", "guarded", BROAD),
+    ("gov-loosened", "workload-broad.api-key.use", "denied", "allowed", BROAD),
+    # the audit key and bucket policy denies hold against an account administrator
+    ("gov-loosened", "admin.audit-key.disable[AuditTrail/Key]", "denied", "allowed", ADMIN),
+    ("gov-loosened", "admin.audit-key.put-policy[InvocationLogging/Key]", "denied", "allowed", ADMIN),
+    ("gov-loosened", "admin.audit-bucket.put-policy[AuditTrail/Bucket]", "denied", "allowed", ADMIN),
+    # the key deny's exemption keeps the break-glass role's one way to retire an audit key
+    ("gov-locked-out", "break-glass.audit-key.schedule-deletion[AuditTrail/Key]", "allowed", "denied",
+     "#DenyAuditKeyTamperExceptBreakGlassAndDeploy"),
+    # account guardrail enforcement is what guards an ordinary user's unguarded invoke ...
+    ("gov-unenforced", f"user.invoke.public.no-guardrail{MODEL}", "guarded", "allowed", BROAD),
+    ("gov-unenforced", f"user.invoke.endpoint.no-guardrail{MODEL}", "guarded", "allowed", BROAD),
+    # ... and it never claimed another region or batch jobs
+    ("gov-unenforced", "user.invoke.other-region", "allowed", "allowed", BROAD),
+    ("gov-unenforced", f"user.batch-inference{MODEL}", "allowed", "allowed", BROAD),
+    # the organization's SCPs close what no account-level policy can
+    ("commercial", "admin.trail.stop-logging[AuditTrail/Trail]", "denied", "allowed", ADMIN),
+    ("commercial", "user.api-key.create", "denied", "allowed", "identity policy matrix:ordinary-bedrock-user#OwnApiKeys"),
 ])
-def test_a_mutation_flips_a_named_request(mutated: perimeter.Proof, mutant: str, request_id: str, before: str,
-                                          after: str, decided_by: str) -> None:
-    base, changed = _by_id(mutated, "base")[request_id], _by_id(mutated, mutant)[request_id]
+def test_a_mutation_flips_a_named_request(reference: perimeter.Proof, mutated: perimeter.Proof, mutant: str,
+                                          request_id: str, before: str, after: str, decided_by: str) -> None:
+    base, changed = _by_id(reference, _BEFORE[mutant])[request_id], _by_id(mutated, mutant)[request_id]
     assert base.decision == before, base.line()
     assert changed.decision == after, changed.line()
-    assert changed.environment == mutant
     assert any(decided_by in d for d in changed.deciding), changed.deciding
-    if after == "guarded":
-        assert changed.guarded_by == f"CompliantBedrock-{mutant}/AccountEnforcement"
-        assert changed.verdict == "as-expected" and any("guarded:" in a for a in changed.assumptions)
+    if after != "guarded":
+        assert changed.guarded_by is None, changed.line()
     if after != before:
-        assert changed.verdict != base.verdict
+        assert changed.verdict == "open" and base.verdict in ("as-expected", "accepted"), changed.line()
 
 
-def test_the_workload_keeps_working_under_every_mutant_that_does_not_target_it(mutated: perimeter.Proof) -> None:
-    for outcome in mutated.outcomes:
-        if outcome.id.startswith(("workload.invoke[", "workload.invoke-stream[")):
-            assert outcome.decision in ("allowed", "guarded"), outcome.line()
+def test_the_mutants_change_nothing_else_they_do_not_target(reference: perimeter.Proof,
+                                                            mutated: perimeter.Proof) -> None:
+    """The commercial copy differs from the reference only by the two SCP statements dropped."""
+    before = _by_id(reference, "commercial")
+    after = _by_id(mutated, "commercial")
+    assert set(before) == set(after)
+    changed = {i for i in before if (before[i].decision, before[i].deciding) != (after[i].decision, after[i].deciding)}
+    assert changed == {"admin.trail.stop-logging[AuditTrail/Trail]", "admin.trail.delete[AuditTrail/Trail]",
+                       "admin.trail.update[AuditTrail/Trail]", "admin.trail.event-selectors[AuditTrail/Trail]",
+                       "user.api-key.create"}
+
+
+def test_the_workload_keeps_working_under_every_mutant(mutated: perimeter.Proof) -> None:
+    invokes = [o for o in mutated.outcomes if o.id.startswith(("workload.invoke[", "workload.invoke-stream["))]
+    assert {o.environment for o in invokes} == set(_BEFORE)
+    for outcome in invokes:
+        assert outcome.decision in ("allowed", "guarded"), outcome.line()
+        assert (outcome.decision == "guarded") == (outcome.environment != "gov-unenforced"), outcome.line()
 
 
 def test_organization_policies_from_any_stack_are_evaluated(outdir: Path, tmp_path: Path) -> None:
@@ -260,9 +418,13 @@ def test_organization_policies_from_any_stack_are_evaluated(outdir: Path, tmp_pa
             "Name": "rcp", "Type": "RESOURCE_CONTROL_POLICY", "Content": json.dumps(rcp), "TargetIds": ["r-abcd"]}},
         "Guard": {"Type": "AWS::Organizations::Policy", "Properties": {
             "Name": "bedrock", "Type": "BEDROCK_POLICY", "Content": bedrock, "TargetIds": ["r-abcd"]}}}}
-    directory = _write_assembly(tmp_path / "out", {"CompliantBedrock-commercial": _template(outdir),
-                                                    "CompliantBedrock-organization": org},
-                                paths_from=outdir / "CompliantBedrock-commercial.metadata.json")
+    commercial = _template(outdir)
+    # without the account's own enforcement, so the organization's Bedrock policy is what guards
+    commercial["Resources"] = {lid: r for lid, r in commercial["Resources"].items()
+                               if r["Type"] != "AWS::Bedrock::EnforcedGuardrailConfiguration"}
+    directory = _write_assembly(tmp_path / "out", {
+        "CompliantBedrock-commercial": (commercial, "us-east-1", outdir / "CompliantBedrock-commercial.metadata.json"),
+        "CompliantBedrock-organization": (org, "us-east-1", None)})
     proof = perimeter.prove(directory, node_modules=ROOT / "node_modules")
     assert {o.environment for o in proof.outcomes} == {"commercial"}  # the org stack is not an environment
     c = _by_id(proof, "commercial")
@@ -271,9 +433,9 @@ def test_organization_policies_from_any_stack_are_evaluated(outdir: Path, tmp_pa
     assert c["user.invoke.other-region"].decision == "denied"
     assert c["user.invoke.other-region"].deciding == [
         "SCP CompliantBedrock-organization/Scp#DenyBedrockOutsideApprovedRegions"]
-    assert c["admin.audit-bucket.forge-object[AuditTrail/Bucket]"].decision == "denied"
-    assert c["admin.audit-bucket.forge-object[AuditTrail/Bucket]"].deciding == [
-        "RCP CompliantBedrock-organization/Rcp#DenyAuditObjectForgery"]
+    forged = c["admin.audit-bucket.forge-object[AuditTrail/Bucket]"]
+    assert forged.decision == "denied"
+    assert "RCP CompliantBedrock-organization/Rcp#DenyAuditObjectForgery" in forged.deciding, forged.deciding
     guarded = c[f"user.invoke.public.no-guardrail{MODEL}"]
     assert (guarded.decision, guarded.guarded_by) == ("guarded", "CompliantBedrock-organization/Guard")
     assert c[f"workload.invoke{MODEL}"].decision == "guarded"  # FullAWSAccess sits next to the SCPs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -219,13 +220,21 @@ def _short(label: str) -> str:
     return "/".join(parts)
 
 
+def _model_suffix(arn: str, home_region: str) -> str:
+    """The model's name, ``@<region>`` when the ARN is in another region than the environment's: a
+    cross-region profile's destination models share their name, and each is a request of its own."""
+    parts = arn.split(":", 5)
+    name = parts[-1].split("/", 1)[-1]
+    return name if len(parts) < 6 or parts[3] in ("", home_region) else f"{name}@{parts[3]}"
+
+
 def _items(spec: Mapping[str, Any], env: Environment, models: list[str]) -> list[tuple[str | None, dict[str, str]]]:
     kind = spec.get("for_each")
     if kind is None:
         return [(None, {})]
     if kind in ("allowed_model", "allowed_foundation_model"):
         # allowed_foundation_model: actions whose IAM resource types include no inference profile (batch jobs)
-        return [(arn.split(":", 5)[-1].split("/", 1)[-1], {"model_arn": arn}) for arn in models
+        return [(_model_suffix(arn, env.region), {"model_arn": arn}) for arn in models
                 if kind == "allowed_model" or ":foundation-model/" in arn]
     if kind == "audit_key":
         return [(_short(label), {"key_arn": arn}) for label, arn in env.audit_keys]
@@ -338,7 +347,8 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
                 simulation["resourcePolicy"] = resource_policy.document
                 outcome.assumptions.append(f"resource policy: {resource_policy.name}")
             simulations.append({"id": f"{env.name}|{rid}", "simulation": simulation,
-                                "_guard": _guard(spec, env, enforcement, resource, req_region, facts)})
+                                "_guard": _guard(spec, env, enforcement, resource, req_region, facts,
+                                                  same_account=p_account == account)})
     return outcomes, simulations
 
 
@@ -352,12 +362,15 @@ def _resource_side(env: Environment, resource: str) -> tuple[Policy | None, dict
 
 
 def _guard(spec: Mapping[str, Any], env: Environment, enforcement: Sequence[Any], resource: str, region: str,
-           facts: Mapping[str, Any]) -> str | None:
-    """The enforcement that guards this request if IAM allows it (None: nothing does)."""
+           facts: Mapping[str, Any], *, same_account: bool = True) -> str | None:
+    """The enforcement that guards this request if IAM allows it (None: nothing does).
+
+    The environment's account enforcement guards the calls of its own account only: another account's
+    principal calling through this environment's endpoint is not guarded by it."""
     if spec["action"] not in facts["guardable_actions"]:
         return None
     model = _model_id(resource)
-    for item in [*env.enforcement, *enforcement]:
+    for item in [*(env.enforcement if same_account else []), *enforcement]:
         if item.covers(region, model):
             return item.source
     return None
@@ -394,6 +407,11 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
             organization_id=(org.organization_id if bound else None) or ORG_ID)
         outcomes += env_outcomes
         simulations += env_simulations
+    counts = Counter(f"{o.environment}|{o.id}" for o in outcomes)
+    duplicates = sorted(key for key, n in counts.items() if n > 1)
+    if duplicates:  # results are keyed by id: a duplicate would be decided by another request's simulation
+        raise PerimeterError(f"perimeter requests: duplicate request ids {', '.join(duplicates[:5])}; each request "
+                             "needs an id of its own (requests.yaml for_each suffixes)")
     guards = {s["id"]: s.pop("_guard") for s in simulations}
     info, results = simulator.run(simulations, node_modules=node_modules) if simulations else ({}, {})
     acceptances = list(acceptances)
