@@ -30,6 +30,7 @@ from constructs import Construct
 
 from compliant_bedrock.compliance import attach_packs, judge
 from compliant_bedrock.detection import TamperDetection
+from compliant_bedrock.errors import ConstructPropsError
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.invocation_logging import ModelInvocationLogging
@@ -77,11 +78,11 @@ def baseline_template(context: dict[str, Any], **props: Any) -> dict[str, Any]:
         # The same gate as every deployed stack: a baseline no `make synth` judges would be unreviewed.
         errors = judge(Path(outdir), {})
         if errors:
-            raise ValueError("baseline: the StackSet template fails the compliance gate:\n"
+            raise ConstructPropsError("baseline: the StackSet template fails the compliance gate:\n"
                              + "\n".join(f"  {e.line()}" for e in errors))
         artifact = assembly.get_stack_by_name(stack.stack_name)
         if artifact.assets:
-            raise ValueError(f"baseline: the StackSet template needs assets ({len(artifact.assets)}), which a "
+            raise ConstructPropsError(f"baseline: the StackSet template needs assets ({len(artifact.assets)}), which a "
                              "TemplateBody cannot carry; keep every construct of the baseline asset-free")
         return dict(artifact.template)
 
@@ -92,10 +93,10 @@ def baseline_stack_set(scope: Construct, construct_id: str, *, template: dict[st
     body = json.dumps(template, separators=(",", ":"), sort_keys=True)
     size = len(body.encode("utf-8"))
     if size > TEMPLATE_BODY_MAX_BYTES:
-        raise ValueError(f"baseline: the template body is {size} bytes, over CloudFormation's {TEMPLATE_BODY_MAX_BYTES}; "
+        raise ConstructPropsError(f"baseline: the template body is {size} bytes, over CloudFormation's {TEMPLATE_BODY_MAX_BYTES}; "
                          "trim the baseline (e.g. fewer guardrail words/regexes) or publish it with a TemplateURL")
     if not target_ous:
-        raise ValueError("baseline: target_ous is empty; a service-managed StackSet deploys to OUs (or the root)")
+        raise ConstructPropsError("baseline: target_ous is empty; a service-managed StackSet deploys to OUs (or the root)")
     return cloudformation.CfnStackSet(
         scope, construct_id,
         stack_set_name=STACKSET_NAME,

@@ -29,6 +29,7 @@ def run(build: Callable[..., Any] | None = None) -> int:
     """
     from compliant_bedrock.compliance import judge
     from compliant_bedrock.compliance.gate import clear_reports
+    from compliant_bedrock.errors import CompliantBedrockError
 
     from . import parallel
     from .app_factory import build_app, cdk_json_context, cli_context, selected_environments, settings_contexts
@@ -37,7 +38,7 @@ def run(build: Callable[..., Any] | None = None) -> int:
     if parallel.shard() is not None:  # a worker: this share's synth and stack evidence; the parent judges
         try:
             outdir = Path(build_app(outdir=os.environ["CDK_OUTDIR"]).synth().directory)
-        except (ConfigError, ValueError, TypeError) as err:  # config was valid in the parent: a construct's props
+        except (ConfigError, CompliantBedrockError) as err:  # config was valid in the parent: a construct's props
             print(f"compliant-bedrock: invalid construct properties: {err}", file=sys.stderr)
             return 2
         parallel.write_share_evidence(outdir, selected_environments(), record=True)
@@ -60,8 +61,9 @@ def run(build: Callable[..., Any] | None = None) -> int:
                 app = build(outdir=outdir_arg) if build else build_app(outdir=outdir_arg, envs=envs)
             finally:
                 os.environ.pop(parallel.SHARD_ENV, None)
-        except (ConfigError, ValueError, TypeError) as err:
-            # A ValueError/TypeError here is a construct refusing its props; its message names them and the fix.
+        except (ConfigError, CompliantBedrockError) as err:
+            # A construct refusing its props: its message names them and the fix. Any other exception is a
+            # defect and keeps its traceback.
             kind = "" if isinstance(err, ConfigError) else "invalid construct properties: "
             print(f"compliant-bedrock: {kind}{err}", file=sys.stderr)
             return 2

@@ -278,3 +278,19 @@ def test_props_a_construct_refuses_fail_synth_cleanly_too(tmp_path: Path) -> Non
     assert "invalid construct properties: BedrockModelAccess" in result.stderr
     assert "over IAM's 6144" in result.stderr and "Traceback" not in result.stderr + result.stdout
     assert not list((tmp_path / "out").glob("*.template.json")), "a half-built cloud assembly was written"
+
+
+def test_a_defect_is_not_reported_as_bad_props() -> None:
+    """Only the library's own refusals exit 2 without a traceback; a TypeError is a defect and propagates."""
+    from compliant_bedrock.errors import ConstructPropsError
+    from infra.cli import run
+
+    def refuse(outdir: str | None):
+        raise ConstructPropsError("Thing 'X': prop: 'bad' is not allowed; use 'good'")
+
+    def crash(outdir: str | None):
+        raise TypeError("unsupported operand type(s)")
+
+    assert run(build=refuse) == 2
+    with pytest.raises(TypeError, match="unsupported operand"):
+        run(build=crash)

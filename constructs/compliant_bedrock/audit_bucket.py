@@ -34,6 +34,7 @@ from constructs import Construct
 
 from .compliance import suppress
 from .compliance.rules.audit import AUDIT_BUCKET_METADATA
+from .errors import ConstructPropsError
 from .grants import attach_read_policy
 from .kms import AuditAdmins, protect_audit_key, retained_key, tag_audit
 
@@ -131,7 +132,7 @@ class AuditBucket(Construct):
         _validate(construct_id, object_lock_mode, object_lock_days, archive_after_days,
                   replication_destination_bucket_arn, replication_destination_key_arn)
         if replication_role_name and not replication_destination_bucket_arn:
-            raise ValueError(f"AuditBucket {construct_id!r}: replication_role_name names the replication role, "
+            raise ConstructPropsError(f"AuditBucket {construct_id!r}: replication_role_name names the replication role, "
                              "but there is no replication_destination_bucket_arn; remove it or add the replica")
         if key is None:
             key = retained_key(self, "Key", description=f"SSE-KMS of audit bucket {self.node.path}")
@@ -388,19 +389,19 @@ def _validate(construct_id: str, mode: str, lock_days: int, archive_days: int, b
               key_arn: str | None) -> None:
     where = f"AuditBucket {construct_id!r}"
     if mode not in ("COMPLIANCE", "GOVERNANCE"):
-        raise ValueError(f"{where}: object_lock_mode must be 'COMPLIANCE' or 'GOVERNANCE', got {mode!r}")
+        raise ConstructPropsError(f"{where}: object_lock_mode must be 'COMPLIANCE' or 'GOVERNANCE', got {mode!r}")
     if not isinstance(lock_days, int) or not 1 <= lock_days <= MAX_OBJECT_LOCK_DAYS:
-        raise ValueError(f"{where}: object_lock_days must be 1 to {MAX_OBJECT_LOCK_DAYS} days (S3's limit is 100 "
+        raise ConstructPropsError(f"{where}: object_lock_days must be 1 to {MAX_OBJECT_LOCK_DAYS} days (S3's limit is 100 "
                          f"years), got {lock_days!r}")
     if not isinstance(archive_days, int) or archive_days < 1:
-        raise ValueError(f"{where}: archive_after_days must be a positive number of days, got {archive_days!r}")
+        raise ConstructPropsError(f"{where}: archive_after_days must be a positive number of days, got {archive_days!r}")
     if bool(bucket_arn) != bool(key_arn):
-        raise ValueError(f"{where}: replication needs both replication_destination_bucket_arn and "
+        raise ConstructPropsError(f"{where}: replication needs both replication_destination_bucket_arn and "
                          "replication_destination_key_arn (the replica is SSE-KMS encrypted)")
     if bucket_arn and key_arn:
         if Token.is_unresolved(bucket_arn) or not _BUCKET_ARN.match(bucket_arn):
-            raise ValueError(f"{where}: replication_destination_bucket_arn must be a literal S3 bucket ARN "
+            raise ConstructPropsError(f"{where}: replication_destination_bucket_arn must be a literal S3 bucket ARN "
                              f"(arn:<partition>:s3:::<name>), got {bucket_arn!r}")
         if Token.is_unresolved(key_arn) or not _KEY_ARN.match(key_arn):
-            raise ValueError(f"{where}: replication_destination_key_arn must be a literal KMS key ARN "
+            raise ConstructPropsError(f"{where}: replication_destination_key_arn must be a literal KMS key ARN "
                              f"(arn:<partition>:kms:<region>:<account>:key/<id>), got {key_arn!r}")

@@ -28,6 +28,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .audit_bucket import DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_OBJECT_LOCK_DAYS, AuditBucket, ObjectLockMode
+from .errors import ConstructPropsError
 from .grants import grant_records_read
 from .kms import AuditAdmins, allow_cloudwatch_logs, protect_audit_key, retained_key, tag_audit
 from .log_groups import encrypted_log_group
@@ -157,12 +158,12 @@ class AuditTrail(Construct):
             bedrock_data_resource_types = [*bedrock_data_resource_types, *MANTLE_DATA_RESOURCE_TYPES]
         self.trail_name = trail_name or f"{stack.stack_name}-audit"
         if not Token.is_unresolved(self.trail_name) and not _TRAIL_NAME.match(self.trail_name):
-            raise ValueError(f"AuditTrail {construct_id!r}: trail_name {self.trail_name!r} must be 3-128 characters "
+            raise ConstructPropsError(f"AuditTrail {construct_id!r}: trail_name {self.trail_name!r} must be 3-128 characters "
                              "of letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
         types = list(dict.fromkeys(bedrock_data_resource_types))
         bad = [t for t in types if not _RESOURCE_TYPE.match(t)]
         if bad:
-            raise ValueError(f"AuditTrail {construct_id!r}: bedrock_data_resource_types {bad!r} are not CloudTrail "
+            raise ConstructPropsError(f"AuditTrail {construct_id!r}: bedrock_data_resource_types {bad!r} are not CloudTrail "
                              "resource types (AWS::<Service>::<Type>, e.g. AWS::Bedrock::Model)")
         self.trail_arn = stack.format_arn(service="cloudtrail", resource="trail", resource_name=self.trail_name,
                                           arn_format=ArnFormat.SLASH_RESOURCE_NAME)

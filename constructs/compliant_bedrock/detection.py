@@ -29,6 +29,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .compliance.rules.audit import REQUIRED_TAMPER_EVENTS
+from .errors import ConstructPropsError
 from .kms import AuditAdmins, protect_audit_key, retained_key
 
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
@@ -118,10 +119,10 @@ class TamperDetection(Construct):
         where = f"TamperDetection {construct_id!r}"
         for email in alert_emails:
             if not isinstance(email, str) or not _EMAIL.fullmatch(email):
-                raise ValueError(f"{where}: alert_emails: {email!r} is not an email address (name@domain)")
+                raise ConstructPropsError(f"{where}: alert_emails: {email!r} is not an email address (name@domain)")
         for arn in approved_mantle_project_arns:
             if not isinstance(arn, str) or (not Token.is_unresolved(arn) and not _MANTLE_PROJECT_ARN.fullmatch(arn)):
-                raise ValueError(f"{where}: approved_mantle_project_arns: {arn!r} is not a Mantle project ARN "
+                raise ConstructPropsError(f"{where}: approved_mantle_project_arns: {arn!r} is not a Mantle project ARN "
                                  "(arn:<partition>:bedrock-mantle:<region>:<account>:project/<id>)")
         stack = Stack.of(self)
 

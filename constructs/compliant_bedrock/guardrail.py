@@ -33,6 +33,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from .errors import ConstructPropsError
 from .kms import retained_key
 from .models import GEO_DESTINATIONS
 
@@ -109,19 +110,19 @@ DEFAULT_BLOCKED_OUTPUT_MESSAGE = (
 
 def _choice(where: str, value: Any, allowed: Sequence[str]) -> None:
     if value not in allowed:
-        raise ValueError(f"{where}: {value!r} is not allowed; allowed: {', '.join(allowed)}")
+        raise ConstructPropsError(f"{where}: {value!r} is not allowed; allowed: {', '.join(allowed)}")
 
 
 def _length(where: str, value: Any, low: int, high: int) -> None:
     if not isinstance(value, str) or not low <= len(value) <= high:
         shown = value if not isinstance(value, str) or len(value) <= 60 else value[:57] + "..."
         size = f" ({len(value)} characters)" if isinstance(value, str) else ""
-        raise ValueError(f"{where}: {shown!r}{size} must be a string of {low} to {high} characters")
+        raise ConstructPropsError(f"{where}: {shown!r}{size} must be a string of {low} to {high} characters")
 
 
 def _flag(where: str, value: Any) -> None:
     if not isinstance(value, bool):
-        raise ValueError(f"{where}: {value!r} is not allowed; allowed: True, False")
+        raise ConstructPropsError(f"{where}: {value!r} is not allowed; allowed: True, False")
 
 
 def _check_directions(where: str, obj: Any) -> None:
@@ -136,7 +137,7 @@ def _check_directions(where: str, obj: Any) -> None:
 def _as_tuple(obj: Any, name: str) -> None:
     value = getattr(obj, name)
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise ValueError(f"{type(obj).__name__}.{name}: {value!r} must be a sequence (tuple or list)")
+        raise ConstructPropsError(f"{type(obj).__name__}.{name}: {value!r} must be a sequence (tuple or list)")
     object.__setattr__(obj, name, tuple(value))
 
 
@@ -176,13 +177,13 @@ class ContentFilter:
             _as_tuple(self, f"{direction}_modalities")
             modalities = getattr(self, f"{direction}_modalities")
             if not 1 <= len(modalities) <= 2 or len(set(modalities)) != len(modalities):
-                raise ValueError(f"{where}.{direction}_modalities: {list(modalities)!r} must hold 1 or 2 distinct "
+                raise ConstructPropsError(f"{where}.{direction}_modalities: {list(modalities)!r} must hold 1 or 2 distinct "
                                  "values of TEXT, IMAGE")
             allowed = ("TEXT", "IMAGE") if self.type in IMAGE_FILTER_TYPES else ("TEXT",)
             for modality in modalities:
                 _choice(f"{where}.{direction}_modalities", modality, allowed)
         if self.type == "PROMPT_ATTACK" and self.output_strength != "NONE":
-            raise ValueError(f"{where}.output_strength: {self.output_strength!r} is not allowed; allowed: NONE "
+            raise ConstructPropsError(f"{where}.output_strength: {self.output_strength!r} is not allowed; allowed: NONE "
                              "(prompt attacks are detected on inputs only; use ContentFilter.prompt_attack())")
 
     def to_cfn(self) -> bedrock.CfnGuardrail.ContentFilterConfigProperty:
@@ -254,9 +255,9 @@ class RegexFilter:
         try:
             re.compile(self.pattern)
         except re.error as err:
-            raise ValueError(f"{where}.pattern: {self.pattern!r} is not a valid regular expression ({err})") from None
+            raise ConstructPropsError(f"{where}.pattern: {self.pattern!r} is not a valid regular expression ({err})") from None
         if "(?<" in self.pattern.replace("(?<P", ""):
-            raise ValueError(f"{where}.pattern: {self.pattern!r} uses lookbehind; allowed: patterns without "
+            raise ConstructPropsError(f"{where}.pattern: {self.pattern!r} uses lookbehind; allowed: patterns without "
                              "lookbehind (not portable to Bedrock's regex engine)")
         if self.description is not None:
             _length(f"{where}.description", self.description, 1, MAX_REGEX_DESCRIPTION)
@@ -290,13 +291,13 @@ class DeniedTopic:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not TOPIC_NAME_PATTERN.fullmatch(self.name):
-            raise ValueError(f"DeniedTopic.name: {self.name!r} is not allowed; allowed: 1-100 letters, digits, "
+            raise ConstructPropsError(f"DeniedTopic.name: {self.name!r} is not allowed; allowed: 1-100 letters, digits, "
                              "spaces and -_!?.")
         where = f"DeniedTopic({self.name})"
         _length(f"{where}.definition", self.definition, 1, MAX_TOPIC_DEFINITION)
         _as_tuple(self, "examples")
         if len(self.examples) > MAX_TOPIC_EXAMPLES:
-            raise ValueError(f"{where}.examples: {len(self.examples)} examples is too many; allowed: at most "
+            raise ConstructPropsError(f"{where}.examples: {len(self.examples)} examples is too many; allowed: at most "
                              f"{MAX_TOPIC_EXAMPLES}")
         for example in self.examples:
             _length(f"{where}.examples", example, 1, MAX_TOPIC_EXAMPLE)
@@ -330,18 +331,18 @@ class WordPolicy:
     def __post_init__(self) -> None:
         _as_tuple(self, "words")
         if len(self.words) > MAX_WORDS:
-            raise ValueError(f"WordPolicy.words: {len(self.words)} words is too many; allowed: at most {MAX_WORDS}")
+            raise ConstructPropsError(f"WordPolicy.words: {len(self.words)} words is too many; allowed: at most {MAX_WORDS}")
         for word in self.words:
             _length("WordPolicy.words", word, 1, MAX_WORD)
         if len(set(self.words)) != len(self.words):
             dupes = sorted({w for w in self.words if self.words.count(w) > 1})
-            raise ValueError(f"WordPolicy.words: duplicate words {dupes!r}; allowed: each word once")
+            raise ConstructPropsError(f"WordPolicy.words: duplicate words {dupes!r}; allowed: each word once")
         _flag("WordPolicy.profanity", self.profanity)
         for direction in ("input", "output"):
             _choice(f"WordPolicy.{direction}_action", getattr(self, f"{direction}_action"), get_args(FilterAction))
             _flag(f"WordPolicy.{direction}_enabled", getattr(self, f"{direction}_enabled"))
         if not self.words and not self.profanity:
-            raise ValueError("WordPolicy: no words and profanity=False; allowed: at least one word or "
+            raise ConstructPropsError("WordPolicy: no words and profanity=False; allowed: at least one word or "
                              "profanity=True (or leave GuardrailPolicy.word_policy as None)")
 
     def _directions(self) -> dict[str, Any]:
@@ -377,7 +378,7 @@ class GroundingFilter:
         if isinstance(self.threshold, bool) or not isinstance(self.threshold, int | float) or not (
             0 <= self.threshold <= MAX_GROUNDING_THRESHOLD
         ):
-            raise ValueError(f"{where}.threshold: {self.threshold!r} is out of range; allowed: 0 to "
+            raise ConstructPropsError(f"{where}.threshold: {self.threshold!r} is out of range; allowed: 0 to "
                              f"{MAX_GROUNDING_THRESHOLD} (1 would block every answer)")
         _choice(f"{where}.action", self.action, get_args(FilterAction))
         _flag(f"{where}.enabled", self.enabled)
@@ -391,7 +392,7 @@ class GroundingFilter:
 def _unique(where: str, keys: Sequence[str]) -> None:
     dupes = sorted({k for k in keys if keys.count(k) > 1})
     if dupes:
-        raise ValueError(f"{where}: duplicate {', '.join(dupes)}; allowed: each at most once")
+        raise ConstructPropsError(f"{where}: duplicate {', '.join(dupes)}; allowed: each at most once")
 
 
 @dataclass(frozen=True)
@@ -417,19 +418,19 @@ class GuardrailPolicy:
             _as_tuple(self, name)
             for item in getattr(self, name):
                 if not isinstance(item, kind):
-                    raise ValueError(f"GuardrailPolicy.{name}: {item!r} is not a {kind.__name__}")
+                    raise ConstructPropsError(f"GuardrailPolicy.{name}: {item!r} is not a {kind.__name__}")
         if self.word_policy is not None and not isinstance(self.word_policy, WordPolicy):
-            raise ValueError(f"GuardrailPolicy.word_policy: {self.word_policy!r} is not a WordPolicy or None")
+            raise ConstructPropsError(f"GuardrailPolicy.word_policy: {self.word_policy!r} is not a WordPolicy or None")
         _unique("GuardrailPolicy.content_filters", [f.type for f in self.content_filters])
         _unique("GuardrailPolicy.pii_entities", [p.type for p in self.pii_entities])
         _unique("GuardrailPolicy.regexes (names)", [r.name for r in self.regexes])
         _unique("GuardrailPolicy.denied_topics (names)", [t.name for t in self.denied_topics])
         _unique("GuardrailPolicy.grounding_filters", [g.type for g in self.grounding_filters])
         if len(self.denied_topics) > MAX_DENIED_TOPICS:
-            raise ValueError(f"GuardrailPolicy.denied_topics: {len(self.denied_topics)} topics is too many; "
+            raise ConstructPropsError(f"GuardrailPolicy.denied_topics: {len(self.denied_topics)} topics is too many; "
                              f"allowed: at most {MAX_DENIED_TOPICS}")
         if len(self.regexes) > MAX_REGEXES:
-            raise ValueError(f"GuardrailPolicy.regexes: {len(self.regexes)} regexes is too many; allowed: at most "
+            raise ConstructPropsError(f"GuardrailPolicy.regexes: {len(self.regexes)} regexes is too many; allowed: at most "
                              f"{MAX_REGEXES} (the CloudFormation/CreateGuardrail limit; merge patterns with '|')")
 
     @property
@@ -453,7 +454,7 @@ def guardrail_profile_for_region(region: str) -> str:
             if pattern.fullmatch(region):
                 return f"{geo}.{GUARDRAIL_PROFILE_VERSION}"
     shown = "an unresolved region (env-agnostic stack)" if Token.is_unresolved(region) else repr(region)
-    raise ValueError(
+    raise ConstructPropsError(
         f"tier: 'STANDARD' needs a cross-region guardrail profile, and none is known for {shown}; known: "
         "us-* -> us, us-gov-* -> us-gov, eu-* -> eu, ap-* -> apac. Use tier 'CLASSIC', give the stack a "
         "region, or pass guardrail_profile_id"
@@ -532,9 +533,9 @@ class BedrockGuardrail(Construct):
 
             policy = federal_baseline()
         if not isinstance(policy, GuardrailPolicy):
-            raise ValueError(f"{where}: policy: {policy!r} is not a GuardrailPolicy")
+            raise ConstructPropsError(f"{where}: policy: {policy!r} is not a GuardrailPolicy")
         if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-            raise ValueError(f"{where}: name: {name!r} is not allowed; allowed: 1-50 characters of "
+            raise ConstructPropsError(f"{where}: name: {name!r} is not allowed; allowed: 1-50 characters of "
                              "letters, digits, '-' and '_' (^[0-9a-zA-Z-_]{1,50}$)")
         _length(f"{where}: blocked_input_message", blocked_input_message, 1, MESSAGE_MAX)
         _length(f"{where}: blocked_output_message", blocked_output_message, 1, MESSAGE_MAX)
@@ -542,28 +543,28 @@ class BedrockGuardrail(Construct):
             _length(f"{where}: description", description, 1, DESCRIPTION_MAX)
         _choice(f"{where}: tier", tier, get_args(Tier))
         if policy.is_empty:
-            raise ValueError(f"{where}: policy: the policy has no filters at all; allowed: at least one content "
+            raise ConstructPropsError(f"{where}: policy: the policy has no filters at all; allowed: at least one content "
                              "filter, PII entity, regex, denied topic, word policy or grounding filter "
                              "(start from guardrail_presets.federal_baseline())")
         if guardrail_profile_id is not None:
             if tier != "STANDARD":
-                raise ValueError(f"{where}: guardrail_profile_id: {guardrail_profile_id!r} is only used with "
+                raise ConstructPropsError(f"{where}: guardrail_profile_id: {guardrail_profile_id!r} is only used with "
                                  f"tier 'STANDARD', not {tier!r}")
             if not PROFILE_ID_PATTERN.fullmatch(guardrail_profile_id):
-                raise ValueError(f"{where}: guardrail_profile_id: {guardrail_profile_id!r} is not allowed; "
+                raise ConstructPropsError(f"{where}: guardrail_profile_id: {guardrail_profile_id!r} is not allowed; "
                                  "allowed: <geo>.guardrail.v<n>:<m>, e.g. 'us.guardrail.v1:0'")
         profile_id = None
         if tier == "STANDARD":
             try:
                 profile_id = guardrail_profile_id or guardrail_profile_for_region(stack.region)
             except ValueError as err:
-                raise ValueError(f"{where}: {err}") from None
+                raise ConstructPropsError(f"{where}: {err}") from None
         self.profile_arns: list[str] = []
         if profile_id:
             geography = profile_id.split(".", 1)[0]
             destinations = GEO_DESTINATIONS.get(geography)
             if destinations is None:
-                raise ValueError(f"{where}: guardrail_profile_id: {profile_id!r}: no destination regions are known for "
+                raise ConstructPropsError(f"{where}: guardrail_profile_id: {profile_id!r}: no destination regions are known for "
                                  f"geography {geography!r} (known: {', '.join(sorted(GEO_DESTINATIONS))}), so "
                                  "ApplyGuardrail could not be granted where the profile routes calls")
             regions = [stack.region] if stack.region not in destinations else []
@@ -573,26 +574,26 @@ class BedrockGuardrail(Construct):
                 for region in [*regions, *destinations]
             ]
         if enforcement_excluded_models and not enforce_account_level:
-            raise ValueError(f"{where}: enforcement_excluded_models needs enforce_account_level=True")
+            raise ConstructPropsError(f"{where}: enforcement_excluded_models needs enforce_account_level=True")
         included = list(enforcement_included_models)
         if included != ["ALL"] and not enforce_account_level:
-            raise ValueError(f"{where}: enforcement_included_models needs enforce_account_level=True")
+            raise ConstructPropsError(f"{where}: enforcement_included_models needs enforce_account_level=True")
         if not included or ("ALL" in included and len(included) > 1):
-            raise ValueError(f"{where}: enforcement_included_models: {included!r} is not allowed; allowed: ('ALL',) "
+            raise ConstructPropsError(f"{where}: enforcement_included_models: {included!r} is not allowed; allowed: ('ALL',) "
                              "or one or more model ids (never ALL together with model ids)")
         for model in included:
             if model != "ALL" and not ENFORCEMENT_MODEL_PATTERN.fullmatch(model):
-                raise ValueError(f"{where}: enforcement_included_models: {model!r} is not allowed; allowed: "
+                raise ConstructPropsError(f"{where}: enforcement_included_models: {model!r} is not allowed; allowed: "
                                  "'ALL' or model ids such as 'openai.gpt-oss-120b-1:0'")
         for model in enforcement_excluded_models:
             if not ENFORCEMENT_MODEL_PATTERN.fullmatch(model):
-                raise ValueError(f"{where}: enforcement_excluded_models: {model!r} is not allowed; allowed: "
+                raise ConstructPropsError(f"{where}: enforcement_excluded_models: {model!r} is not allowed; allowed: "
                                  "model ids such as 'amazon.titan-embed-text-v2:0'")
         if kms_key is not None and (hasattr(kms_key, "alias_name") or (
             not Token.is_unresolved(kms_key.key_arn) and ":alias/" in kms_key.key_arn
         )):
             shown = getattr(kms_key, "alias_name", None) or kms_key.key_arn
-            raise ValueError(f"{where}: kms_key: {shown!r} is an alias; allowed: a key (KmsKeyArn must be a key "
+            raise ConstructPropsError(f"{where}: kms_key: {shown!r} is an alias; allowed: a key (KmsKeyArn must be a key "
                              "ARN, never an alias)")
 
         self.policy = policy

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from .errors import ConstructPropsError
 from .guardrail import ContentFilter, GroundingFilter, GuardrailPolicy, PiiEntity, RegexFilter, WordPolicy
 
 #: Harm categories filtered on prompts (SI-10) and answers (SI-15) at HIGH, the strictest strength.
@@ -102,9 +103,9 @@ def federal_baseline(
     * **No denied topics**: topics are mission-specific; add up to 30.
     """
     if pii_action not in ("BLOCK", "ANONYMIZE"):
-        raise ValueError(f"federal_baseline: pii_action: {pii_action!r} is not allowed; allowed: BLOCK, ANONYMIZE")
+        raise ConstructPropsError(f"federal_baseline: pii_action: {pii_action!r} is not allowed; allowed: BLOCK, ANONYMIZE")
     if not isinstance(block_classification_markings, bool):
-        raise ValueError(f"federal_baseline: block_classification_markings: {block_classification_markings!r} "
+        raise ConstructPropsError(f"federal_baseline: block_classification_markings: {block_classification_markings!r} "
                          "is not allowed; allowed: True, False")
     modalities = ("TEXT", "IMAGE") if image_filters else ("TEXT",)
     content = (

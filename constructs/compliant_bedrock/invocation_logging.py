@@ -45,6 +45,7 @@ from constructs import Construct
 
 from .audit_bucket import DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_OBJECT_LOCK_DAYS, AuditBucket, ObjectLockMode
 from .compliance import suppress
+from .errors import ConstructPropsError
 from .grants import grant_records_read
 from .kms import AuditAdmins, allow_cloudwatch_logs, protect_audit_key, retained_key, tag_audit
 from .log_groups import encrypted_log_group
@@ -182,7 +183,7 @@ class ModelInvocationLogging(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         if vpc is None and (subnets is not None or security_group is not None):
-            raise ValueError(f"ModelInvocationLogging {construct_id!r}: subnets and security_group need a vpc")
+            raise ConstructPropsError(f"ModelInvocationLogging {construct_id!r}: subnets and security_group need a vpc")
         stack = Stack.of(self)
         bedrock_source = {
             "StringEquals": {"aws:SourceAccount": stack.account},

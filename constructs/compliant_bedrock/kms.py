@@ -11,6 +11,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct, IConstruct
 
 from .compliance.rules.audit import AUDIT_TAG
+from .errors import ConstructPropsError
 
 
 def retained_key(scope: Construct, construct_id: str, *, description: str, alias: str | None = None) -> kms.Key:
@@ -107,7 +108,7 @@ class AuditAdmins:
             named = isinstance(value, str) and (_ROLE_NAME.fullmatch(value) or (
                 prop == "deploy_role_name" and _ROLE_NAME_PREFIX.fullmatch(value)))
             if value is not None and not named:
-                raise ValueError(f"AuditAdmins: {prop}: {value!r} is not an IAM role name; allowed: 1-64 of "
+                raise ConstructPropsError(f"AuditAdmins: {prop}: {value!r} is not an IAM role name; allowed: 1-64 of "
                                  "letters, digits and +=,.@_- (the name, without path or ARN)")
 
     def role_arns(self, scope: Construct) -> list[str]:

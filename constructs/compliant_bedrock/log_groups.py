@@ -7,6 +7,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .errors import ConstructPropsError
+
 #: The retention values CloudWatch Logs accepts, in days.
 RETENTION_DAYS: dict[int, logs.RetentionDays] = {
     1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS, 5: logs.RetentionDays.FIVE_DAYS,
@@ -27,7 +29,7 @@ def retention(days: int, where: str = "log retention") -> logs.RetentionDays:
     try:
         return RETENTION_DAYS[days]
     except KeyError:
-        raise ValueError(
+        raise ConstructPropsError(
             f"{where}: {days!r} days is not a CloudWatch Logs value; use one of "
             f"{', '.join(str(d) for d in RETENTION_DAYS)}"
         ) from None

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from .arns import every_runtime_project_arn, route_arns, runtime_project_arn
 from .compliance import suppress
+from .errors import ConstructPropsError
 from .models import (
     INVOKE_ACTIONS,
     MANTLE_PROJECT_PATTERN,
@@ -165,36 +166,36 @@ class BedrockModelAccess(Construct):
         name = f"BedrockModelAccess {construct_id!r}"
         accepted = {InferencePath(k): v for k, v in (accept_unguarded or {}).items()}
         if not (model_ids or openai_api_model_ids or mantle_model_ids):
-            raise ValueError(f"{name}: model_ids, openai_api_model_ids and mantle_model_ids are all empty; name the "
+            raise ConstructPropsError(f"{name}: model_ids, openai_api_model_ids and mantle_model_ids are all empty; name the "
                              "models to allow")
         if require_vpc_endpoint and (model_ids or openai_api_model_ids) and runtime_endpoint is None:
-            raise ValueError(f"{name}: require_vpc_endpoint needs runtime_endpoint; pass "
+            raise ConstructPropsError(f"{name}: require_vpc_endpoint needs runtime_endpoint; pass "
                              "BedrockPrivateLink.runtime_endpoint, or set require_vpc_endpoint=False for a role Bedrock "
                              "assumes on your behalf")
         if mantle_model_ids and require_vpc_endpoint and mantle_endpoint is None:
-            raise ValueError(f"{name}: mantle_model_ids need mantle_endpoint when require_vpc_endpoint is true; "
+            raise ConstructPropsError(f"{name}: mantle_model_ids need mantle_endpoint when require_vpc_endpoint is true; "
                              "create the bedrock-mantle endpoint (BedrockPrivateLink services)")
         if mantle_model_ids and not mantle_project_arn:
-            raise ValueError(f"{name}: mantle_model_ids need mantle_project_arn, a dedicated AWS::BedrockMantle::Project "
+            raise ConstructPropsError(f"{name}: mantle_model_ids need mantle_project_arn, a dedicated AWS::BedrockMantle::Project "
                              "(aws_bedrockmantle.CfnProject(...).attr_arn); the default project is never granted")
         if mantle_project_arn and not Token.is_unresolved(mantle_project_arn) and (
                 "*" in mantle_project_arn or mantle_project_arn.endswith("/default")):
-            raise ValueError(f"{name}: mantle_project_arn {mantle_project_arn!r} is the default project or a "
+            raise ConstructPropsError(f"{name}: mantle_project_arn {mantle_project_arn!r} is the default project or a "
                              "wildcard; pass a dedicated project's ARN")
         if managed_agents and not mantle_model_ids:
-            raise ValueError(f"{name}: managed_agents=True needs mantle_model_ids (sessions run on Mantle inference)")
+            raise ConstructPropsError(f"{name}: managed_agents=True needs mantle_model_ids (sessions run on Mantle inference)")
         if require_guardrail and not _names_a_version(guardrail_arn, guardrail_versioned_arn):
-            raise ValueError(f"{name}: guardrail_versioned_arn {guardrail_versioned_arn!r} names no published "
+            raise ConstructPropsError(f"{name}: guardrail_versioned_arn {guardrail_versioned_arn!r} names no published "
                              "version (the bare ARN or :DRAFT is the mutable working draft); pass "
                              "BedrockGuardrail.versioned_arn")
         unused = sorted(p.value for p in accepted if not {InferencePath.RUNTIME_OPENAI: openai_api_model_ids,
                                                           InferencePath.MANTLE: mantle_model_ids}.get(p))
         if unused:
-            raise ValueError(f"{name}: accept_unguarded names {unused}, which this policy does not open; remove them "
+            raise ConstructPropsError(f"{name}: accept_unguarded names {unused}, which this policy does not open; remove them "
                              "(an acceptance of nothing reads as a standing pre-approval)")
         overlap = sorted(set(model_ids) & set(openai_api_model_ids))
         if overlap:
-            raise ValueError(f"{name}: {overlap} are in both model_ids and openai_api_model_ids; name each model on "
+            raise ConstructPropsError(f"{name}: {overlap} are in both model_ids and openai_api_model_ids; name each model on "
                              "one runtime path")
 
         self.model_routes: list[ModelRoute] = [resolve_model(m, stack.region) for m in model_ids]
@@ -208,7 +209,7 @@ class BedrockModelAccess(Construct):
         openai_named, openai_dest, openai_profiles = _arns(stack, self.openai_api_routes)
         shared = sorted(set(guarded_named + guarded_dest) & set(openai_named + openai_dest))
         if shared and not any(Token.is_unresolved(a) for a in shared):
-            raise ValueError(f"{name}: model_ids and openai_api_model_ids share foundation-model ARNs {shared}; the "
+            raise ConstructPropsError(f"{name}: model_ids and openai_api_model_ids share foundation-model ARNs {shared}; the "
                              "guardrail Deny of the first would block the second. Use one path per model")
         self.model_arns = list(dict.fromkeys(guarded_named + guarded_dest))
         self.openai_api_arns = list(dict.fromkeys(openai_named + openai_dest))
@@ -317,7 +318,7 @@ class BedrockModelAccess(Construct):
         self._codex_policy: iam.ManagedPolicy | None = None
         length = policy_length(stack.resolve(self.policy.document))
         if length > MANAGED_POLICY_MAX_CHARS:
-            raise ValueError(
+            raise ConstructPropsError(
                 f"{name}: the models {[*model_ids, *openai_api_model_ids, *mantle_model_ids]!r} make the invoke policy "
                 f"~{length} characters, over IAM's {MANAGED_POLICY_MAX_CHARS} for a managed policy (deploy would "
                 f"fail): each model's ARNs ({len(runtime_arns)} in all; a cross-region profile adds one per "
@@ -372,12 +373,12 @@ class BedrockModelAccess(Construct):
         networks in ``BedrockPrivateLink.allowed_cidrs``); Codex does not support Mantle in GovCloud.
         """
         if not self.mantle_model_ids:
-            raise ValueError(f"BedrockModelAccess {self.node.id!r}: grant_codex needs mantle_model_ids (Codex uses "
+            raise ConstructPropsError(f"BedrockModelAccess {self.node.id!r}: grant_codex needs mantle_model_ids (Codex uses "
                              "bedrock-mantle's Responses API)")
         models = list(model_ids or self.mantle_model_ids)
         unknown = sorted(set(models) - set(self.mantle_model_ids))
         if unknown:
-            raise ValueError(f"BedrockModelAccess {self.node.id!r}: grant_codex model_ids {unknown} are not among "
+            raise ConstructPropsError(f"BedrockModelAccess {self.node.id!r}: grant_codex model_ids {unknown} are not among "
                              f"mantle_model_ids {self.mantle_model_ids}")
         if self._codex_policy is None:
             assert self.mantle_project_arn is not None
@@ -449,10 +450,10 @@ class MantleProject(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, name: str) -> None:
         super().__init__(scope, construct_id)
         if not Token.is_unresolved(name) and not MANTLE_PROJECT_PATTERN.fullmatch(name):
-            raise ValueError(f"MantleProject {construct_id!r}: name {name!r} is not a project name (1-64 letters, "
+            raise ConstructPropsError(f"MantleProject {construct_id!r}: name {name!r} is not a project name (1-64 letters, "
                              "digits, '_' and '-', starting with a letter or digit)")
         if name == "default":
-            raise ValueError(f"MantleProject {construct_id!r}: name 'default' would look like the account's default "
+            raise ConstructPropsError(f"MantleProject {construct_id!r}: name 'default' would look like the account's default "
                              "project in every report; name the workload")
         self.project = CfnProject(self, "Resource", name=name)
         self.project.apply_removal_policy(RemovalPolicy.RETAIN)

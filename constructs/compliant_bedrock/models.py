@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
+from .errors import CompliantBedrockError
+
 #: ``<provider>.<name>[:<version>]`` with an optional geography prefix for inference profiles.
 MODEL_ID_PATTERN = re.compile(
     r"^(?:(?P<geo>us|us-gov|eu|apac|jp|au|ca|in|global)\.)?"
@@ -325,7 +327,7 @@ class ModelRoute:
     verified: bool = True
 
 
-class ModelIdError(ValueError):
+class ModelIdError(CompliantBedrockError):
     """A model id that cannot be a Bedrock model id, or a path that does not serve it."""
 
 

@@ -10,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from .errors import ConstructPropsError
 from .log_groups import encrypted_log_group
 
 
@@ -26,7 +27,7 @@ class IsolatedVpc(Construct):
         #: The literal CIDR (``vpc.vpc_cidr_block`` is a token): what BedrockPrivateLink admits by default.
         self.cidr = cidr
         if len(availability_zones) < 2:
-            raise ValueError(
+            raise ConstructPropsError(
                 f"IsolatedVpc {construct_id!r}: availability_zones needs at least 2 zones for "
                 f"endpoint resilience, got {list(availability_zones)!r}"
             )

@@ -41,6 +41,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_organizations as organizations
 from constructs import Construct
 
+from .errors import ConstructPropsError
 from .guardrail import ENFORCEMENT_MODEL_PATTERN, BedrockGuardrail
 from .policy_size import policy_length
 
@@ -147,14 +148,14 @@ class EndpointCondition:
 
     def validate(self, where: str) -> None:
         if self.key not in ENDPOINT_KEYS:
-            raise ValueError(f"{where}: endpoint_condition.key: {self.key!r} is not allowed; allowed: "
+            raise ConstructPropsError(f"{where}: endpoint_condition.key: {self.key!r} is not allowed; allowed: "
                              f"{', '.join(ENDPOINT_KEYS)}")
         if not self.values:
-            raise ValueError(f"{where}: endpoint_condition.values: empty; name at least one {self.key} value")
+            raise ConstructPropsError(f"{where}: endpoint_condition.values: empty; name at least one {self.key} value")
         pattern = _VALUE_PATTERNS[self.key]
         for value in self.values:
             if not isinstance(value, str) or not pattern.fullmatch(value):
-                raise ValueError(f"{where}: endpoint_condition.values: {value!r} is not a {self.key} value "
+                raise ConstructPropsError(f"{where}: endpoint_condition.values: {value!r} is not a {self.key} value "
                                  f"(pattern {pattern.pattern})")
 
 
@@ -251,7 +252,7 @@ class BedrockOrganizationGuardrails(Construct):
                         "trail_name_patterns": trail_name_patterns},
                        other_scps_per_target, other_rcps_per_target)
         if guardrail is not None and Stack.of(guardrail) is not stack:
-            raise ValueError(f"{where}: guardrail: {guardrail.node.path!r} is in another stack; the Bedrock policy needs "
+            raise ConstructPropsError(f"{where}: guardrail: {guardrail.node.path!r} is in another stack; the Bedrock policy needs "
                              "a guardrail of the management account in this stack's region (build it here)")
         self.stack = stack
         partition = stack.partition
@@ -350,7 +351,7 @@ class BedrockOrganizationGuardrails(Construct):
                         excluded: Sequence[str], legacy_input_tags: bool, where: str) -> None:
         stack = self.stack
         if Token.is_unresolved(stack.region):
-            raise ValueError(f"{where}: guardrail: the Bedrock policy is keyed by region, and this stack has none; "
+            raise ConstructPropsError(f"{where}: guardrail: the Bedrock policy is keyed by region, and this stack has none; "
                              "give the stack env={'account': ..., 'region': ...} (one stack per region)")
         config: dict[str, Any] = {
             "identifier": {"@@assign": guardrail.versioned_arn},
@@ -400,7 +401,7 @@ class BedrockOrganizationGuardrails(Construct):
             chunks: list[list[dict[str, Any]]] = [[]]
             for statement in statements:
                 if self._length({"Version": "2012-10-17", "Statement": [statement]}) > limit:
-                    raise ValueError(f"{where}: statement {statement['Sid']} alone is "
+                    raise ConstructPropsError(f"{where}: statement {statement['Sid']} alone is "
                                      f"{self._length({'Version': '2012-10-17', 'Statement': [statement]})} characters, "
                                      f"over the {limit}-character {policy_type} quota; name fewer patterns, roles or "
                                      "values in the props it is built from")
@@ -413,7 +414,7 @@ class BedrockOrganizationGuardrails(Construct):
                     chunks.append([statement])
             documents += [(name if len(chunks) == 1 else f"{name}-{i + 1}", chunk) for i, chunk in enumerate(chunks)]
         if len(documents) + others > MAX_ATTACHED_PER_TARGET:
-            raise ValueError(f"{where}: {len(documents)} {policy_type} document(s) plus {others_prop}={others} exceed the "
+            raise ConstructPropsError(f"{where}: {len(documents)} {policy_type} document(s) plus {others_prop}={others} exceed the "
                              f"{MAX_ATTACHED_PER_TARGET} policies of that type AWS attaches to one target; detach other "
                              "policies from the targets, or name fewer patterns, roles or values so the statements fit "
                              "fewer documents")
@@ -427,7 +428,7 @@ class BedrockOrganizationGuardrails(Construct):
               target_ids: Sequence[str], limit: int, where: str) -> organizations.CfnPolicy:
         length = self._length(content)
         if length > limit:
-            raise ValueError(f"{where}: policy {name} ({policy_type}) is {length} characters, over AWS's {limit}; "
+            raise ConstructPropsError(f"{where}: policy {name} ({policy_type}) is {length} characters, over AWS's {limit}; "
                              "name fewer values in the props it is built from")
         policy = organizations.CfnPolicy(
             self, construct_id,
@@ -453,59 +454,59 @@ class BedrockOrganizationGuardrails(Construct):
                   prefixes: Sequence[str], excluded: Sequence[str], patterns: dict[str, Sequence[str]],
                   other_scps: int, other_rcps: int) -> None:
         if not isinstance(organization_id, str) or not ORG_ID_PATTERN.fullmatch(organization_id):
-            raise ValueError(f"{where}: organization_id: {organization_id!r} is not an organization id (o- and 10-32 "
+            raise ConstructPropsError(f"{where}: organization_id: {organization_id!r} is not an organization id (o- and 10-32 "
                              "lowercase letters or digits)")
         if not target_ids:
-            raise ValueError(f"{where}: target_ids: empty; name the root (r-...), OUs (ou-...) or accounts to attach to")
+            raise ConstructPropsError(f"{where}: target_ids: empty; name the root (r-...), OUs (ou-...) or accounts to attach to")
         for target in target_ids:
             if not isinstance(target, str) or not TARGET_PATTERN.fullmatch(target):
-                raise ValueError(f"{where}: target_ids: {target!r} is not a root (r-xxxx), OU (ou-xxxx-xxxxxxxx) or "
+                raise ConstructPropsError(f"{where}: target_ids: {target!r} is not a root (r-xxxx), OU (ou-xxxx-xxxxxxxx) or "
                                  "account id (12 digits)")
         if len(set(target_ids)) != len(target_ids):
-            raise ValueError(f"{where}: target_ids: {list(target_ids)!r} repeats a target")
+            raise ConstructPropsError(f"{where}: target_ids: {list(target_ids)!r} repeats a target")
         if not approved_regions:
-            raise ValueError(f"{where}: approved_regions: empty; name the regions Bedrock may be used in")
+            raise ConstructPropsError(f"{where}: approved_regions: empty; name the regions Bedrock may be used in")
         for region in approved_regions:
             if not isinstance(region, str) or not REGION_PATTERN.fullmatch(region):
-                raise ValueError(f"{where}: approved_regions: {region!r} is not a region name (e.g. us-east-1)")
+                raise ConstructPropsError(f"{where}: approved_regions: {region!r} is not a region name (e.g. us-east-1)")
         if not isinstance(endpoint_condition, EndpointCondition):
-            raise ValueError(f"{where}: endpoint_condition: {endpoint_condition!r} is not an EndpointCondition")
+            raise ConstructPropsError(f"{where}: endpoint_condition: {endpoint_condition!r} is not an EndpointCondition")
         endpoint_condition.validate(where)
         if endpoint_condition.key == "aws:VpceOrgID" and endpoint_condition.values != (organization_id,):
-            raise ValueError(f"{where}: endpoint_condition.values: {list(endpoint_condition.values)!r}; with aws:VpceOrgID "
+            raise ConstructPropsError(f"{where}: endpoint_condition.values: {list(endpoint_condition.values)!r}; with aws:VpceOrgID "
                              f"name exactly this organization ({organization_id!r})")
         for prop, names in (("break_glass_role_name", [break_glass]), ("deploy_role_names", deploy),
                             ("batch_role_names", batch), ("mantle_role_names", mantle),
                             ("network_exempt_role_names", network_exempt)):
             for name in names:
                 if not isinstance(name, str) or not ROLE_NAME_PATTERN.fullmatch(name):
-                    raise ValueError(f"{where}: {prop}: {name!r} is not a role name (1-64 of letters, digits and "
+                    raise ConstructPropsError(f"{where}: {prop}: {name!r} is not a role name (1-64 of letters, digits and "
                                      "+=,.@_-; '*' for a pattern)")
         if "*" in break_glass:
-            raise ValueError(f"{where}: break_glass_role_name: {break_glass!r} is a pattern; name exactly one role")
+            raise ConstructPropsError(f"{where}: break_glass_role_name: {break_glass!r} is a pattern; name exactly one role")
         if not deploy:
-            raise ValueError(f"{where}: deploy_role_names: empty; the deploy role must be able to update the audit "
+            raise ConstructPropsError(f"{where}: deploy_role_names: empty; the deploy role must be able to update the audit "
                              f"plane (default {DEFAULT_DEPLOY_ROLE_PATTERN!r})")
         for prop, names in (("batch_role_names", batch), ("mantle_role_names", mantle),
                             ("network_exempt_role_names", network_exempt)):
             if any(name == "*" or name.startswith("*") for name in names):
-                raise ValueError(f"{where}: {prop}: {list(names)!r} exempts every role; name the roles")
+                raise ConstructPropsError(f"{where}: {prop}: {list(names)!r} exempts every role; name the roles")
         for prefix in prefixes:
             if not isinstance(prefix, str) or not PROFILE_PREFIX_PATTERN.fullmatch(prefix):
-                raise ValueError(f"{where}: cross_region_profile_prefixes: {prefix!r} is not a profile prefix like 'us.'")
+                raise ConstructPropsError(f"{where}: cross_region_profile_prefixes: {prefix!r} is not a profile prefix like 'us.'")
         for model in excluded:
             if not ENFORCEMENT_MODEL_PATTERN.fullmatch(model):
-                raise ValueError(f"{where}: guardrail_excluded_models: {model!r} is not a model id")
+                raise ConstructPropsError(f"{where}: guardrail_excluded_models: {model!r} is not a model id")
         for prop, values in patterns.items():
             if not values:
-                raise ValueError(f"{where}: {prop}: empty; name at least one pattern")
+                raise ConstructPropsError(f"{where}: {prop}: empty; name at least one pattern")
             for value in values:
                 if not isinstance(value, str) or not NAME_PATTERN_CHARS.fullmatch(value) or value.strip("*") == "":
-                    raise ValueError(f"{where}: {prop}: {value!r} is not a name pattern (letters, digits, ._/- and *, "
+                    raise ConstructPropsError(f"{where}: {prop}: {value!r} is not a name pattern (letters, digits, ._/- and *, "
                                      "not only '*')")
         for prop, value in (("other_scps_per_target", other_scps), ("other_rcps_per_target", other_rcps)):
             if not isinstance(value, int) or not 1 <= value <= MAX_ATTACHED_PER_TARGET:
-                raise ValueError(f"{where}: {prop}: {value!r}; allowed 1-{MAX_ATTACHED_PER_TARGET} (the AWS-managed "
+                raise ConstructPropsError(f"{where}: {prop}: {value!r}; allowed 1-{MAX_ATTACHED_PER_TARGET} (the AWS-managed "
                                  "full-access policy counts as one)")
 
 

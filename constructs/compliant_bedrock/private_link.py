@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .arns import model_arns, route_arns, runtime_project_arn
+from .errors import ConstructPropsError
 from .models import INVOKE_ACTIONS, resolve_model
 
 if TYPE_CHECKING:
@@ -73,13 +74,13 @@ def _check_cidr(construct_id: str, cidr: str) -> str:
     try:
         net = ipaddress.ip_network(cidr, strict=True)
     except ValueError as err:
-        raise ValueError(f"BedrockPrivateLink {construct_id!r}: allowed_cidrs entry {cidr!r} is not a CIDR "
+        raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: allowed_cidrs entry {cidr!r} is not a CIDR "
                          f"block ({err}); use e.g. '10.0.0.0/16'") from None
     if net.version != 4:
-        raise ValueError(f"BedrockPrivateLink {construct_id!r}: allowed_cidrs entry {cidr!r} is IPv6; the "
+        raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: allowed_cidrs entry {cidr!r} is IPv6; the "
                          "endpoints have IPv4 addresses only, so name the clients' IPv4 networks")
     if net in _OPEN_CIDRS or net.prefixlen < 8:
-        raise ValueError(f"BedrockPrivateLink {construct_id!r}: allowed_cidrs entry {cidr!r} opens the "
+        raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: allowed_cidrs entry {cidr!r} opens the "
                          "endpoints to (nearly) every address; name the client networks, /8 or narrower")
     return str(net)
 
@@ -160,33 +161,33 @@ class BedrockPrivateLink(Construct):
         try:
             wanted = {BedrockService(s) for s in services} | {BedrockService.RUNTIME}
         except ValueError:
-            raise ValueError(f"BedrockPrivateLink {construct_id!r}: services {list(services)!r} must be among "
+            raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: services {list(services)!r} must be among "
                              f"{[s.value for s in BedrockService]}") from None
         if not (model_ids or openai_api_model_ids or mantle_model_ids):
-            raise ValueError(f"BedrockPrivateLink {construct_id!r}: model_ids is empty; the runtime endpoint "
+            raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: model_ids is empty; the runtime endpoint "
                              "policy must name the models it lets through")
         if mantle_model_ids and BedrockService.MANTLE not in wanted:
-            raise ValueError(f"BedrockPrivateLink {construct_id!r}: mantle_model_ids need 'bedrock-mantle' in services")
+            raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: mantle_model_ids need 'bedrock-mantle' in services")
         if BedrockService.MANTLE in wanted and mantle_model_ids and not mantle_project_arn:
-            raise ValueError(f"BedrockPrivateLink {construct_id!r}: mantle_model_ids need mantle_project_arn (the "
+            raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: mantle_model_ids need mantle_project_arn (the "
                              "endpoint policy names the project)")
         try:
             exempt = {BedrockService(s) for s in non_fips_services}
         except ValueError:
-            raise ValueError(f"BedrockPrivateLink {construct_id!r}: non_fips_services {list(non_fips_services)!r} "
+            raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: non_fips_services {list(non_fips_services)!r} "
                              f"must be among {[s.value for s in BedrockService]}") from None
         has_fips = sorted(s.value for s in exempt if s in FIPS_SERVICE_NAMES)
         if has_fips:
-            raise ValueError(f"BedrockPrivateLink {construct_id!r}: non_fips_services {has_fips} have a FIPS endpoint "
+            raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: non_fips_services {has_fips} have a FIPS endpoint "
                              "service; use it (remove them from non_fips_services)")
         if exempt and not fips:
-            raise ValueError(f"BedrockPrivateLink {construct_id!r}: non_fips_services is only for fips=True")
+            raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: non_fips_services is only for fips=True")
         if fips and not Token.is_unresolved(stack.region) and stack.region not in FIPS_REGIONS:
-            raise ValueError(f"BedrockPrivateLink {construct_id!r}: fips=True but {stack.region!r} has no Bedrock "
+            raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: fips=True but {stack.region!r} has no Bedrock "
                              f"FIPS endpoint service; regions with one: {', '.join(sorted(FIPS_REGIONS))}")
         no_fips = sorted(s.value for s in wanted if s not in FIPS_SERVICE_NAMES and s not in exempt)
         if fips and no_fips:
-            raise ValueError(f"BedrockPrivateLink {construct_id!r}: fips=True but {no_fips} have no FIPS endpoint "
+            raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: fips=True but {no_fips} have no FIPS endpoint "
                              "service; remove them from services, list them in non_fips_services to accept a "
                              "non-FIPS endpoint for them, or set fips=False (never a silent non-FIPS endpoint)")
         self.model_routes = [resolve_model(m, stack.region) for m in model_ids]
@@ -194,7 +195,7 @@ class BedrockPrivateLink(Construct):
         self._mantle = (list(mantle_model_ids), mantle_project_arn, mantle_stored_responses)
         for service, actions in (endpoint_actions or {}).items():
             if service not in DEFAULT_ENDPOINT_ACTIONS or not actions or any("*" in a or "?" in a for a in actions):
-                raise ValueError(f"BedrockPrivateLink {construct_id!r}: endpoint_actions[{service!r}] = {list(actions)!r}: "
+                raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: endpoint_actions[{service!r}] = {list(actions)!r}: "
                                  f"name actions (no wildcards) for {[s.value for s in DEFAULT_ENDPOINT_ACTIONS]} only; "
                                  "the runtime and Mantle endpoint policies follow the models")
         self._endpoint_actions = {**DEFAULT_ENDPOINT_ACTIONS, **(endpoint_actions or {})}
@@ -205,7 +206,7 @@ class BedrockPrivateLink(Construct):
         if not cidrs and not allowed_security_groups:
             cidr = literal_cidr or _literal_cidr(vpc)
             if cidr is None:
-                raise ValueError(f"BedrockPrivateLink {construct_id!r}: pass allowed_cidrs or "
+                raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: pass allowed_cidrs or "
                                  "allowed_security_groups; the VPC CIDR is a token and cannot be checked")
             cidrs = [_check_cidr(construct_id, cidr)]
 
@@ -222,10 +223,10 @@ class BedrockPrivateLink(Construct):
             subnets=selection.subnets,
         )
         if selected.has_public:
-            raise ValueError(f"BedrockPrivateLink {construct_id!r}: subnets select public subnets; "
+            raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: subnets select public subnets; "
                              "endpoints belong in isolated or private subnets")
         if len(set(selected.availability_zones)) < 2:
-            raise ValueError(f"BedrockPrivateLink {construct_id!r}: subnets span "
+            raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: subnets span "
                              f"{len(set(selected.availability_zones))} availability zone(s); at least 2 are "
                              "needed so one zone's failure does not cut Bedrock off")
 
@@ -243,7 +244,7 @@ class BedrockPrivateLink(Construct):
 
         for account in principal_accounts:
             if not (Token.is_unresolved(account) or (len(account) == 12 and account.isdigit())):
-                raise ValueError(f"BedrockPrivateLink {construct_id!r}: principal_accounts entry {account!r} is not "
+                raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: principal_accounts entry {account!r} is not "
                                  "a 12-digit account id")
         accounts: str | list[str] = list(principal_accounts) if principal_accounts else stack.account
         if isinstance(accounts, list) and len(accounts) == 1:

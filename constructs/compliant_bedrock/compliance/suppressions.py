@@ -17,6 +17,7 @@ from aws_cdk import CfnResource, Stack
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import IConstruct
 
+from ..errors import CompliantBedrockError
 from .pack import PACK_NAME, RULES
 
 #: Packs whose rule ids are accepted (NIST ids are also checked against the shipped rule list).
@@ -27,7 +28,7 @@ MIN_REASON_WORDS = 8
 _HOLLOW = re.compile(r"\b(todo|tbd|fixme|temporary|temp fix|ignore|not needed|n/a)\b", re.IGNORECASE)
 
 
-class SuppressionError(ValueError):
+class SuppressionError(CompliantBedrockError):
     """A suppression an auditor could not accept."""
 
 
