@@ -29,6 +29,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ...errors import CompliantBedrockError
+
 DEFAULT_ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"
 #: The organization id requests carry (``aws:PrincipalOrgID``); the other account is a member too.
@@ -45,7 +47,7 @@ _NAME_PROPERTY = {
 }
 
 
-class PlaceholderError(ValueError):
+class PlaceholderError(CompliantBedrockError):
     """A template value the proof cannot turn into a placeholder (an unknown intrinsic)."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from ...errors import CompliantBedrockError
 from ..suppressions import _HOLLOW, MIN_REASON_WORDS
 from . import simulator
 from .discovery import Assembly, Environment, Policy, read
@@ -26,13 +27,14 @@ _FULL_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Acti
 #: Assumptions every decision rests on, written into the evidence.
 GENERAL_ASSUMPTIONS = (
     "intrinsics are replaced by stable placeholder values (README: 'How the perimeter proof resolves values')",
-    "organization SCPs and RCPs of the assembly apply to every environment account (attached to an OU above it; "
-    "never the management account, which SCPs do not bind), next to FullAWSAccess",
+    "an organization stack's SCPs and RCPs apply to the environments its metadata names as covered, in its own "
+    "partition (attached to an OU above their accounts; never the management account, which SCPs do not bind), "
+    "next to FullAWSAccess; without that metadata, to every environment of its partition",
     "principal kinds other than the workload hold the identity policies written in the matrix, nothing else",
 )
 
 
-class PerimeterError(ValueError):
+class PerimeterError(CompliantBedrockError):
     """The matrix or an acceptance is malformed (names the file, the request and the fix)."""
 
 
