@@ -536,3 +536,18 @@ def test_placeholders_are_stable_and_consistent_across_references(outdir: Path) 
     assert gov.ref("AWS::Partition") == "aws-us-gov"
     with pytest.raises(ValueError, match="Fn::Transform has no placeholder rule"):
         first.value({"Fn::Transform": {"Name": "x"}})
+
+
+def test_the_frontier_workload_reaches_exactly_its_accepted_mantle_models(reference: perimeter.Proof) -> None:
+    """The Mantle path the frontier environment accepted works for its workload, and only as accepted: the
+    named models on its own project through its endpoint (the organization exempts frontier-workload* roles
+    from its Mantle deny); another model or the public endpoint is denied."""
+    frontier = _by_id(reference, "frontier")
+    for model in ("openai.gpt-5.5", "openai.gpt-5.4"):
+        allowed = frontier[f"workload.mantle.invoke[{model}]"]
+        assert (allowed.decision, allowed.verdict) == ("allowed", "as-expected"), allowed.line()
+        assert ":project/proj_" in allowed.resource
+        assert any("AllowUnguardedMantleInference" in d for d in allowed.deciding)
+        assert frontier[f"workload.mantle.unlisted-model[{model}]"].decision == "denied"
+        assert frontier[f"workload.mantle.public-endpoint[{model}]"].decision == "denied"
+    assert not [o for o in _by_id(reference, "commercial").values() if o.id.startswith("workload.mantle.invoke")]

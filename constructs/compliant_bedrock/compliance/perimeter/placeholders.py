@@ -95,6 +95,8 @@ class Resolver:
             return f"vpce-{self._h(logical_id, 17)}"
         if rtype == "AWS::Bedrock::Guardrail":
             return self._h(logical_id, 12)
+        if rtype == "AWS::BedrockMantle::Project":  # Mantle project ids: proj_<alphanumerics>
+            return f"proj_{self._h(logical_id, 12)}"
         return f"{self.stack_name}-{logical_id}"[:64]
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
@@ -115,6 +117,7 @@ class Resolver:
             "AWS::Lambda::Function": lambda: self.arn("lambda", f"function:{name}"),
             "AWS::SQS::Queue": lambda: self.arn("sqs", name),
             "AWS::Bedrock::Guardrail": lambda: self.arn("bedrock", f"guardrail/{name}"),
+            "AWS::BedrockMantle::Project": lambda: self.arn("bedrock-mantle", f"project/{name}"),
             "AWS::EC2::VPCEndpoint": lambda: self.arn("ec2", f"vpc-endpoint/{name}"),
         }
         if rtype in by_type:

@@ -208,6 +208,22 @@ def profile_context(env: Environment) -> dict[str, dict[str, str]]:
     return found
 
 
+def mantle_grants(env: Environment) -> list[tuple[str, str]]:
+    """(project ARN, model id) pairs the workload's Mantle grants allow (``bedrock-mantle:Model`` pinned)."""
+    found: list[tuple[str, str]] = []
+    for policy in env.workload:
+        for statement in policy.document.get("Statement") or []:
+            actions = {str(a).lower() for a in _listify(statement.get("Action"))}
+            if statement.get("Effect") != "Allow" or "bedrock-mantle:createinference" not in actions:
+                continue
+            models = [str(v) for block in (statement.get("Condition") or {}).values() if isinstance(block, dict)
+                      for key, value in block.items() if key.lower() == "bedrock-mantle:model"
+                      for v in _listify(value)]
+            for project in _listify(statement.get("Resource")):
+                found += [(str(project), m) for m in models if (str(project), m) not in found and "*" not in m]
+    return found
+
+
 def _listify(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -238,6 +254,8 @@ def _items(spec: Mapping[str, Any], env: Environment, models: list[str]) -> list
         # allowed_foundation_model: actions whose IAM resource types include no inference profile (batch jobs)
         return [(_model_suffix(arn, env.region), {"model_arn": arn}) for arn in models
                 if kind == "allowed_model" or ":foundation-model/" in arn]
+    if kind == "mantle_model":
+        return [(model, {"project_arn": project, "model": model}) for project, model in mantle_grants(env)]
     if kind == "audit_key":
         return [(_short(label), {"key_arn": arn}) for label, arn in env.audit_keys]
     if kind == "audit_bucket":
@@ -284,9 +302,11 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
     for spec in data["requests"]:
         if spec.get("unless") and chosen.get(spec["unless"]):
             continue
+        if spec.get("only_if") and not chosen.get(spec["only_if"]):
+            continue
         principal = data["principals"][spec["principal"]]
         p_account = OTHER_ACCOUNT if principal.get("account") == "other" else account
-        role = (role_names or {}).get(spec["principal"], principal["role"])
+        role = (role_names or {}).get(spec["principal"], principal["role"]).replace("{environment}", env.name)
         p_arn = f"arn:{partition}:iam::{p_account}:role/{role}"
         for suffix, values in _items(spec, env, models):
             vals = {**base, **values}
