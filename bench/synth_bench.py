@@ -4,7 +4,7 @@ Scenarios, all in one run so the ratios compare like with like:
   empty        an empty CDK app: the floor (jsii + aws-cdk-lib load, one empty stack)
   plain        the reference app's stacks with no checks at all (no cdk-nag, no Bedrock pack, no gate, no
                evidence, no perimeter proof): reference / plain is the whole gate's overhead
-  reference    the reference app (both shipped environments) with every check: cdk-nag NIST 800-53 r5
+  reference    the reference app (every shipped environment and the organization stack) with every check: cdk-nag NIST 800-53 r5
                + AWS Solutions, the Bedrock pack, the gate, the evidence and the perimeter proof
   perimeter    the perimeter proof alone on the reference assembly (one IAM-simulator process), timed in
                process: what it adds to a synth
