@@ -16,10 +16,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from compliant_bedrock.audit_bucket import DEFAULT_OBJECT_LOCK_DAYS as _DEFAULT_LOCK_DAYS
+from compliant_bedrock.audit_bucket import MAX_OBJECT_LOCK_DAYS
 from compliant_bedrock.compliance.rules.audit import REQUIRED_BEDROCK_DATA_TYPES
 from compliant_bedrock.compliance.suppressions import MIN_REASON_WORDS
 from compliant_bedrock.guardrail import guardrail_profile_for_region
 from compliant_bedrock.kms import DEFAULT_BREAK_GLASS_ROLE_NAME, AuditAdmins
+from compliant_bedrock.log_groups import RETENTION_DAYS
 from compliant_bedrock.models import (
     MANTLE_PROJECT_PATTERN,
     PATHS,
@@ -28,16 +31,17 @@ from compliant_bedrock.models import (
     ModelIdError,
     check_path,
 )
-from compliant_bedrock.private_link import FIPS_ENDPOINTS, FIPS_REGIONS
+from compliant_bedrock.private_link import FIPS_ENDPOINTS, FIPS_REGIONS, BedrockService
 
 #: OMB M-21-31 asks for 12 months of logs in active storage: the floor for every log group here.
 MIN_LOG_RETENTION_DAYS = 365
+# The lists below are the library's (one definition each); config only narrows them.
 #: M-21-31's 12 months active + 18 months cold storage = 30 months, kept immutable by default.
-DEFAULT_OBJECT_LOCK_DAYS = 913
-CLOUDWATCH_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)
-ENDPOINT_SERVICES = ("bedrock-runtime", "bedrock", "bedrock-agent", "bedrock-agent-runtime", "bedrock-mantle")
+DEFAULT_OBJECT_LOCK_DAYS = _DEFAULT_LOCK_DAYS
+#: The retention values CloudWatch Logs accepts.
+CLOUDWATCH_RETENTION_DAYS = tuple(RETENTION_DAYS)
+#: The Bedrock endpoint services an environment may name.
+ENDPOINT_SERVICES = tuple(s.value for s in BedrockService)
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,23}$")
 _TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]{1,256}$")
 
@@ -196,9 +200,9 @@ class ObjectLockSettings(_Strict):
     @field_validator("days")
     @classmethod
     def _days(cls, value: int) -> int:
-        if not MIN_LOG_RETENTION_DAYS <= value <= 36500:
+        if not MIN_LOG_RETENTION_DAYS <= value <= MAX_OBJECT_LOCK_DAYS:
             raise ValueError(
-                f"{value} is out of range; allowed: {MIN_LOG_RETENTION_DAYS} to 36500 days "
+                f"{value} is out of range; allowed: {MIN_LOG_RETENTION_DAYS} to {MAX_OBJECT_LOCK_DAYS} days "
                 f"(OMB M-21-31 asks for at least 12 months; the default {DEFAULT_OBJECT_LOCK_DAYS} is 30 months)"
             )
         return value
