@@ -3,10 +3,10 @@
 
 from pathlib import Path
 
+import compliant_bedrock as cb  # before aws_cdk starts jsii: silences its Node end-of-life banner
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-
-import compliant_bedrock as cb
 
 app = cdk.App()
 stack = cdk.Stack(app, "BedrockWorkload", env=cdk.Environment(account="111122223333", region="us-east-1"))
