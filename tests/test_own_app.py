@@ -48,6 +48,8 @@ def _run_example(source: str, outdir: Path) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
     outdir = tmp_path_factory.mktemp("own-app") / "cdk.out"
+    outdir.mkdir()
+    (outdir / "Removed.template.json").write_text("{}")  # an earlier synth's stack, no longer in the app
     code, err = _run_example(EXAMPLE.read_text(encoding="utf-8"), outdir)
     return outdir, code, err
 
@@ -62,6 +64,7 @@ def test_the_example_passes_the_gate_with_the_full_evidence(example: tuple[Path,
     assert {"findings.json", "summary.md", "component-definition.json", "poam.json", "matrix-BedrockWorkload.json",
             "architecture-BedrockWorkload.svg", "sdr-BedrockWorkload.json", "perimeter-BedrockWorkload.md"} <= evidence
     assert json.loads((outdir / "compliance" / "findings.json").read_text())["passed"] is True
+    assert not (outdir / "Removed.template.json").exists(), "an earlier synth's template would look current"
     # The cdk-nag packs ran on the stack (the gate attached them), not only the Bedrock pack.
     assert (outdir / "NIST.800.53.R5--BedrockWorkload-NagReport.json").is_file()
     assert (outdir / "AwsSolutions--BedrockWorkload-NagReport.json").is_file()
@@ -137,6 +140,7 @@ def test_gate_options_are_checked() -> None:
         ComplianceGate(app, extra_packs=["SOX"])
     with pytest.raises(cb.ConstructPropsError, match="perimeter: 'maybe'"):
         ComplianceGate(app, perimeter="maybe")  # type: ignore[arg-type]
+    assert ComplianceGate(cdk.App(context={"compliance:perimeter": "off"})).perimeter == "off"
     with pytest.raises(cb.ConstructPropsError, match="stacks: \\['Two'\\] are not stacks of this app"):
         ComplianceGate(app, stacks=["Two"]).attach()
 
