@@ -133,6 +133,16 @@ def test_report_only_and_the_perimeter_modes_never_claim_a_proof_not_run(
         report.unlink()
 
 
+def test_per_stack_rule_contexts_reach_the_bedrock_pack(example: tuple[Path, int, str]) -> None:
+    """A stack that must keep logs ten years fails on the example's one-year log groups; the default passes."""
+    outdir, _, _ = example
+    strict = {"BedrockWorkload": cb.RuleContext(min_log_retention_days=3653)}
+    text = io.StringIO()
+    result = ComplianceGate(cdk.App(), perimeter="off", rule_contexts=strict, out=text).judge(outdir)
+    assert result.exit_code == 1 and {f.rule_id for f in result.findings} == {"Bedrock-LogGroupEncryptedRetained"}
+    assert ComplianceGate(cdk.App(), perimeter="off", out=io.StringIO()).judge(outdir).exit_code == 0
+
+
 def test_gate_options_are_checked() -> None:
     app = cdk.App()
     cdk.Stack(app, "One")
@@ -141,6 +151,10 @@ def test_gate_options_are_checked() -> None:
     with pytest.raises(cb.ConstructPropsError, match="perimeter: 'maybe'"):
         ComplianceGate(app, perimeter="maybe")  # type: ignore[arg-type]
     assert ComplianceGate(cdk.App(context={"compliance:perimeter": "off"})).perimeter == "off"
+    staged = cdk.App()
+    cdk.Stack(cdk.Stage(staged, "Prod"), "Inner")
+    with pytest.raises(cb.ConstructPropsError, match=r"\['Prod/Inner'\] are inside a Stage"):
+        ComplianceGate(staged).attach()
     with pytest.raises(cb.ConstructPropsError, match="stacks: \\['Two'\\] are not stacks of this app"):
         ComplianceGate(app, stacks=["Two"]).attach()
 

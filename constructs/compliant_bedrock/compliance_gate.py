@@ -124,6 +124,10 @@ class ComplianceGate:
     def attach(self) -> None:
         """Attach the cdk-nag packs to the selected stacks (idempotent). :meth:`synth` calls it."""
         stacks = self.app_stacks()
+        staged = sorted(s.node.path for s in stacks if cdk.Stage.of(s) is not self.app)
+        if staged:  # their templates go to nested assemblies, which judge() does not read: never pass them unexamined
+            raise ConstructPropsError(f"ComplianceGate: stacks {staged} are inside a Stage; the gate judges the app's "
+                                      "own stacks only: gate each Stage's app separately or add the stacks to the app")
         names = {s.stack_name for s in stacks}
         missing = sorted(set(self.stacks or ()) - names)
         if missing:
