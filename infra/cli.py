@@ -16,10 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPORT_ONLY_KEY = "compliance:report-only"
-#: Context key naming the perimeter acceptances file (default: <config dir>/perimeter/accepted-open-paths.yaml).
-PERIMETER_ACCEPTANCES_KEY = "compliant-bedrock:perimeter-acceptances"
-
 
 def run(build: Callable[..., Any] | None = None) -> int:
     """Build the app (``infra.app_factory.build_app`` by default), synthesize, judge, report.
@@ -27,7 +23,6 @@ def run(build: Callable[..., Any] | None = None) -> int:
     With many environments and the default builder, worker processes synthesize shares of them
     in parallel (``infra.parallel``); the gate and the report then judge the merged assembly.
     """
-    from compliant_bedrock.compliance import judge
     from compliant_bedrock.compliance.gate import clear_reports
     from compliant_bedrock.errors import CompliantBedrockError
 
@@ -97,47 +92,23 @@ def run(build: Callable[..., Any] | None = None) -> int:
         envs = [s.settings for s in app.node.children if isinstance(s, ReferenceStack)]
     else:
         contexts = settings_contexts(envs)
-    errors = judge(outdir, contexts)
-    # The perimeter proof: the matrix's requests simulated against the policies just synthesized.
-    from compliant_bedrock.compliance import perimeter
+    # The judging and the evidence: the library's own entry point, as any app uses it. The reference app
+    # requires the perimeter proof (exit 3 when it cannot run) and adds the facts of its configuration.
+    from compliant_bedrock import ComplianceGate
 
-    try:
-        proof = perimeter.prove(outdir, perimeter.load_acceptances(_acceptances_file(app)),
-                                node_modules=_node_modules())
-    except perimeter.PerimeterError as err:
-        print(f"compliant-bedrock: {err}", file=sys.stderr)
-        return 2
-    except perimeter.SimulatorError as err:
-        shutil.rmtree(outdir / "compliance", ignore_errors=True)  # no evidence that claims an unproven perimeter
-        print(f"compliant-bedrock: {err}; no evidence written", file=sys.stderr)
-        return 3
-    unproven = sorted({env.name for env in envs} - {o.environment for o in proof.outcomes}) if build is None else []
-    if unproven:  # an environment whose policies the proof did not recognize would otherwise pass unexamined
-        shutil.rmtree(outdir / "compliance", ignore_errors=True)
-        print(f"compliant-bedrock: perimeter proof: no Bedrock endpoint or invoke policy found for environment(s) "
-              f"{', '.join(unproven)}; their requests cannot be generated; no evidence written", file=sys.stderr)
-        return 3
-    perimeter.write_evidence(outdir, proof)
-    # Evidence for auditors from the same synth, pass or fail (infra/report.py; `make report` redoes it).
-    from .report import generate
+    from .report import facts_of, unverified_models
 
-    generate(outdir, settings={env.name: env for env in envs}, written_by_shards=shard_evidence)
-    report_only = str(app.node.try_get_context(REPORT_ONLY_KEY)).lower() == "true"
-    for finding in errors:
-        print(f"compliance: {finding.stack}: {finding.line()}", file=sys.stderr)
-    perimeter_lines = proof.lines()
-    for line in perimeter_lines:
-        print(f"compliance: {line}", file=sys.stderr)
-    if errors or perimeter_lines:
-        verdict = "reported only (compliance:report-only)" if report_only else "synth fails"
-        print(f"compliance: {len(errors) + len(perimeter_lines)} unsuppressed error(s); {verdict}. "
-              f"Reports: {assembly.directory}/*-NagReport.json, compliance/findings.json and "
-              "compliance/perimeter-<env>.md", file=sys.stderr)
-        return 0 if report_only else 1
-    return 0
+    settings = {env.name: env for env in envs}
+    gate = ComplianceGate(app, rule_contexts=contexts, perimeter="required",
+                          perimeter_acceptances=_acceptances_file(app), node_modules=_node_modules(),
+                          prove_environments=[env.name for env in envs] if build is None else (),
+                          facts=facts_of(settings), unverified=unverified_models(settings))
+    return gate.judge(outdir, written_by_shards=shard_evidence).exit_code
 
 
 def _acceptances_file(app: Any) -> Path:
+    from compliant_bedrock.compliance_gate import PERIMETER_ACCEPTANCES_KEY
+
     from .app_factory import CONFIG_DIR_KEY, ROOT
 
     given = app.node.try_get_context(PERIMETER_ACCEPTANCES_KEY)

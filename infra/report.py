@@ -1,20 +1,9 @@
 """Evidence for auditors from the synth that deploys: ``python -m infra.report [cdk.out]``.
 
-Pre-deployment evidence: it shows what the synthesized templates configure and what the rules found in
-them; it is not a test of deployed resources (every file says so at the top). Writes into
-``<cdk.out>/compliance/`` (next to the gate's ``findings.json``):
-
-* ``matrix-<env>.json`` / ``.md``: NIST SP 800-53 r5 control -> rules -> resources -> result -> status;
-* ``responsibility-<env>.md``: customer / shared / inherited per control, SSP starting text from the template;
-* ``baseline-coverage.json`` / ``.md``: FedRAMP Rev5 Low, Moderate and High coverage per environment;
-* ``component-definition.json``: OSCAL 1.2.1 component definition with each control's status;
-* ``sdr-<env>.json`` / ``.md``: FedRAMP 20x Security Decision Record (Key Security Indicators);
-* ``poam.json`` / ``.csv``: accepted risks, failed controls and baseline gaps, with a milestones field;
-* ``architecture-<env>.svg`` / ``.png``: the authorization boundary and data flows;
-* ``summary.json`` / ``.md``: results per pack and stack, suppressions, unverified model ids.
-
-Output is deterministic (sorted, no clock; timestamps are ``SOURCE_DATE_EPOCH``): two runs over the
-same ``cdk.out`` write the same bytes. Exit codes: 0 written, 2 no usable assembly.
+A thin wrapper around :mod:`compliant_bedrock.evidence.report` (which every synth through
+:class:`compliant_bedrock.ComplianceGate` already runs): it adds the reference app's facts, the sentences
+its environment settings (``config/*.yaml``) state about each component, and the unverified model ids.
+Output is deterministic; exit codes: 0 written, 2 no usable assembly.
 """
 
 from __future__ import annotations
@@ -29,41 +18,26 @@ if sys.path[:1] != [LIBRARY_DIR]:
     sys.path.insert(0, LIBRARY_DIR)
 
 import argparse
-import os
 import time
-from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from importlib import metadata
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from compliant_bedrock.evidence.assembly import (
-    AssemblyError,
-    StackEvidence,
-    environment_of,
-    inputs_digest,
-    iter_assembly,
-    read_assembly,
-    stack_artifacts,
-    stack_digest,
+from compliant_bedrock.evidence import report as _report
+from compliant_bedrock.evidence.assembly import AssemblyError
+from compliant_bedrock.evidence.report import (  # noqa: F401  (re-exported for infra.parallel and tests)
+    COMPLIANCE_DIR,
+    STACK_FILE_PATTERNS,
+    sdr_evidence,
+    stack_file_names,
+    stack_files,
+    write_stack_evidence,
 )
-from compliant_bedrock.evidence.baselines import build_coverage, render_coverage
-from compliant_bedrock.evidence.diagram import write_diagram
-from compliant_bedrock.evidence.matrix import build_matrix, matrix_digest, render_markdown, render_responsibility
-from compliant_bedrock.evidence.oscal import build_component_definition, document_timestamp
-from compliant_bedrock.evidence.poam import build_poam
-from compliant_bedrock.evidence.poam import render_csv as render_poam_csv
-from compliant_bedrock.evidence.sdr import UNSET_OVERVIEW, build_sdr, render_sdr
-from compliant_bedrock.evidence.summary import build_summary, render_summary_markdown
+from compliant_bedrock.evidence.sdr import UNSET_OVERVIEW
 from compliant_bedrock.models import InferencePath, check_path
 
 from .app_factory import CONFIG_DIR_KEY, ROOT, cdk_json_context
 from .config import ConfigError, EnvironmentSettings, load_environments
-
-COMPLIANCE_DIR = "compliance"
 
 
 def _opt(obj: Any, path: str, default: Any = None) -> Any:
@@ -144,174 +118,37 @@ def _settings(config_dir: Path | None) -> dict[str, EnvironmentSettings]:
         return {}
 
 
-def _dump(value: Any) -> str:
-    # orjson: the stdlib encoder falls back to pure Python when indenting (1.7 s of 4.4 s for 10 stacks).
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+def unverified_models(settings: Mapping[str, EnvironmentSettings]) -> dict[str, list[str]]:
+    """Environment -> its model ids outside the catalog."""
+    return {name: [m.id for m in env.models if not check_path(m.id, InferencePath(m.path), env.region)]
+            for name, env in settings.items()}
 
 
-def _write(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8", newline="\n")
-
-
-def _version() -> str:
+def _settings(config_dir: Path | None) -> dict[str, EnvironmentSettings]:
+    directory = config_dir or ROOT / str(cdk_json_context().get(CONFIG_DIR_KEY) or "config")
     try:
-        return metadata.version("compliant-bedrock")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
-
-
-def stack_file_names(environments: Mapping[str, str]) -> dict[str, str]:
-    """Stack name -> the name its per-stack files carry: its environment (``environments``: stack name
-    -> environment), or the stack name where an environment has several stacks (a replica stack shares
-    its source's environment)."""
-    count = Counter(environments.values())
-    return {stack: env if count[env] == 1 else stack for stack, env in environments.items()}
-
-
-def stack_files(name: str) -> list[str]:
-    return [f"matrix-{name}.json", f"matrix-{name}.md", f"architecture-{name}.svg", f"architecture-{name}.png",
-            f"responsibility-{name}.md"]
-
-
-#: Every per-stack evidence file matches one of these (see ``stack_files``).
-STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png",
-                       "responsibility-*.md", "sdr-*.json", "sdr-*.md",
-                       "perimeter-*.json", "perimeter-*.md")
-
-
-def sdr_evidence(name: str, dest: Path) -> list[tuple[str, str, str]]:
-    """(file, FedRAMP evidence type, description) a Security Decision Record cites; absent ones are skipped
-    (``findings.json`` is the gate's; ``perimeter-<env>.json`` comes from the perimeter proof when it ran)."""
-    return [
-        (f"matrix-{name}.json", "Report", "Control matrix: every rule result per resource and each control's status"),
-        (f"matrix-{name}.md", "Report", "Control matrix, human-readable"),
-        (f"responsibility-{name}.md", "Report", "Responsibility per control and SSP starting text from the template"),
-        (f"architecture-{name}.svg", "Configuration", "Authorization boundary and data flows drawn from the template"),
-        ("component-definition.json", "Report", "OSCAL component definition with each control's status"),
-        ("baseline-coverage.json", "Report", "FedRAMP Rev5 Low/Moderate/High coverage"),
-        ("poam.json", "Report", "Plan of action and milestones: accepted risks and open gaps"),
-        ("findings.json", "Audit Record", "The compliance gate's verdict and every blocking or suppressed finding"),
-        (f"perimeter-{name}.json", "Report", "Perimeter proof: each modelled request, its decision and controls"),
-    ]
-
-
-def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = None,
-                         dest: Path | None = None) -> dict[str, dict[str, Any]]:
-    """Each stack's own files (control matrix JSON and Markdown, diagram SVG and PNG) into ``dest``.
-
-    Returns stack name -> ``{"name": file name, "totals": matrix totals}``: all that the documents
-    spanning every stack (OSCAL, summary) need from a matrix. Each file depends on its own stack only
-    (its template and pack reports, see ``stack_digest``), so shards of a parallel synth write their
-    stacks' files themselves and the parent only adds the cross-stack documents.
-    """
-    if stacks is None:  # one stack in memory at a time
-        environments = {name: environment_of(outdir, name, artifact) for name, artifact in stack_artifacts(outdir)}
-        each: Iterable[StackEvidence] = iter_assembly(outdir)
-    else:
-        environments = {s.name: s.environment for s in stacks}
-        each = stacks
-    dest = dest or outdir / COMPLIANCE_DIR
-    dest.mkdir(parents=True, exist_ok=True)
-    names = stack_file_names(environments)
-    done: dict[str, dict[str, Any]] = {}
-    encoders = os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=encoders) as pool:
-        pending: deque[Future] = deque()
-        for stack in each:
-            name = names[stack.name]
-            matrix = build_matrix(stack)
-            matrix_json, matrix_md, svg, png, responsibility_md = stack_files(name)
-            _write(dest / matrix_json, _dump(matrix))
-            _write(dest / matrix_md, render_markdown(matrix, stack_digest(outdir, stack)))
-            _write(dest / responsibility_md, render_responsibility(matrix))
-            while len(pending) >= encoders:  # each waiting PNG holds a 12 MB bitmap: bound them
-                pending.popleft().result()
-            future = write_diagram(stack, dest / svg, dest / png, executor=pool)
-            if future is not None:
-                pending.append(future)
-            done[stack.name] = {"name": name, **matrix_digest(matrix)}
-        for future in pending:
-            future.result()  # an encoder's error is this call's error
-    return done
+        return {env.name: env for env in load_environments(directory)}
+    except ConfigError as err:
+        print(f"report: settings not read ({err}); OSCAL statements will come from the templates only",
+              file=sys.stderr)
+        return {}
 
 
 def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None = None,
              settings: dict[str, EnvironmentSettings] | None = None,
              written_by_shards: Mapping[str, Mapping[str, Any]] | None = None,
-             package_overview_uri: str = UNSET_OVERVIEW) -> list[Path]:
-    """Write every evidence file for the assembly at ``outdir``; return their paths (sorted).
-
-    ``written_by_shards``: what ``write_stack_evidence`` returned where shards of a parallel synth
-    already wrote those stacks' files into ``dest``; only the other stacks' files are written here.
-    ``package_overview_uri``: the provider's Certification Package Overview, for the Security Decision Records.
-    Raises ``AssemblyError`` when ``outdir`` is not a synthesized assembly with pack reports.
-    """
-    stacks: list[StackEvidence] = read_assembly(outdir)
-    dest = dest or outdir / COMPLIANCE_DIR
-    dest.mkdir(parents=True, exist_ok=True)
+             package_overview_uri: str = UNSET_OVERVIEW, perimeter_note: str | None = None) -> list[Path]:
+    """:func:`compliant_bedrock.evidence.report.generate` with the facts of the environments' settings
+    (``settings``, else read from ``config_dir`` / cdk.json's config directory)."""
     settings = _settings(config_dir) if settings is None else settings
-    digest = inputs_digest(outdir, stacks)
-    names = stack_file_names({s.name: s.environment for s in stacks})
-    done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
-    done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
-    written = [dest / file for stack in stacks for file in stack_files(names[stack.name])]
-    # The perimeter proof's files (written by the synth that ran it, just before): cited, not rewritten.
-    perimeter: dict[str, Any] = {}
-    for env in sorted({s.environment for s in stacks}):
-        proof_file = dest / f"perimeter-{env}.json"
-        if proof_file.is_file():
-            proof = orjson.loads(proof_file.read_bytes())
-            perimeter[env] = {"passed": proof["passed"], "counts": proof["counts"], "file": f"perimeter-{env}.md"}
-            written += [proof_file, dest / f"perimeter-{env}.md"]
-    facts = {env: environment_facts(s) for env, s in settings.items()}
-    for env, proof in perimeter.items():  # the OSCAL gate statement cites the perimeter decisions
-        if env in facts:
-            counts = ", ".join(f"{v} {k}" for k, v in proof["counts"].items())
-            facts[env] = {**facts[env], "compliance-gate": [*facts[env].get("compliance-gate", []), (
-                f"Perimeter proof (AC-3, AC-4, AC-6, SC-7, AU-9, SI-10): the request matrix was evaluated by an IAM "
-                f"simulator against this synth's policies: {counts}; every decision, its deciding statement and "
-                f"every acceptance's reason are in {proof['file']}.")]}
-    document = build_component_definition(stacks, facts, version=_version(), digest=digest,
-                                          statuses={s.name: done[s.name]["controls"] for s in stacks},
-                                          file_names=names)
-    _write(dest / "component-definition.json", _dump(document))
-    written.append(dest / "component-definition.json")
-    unverified = {
-        s.environment: [m.id for m in settings[s.environment].models
-                        if not check_path(m.id, InferencePath(m.path), settings[s.environment].region)]
-        for s in stacks if s.environment in settings
-    }
-    statuses = {done[s.name]["name"]: {c: e["status"] for c, e in done[s.name]["controls"].items()} for s in stacks}
-    coverage = build_coverage(statuses)
-    _write(dest / "baseline-coverage.json", _dump(coverage))
-    _write(dest / "baseline-coverage.md", render_coverage(coverage))
-    written += [dest / "baseline-coverage.json", dest / "baseline-coverage.md"]
-    poam = build_poam(stacks, names, done)
-    _write(dest / "poam.json", _dump(poam))
-    _write(dest / "poam.csv", render_poam_csv(poam))
-    written += [dest / "poam.json", dest / "poam.csv"]
-    sdr_files = [f"sdr-{names[s.name]}.{ext}" for s in stacks for ext in ("json", "md")]
-    files = [p.name for p in written] + ["summary.json", "summary.md", *sdr_files]
-    totals = {name: {"totals": entry["totals"]} for name, entry in done.items()}
-    summary = build_summary(stacks, totals, {k: v for k, v in unverified.items() if v}, digest=digest, files=files,
-                            perimeter=perimeter)
-    _write(dest / "summary.json", _dump(summary))
-    _write(dest / "summary.md", render_summary_markdown(summary))
-    written += [dest / "summary.json", dest / "summary.md"]
-    date = document_timestamp()[:10]
-    for stack in stacks:
-        name = names[stack.name]
-        sdr = build_sdr(name, stack, done[stack.name], sdr_evidence(name, dest), dest=dest, date=date,
-                        overview_uri=package_overview_uri)
-        _write(dest / f"sdr-{name}.json", _dump(sdr))
-        _write(dest / f"sdr-{name}.md", render_sdr(name, sdr))
-        written += [dest / f"sdr-{name}.json", dest / f"sdr-{name}.md"]
-    # cdk.out outlives synths: files of a stack that is no longer in the assembly would pass for current.
-    current = set(written)
-    for stale in (f for pattern in STACK_FILE_PATTERNS for f in dest.glob(pattern)):
-        if stale not in current:
-            stale.unlink()
-    return sorted(written)
+    return _report.generate(outdir, dest=dest, facts=facts_of(settings), unverified=unverified_models(settings),
+                            written_by_shards=written_by_shards, package_overview_uri=package_overview_uri,
+                            perimeter_note=perimeter_note)
+
+
+def facts_of(settings: Mapping[str, EnvironmentSettings]) -> dict[str, dict[str, list[str]]]:
+    """Environment -> component -> sentences, for the OSCAL statements."""
+    return {name: environment_facts(env) for name, env in settings.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,7 +23,8 @@ def prepare() -> None:
     python_path = os.environ.get("PYTHONPATH", "")
     if LIBRARY_DIR not in python_path.split(os.pathsep):
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (LIBRARY_DIR, python_path) if p)
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    import compliant_bedrock  # noqa: F401  (silences jsii's Node end-of-life banner; starts no jsii process)
+
     os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
     # CDK's built-in validation loads a CloudFormation validator on every synth (5-11 s, 300-400 MiB);
     # cfn-lint checks the same templates once, after synth (README, "Performance").

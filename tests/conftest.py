@@ -14,7 +14,14 @@ from infra.app_factory import cdk_json_context  # noqa: E402
 PARTITION_REGIONS = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-iso": "us-iso-east-1"}
 
 
-def new_stack(region: str = "us-east-1", account: str | None = "111122223333", stack_id: str = "Test") -> cdk.Stack:
-    """A stack in its own App carrying cdk.json's feature flags, as ``cdk synth`` would see it."""
+def new_stack(region: str = "us-east-1", account: str | None = "111122223333", stack_id: str = "Test",
+              zones: list[str] | None = None) -> cdk.Stack:
+    """A stack in its own App carrying cdk.json's feature flags, as ``cdk synth`` would see it; ``zones``: its
+    availability zones, pinned (``pin_availability_zones``) so a VPC in it looks nothing up."""
+    from compliant_bedrock.network import pin_availability_zones
+
     app = cdk.App(context=cdk_json_context())
-    return cdk.Stack(app, stack_id, env=cdk.Environment(account=account, region=region))
+    stack = cdk.Stack(app, stack_id, env=cdk.Environment(account=account, region=region))
+    if zones:
+        pin_availability_zones(stack, zones)
+    return stack

@@ -14,7 +14,7 @@ from compliant_bedrock.network import IsolatedVpc
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    stack = new_stack()
+    stack = new_stack(zones=["us-east-1a", "us-east-1b"])
     IsolatedVpc(stack, "Network", cidr="10.40.0.0/16", availability_zones=["us-east-1a", "us-east-1b"],
                 log_key=kms.Key(stack, "LogKey"), flow_log_retention_days=365)
     return Template.from_stack(stack).to_json()
@@ -68,3 +68,20 @@ def test_one_zone_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 2 zones"):
         IsolatedVpc(stack, "Network", cidr="10.40.0.0/16", availability_zones=["us-east-1a"],
                     log_key=kms.Key(stack, "LogKey"), flow_log_retention_days=365)
+
+
+def test_an_account_specific_stack_without_its_zones_is_refused_not_looked_up() -> None:
+    """ec2.Vpc asks the stack for its zones: in a stack with account and region that is a lookup (credentials at
+    synth). IsolatedVpc refuses it and names the fix; pinned zones must include the VPC's."""
+    from compliant_bedrock.network import pin_availability_zones
+
+    stack = new_stack(stack_id="Unpinned")
+    with pytest.raises(ValueError, match=r"look its availability zones up.*pin_availability_zones\(stack, \['us-east-1a'"):
+        IsolatedVpc(stack, "Network", cidr="10.40.0.0/16", availability_zones=["us-east-1a", "us-east-1b"],
+                    log_key=kms.Key(stack, "LogKey"), flow_log_retention_days=365)
+    pinned = new_stack(stack_id="Pinned", zones=["us-east-1a", "us-east-1b"])
+    with pytest.raises(ValueError, match=r"\['us-east-1c'\] are not among the stack's zones"):
+        IsolatedVpc(pinned, "Network", cidr="10.40.0.0/16", availability_zones=["us-east-1a", "us-east-1c"],
+                    log_key=kms.Key(pinned, "LogKey"), flow_log_retention_days=365)
+    with pytest.raises(ValueError, match="already has constructs"):
+        pin_availability_zones(pinned, ["us-east-1a", "us-east-1b"])

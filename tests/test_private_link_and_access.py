@@ -581,7 +581,7 @@ def test_isolated_vpc_default_admits_its_literal_cidr() -> None:
 
     from compliant_bedrock.network import IsolatedVpc
 
-    stack = _stack()
+    stack = new_stack(region="us-east-1", account=ACCOUNT, zones=["us-east-1a", "us-east-1b"])
     network = IsolatedVpc(stack, "Net", cidr="10.42.0.0/16", availability_zones=["us-east-1a", "us-east-1b"],
                           log_key=kms.Key(stack, "K"), flow_log_retention_days=365)
     for vpc in (network, network.vpc):  # the construct itself, or its ec2.Vpc (the CfnVPC's literal CidrBlock)

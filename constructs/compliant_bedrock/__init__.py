@@ -1,1 +1,122 @@
-"""compliant-bedrock: AWS CDK constructs for Amazon Bedrock under NIST SP 800-53 rev 5."""
+"""compliant-bedrock: AWS CDK constructs for Amazon Bedrock under NIST SP 800-53 rev 5.
+
+The public API, importable from here::
+
+    import compliant_bedrock as cb
+    cb.synth(app)                      # in place of app.synth(): packs, gate, perimeter proof, evidence
+
+Constructs: :class:`BedrockPrivateLink`, :class:`BedrockModelAccess`, :class:`BedrockGuardrail`,
+:class:`IsolatedVpc`, :class:`AuditBucket`, :class:`AuditTrail`, :class:`ModelInvocationLogging`,
+:class:`TamperDetection`, :class:`BedrockOrganizationGuardrails`; helpers :func:`retained_key`,
+:func:`allow_cloudwatch_logs`, :func:`encrypted_log_group`, :func:`grant_records_read`; compliance
+:func:`suppress`, :func:`suppress_stack_rule`, :class:`RuleContext`, :class:`ComplianceGate`.
+
+Names are loaded on first use: ``import compliant_bedrock`` alone starts no jsii process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import TYPE_CHECKING, Any
+
+#: Node majors whose end-of-life banner jsii prints (as Python ``b'!!...'`` lines) on every synth: jsii
+#: reads this variable as a comma-separated list of majors, set here before any jsii process starts. The
+#: package's own Node is pinned (package.json); a value the user set wins.
+SILENCED_NODE_MAJORS = ",".join(str(major) for major in range(10, 24))
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", SILENCED_NODE_MAJORS)
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+_EXPORTS: dict[str, str] = {
+    "AuditBucket": "audit_bucket",
+    "AuditTrail": "audit_trail",
+    "AuditAdmins": "kms",
+    "BedrockGuardrail": "guardrail",
+    "BedrockModelAccess": "model_access",
+    "BedrockOrganizationGuardrails": "organization",
+    "BedrockPrivateLink": "private_link",
+    "BedrockService": "private_link",
+    "CompliantBedrockError": "errors",
+    "ComplianceGate": "compliance_gate",
+    "ConstructPropsError": "errors",
+    "GateResult": "compliance_gate",
+    "GuardrailPolicy": "guardrail",
+    "IsolatedVpc": "network",
+    "MantleProject": "model_access",
+    "ModelInvocationLogging": "invocation_logging",
+    "RiskAcceptance": "model_access",
+    "RuleContext": "compliance",
+    "TamperDetection": "detection",
+    "allow_cloudwatch_logs": "kms",
+    "encrypted_log_group": "log_groups",
+    "federal_baseline": "guardrail_presets",
+    "grant_records_read": "grants",
+    "pin_availability_zones": "network",
+    "retained_key": "kms",
+    "suppress": "compliance",
+    "suppress_stack_rule": "compliance",
+    "synth": "compliance_gate",
+}
+
+__all__ = [
+    "AuditAdmins",
+    "AuditBucket",
+    "AuditTrail",
+    "BedrockGuardrail",
+    "BedrockModelAccess",
+    "BedrockOrganizationGuardrails",
+    "BedrockPrivateLink",
+    "BedrockService",
+    "ComplianceGate",
+    "CompliantBedrockError",
+    "ConstructPropsError",
+    "GateResult",
+    "GuardrailPolicy",
+    "IsolatedVpc",
+    "MantleProject",
+    "ModelInvocationLogging",
+    "RiskAcceptance",
+    "RuleContext",
+    "TamperDetection",
+    "allow_cloudwatch_logs",
+    "encrypted_log_group",
+    "federal_baseline",
+    "grant_records_read",
+    "pin_availability_zones",
+    "retained_key",
+    "suppress",
+    "suppress_stack_rule",
+    "synth",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'compliant_bedrock' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see (py.typed)
+    from .audit_bucket import AuditBucket
+    from .audit_trail import AuditTrail
+    from .compliance import RuleContext, suppress, suppress_stack_rule
+    from .compliance_gate import ComplianceGate, GateResult, synth
+    from .detection import TamperDetection
+    from .errors import CompliantBedrockError, ConstructPropsError
+    from .grants import grant_records_read
+    from .guardrail import BedrockGuardrail, GuardrailPolicy
+    from .guardrail_presets import federal_baseline
+    from .invocation_logging import ModelInvocationLogging
+    from .kms import AuditAdmins, allow_cloudwatch_logs, retained_key
+    from .log_groups import encrypted_log_group
+    from .model_access import BedrockModelAccess, MantleProject, RiskAcceptance
+    from .network import IsolatedVpc, pin_availability_zones
+    from .organization import BedrockOrganizationGuardrails
+    from .private_link import BedrockPrivateLink, BedrockService

@@ -26,7 +26,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, FeatureFlags, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -37,6 +37,9 @@ from .compliance.rules.audit import AUDIT_BUCKET_METADATA
 from .errors import ConstructPropsError
 from .grants import attach_read_policy
 from .kms import AuditAdmins, protect_audit_key, retained_key, tag_audit
+
+#: The aws-s3 feature flag AuditBucket sets on itself (see its constructor).
+ACCESS_LOGS_POLICY_FLAG = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
 ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
 
@@ -129,6 +132,16 @@ class AuditBucket(Construct):
         delivering_role_arns: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        # Without this flag S3 grants log delivery to an access-log bucket by ACL, which a bucket-owner-
+        # enforced bucket refuses (jsii: 'objectOwnership must be set to "ObjectWriter"'). Set here, on this
+        # construct, so it holds in any app whatever its cdk.json says; a bucket passed in must have it.
+        self.node.set_context(ACCESS_LOGS_POLICY_FLAG, True)
+        if access_logs_bucket is not None and not FeatureFlags.of(access_logs_bucket).is_enabled(ACCESS_LOGS_POLICY_FLAG):
+            raise ConstructPropsError(
+                f"AuditBucket {construct_id!r}: access_logs_bucket {access_logs_bucket.node.path!r} would receive "
+                "server access logs through an ACL, which its bucket-owner-enforced ownership refuses; set the feature "
+                f"flag {ACCESS_LOGS_POLICY_FLAG!r}: true in cdk.json (or on that bucket's scope with "
+                "node.set_context before creating it), or omit access_logs_bucket for one of the construct's own")
         _validate(construct_id, object_lock_mode, object_lock_days, archive_after_days,
                   replication_destination_bucket_arn, replication_destination_key_arn)
         if replication_role_name and not replication_destination_bucket_arn:

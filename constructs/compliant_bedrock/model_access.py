@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk.aws_bedrockmantle import CfnProject
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from .guardrail import BedrockGuardrail
 
 from .arns import every_runtime_project_arn, route_arns, runtime_project_arn
 from .compliance import suppress
@@ -24,6 +28,7 @@ from .models import (
     resolve_model,
 )
 from .policy_size import MANAGED_POLICY_MAX_CHARS, policy_length
+from .private_link import BedrockPrivateLink, BedrockService
 
 #: Mantle inference: start a response or chat completion. Get/Cancel/Delete act on stored or background
 #: responses and are granted only with ``mantle_stored_responses``.
@@ -126,9 +131,11 @@ class BedrockModelAccess(Construct):
         construct_id: str,
         *,
         model_ids: Sequence[str] = (),
-        guardrail_arn: str,
+        guardrail: BedrockGuardrail | None = None,
+        private_link: BedrockPrivateLink | None = None,
+        guardrail_arn: str | None = None,
         guardrail_profile_arns: Sequence[str] = (),
-        guardrail_versioned_arn: str,
+        guardrail_versioned_arn: str | None = None,
         runtime_endpoint: ec2.IVpcEndpoint | None = None,
         require_vpc_endpoint: bool = True,
         require_guardrail: bool = True,
@@ -143,6 +150,13 @@ class BedrockModelAccess(Construct):
     ) -> None:
         """
         :param model_ids: runtime ids reached through Converse/Invoke with the guardrail (see ``models``).
+            Default with ``private_link`` and no other model list: the models that endpoint lets through, so
+            the list is written once.
+        :param guardrail: the :class:`BedrockGuardrail` of this stack: sets ``guardrail_arn``,
+            ``guardrail_profile_arns`` and ``guardrail_versioned_arn`` (pass those three instead for a
+            guardrail you import by ARN).
+        :param private_link: the :class:`BedrockPrivateLink` callers come through: sets ``runtime_endpoint`` and
+            ``mantle_endpoint`` (pass those instead for imported endpoints).
         :param guardrail_arn: the guardrail's ARN (``ApplyGuardrail`` resource).
         :param guardrail_profile_arns: for a STANDARD-tier guardrail, its guardrail-profile ARNs in each
             destination region (``BedrockGuardrail.profile_arns``): ApplyGuardrail is checked there too.
@@ -164,6 +178,23 @@ class BedrockModelAccess(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         name = f"BedrockModelAccess {construct_id!r}"
+        if guardrail is not None:
+            if guardrail_arn or guardrail_versioned_arn or guardrail_profile_arns:
+                raise ConstructPropsError(f"{name}: guardrail and guardrail_arn/guardrail_versioned_arn/"
+                                          "guardrail_profile_arns both given; pass one or the other")
+            guardrail_arn, guardrail_versioned_arn = guardrail.guardrail_arn, guardrail.versioned_arn
+            guardrail_profile_arns = guardrail.profile_arns
+        if guardrail_arn is None or guardrail_versioned_arn is None:
+            raise ConstructPropsError(f"{name}: no guardrail; pass guardrail=<BedrockGuardrail>, or guardrail_arn and "
+                                      "guardrail_versioned_arn of an imported one")
+        if private_link is not None:
+            if runtime_endpoint is not None or mantle_endpoint is not None:
+                raise ConstructPropsError(f"{name}: private_link and runtime_endpoint/mantle_endpoint both given; pass "
+                                          "one or the other")
+            runtime_endpoint = private_link.runtime_endpoint
+            mantle_endpoint = private_link.endpoints.get(BedrockService.MANTLE)
+            if not (model_ids or openai_api_model_ids or mantle_model_ids):
+                model_ids = [route.model_id for route in private_link.model_routes]
         accepted = {InferencePath(k): v for k, v in (accept_unguarded or {}).items()}
         if not (model_ids or openai_api_model_ids or mantle_model_ids):
             raise ConstructPropsError(f"{name}: model_ids, openai_api_model_ids and mantle_model_ids are all empty; name the "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import CfnResource, Stack
+from aws_cdk import CfnResource, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -31,6 +31,7 @@ class IsolatedVpc(Construct):
                 f"IsolatedVpc {construct_id!r}: availability_zones needs at least 2 zones for "
                 f"endpoint resilience, got {list(availability_zones)!r}"
             )
+        _refuse_zone_lookup(Stack.of(self), construct_id, availability_zones)
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -95,3 +96,47 @@ def _quiet_cdk_provider_lint(stack: Stack) -> None:
     handler = provider.node.try_find_child("Handler") if provider else None
     if isinstance(handler, CfnResource):
         handler.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
+
+
+def availability_zones_context_key(account: str, region: str) -> str:
+    """The context key under which CDK caches an account's zone lookup (``cdk.context.json``)."""
+    return f"availability-zones:account={account}:region={region}"
+
+
+def pin_availability_zones(stack: Stack, zones: Sequence[str]) -> list[str]:
+    """Give an account-specific stack its availability zones, so nothing in it looks them up.
+
+    ``ec2.Vpc`` (inside :class:`IsolatedVpc`) asks its stack for the zones; in a stack with ``account`` and
+    ``region`` CDK answers with a lookup in that account at synth: AWS credentials, and a ``cdk.context.json``
+    entry. This stores the zones where that lookup would look first. Call it right after creating the stack,
+    before adding constructs (CDK accepts context only on a node without children); returns ``zones``.
+    """
+    zones = list(zones)
+    if Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
+        return zones  # an environment-agnostic stack never looks zones up
+    if stack.node.children:
+        raise ConstructPropsError(
+            f"pin_availability_zones: stack {stack.stack_name!r} already has constructs "
+            f"({', '.join(c.node.id for c in stack.node.children)}); call it right after creating the stack")
+    stack.node.set_context(availability_zones_context_key(stack.account, stack.region), zones)
+    return zones
+
+
+def _refuse_zone_lookup(stack: Stack, construct_id: str, zones: Sequence[str]) -> None:
+    """An account-specific stack whose zones are neither pinned nor overridden would look them up."""
+    if Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
+        return
+    if type(stack).availability_zones is not Stack.availability_zones:  # a subclass names its zones
+        return
+    known = stack.node.try_get_context(availability_zones_context_key(stack.account, stack.region))
+    if known is None:
+        raise ConstructPropsError(
+            f"IsolatedVpc {construct_id!r}: stack {stack.stack_name!r} names account and region, so ec2.Vpc would "
+            "look its availability zones up in that account at synth (AWS credentials needed); call "
+            f"compliant_bedrock.pin_availability_zones(stack, {list(zones)!r}) right after creating the stack, or "
+            "override the stack's availability_zones property")
+    missing = [z for z in zones if z not in known]
+    if missing:
+        raise ConstructPropsError(
+            f"IsolatedVpc {construct_id!r}: availability_zones {missing} are not among the stack's zones {known}; "
+            "name zones the stack has (pin_availability_zones)")

@@ -19,8 +19,10 @@ def build_summary(
     digest: str,
     files: Sequence[str],
     perimeter: Mapping[str, Mapping[str, Any]] | None = None,
+    perimeter_note: str | None = None,
 ) -> dict[str, Any]:
-    """JSON-ready summary. ``matrices``: stack name -> matrix; ``unverified_models``: environment -> model ids."""
+    """JSON-ready summary. ``matrices``: stack name -> matrix; ``unverified_models``: environment -> model ids;
+    ``perimeter_note``: why no perimeter proof ran (the summary says so rather than staying silent)."""
     per_stack: dict[str, Any] = {}
     suppressions: list[dict[str, str]] = []
     blockers: list[dict[str, str]] = []
@@ -53,6 +55,7 @@ def build_summary(
                               for env in sorted(unverified_models) for m in sorted(unverified_models[env])],
         "files": sorted(files),
         **({"perimeter": {env: dict(perimeter[env]) for env in sorted(perimeter)}} if perimeter else {}),
+        **({"perimeter_not_run": perimeter_note} if perimeter_note else {}),
     }
 
 
@@ -111,6 +114,9 @@ def render_summary_markdown(summary: Mapping[str, Any]) -> str:
         for env, p in summary["perimeter"].items():
             counts = ", ".join(f"{k} {v}" for k, v in p["counts"].items())
             lines.append(f"| {env} | {'pass' if p['passed'] else 'fail'} | {counts} | `{p['file']}` |")
+    if summary.get("perimeter_not_run"):
+        lines += ["", "## Perimeter proof", "", f"Not run: {summary['perimeter_not_run']}. No request matrix was "
+                  "simulated against these policies: this evidence claims no perimeter decision."]
     lines += ["", "## Unverified model ids", ""]
     if summary["unverified_models"]:
         lines += ["Routed by the shape of their id, not checked against AWS documentation "

@@ -21,7 +21,9 @@ PACKAGE = "@cloud-copilot/iam-simulate"
 #: The pinned version (package.json pins the same; a test keeps them equal).
 VERSION = "0.1.173"
 NODE_MODULES_ENV = "COMPLIANT_BEDROCK_NODE_MODULES"
-FIX = "run `make setup` (installs Node packages from package-lock.json, the simulator included)"
+FIX = (f"run `make setup` (installs Node packages from package-lock.json, the simulator included); in your own app "
+       f"`npm install --save-exact {PACKAGE}@{VERSION}` beside cdk.json, or set {NODE_MODULES_ENV} to a node_modules "
+       "holding it")
 
 
 class SimulatorError(RuntimeError):

@@ -1,0 +1,285 @@
+"""One call for the gate and the evidence in any CDK app: :func:`synth` (or :class:`ComplianceGate`).
+
+Replace ``app.synth()`` with ``compliant_bedrock.synth(app)``. It attaches cdk-nag's NIST SP 800-53 r5
+and AWS Solutions packs (plus HIPAA / PCI DSS when named) to every stack of the app (or the stacks
+named), synthesizes, runs the Bedrock pack over each template, runs the perimeter proof (below), writes
+the full assessor evidence into ``<outdir>/compliance/``, prints every blocking finding and one verdict
+line with the evidence path, and exits the process non-zero when a finding blocks.
+
+Exit codes (``GateResult.exit_code``): 0 passed, or report-only; 1 unsuppressed compliance errors or an
+open perimeter path; 2 a malformed perimeter acceptance file; 3 the perimeter proof was required and could
+not run (Node or the IAM simulator missing or failing), or it did not recognize an environment it had to
+prove. No evidence is written after a 2 or a 3.
+
+The perimeter proof (``perimeter=``) simulates attack and workload requests against the synthesized
+policies with the IAM simulator ``@cloud-copilot/iam-simulate`` in a Node process:
+
+* ``"auto"`` (the default): run it when the simulator is installed (``node_modules`` above the working
+  directory, or ``$COMPLIANT_BEDROCK_NODE_MODULES``) and Node is found; otherwise skip it and say so, on the
+  verdict line and in ``summary.md`` (never a silent skip, never an old proof's files left behind);
+* ``"required"``: it must run (exit 3 when it cannot): what a pipeline that files the evidence wants;
+* ``"off"``: not run; the verdict line and ``summary.md`` say it was switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import aws_cdk as cdk
+
+from .compliance.gate import Finding, assembly_stacks, attach_packs, clear_reports, judge
+from .compliance.pack import RuleContext
+from .errors import ConstructPropsError
+
+#: Context key (``cdk synth -c compliance:report-only=true``): findings are reported, synth passes.
+REPORT_ONLY_KEY = "compliance:report-only"
+#: Context key: ``auto``, ``required`` or ``off`` (overrides the ``perimeter`` argument when set).
+PERIMETER_KEY = "compliance:perimeter"
+#: Context key naming the perimeter acceptances file (overrides the ``perimeter_acceptances`` argument).
+PERIMETER_ACCEPTANCES_KEY = "compliant-bedrock:perimeter-acceptances"
+PerimeterMode = Literal["auto", "required", "off"]
+PERIMETER_MODES = ("auto", "required", "off")
+
+
+@dataclass
+class GateResult:
+    """What the gate decided for one synthesized assembly."""
+
+    outdir: Path
+    exit_code: int
+    stacks: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    perimeter_lines: list[str] = field(default_factory=list)
+    perimeter: str = "not run"
+    evidence: list[Path] = field(default_factory=list)
+    report_only: bool = False
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0 and not self.findings and not self.perimeter_lines
+
+
+class ComplianceGate:
+    """The compliance gate of one CDK app: packs before synth, judgement and evidence after it.
+
+    ``stacks``: the stacks to attach the cdk-nag packs to (names or ``Stack`` objects; default: every
+    stack of the app at synth time). Every stack of the assembly is judged: a stack without packs has
+    only the Bedrock pack's results. ``extra_packs``: ``"HIPAA"``, ``"PCI"``.
+    ``rule_contexts``: stack name -> :class:`RuleContext`, the Bedrock pack's settings for that stack
+    (e.g. a longer log retention); ``default_context`` for every other stack.
+    ``report_only``: findings are printed and filed but the exit code is 0 (default: the app's context
+    ``compliance:report-only``). ``perimeter``: ``auto``/``required``/``off``, see the module docstring;
+    ``perimeter_acceptances``: a YAML file of accepted open paths (``compliance/perimeter``);
+    ``prove_environments``: environments the proof must recognize (exit 3 otherwise).
+    ``facts`` / ``unverified``: environment -> component -> sentences / unverified model ids for the
+    evidence (see :func:`compliant_bedrock.evidence.report.generate`). ``out``: where the verdict goes.
+    """
+
+    def __init__(self, app: cdk.App, *, stacks: Iterable[str | cdk.Stack] | None = None,
+                 extra_packs: Sequence[str] = (), rule_contexts: Mapping[str, RuleContext] | None = None,
+                 default_context: RuleContext | None = None, report_only: bool | None = None,
+                 perimeter: PerimeterMode = "auto", perimeter_acceptances: str | Path | None = None,
+                 node_modules: str | Path | None = None, prove_environments: Iterable[str] = (),
+                 facts: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+                 unverified: Mapping[str, Sequence[str]] | None = None, out: Any = None) -> None:
+        from .compliance.gate import EXTRA_PACKS
+
+        unknown = [p for p in extra_packs if p not in EXTRA_PACKS]
+        if unknown:
+            raise ConstructPropsError(f"ComplianceGate: extra_packs: {unknown} not known; use any of "
+                                      f"{sorted(EXTRA_PACKS)}")
+        mode = str(app.node.try_get_context(PERIMETER_KEY) or perimeter)
+        if mode not in PERIMETER_MODES:
+            raise ConstructPropsError(f"ComplianceGate: perimeter: {mode!r} is not a mode; use one of "
+                                      f"{', '.join(PERIMETER_MODES)} (context {PERIMETER_KEY} or the argument)")
+        self.app = app
+        self.stacks = None if stacks is None else [s if isinstance(s, str) else s.stack_name for s in stacks]
+        self.extra_packs = tuple(extra_packs)
+        self.rule_contexts = dict(rule_contexts or {})
+        self.default_context = default_context or RuleContext()
+        context_report_only = str(app.node.try_get_context(REPORT_ONLY_KEY)).lower() == "true"
+        self.report_only = context_report_only if report_only is None else report_only
+        self.perimeter: PerimeterMode = mode  # type: ignore[assignment]
+        self.perimeter_acceptances = Path(perimeter_acceptances) if perimeter_acceptances else None
+        self.node_modules = Path(node_modules) if node_modules else None
+        self.prove_environments = sorted(set(prove_environments))
+        self.facts = facts
+        self.unverified = unverified
+        self.out = out
+        self._attached: set[str] = set()
+
+    # -- before synth ---------------------------------------------------------------------------------
+
+    def app_stacks(self) -> list[cdk.Stack]:
+        """The app's stacks (at any depth: stages included)."""
+        return [c for c in self.app.node.find_all() if isinstance(c, cdk.Stack)]
+
+    def attach(self) -> None:
+        """Attach the cdk-nag packs to the selected stacks (idempotent). :meth:`synth` calls it."""
+        stacks = self.app_stacks()
+        staged = sorted(s.node.path for s in stacks if cdk.Stage.of(s) is not self.app)
+        if staged:  # their templates go to nested assemblies, which judge() does not read: never pass them unexamined
+            raise ConstructPropsError(f"ComplianceGate: stacks {staged} are inside a Stage; the gate judges the app's "
+                                      "own stacks only: gate each Stage's app separately or add the stacks to the app")
+        names = {s.stack_name for s in stacks}
+        missing = sorted(set(self.stacks or ()) - names)
+        if missing:
+            raise ConstructPropsError(f"ComplianceGate: stacks: {missing} are not stacks of this app; its stacks are "
+                                      f"{sorted(names)}")
+        for stack in stacks:
+            if (self.stacks is None or stack.stack_name in self.stacks) and stack.stack_name not in self._attached:
+                attach_packs(stack, self.extra_packs)
+                self._attached.add(stack.stack_name)
+
+    def synth(self, *, exit: bool = True) -> GateResult:
+        """Attach, synthesize, judge, write the evidence, print the verdict; ``exit``: ``sys.exit`` with the
+        exit code when it is not 0 (what an app's last line wants), else return the result."""
+        self.attach()
+        outdir = Path(self.app.outdir)
+        clear_reports(outdir, [s.stack_name for s in self.app_stacks()])
+        assembly = self.app.synth()
+        result = self.judge(Path(assembly.directory))
+        if exit and result.exit_code:
+            sys.exit(result.exit_code)
+        return result
+
+    # -- after synth ----------------------------------------------------------------------------------
+
+    def judge(self, outdir: Path, *, written_by_shards: Mapping[str, Mapping[str, Any]] | None = None) -> GateResult:
+        """Judge the synthesized assembly at ``outdir``: packs, perimeter proof, evidence, verdict."""
+        from .compliance import perimeter
+        from .evidence.report import COMPLIANCE_DIR, generate
+
+        out = self.out or sys.stderr
+        dest = outdir / COMPLIANCE_DIR
+        prune_stale(outdir)
+        stacks = _stack_artifacts(outdir)
+        contexts = {name: self.rule_contexts.get(name, self.default_context) for name in assembly_stacks(outdir)}
+        errors = judge(outdir, contexts)
+        # An earlier synth's proof must never be cited for this one.
+        for old in [*dest.glob("perimeter-*.json"), *dest.glob("perimeter-*.md")]:
+            old.unlink()
+        proof = None
+        note: str | None = None
+        if self.perimeter == "off":
+            note = f"switched off (perimeter='off' or context {PERIMETER_KEY}=off)"
+        else:
+            try:
+                proof = perimeter.prove(outdir, perimeter.load_acceptances(self._acceptances_file()),
+                                        node_modules=self.node_modules)
+            except perimeter.PerimeterError as err:
+                shutil.rmtree(dest, ignore_errors=True)
+                print(f"compliant-bedrock: {err}; no evidence written", file=out)
+                return GateResult(outdir, 2, stacks, errors, message=str(err))
+            except perimeter.SimulatorError as err:
+                if self.perimeter == "required":
+                    shutil.rmtree(dest, ignore_errors=True)  # no evidence that claims an unproven perimeter
+                    print(f"compliant-bedrock: {err}; no evidence written", file=out)
+                    return GateResult(outdir, 3, stacks, errors, message=str(err))
+                note = f"the IAM simulator could not run ({err})"
+        if proof is not None:
+            proven = {o.environment for o in proof.outcomes}
+            unproven = [env for env in self.prove_environments if env not in proven]
+            if unproven:  # an environment whose policies the proof did not recognize would pass unexamined
+                shutil.rmtree(dest, ignore_errors=True)
+                message = (f"perimeter proof: no Bedrock endpoint or invoke policy found for environment(s) "
+                           f"{', '.join(unproven)}; their requests cannot be generated")
+                print(f"compliant-bedrock: {message}; no evidence written", file=out)
+                return GateResult(outdir, 3, stacks, errors, message=message)
+            perimeter.write_evidence(outdir, proof)
+        evidence = generate(outdir, dest=dest, facts=self.facts, unverified=self.unverified,
+                            written_by_shards=written_by_shards, perimeter_note=note)
+        perimeter_lines = proof.lines() if proof is not None else []
+        if proof is None:
+            proof_text = f"perimeter proof NOT run: {note}"
+        else:
+            proof_text = (f"perimeter proof {len(proof.outcomes)} requests in "
+                          f"{len({o.environment for o in proof.outcomes})} environment(s)")
+        for finding in errors:
+            print(f"compliance: {finding.stack}: {finding.line()}", file=out)
+        for line in perimeter_lines:
+            print(f"compliance: {line}", file=out)
+        where = _shown(dest)
+        if errors or perimeter_lines:
+            verdict = "reported only (compliance:report-only)" if self.report_only else "synth fails"
+            print(f"compliance: gate FAILED: {len(errors) + len(perimeter_lines)} unsuppressed error(s); {verdict} "
+                  f"({len(stacks)} stacks, {proof_text}); evidence in {where}/ "
+                  "(findings.json, summary.md, perimeter-<env>.md)", file=out)
+            code = 0 if self.report_only else 1
+        else:
+            print(f"compliance: gate passed ({len(stacks)} stacks, {proof_text}); evidence in {where}/", file=out)
+            code = 0
+        return GateResult(outdir, code, stacks, errors, perimeter_lines,
+                          "not run" if proof is None else "ran", evidence, self.report_only, note or "")
+
+    def _acceptances_file(self) -> Path:
+        given = self.app.node.try_get_context(PERIMETER_ACCEPTANCES_KEY) or self.perimeter_acceptances
+        return Path(given) if given else Path(os.devnull)
+
+
+def synth(app: cdk.App, **options: Any) -> GateResult:
+    """The one call: ``compliant_bedrock.synth(app)`` in place of ``app.synth()``; options as for
+    :class:`ComplianceGate`. Exits the process with the gate's exit code when it is not 0."""
+    return ComplianceGate(app, **options).synth()
+
+
+def prune_stale(outdir: Path) -> list[Path]:
+    """Remove what an earlier synth left in ``outdir`` for stacks not in this assembly: templates,
+    asset manifests, metadata files, pack reports and asset directories nothing current refers to (``cdk.out`` is not
+    cleaned between synths: ``-c env=x`` would otherwise leave the other environments' old templates)."""
+    import json
+
+    manifest_file = outdir / "manifest.json"
+    if not manifest_file.is_file():
+        return []
+    artifacts = json.loads(manifest_file.read_text(encoding="utf-8")).get("artifacts", {})
+    referenced = {str(where.get(key)) for a in artifacts.values() for where in (a, a.get("properties") or {})
+                  for key in ("templateFile", "file", "additionalMetadataFile")}
+    current = set(assembly_stacks(outdir))
+    removed: list[Path] = []
+    for path in [*outdir.glob("*.template.json"), *outdir.glob("*.assets.json"), *outdir.glob("*.metadata.json")]:
+        if path.name not in referenced:
+            path.unlink()
+            removed.append(path)
+    for report in outdir.glob("*-NagReport.json"):
+        stack = report.name.removesuffix("-NagReport.json").partition("--")[2]
+        if stack and stack not in current:
+            report.unlink()
+            removed.append(report)
+    asset_paths: set[str] = set()
+    for name in referenced:
+        if name.endswith(".assets.json") and (outdir / name).is_file():
+            manifest = json.loads((outdir / name).read_text(encoding="utf-8"))
+            for kind in ("files", "dockerImages"):
+                for asset in (manifest.get(kind) or {}).values():
+                    source = asset.get("source") or {}
+                    asset_paths.add(str(source.get("path") or source.get("directory") or ""))
+    for directory in outdir.glob("asset.*"):
+        if directory.name not in asset_paths:
+            if directory.is_dir():
+                shutil.rmtree(directory)
+            else:
+                directory.unlink()
+            removed.append(directory)
+    return removed
+
+
+def _stack_artifacts(outdir: Path) -> list[str]:
+    import json
+
+    artifacts = json.loads((outdir / "manifest.json").read_text(encoding="utf-8")).get("artifacts", {})
+    return sorted(name for name, a in artifacts.items() if a.get("type") == "aws:cloudformation:stack")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
