@@ -95,7 +95,8 @@ def test_cdk_synth_fails_with_one_line_per_finding(tmp_path: Path) -> None:
     env = {**os.environ, "MUTATION": "endpoint-private-dns-off", "CDK_DISABLE_CLI_TELEMETRY": "true",
            "CDK_VALIDATION": "false", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     result = subprocess.run(
-        [str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--no-notices", "-c", "env=commercial",
+        # govcloud: no organization stack covers it, so the CLI run builds one stack (the test is about the lines)
+        [str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--no-notices", "-c", "env=govcloud",
          "--app", f"{sys.executable} tests/fixtures/mutant_app.py", "--output", str(tmp_path / "out")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
@@ -103,8 +104,8 @@ def test_cdk_synth_fails_with_one_line_per_finding(tmp_path: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if line.startswith("compliance: CompliantBedrock-")]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(
-        "compliance: CompliantBedrock-commercial: Bedrock-EndpointPrivateDns "
-        "CompliantBedrock-commercial/PrivateLink/BedrockRuntimeEndpoint/Resource [NIST SC-7, SC-8, AC-4]"
+        "compliance: CompliantBedrock-govcloud: Bedrock-EndpointPrivateDns "
+        "CompliantBedrock-govcloud/PrivateLink/BedrockRuntimeEndpoint/Resource [NIST SC-7, SC-8, AC-4]"
     )
     assert "Fix: Set PrivateDnsEnabled: true" in lines[0]
     assert "Traceback" not in result.stderr
@@ -152,11 +153,11 @@ def test_a_dropped_pack_leaves_no_report_behind(tmp_path: Path) -> None:
     """cdk.out is not cleaned between synths: a HIPAA report from when HIPAA was attached must go."""
     from infra.cli import run
 
-    stale = tmp_path / "HIPAA.Security--CompliantBedrock-commercial-NagReport.json"
+    stale = tmp_path / "HIPAA.Security--CompliantBedrock-govcloud-NagReport.json"
     stale.write_text(json.dumps({"lines": [{
-        "ruleId": "HIPAA.Security-CloudWatchLogGroupEncrypted", "resourceId": "CompliantBedrock-commercial/X",
+        "ruleId": "HIPAA.Security-CloudWatchLogGroupEncrypted", "resourceId": "CompliantBedrock-govcloud/X",
         "compliance": "Non-Compliant", "exceptionReason": "N/A", "ruleLevel": "Error", "ruleInfo": "old"}]}))
-    assert run(build=lambda outdir: build_app({"env": "commercial"}, outdir=str(tmp_path))) == 0
+    assert run(build=lambda outdir: build_app({"env": "govcloud"}, outdir=str(tmp_path))) == 0
     assert not stale.exists()
     assert "HIPAA" not in (tmp_path / "compliance" / "findings.json").read_text()
 
