@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 from .errors import ConstructPropsError
-from .guardrail import ContentFilter, GroundingFilter, GuardrailPolicy, PiiEntity, RegexFilter, WordPolicy
+from .guardrail_policy import ContentFilter, GroundingFilter, GuardrailPolicy, PiiEntity, RegexFilter, WordPolicy
 
 #: Harm categories filtered on prompts (SI-10) and answers (SI-15) at HIGH, the strictest strength.
 HARM_CATEGORIES: tuple[str, ...] = ("HATE", "INSULTS", "SEXUAL", "VIOLENCE", "MISCONDUCT")
