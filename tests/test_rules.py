@@ -601,3 +601,18 @@ def test_a_key_deny_may_exempt_a_named_role_with_a_generated_suffix_only(exempt:
     value = {"ArnNotEquals": {"aws:PrincipalArn": [ADMINS[0], exempt]}}
     outcome = results(mutate("Key/Properties/KeyPolicy/Statement/0/Condition", value))["Bedrock-AuditKeyDeletionProtected"]
     assert outcome == {Compliance.COMPLIANT if compliant else Compliance.NON_COMPLIANT}
+
+
+def test_the_pack_is_exactly_the_rules_of_the_listed_modules() -> None:
+    """Registration is explicit (compliance.rules.MODULES); importing a rule module registers nothing."""
+    from compliant_bedrock.compliance.pack import Rule, rule
+    from compliant_bedrock.compliance.rules import MODULES
+
+    declared = [v.rule.id for m in MODULES for v in vars(m).values() if isinstance(getattr(v, "rule", None), Rule)]
+    assert sorted(declared) == sorted(RULES) and len(set(declared)) == len(declared)
+
+    @rule("NotListed", controls=("AC-3",), explanation="x", fix="y")
+    def not_listed(template, ctx):  # declared outside the listed modules: not part of the pack
+        return Compliance.COMPLIANT
+
+    assert "Bedrock-NotListed" not in RULES

@@ -8,7 +8,7 @@ template, so they judge exactly what CloudFormation will deploy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -51,21 +51,52 @@ class Rule:
         return f"{self.explanation} - (Control IDs: {', '.join(self.controls)})."
 
 
-RULES: dict[str, Rule] = {}
-
-
 def rule(name: str, *, controls: tuple[str, ...], explanation: str, fix: str,
          resource_types: tuple[str, ...] = ()) -> Callable[[Callable[..., Compliance]], Callable[..., Compliance]]:
-    """Register a rule. ``resource_types`` empty: ``check(template, ctx)``; else ``check(resource, template, ctx)``."""
+    """Declare a rule on its check function. ``resource_types`` empty: ``check(template, ctx)``; else
+    ``check(resource, template, ctx)``. Nothing is registered by importing: the pack is the rule modules
+    ``compliance.rules.MODULES`` names, read when the registry is first used (``RULES``)."""
 
-    def register(check: Callable[..., Compliance]) -> Callable[..., Compliance]:
-        rule_id = f"{PACK_NAME}-{name}"
-        if rule_id in RULES:
-            raise ValueError(f"duplicate rule id {rule_id}")
-        RULES[rule_id] = Rule(rule_id, controls, explanation, fix, resource_types, check)
+    def declare(check: Callable[..., Compliance]) -> Callable[..., Compliance]:
+        check.rule = Rule(f"{PACK_NAME}-{name}", controls, explanation, fix, resource_types, check)  # type: ignore[attr-defined]
         return check
 
-    return register
+    return declare
+
+
+class _Registry(Mapping[str, "Rule"]):
+    """Rule id -> rule, built once from the modules ``compliance.rules.MODULES`` lists, in their order."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, Rule] | None = None
+
+    def _load(self) -> dict[str, Rule]:
+        if self._rules is None:
+            from .rules import MODULES
+
+            rules: dict[str, Rule] = {}
+            for module in MODULES:
+                for value in vars(module).values():
+                    declared = getattr(value, "rule", None)
+                    if isinstance(declared, Rule) and declared.check is value:
+                        if declared.id in rules:
+                            raise ValueError(f"duplicate rule id {declared.id} (in {module.__name__})")
+                        rules[declared.id] = declared
+            self._rules = rules
+        return self._rules
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self._load()[rule_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+#: Every rule of the Bedrock pack, by id.
+RULES: Mapping[str, Rule] = _Registry()
 
 
 @dataclass(frozen=True)
@@ -97,8 +128,6 @@ def _suppressions(metadata: dict[str, Any]) -> dict[str, str]:
 
 def evaluate(template: Template, ctx: RuleContext | None = None) -> list[RuleResult]:
     """Run every rule over a template; suppressed non-compliance is marked, not dropped."""
-    from . import rules  # noqa: F401  (registers the rules)
-
     ctx = ctx or RuleContext()
     stack_suppressions = _suppressions(template.metadata)
     results: list[RuleResult] = []

@@ -44,11 +44,8 @@ def _check(rule_id: str, reason: str) -> None:
         raise SuppressionError(f"suppression rule id {rule_id!r} is not from a known pack ({', '.join(KNOWN_PREFIXES)})")
     if rule_id.startswith("NIST.800.53.R5-") and rule_id not in nist_rules():
         raise SuppressionError(f"suppression rule id {rule_id!r} is not a cdk-nag NIST 800-53 r5 rule (a typo?)")
-    if rule_id.startswith(f"{PACK_NAME}-"):
-        from . import rules  # noqa: F401  (registers the rules)
-
-        if rule_id not in RULES:
-            raise SuppressionError(f"suppression rule id {rule_id!r} is not a rule of the {PACK_NAME} pack")
+    if rule_id.startswith(f"{PACK_NAME}-") and rule_id not in RULES:
+        raise SuppressionError(f"suppression rule id {rule_id!r} is not a rule of the {PACK_NAME} pack")
     words = reason.split()
     if len(words) < MIN_REASON_WORDS or _HOLLOW.search(reason):
         raise SuppressionError(
@@ -101,8 +98,6 @@ def suppress(construct: IConstruct, rule_id: str, reason: str, *, applies_to: Se
 
 def suppress_stack_rule(stack: Stack, rule_id: str, reason: str) -> None:
     """Accept a finding of a stack-level Bedrock rule (e.g. logging configured by another stack)."""
-    from . import rules  # noqa: F401
-
     rule_ = RULES.get(rule_id)
     if rule_ is None or rule_.resource_types:
         raise SuppressionError(f"suppress_stack_rule: {rule_id!r} is not a stack-level {PACK_NAME} rule; "

@@ -198,7 +198,6 @@ def _cfn_types(classes: str) -> tuple[str, ...]:
 @cache
 def rule_specs() -> dict[str, RuleSpec]:
     """Every rule of the NIST and Bedrock packs, whether or not it produced a result."""
-    from ..compliance import rules  # noqa: F401  (registers the Bedrock rules)
 
     text = resources.files("compliant_bedrock.compliance").joinpath(
         "data/cdk-nag-nist-800-53-r5-rules.tsv").read_text("utf-8")
