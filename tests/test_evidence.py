@@ -805,3 +805,19 @@ def test_frontier_unguarded_path_is_risk_accepted_never_implemented(report: Path
                     assert "satisfied" not in str(status.get("implementation-status", "")), status
     # The commercial environment serves GPT-5.6 through runtime Converse with the guardrail: not risk-accepted.
     assert _matrix(report, "commercial")["controls"]["SI-10"]["status"] != "risk-accepted"
+
+
+def test_settings_sentences_are_checked_against_the_template() -> None:
+    """An OSCAL statement from configuration states only values the environment's template contains."""
+    from infra.report import UNCONFIRMED, confirm_facts
+
+    template = json.dumps({"Resources": {"Sg": {"Properties": {"CidrIp": "10.40.0.0/16"}},
+                                         "Logs": {"Properties": {"RetentionInDays": 365}}}})
+    facts = {"dev": {"private-link": ["Endpoint security group admits TCP 443 from 10.40.0.0/16 only.",
+                                      "Endpoint security group admits TCP 443 from 10.99.0.0/16 only.",
+                                      "VPC flow logs retained 365 days.", "VPC flow logs retained 731 days."]}}
+    (ok, wrong_cidr, ok_days, wrong_days) = confirm_facts(facts, {"dev": template})["dev"]["private-link"]
+    assert not ok.startswith(UNCONFIRMED) and not ok_days.startswith(UNCONFIRMED)
+    assert wrong_cidr.startswith(UNCONFIRMED) and wrong_days.startswith(UNCONFIRMED)
+    # no template for an environment: nothing to confirm against, sentences unchanged (and said elsewhere)
+    assert confirm_facts(facts, {})["dev"] == facts["dev"]
