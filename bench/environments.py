@@ -18,9 +18,10 @@ REASON = ("Generated environment outside any organization: no SCP binds its acco
           "only by identity policies; an organization stack covering it closes the path.")
 
 
-def write_environments(directory: Path, count: int, regions: tuple[str, ...] = ("us-east-1",)) -> list[str]:
-    """``count`` valid, distinct environments named ``env-000``...; returns their names."""
-    base = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text(encoding="utf-8"))
+def write_environments(directory: Path, count: int, regions: tuple[str, ...] = ("us-east-1",),
+                       base_file: Path = ROOT / "config" / "commercial.yaml") -> list[str]:
+    """``count`` valid, distinct environments named ``env-000``... modelled on ``base_file``; returns their names."""
+    base = yaml.safe_load(base_file.read_text(encoding="utf-8"))
     names = []
     for i in range(count):
         region = regions[i % len(regions)]

@@ -15,7 +15,7 @@ import yaml
 from infra.app_factory import ROOT
 from infra.config import ConfigError, load_environments, parse_environment
 
-BASE = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
+BASE = yaml.safe_load((ROOT / "tests" / "fixtures" / "environment.yaml").read_text())
 
 
 def _with(**changes: object) -> dict:

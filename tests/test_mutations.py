@@ -37,7 +37,7 @@ def mutants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
 
 
 def _commercial_with(**changes: object):
-    raw = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
+    raw = yaml.safe_load((ROOT / "tests" / "fixtures" / "environment.yaml").read_text())
     raw.update(changes)
     return parse_environment(raw, "variant.yaml")
 

@@ -26,7 +26,7 @@ def _synth(config: Path, outdir: Path, **context: str) -> subprocess.CompletedPr
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("config")
-    write_environments(directory, COUNT)
+    write_environments(directory, COUNT, base_file=ROOT / "tests" / "fixtures" / "environment.yaml")
     return directory
 
 

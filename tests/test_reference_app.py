@@ -171,7 +171,7 @@ def test_governance_mode_is_accepted_only_with_its_reason_on_each_audit_bucket()
     from infra.config import parse_environment
     from infra.stack import ReferenceStack
 
-    raw = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
+    raw = yaml.safe_load((ROOT / "tests" / "fixtures" / "environment.yaml").read_text())
     reason = "Sandbox records of synthetic traffic only; the records officer may erase them early"
     raw["object_lock"] = {"mode": "GOVERNANCE", "days": 400, "governance_reason": reason}
     stack = ReferenceStack(cdk.App(context=cdk_json_context()), "Governance",

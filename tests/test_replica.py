@@ -19,7 +19,7 @@ SOURCE, REPLICA = "CompliantBedrock-commercial", "CompliantBedrock-commercial-re
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
     config = tmp_path_factory.mktemp("config")
-    raw = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text())
+    raw = yaml.safe_load((ROOT / "tests" / "fixtures" / "environment.yaml").read_text())
     raw["account"] = ACCOUNT
     raw["audit"]["replica_region"] = "us-west-2"
     (config / "commercial.yaml").write_text(yaml.safe_dump(raw))
