@@ -19,7 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Evidence timestamps (OSCAL last-modified) come from the last commit, never the clock.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help setup synth test lint report bench clean mutate
+.PHONY: help setup synth test test-install lint report bench clean mutate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench: setup ## Time synth (median of 5) and peak memory: empty app, reference a
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache
+
+test-install: setup ## Build the wheel, install it into a fresh directory and synth the README example with the pinned CLI
+	$(PY) -m pytest -m install tests/test_install.py
 
 mutate: setup ## Remove each protection listed in tests/mutants.yaml in a scratch copy and prove a test fails
 	$(PY) tools/mutate.py
