@@ -30,11 +30,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+# cdk-nag 3 beside, never in, the venv's site-packages (same package name as the 2.x the gate runs).
+$(VENV)/nag3/.installed: requirements-nag3.txt $(VENV)/.installed
+	rm -rf $(VENV)/nag3
+	$(PY) -m pip install --quiet --no-deps --require-hashes --target $(VENV)/nag3 -r requirements-nag3.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed ## Create .venv and node_modules from the pinned files
+setup: $(VENV)/.installed $(VENV)/nag3/.installed node_modules/.installed ## Create .venv and node_modules from the pinned files
 
 synth: setup ## Synthesize every environment, run the compliance gate, write evidence, cfn-lint (one env: ENV=NAME)
 	$(CDK) synth --quiet --no-notices $(if $(ENV),-c env=$(ENV))
@@ -56,5 +62,6 @@ bench: setup ## Time synth (median of 5) and peak memory: empty app, reference a
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache
 
-mutate: setup ## Remove each protection listed in tests/mutants.yaml in a scratch copy and prove a test fails
+mutate: setup ## The cdk-nag 3.x plugin test, then remove each protection in tests/mutants.yaml and prove a test fails
+	$(PY) -m pytest -q -m nag3 tests/test_nag.py
 	$(PY) tools/mutate.py
