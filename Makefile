@@ -19,7 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Evidence timestamps (OSCAL last-modified) come from the last commit, never the clock.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help setup synth test test-install lint report bench clean mutate
+.PHONY: help setup synth test test-integration lint report bench clean mutate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,11 +30,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+# cdk-nag 3 beside, never in, the venv's site-packages (same package name as the 2.x the gate runs).
+$(VENV)/nag3/.installed: requirements-nag3.txt $(VENV)/.installed
+	rm -rf $(VENV)/nag3
+	$(PY) -m pip install --quiet --no-deps --require-hashes --target $(VENV)/nag3 -r requirements-nag3.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed ## Create .venv and node_modules from the pinned files
+setup: $(VENV)/.installed $(VENV)/nag3/.installed node_modules/.installed ## Create .venv and node_modules from the pinned files
 
 synth: setup ## Synthesize every environment, run the compliance gate, write evidence, cfn-lint (one env: ENV=NAME)
 	$(CDK) synth --quiet --no-notices $(if $(ENV),-c env=$(ENV))
@@ -56,8 +62,8 @@ bench: setup ## Time synth (median of 5) and peak memory: empty app, reference a
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache
 
-test-install: setup ## Build the wheel, install it into a fresh directory and synth the README example with the pinned CLI
-	$(PY) -m pytest -m install tests/test_install.py
+test-integration: setup ## The package as other apps use it: the README example from a built wheel via the pinned CLI, a cdk-nag 3.x app
+	$(PY) -m pytest -q -m "install or nag3" tests/test_install.py tests/test_nag.py
 
 mutate: setup ## Remove each protection listed in tests/mutants.yaml in a scratch copy and prove a test fails
 	$(PY) tools/mutate.py

@@ -2,8 +2,8 @@
 directory, the example copied verbatim, `cdk synth` with the pinned CLI. Exit 0 with the full evidence;
 with one broad inline policy added, a non-zero exit naming the rules.
 
-Marked ``install`` (about 30 s: a wheel build and two CLI synths): `make test-install` runs it, and CI
-runs it after `make test`, which stays under its 60 s budget without it.
+Marked ``install`` (about 15 s: a wheel build and two CLI synths): `make test-integration` runs it, and
+CI runs that after `make test`, which stays under its 60 s budget without it.
 """
 
 from __future__ import annotations

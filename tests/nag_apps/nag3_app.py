@@ -1,0 +1,23 @@
+"""A small cdk-nag 3.x app: its AWS Solutions pack and the Bedrock plugin through CDK's Validations.
+
+Stacks ``Good`` (a role that invokes nothing) and ``Bad`` (a role allowed bedrock:InvokeModel on ``*``).
+Run with cdk-nag 3 first on PYTHONPATH and CDK_OUTDIR set; prints the cdk-nag version it ran with.
+"""
+
+import sys
+
+import aws_cdk as cdk
+import cdk_nag
+from aws_cdk import aws_iam as iam
+
+from compliant_bedrock.compliance import BedrockValidationPlugin
+
+app = cdk.App()
+for name, broad in (("Good", False), ("Bad", True)):
+    stack = cdk.Stack(app, name)
+    role = iam.Role(stack, "Workload", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    if broad:
+        role.add_to_policy(iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=["*"]))
+cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app), BedrockValidationPlugin())
+print("cdk-nag", "3" if hasattr(cdk_nag.NagPack, "validate_scope") else "2", file=sys.stderr)
+app.synth()
