@@ -1107,6 +1107,8 @@ def test_handler_create_puts_its_own_configuration_not_the_events(run_handler) -
     ("no stack", {"StackId": None}),
     ("attacker's host", {"ResponseURL": "https://attacker.example/put"}),
     ("look-alike host", {"ResponseURL": "https://cloudformation-custom-resource-response-useast1.attacker.example/x"}),
+    ("suffix inside the host", {"ResponseURL": "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com"
+                                               ".attacker.example/x"}),
     ("plain http", {"ResponseURL": RESPONSE_URL.replace("https://", "http://")}),
     ("no url", {"ResponseURL": None}),
 ])
@@ -1200,11 +1202,62 @@ def test_handler_update_refuses_another_owners_configuration_but_moves_its_own(r
     assert [c[0] for c in theirs.calls] == ["get"]
     assert responses[0]["Status"] == "FAILED" and "landing-zone-bucket" in responses[0]["Reason"]
 
-    # Our own configuration, moving from our old bucket to the new one: allowed.
-    old = {"LoggingConfig": {**copy.deepcopy(CONFIG), "s3Config": {"bucketName": "old-audit-bucket"}}}
-    ours = FakeBedrock(current={"s3Config": {"bucketName": "old-audit-bucket"}})
-    responses, _ = run_handler(_event("Update", PhysicalResourceId="kept", OldResourceProperties=old), ours)
-    assert [c[0] for c in ours.calls] == ["get", "put"] and responses[-1]["Status"] == "SUCCESS"
+    # Our own configuration, moving from our old bucket to the new one: allowed, because the account's
+    # configuration still delivers to this stack's log group (the function's environment names it).
+    ours = FakeBedrock(current={**copy.deepcopy(CONFIG), "s3Config": {"bucketName": "old-audit-bucket"}})
+    responses, _ = run_handler(_event("Update", PhysicalResourceId="kept"), ours)
+    assert ours.calls == [("get", None), ("put", CONFIG)] and responses[-1]["Status"] == "SUCCESS"
+
+
+#: What a forged event claims: the previous configuration was the one the account has (another owner's).
+FORGED_OLD = {"LoggingConfig": {"s3Config": {"bucketName": "landing-zone-bucket"},
+                                "cloudWatchConfig": {"logGroupName": "/org/bedrock-invocations"}}}
+THEIRS = {"s3Config": {"bucketName": "landing-zone-bucket", "keyPrefix": "org"},
+          "cloudWatchConfig": {"logGroupName": "/org/bedrock-invocations", "roleArn": "org-role"},
+          "textDataDeliveryEnabled": True}
+
+
+def test_handler_source_never_reads_the_events_properties() -> None:
+    """Whose configuration the account's is comes from the account and the environment, never the event."""
+    assert "ResourceProperties" not in HANDLER_SOURCE and "TakeOver" not in HANDLER_SOURCE
+
+
+def test_a_forged_delete_naming_another_owners_bucket_does_not_delete_their_configuration(run_handler) -> None:
+    """Defect 1 of the mutation review: OldResourceProperties (and ResourceProperties) naming the other
+    owner's bucket made their configuration 'ours', and a Delete with ON_DELETE=delete removed it."""
+    forged = _event("Delete", PhysicalResourceId="bedrock-model-invocation-logging",
+                    OldResourceProperties=copy.deepcopy(FORGED_OLD))
+    forged["ResourceProperties"]["LoggingConfig"] = copy.deepcopy(FORGED_OLD["LoggingConfig"])
+    theirs = FakeBedrock(current=copy.deepcopy(THEIRS))
+    responses, _ = run_handler(forged, theirs, ON_DELETE="delete")
+    assert theirs.calls == [("get", None)], "another owner's configuration must be left in place"
+    assert [r["Status"] for r in responses] == ["SUCCESS"]
+
+    # The same Delete with the account delivering to this stack's own bucket: turned off, as configured.
+    ours = FakeBedrock(current=copy.deepcopy(CONFIG))
+    run_handler(forged, ours, ON_DELETE="delete")
+    assert ours.calls == [("get", None), ("delete", None)]
+
+
+@pytest.mark.parametrize("take_over_in_event", [False, True])
+def test_a_forged_update_cannot_repoint_another_owners_configuration(run_handler, take_over_in_event: bool) -> None:
+    """An Update whose OldResourceProperties claim the account's configuration (another owner's) was this
+    stack's: refused as a take-over, the configuration untouched (only the environment's TAKE_OVER allows it)."""
+    forged = _event("Update", PhysicalResourceId="kept", OldResourceProperties=copy.deepcopy(FORGED_OLD))
+    if take_over_in_event:
+        forged["ResourceProperties"]["TakeOver"] = "true"
+        forged["OldResourceProperties"]["TakeOver"] = "true"
+    theirs = FakeBedrock(current=copy.deepcopy(THEIRS))
+    responses, _ = run_handler(forged, theirs)
+    assert theirs.calls == [("get", None)], "another owner's configuration must not be replaced"
+    assert [r["Status"] for r in responses] == ["FAILED"]
+    assert "landing-zone-bucket" in responses[0]["Reason"] and "take_over_existing" in responses[0]["Reason"]
+
+    # Neither the bucket alone nor the log group alone of another owner becomes ours through the event.
+    for current in ({"s3Config": {"bucketName": "landing-zone-bucket"}}, copy.deepcopy(CLOUDWATCH_ONLY)):
+        client = FakeBedrock(current=current)
+        responses, _ = run_handler(forged, client)
+        assert client.calls == [("get", None)] and responses[-1]["Status"] == "FAILED"
 
 
 @pytest.fixture(scope="module")

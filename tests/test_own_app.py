@@ -1,5 +1,5 @@
 """The library in anyone's CDK app: the one-call gate, constructs without flags or lookups, the public API,
-and the example the README shows (synthesized in-process, once, and once mutated)."""
+and the example the README shows (synthesized in-process, once, and mutated twice: a broad policy, no acceptances)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+import yaml
 
 import compliant_bedrock as cb
-from compliant_bedrock.compliance_gate import ComplianceGate, prune_stale
+from compliant_bedrock.compliance_gate import ComplianceGate, GateResult, prune_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "own_app" / "app.py"
@@ -131,6 +133,68 @@ def test_report_only_and_the_perimeter_modes_never_claim_a_proof_not_run(
         assert blocking.exit_code == 1 and "gate FAILED: 1 unsuppressed error(s); synth fails" in text.getvalue()
     finally:
         report.unlink()
+
+
+#: The example's argument naming its acceptances file (the tests below replace it).
+ACCEPTANCES_ARG = 'perimeter_acceptances=Path(__file__).with_name("perimeter-acceptances.yaml")'
+
+
+def test_an_open_perimeter_path_alone_fails_the_gate(tmp_path: Path) -> None:
+    """The proof's half of the verdict, through ``cb.synth``: the example without its acceptances (no
+    organization SCP binds its account, so the proof finds open paths) has no rule finding, yet synth must
+    exit 1, name the paths, print no 'gate passed' and file ``passed: false``."""
+    source = EXAMPLE.read_text(encoding="utf-8")
+    assert source.count(ACCEPTANCES_ARG) == 1
+    absent = tmp_path / "no-acceptances.yaml"  # no such file: nothing is accepted
+    code, err = _run_example(source.replace(ACCEPTANCES_ARG, f"perimeter_acceptances={str(absent)!r}"),
+                             tmp_path / "cdk.out")
+    findings = json.loads((tmp_path / "cdk.out" / "compliance" / "findings.json").read_text())
+    assert findings["blocking"] == [], "a rule finding would fail the gate on its own: not what this tests"
+    assert code == 1, err
+    opened = re.findall(r"^compliance: BedrockWorkload: Perimeter (\S+) .*: allowed, expected deny", err, re.M)
+    assert opened and len(opened) == len(findings["perimeter"]["blocking"]), err
+    assert re.search(rf"^compliance: gate FAILED: {len(opened)} unsuppressed error\(s\); synth fails", err, re.M), err
+    assert "compliance: gate passed" not in err
+    assert findings["passed"] is False and findings["perimeter"]["passed"] is False
+    assert {o["id"] for o in findings["perimeter"]["blocking"]} == set(opened)
+
+
+def test_a_stale_perimeter_acceptance_alone_fails_the_gate_and_is_named(example: tuple[Path, int, str],
+                                                                       tmp_path: Path) -> None:
+    """``prove()``'s own stale check, through ``ComplianceGate.judge``: the example's assembly passes with its
+    acceptances; the same plus one acceptance of a request the example closes (no rule finding, no open path)
+    fails the gate, which names the acceptance."""
+    outdir = tmp_path / "cdk.out"
+    shutil.copytree(example[0], outdir, symlinks=True)  # the shared assembly stays as the other tests left it
+
+    def judge(acceptances: Path) -> tuple[GateResult, str]:
+        out = io.StringIO()
+        result = ComplianceGate(cdk.App(), perimeter="required", perimeter_acceptances=acceptances,
+                                node_modules=ROOT / "node_modules", out=out).judge(outdir)
+        return result, out.getvalue()
+
+    example_acceptances = EXAMPLE.parent / "perimeter-acceptances.yaml"
+    before, text = judge(example_acceptances)
+    assert before.exit_code == 0 and before.passed and before.perimeter == "ran", text
+    proof = json.loads((outdir / "compliance" / "perimeter-BedrockWorkload.json").read_text())
+    closed = next(r["id"] for r in proof["requests"]
+                  if "[" not in r["id"] and r["expect"] == "deny" and r["decision"] == "denied")
+    accepted = yaml.safe_load(example_acceptances.read_text(encoding="utf-8"))
+    accepted["accepted"].append({"request": closed, "reason": "accepted once while it was open; the path has "
+                                 "been closed since, so this acceptance must now be removed"})
+    acceptances = tmp_path / "acceptances.yaml"
+    acceptances.write_text(yaml.safe_dump(accepted), encoding="utf-8")
+    result, text = judge(acceptances)
+    assert result.findings == [] and result.perimeter == "ran", text
+    assert result.exit_code == 1 and not result.passed, text
+    assert len(result.perimeter_lines) == 1, "the stale acceptance alone"
+    assert result.perimeter_lines[0].startswith(f"perimeter acceptance {closed}: covers no open request"), text
+    assert f"compliance: perimeter acceptance {closed}: covers no open request" in text
+    assert "compliance: gate FAILED: 1 unsuppressed error(s); synth fails" in text
+    assert "compliance: gate passed" not in text
+    findings = json.loads((outdir / "compliance" / "findings.json").read_text())
+    assert findings["passed"] is False and findings["perimeter"]["blocking"] == []
+    assert [a["request"] for a in findings["perimeter"]["stale_acceptances"]] == [closed]
 
 
 def test_per_stack_rule_contexts_reach_the_bedrock_pack(example: tuple[Path, int, str]) -> None:

@@ -18,11 +18,14 @@ if handed one. Deleting the stack must not switch the account's invocation loggi
 Everything delivery needs is retained with it (bucket, bucket policy, key, log group, delivery role
 and its policy), so records keep arriving after the stack is gone; removing the configuration is then
 a deliberate act of the break-glass role, which ``TamperDetection`` reports. With ``retain_on_delete=False`` the function turns logging off on delete, but only if the
-configuration still points at this construct's bucket (another owner's configuration is left alone).
+configuration still delivers to this construct's bucket or log group (another owner's configuration is left alone).
 
 **Confused deputy.** Anyone allowed ``lambda:InvokeFunction`` on the function can hand it an event.
 The function therefore takes the configuration, the take-over and the on-delete choice from its own
-environment, never from the event, and serves only requests whose ``StackId`` is its own stack's and
+environment, never from the event; whether the account's configuration is its own it decides from what the
+account has (``GetModelInvocationLoggingConfiguration``: does it deliver to this construct's bucket or log
+group, as the environment names them), never from the event's ``ResourceProperties`` or
+``OldResourceProperties``. It serves only requests whose ``StackId`` is its own stack's and
 whose ``ResponseURL`` is a CloudFormation pre-signed S3 URL (``cloudformation-custom-resource-response-*``
 in the partition's domain); anything else gets no action and no answer. A forged event can therefore
 at most re-apply this stack's own configuration (or, with ``retain_on_delete=False``, turn it off):
@@ -57,7 +60,8 @@ KEY_PREFIX = "bedrock/invocation-logs"
 LOG_STREAM = "aws/bedrock/modelinvocations"
 # CloudFormation's inline ZipFile is limited to 4096 characters: keep this compact.
 # The handler acts only on what its own environment says (LOGGING_CONFIG, STACK_ID, URL_SUFFIX, TAKE_OVER,
-# ON_DELETE): anyone allowed lambda:InvokeFunction can hand it an event, so the event chooses nothing.
+# ON_DELETE) and what the account has: anyone allowed lambda:InvokeFunction can hand it an event, so the event
+# chooses nothing, not even whose configuration the account's is (its (Old)ResourceProperties are never read).
 HANDLER_SOURCE = '''\
 import json, os, time, urllib.parse, urllib.request
 import boto3
@@ -86,8 +90,10 @@ def genuine(event):
             and host.endswith("." + ENV["URL_SUFFIX"]))
 
 
-def bucket(config):
-    return (config.get("s3Config") or {}).get("bucketName")
+def dests(config):
+    # Where a configuration delivers: its bucket and its log group.
+    return {d for d in (("s3", (config.get("s3Config") or {}).get("bucketName")),
+                        ("logs", (config.get("cloudWatchConfig") or {}).get("logGroupName"))) if d[1]}
 
 
 def handler(event, context):
@@ -99,16 +105,16 @@ def handler(event, context):
         bedrock = boto3.client("bedrock")
         config = json.loads(ENV["LOGGING_CONFIG"])
         current = bedrock.get_model_invocation_logging_configuration().get("loggingConfig") or {}
-        old = (event.get("OldResourceProperties") or {}).get("LoggingConfig") or {}
-        # Ours: it logs to our bucket (or our previous one). One without S3 (CloudWatch Logs only) is not.
-        ours = bucket(current) in {b for b in (bucket(config), bucket(old)) if b}
+        # Ours: what the account has delivers to this stack's bucket or log group (its environment's), never
+        # what the event says: a forged event must not make another owner's configuration ours.
+        ours = bool(dests(current) & dests(config))
         if event["RequestType"] == "Delete":
             if ours and ENV["ON_DELETE"] == "delete":
                 bedrock.delete_model_invocation_logging_configuration()
             print("deleted" if ours and ENV["ON_DELETE"] == "delete" else "left in place")
         else:
             if current and not ours and ENV["TAKE_OVER"] != "true":
-                where = bucket(current) or (current.get("cloudWatchConfig") or {}).get("logGroupName")
+                where = ", ".join(sorted(d[1] for d in dests(current))) or "no destination"
                 raise RuntimeError("the account already logs Bedrock invocations (to %s); refusing to replace "
                                    "another owner's audit configuration: set take_over_existing" % where)
             for attempt in range(6):
@@ -144,8 +150,10 @@ class ModelInvocationLogging(Construct):
     :param retain_on_delete: (default on) keep the account's logging configuration, and the grants its
         deliveries need, when the stack is deleted; off, the function turns logging off on delete.
     :param take_over_existing: replace a configuration the account already has that logs elsewhere.
-        Default false: creation (or an update, unless the configuration logs to this construct's
-        previous bucket) fails rather than silently cutting another owner's audit records off.
+        Default false: creation or an update fails rather than silently cutting another owner's audit
+        records off, unless the configuration still delivers to this construct's bucket or log group (so
+        an update that replaces the bucket but keeps the log group moves it; one that replaces both needs
+        this).
     :param audit_admins: the break-glass and deploy roles, the only principals the key and bucket policies let
         disable, delete or re-police the key and change the bucket (``protect_audit_key``, ``AuditBucket``);
         ``None`` leaves them to IAM. Only ``bedrock.amazonaws.com`` may write records to the bucket.
@@ -276,8 +284,8 @@ class ModelInvocationLogging(Construct):
             "Configuration",
             service_token=self.handler.function_arn,
             resource_type=RESOURCE_TYPE,
-            # The handler ignores these (it reads its environment); they make CloudFormation send an Update
-            # when the configuration changes, and OldResourceProperties name the previous bucket.
+            # The handler ignores these (it reads its environment and the account's configuration); they make
+            # CloudFormation send an Update when the configuration changes.
             properties={"LoggingConfig": self.logging_config, "TakeOver": "true" if take_over_existing else "false"},
             service_timeout=Duration.minutes(10),
             removal_policy=RemovalPolicy.RETAIN if retain_on_delete else RemovalPolicy.DESTROY,
