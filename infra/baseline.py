@@ -34,7 +34,7 @@ from compliant_bedrock.errors import ConstructPropsError
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.invocation_logging import ModelInvocationLogging
-from compliant_bedrock.kms import STACKSETS_EXEC_ROLE_PATTERN, AuditAdmins
+from compliant_bedrock.kms import AuditAdmins
 
 #: CloudFormation quota for an inline template body.
 TEMPLATE_BODY_MAX_BYTES = 51200
@@ -45,7 +45,8 @@ class BaselineStack(Stack):
     """Env-agnostic: one template for every account and region the StackSet deploys to."""
 
     def __init__(self, scope: Construct, construct_id: str, *, pii_action: str, log_retention_days: int,
-                 object_lock_days: int, block_classification_markings: bool, break_glass_role_name: str) -> None:
+                 object_lock_days: int, block_classification_markings: bool, break_glass_role_name: str,
+                 execution_role_name: str) -> None:
         super().__init__(scope, construct_id, description="compliant-bedrock per-account baseline (StackSet)",
                          synthesizer=cdk.LegacyStackSynthesizer())  # no bootstrap in member accounts
         Tags.of(self).add("ManagedBy", "compliant-bedrock")
@@ -57,9 +58,10 @@ class BaselineStack(Stack):
                                     block_classification_markings=block_classification_markings),
             enforce_account_level=True,
         )
-        # StackSets deploy as ``stacksets-exec-<hash>`` in each member account: that role must keep updating
-        # the protected key and bucket policies (KMS refuses a key policy its caller could not change).
-        admins = AuditAdmins(break_glass_role_name=break_glass_role_name, deploy_role_name=STACKSETS_EXEC_ROLE_PATTERN)
+        # StackSets deploy as ``stacksets-exec-<suffix>`` in each member account: that role, by its exact name
+        # in the account the stack lands in, must keep updating the protected key and bucket policies (KMS
+        # refuses a key policy its caller could not change). Never a pattern: anyone could create the name.
+        admins = AuditAdmins(break_glass_role_name=break_glass_role_name, deploy_role_name=execution_role_name)
         self.invocation_logging = ModelInvocationLogging(
             self, "InvocationLogging", log_retention_days=log_retention_days, object_lock_days=object_lock_days,
             audit_admins=admins,
@@ -88,8 +90,14 @@ def baseline_template(context: dict[str, Any], **props: Any) -> dict[str, Any]:
 
 
 def baseline_stack_set(scope: Construct, construct_id: str, *, template: dict[str, Any], target_ous: Sequence[str],
-                       regions: Sequence[str]) -> cloudformation.CfnStackSet:
-    """A service-managed StackSet with auto-deployment to ``target_ous`` in ``regions``."""
+                       regions: Sequence[str], accounts: Sequence[str]) -> cloudformation.CfnStackSet:
+    """A service-managed StackSet to the ``accounts`` below ``target_ous`` (INTERSECTION) in ``regions``.
+
+    Only the listed accounts: their StackSets execution role is what the organization's policies exempt,
+    by exact ARN, and no environment account is among them (it configures its own per-region singletons,
+    one enforced guardrail and one invocation-logging configuration per account and region). One
+    account's or region's failure does not stop the others (failure tolerance per region, in parallel).
+    """
     body = json.dumps(template, separators=(",", ":"), sort_keys=True)
     size = len(body.encode("utf-8"))
     if size > TEMPLATE_BODY_MAX_BYTES:
@@ -97,6 +105,9 @@ def baseline_stack_set(scope: Construct, construct_id: str, *, template: dict[st
                          "trim the baseline (e.g. fewer guardrail words/regexes) or publish it with a TemplateURL")
     if not target_ous:
         raise ConstructPropsError("baseline: target_ous is empty; a service-managed StackSet deploys to OUs (or the root)")
+    if not accounts:
+        raise ConstructPropsError("baseline: accounts is empty; name the member accounts (their execution role is "
+                                  "exempted by exact ARN)")
     return cloudformation.CfnStackSet(
         scope, construct_id,
         stack_set_name=STACKSET_NAME,
@@ -109,9 +120,11 @@ def baseline_stack_set(scope: Construct, construct_id: str, *, template: dict[st
         capabilities=["CAPABILITY_IAM"],
         managed_execution={"Active": True},
         operation_preferences=cloudformation.CfnStackSet.OperationPreferencesProperty(
-            failure_tolerance_count=0, max_concurrent_count=1, region_concurrency_type="SEQUENTIAL"),
+            failure_tolerance_percentage=100, max_concurrent_percentage=100, region_concurrency_type="PARALLEL"),
         stack_instances_group=[cloudformation.CfnStackSet.StackInstancesProperty(
-            deployment_targets=cloudformation.CfnStackSet.DeploymentTargetsProperty(organizational_unit_ids=list(target_ous)),
+            deployment_targets=cloudformation.CfnStackSet.DeploymentTargetsProperty(
+                organizational_unit_ids=list(target_ous), accounts=list(accounts),
+                account_filter_type="INTERSECTION"),
             regions=list(regions),
         )],
         template_body=body,

@@ -13,16 +13,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from compliant_bedrock.organization import (
+    DEFAULT_BOOTSTRAP_QUALIFIER,
     DEFAULT_BREAK_GLASS_ROLE,
-    DEFAULT_DEPLOY_ROLE_PATTERN,
+    EXACT_ROLE_NAME_PATTERN,
+    KEY_SOURCE,
     MAX_ATTACHED_PER_TARGET,
     ORG_ID_PATTERN,
     PROFILE_PREFIX_PATTERN,
-    ROLE_NAME_PATTERN,
     TARGET_PATTERN,
+    EndpointCondition,
+    ExemptRole,
 )
 
 from .config import (
@@ -38,60 +41,108 @@ from .config import (
 ORGANIZATION_FILE = Path("organization") / "organization.yaml"
 ORGANIZATION_STACK = "CompliantBedrock-organization"
 _ACCOUNT = re.compile(r"^\d{12}$")
-#: config value -> the global condition key the endpoint deny uses.
-ENDPOINT_KEYS = {"vpce-org-id": "aws:VpceOrgID", "source-vpce": "aws:SourceVpce", "source-vpc": "aws:SourceVpc"}
+#: The services whose interface endpoints admit inference and model management (an environment's Bedrock endpoints).
+BEDROCK_ENDPOINT_SERVICES = ("bedrock-runtime", "bedrock", "bedrock-mantle", "bedrock-agent-runtime", "bedrock-agent")
+_VPCE = re.compile(r"^vpce-[0-9a-f]{8,17}$")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _roles(value: list[str], *, patterns: bool) -> list[str]:
-    for name in value:
-        if not ROLE_NAME_PATTERN.fullmatch(name) or (not patterns and "*" in name):
-            kind = "role names or patterns" if patterns else "role names (no '*')"
-            raise ValueError(f"{name!r} is not allowed; {kind} of 1-64 letters, digits and +=,.@_-")
-        if name.startswith("*"):
-            raise ValueError(f"{name!r} would exempt every role; name the roles")
-    return value
+def _exact(name: str) -> str:
+    if not EXACT_ROLE_NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"{name!r} is not an exact role name (1-64 of letters, digits and +=,.@_-; no '*': a "
+                         "pattern is a name any account administrator can create)")
+    return name
+
+
+class AccountRole(_Strict):
+    """A role by exact ARN: its account (12 digits, quoted) and its exact name."""
+
+    account: str
+    role: str
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not _ACCOUNT.fullmatch(value):
+            raise ValueError(f"{value!r} is not an AWS account id; expected exactly 12 digits, quoted (never '*')")
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        return _exact(value)
+
+
+class EnvironmentRole(_Strict):
+    """A role of one environment's account (the account comes from that environment's config)."""
+
+    environment: str
+    role: str
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        return _exact(value)
 
 
 class EndpointSettings(_Strict):
-    #: vpce-org-id: any endpoint the organization owns (no ids; see README for the caveat);
-    #: source-vpce / source-vpc: the listed endpoint or VPC ids.
-    condition: Literal["vpce-org-id", "source-vpce", "source-vpc"] = "vpce-org-id"
-    ids: list[str] = Field(default_factory=list)
+    #: source-vpce: inference only through the listed endpoints (aws:SourceVpce, a key Bedrock sends on every
+    #: request through an endpoint). vpce-org-id is refused: Bedrock does not send aws:VpceOrgID.
+    condition: Literal["source-vpce"] = "source-vpce"
+    #: environment -> {endpoint service: vpce id}, as the environment stack's outputs name them after
+    #: deployment (README "Organization": how the ids reach this file).
+    ids: dict[str, dict[str, str]] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _ids(self) -> EndpointSettings:
-        if self.condition == "vpce-org-id" and self.ids:
-            raise ValueError("endpoints.ids: only for condition source-vpce or source-vpc; vpce-org-id uses the "
-                             "organization id")
-        pattern = {"source-vpce": r"vpce-[0-9a-f]{8,17}", "source-vpc": r"vpc-[0-9a-f]{8,17}"}.get(self.condition)
-        if pattern and not self.ids:
-            raise ValueError(f"endpoints.ids: required for condition {self.condition}; list the ids")
-        for value in self.ids:
-            if pattern and not re.fullmatch(pattern, value):
-                raise ValueError(f"endpoints.ids: {value!r} is not a {self.condition} id ({pattern})")
-        return self
+    @field_validator("condition", mode="before")
+    @classmethod
+    def _condition(cls, value: Any) -> Any:
+        if value in ("vpce-org-id", "source-vpc"):
+            reason = (f"Bedrock and Mantle do not send aws:VpceOrgID ({KEY_SOURCE}): a Deny on it refuses every "
+                      "inference call" if value == "vpce-org-id" else "VPC ids name every endpoint of the VPC")
+            raise ValueError(f"{value!r} is not allowed: {reason}; use source-vpce with the endpoint ids")
+        return value
+
+    @field_validator("ids")
+    @classmethod
+    def _ids(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for env, services in value.items():
+            for service, vpce in (services or {}).items():
+                if service not in BEDROCK_ENDPOINT_SERVICES:
+                    raise ValueError(f"ids.{env}: {service!r} is not a Bedrock endpoint service; allowed: "
+                                     f"{', '.join(BEDROCK_ENDPOINT_SERVICES)}")
+                if not isinstance(vpce, str) or not _VPCE.fullmatch(vpce):
+                    raise ValueError(f"ids.{env}.{service}: {vpce!r} is not a VPC endpoint id (vpce- and 8-17 hex)")
+        return value
 
 
 class RoleSettings(_Strict):
+    #: The break-glass role's exact name; exempt in every covered environment's and baseline account.
     break_glass: str = DEFAULT_BREAK_GLASS_ROLE
-    deploy: list[str] = Field(default_factory=lambda: [DEFAULT_DEPLOY_ROLE_PATTERN], min_length=1)
-    batch_inference: list[str] = Field(default_factory=list)
-    mantle: list[str] = Field(default_factory=list)
-    network_exempt: list[str] = Field(default_factory=list)
+    #: CDK bootstrap qualifier: cdk-<q>-cfn-exec-role-<account>-<region> (deployer) and
+    #: cdk-<q>-deploy-role-<account>-<region> (stack updater) of each covered environment, by exact ARN.
+    bootstrap_qualifier: str = DEFAULT_BOOTSTRAP_QUALIFIER
+    #: The only member-account principals that may assume the deploy roles (a CI/CD role); empty: deploy
+    #: from the management account.
+    pipeline: list[AccountRole] = Field(default_factory=list)
+    batch_inference: list[AccountRole] = Field(default_factory=list)
+    #: Mantle roles, each in the account of an environment that accepted the Mantle path.
+    mantle: list[EnvironmentRole] = Field(default_factory=list)
+    network_exempt: list[AccountRole] = Field(default_factory=list)
 
     @field_validator("break_glass")
     @classmethod
     def _break_glass(cls, value: str) -> str:
-        return _roles([value], patterns=False)[0]
+        return _exact(value)
 
-    @field_validator("deploy", "batch_inference", "mantle", "network_exempt")
+    @field_validator("bootstrap_qualifier")
     @classmethod
-    def _patterns(cls, value: list[str]) -> list[str]:
-        return _roles(value, patterns=True)
+    def _qualifier(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9]{1,10}", value):
+            raise ValueError(f"{value!r} is not a CDK bootstrap qualifier (1-10 lowercase letters or digits)")
+        return value
 
 
 class GuardrailSettings(_Strict):
@@ -122,6 +173,13 @@ class BaselineSettings(_Strict):
     target_ous: list[str] = Field(default_factory=list)
     #: Regions of every account; default: approved_regions.
     regions: list[str] = Field(default_factory=list)
+    #: The execution role service-managed StackSets create in each member account, by exact name
+    #: (stacksets-exec-<suffix>, as a member account lists it): exempt, by exact ARN, in ``accounts``.
+    execution_role: str | None = None
+    #: The member accounts the baseline deploys to (the StackSet's accounts below target_ous, by
+    #: INTERSECTION): each gets its execution role exempted by exact ARN. Environments' accounts are
+    #: never among them (they configure the same per-region singletons themselves).
+    accounts: list[str] = Field(default_factory=list)
     log_retention_days: int = Field(default=MIN_LOG_RETENTION_DAYS, ge=MIN_LOG_RETENTION_DAYS)
     object_lock_days: int = Field(default=DEFAULT_OBJECT_LOCK_DAYS, ge=MIN_LOG_RETENTION_DAYS, le=36500)
     #: Required when enabled is false: where every account's per-region guardrail and logging come from.
@@ -151,8 +209,25 @@ class BaselineSettings(_Strict):
                              f"{[d for d in CLOUDWATCH_RETENTION_DAYS if d >= MIN_LOG_RETENTION_DAYS]}")
         return value
 
+    @field_validator("execution_role")
+    @classmethod
+    def _execution_role(cls, value: str | None) -> str | None:
+        return None if value is None else _exact(value)
+
+    @field_validator("accounts", mode="before")
+    @classmethod
+    def _accounts(cls, value: Any) -> Any:
+        for account in value or []:
+            if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
+                raise ValueError(f"{account!r} is not an AWS account id; expected exactly 12 digits, quoted")
+        return value
+
     @model_validator(mode="after")
     def _reason(self) -> BaselineSettings:
+        if self.enabled and (self.execution_role is None or not self.accounts):
+            raise ValueError("baseline: enabled needs execution_role (the exact stacksets-exec-<suffix> name a member "
+                             "account lists: aws iam list-roles --query \"Roles[?starts_with(RoleName,'stacksets-exec-')]"
+                             ".RoleName\") and accounts (the member accounts it deploys to): the exemption names each")
         if not self.enabled and (self.disabled_reason is None or len(self.disabled_reason.split()) < 8):
             raise ValueError("baseline.enabled: false needs disabled_reason of at least 8 words saying where every "
                              "account's enforced guardrail and invocation logging per region come from")
@@ -257,13 +332,54 @@ class OrganizationSettings(_Strict):
     def baseline_regions(self) -> list[str]:
         return list(self.baseline.regions) or list(self.approved_regions)
 
-    @property
-    def endpoint_key(self) -> str:
-        return ENDPOINT_KEYS[self.endpoints.condition]
+    #: Covered environments, by name (account, region, endpoints, Mantle), set by :func:`load_organization`.
+    _covered: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @property
-    def endpoint_values(self) -> list[str]:
-        return [self.organization_id] if self.endpoints.condition == "vpce-org-id" else list(self.endpoints.ids)
+    def partition(self) -> str:
+        return str(partition_of(self.home_region))
+
+    def _env_accounts(self) -> list[tuple[str, str]]:
+        return sorted({(env.account, env.region) for env in self._covered.values()})
+
+    def exempt_roles(self) -> dict[str, list[ExemptRole]]:
+        """Every exemption of the policies, by exact ARN: per covered environment's account and region and
+        per baseline account (README "Organization": the exemption model)."""
+        q = self.roles.bootstrap_qualifier
+        accounts = sorted({a for a, _ in self._env_accounts()} | set(self.baseline.accounts if self.baseline.enabled else ()))
+        deployers = [ExemptRole(a, f"cdk-{q}-cfn-exec-role-{a}-{r}") for a, r in self._env_accounts()]
+        if self.baseline.enabled and self.baseline.execution_role:
+            deployers += [ExemptRole(a, self.baseline.execution_role) for a in self.baseline.accounts]
+        return {
+            "break_glass": [ExemptRole(a, self.roles.break_glass) for a in accounts],
+            "deployers": deployers,
+            "stack_updaters": [ExemptRole(a, f"cdk-{q}-deploy-role-{a}-{r}") for a, r in self._env_accounts()],
+            "pipeline": [ExemptRole(r.account, r.role) for r in self.roles.pipeline],
+            "batch_roles": [ExemptRole(r.account, r.role) for r in self.roles.batch_inference],
+            "mantle_roles": [ExemptRole(self._covered[r.environment].account, r.role) for r in self.roles.mantle
+                             if r.environment in self._covered],
+            "network_exempt_roles": [ExemptRole(r.account, r.role) for r in self.roles.network_exempt],
+        }
+
+    def endpoint_condition(self) -> EndpointCondition:
+        ids = self.endpoints.ids
+        values = sorted({v for env in self.covers_environments for v in (ids.get(env) or {}).values()})
+        mantle_envs = {r.environment for r in self.roles.mantle}
+        mantle = sorted({(ids.get(env) or {}).get("bedrock-mantle") for env in mantle_envs} - {None})
+        return EndpointCondition("aws:SourceVpce", tuple(values), tuple(mantle))  # type: ignore[arg-type]
+
+    def approved_endpoint_arns(self) -> list[str]:
+        out = []
+        for name in self.covers_environments:
+            env = self._covered.get(name)
+            for vpce in (self.endpoints.ids.get(name) or {}).values():
+                if env is not None:
+                    out.append(f"arn:{self.partition}:ec2:{env.region}:{env.account}:vpc-endpoint/{vpce}")
+        return sorted(out)
+
+    def endpoint_ids(self) -> dict[str, dict[str, str]]:
+        """environment -> service -> the recorded endpoint id (the perimeter proof names the endpoints so)."""
+        return {env: dict(self.endpoints.ids.get(env) or {}) for env in self.covers_environments}
 
     def coverage_reason(self, environment: str) -> str | None:
         """Why an environment's account-wide controls are met elsewhere (a suppression reason), or None."""
@@ -321,10 +437,44 @@ def load_organization(config_dir: Path, environments: list[Any] | None = None) -
             if env.region not in settings.approved_regions:
                 problems.append(f"{source}: organization: covers_environments: {name!r} is in {env.region!r}, which "
                                 "is not in approved_regions: the SCPs would deny its Bedrock calls; approve the region")
-            if env.allows_mantle and not settings.roles.mantle:
-                problems.append(f"{source}: organization: roles.mantle: empty, but environment {name!r} uses Mantle "
-                                "(a bedrock-mantle endpoint or a model on path mantle); name its Mantle roles or the "
-                                "SCP denies them")
+            if env.allows_mantle and not any(r.environment == name for r in settings.roles.mantle):
+                problems.append(f"{source}: organization: roles.mantle: no role of environment {name!r}, which uses "
+                                "Mantle (a bedrock-mantle endpoint or a model on path mantle); add "
+                                f"{{environment: {name}, role: <its workload role>}} or the SCP denies it")
+            if env.account is None:
+                problems.append(f"{source}: organization: covers_environments: {name!r} names no account; the "
+                                "exemptions (deploy roles, break-glass) are exact ARNs with its account: set "
+                                f"account: in config/{name}.yaml")
+            recorded = settings.endpoints.ids.get(name) or {}
+            for service in [s for s in env.endpoints if s in BEDROCK_ENDPOINT_SERVICES]:
+                if service not in recorded:
+                    problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: missing; the SCP admits "
+                                    "inference only through recorded endpoint ids: deploy the environment stack, then "
+                                    f"`make endpoint-ids ENV={name}` writes them (README 'Organization')")
+            for service in recorded:
+                if service not in env.endpoints:
+                    problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: environment {name!r} "
+                                    "has no such endpoint; remove the id")
+        for name in settings.endpoints.ids:
+            if name not in settings.covers_environments:
+                problems.append(f"{source}: organization: endpoints.ids.{name}: not a covered environment "
+                                f"(covers_environments: {settings.covers_environments}); remove it")
+        for role in settings.roles.mantle:
+            env = by_name.get(role.environment)
+            if role.environment not in settings.covers_environments or env is None:
+                problems.append(f"{source}: organization: roles.mantle: environment {role.environment!r} is not a "
+                                "covered environment; a Mantle role lives in the account of the environment that "
+                                "accepted the path")
+            elif not env.allows_mantle:
+                problems.append(f"{source}: organization: roles.mantle: environment {role.environment!r} does not "
+                                "use Mantle (no risk acceptance); remove the role")
+        env_accounts = {by_name[n].account for n in settings.covers_environments if n in by_name}
+        for account in settings.baseline.accounts if settings.baseline.enabled else []:
+            if account in env_accounts:
+                problems.append(f"{source}: organization: baseline.accounts: {account} is a covered environment's "
+                                "account, which configures its own enforced guardrail and invocation logging (one "
+                                "per account and region): remove it from the baseline")
         if problems:
             raise ConfigError(problems)
+        object.__setattr__(settings, "_covered", {n: by_name[n] for n in settings.covers_environments if n in by_name})
     return settings

@@ -14,8 +14,7 @@ from constructs import Construct
 from compliant_bedrock.compliance.perimeter.discovery import ORGANIZATION_METADATA
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
-from compliant_bedrock.kms import STACKSETS_EXEC_ROLE_PATTERN
-from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition
+from compliant_bedrock.organization import BedrockOrganizationGuardrails
 
 from .app_factory import cdk_json_context
 from .baseline import baseline_stack_set, baseline_template
@@ -42,6 +41,8 @@ class OrganizationStack(Stack):
             "organization_id": settings.organization_id,
             "partition": partition_of(settings.home_region),
             "covers_environments": list(settings.covers_environments),
+            # The recorded endpoint ids the SCP admits: the proof names each environment's endpoints so.
+            "endpoint_ids": settings.endpoint_ids(),
         }}
         self.guardrail: BedrockGuardrail | None = None
         if settings.guardrail.enforce:
@@ -62,16 +63,13 @@ class OrganizationStack(Stack):
             organization_id=settings.organization_id,
             target_ids=settings.targets,
             approved_regions=settings.approved_regions,
-            endpoint_condition=EndpointCondition(settings.endpoint_key, tuple(settings.endpoint_values)),  # type: ignore[arg-type]
+            endpoint_condition=settings.endpoint_condition(),
             guardrail=self.guardrail,
-            break_glass_role_name=settings.roles.break_glass,
-            # The baseline StackSet deploys as stacksets-exec-<hash> in each member account: it creates and
-            # updates the enforced guardrail, invocation logging and their protected keys and buckets.
-            deploy_role_names=list(dict.fromkeys([*settings.roles.deploy, *(
-                [STACKSETS_EXEC_ROLE_PATTERN] if settings.baseline.enabled else [])])),
-            batch_role_names=settings.roles.batch_inference,
-            mantle_role_names=settings.roles.mantle,
-            network_exempt_role_names=settings.roles.network_exempt,
+            # Exact ARNs per account (README "Organization": the exemption model): break-glass, the CDK
+            # execution and deploy roles of each covered environment, the StackSet's execution role in each
+            # baseline account, the pipeline, and the Mantle roles of the accepting environment's account.
+            **settings.exempt_roles(),
+            approved_endpoint_arns=settings.approved_endpoint_arns(),
             cross_region_profile_prefixes=settings.cross_region_profiles,
             guardrail_excluded_models=settings.guardrail.excluded_models,
             legacy_input_tags=settings.guardrail.legacy_input_tags,
@@ -87,7 +85,9 @@ class OrganizationStack(Stack):
                 object_lock_days=settings.baseline.object_lock_days,
                 block_classification_markings=not str(partition_of(settings.home_region)).startswith("aws-iso"),
                 break_glass_role_name=settings.roles.break_glass,
+                execution_role_name=str(settings.baseline.execution_role),
             )
             self.baseline = baseline_stack_set(self, "BaselineStackSet", template=template,
                                                target_ous=settings.baseline_target_ous,
-                                               regions=settings.baseline_regions)
+                                               regions=settings.baseline_regions,
+                                               accounts=settings.baseline.accounts)

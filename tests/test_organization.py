@@ -14,7 +14,7 @@ import pytest
 from compliant_bedrock.compliance import Compliance, attach_packs, evaluate, judge
 from compliant_bedrock.compliance.template import Template
 from compliant_bedrock.guardrail import BedrockGuardrail
-from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition
+from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition, ExemptRole
 from infra.app_factory import ROOT, cdk_json_context, selected_organization
 from infra.config import ConfigError, load_environments
 from infra.org_config import ORGANIZATION_STACK, load_organization
@@ -22,16 +22,32 @@ from infra.organization_stack import OrganizationStack
 
 ORG = "o-exampleorg1"
 P = "arn:aws"  # the reference organization is in the commercial partition
-EXEMPT = [f"{P}:iam::*:role/compliant-bedrock-break-glass", f"{P}:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",
-          f"{P}:iam::*:role/cdk-hnb659fds-deploy-role-*",
-          f"{P}:iam::*:role/stacksets-exec-*"]  # the baseline StackSet's role in each member account
-WRITERS = [f"{P}:iam::*:role/CompliantBedrock-*", f"{P}:iam::*:role/StackSet-CompliantBedrock-*"]
+ENV_ACCOUNT, BASELINE_ACCOUNT = "111122223333", "555566667777"
+STACKSETS_EXEC = "stacksets-exec-0123456789abcdef0123456789abcdef"
+CFN_EXEC = f"{P}:iam::{ENV_ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ENV_ACCOUNT}-us-east-1"
+DEPLOY_ROLE = f"{P}:iam::{ENV_ACCOUNT}:role/cdk-hnb659fds-deploy-role-{ENV_ACCOUNT}-us-east-1"
+#: break-glass and deployers: exact ARNs with their accounts (the environment's, the baseline's), never patterns.
+ADMINS = sorted([CFN_EXEC, f"{P}:iam::{ENV_ACCOUNT}:role/compliant-bedrock-break-glass",
+                 f"{P}:iam::{BASELINE_ACCOUNT}:role/compliant-bedrock-break-glass",
+                 f"{P}:iam::{BASELINE_ACCOUNT}:role/{STACKSETS_EXEC}"])
+EVERYWHERE = [f"{P}:iam::*:role/cdk-hnb659fds-cfn-exec-role-{ENV_ACCOUNT}-us-east-1",
+              f"{P}:iam::*:role/compliant-bedrock-break-glass", f"{P}:iam::*:role/{STACKSETS_EXEC}"]
+ENDPOINTS = ["vpce-0c0a0000000000001", "vpce-0c0a0000000000002"]
+
+
+def _fixture_environment():
+    import yaml
+
+    from infra.config import parse_environment
+
+    return parse_environment(yaml.safe_load((ROOT / "tests" / "fixtures" / "environment.yaml").read_text()),
+                             "environment.yaml")
 
 
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The reference organization stack with its packs, synthesized and judged once."""
-    settings = load_organization(_write(tmp_path_factory.mktemp("org.config"), GOOD))
+    """The tests' organization stack (covering the fixture environment) with its packs, synthesized once."""
+    settings = load_organization(_write(tmp_path_factory.mktemp("org.config"), GOOD), [_fixture_environment()])
     assert settings is not None
     outdir = tmp_path_factory.mktemp("org.out")
     app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
@@ -62,13 +78,15 @@ def test_policy_types_names_and_targets(template: dict[str, Any]) -> None:
     policies = _policies(template)
     assert {n: p["Type"] for n, p in policies.items()} == {
         "compliant-bedrock-inference": "SERVICE_CONTROL_POLICY",
-        "compliant-bedrock-audit-plane": "SERVICE_CONTROL_POLICY",
+        "compliant-bedrock-audit-plane-1": "SERVICE_CONTROL_POLICY",
+        "compliant-bedrock-audit-plane-2": "SERVICE_CONTROL_POLICY",
         "compliant-bedrock-audit-resources": "RESOURCE_CONTROL_POLICY",
         "compliant-bedrock-guardrail": "BEDROCK_POLICY",
     }
     assert {tuple(p["TargetIds"]) for p in policies.values()} == {("ou-exam-bedrock1",)}
 
 
+_ADMINS = {"ArnNotEquals": {"aws:PrincipalArn": ADMINS}}
 INFERENCE_STATEMENTS = {
     "DenyBedrockApiKeys": {"Sid": "DenyBedrockApiKeys", "Effect": "Deny",
                            "Action": ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"],
@@ -82,7 +100,8 @@ INFERENCE_STATEMENTS = {
         "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream",
                    "bedrock:InvokeModelWithBidirectionalStream", "bedrock-mantle:CreateInference"],
         "Resource": "*",
-        "Condition": {"StringNotEquals": {"aws:VpceOrgID": [ORG]}, "BoolIfExists": {"aws:ViaAWSService": "false"}}},
+        # aws:SourceVpce (sent on every request through an endpoint), never aws:VpceOrgID (Bedrock does not send it)
+        "Condition": {"StringNotEquals": {"aws:SourceVpce": ENDPOINTS}, "BoolIfExists": {"aws:ViaAWSService": "false"}}},
     "DenyBedrockOutsideApprovedRegions": {
         "Sid": "DenyBedrockOutsideApprovedRegions", "Effect": "Deny", "Action": ["bedrock:*", "bedrock-mantle:*"],
         "Resource": "*",
@@ -97,51 +116,85 @@ INFERENCE_STATEMENTS = {
     "DenyBatchInferenceExceptNamedRoles": {"Sid": "DenyBatchInferenceExceptNamedRoles", "Effect": "Deny",
                                            "Action": "bedrock:CreateModelInvocationJob", "Resource": "*"},
     "DenyMantleExceptNamedRoles": {"Sid": "DenyMantleExceptNamedRoles", "Effect": "Deny", "Action": "bedrock-mantle:*",
-                                   "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": EXEMPT}}},
+                                   "Resource": "*", "Condition": _ADMINS},
+    # no environment accepted Mantle: no endpoint admits it
+    "DenyMantleOutsideItsEndpoints": {"Sid": "DenyMantleOutsideItsEndpoints", "Effect": "Deny",
+                                      "Action": "bedrock-mantle:CreateInference", "Resource": "*"},
+    "DenyMantleGovernanceChanges": {
+        "Sid": "DenyMantleGovernanceChanges", "Effect": "Deny",
+        "Action": ["bedrock-mantle:CreateProject", "bedrock-mantle:UpdateProject", "bedrock-mantle:ArchiveProject",
+                   "bedrock-mantle:PutAccountDataRetention"], "Resource": "*", "Condition": _ADMINS},
 }
 
-_EXEMPT = {"ArnNotLike": {"aws:PrincipalArn": EXEMPT}}
 _STACKS = ["CompliantBedrock-*", "StackSet-CompliantBedrock-*"]
 _BUCKETS = ["compliantbedrock-*", "stackset-compliantbedrock-*", "cb-*-replica"]
+_FUNCTIONS = [f"{P}:lambda:*:{a}:function:{s}" for a in (ENV_ACCOUNT, BASELINE_ACCOUNT) for s in _STACKS]
 AUDIT_STATEMENTS = {
-    "ProtectAuditTrails": {
-        "Sid": "ProtectAuditTrails", "Effect": "Deny",
+    "ProtectAuditResources": {
+        "Sid": "ProtectAuditResources", "Effect": "Deny",
         "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
-                   "cloudtrail:PutEventSelectors", "cloudtrail:PutInsightSelectors"],
-        "Resource": [f"{P}:cloudtrail:*:*:trail/{s}" for s in _STACKS], "Condition": _EXEMPT},
+                   "cloudtrail:PutEventSelectors", "cloudtrail:PutInsightSelectors",
+                   "s3:PutBucketObjectLockConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
+                   "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration", "s3:DeleteBucket",
+                   "s3:PutEncryptionConfiguration", "s3:PutBucketVersioning", "s3:BypassGovernanceRetention",
+                   "logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:PutRetentionPolicy",
+                   "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey"],
+        "Resource": [f"{P}:cloudtrail:*:*:trail/{s}" for s in _STACKS]
+        + [f"{P}:s3:::{b}" for b in _BUCKETS] + [f"{P}:s3:::{b}/*" for b in _BUCKETS]
+        + [f"{P}:logs:*:*:log-group:{s}" for s in _STACKS] + [f"{P}:logs:*:*:log-group:{s}:*" for s in _STACKS],
+        "Condition": _ADMINS},
     "ProtectBedrockAuditConfiguration": {
         "Sid": "ProtectBedrockAuditConfiguration", "Effect": "Deny",
         "Action": ["bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration",
                    "bedrock:PutEnforcedGuardrailConfiguration", "bedrock:DeleteEnforcedGuardrailConfiguration"],
-        "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": EXEMPT + WRITERS}}},
+        # the writer is exempt by its own function's requests, never by its role's name
+        "Resource": "*", "Condition": {**_ADMINS, "ArnNotLike": {"lambda:SourceFunctionArn": _FUNCTIONS}}},
     "ProtectAuditKeys": {
         "Sid": "ProtectAuditKeys", "Effect": "Deny",
         "Action": ["kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DisableKeyRotation",
                    "kms:UntagResource", "kms:TagResource"],
         "Resource": "*",
-        "Condition": {"StringEquals": {"aws:ResourceTag/compliant-bedrock:audit": "true"}, **_EXEMPT}},
-    "ProtectAuditBuckets": {
-        "Sid": "ProtectAuditBuckets", "Effect": "Deny",
-        "Action": ["s3:PutBucketObjectLockConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
-                   "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration", "s3:DeleteBucket",
-                   "s3:PutEncryptionConfiguration", "s3:PutBucketVersioning", "s3:BypassGovernanceRetention"],
-        "Resource": [f"{P}:s3:::{b}" for b in _BUCKETS] + [f"{P}:s3:::{b}/*" for b in _BUCKETS],
-        "Condition": _EXEMPT},
+        "Condition": {"StringEquals": {"aws:ResourceTag/compliant-bedrock:audit": "true"}, **_ADMINS}},
     "ProtectPackageStacks": {
         "Sid": "ProtectPackageStacks", "Effect": "Deny",
-        "Action": ["cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection"],
-        "Resource": [f"{P}:cloudformation:*:*:stack/{s}/*" for s in _STACKS], "Condition": _EXEMPT},
-    "ProtectAuditLogGroups": {
-        "Sid": "ProtectAuditLogGroups", "Effect": "Deny",
-        "Action": ["logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:PutRetentionPolicy",
-                   "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey"],
-        "Resource": [f"{P}:logs:*:*:log-group:{s}" for s in _STACKS] + [f"{P}:logs:*:*:log-group:{s}:*" for s in _STACKS],
-        "Condition": _EXEMPT},
+        "Action": ["cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection",
+                   "cloudformation:UpdateStack", "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet",
+                   "cloudformation:SetStackPolicy", "cloudformation:ContinueUpdateRollback",
+                   "cloudformation:CancelUpdateStack"],
+        "Resource": [f"{P}:cloudformation:*:*:stack/{s}/*" for s in _STACKS],
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": sorted([*ADMINS, DEPLOY_ROLE])}}},
+    "ProtectPackageFunctionsAndDetection": {
+        "Sid": "ProtectPackageFunctionsAndDetection", "Effect": "Deny",
+        "Action": ["lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+                   "lambda:InvokeFunction", "lambda:AddPermission", "lambda:PublishVersion", "lambda:CreateAlias",
+                   "lambda:UpdateAlias", "lambda:DeleteFunction", "events:DisableRule", "events:DeleteRule",
+                   "events:PutRule", "events:RemoveTargets", "events:PutTargets", "sns:DeleteTopic",
+                   "sns:SetTopicAttributes", "sns:RemovePermission", "sns:AddPermission"],
+        "Resource": [f"{P}:lambda:*:*:function:{s}" for s in _STACKS] + [f"{P}:events:*:*:rule/{s}" for s in _STACKS]
+        + [f"{P}:sns:*:*:{s}" for s in _STACKS], "Condition": _ADMINS},
     "ProtectExemptRoles": {
         "Sid": "ProtectExemptRoles", "Effect": "Deny",
         "Action": ["iam:CreateRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy",
-                   "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"],
-        "Resource": sorted([f"{P}:iam::*:role/compliant-bedrock-break-glass", *WRITERS]), "Condition": _EXEMPT},
+                   "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+                   "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", "iam:UpdateRole",
+                   "iam:TagRole", "iam:UntagRole"],
+        "Resource": sorted([f"{P}:iam::*:role/{s}" for s in _STACKS] + EVERYWHERE
+                           + [f"{P}:iam::*:role/cdk-hnb659fds-deploy-role-{ENV_ACCOUNT}-us-east-1"]),
+        "Condition": _ADMINS},
+    "DenyPassingExemptRoles": {
+        "Sid": "DenyPassingExemptRoles", "Effect": "Deny", "Action": "iam:PassRole",
+        "Resource": sorted(EVERYWHERE + [f"{P}:iam::*:role/cdk-hnb659fds-deploy-role-{ENV_ACCOUNT}-us-east-1"]
+                           + [f"{P}:iam::{a}:role/{s}" for a in (ENV_ACCOUNT, BASELINE_ACCOUNT) for s in _STACKS]),
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": sorted([*ADMINS, DEPLOY_ROLE])}}},
+    "DenyAssumingExemptRoles": {"Sid": "DenyAssumingExemptRoles", "Effect": "Deny", "Action": "sts:AssumeRole",
+                                "Resource": EVERYWHERE},
+    # no pipeline configured: the deploy roles are assumed from the management account only
+    "DenyAssumingStackUpdaters": {"Sid": "DenyAssumingStackUpdaters", "Effect": "Deny", "Action": "sts:AssumeRole",
+                                  "Resource": [f"{P}:iam::*:role/cdk-hnb659fds-deploy-role-{ENV_ACCOUNT}-us-east-1"]},
+    "ProtectApprovedEndpoints": {
+        "Sid": "ProtectApprovedEndpoints", "Effect": "Deny",
+        "Action": ["ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints"],
+        "Resource": [f"{P}:ec2:us-east-1:{ENV_ACCOUNT}:vpc-endpoint/{e}" for e in ENDPOINTS], "Condition": _ADMINS},
 }
 
 _BUCKET_ARNS = [f"{P}:s3:::{b}" for b in _BUCKETS] + [f"{P}:s3:::{b}/*" for b in _BUCKETS]
@@ -167,14 +220,14 @@ RCP_STATEMENTS = {
 }
 
 
-@pytest.mark.parametrize(("policy", "expected"), [
-    ("compliant-bedrock-inference", INFERENCE_STATEMENTS),
-    ("compliant-bedrock-audit-plane", AUDIT_STATEMENTS),
-    ("compliant-bedrock-audit-resources", RCP_STATEMENTS),
+@pytest.mark.parametrize(("policies", "expected"), [
+    (["compliant-bedrock-inference"], INFERENCE_STATEMENTS),
+    (["compliant-bedrock-audit-plane-1", "compliant-bedrock-audit-plane-2"], AUDIT_STATEMENTS),
+    (["compliant-bedrock-audit-resources"], RCP_STATEMENTS),
 ])
-def test_every_statement_exactly(template: dict[str, Any], policy: str, expected: dict[str, Any]) -> None:
+def test_every_statement_exactly(template: dict[str, Any], policies: list[str], expected: dict[str, Any]) -> None:
     """Each deny asserted whole: removing one, or loosening its condition, fails here."""
-    assert _statements(template, policy) == expected
+    assert {sid: s for policy in policies for sid, s in _statements(template, policy).items()} == expected
 
 
 def test_bedrock_policy_enforces_a_published_version_on_the_whole_request(template: dict[str, Any]) -> None:
@@ -232,7 +285,8 @@ REMOVED_STATEMENT_FIRES = {
     "DenyBedrockOutsideApprovedRegions": "Bedrock-OrgScpInferenceOnlyViaEndpoints",
     "DenyInferenceProfilesOutsideApprovedRegions": "Bedrock-OrgScpInferenceOnlyViaEndpoints",
     "DenyBatchInferenceExceptNamedRoles": "Bedrock-OrgScpUnguardedInferenceRestricted",
-    "DenyMantleExceptNamedRoles": "Bedrock-OrgScpUnguardedInferenceRestricted",
+    # (DenyMantleExceptNamedRoles alone may go: with no accepting environment, DenyMantleOutsideItsEndpoints
+    # denies Mantle inference everywhere; test_removing_both_mantle_denies_fires_the_rule)
     **{sid: "Bedrock-OrgAuditPlaneProtected" for sid in AUDIT_STATEMENTS},
     "DenyAuditBucketsOutsideOrganization": "Bedrock-OrgRcpAuditResources",
     "DenyAuditKeysOutsideOrganization": "Bedrock-OrgRcpAuditResources",
@@ -251,6 +305,41 @@ def test_removing_a_statement_from_the_synthesized_policy_fires_a_rule(template:
             document["Statement"] = [s for s in document["Statement"] if s["Sid"] != sid]
             resource["Properties"]["Content"] = json.dumps(document)
     outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, mutant)) if r.rule_id == rule_id}
+    assert outcome == {Compliance.NON_COMPLIANT}
+
+
+def test_removing_both_mantle_denies_fires_the_rule(template: dict[str, Any]) -> None:
+    mutant = json.loads(json.dumps(template))
+    for resource in mutant["Resources"].values():
+        content = resource.get("Properties", {}).get("Content")
+        if resource["Type"] == "AWS::Organizations::Policy" and isinstance(content, str):
+            document = json.loads(content)
+            document["Statement"] = [s for s in document["Statement"]
+                                     if s["Sid"] not in ("DenyMantleExceptNamedRoles", "DenyMantleOutsideItsEndpoints")]
+            resource["Properties"]["Content"] = json.dumps(document)
+    outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, mutant))
+               if r.rule_id == "Bedrock-OrgScpUnguardedInferenceRestricted"}
+    assert outcome == {Compliance.NON_COMPLIANT}
+
+
+@pytest.mark.parametrize("exemption", [
+    "arn:aws:iam::*:role/compliant-bedrock-break-glass",               # any account
+    "arn:aws:iam::111122223333:role/stacksets-exec-*",                  # a name anyone can create
+    "arn:aws:iam::111122223333:role/not-protected-anywhere",           # exact, but nobody protects it
+])
+def test_an_obtainable_exemption_fails_the_audit_plane_rule(template: dict[str, Any], exemption: str) -> None:
+    """N1: the rule compares each deny's exemptions with what the protections cover."""
+    mutant = json.loads(json.dumps(template))
+    for resource in mutant["Resources"].values():
+        content = resource.get("Properties", {}).get("Content")
+        if resource["Type"] == "AWS::Organizations::Policy" and isinstance(content, str):
+            document = json.loads(content)
+            for statement in document["Statement"]:
+                if statement["Sid"] == "ProtectAuditKeys":
+                    statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"].append(exemption)
+            resource["Properties"]["Content"] = json.dumps(document)
+    outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, mutant))
+               if r.rule_id == "Bedrock-OrgAuditPlaneProtected"}
     assert outcome == {Compliance.NON_COMPLIANT}
 
 
@@ -277,36 +366,41 @@ def _build(with_guardrail: bool = False, **overrides: Any) -> BedrockOrganizatio
     props: dict[str, Any] = {
         "organization_id": ORG, "target_ids": ["ou-exam-bedrock1"], "approved_regions": ["us-east-1"],
         "endpoint_condition": EndpointCondition("aws:SourceVpce", ("vpce-0123456789abcdef0",)),
+        "break_glass": [ExemptRole(ENV_ACCOUNT, "compliant-bedrock-break-glass")],
+        "deployers": [ExemptRole(ENV_ACCOUNT, f"cdk-hnb659fds-cfn-exec-role-{ENV_ACCOUNT}-us-east-1")],
     }
     props.update(overrides)
     return BedrockOrganizationGuardrails(stack, "Org", **props)
 
 
-def test_defaults_fit_in_two_scps_and_one_rcp() -> None:
+def test_defaults_fit_in_three_scps_and_one_rcp() -> None:
     built = _build()
     assert [(d.name, d.policy_type) for d in built.documents] == [
         ("compliant-bedrock-inference", "SERVICE_CONTROL_POLICY"),
-        ("compliant-bedrock-audit-plane", "SERVICE_CONTROL_POLICY"),
+        ("compliant-bedrock-audit-plane-1", "SERVICE_CONTROL_POLICY"),
+        ("compliant-bedrock-audit-plane-2", "SERVICE_CONTROL_POLICY"),
         ("compliant-bedrock-audit-resources", "RESOURCE_CONTROL_POLICY"),
     ]
     assert all(d.length <= 5120 for d in built.documents)
 
 
 def test_statements_are_split_into_more_policies_when_one_is_full() -> None:
-    built = _build(audit_bucket_patterns=[f"audit-bucket-number-{i:03d}-*" for i in range(40)])
+    built = _build(audit_bucket_patterns=[f"audit-bucket-number-{i:03d}-*" for i in range(44)])
     names = [d.name for d in built.documents if d.policy_type == "SERVICE_CONTROL_POLICY"]
     assert names == ["compliant-bedrock-inference", "compliant-bedrock-audit-plane-1", "compliant-bedrock-audit-plane-2"]
+    assert built.documents[1].length > 4500  # the large statement was moved into a document of its own
     assert all(d.length <= 5120 for d in built.documents if d.policy_type == "SERVICE_CONTROL_POLICY")
     sids = [s["Sid"] for d in built.documents if d.name.startswith("compliant-bedrock-audit-plane")
             for s in d.content["Statement"]]
-    assert sorted(sids) == sorted(AUDIT_STATEMENTS)  # nothing lost in the split
+    # nothing lost in the split (no stack updaters or approved endpoints given here: those two are not emitted)
+    assert sorted(sids) == sorted(set(AUDIT_STATEMENTS) - {"DenyAssumingStackUpdaters", "ProtectApprovedEndpoints"})
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"audit_bucket_patterns": [f"an-audit-bucket-name-pattern-{i:03d}-*" for i in range(90)]},
-     "statement ProtectAuditBuckets alone is"),
+     "statement ProtectAuditResources alone is"),
     ({"other_scps_per_target": 4}, "exceed the 5 policies"),
-    ({"audit_bucket_patterns": [f"audit-bucket-number-{i:03d}-*" for i in range(40)], "other_scps_per_target": 3},
+    ({"audit_bucket_patterns": [f"audit-bucket-number-{i:03d}-*" for i in range(44)], "other_scps_per_target": 3},
      "3 SERVICE_CONTROL_POLICY document(s) plus other_scps_per_target=3"),
     ({"other_rcps_per_target": 5}, "other_rcps_per_target=5"),
 ])
@@ -325,11 +419,15 @@ def test_size_and_count_limits_are_refused_at_synth(overrides: dict[str, Any], m
     ({"approved_regions": ["mars-1"]}, "approved_regions"),
     ({"endpoint_condition": EndpointCondition("aws:SourceVpce", ("vpce-*",))}, "endpoint_condition.values"),
     ({"endpoint_condition": EndpointCondition("aws:SourceVpce", ())}, "endpoint_condition.values"),
-    ({"endpoint_condition": EndpointCondition("aws:VpceOrgID", ("o-otherorg123",))}, "endpoint_condition.values"),
-    ({"break_glass_role_name": "admin-*"}, "break_glass_role_name"),
-    ({"deploy_role_names": []}, "deploy_role_names"),
-    ({"batch_role_names": ["*"]}, "batch_role_names"),
-    ({"mantle_role_names": ["*-mantle"]}, "mantle_role_names"),
+    # Bedrock does not send aws:VpceOrgID: a deny on its absence would refuse every call
+    ({"endpoint_condition": EndpointCondition("aws:VpceOrgID", (ORG,))}, "endpoint_condition.key"),  # type: ignore[arg-type]
+    ({"break_glass": [ExemptRole(ENV_ACCOUNT, "admin-*")]}, "break_glass"),
+    ({"break_glass": []}, "break_glass"),
+    ({"deployers": []}, "deployers"),
+    ({"deployers": [ExemptRole("*", "cdk-hnb659fds-cfn-exec-role")]}, "deployers"),  # any account: obtainable
+    ({"deployers": ["cdk-hnb659fds-cfn-exec-role-*"]}, "deployers"),                   # a name, not an exact ARN
+    ({"batch_roles": [ExemptRole(ENV_ACCOUNT, "*")]}, "batch_roles"),
+    ({"mantle_roles": [ExemptRole(ENV_ACCOUNT, "frontier-workload*")]}, "mantle_roles"),
     ({"cross_region_profile_prefixes": ["us"]}, "cross_region_profile_prefixes"),
     ({"audit_bucket_patterns": ["*"]}, "audit_bucket_patterns"),
     ({"stack_name_patterns": []}, "stack_name_patterns"),
@@ -341,18 +439,38 @@ def test_props_are_validated_naming_the_prop(overrides: dict[str, Any], field: s
 
 
 def test_named_roles_are_exempt_exactly_where_configured() -> None:
-    built = _build(batch_role_names=["batch-runner"], mantle_role_names=["mantle-app"],
-                   network_exempt_role_names=["bedrock-agent-service"], cross_region_profile_prefixes=["us.", "global."])
+    built = _build(batch_roles=[ExemptRole("999988887777", "batch-runner")],
+                   mantle_roles=[ExemptRole("222233334444", "mantle-app")],
+                   network_exempt_roles=[ExemptRole(ENV_ACCOUNT, "bedrock-agent-service")],
+                   endpoint_condition=EndpointCondition("aws:SourceVpce", ("vpce-0123456789abcdef0",),
+                                                        ("vpce-0fedcba9876543210",)),
+                   cross_region_profile_prefixes=["us.", "global."])
     statements = {s["Sid"]: s for d in built.documents for s in d.content["Statement"]}
     assert statements["DenyBatchInferenceExceptNamedRoles"]["Condition"] == {
-        "ArnNotLike": {"aws:PrincipalArn": [f"{P}:iam::*:role/batch-runner"]}}
-    assert statements["DenyMantleExceptNamedRoles"]["Condition"]["ArnNotLike"]["aws:PrincipalArn"][0] == \
-        f"{P}:iam::*:role/mantle-app"
-    assert statements["DenyInferenceOutsideApprovedEndpoints"]["Condition"]["ArnNotLike"] == {
-        "aws:PrincipalArn": [f"{P}:iam::*:role/bedrock-agent-service"]}
+        "ArnNotEquals": {"aws:PrincipalArn": [f"{P}:iam::999988887777:role/batch-runner"]}}
+    assert f"{P}:iam::222233334444:role/mantle-app" in \
+        statements["DenyMantleExceptNamedRoles"]["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert statements["DenyMantleOutsideItsEndpoints"]["Condition"] == {
+        "StringNotEquals": {"aws:SourceVpce": ["vpce-0fedcba9876543210"]}}  # the accepting environment's endpoint only
+    assert statements["DenyInferenceOutsideApprovedEndpoints"]["Condition"]["ArnNotEquals"] == {
+        "aws:PrincipalArn": [f"{P}:iam::{ENV_ACCOUNT}:role/bedrock-agent-service"]}
     assert statements["DenyBedrockOutsideApprovedRegions"]["Condition"]["ArnNotLike"] == {
         "bedrock:InferenceProfileArn": [f"{P}:bedrock:*:*:inference-profile/us.*",
                                         f"{P}:bedrock:*:*:inference-profile/global.*"]}
+    # Every exempt role is protected by name in every account: creating one elsewhere gains nothing, here nothing
+    protected = statements["ProtectExemptRoles"]["Resource"]
+    for name in ("batch-runner", "mantle-app", "bedrock-agent-service", "compliant-bedrock-break-glass"):
+        assert f"{P}:iam::*:role/{name}" in protected
+        assert f"{P}:iam::*:role/{name}" in statements["DenyPassingExemptRoles"]["Resource"]
+
+
+def test_a_pipeline_alone_may_assume_the_stack_updaters() -> None:
+    built = _build(stack_updaters=[ExemptRole(ENV_ACCOUNT, "cdk-hnb659fds-deploy-role-111122223333-us-east-1")],
+                   pipeline=[ExemptRole("333344445555", "pipeline")])
+    statements = {s["Sid"]: s for d in built.documents for s in d.content["Statement"]}
+    assert statements["DenyAssumingStackUpdaters"]["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": [f"{P}:iam::333344445555:role/pipeline"]}}
+    assert "Condition" not in statements["DenyAssumingExemptRoles"]  # break-glass and deployers: nobody
 
 
 def test_legacy_input_tags_and_excluded_models_reach_the_bedrock_policy() -> None:
@@ -375,7 +493,8 @@ def test_a_bedrock_policy_needs_a_stack_region() -> None:
     with pytest.raises(ValueError, match="keyed by region, and this stack has none"):
         BedrockOrganizationGuardrails(stack, "Org", organization_id=ORG, target_ids=["r-abcd"],
                                       approved_regions=["us-east-1"], guardrail=guardrail,
-                                      endpoint_condition=EndpointCondition("aws:VpceOrgID", (ORG,)))
+                                      endpoint_condition=EndpointCondition("aws:SourceVpce", ("vpce-0123456789abcdef0",)),
+                                      break_glass=[ExemptRole(ENV_ACCOUNT, "bg")], deployers=[ExemptRole(ENV_ACCOUNT, "d")])
 
 
 def test_govcloud_partition_comes_from_the_stack() -> None:
@@ -384,6 +503,7 @@ def test_govcloud_partition_comes_from_the_stack() -> None:
     built = BedrockOrganizationGuardrails(
         stack, "Org", organization_id=ORG, target_ids=["r-abcd"], approved_regions=["us-gov-west-1"],
         endpoint_condition=EndpointCondition("aws:SourceVpc", ("vpc-0123456789abcdef0",)),
+        break_glass=[ExemptRole(ENV_ACCOUNT, "bg")], deployers=[ExemptRole(ENV_ACCOUNT, "d")],
         cross_region_profile_prefixes=["us-gov."])
     text = json.dumps([d.content for d in built.documents])
     assert "arn:aws-us-gov:bedrock:*:*:inference-profile/us-gov.*" in text and "arn:aws:" not in text
@@ -417,9 +537,18 @@ GOOD = (ROOT / "tests" / "fixtures" / "organization.yaml").read_text()
     (("targets: [ou-exam-bedrock1]", "targets: [ou-1]"), "targets"),
     (("approved_regions: [us-east-1, us-west-2]", "approved_regions: [us-west-2]"), "home_region"),
     (("approved_regions: [us-east-1, us-west-2]", "approved_regions: [us-east-1, us-gov-west-1]"), "approved_regions"),
-    (("  condition: vpce-org-id", "  condition: source-vpce"), "endpoints.ids"),
+    (("  condition: source-vpce", "  condition: vpce-org-id"), "endpoints.condition"),  # Bedrock never sends it
+    (("    commercial: {bedrock-runtime: vpce-0c0a0000000000001, bedrock: vpce-0c0a0000000000002}",
+      "    commercial: {bedrock-runtime: vpce-0c0a0000000000001}"), "endpoints.ids.commercial.bedrock"),
+    (("    commercial: {bedrock-runtime: vpce-0c0a0000000000001, bedrock: vpce-0c0a0000000000002}",
+      "    commercial: {bedrock-runtime: vpce-*, bedrock: vpce-0c0a0000000000002}"), "endpoints.ids"),
     (("  break_glass: compliant-bedrock-break-glass", "  break_glass: admin-*"), "roles.break_glass"),
-    (("  mantle: []", "  mantle: ['*']"), "roles.mantle"),
+    (("  mantle: []", "  mantle: [{environment: commercial, role: frontier-workload*}]"), "roles.mantle"),
+    (("  mantle: []", "  mantle: [{environment: commercial, role: app}]"), "roles.mantle"),  # no acceptance there
+    (("  pipeline: []", "  pipeline: [{account: '*', role: ci}]"), "roles.pipeline"),
+    (("  accounts: [\"555566667777\"]", "  accounts: [\"111122223333\"]"), "baseline.accounts"),  # an environment's
+    (("  execution_role: stacksets-exec-0123456789abcdef0123456789abcdef", "  execution_role: stacksets-exec-*"),
+     "baseline.execution_role"),
     (("  enforce: true", "  enforce: false"), "guardrail.enforce"),
     (("cross_region_profiles: [\"us.\"]", "cross_region_profiles: [us]"), "cross_region_profiles"),
     (("covers_environments: [commercial]", "covers_environments: [commercial]\nextra_key: 1"), "extra_key"),
@@ -442,7 +571,7 @@ def test_covered_environments_must_be_reachable_through_the_policies(tmp_path: P
         load_organization(_write(tmp_path, text), load_environments(ROOT / "config"))
     mantle = [env.model_copy(update={"endpoints": [*env.endpoints, "bedrock-mantle"]})
               for env in load_environments(ROOT / "config")]
-    with pytest.raises(ConfigError, match=r"roles\.mantle: empty, but environment 'commercial' uses Mantle"):
+    with pytest.raises(ConfigError, match=r"roles\.mantle: no role of environment 'commercial', which uses Mantle"):
         load_organization(_write(tmp_path, GOOD), mantle)
 
 
@@ -487,9 +616,13 @@ def test_baseline_stack_set_is_service_managed_and_auto_deploys(template: dict[s
         "CallAs": "SELF",
         "Capabilities": ["CAPABILITY_IAM"],
         "ManagedExecution": {"Active": True},
-        "OperationPreferences": {"FailureToleranceCount": 0, "MaxConcurrentCount": 1,
-                                 "RegionConcurrencyType": "SEQUENTIAL"},
-        "StackInstancesGroup": [{"DeploymentTargets": {"OrganizationalUnitIds": ["ou-exam-bedrock1"]},
+        # one account's or region's failure does not stop the roll-out (N7)
+        "OperationPreferences": {"FailureTolerancePercentage": 100, "MaxConcurrentPercentage": 100,
+                                 "RegionConcurrencyType": "PARALLEL"},
+        # only the listed accounts (their execution role is exempt by exact ARN), never an environment's
+        "StackInstancesGroup": [{"DeploymentTargets": {"OrganizationalUnitIds": ["ou-exam-bedrock1"],
+                                                       "Accounts": [BASELINE_ACCOUNT],
+                                                       "AccountFilterType": "INTERSECTION"},
                                  "Regions": ["us-east-1", "us-west-2"]}],
         "Tags": [{"Key": "ManagedBy", "Value": "compliant-bedrock"}],
     }
@@ -513,17 +646,16 @@ def test_baseline_over_the_template_body_limit_is_refused() -> None:
     stack = cdk.Stack(cdk.App(), "S")
     big = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {}}}, "Description": "x" * 52000}
     with pytest.raises(ValueError, match=r"template body is 520\d\d bytes, over CloudFormation.s 51200"):
-        baseline_stack_set(stack, "B", template=big, target_ous=["ou-exam-bedrock1"], regions=["us-east-1"])
+        baseline_stack_set(stack, "B", template=big, target_ous=["ou-exam-bedrock1"], regions=["us-east-1"],
+                           accounts=[BASELINE_ACCOUNT])
 
 
 @pytest.mark.parametrize(("change", "field"), [
     (("targets: [ou-exam-bedrock1]", "targets: [\"222222222222\"]"), "baseline.target_ous"),
-    (("covers_environments: [commercial]", "covers_environments: [commercial]\nbaseline: {regions: [eu-west-1]}"),
-     "baseline.regions"),
-    (("covers_environments: [commercial]", "covers_environments: [commercial]\nbaseline: {target_ous: [\"222222222222\"]}"),
-     "baseline.target_ous"),
-    (("covers_environments: [commercial]", "covers_environments: [commercial]\nbaseline: {enabled: false}"),
-     "baseline.enabled"),
+    (("baseline:\n", "baseline:\n  regions: [eu-west-1]\n"), "baseline.regions"),
+    (("baseline:\n", "baseline:\n  target_ous: [\"222222222222\"]\n"), "baseline.target_ous"),
+    (("baseline:\n", "baseline:\n  enabled: false\n"), "baseline.enabled"),
+    (("  accounts: [\"555566667777\"]\n", ""), "baseline"),
 ])
 def test_bad_baseline_config_names_the_field(tmp_path: Path, change: tuple[str, str], field: str) -> None:
     directory = _write(tmp_path, GOOD.replace(*change))

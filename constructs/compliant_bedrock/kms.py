@@ -66,12 +66,6 @@ DEFAULT_BREAK_GLASS_ROLE_NAME = "compliant-bedrock-break-glass"
 #: CDK's default bootstrap qualifier: its CloudFormation execution role is ``cdk-<qualifier>-cfn-exec-role-...``.
 DEFAULT_BOOTSTRAP_QUALIFIER = "hnb659fds"
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-#: A role-name prefix pattern for a deploy role whose name ends in a generated suffix (StackSets'
-#: ``stacksets-exec-<hash>``): at least 8 literal characters, then one trailing ``*``.
-_ROLE_NAME_PREFIX = re.compile(r"^[\w+=,.@-]{8,63}\*$")
-#: The execution role service-managed StackSets create in each member account (``stacksets-exec-<hash>``).
-STACKSETS_EXEC_ROLE_PATTERN = "stacksets-exec-*"
-
 #: Key actions that make audit records unreadable or stop their delivery: disabling or deleting the key
 #: crypto-shreds every Object-Locked record at once, a new key policy can drop the services' grants, and
 #: alias changes redirect a replica's writer (it names its key by alias). CancelKeyDeletion stays open to
@@ -95,8 +89,8 @@ class AuditAdmins:
         ``cdk-hnb659fds-cfn-exec-role-<account>-<region>`` of the stack's environment. If you deploy with
         another role (``cdk deploy --role-arn``, a pipeline), name it here, or updates of protected key and
         bucket policies fail (KMS's policy-lockout check refuses a policy its caller could not change).
-        A name ending in ``*`` after at least 8 literal characters names a role with a generated suffix, e.g.
-        ``stacksets-exec-*`` for stacks a service-managed StackSet deploys.
+        An exact name only: a pattern is a role name any account administrator can create (stacks a
+        service-managed StackSet deploys name its ``stacksets-exec-<suffix>`` role exactly).
     """
 
     break_glass_role_name: str = DEFAULT_BREAK_GLASS_ROLE_NAME
@@ -105,11 +99,11 @@ class AuditAdmins:
     def __post_init__(self) -> None:
         for prop in ("break_glass_role_name", "deploy_role_name"):
             value = getattr(self, prop)
-            named = isinstance(value, str) and (_ROLE_NAME.fullmatch(value) or (
-                prop == "deploy_role_name" and _ROLE_NAME_PREFIX.fullmatch(value)))
+            named = isinstance(value, str) and _ROLE_NAME.fullmatch(value)
             if value is not None and not named:
-                raise ConstructPropsError(f"AuditAdmins: {prop}: {value!r} is not an IAM role name; allowed: 1-64 of "
-                                 "letters, digits and +=,.@_- (the name, without path or ARN)")
+                raise ConstructPropsError(f"AuditAdmins: {prop}: {value!r} is not an exact IAM role name; allowed: 1-64 "
+                                 "of letters, digits and +=,.@_- (the name, without path or ARN; no '*': a pattern is "
+                                 "a name anyone can create)")
 
     def role_arns(self, scope: Construct) -> list[str]:
         """The two roles' ARNs in ``scope``'s stack (account and region may be tokens)."""

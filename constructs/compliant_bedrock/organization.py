@@ -8,8 +8,18 @@ guardrail must be owned by the management account):
 * **SCPs** (``SERVICE_CONTROL_POLICY``): Bedrock and Mantle inference only through approved VPC
   endpoints and only in approved regions (with the cross-region-inference exemption AWS documents),
   no Bedrock API keys, batch inference and Mantle only for named roles, and an audit plane (trails,
-  invocation logging, enforced guardrails, audit keys, audit buckets, the package's stacks and log
-  groups) that only the break-glass role and the deploy role may change.
+  invocation logging, enforced guardrails, audit keys, audit buckets, the package's stacks, functions,
+  log groups, detection rules and topics, the approved endpoints) that only break-glass and deployers
+  may change.
+
+  **The exemption model.** Every exempt principal is an exact ARN with a literal account
+  (:class:`ExemptRole`), never a name pattern: a pattern is a role any account administrator can create
+  or re-trust. Each exempt role is then protected in every account (create, delete, re-trust, policies,
+  boundary, tags, ``iam:PassRole``, ``sts:AssumeRole``), so becoming one needs a change only another
+  exempt principal may make. The writer function is exempt by its own ARN (``lambda:SourceFunctionArn``),
+  and nobody else may create, change or invoke a function of its name; CloudFormation acts as the exempt
+  execution role, so the package's stacks are updated only by the stack updaters (the CDK deploy roles),
+  which only the pipeline may assume.
 * **RCPs** (``RESOURCE_CONTROL_POLICY``): the audit buckets and keys refuse principals from outside
   the organization (and services acting for another organization) and, for S3, plain HTTP.
 * **A Bedrock policy** (``BEDROCK_POLICY``): the management account's guardrail version enforced on
@@ -57,8 +67,9 @@ MAX_ATTACHED_PER_TARGET = 5
 AUDIT_TAG_KEY = "compliant-bedrock:audit"
 AUDIT_TAG_VALUE = "true"
 DEFAULT_BREAK_GLASS_ROLE = "compliant-bedrock-break-glass"
-#: The CDK bootstrap's CloudFormation execution role in every account and region (qualifier hnb659fds).
-DEFAULT_DEPLOY_ROLE_PATTERN = "cdk-hnb659fds-cfn-exec-role-*"
+#: CDK's default bootstrap qualifier: ``cdk-<qualifier>-cfn-exec-role-<account>-<region>`` executes
+#: deployments (a deployer), ``cdk-<qualifier>-deploy-role-<account>-<region>`` starts them (a stack updater).
+DEFAULT_BOOTSTRAP_QUALIFIER = "hnb659fds"
 
 #: Every authorization of model inference on bedrock-runtime (Converse/ConverseStream authorize as the
 #: first two; runtime Responses and Chat Completions as InvokeModel) and on bedrock-mantle.
@@ -73,6 +84,9 @@ API_KEY_ACTIONS = ("bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearer
 #: Values of iam:ServiceSpecificCredentialServiceName for Bedrock API keys (long-term keys are IAM
 #: service-specific credentials). ``bedrock.amazonaws.com`` is from AWS's sample SCP; UNVERIFIED for Mantle.
 API_KEY_SERVICE_NAMES = ("bedrock.amazonaws.com",)
+#: Project and data-retention changes on Mantle (N9): only deployers and break-glass.
+MANTLE_GOVERNANCE_ACTIONS = ("bedrock-mantle:CreateProject", "bedrock-mantle:UpdateProject",
+                             "bedrock-mantle:ArchiveProject", "bedrock-mantle:PutAccountDataRetention")
 
 TRAIL_ACTIONS = ("cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
                  "cloudtrail:PutEventSelectors", "cloudtrail:PutInsightSelectors")
@@ -86,23 +100,49 @@ KEY_ACTIONS = ("kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", 
 BUCKET_ACTIONS = ("s3:PutBucketObjectLockConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
                   "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration", "s3:DeleteBucket",
                   "s3:PutEncryptionConfiguration", "s3:PutBucketVersioning", "s3:BypassGovernanceRetention")
-STACK_ACTIONS = ("cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection")
 LOG_GROUP_ACTIONS = ("logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:PutRetentionPolicy",
                      "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey")
-#: Changing a role the denies exempt by name would let anyone become the exemption.
+#: Deleting the package's stacks, and every way to make CloudFormation (acting as the exempt execution
+#: role) apply a new template or policy to them (N2): only stack updaters and deployers.
+STACK_ACTIONS = ("cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection",
+                 "cloudformation:UpdateStack", "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet",
+                 "cloudformation:SetStackPolicy", "cloudformation:ContinueUpdateRollback",
+                 "cloudformation:CancelUpdateStack")
+#: The package's functions (the invocation-logging writer) must not get new code, configuration, callers
+#: or invocations from anyone but a deployer (N2): its exemption is its own function ARN.
+FUNCTION_ACTIONS = ("lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+                    "lambda:InvokeFunction", "lambda:AddPermission", "lambda:PublishVersion",
+                    "lambda:CreateAlias", "lambda:UpdateAlias", "lambda:DeleteFunction")
+#: Tamper detection: its rules and topics stay on and keep their targets (N6).
+DETECTION_ACTIONS = ("events:DisableRule", "events:DeleteRule", "events:PutRule", "events:RemoveTargets",
+                     "events:PutTargets", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:RemovePermission",
+                     "sns:AddPermission")
+#: The approved endpoints: their policies and their existence belong to the deployers.
+ENDPOINT_ACTIONS = ("ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints")
+#: Becoming an exempt principal: create it, re-trust it, give it policies or a boundary (N1).
 EXEMPT_ROLE_ACTIONS = ("iam:CreateRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy",
-                       "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary")
+                       "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+                       "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", "iam:UpdateRole",
+                       "iam:TagRole", "iam:UntagRole")
 
-EndpointKey = Literal["aws:SourceVpce", "aws:SourceVpc", "aws:VpceOrgID"]
-ENDPOINT_KEYS: tuple[str, ...] = ("aws:SourceVpce", "aws:SourceVpc", "aws:VpceOrgID")
+EndpointKey = Literal["aws:SourceVpce", "aws:SourceVpc"]
+#: The endpoint keys AWS sends on Bedrock and Mantle requests that came through a VPC endpoint
+#: (global keys with no per-service list). aws:VpceOrgID / aws:VpceAccount / aws:VpceOrgPaths are NOT
+#: sent by bedrock or bedrock-mantle (IAM User Guide, global condition keys, each key's supported-service
+#: list): a Deny on their absence denies every call. They are refused here.
+ENDPOINT_KEYS: tuple[str, ...] = ("aws:SourceVpce", "aws:SourceVpc")
+UNSENT_ENDPOINT_KEYS: tuple[str, ...] = ("aws:VpceOrgID", "aws:VpceAccount", "aws:VpceOrgPaths", "aws:SourceVpcArn")
+KEY_SOURCE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-vpceorgid"
 _VALUE_PATTERNS = {
     "aws:SourceVpce": re.compile(r"^vpce-[0-9a-f]{8,17}$"),
     "aws:SourceVpc": re.compile(r"^vpc-[0-9a-f]{8,17}$"),
-    "aws:VpceOrgID": re.compile(r"^o-[a-z0-9]{10,32}$"),
 }
 ORG_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
 TARGET_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
 ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@*-]{1,64}$")
+#: An exempt role's name: exact (no ``*``): a pattern is a name anyone may create (N1).
+EXACT_ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}$")
+ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 #: Inference-profile id prefixes (geographies) the region deny lets through to destination regions.
 PROFILE_PREFIX_PATTERN = re.compile(r"^[a-z]{2,8}(-[a-z]{2,8})?\.$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -110,10 +150,13 @@ NAME_PATTERN_CHARS = re.compile(r"^[A-Za-z0-9._/*-]{1,128}$")
 
 #: Facts this construct relies on that no offline check can confirm. Each is also in the README.
 UNVERIFIED: dict[str, str] = {
-    "aws:VpceOrgID on bedrock": "AWS documents aws:VpceOrgID for a limited set of services; whether bedrock-runtime and "
-    "bedrock-mantle populate it was not confirmed. If they do not, the endpoint deny refuses every inference: "
-    "attach the policy to a sandbox OU first. aws:SourceVpce is documented for Bedrock.",
-    "aws:SourceVpce on bedrock-mantle": "no AWS text confirms bedrock-mantle sets aws:SourceVpce (fact sheet 3.2).",
+    "aws:SourceVpce on bedrock-mantle": "AWS documents aws:SourceVpce as a global key present on every request "
+    "that arrives through a VPC endpoint; no AWS text shows it in a bedrock-mantle policy (aws-facts A1b). If "
+    "Mantle did not send it, the endpoint deny would refuse Mantle inference (fail closed): attach to a sandbox "
+    "OU first.",
+    "lambda:SourceFunctionArn on Bedrock calls": "Lambda adds lambda:SourceFunctionArn to every request made with "
+    "a function's execution-role credentials (Lambda Developer Guide, 'permissions-source-function-arn'); that "
+    "Bedrock's logging APIs evaluate it like any other service was not confirmed offline.",
     "CRIS destination requests": "AWS's sample SCP exempts the destination-region leg of a cross-region inference call by "
     "bedrock:InferenceProfileArn; the leg's resource is the destination region's foundation model "
     "(https://github.com/aws-samples/service-control-policy-examples, Region-controls, Bedrock CRIS).",
@@ -130,33 +173,64 @@ UNVERIFIED: dict[str, str] = {
     "through Bedrock with the caller's identity, as same-account use does; kms:Decrypt is granted to aws:PrincipalOrgID.",
     "API key service name": "iam:ServiceSpecificCredentialServiceName = bedrock.amazonaws.com comes from AWS's sample SCP "
     "(Deny-Bedrock-api-keys.json); a separate Mantle value, if any, is not known.",
+    "StackSets execution role": "service-managed StackSets deploy as a stacksets-exec-<suffix> role they create in "
+    "each member account (CloudFormation User Guide, stacksets-custom-execution-role); the suffix is read from a "
+    "member account and configured, never matched by pattern.",
 }
 
 
 @dataclass(frozen=True)
-class EndpointCondition:
-    """How an inference request proves it came through an approved VPC endpoint.
+class ExemptRole:
+    """One principal a deny exempts, by exact ARN: a literal account and an exact role name.
 
-    ``aws:VpceOrgID`` (the organization that owns the endpoint) needs no endpoint ids, so a new
-    environment's endpoint is approved the moment it exists, but see :data:`UNVERIFIED`.
-    ``aws:SourceVpce`` names each endpoint (documented for Bedrock; every new endpoint means an SCP
-    update). ``aws:SourceVpc`` names the VPCs.
+    A pattern (``role/stacksets-exec-*``, ``iam::*:``) is a name any account administrator can create or
+    re-trust (perimeter review 2, N1); an exact ARN is obtainable only by changing that role, which
+    the construct denies to everyone else in every account (``ProtectExemptRoles``).
+    """
+
+    account: str
+    name: str
+
+    def validate(self, where: str) -> None:
+        if not isinstance(self.account, str) or not ACCOUNT_PATTERN.fullmatch(self.account):
+            raise ConstructPropsError(f"{where}: account {self.account!r} is not a 12-digit account id; an exemption "
+                                      "names the one account its role lives in (never '*')")
+        if not isinstance(self.name, str) or not EXACT_ROLE_NAME_PATTERN.fullmatch(self.name):
+            raise ConstructPropsError(f"{where}: role {self.name!r} is not an exact role name (1-64 of letters, "
+                                      "digits and +=,.@_-; no '*': a pattern is a name anyone can create)")
+
+    def arn(self, partition: str) -> str:
+        return f"arn:{partition}:iam::{self.account}:role/{self.name}"
+
+
+@dataclass(frozen=True)
+class EndpointCondition:
+    """How an inference request proves it came through an approved VPC endpoint: ``aws:SourceVpce`` with
+    the approved endpoints' ids (or ``aws:SourceVpc`` with their VPCs), keys AWS sends on every request
+    that came through an endpoint. ``mantle_values``: the endpoints bedrock-mantle inference may use (the
+    accepting environments' Mantle endpoints); empty: Mantle inference is denied everywhere.
     """
 
     key: EndpointKey
     values: tuple[str, ...]
+    mantle_values: tuple[str, ...] = ()
 
     def validate(self, where: str) -> None:
+        if self.key in UNSENT_ENDPOINT_KEYS:
+            raise ConstructPropsError(f"{where}: endpoint_condition.key: {self.key} is not sent by bedrock or "
+                                      f"bedrock-mantle ({KEY_SOURCE}): a Deny on its absence refuses every "
+                                      "inference call; use aws:SourceVpce with the endpoints' ids")
         if self.key not in ENDPOINT_KEYS:
             raise ConstructPropsError(f"{where}: endpoint_condition.key: {self.key!r} is not allowed; allowed: "
                              f"{', '.join(ENDPOINT_KEYS)}")
         if not self.values:
             raise ConstructPropsError(f"{where}: endpoint_condition.values: empty; name at least one {self.key} value")
         pattern = _VALUE_PATTERNS[self.key]
-        for value in self.values:
-            if not isinstance(value, str) or not pattern.fullmatch(value):
-                raise ConstructPropsError(f"{where}: endpoint_condition.values: {value!r} is not a {self.key} value "
-                                 f"(pattern {pattern.pattern})")
+        for prop, values in (("values", self.values), ("mantle_values", self.mantle_values)):
+            for value in values:
+                if not isinstance(value, str) or not pattern.fullmatch(value):
+                    raise ConstructPropsError(f"{where}: endpoint_condition.{prop}: {value!r} is not a {self.key} "
+                                              f"value (pattern {pattern.pattern})")
 
 
 @dataclass(frozen=True)
@@ -186,54 +260,76 @@ class BedrockOrganizationGuardrails(Construct):
         target_ids: Sequence[str],
         approved_regions: Sequence[str],
         endpoint_condition: EndpointCondition,
+        break_glass: Sequence[ExemptRole],
+        deployers: Sequence[ExemptRole],
+        stack_updaters: Sequence[ExemptRole] = (),
+        pipeline: Sequence[ExemptRole] = (),
         guardrail: BedrockGuardrail | None = None,
-        break_glass_role_name: str = DEFAULT_BREAK_GLASS_ROLE,
-        deploy_role_names: Sequence[str] = (DEFAULT_DEPLOY_ROLE_PATTERN,),
-        batch_role_names: Sequence[str] = (),
-        mantle_role_names: Sequence[str] = (),
-        network_exempt_role_names: Sequence[str] = (),
+        batch_roles: Sequence[ExemptRole] = (),
+        mantle_roles: Sequence[ExemptRole] = (),
+        network_exempt_roles: Sequence[ExemptRole] = (),
+        approved_endpoint_arns: Sequence[str] = (),
         cross_region_profile_prefixes: Sequence[str] = ("us.",),
         stack_name_patterns: Sequence[str] = ("CompliantBedrock-*", "StackSet-CompliantBedrock-*"),
-        audit_writer_role_patterns: Sequence[str] = ("CompliantBedrock-*", "StackSet-CompliantBedrock-*"),
+        function_name_patterns: Sequence[str] = ("CompliantBedrock-*", "StackSet-CompliantBedrock-*"),
         audit_bucket_patterns: Sequence[str] = ("compliantbedrock-*", "stackset-compliantbedrock-*", "cb-*-replica"),
         log_group_patterns: Sequence[str] = ("CompliantBedrock-*", "StackSet-CompliantBedrock-*"),
         trail_name_patterns: Sequence[str] = ("CompliantBedrock-*", "StackSet-CompliantBedrock-*"),
+        detection_name_patterns: Sequence[str] = ("CompliantBedrock-*", "StackSet-CompliantBedrock-*"),
         guardrail_excluded_models: Sequence[str] = (),
         legacy_input_tags: bool = False,
         other_scps_per_target: int = 1,
         other_rcps_per_target: int = 1,
     ) -> None:
         """
+        Every exemption is an :class:`ExemptRole`, an exact ARN with a literal account: the roles it names
+        are protected in every account (create, re-trust, policies, boundary, tags, ``iam:PassRole``,
+        ``sts:AssumeRole``), so an account administrator cannot become one (perimeter review 2, N1).
+
         :param organization_id: ``o-...``; RCPs admit only this organization's principals.
         :param target_ids: the root (``r-...``), OUs (``ou-...``) and accounts (12 digits) every policy is
             attached to. Attach to a sandbox OU first: a wrong condition denies Bedrock to every account below.
         :param approved_regions: the only regions Bedrock and Mantle may be called in (aws:RequestedRegion).
-        :param endpoint_condition: how inference proves it came through an approved VPC endpoint.
+        :param endpoint_condition: the approved endpoints (``aws:SourceVpce`` ids), the only way in for inference.
+        :param break_glass: the incident responders' role in each member account: exempt from every audit-plane
+            deny. Nobody in a member account may assume it (enter it from the management account, which SCPs
+            do not bind) or change it.
+        :param deployers: the roles CloudFormation deploys the package's stacks with in each account and region
+            (CDK's ``cdk-<qualifier>-cfn-exec-role-<account>-<region>``, the baseline StackSet's
+            ``stacksets-exec-<suffix>`` in each baseline account): exempt from the audit-plane denies, passable
+            only by ``stack_updaters``, assumable by nobody in a member account (CloudFormation assumes them).
+        :param stack_updaters: the roles that start updates of the package's stacks (CDK's
+            ``cdk-<qualifier>-deploy-role-<account>-<region>``): the only principals besides deployers and
+            break-glass that may update, change-set or delete those stacks, and the only ones that may pass a
+            deployer to CloudFormation.
+        :param pipeline: the only member-account principals that may assume a stack updater (the CI/CD role).
+            Empty: stack updaters are assumed from the management account only.
         :param guardrail: the management account's guardrail (same region as this stack) to enforce
             org-wide with a ``BEDROCK_POLICY``; None: no Bedrock policy (say where it is enforced instead).
-        :param break_glass_role_name: the one role (in any member account) exempt from the audit-plane denies.
-        :param deploy_role_names: roles (names or ``*`` patterns) that deploy the package's stacks, exempt
-            from the audit-plane denies like the break-glass role. Default: the CDK bootstrap's
-            CloudFormation execution role. Add ``cdk-hnb659fds-deploy-role-*`` if ``cdk deploy`` must
-            change termination protection.
-        :param batch_role_names: the only roles that may start batch inference (no guardrail, no endpoint,
+        :param batch_roles: the only roles that may start batch inference (no guardrail, no endpoint,
             no invocation log: F6). Empty: nobody.
-        :param mantle_role_names: the only roles that may call bedrock-mantle (no guardrail there: F2). Empty: nobody.
-        :param network_exempt_role_names: service roles Bedrock itself assumes (agents, flows) that call
-            models without an endpoint; calls made *through* a service with the caller's credentials are
-            exempt already (``aws:ViaAWSService``).
+        :param mantle_roles: the only roles that may call bedrock-mantle inference (no guardrail there: F2),
+            each in the account of the environment that accepted the path; only through
+            ``endpoint_condition.mantle_values``. Empty: nobody.
+        :param network_exempt_roles: service roles Bedrock itself assumes (agents, flows) that call models
+            without an endpoint; calls made *through* a service with the caller's credentials are exempt
+            already (``aws:ViaAWSService``).
+        :param approved_endpoint_arns: the approved endpoints' ARNs (``ec2:ModifyVpcEndpoint`` and
+            ``DeleteVpcEndpoints`` on them only by deployers: a new endpoint policy would bypass the
+            environment's model list).
         :param cross_region_profile_prefixes: inference-profile geographies (``us.``) whose destination-region
             legs may run outside ``approved_regions``. ``global.`` routes to any commercial region: allowed
             only when named here.
-        :param stack_name_patterns: the package's CloudFormation stacks (DeleteStack/termination protection denied).
-        :param audit_writer_role_patterns: roles of the package's stacks that write the audit configuration
-            (the invocation-logging function's role): exempt from the invocation-logging deny, and
-            their creation is itself denied to everyone but the deploy and break-glass roles.
+        :param stack_name_patterns: the package's CloudFormation stacks (delete, update, change sets denied).
+        :param function_name_patterns: the package's Lambda functions (the invocation-logging writer): their
+            own requests (``lambda:SourceFunctionArn``) may write the logging configuration; creating a function
+            of that name, or changing or invoking one, is denied to all but deployers.
         :param audit_bucket_patterns: bucket names of audit buckets. S3 bucket actions do not reliably
             expose ``aws:ResourceTag``, so buckets are matched by name: CloudFormation names a bucket
             ``<stack name, lowercase>-<logical id>-<suffix>``, and replica buckets ``cb-<account>-<env>-<source>-replica``.
         :param log_group_patterns: log-group names of the package (CloudFormation names them after the stack).
         :param trail_name_patterns: trail names of the package (``<stack name>-audit`` by default).
+        :param detection_name_patterns: EventBridge rule and SNS topic names of the package's tamper detection.
         :param guardrail_excluded_models: model ids the Bedrock policy does not enforce the guardrail on
             (e.g. embedding models).
         :param legacy_input_tags: also write ``input_tags: ignore`` (the older Bedrock policy syntax) next
@@ -245,11 +341,14 @@ class BedrockOrganizationGuardrails(Construct):
         stack = Stack.of(self)
         where = f"BedrockOrganizationGuardrails {construct_id!r}"
         self._validate(where, organization_id, target_ids, approved_regions, endpoint_condition,
-                       break_glass_role_name, deploy_role_names, batch_role_names, mantle_role_names,
-                       network_exempt_role_names, cross_region_profile_prefixes, guardrail_excluded_models,
-                       {"stack_name_patterns": stack_name_patterns, "audit_writer_role_patterns": audit_writer_role_patterns,
+                       {"break_glass": break_glass, "deployers": deployers, "stack_updaters": stack_updaters,
+                        "pipeline": pipeline, "batch_roles": batch_roles, "mantle_roles": mantle_roles,
+                        "network_exempt_roles": network_exempt_roles},
+                       cross_region_profile_prefixes, guardrail_excluded_models,
+                       {"stack_name_patterns": stack_name_patterns, "function_name_patterns": function_name_patterns,
                         "audit_bucket_patterns": audit_bucket_patterns, "log_group_patterns": log_group_patterns,
-                        "trail_name_patterns": trail_name_patterns},
+                        "trail_name_patterns": trail_name_patterns,
+                        "detection_name_patterns": detection_name_patterns},
                        other_scps_per_target, other_rcps_per_target)
         if guardrail is not None and Stack.of(guardrail) is not stack:
             raise ConstructPropsError(f"{where}: guardrail: {guardrail.node.path!r} is in another stack; the Bedrock policy needs "
@@ -258,20 +357,37 @@ class BedrockOrganizationGuardrails(Construct):
         partition = stack.partition
         self._partition = partition
 
-        def role_arns(names: Sequence[str]) -> list[str]:
-            return [f"arn:{partition}:iam::*:role/{name}" for name in names]
+        def arns(roles: Sequence[ExemptRole]) -> list[str]:
+            return sorted({role.arn(partition) for role in roles})
 
-        self.exempt_principal_arns = role_arns([break_glass_role_name, *deploy_role_names])
-        exempt = {"ArnNotLike": {"aws:PrincipalArn": self.exempt_principal_arns}}
-        writer_arns = role_arns(audit_writer_role_patterns)
+        def unless(roles: Sequence[ExemptRole]) -> dict[str, Any] | None:
+            return {"ArnNotEquals": {"aws:PrincipalArn": arns(roles)}} if roles else None
+
+        def in_every_account(roles: Sequence[ExemptRole]) -> list[str]:
+            # Protections name each exempt role in every account: a role of the same name elsewhere is
+            # harmless (the exemption names its account), but protecting it everywhere costs nothing.
+            return sorted({f"arn:{partition}:iam::*:role/{role.name}" for role in roles})
+
+        admins = [*break_glass, *deployers]
+        #: Every principal any deny exempts, by exact ARN (for tests, the proof and the evidence).
+        self.exempt_principal_arns = arns([*admins, *stack_updaters, *pipeline, *batch_roles, *mantle_roles,
+                                           *network_exempt_roles])
+        self.exemptions = {"break_glass": arns(break_glass), "deployers": arns(deployers),
+                           "stack_updaters": arns(stack_updaters), "pipeline": arns(pipeline),
+                           "batch_roles": arns(batch_roles), "mantle_roles": arns(mantle_roles),
+                           "network_exempt_roles": arns(network_exempt_roles)}
+        exempt = unless(admins)
+        accounts = sorted({role.account for role in admins})
+        functions = [f"arn:{partition}:lambda:*:{account}:function:{p}" for account in accounts
+                     for p in function_name_patterns]
 
         inference = [*RUNTIME_INFERENCE_ACTIONS, *MANTLE_INFERENCE_ACTIONS]
         endpoint_conditions: dict[str, Any] = {
             "StringNotEquals": {endpoint_condition.key: list(endpoint_condition.values)},
             "BoolIfExists": {"aws:ViaAWSService": "false"},
         }
-        if network_exempt_role_names:
-            endpoint_conditions["ArnNotLike"] = {"aws:PrincipalArn": role_arns(network_exempt_role_names)}
+        if network_exempt_roles:
+            endpoint_conditions["ArnNotEquals"] = {"aws:PrincipalArn": arns(network_exempt_roles)}
         regions = sorted(set(approved_regions))
         perimeter: list[dict[str, Any]] = [
             _deny("DenyBedrockApiKeys", API_KEY_ACTIONS, "*"),
@@ -290,28 +406,58 @@ class BedrockOrganizationGuardrails(Construct):
             _deny("DenyInferenceProfilesOutsideApprovedRegions", RUNTIME_INFERENCE_ACTIONS, None, {
                 "StringNotEquals": {"aws:RequestedRegion": regions},
             }, not_resource=[f"arn:{partition}:bedrock:*::foundation-model/*"]),
-            _deny("DenyBatchInferenceExceptNamedRoles", BATCH_ACTIONS, "*", _unless_roles(role_arns(batch_role_names))),
-            _deny("DenyMantleExceptNamedRoles", ["bedrock-mantle:*"], "*",
-                  _unless_roles(role_arns(mantle_role_names) + self.exempt_principal_arns)),
+            _deny("DenyBatchInferenceExceptNamedRoles", BATCH_ACTIONS, "*", unless(batch_roles)),
+            # Mantle inference: only the accepting environments' roles (exact ARNs, their own accounts) ...
+            _deny("DenyMantleExceptNamedRoles", ["bedrock-mantle:*"], "*", unless([*mantle_roles, *admins])),
+            # ... only through the accepting environments' Mantle endpoints (none: nowhere) ...
+            _deny("DenyMantleOutsideItsEndpoints", MANTLE_INFERENCE_ACTIONS, "*", {
+                "StringNotEquals": {endpoint_condition.key: list(endpoint_condition.mantle_values)},
+            } if endpoint_condition.mantle_values else None),
+            # ... and its projects and data retention change only through the deployment (N9).
+            _deny("DenyMantleGovernanceChanges", MANTLE_GOVERNANCE_ACTIONS, "*", exempt),
         ]
+        protected_roles = [*break_glass, *deployers, *stack_updaters, *pipeline, *batch_roles, *mantle_roles,
+                           *network_exempt_roles]
+        writer_roles = [f"arn:{partition}:iam::{account}:role/{p}" for account in accounts for p in function_name_patterns]
         audit_plane: list[dict[str, Any]] = [
-            _deny("ProtectAuditTrails", TRAIL_ACTIONS,
-                  [f"arn:{partition}:cloudtrail:*:*:trail/{p}" for p in trail_name_patterns], exempt),
-            _deny("ProtectBedrockAuditConfiguration", BEDROCK_AUDIT_ACTIONS, "*",
-                  {"ArnNotLike": {"aws:PrincipalArn": [*self.exempt_principal_arns, *writer_arns]}}),
-            _deny("ProtectAuditKeys", KEY_ACTIONS, "*",
-                  {"StringEquals": {f"aws:ResourceTag/{AUDIT_TAG_KEY}": AUDIT_TAG_VALUE}, **exempt}),
-            _deny("ProtectAuditBuckets", BUCKET_ACTIONS,
-                  [f"arn:{partition}:s3:::{p}" for p in audit_bucket_patterns]
-                  + [f"arn:{partition}:s3:::{p}/*" for p in audit_bucket_patterns], exempt),
-            _deny("ProtectPackageStacks", STACK_ACTIONS,
-                  [f"arn:{partition}:cloudformation:*:*:stack/{p}/*" for p in stack_name_patterns], exempt),
-            _deny("ProtectAuditLogGroups", LOG_GROUP_ACTIONS,
-                  [f"arn:{partition}:logs:*:*:log-group:{p}" for p in log_group_patterns]
+            _deny("ProtectAuditResources", [*TRAIL_ACTIONS, *BUCKET_ACTIONS, *LOG_GROUP_ACTIONS],
+                  [f"arn:{partition}:cloudtrail:*:*:trail/{p}" for p in trail_name_patterns]
+                  + [f"arn:{partition}:s3:::{p}" for p in audit_bucket_patterns]
+                  + [f"arn:{partition}:s3:::{p}/*" for p in audit_bucket_patterns]
+                  + [f"arn:{partition}:logs:*:*:log-group:{p}" for p in log_group_patterns]
                   + [f"arn:{partition}:logs:*:*:log-group:{p}:*" for p in log_group_patterns], exempt),
+            # The writer function's own requests, never its role's from elsewhere (N2).
+            _deny("ProtectBedrockAuditConfiguration", BEDROCK_AUDIT_ACTIONS, "*",
+                  {**(exempt or {}), "ArnNotLike": {"lambda:SourceFunctionArn": functions}}),
+            _deny("ProtectAuditKeys", KEY_ACTIONS, "*",
+                  {"StringEquals": {f"aws:ResourceTag/{AUDIT_TAG_KEY}": AUDIT_TAG_VALUE}, **(exempt or {})}),
+            _deny("ProtectPackageStacks", STACK_ACTIONS,
+                  [f"arn:{partition}:cloudformation:*:*:stack/{p}/*" for p in stack_name_patterns],
+                  unless([*admins, *stack_updaters])),
+            _deny("ProtectPackageFunctionsAndDetection", [*FUNCTION_ACTIONS, *DETECTION_ACTIONS],
+                  [f"arn:{partition}:lambda:*:*:function:{p}" for p in function_name_patterns]
+                  + [f"arn:{partition}:events:*:*:rule/{p}" for p in detection_name_patterns]
+                  + [f"arn:{partition}:sns:*:*:{p}" for p in detection_name_patterns], exempt),
             _deny("ProtectExemptRoles", EXEMPT_ROLE_ACTIONS,
-                  sorted(set(role_arns([break_glass_role_name]) + writer_arns)), exempt),
+                  sorted({*in_every_account(protected_roles),
+                          *(f"arn:{partition}:iam::*:role/{p}" for p in function_name_patterns)}), exempt),
+            # Passing an exempt role lends its exemption to new code or a new stack (N2): deployers only to
+            # CloudFormation by the stack updaters; the writer functions' roles only by deployers.
+            _deny("DenyPassingExemptRoles", ["iam:PassRole"],
+                  sorted({*in_every_account(protected_roles), *writer_roles}),
+                  unless([*admins, *stack_updaters])),
+            # Nobody in a member account assumes break-glass, a deployer or the pipeline (CloudFormation and
+            # StackSets assume deployers as services, the CI service its pipeline role; break-glass is entered
+            # from the management account, which SCPs do not bind).
+            _deny("DenyAssumingExemptRoles", ["sts:AssumeRole"], in_every_account([*admins, *pipeline])),
         ]
+        if stack_updaters:
+            # ... and a stack updater only the pipeline.
+            audit_plane.append(_deny("DenyAssumingStackUpdaters", ["sts:AssumeRole"], in_every_account(stack_updaters),
+                                     unless(pipeline)))
+        if approved_endpoint_arns:
+            audit_plane.append(_deny("ProtectApprovedEndpoints", ENDPOINT_ACTIONS, sorted(set(approved_endpoint_arns)),
+                                     exempt))
         self.documents: list[PolicyDocument] = []
         self.scps = self._policies(
             "Scp", "SERVICE_CONTROL_POLICY", [("compliant-bedrock-inference", perimeter),
@@ -449,8 +595,7 @@ class BedrockOrganizationGuardrails(Construct):
 
     @staticmethod
     def _validate(where: str, organization_id: str, target_ids: Sequence[str], approved_regions: Sequence[str],
-                  endpoint_condition: EndpointCondition, break_glass: str, deploy: Sequence[str],
-                  batch: Sequence[str], mantle: Sequence[str], network_exempt: Sequence[str],
+                  endpoint_condition: EndpointCondition, roles: dict[str, Sequence[ExemptRole]],
                   prefixes: Sequence[str], excluded: Sequence[str], patterns: dict[str, Sequence[str]],
                   other_scps: int, other_rcps: int) -> None:
         if not isinstance(organization_id, str) or not ORG_ID_PATTERN.fullmatch(organization_id):
@@ -472,25 +617,18 @@ class BedrockOrganizationGuardrails(Construct):
         if not isinstance(endpoint_condition, EndpointCondition):
             raise ConstructPropsError(f"{where}: endpoint_condition: {endpoint_condition!r} is not an EndpointCondition")
         endpoint_condition.validate(where)
-        if endpoint_condition.key == "aws:VpceOrgID" and endpoint_condition.values != (organization_id,):
-            raise ConstructPropsError(f"{where}: endpoint_condition.values: {list(endpoint_condition.values)!r}; with aws:VpceOrgID "
-                             f"name exactly this organization ({organization_id!r})")
-        for prop, names in (("break_glass_role_name", [break_glass]), ("deploy_role_names", deploy),
-                            ("batch_role_names", batch), ("mantle_role_names", mantle),
-                            ("network_exempt_role_names", network_exempt)):
-            for name in names:
-                if not isinstance(name, str) or not ROLE_NAME_PATTERN.fullmatch(name):
-                    raise ConstructPropsError(f"{where}: {prop}: {name!r} is not a role name (1-64 of letters, digits and "
-                                     "+=,.@_-; '*' for a pattern)")
-        if "*" in break_glass:
-            raise ConstructPropsError(f"{where}: break_glass_role_name: {break_glass!r} is a pattern; name exactly one role")
-        if not deploy:
-            raise ConstructPropsError(f"{where}: deploy_role_names: empty; the deploy role must be able to update the audit "
-                             f"plane (default {DEFAULT_DEPLOY_ROLE_PATTERN!r})")
-        for prop, names in (("batch_role_names", batch), ("mantle_role_names", mantle),
-                            ("network_exempt_role_names", network_exempt)):
-            if any(name == "*" or name.startswith("*") for name in names):
-                raise ConstructPropsError(f"{where}: {prop}: {list(names)!r} exempts every role; name the roles")
+        for prop, entries in roles.items():
+            for index, role in enumerate(entries):
+                if not isinstance(role, ExemptRole):
+                    raise ConstructPropsError(f"{where}: {prop}[{index}]: {role!r} is not an ExemptRole(account=..., "
+                                              "name=...); exemptions are exact ARNs, never names or patterns")
+                role.validate(f"{where}: {prop}[{index}]")
+        if not roles["break_glass"]:
+            raise ConstructPropsError(f"{where}: break_glass: empty; name the break-glass role of each member account "
+                                      "(ExemptRole(account, name)) or nobody can repair the audit plane")
+        if not roles["deployers"]:
+            raise ConstructPropsError(f"{where}: deployers: empty; name the CloudFormation execution role of each "
+                                      "account and region the package deploys to, or its stacks cannot update")
         for prefix in prefixes:
             if not isinstance(prefix, str) or not PROFILE_PREFIX_PATTERN.fullmatch(prefix):
                 raise ConstructPropsError(f"{where}: cross_region_profile_prefixes: {prefix!r} is not a profile prefix like 'us.'")
@@ -501,9 +639,10 @@ class BedrockOrganizationGuardrails(Construct):
             if not values:
                 raise ConstructPropsError(f"{where}: {prop}: empty; name at least one pattern")
             for value in values:
-                if not isinstance(value, str) or not NAME_PATTERN_CHARS.fullmatch(value) or value.strip("*") == "":
-                    raise ConstructPropsError(f"{where}: {prop}: {value!r} is not a name pattern (letters, digits, ._/- and *, "
-                                     "not only '*')")
+                if not isinstance(value, str) or not NAME_PATTERN_CHARS.fullmatch(value) or value.strip("*") == "" \
+                        or len(value.split("*", 1)[0]) < 3:
+                    raise ConstructPropsError(f"{where}: {prop}: {value!r} is not a name pattern (letters, digits, ._/- "
+                                              "and *, at least 3 literal characters before any '*')")
         for prop, value in (("other_scps_per_target", other_scps), ("other_rcps_per_target", other_rcps)):
             if not isinstance(value, int) or not 1 <= value <= MAX_ATTACHED_PER_TARGET:
                 raise ConstructPropsError(f"{where}: {prop}: {value!r}; allowed 1-{MAX_ATTACHED_PER_TARGET} (the AWS-managed "
@@ -525,10 +664,6 @@ def _deny(sid: str, actions: Sequence[str], resources: Any, conditions: dict[str
     return statement
 
 
-def _unless_roles(arns: list[str]) -> dict[str, Any] | None:
-    return {"ArnNotLike": {"aws:PrincipalArn": arns}} if arns else None
-
-
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]", name.removeprefix("compliant-bedrock-")))
 
@@ -541,12 +676,13 @@ def policy_json(document: dict[str, Any]) -> str:
 __all__ = [
     "AUDIT_TAG_KEY",
     "AUDIT_TAG_VALUE",
+    "DEFAULT_BOOTSTRAP_QUALIFIER",
     "DEFAULT_BREAK_GLASS_ROLE",
-    "DEFAULT_DEPLOY_ROLE_PATTERN",
     "RCP_MAX_CHARS",
     "SCP_MAX_CHARS",
     "UNVERIFIED",
     "BedrockOrganizationGuardrails",
     "EndpointCondition",
+    "ExemptRole",
     "PolicyDocument",
 ]

@@ -87,6 +87,8 @@ class Organization:
     partition: str | None = None
     #: Environments whose accounts are below the policies' targets; None: unknown, every environment.
     covers: frozenset[str] | None = None
+    #: environment -> endpoint service -> the endpoint id the SCPs admit (recorded after deployment).
+    endpoint_ids: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def applies_to(self, env: Environment) -> bool:
         """An organization's policies bind the accounts below its targets, in its own partition only
@@ -173,17 +175,30 @@ def read(outdir: Path) -> Assembly:
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
     environments: list[Environment] = []
     organization = Organization()
+    stacks = []
     for artifact_id, artifact in sorted(manifest.get("artifacts", {}).items()):
         if artifact.get("type") != "aws:cloudformation:stack":
             continue
         props = artifact.get("properties") or {}
-        stack = props.get("stackName") or artifact_id
         template = json.loads((outdir / props["templateFile"]).read_text(encoding="utf-8"))
+        stacks.append((artifact_id, artifact, props, template))
+        scope = (template.get("Metadata") or {}).get(ORGANIZATION_METADATA)
+        if isinstance(scope, dict) and isinstance(scope.get("endpoint_ids"), dict):
+            organization.endpoint_ids = scope["endpoint_ids"]
+    for artifact_id, artifact, props, template in stacks:
+        stack = props.get("stackName") or artifact_id
         _, _, env_part = (artifact.get("environment") or "aws://unknown-account/unknown-region").partition("://")
         account, _, region = env_part.partition("/")
         region = region if not region.startswith("unknown") else "us-east-1"
         account = account if account.isdigit() else DEFAULT_ACCOUNT
         resolver = Resolver(template, stack, region, account)
+        env_name = environment_of(outdir, artifact_id, artifact)
+        recorded = organization.endpoint_ids.get(env_name) or {}
+        for logical_id, resource in (template.get("Resources") or {}).items():
+            if resource.get("Type") == "AWS::EC2::VPCEndpoint" and recorded:
+                service = _service(resolver, resource)
+                if service in recorded:  # the id the organization's SCP admits for this endpoint
+                    resolver.known_names[logical_id] = recorded[service]
         paths = {lid: path for lid, r in (template.get("Resources") or {}).items()
                  if isinstance(path := (r.get("Metadata") or {}).get("aws:cdk:path"), str)}
         paths.update(_metadata_paths(outdir, artifact))
@@ -193,10 +208,16 @@ def read(outdir: Path) -> Assembly:
             organization.partition = scope.get("partition")
             covers = scope.get("covers_environments")
             organization.covers = frozenset(covers) if isinstance(covers, list) else None
-        env = _read_stack(stack, environment_of(outdir, artifact_id, artifact), template, resolver, paths, organization)
+        env = _read_stack(stack, env_name, template, resolver, paths, organization)
         if env is not None:
             environments.append(env)
     return Assembly(environments, organization)
+
+
+def _service(resolver: Resolver, resource: dict[str, Any]) -> str:
+    """The endpoint's service as configs name it (``com.amazonaws.us-east-1.bedrock-runtime-fips`` -> ``bedrock-runtime``)."""
+    raw = (resource.get("Properties") or {}).get("ServiceName", "")
+    return str(resolver.value(raw)).rsplit(".", 1)[-1].removesuffix("-fips")
 
 
 def _label(paths: dict[str, str], stack: str, logical_id: str) -> str:
@@ -228,7 +249,7 @@ def _read_stack(stack: str, env_name: str, template: dict[str, Any], resolver: R
                 name = resolver.value(inline.get("PolicyName", "inline"))
                 env.identity.append(Policy(f"{label}/{name}", "identity", resolver.value(inline.get("PolicyDocument"))))
         elif rtype == "AWS::EC2::VPCEndpoint":
-            service = str(resolver.value(raw.get("ServiceName", ""))).rsplit(".", 1)[-1].removesuffix("-fips")
+            service = _service(resolver, resource)
             document = raw.get("PolicyDocument")
             policy = Policy(label, "endpoint", endpoint_document(resolver.value(document))) if document else None
             env.endpoints.setdefault(service, (resolver.name(logical_id), policy))

@@ -73,6 +73,8 @@ class Resolver:
         self.account = account or DEFAULT_ACCOUNT
         self.partition = partition_of(region)
         self._conditions: dict[str, bool] = {}
+        #: Physical names known from outside the template (an organization's recorded endpoint ids).
+        self.known_names: dict[str, str] = {}
 
     # -- names and ARNs per resource type -------------------------------------------------------
     def _h(self, logical_id: str, length: int = 8) -> str:
@@ -80,6 +82,8 @@ class Resolver:
 
     def name(self, logical_id: str) -> str:
         """The physical name: the template's name property, else one made from the logical id."""
+        if logical_id in self.known_names:
+            return self.known_names[logical_id]
         resource = self.resources[logical_id]
         prop = _NAME_PROPERTY.get(resource.get("Type", ""))
         given = (resource.get("Properties") or {}).get(prop) if prop else None

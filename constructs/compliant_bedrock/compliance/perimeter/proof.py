@@ -339,8 +339,9 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
                     outcome.note = f"no {service} endpoint in this environment"
                     continue
                 vpce, policy = env.endpoints[service]
-                # The environment's endpoint: its id, and the account and organization that own it.
-                context.update({"aws:SourceVpce": vpce, "aws:VpceAccount": account, "aws:VpceOrgID": organization_id})
+                # Only the keys the service sends through an endpoint: aws:SourceVpce. Bedrock and Mantle do not
+                # send aws:VpceAccount / aws:VpceOrgID (IAM User Guide; compliance/condition_keys.py).
+                context["aws:SourceVpce"] = vpce
                 if policy is not None:
                     endpoint_policies.append({"name": policy.name, "policy": policy.document})
             resource_policy, resource_tags = _resource_side(env, resource)

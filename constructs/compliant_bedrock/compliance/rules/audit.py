@@ -170,13 +170,10 @@ def _everyone(statement: dict) -> bool:
         isinstance(principal, dict) and as_list(principal.get("AWS")) == ["*"]))
 
 
-#: An exempted role ARN whose name ends in a generated suffix: ``...:role/<at least 8 literal characters>*``
-#: (e.g. StackSets' ``stacksets-exec-*``); any other wildcard exempts principals nobody named.
-_ROLE_PREFIX_ARN = re.compile(r"^[^*?]*:role/[\w+=,.@-]{8,}\*$")
-
-
 def _named(value: str, template: Template) -> bool:
-    return not template.is_open(value) or bool(_ROLE_PREFIX_ARN.fullmatch(value))
+    """An exact principal: no wildcard at all (a pattern, even a long prefix such as ``stacksets-exec-*``, is a
+    name any account administrator can create: perimeter review 2, N1), and no parameter."""
+    return not template.is_open(value) and "*" not in value and "?" not in value
 
 
 def _denies_all_but_named(statement: dict, actions: tuple[str, ...], template: Template) -> bool:

@@ -87,8 +87,8 @@ def _only_named_exemptions(statement: dict[str, Any], allowed: tuple[str, ...] =
                 continue
             if operator not in ("ArnNotLike", "ArnNotEquals") or key != "aws:principalarn":
                 return False
-            if any(re.search(r":role/\*?$", s) or s.endswith(":*") or s == "*" for s in possible_strings(value)):
-                return False
+            if any(not _EXACT_ROLE.fullmatch(s) for s in possible_strings(value)):
+                return False  # a pattern or '*' account exempts whoever creates the name (N1)
     return True
 
 
@@ -203,7 +203,7 @@ def org_rcp_audit_resources(template: Template, ctx: RuleContext) -> Compliance:
     return Compliance.COMPLIANT if org_closed and tls else Compliance.NON_COMPLIANT
 
 
-#: What the audit-plane SCPs must deny (to all but named exemptions).
+#: What the audit-plane SCPs must deny (to all but exact exemptions).
 AUDIT_PLANE_ACTIONS = (
     "cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors",
     "bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration",
@@ -212,25 +212,71 @@ AUDIT_PLANE_ACTIONS = (
     "s3:PutBucketObjectLockConfiguration", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration",
     "s3:PutReplicationConfiguration",
     "cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection",
+    # CloudFormation acts as the exempt execution role: a new template or stack policy is a deputy (N2).
+    "cloudformation:UpdateStack", "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet",
+    "cloudformation:SetStackPolicy", "cloudformation:ContinueUpdateRollback",
+    # The writer function: new code, configuration or an invocation lends its exemption (N2).
+    "lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:InvokeFunction",
     "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
-    # The roles the denies exempt by name must not be creatable or re-trustable by everyone else.
-    "iam:CreateRole", "iam:UpdateAssumeRolePolicy",
+    "events:DisableRule", "events:RemoveTargets", "sns:DeleteTopic",
+    "iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:PassRole", "sts:AssumeRole",
+    # A new policy on an approved endpoint bypasses the environment's model list (N5).
+    "ec2:ModifyVpcEndpoint",
 )
+#: Becoming an exempt role: every one of these must be denied on its ARN (N1).
+BECOMING_ACTIONS = ("iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePolicy",
+                    "iam:PutRolePermissionsBoundary", "iam:PassRole")
+#: Lending an exempt function new work: every one of these must be denied on its name pattern (N2).
+LENDING_ACTIONS = ("lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+                   "lambda:InvokeFunction")
+_EXACT_ROLE = re.compile(r"^arn:[a-z-]+:iam::\d{12}:role/[\w+=,.@/-]+$")
+_PRINCIPAL_OPERATORS = ("arnnotequals", "arnnotlike", "stringnotequals", "stringnotlike")
+
+
+def exemptions(statement: dict[str, Any], key: str = "aws:principalarn") -> list[str]:
+    """The values a deny exempts on ``key`` (negated operators)."""
+    return [v for op, keys in _conditions(statement).items() if op.lower().removesuffix("ifexists") in _PRINCIPAL_OPERATORS
+            for k, value in keys.items() if k == key for v in possible_strings(value)]
+
+
+def _resources_match(statement: dict[str, Any], arn: str) -> bool:
+    return any(fnmatchcase(arn, str(p)) for p in possible_strings(statement.get("Resource")))
+
+
+def _protected(denies: list[dict[str, Any]], arn: str, actions: tuple[str, ...]) -> bool:
+    return all(any(_covers(s, a) and _resources_match(s, arn) for s in denies) for a in actions)
 
 
 @rule(
     "OrgAuditPlaneProtected",
-    controls=("AU-9", "AU-11", "CM-5", "SC-12"),
-    explanation="The organization's SCPs do not deny changing the audit plane (trail, invocation logging, enforced "
-    "guardrail, audit keys and buckets, the package's stacks and log groups) to all but named roles",
-    fix="Use BedrockOrganizationGuardrails (its Protect* statements exempt only the break-glass and deploy roles)",
+    controls=("AU-9", "AU-11", "CM-5", "SC-12", "AC-6"),
+    explanation="The organization's SCPs do not keep the audit plane (trail, invocation logging, enforced guardrail, "
+    "audit keys and buckets, the package's stacks, functions, log groups and detection) out of reach of every "
+    "principal but exemptions nobody can obtain: an exemption is a pattern or names no account, an exempt role is "
+    "not protected against being created, re-trusted, given policies or passed, or an exempt function name against "
+    "being created, changed or invoked",
+    fix="Use BedrockOrganizationGuardrails: exemptions are ExemptRole(account, name) (exact ARNs), and its "
+    "ProtectExemptRoles, DenyPassingExemptRoles and ProtectPackageFunctionsAndDetection statements cover them",
 )
 def org_audit_plane_protected(template: Template, ctx: RuleContext) -> Compliance:
     if not _org_stack(template):
         return Compliance.NOT_APPLICABLE
-    denies = [s for s in _denies(template)
-              if _only_named_exemptions(s, ("stringequals:aws:resourcetag/compliant-bedrock:audit",))]
-    covered = all(any(_covers(s, a) for s in denies) for a in AUDIT_PLANE_ACTIONS)
+    denies = _denies(template)
+    principals = sorted({v for s in denies for v in exemptions(s)})
+    functions = sorted({v for s in denies for v in exemptions(s, "lambda:sourcefunctionarn")})
+    if any(not _EXACT_ROLE.fullmatch(v) or template.is_open(v) for v in principals):
+        return Compliance.NON_COMPLIANT  # a pattern, '*' account or parameter: obtainable by creating the name
+    if not all(_protected(denies, arn, BECOMING_ACTIONS) for arn in principals):
+        return Compliance.NON_COMPLIANT
+    # Whoever the audit plane exempts is assumable by nobody (but the pipeline its stack updaters).
+    audit_exempt = {v for s in denies if any(_covers(s, a) for a in AUDIT_PLANE_ACTIONS) for v in exemptions(s)}
+    if not all(_protected(denies, arn, ("sts:AssumeRole",)) for arn in audit_exempt):
+        return Compliance.NON_COMPLIANT
+    if not all(_protected(denies, arn.replace("*", "x"), LENDING_ACTIONS) for arn in functions):
+        return Compliance.NON_COMPLIANT
+    allowed = ("stringequals:aws:resourcetag/compliant-bedrock:audit", "arnnotlike:lambda:sourcefunctionarn")
+    audit = [s for s in denies if _only_named_exemptions(s, allowed)]
+    covered = all(any(_covers(s, a) for s in audit) for a in AUDIT_PLANE_ACTIONS)
     return Compliance.COMPLIANT if covered else Compliance.NON_COMPLIANT
 
 
