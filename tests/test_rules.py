@@ -44,7 +44,7 @@ ORG_STATEMENTS = {
     "creation": {"Sid": "C", "Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
                  "Condition": {"StringEquals": {"iam:ServiceSpecificCredentialServiceName": "bedrock.amazonaws.com"}}},
     "endpoint": {"Sid": "E", "Effect": "Deny", "Action": INFERENCE, "Resource": "*",
-                 "Condition": {"StringNotEquals": {"aws:VpceOrgID": "o-abcdefghij"},
+                 "Condition": {"StringNotEquals": {"aws:SourceVpce": ["vpce-0a1b2c3d4e5f60718"]},
                                "BoolIfExists": {"aws:ViaAWSService": "false"}}},
     "region": {"Sid": "R", "Effect": "Deny", "Action": ["bedrock:*", "bedrock-mantle:*"], "Resource": "*",
                "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1"]}}},
@@ -454,6 +454,13 @@ NON_COMPLIANT = [
     ("Bedrock-EndpointPolicyNamesActions", "EPM/Properties/PolicyDocument/Statement/0/Condition/StringEquals/"
                                            "bedrock-mantle:Model", None),
     ("Bedrock-EndpointPolicyNamesActions", "EP/Properties/PolicyDocument/Statement/0/Action", "bedrock:*"),
+    # A condition on a key AWS never sends for the actions; an RCP on a service RCPs do not cover.
+    ("Bedrock-ConditionKeyNeverSent", "Policy/Properties/PolicyDocument/Statement/0/Condition/StringEquals/"
+                                      "aws:VpceOrgID", "o-abcdefghij"),
+    ("Bedrock-ConditionKeyNeverSent", "Scp/Properties/Content", without(endpoint={
+        **ORG_STATEMENTS["endpoint"], "Condition": {"StringNotEquals": {"aws:VpceOrgID": "o-abcdefghij"}}})),
+    ("Bedrock-ConditionKeyNeverSent", "Rcp/Properties/Content", _scp(
+        *RCP_STATEMENTS, {**RCP_STATEMENTS[1], "Action": "bedrock:*"})),
     # The trail must record Mantle inference wherever the stack allows Mantle.
     ("Bedrock-TrailMantleDataEvents", "Trail/Properties/AdvancedEventSelectors/3", None),
     ("Bedrock-TrailMantleDataEvents", "Trail/Properties/AdvancedEventSelectors/3/FieldSelectors/1/Equals",

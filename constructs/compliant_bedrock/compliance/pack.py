@@ -45,20 +45,30 @@ class Rule:
     #: CloudFormation types the rule checks; empty for a stack-level rule.
     resource_types: tuple[str, ...]
     check: Callable[..., Compliance]
+    #: Called with the check's arguments when it fails: what exactly failed (which statement, which key ...).
+    detail: Callable[..., str] | None = None
 
     @property
     def info(self) -> str:
-        return f"{self.explanation} - (Control IDs: {', '.join(self.controls)})."
+        return self.info_with(None)
+
+    def info_with(self, detail: str | None) -> str:
+        """The report's rule info; a failure's detail follows the explanation, before the control ids."""
+        what = f"{self.explanation}: {detail}" if detail else self.explanation
+        return f"{what} - (Control IDs: {', '.join(self.controls)})."
 
 
 def rule(name: str, *, controls: tuple[str, ...], explanation: str, fix: str,
-         resource_types: tuple[str, ...] = ()) -> Callable[[Callable[..., Compliance]], Callable[..., Compliance]]:
+         resource_types: tuple[str, ...] = (), detail: Callable[..., str] | None = None,
+         ) -> Callable[[Callable[..., Compliance]], Callable[..., Compliance]]:
     """Declare a rule on its check function. ``resource_types`` empty: ``check(template, ctx)``; else
-    ``check(resource, template, ctx)``. Nothing is registered by importing: the pack is the rule modules
-    ``compliance.rules.MODULES`` names, read when the registry is first used (``RULES``)."""
+    ``check(resource, template, ctx)``. ``detail`` (same arguments) says what failed, for the report.
+    Nothing is registered by importing: the pack is the rule modules ``compliance.rules.MODULES`` names,
+    read when the registry is first used (``RULES``)."""
 
     def declare(check: Callable[..., Compliance]) -> Callable[..., Compliance]:
-        check.rule = Rule(f"{PACK_NAME}-{name}", controls, explanation, fix, resource_types, check)  # type: ignore[attr-defined]
+        check.rule = Rule(f"{PACK_NAME}-{name}", controls, explanation, fix, resource_types, check,  # type: ignore[attr-defined]
+                          detail)
         return check
 
     return declare
@@ -105,6 +115,8 @@ class RuleResult:
     resource_path: str
     compliance: Compliance
     suppression_reason: str | None = None
+    #: What exactly failed (rules that declare ``detail``), else None.
+    detail: str | None = None
 
     def report_line(self) -> dict[str, Any]:
         """One line in cdk-nag's JSON report schema, so one reader handles both packs."""
@@ -116,7 +128,7 @@ class RuleResult:
             "compliance": compliance,
             "exceptionReason": self.suppression_reason or "N/A",
             "ruleLevel": "Error",
-            "ruleInfo": rule_.info,
+            "ruleInfo": rule_.info_with(self.detail),
         }
 
 
@@ -141,14 +153,25 @@ def evaluate(template: Template, ctx: RuleContext | None = None) -> list[RuleRes
             outcome = _run(rule_, resource, template, ctx)
             if outcome is Compliance.NOT_APPLICABLE:
                 continue
-            reason = None
+            reason = detail = None
             if outcome in _FAILING:
                 reason = _suppressions(resource.metadata).get(rule_.id) or stack_suppressions.get(rule_.id)
-            results.append(RuleResult(rule_.id, resource.path, outcome, reason))
+                detail = _detail(rule_, resource, template, ctx) if outcome is Compliance.NON_COMPLIANT else None
+            results.append(RuleResult(rule_.id, resource.path, outcome, reason, detail))
     return results
 
 
 _FAILING = (Compliance.NON_COMPLIANT, Compliance.UNKNOWN)
+
+
+def _detail(rule_: Rule, *args: Any) -> str | None:
+    """A failure's detail; a detail function that throws only loses the detail, never the finding."""
+    if rule_.detail is None:
+        return None
+    try:
+        return rule_.detail(*args) or None
+    except Exception:  # the finding stands without its detail
+        return None
 
 
 def _run(rule_: Rule, *args: Any) -> Compliance:
