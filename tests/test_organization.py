@@ -115,6 +115,8 @@ INFERENCE_STATEMENTS = {
         "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}}},
     "DenyBatchInferenceExceptNamedRoles": {"Sid": "DenyBatchInferenceExceptNamedRoles", "Effect": "Deny",
                                            "Action": "bedrock:CreateModelInvocationJob", "Resource": "*"},
+    "DenyMantleInferenceExceptNamedRoles": {"Sid": "DenyMantleInferenceExceptNamedRoles", "Effect": "Deny",
+                                            "Action": "bedrock-mantle:CreateInference", "Resource": "*"},
     "DenyMantleExceptNamedRoles": {"Sid": "DenyMantleExceptNamedRoles", "Effect": "Deny", "Action": "bedrock-mantle:*",
                                    "Resource": "*", "Condition": _ADMINS},
     # no environment accepted Mantle: no endpoint admits it
@@ -315,7 +317,8 @@ def test_removing_both_mantle_denies_fires_the_rule(template: dict[str, Any]) ->
         if resource["Type"] == "AWS::Organizations::Policy" and isinstance(content, str):
             document = json.loads(content)
             document["Statement"] = [s for s in document["Statement"]
-                                     if s["Sid"] not in ("DenyMantleExceptNamedRoles", "DenyMantleOutsideItsEndpoints")]
+                                     if s["Sid"] not in ("DenyMantleExceptNamedRoles", "DenyMantleOutsideItsEndpoints",
+                                                         "DenyMantleInferenceExceptNamedRoles")]
             resource["Properties"]["Content"] = json.dumps(document)
     outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, mutant))
                if r.rule_id == "Bedrock-OrgScpUnguardedInferenceRestricted"}
@@ -448,8 +451,8 @@ def test_named_roles_are_exempt_exactly_where_configured() -> None:
     statements = {s["Sid"]: s for d in built.documents for s in d.content["Statement"]}
     assert statements["DenyBatchInferenceExceptNamedRoles"]["Condition"] == {
         "ArnNotEquals": {"aws:PrincipalArn": [f"{P}:iam::999988887777:role/batch-runner"]}}
-    assert f"{P}:iam::222233334444:role/mantle-app" in \
-        statements["DenyMantleExceptNamedRoles"]["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert statements["DenyMantleInferenceExceptNamedRoles"]["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": [f"{P}:iam::222233334444:role/mantle-app"]}}  # its account, nobody else
     assert statements["DenyMantleOutsideItsEndpoints"]["Condition"] == {
         "StringNotEquals": {"aws:SourceVpce": ["vpce-0fedcba9876543210"]}}  # the accepting environment's endpoint only
     assert statements["DenyInferenceOutsideApprovedEndpoints"]["Condition"]["ArnNotEquals"] == {

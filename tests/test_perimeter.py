@@ -142,13 +142,13 @@ def test_decisions_name_the_deciding_policy_and_statement(reference: perimeter.P
     request = "admin.audit-key.schedule-deletion[AuditTrail/Key]"
     assert c[request].deciding == [key.format("commercial") + "DenyAuditKeyTamperExceptBreakGlassAndDeploy",
                                    key.format("commercial") + "DenyKeyDeletionWindowUnder30Days",
-                                   f"SCP {ORG}/ScpAuditPlane#ProtectAuditKeys"]
+                                   f"SCP {ORG}/ScpAuditPlane1#ProtectAuditKeys"]
     assert (gov[request].verdict, gov[request].deciding) == ("as-expected", [
         key.format("govcloud") + "DenyAuditKeyTamperExceptBreakGlassAndDeploy",
         key.format("govcloud") + "DenyKeyDeletionWindowUnder30Days"])
     # an SCP-only path: closed by the organization in commercial, accepted (with its reason) in govcloud
     trail = "admin.trail.stop-logging[AuditTrail/Trail]"
-    assert (c[trail].decision, c[trail].deciding) == ("denied", [f"SCP {ORG}/ScpAuditPlane#ProtectAuditTrails"])
+    assert (c[trail].decision, c[trail].deciding) == ("denied", [f"SCP {ORG}/ScpAuditPlane1#ProtectAuditResources"])
     assert (gov[trail].decision, gov[trail].verdict) == ("allowed", "accepted")
     assert "No organization SCP binds the GovCloud accounts" in gov[trail].accepted_reason
 
@@ -303,15 +303,18 @@ def _gov_mutants(base: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f"CompliantBedrock-{name}": t for name, t in mutants.items()}
 
 
-def _organization_without(template: dict[str, Any], sids: dict[str, str]) -> dict[str, Any]:
-    """The organization stack with SCP statements dropped: policy name -> Sid."""
+def _organization_without(template: dict[str, Any], sids: set[str]) -> dict[str, Any]:
+    """The organization stack with SCP statements dropped, by Sid, from whichever policy holds them."""
     mutated = copy.deepcopy(template)
     for resource in _resources(mutated, "AWS::Organizations::Policy"):
         props = resource["Properties"]
-        if props["Name"] in sids:
-            content = json.loads(props["Content"]) if isinstance(props["Content"], str) else props["Content"]
-            _drop_statements(content, sids[props["Name"]])
+        content = json.loads(props["Content"]) if isinstance(props["Content"], str) else props["Content"]
+        present = {s.get("Sid") for s in content.get("Statement") or []} & sids if isinstance(content, dict) else set()
+        if present:
+            _drop_statements(content, *present)
             props["Content"] = json.dumps(content)
+            sids = sids - present
+    assert not sids, f"{sids} in no policy: the mutation would be a no-op"
     return mutated
 
 
@@ -325,9 +328,8 @@ def mutated(outdir: Path, tmp_path_factory: pytest.TempPathFactory) -> perimeter
     stacks["CompliantBedrock-commercial"] = (_template(outdir), "us-east-1",
                                              outdir / "CompliantBedrock-commercial.metadata.json")
     stacks["CompliantBedrock-organization"] = (
-        _organization_without(_template(outdir, "CompliantBedrock-organization"), {
-            "compliant-bedrock-audit-plane": "ProtectAuditTrails",
-            "compliant-bedrock-inference": "DenyBedrockApiKeyCreation"}),
+        _organization_without(_template(outdir, "CompliantBedrock-organization"),
+                              {"ProtectAuditResources", "DenyBedrockApiKeyCreation"}),
         "us-east-1", outdir / "CompliantBedrock-organization.metadata.json")
     directory = _write_assembly(tmp_path_factory.mktemp("mutants") / "out", stacks)
     return perimeter.prove(directory, node_modules=ROOT / "node_modules")

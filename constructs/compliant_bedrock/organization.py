@@ -408,6 +408,7 @@ class BedrockOrganizationGuardrails(Construct):
             }, not_resource=[f"arn:{partition}:bedrock:*::foundation-model/*"]),
             _deny("DenyBatchInferenceExceptNamedRoles", BATCH_ACTIONS, "*", unless(batch_roles)),
             # Mantle inference: only the accepting environments' roles (exact ARNs, their own accounts) ...
+            _deny("DenyMantleInferenceExceptNamedRoles", MANTLE_INFERENCE_ACTIONS, "*", unless(mantle_roles)),
             _deny("DenyMantleExceptNamedRoles", ["bedrock-mantle:*"], "*", unless([*mantle_roles, *admins])),
             # ... only through the accepting environments' Mantle endpoints (none: nowhere) ...
             _deny("DenyMantleOutsideItsEndpoints", MANTLE_INFERENCE_ACTIONS, "*", {
@@ -449,7 +450,10 @@ class BedrockOrganizationGuardrails(Construct):
             # Nobody in a member account assumes break-glass, a deployer or the pipeline (CloudFormation and
             # StackSets assume deployers as services, the CI service its pipeline role; break-glass is entered
             # from the management account, which SCPs do not bind).
-            _deny("DenyAssumingExemptRoles", ["sts:AssumeRole"], in_every_account([*admins, *pipeline])),
+            # The Mantle, batch and network-exempt roles too: services (ECS, Lambda, EC2) assume them; an
+            # administrator assuming one would obtain its exemption.
+            _deny("DenyAssumingExemptRoles", ["sts:AssumeRole"],
+                  in_every_account([*admins, *pipeline, *mantle_roles, *batch_roles, *network_exempt_roles])),
         ]
         if stack_updaters:
             # ... and a stack updater only the pipeline.

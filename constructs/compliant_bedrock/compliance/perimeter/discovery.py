@@ -64,6 +64,11 @@ class Environment:
     audit_keys: list[tuple[str, str]] = field(default_factory=list)   # (label, arn)
     audit_buckets: list[tuple[str, str]] = field(default_factory=list)
     trails: list[tuple[str, str]] = field(default_factory=list)
+    #: The package's deputies: functions, detection rules and topics, Mantle projects (label, arn).
+    functions: list[tuple[str, str]] = field(default_factory=list)
+    rules: list[tuple[str, str]] = field(default_factory=list)
+    topics: list[tuple[str, str]] = field(default_factory=list)
+    mantle_projects: list[tuple[str, str]] = field(default_factory=list)
     guardrail_arn: str | None = None
     guardrail_versioned_arn: str | None = None
     enforcement: list[Enforcement] = field(default_factory=list)
@@ -276,6 +281,14 @@ def _read_stack(stack: str, env_name: str, template: dict[str, Any], resolver: R
             env.trails.append((label, resolver.resource_arn(logical_id)))
             if raw.get("KMSKeyId") is not None:
                 trail_keys.add(str(resolver.value(raw["KMSKeyId"])))
+        elif rtype == "AWS::Lambda::Function":
+            env.functions.append((label, resolver.resource_arn(logical_id)))
+        elif rtype == "AWS::Events::Rule":
+            env.rules.append((label, resolver.resource_arn(logical_id)))
+        elif rtype == "AWS::SNS::Topic":
+            env.topics.append((label, resolver.resource_arn(logical_id)))
+        elif rtype == "AWS::BedrockMantle::Project":
+            env.mantle_projects.append((label, resolver.resource_arn(logical_id)))
         elif rtype == "AWS::Bedrock::Guardrail":
             env.guardrail_arn = resolver.resource_arn(logical_id)
         elif rtype == "AWS::Bedrock::GuardrailVersion" and env.guardrail_arn is None:

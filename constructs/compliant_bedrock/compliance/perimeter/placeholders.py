@@ -12,7 +12,9 @@ pure function of the template and its environment, never random and never the cl
 * ``Ref`` of a resource: the name property when the template sets one (``BucketName``, ``RoleName``,
   ``TrailName``, ...); else a name made of the logical id and ``h`` = the first hex digits of
   sha256(stack name + logical id): a VPC endpoint is ``vpce-<h 17>``, a KMS key a UUID made of ``h``,
-  a guardrail id ``<h 12>``, a bucket ``cb-<logical id, lower case>-<h 8>``, a managed policy its ARN.
+  a guardrail id ``<h 12>``, a bucket ``<stack>-<logical id>-<h 12>`` in lower case and any other resource
+  ``<stack>-<logical id>-<H 13>`` (CloudFormation's generated names, so the organization's name-pattern
+  denies meet them as deployed), a managed policy its ARN.
 * ``Fn::GetAtt <id>.Arn`` (and ``GuardrailArn``, ``KeyArn``...): the ARN AWS would build for that
   resource type from the name above, in the stack's partition, region and account; a guardrail
   version's ``Version`` is ``1``.
@@ -90,8 +92,8 @@ class Resolver:
         if given is not None:
             return str(self.value(given))
         rtype = resource.get("Type", "")
-        if rtype == "AWS::S3::Bucket":
-            return f"cb-{logical_id.lower()[:40]}-{self._h(logical_id)}"
+        if rtype == "AWS::S3::Bucket":  # CloudFormation: <stack>-<logical id>-<suffix>, lower case, 63 at most
+            return f"{self.stack_name.lower()[:30]}-{logical_id.lower()[:18]}-{self._h(logical_id, 12)}"
         if rtype == "AWS::KMS::Key":
             h = self._h(logical_id, 32)
             return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -101,7 +103,9 @@ class Resolver:
             return self._h(logical_id, 12)
         if rtype == "AWS::BedrockMantle::Project":  # Mantle project ids: proj_<alphanumerics>
             return f"proj_{self._h(logical_id, 12)}"
-        return f"{self.stack_name}-{logical_id}"[:64]
+        # CloudFormation's generated name: <stack>-<logical id, truncated>-<13-character suffix>, so the
+        # organization's name-pattern denies (CompliantBedrock-*) are exercised as they would be deployed.
+        return f"{self.stack_name[:30]}-{logical_id[:19]}-{self._h(logical_id, 13).upper()}"
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         return (f"arn:{self.partition}:{service}:{self.region if region else ''}:"
@@ -123,6 +127,8 @@ class Resolver:
             "AWS::Bedrock::Guardrail": lambda: self.arn("bedrock", f"guardrail/{name}"),
             "AWS::BedrockMantle::Project": lambda: self.arn("bedrock-mantle", f"project/{name}"),
             "AWS::EC2::VPCEndpoint": lambda: self.arn("ec2", f"vpc-endpoint/{name}"),
+            "AWS::Events::Rule": lambda: self.arn("events", f"rule/{name}"),
+            "AWS::SNS::Topic": lambda: self.arn("sns", name),
         }
         if rtype in by_type:
             return by_type[rtype]()

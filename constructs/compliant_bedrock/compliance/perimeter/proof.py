@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -16,13 +18,15 @@ import yaml
 
 from ...errors import CompliantBedrockError
 from ..suppressions import _HOLLOW, MIN_REASON_WORDS
-from . import simulator
+from . import attacks, simulator
 from .discovery import Assembly, Environment, Policy, read
 from .placeholders import ORG_ID, OTHER_ACCOUNT
 
 EXPECTATIONS = ("allow", "deny", "deny-or-guarded")
 VIAS = {"runtime-endpoint": "bedrock-runtime", "control-endpoint": "bedrock", "mantle-endpoint": "bedrock-mantle",
-        "public": None}
+        "public": None, "other-endpoint": None}
+#: An endpoint someone else in the organization created (default full-access policy): what N5 routes through.
+OTHER_ENDPOINT = "vpce-0e0e0e0e0e0e0e0e0"
 _FULL_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 #: Assumptions every decision rests on, written into the evidence.
 GENERAL_ASSUMPTIONS = (
@@ -40,22 +44,43 @@ class PerimeterError(CompliantBedrockError):
 
 @dataclass(frozen=True)
 class Acceptance:
-    """An open path accepted for a reason, per request id (or its base id before ``[``)."""
+    """An open path accepted for a reason, by whom, until when: one exact request id (never a prefix)."""
 
     request: str
     reason: str
     environments: tuple[str, ...] = ()
+    approved_by: str = ""
+    expires: str = ""
 
     def __post_init__(self) -> None:
         if len(self.reason.split()) < MIN_REASON_WORDS or _HOLLOW.search(self.reason):
             raise PerimeterError(
                 f"perimeter acceptance of {self.request}: reason {self.reason!r} is not one an auditor can accept; "
                 f"say in at least {MIN_REASON_WORDS} words why the path is acceptable, and what closes it")
+        if len(self.approved_by.split()) < 2 or _HOLLOW.search(self.approved_by):
+            raise PerimeterError(f"perimeter acceptance of {self.request}: approved_by {self.approved_by!r}: name who "
+                                 "accepted the risk (role and decision record, e.g. 'AO, risk acceptance RA-2026-031')")
+        try:
+            until = date.fromisoformat(self.expires)
+        except ValueError:
+            raise PerimeterError(f"perimeter acceptance of {self.request}: expires {self.expires!r} is not a date "
+                                 "(YYYY-MM-DD); every acceptance ends and is reviewed again") from None
+        if until < today():
+            raise PerimeterError(f"perimeter acceptance of {self.request}: expired on {self.expires}; close the path "
+                                 "or renew the acceptance with a new approval")
 
     def covers(self, env: str, request_id: str) -> bool:
         if self.environments and env not in self.environments:
             return False
-        return self.request in (request_id, request_id.split("[", 1)[0])
+        return self.request == request_id
+
+
+def today() -> date:
+    """The date acceptances are judged on: SOURCE_DATE_EPOCH when set (reproducible evidence), else today."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit() and int(epoch) > 0:
+        return datetime.fromtimestamp(int(epoch), tz=UTC).date()
+    return date.today()
 
 
 @dataclass
@@ -142,21 +167,29 @@ def matrix() -> dict[str, Any]:
 
 
 def load_acceptances(path: Path) -> list[Acceptance]:
-    """Acceptances from a YAML file (``accepted: [{request, reason, environments?}]``); none if it is absent."""
+    """Acceptances from a YAML file: ``accepted: [{request | requests: [...], reason, approved_by, expires,
+    environments?}]``, each request an exact id as the evidence prints it; none if the file is absent."""
     if not path.is_file():
         return []
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     known = {r["id"] for r in matrix()["requests"]}
     out = []
     for entry in data.get("accepted") or []:
-        request = str(entry.get("request", ""))
-        if request.split("[", 1)[0] not in known:
-            raise PerimeterError(f"{path}: acceptance of unknown perimeter request {request!r}; "
-                                 f"ids are in compliant_bedrock/compliance/perimeter/requests.yaml")
-        try:
-            out.append(Acceptance(request, str(entry.get("reason", "")), tuple(entry.get("environments") or ())))
-        except PerimeterError as err:
-            raise PerimeterError(f"{path}: {err}") from err
+        requests = [str(r) for r in (entry.get("requests") or [entry.get("request", "")])]
+        for request in requests:
+            base = request.split("[", 1)[0]
+            if base not in known and not base.startswith("attack."):
+                raise PerimeterError(f"{path}: acceptance of unknown perimeter request {request!r}; "
+                                     f"ids are in compliant_bedrock/compliance/perimeter/requests.yaml or generated "
+                                     "(attack.*), as perimeter-<env>.md lists them")
+            if request == base and any(r.get("for_each") for r in matrix()["requests"] if r["id"] == base):
+                raise PerimeterError(f"{path}: acceptance of {request!r} names a request family; accept each "
+                                     f"request by its exact id ({request}[<item>]), as perimeter-<env>.md lists it")
+            try:
+                out.append(Acceptance(request, str(entry.get("reason", "")), tuple(entry.get("environments") or ()),
+                                      str(entry.get("approved_by", "")), str(entry.get("expires", ""))))
+            except PerimeterError as err:
+                raise PerimeterError(f"{path}: {err}") from err
     return out
 
 
@@ -299,14 +332,16 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
     chosen = {"responses_chosen": responses_project in models, "mantle_chosen": bool(projects)}
     outcomes: list[Outcome] = []
     simulations: list[dict[str, Any]] = []
-    for spec in data["requests"]:
+    generated = attacks.specs(env, organization_scps, attacks.mantle_exemptions(organization_scps))
+    for spec in [*data["requests"], *generated]:
         if spec.get("unless") and chosen.get(spec["unless"]):
             continue
         if spec.get("only_if") and not chosen.get(spec["only_if"]):
             continue
         principal = data["principals"][spec["principal"]]
         p_account = OTHER_ACCOUNT if principal.get("account") == "other" else account
-        role = (role_names or {}).get(spec["principal"], principal["role"]).replace("{environment}", env.name)
+        role = spec.get("role") or (role_names or {}).get(spec["principal"], principal["role"]).replace(
+            "{environment}", env.name)
         p_arn = f"arn:{partition}:iam::{p_account}:role/{role}"
         for suffix, values in _items(spec, env, models):
             vals = {**base, **values}
@@ -334,6 +369,8 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
             outcomes.append(outcome)
             endpoint_policies: list[dict[str, Any]] = []
             service = VIAS[spec["via"]]
+            if spec["via"] == "other-endpoint":  # another endpoint of the organization: its full-access policy
+                context["aws:SourceVpce"] = OTHER_ENDPOINT
             if service is not None:
                 if service not in env.endpoints:
                     outcome.note = f"no {service} endpoint in this environment"
