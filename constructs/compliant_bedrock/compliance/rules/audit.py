@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 
 from ..pack import Compliance, RuleContext, rule
 from ..template import Resource, Template, as_list, possible_strings, referenced_ids
