@@ -30,8 +30,11 @@ def write_environments(directory: Path, count: int, regions: tuple[str, ...] = (
         (directory / f"env-{i:03d}.yaml").write_text(yaml.safe_dump(env), encoding="utf-8")
         names.append(env["name"])
     shipped = yaml.safe_load((ROOT / "config" / ACCEPTANCES).read_text(encoding="utf-8"))["accepted"]
-    unbound = sorted({a["request"] for a in shipped if "govcloud" in (a.get("environments") or [])})
+    unbound = sorted({r for a in shipped if "govcloud" in (a.get("environments") or [])
+                      for r in (a.get("requests") or [a.get("request")])})
+    approval = next(a for a in shipped if "govcloud" in (a.get("environments") or []))
     (directory / ACCEPTANCES).parent.mkdir(parents=True, exist_ok=True)
     (directory / ACCEPTANCES).write_text(yaml.safe_dump({"accepted": [
-        {"request": request, "environments": names, "reason": REASON} for request in unbound]}), encoding="utf-8")
+        {"requests": unbound, "environments": names, "reason": REASON, "approved_by": approval["approved_by"],
+         "expires": approval["expires"]}]}), encoding="utf-8")
     return names

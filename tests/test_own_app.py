@@ -181,7 +181,8 @@ def test_a_stale_perimeter_acceptance_alone_fails_the_gate_and_is_named(example:
                   if "[" not in r["id"] and r["expect"] == "deny" and r["decision"] == "denied")
     accepted = yaml.safe_load(example_acceptances.read_text(encoding="utf-8"))
     accepted["accepted"].append({"request": closed, "reason": "accepted once while it was open; the path has "
-                                 "been closed since, so this acceptance must now be removed"})
+                                 "been closed since, so this acceptance must now be removed",
+                                 "approved_by": "system owner, decision record EX-2026-002", "expires": "2099-12-31"})
     acceptances = tmp_path / "acceptances.yaml"
     acceptances.write_text(yaml.safe_dump(accepted), encoding="utf-8")
     result, text = judge(acceptances)

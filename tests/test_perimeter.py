@@ -14,6 +14,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+import yaml
 from aws_cdk import aws_ec2 as ec2
 
 from compliant_bedrock.compliance import perimeter
@@ -173,7 +174,7 @@ def test_the_organization_closes_every_user_and_administrator_path_without_accep
 def test_govcloud_accepts_only_paths_that_only_an_organization_scp_closes(reference: perimeter.Proof) -> None:
     accepted = [o for o in reference.outcomes if o.verdict == "accepted"]
     assert accepted and {o.environment for o in accepted} == {"govcloud"}
-    assert {o.id.split("[")[0] for o in accepted} == {a.request for a in perimeter.load_acceptances(ACCEPTANCES)}
+    assert {o.id for o in accepted} == {a.request for a in perimeter.load_acceptances(ACCEPTANCES)}  # exact ids
     commercial = [o for o in reference.outcomes if o.environment == "commercial"]
     for o in accepted:
         # nothing the package deploys decides it in govcloud: only the principal's own identity policy
@@ -228,7 +229,7 @@ def test_evidence_files_and_findings(reference: perimeter.Proof, tmp_path: Path)
     findings = json.loads((out / "compliance" / "findings.json").read_text())
     assert findings["passed"] is True and findings["perimeter"]["passed"] is True
     assert {a["environment"] for a in findings["perimeter"]["accepted"]} == {"govcloud"}
-    assert {a["id"].split("[")[0] for a in findings["perimeter"]["accepted"]} == {
+    assert {a["id"] for a in findings["perimeter"]["accepted"]} == {
         a.request for a in perimeter.load_acceptances(ACCEPTANCES)}
 
 
@@ -385,9 +386,15 @@ def test_the_mutants_change_nothing_else_they_do_not_target(reference: perimeter
     after = _by_id(mutated, "commercial")
     assert set(before) == set(after)
     changed = {i for i in before if (before[i].decision, before[i].deciding) != (after[i].decision, after[i].deciding)}
-    assert changed == {"admin.trail.stop-logging[AuditTrail/Trail]", "admin.trail.delete[AuditTrail/Trail]",
-                       "admin.trail.update[AuditTrail/Trail]", "admin.trail.event-selectors[AuditTrail/Trail]",
-                       "user.api-key.create"}
+    flipped = {"admin.trail.stop-logging[AuditTrail/Trail]", "admin.trail.delete[AuditTrail/Trail]",
+               "admin.trail.update[AuditTrail/Trail]", "admin.trail.event-selectors[AuditTrail/Trail]",
+               "user.api-key.create"}
+    assert flipped <= changed
+    # The buckets' placeholder names meet ProtectAuditResources' patterns (CloudFormation's generated names), so
+    # dropping it changes who decides their requests; their bucket policies still deny every one of them.
+    for request in changed - flipped:
+        assert request.startswith("admin.audit-bucket."), request
+        assert after[request].decision == "denied" and before[request].deciding != after[request].deciding
 
 
 def test_the_workload_keeps_working_under_every_mutant(mutated: perimeter.Proof) -> None:
@@ -458,7 +465,8 @@ def test_acceptances_need_a_reason_and_a_known_request(tmp_path: Path) -> None:
 
 def test_an_acceptance_that_covers_no_open_request_fails_the_gate(outdir: Path, reference: perimeter.Proof) -> None:
     stale = perimeter.Acceptance("workload.invoke.unlisted-model",
-                                 "this path is closed already so the acceptance must be removed now")
+                                 "this path is closed already so the acceptance must be removed now",
+                                 approved_by="AO, risk acceptance RA-2026-001", expires="2099-12-31")
     outcomes = copy.deepcopy(reference.outcomes)
     proof = perimeter.Proof(reference.simulator, outcomes, [stale])
     assert not proof.passed
@@ -553,3 +561,83 @@ def test_the_frontier_workload_reaches_exactly_its_accepted_mantle_models(refere
         assert frontier[f"workload.mantle.unlisted-model[{model}]"].decision == "denied"
         assert frontier[f"workload.mantle.public-endpoint[{model}]"].decision == "denied"
     assert not [o for o in _by_id(reference, "commercial").values() if o.id.startswith("workload.mantle.invoke")]
+
+
+# ---- the administrator who read the policies (perimeter review 2) ----------------------------------
+def test_requests_carry_only_the_keys_bedrock_sends_and_the_workload_is_allowed(reference: perimeter.Proof) -> None:
+    """The shipped organization config, simulated with aws:SourceVpce only: the workload's guarded call through
+    its own endpoint is allowed (with aws:VpceOrgID, which Bedrock never sends, it would be an outage)."""
+    invoke = _by_id(reference, "commercial")[f"workload.invoke{MODEL}"]
+    assert invoke.decision in ("allowed", "guarded") and invoke.verdict == "as-expected", invoke.line()
+    assert invoke.context["aws:SourceVpce"].startswith("vpce-")
+    for outcome in reference.outcomes:
+        assert not {"aws:VpceOrgID", "aws:VpceAccount", "aws:VpceOrgPaths"} & set(outcome.context), outcome.id
+
+
+def test_the_proof_attacks_with_generated_principals_and_deputies(reference: perimeter.Proof) -> None:
+    for env in ("commercial", "frontier"):
+        outcomes = _by_id(reference, env)
+        attacks = {i: o for i, o in outcomes.items() if i.startswith("attack.")}
+        assert all(o.verdict == "as-expected" and o.decision == "denied" for o in attacks.values()), [
+            o.line() for o in attacks.values() if o.decision != "denied"]
+        region = {"commercial": "us-east-1", "frontier": "us-east-2"}[env]
+        account = {"commercial": "111122223333", "frontier": "222233334444"}[env]
+        cfn_exec = f"cdk-hnb659fds-cfn-exec-role-{account}-{region}"
+        for verb in ("create", "retrust", "attach-policy", "pass-to-lambda", "assume"):
+            for name in (cfn_exec, "compliant-bedrock-break-glass", f"cdk-hnb659fds-deploy-role-{account}-{region}"):
+                assert f"attack.{verb}-exempt-role[{name}]" in attacks, (env, verb, name)
+        for deputy in ("attack.deputy-stack.UpdateStack", "attack.deputy-stack.CreateChangeSet",
+                       "attack.deputy-function.look-alike", "attack.writer-exemption-from-other-code"):
+            assert deputy in attacks, (env, deputy)
+        assert any(i.startswith("attack.deputy-function.UpdateFunctionCode[") for i in attacks)
+        assert any(i.startswith("attack.detection.DisableRule[") for i in attacks)
+        assert any(i.startswith("attack.endpoint.modify[") for i in attacks)
+    # the frontier workload's role name, created in commercial's account, reaches no Mantle model (N3)
+    elsewhere = _by_id(reference, "commercial")["attack.mantle.exempt-name-elsewhere[frontier-workload]"]
+    assert elsewhere.decision == "denied" and elsewhere.principal_arn.endswith(":111122223333:role/frontier-workload")
+    # and through another endpoint of the organization nothing passes (N5)
+    assert _by_id(reference, "commercial")["user.responses.other-endpoint"].decision == "denied"
+    assert _by_id(reference, "frontier")["attack.mantle.data-retention"].decision == "denied"  # N9
+
+
+def test_an_exemption_by_pattern_is_obtained_and_the_proof_names_the_path(reference: perimeter.Proof) -> None:
+    """Reopen N1 in the policies (an exemption by name in any account) and the generated request shows it."""
+    from compliant_bedrock.compliance.perimeter import attacks
+
+    scp = perimeter.Policy("scp", "scp", {"Statement": [{"Effect": "Deny", "Action": "cloudtrail:StopLogging",
+                                                          "Resource": "*", "Condition": {"ArnNotLike": {
+                                                              "aws:PrincipalArn": "arn:aws:iam::*:role/stacksets-exec-*"}}}]})
+    names = attacks.candidate_roles(attacks.exempt_principals([scp]), "111122223333")
+    assert names == [("stacksets-exec-pwn", "arn:aws:iam::*:role/stacksets-exec-*")]
+    # an exemption naming another account is matched by no role of this one
+    exact = perimeter.Policy("scp", "scp", {"Statement": [{"Effect": "Deny", "Action": "cloudtrail:StopLogging",
+                                                           "Resource": "*", "Condition": {"ArnNotEquals": {
+                                                               "aws:PrincipalArn": "arn:aws:iam::999988887777:role/x"}}}]})
+    assert attacks.candidate_roles(attacks.exempt_principals([exact]), "111122223333") == []
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"request": "user.api-key.use", "reason": "a reason of at least eight words for this path here",
+      "expires": "2099-01-01"}, "approved_by"),
+    ({"request": "user.api-key.use", "reason": "a reason of at least eight words for this path here",
+      "approved_by": "AO, risk acceptance RA-1"}, "expires"),
+    ({"request": "user.api-key.use", "reason": "a reason of at least eight words for this path here",
+      "approved_by": "AO, risk acceptance RA-1", "expires": "2020-01-01"}, "expired on 2020-01-01"),
+    ({"request": "user.batch-inference", "reason": "a reason of at least eight words for this path here",
+      "approved_by": "AO, risk acceptance RA-1", "expires": "2099-01-01"}, "names a request family"),
+])
+def test_acceptances_need_an_exact_id_an_approver_and_a_future_expiry(tmp_path: Path, entry: dict[str, Any],
+                                                                      message: str) -> None:
+    path = tmp_path / "acceptances.yaml"
+    path.write_text(yaml.safe_dump({"accepted": [entry]}))
+    with pytest.raises(perimeter.PerimeterError, match=message):
+        perimeter.load_acceptances(path)
+
+
+def test_an_acceptance_covers_its_exact_request_only() -> None:
+    acceptance = perimeter.Acceptance("user.batch-inference[openai.gpt-oss-120b-1:0]",
+                                      "a reason of at least eight words for this one path",
+                                      approved_by="AO, risk acceptance RA-1", expires="2099-01-01")
+    assert acceptance.covers("govcloud", "user.batch-inference[openai.gpt-oss-120b-1:0]")
+    assert not acceptance.covers("govcloud", "user.batch-inference[openai.gpt-oss-20b-1:0]")
+    assert not acceptance.covers("govcloud", "user.batch-inference")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from compliant_bedrock.compliance import RULES, Compliance, RuleContext, evaluate
+from compliant_bedrock.compliance.rules.organization import AUDIT_PLANE_ACTIONS
 from compliant_bedrock.compliance.template import Template
 
 MODEL = "arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/openai.gpt-oss-120b-1:0"
@@ -27,16 +28,11 @@ def _scp(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, separators=(",", ":"))
 
 
-EXEMPT = {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/compliant-bedrock-break-glass"]}}
-AUDIT_ACTIONS = [
-    "cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors",
-    "bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration",
-    "bedrock:PutEnforcedGuardrailConfiguration", "bedrock:DeleteEnforcedGuardrailConfiguration",
-    "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "s3:PutBucketObjectLockConfiguration",
-    "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration",
-    "cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection", "logs:DeleteLogGroup",
-    "logs:PutRetentionPolicy", "iam:CreateRole", "iam:UpdateAssumeRolePolicy",
-]
+#: An exact exemption (literal account, exact name): a pattern or '*' account is one anyone can obtain (N1).
+BREAK_GLASS = "arn:aws:iam::111122223333:role/compliant-bedrock-break-glass"
+EXEMPT = {"ArnNotEquals": {"aws:PrincipalArn": [BREAK_GLASS]}}
+#: Every audit-plane action the rule requires denied (the rule's own list: this template is its compliant case).
+AUDIT_ACTIONS = list(AUDIT_PLANE_ACTIONS)
 INFERENCE = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock-mantle:CreateInference"]
 ORG_STATEMENTS = {
     "keys": {"Sid": "K", "Effect": "Deny", "Action": ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"],
@@ -51,6 +47,12 @@ ORG_STATEMENTS = {
     "audit": {"Sid": "A", "Effect": "Deny", "Action": AUDIT_ACTIONS, "Resource": "*", "Condition": EXEMPT},
     "unguarded": {"Sid": "U", "Effect": "Deny", "Action": ["bedrock:CreateModelInvocationJob", "bedrock-mantle:*"],
                   "Resource": "*", "Condition": EXEMPT},
+    # the exempt role cannot be created, re-trusted, given policies, passed or assumed by anyone else
+    "protect": {"Sid": "P", "Effect": "Deny", "Action": ["iam:CreateRole", "iam:UpdateAssumeRolePolicy",
+                                                         "iam:AttachRolePolicy", "iam:PutRolePolicy",
+                                                         "iam:PutRolePermissionsBoundary", "iam:PassRole",
+                                                         "sts:AssumeRole"],
+                "Resource": ["arn:aws:iam::*:role/compliant-bedrock-break-glass"]},
 }
 RCP_STATEMENTS = [
     {"Sid": "O", "Effect": "Deny", "Principal": "*", "Action": ["s3:*", "kms:*"], "Resource": "*",
@@ -599,12 +601,13 @@ def test_a_template_parameter_counts_as_open() -> None:
 
 
 @pytest.mark.parametrize(("exempt", "compliant"), [
-    ("arn:aws-us-gov:iam::111122223333:role/stacksets-exec-*", True),   # StackSets' generated suffix
+    ("arn:aws-us-gov:iam::111122223333:role/stacksets-exec-0123456789abcdef", True),  # StackSets' role, exactly
+    ("arn:aws-us-gov:iam::111122223333:role/stacksets-exec-*", False),  # a name anyone can create (N1)
     ("arn:aws-us-gov:iam::111122223333:role/stack*", False),            # too short a prefix to name a role
     ("arn:aws-us-gov:iam::*:role/stacksets-exec-*", False),             # any account
     ("arn:aws-us-gov:iam::111122223333:role/stacksets-*-exec", False),  # a wildcard inside the name
 ])
-def test_a_key_deny_may_exempt_a_named_role_with_a_generated_suffix_only(exempt: str, compliant: bool) -> None:
+def test_a_key_deny_may_exempt_exact_roles_only(exempt: str, compliant: bool) -> None:
     value = {"ArnNotEquals": {"aws:PrincipalArn": [ADMINS[0], exempt]}}
     outcome = results(mutate("Key/Properties/KeyPolicy/Statement/0/Condition", value))["Bedrock-AuditKeyDeletionProtected"]
     assert outcome == {Compliance.COMPLIANT if compliant else Compliance.NON_COMPLIANT}
