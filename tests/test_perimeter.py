@@ -641,3 +641,6 @@ def test_an_acceptance_covers_its_exact_request_only() -> None:
     assert acceptance.covers("govcloud", "user.batch-inference[openai.gpt-oss-120b-1:0]")
     assert not acceptance.covers("govcloud", "user.batch-inference[openai.gpt-oss-20b-1:0]")
     assert not acceptance.covers("govcloud", "user.batch-inference")
+    family = perimeter.Acceptance("user.batch-inference", "a reason of at least eight words for this one path",
+                                  approved_by="AO, risk acceptance RA-1", expires="2099-01-01")
+    assert not family.covers("govcloud", "user.batch-inference[openai.gpt-oss-120b-1:0]")  # never by prefix
