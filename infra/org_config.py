@@ -450,7 +450,8 @@ def load_organization(config_dir: Path, environments: list[Any] | None = None) -
                 if service not in recorded:
                     problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: missing; the SCP admits "
                                     "inference only through recorded endpoint ids: deploy the environment stack, then "
-                                    f"`make endpoint-ids ENV={name}` writes them (README 'Organization')")
+                                    "record its endpoint ids (README 'Organization': the describe-stack-resources "
+                                    "command)")
             for service in recorded:
                 if service not in env.endpoints:
                     problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: environment {name!r} "
