@@ -22,7 +22,7 @@ _POLICY = "AWS::Organizations::Policy"
 MAX_CHARS = {"SERVICE_CONTROL_POLICY": 5120, "RESOURCE_CONTROL_POLICY": 5120, "BEDROCK_POLICY": 10000}
 #: Policies of one type attached to one target, the AWS-managed full-access policy included.
 MAX_PER_TARGET = 5
-_ENDPOINT_KEYS = ("aws:sourcevpce", "aws:sourcevpc", "aws:vpceorgid")
+_ENDPOINT_KEYS = ("aws:sourcevpce", "aws:sourcevpc")  # Bedrock does not send aws:VpceOrgID
 _VERSIONED = re.compile(r":(\d+|<[^>]+\.Version>)$")
 
 
@@ -122,7 +122,7 @@ def org_scp_denies_api_keys(template: Template, ctx: RuleContext) -> Compliance:
     "OrgScpInferenceOnlyViaEndpoints",
     controls=("AC-4", "SC-7", "AC-17"),
     explanation="The organization's SCPs do not deny Bedrock and Mantle inference outside named VPC endpoints "
-    "(aws:SourceVpce, aws:SourceVpc or aws:VpceOrgID) and outside named regions (aws:RequestedRegion)",
+    "(aws:SourceVpce or aws:SourceVpc, keys Bedrock sends) and outside named regions (aws:RequestedRegion)",
     fix="Use BedrockOrganizationGuardrails with an EndpointCondition and approved_regions",
 )
 def org_scp_inference_only_via_endpoints(template: Template, ctx: RuleContext) -> Compliance:
