@@ -82,6 +82,15 @@ def known_regions() -> dict[str, str]:
     return {r: p for r in sorted(_region_names()) if (p := partition_of(r))}
 
 
+def account_id(value: Any) -> str:
+    """A 12-digit account id given as a quoted string (a YAML number loses leading zeros), or ValueError."""
+    if isinstance(value, int):
+        raise ValueError(f"{value!r} was read as a number; quote it (\"{value:012d}\") so leading zeros survive")
+    if not isinstance(value, str) or not re.fullmatch(r"\d{12}", value):
+        raise ValueError(f"{value!r} is not an AWS account id; expected exactly 12 digits, quoted (never '*')")
+    return value
+
+
 def _region_check(value: str) -> str:
     if partition_of(value) is None:
         raise ValueError(f"unknown AWS region {value!r}; known regions: {', '.join(sorted(known_regions()))}")
@@ -389,11 +398,7 @@ class EnvironmentSettings(_Strict):
     @field_validator("account", mode="before")
     @classmethod
     def _account(cls, value: Any) -> Any:
-        if isinstance(value, int):
-            raise ValueError(f"{value!r} was read as a number; quote it (account: \"{value:012d}\") so leading zeros survive")
-        if value is not None and not (isinstance(value, str) and re.fullmatch(r"\d{12}", value)):
-            raise ValueError(f"{value!r} is not an AWS account id; expected exactly 12 digits, quoted")
-        return value
+        return None if value is None else account_id(value)
 
     @field_validator("log_retention_days")
     @classmethod

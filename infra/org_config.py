@@ -35,12 +35,12 @@ from .config import (
     ConfigError,
     _region_check,
     _UniqueKeyLoader,
+    account_id,
     partition_of,
 )
 
 ORGANIZATION_FILE = Path("organization") / "organization.yaml"
 ORGANIZATION_STACK = "CompliantBedrock-organization"
-_ACCOUNT = re.compile(r"^\d{12}$")
 #: The services whose interface endpoints admit inference and model management (an environment's Bedrock endpoints).
 BEDROCK_ENDPOINT_SERVICES = ("bedrock-runtime", "bedrock", "bedrock-mantle", "bedrock-agent-runtime", "bedrock-agent")
 _VPCE = re.compile(r"^vpce-[0-9a-f]{8,17}$")
@@ -66,9 +66,7 @@ class AccountRole(_Strict):
     @field_validator("account", mode="before")
     @classmethod
     def _account(cls, value: Any) -> Any:
-        if not isinstance(value, str) or not _ACCOUNT.fullmatch(value):
-            raise ValueError(f"{value!r} is not an AWS account id; expected exactly 12 digits, quoted (never '*')")
-        return value
+        return account_id(value)
 
     @field_validator("role")
     @classmethod
@@ -217,10 +215,7 @@ class BaselineSettings(_Strict):
     @field_validator("accounts", mode="before")
     @classmethod
     def _accounts(cls, value: Any) -> Any:
-        for account in value or []:
-            if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
-                raise ValueError(f"{account!r} is not an AWS account id; expected exactly 12 digits, quoted")
-        return value
+        return [account_id(account) for account in value or []]
 
     @model_validator(mode="after")
     def _reason(self) -> BaselineSettings:
@@ -259,11 +254,7 @@ class OrganizationSettings(_Strict):
     @field_validator("management_account", mode="before")
     @classmethod
     def _account(cls, value: Any) -> Any:
-        if isinstance(value, int):
-            raise ValueError(f"{value!r} was read as a number; quote it (\"{value:012d}\") so leading zeros survive")
-        if not isinstance(value, str) or not _ACCOUNT.fullmatch(value):
-            raise ValueError(f"{value!r} is not an AWS account id; expected exactly 12 digits, quoted")
-        return value
+        return account_id(value)
 
     @field_validator("organization_id")
     @classmethod
@@ -385,8 +376,10 @@ class OrganizationSettings(_Strict):
         """Why an environment's account-wide controls are met elsewhere (a suppression reason), or None."""
         if environment not in self.covers_environments:
             return None
-        return (f"Enforced for every principal by the organization policies of stack {ORGANIZATION_STACK} in management "
-                f"account {self.management_account} (SCPs compliant-bedrock-inference and compliant-bedrock-audit-plane, "
+        return (f"Enforced for every principal of the covered accounts (but the exact exemptions the policies name: "
+                f"break-glass, deployers, stack updaters, pipeline, accepted Mantle roles, none creatable or assumable "
+                f"by an account administrator) by the organization policies of stack {ORGANIZATION_STACK} in management "
+                f"account {self.management_account} (SCPs compliant-bedrock-inference and compliant-bedrock-audit-plane-*, "
                 f"RCP compliant-bedrock-audit-resources, BEDROCK_POLICY compliant-bedrock-guardrail)")
 
 

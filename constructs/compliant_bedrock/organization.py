@@ -139,7 +139,6 @@ _VALUE_PATTERNS = {
 }
 ORG_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
 TARGET_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
-ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@*-]{1,64}$")
 #: An exempt role's name: exact (no ``*``): a pattern is a name anyone may create (N1).
 EXACT_ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}$")
 ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
@@ -372,10 +371,6 @@ class BedrockOrganizationGuardrails(Construct):
         #: Every principal any deny exempts, by exact ARN (for tests, the proof and the evidence).
         self.exempt_principal_arns = arns([*admins, *stack_updaters, *pipeline, *batch_roles, *mantle_roles,
                                            *network_exempt_roles])
-        self.exemptions = {"break_glass": arns(break_glass), "deployers": arns(deployers),
-                           "stack_updaters": arns(stack_updaters), "pipeline": arns(pipeline),
-                           "batch_roles": arns(batch_roles), "mantle_roles": arns(mantle_roles),
-                           "network_exempt_roles": arns(network_exempt_roles)}
         exempt = unless(admins)
         accounts = sorted({role.account for role in admins})
         functions = [f"arn:{partition}:lambda:*:{account}:function:{p}" for account in accounts

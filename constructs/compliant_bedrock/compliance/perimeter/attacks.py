@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
-from .discovery import Environment, Policy
+from .discovery import Environment, Policy, _statements
 
 _NEGATED = ("arnnotequals", "arnnotlike", "stringnotequals", "stringnotlike")
 _ROLE = re.compile(r"^arn:[^:]+:iam::([^:]*):role/(.+)$")
@@ -154,9 +154,3 @@ def _spec(rid: str, principal: str, action: str, resource: str, controls: list[s
         spec["role"] = role
     return spec
 
-
-def _statements(document: Any) -> list[dict[str, Any]]:
-    if not isinstance(document, dict):
-        return []
-    statements = document.get("Statement") or []
-    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
