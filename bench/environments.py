@@ -1,9 +1,9 @@
 """Generated environments for the benchmark and the sharded-synth tests, modelled on config/commercial.yaml.
 
 Each gets an account of its own (environments without one could share an account, which the config
-refuses for two trails) and, since no organization stack covers them, the same perimeter acceptances
-as an environment outside any organization: the SCP-only paths (ordinary users, account administrators)
-are accepted with a reason, exactly as the shipped GovCloud environment's are.
+refuses for two trails). No organization stack covers them, so their SCP-only paths are open; the
+benchmark runs the gate in report-only mode rather than accepting them (acceptances are exact request
+ids with an approver and an expiry, which generated environments have no one to give).
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-ACCEPTANCES = Path("perimeter") / "accepted-open-paths.yaml"
-REASON = ("Generated environment outside any organization: no SCP binds its account, so this path is governed "
-          "only by identity policies; an organization stack covering it closes the path.")
 
 
 def write_environments(directory: Path, count: int, regions: tuple[str, ...] = ("us-east-1",),
@@ -29,12 +26,4 @@ def write_environments(directory: Path, count: int, regions: tuple[str, ...] = (
                "vpc": {"cidr": f"10.{i}.0.0/16", "availability_zones": [f"{region}{z}" for z in "ab"]}}
         (directory / f"env-{i:03d}.yaml").write_text(yaml.safe_dump(env), encoding="utf-8")
         names.append(env["name"])
-    shipped = yaml.safe_load((ROOT / "config" / ACCEPTANCES).read_text(encoding="utf-8"))["accepted"]
-    unbound = sorted({r for a in shipped if "govcloud" in (a.get("environments") or [])
-                      for r in (a.get("requests") or [a.get("request")])})
-    approval = next(a for a in shipped if "govcloud" in (a.get("environments") or []))
-    (directory / ACCEPTANCES).parent.mkdir(parents=True, exist_ok=True)
-    (directory / ACCEPTANCES).write_text(yaml.safe_dump({"accepted": [
-        {"requests": unbound, "environments": names, "reason": REASON, "approved_by": approval["approved_by"],
-         "expires": approval["expires"]}]}), encoding="utf-8")
     return names
