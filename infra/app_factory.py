@@ -39,25 +39,23 @@ def selected_environments(context: dict[str, Any] | None = None, config_dir: Pat
     return load_environments(directory, only=str(only) if only else None)
 
 
-def selected_organization(context: dict[str, Any] | None = None, config_dir: Path | None = None,
-                          envs: list | None = None):
-    """The organization settings this run synthesizes: None without ``<config dir>/organization/organization.yaml``,
-    or with ``-c env=NAME`` for an environment the organization does not cover."""
-    from .org_config import load_organization
+def selected_organizations(context: dict[str, Any] | None = None, config_dir: Path | None = None,
+                           envs: list | None = None) -> list:
+    """The organizations this run synthesizes: one per ``<config dir>/organization/*.yaml``; with
+    ``-c env=NAME``, only the one that covers that environment (the perimeter proof needs its SCPs)."""
+    from .config import load_environments
+    from .org_config import load_organizations
 
     merged = {**cdk_json_context(), **cli_context(), **(context or {})}
     directory = config_dir or ROOT / str(merged.get(CONFIG_DIR_KEY) or "config")
     only = merged.get("env")
-    if only:  # one environment: its organization too when it covers it (the perimeter proof needs its SCPs)
-        from .config import load_environments
-
-        settings = load_organization(directory, load_environments(directory))
-        return settings if settings is not None and str(only) in settings.covers_environments else None
-    return load_organization(directory, envs)
+    # coverage is checked against every environment (not only a selected one): the exemptions name their accounts
+    settings = load_organizations(directory, envs if envs is not None and not only else load_environments(directory))
+    return [s for s in settings if str(only) in s.covers_environments] if only else settings
 
 
 def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None, config_dir: Path | None = None,
-              compliance: bool = True, envs: list | None = None, organization: Any = False):
+              compliance: bool = True, envs: list | None = None, organizations: list | None = None):
     """Validate configuration, then build every selected environment's stack in one App.
 
     Configuration is validated completely before any construct exists, so bad input never
@@ -75,12 +73,12 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
     merged = {**cdk_json_context(), **cli_context(), **(context or {})}
     if envs is None:  # ``envs``: already validated by the caller (the CLI parses the config once)
         envs = selected_environments(context, config_dir)
-    if organization is False:  # not given: from the config directory (``None``: none)
-        organization = selected_organization(context, config_dir, envs)
+    if organizations is None:  # not given: from the config directory (``[]``: none)
+        organizations = selected_organizations(context, config_dir, envs)
     share = shard()
-    if share is not None:  # a worker of infra.parallel: every n-th environment; the organization in share 0 only
+    if share is not None:  # a worker of infra.parallel: every n-th environment; the organizations in share 0 only
         envs = envs[share[0]::share[1]]
-        organization = organization if share[0] == 0 else None
+        organizations = organizations if share[0] == 0 else []
     # Only now: creating the App already writes to the output directory.
     app = cdk.App(context=merged, outdir=outdir)
     for env in envs:
@@ -93,12 +91,13 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
         if compliance:
             for each in stacks:
                 attach_packs(each, env.compliance.extra_packs)
-    if organization is not None:
+    if organizations:
         from .organization_stack import OrganizationStack
 
-        org_stack = OrganizationStack(app, settings=organization)
-        if compliance:
-            attach_packs(org_stack)
+        for organization in organizations:
+            org_stack = OrganizationStack(app, settings=organization)
+            if compliance:
+                attach_packs(org_stack)
     return app
 
 

@@ -128,9 +128,14 @@ def _node_modules() -> Path | None:
 def _stack_names(app: Any, envs: list | None) -> list[str]:
     """The stacks this synth writes: from the settings (free), else asked of the app (a custom build)."""
     if envs is not None:
+        # every organization stack's reports, whichever files configure them now (one may have been removed)
+        from compliant_bedrock.compliance.gate import REPORT_SUFFIX
+
         from .org_config import ORGANIZATION_STACK
 
-        return [name for env in envs for name in (env.stack_name, f"{env.stack_name}-replica")] + [ORGANIZATION_STACK]
+        organizations = sorted({p.name.split("--", 1)[1].removesuffix(REPORT_SUFFIX)
+                                for p in Path(app.outdir).glob(f"*--{ORGANIZATION_STACK}*{REPORT_SUFFIX}")})
+        return [name for env in envs for name in (env.stack_name, f"{env.stack_name}-replica")] + organizations
     import aws_cdk as cdk
 
     return [child.stack_name for child in app.node.children if isinstance(child, cdk.Stack)]

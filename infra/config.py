@@ -366,6 +366,9 @@ class EnvironmentSettings(_Strict):
     fips_endpoints: bool = False
     client_cidrs: list[str] = Field(default_factory=list, description="Networks admitted to the endpoints; default: the VPC CIDR.")
     organization_id: str | None = Field(default=None, pattern=r"^o-[a-z0-9]{10,32}$")
+    #: Why no organization of ``config/organization/`` covers this environment's account (at least 8 words),
+    #: when the app has organizations: its account-wide controls then rest on its own stack alone.
+    no_organization_reason: str | None = None
     models: list[ModelChoice]
     #: Unguarded paths this environment uses, each with its approved risk acceptance.
     accept_unguarded: dict[Literal[UNGUARDED_PATH_NAMES], RiskAcceptanceSettings] = Field(  # type: ignore[valid-type]
@@ -394,6 +397,13 @@ class EnvironmentSettings(_Strict):
     @classmethod
     def _region(cls, value: str) -> str:
         return _region_check(value)
+
+    @field_validator("no_organization_reason")
+    @classmethod
+    def _no_organization(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) < 8:
+            raise ValueError("at least 8 words: why no organization's SCPs bind this environment's account")
+        return value
 
     @field_validator("account", mode="before")
     @classmethod

@@ -1,9 +1,13 @@
-"""Organization configuration: ``config/organization/organization.yaml``, parsed into typed settings.
+"""Organization configuration: ``config/organization/<name>.yaml``, one file per organization, parsed into typed settings.
 
-Not an environment: environments are ``config/*.yaml`` (globbed non-recursively), this file lives one
-level down. When it exists, the reference app also builds the organization stack
-(``CompliantBedrock-organization``) for the management account. Every error names the file, the field,
-the bad value and the fix, and the CLI exits 2 without a traceback (``ConfigError``).
+Not environments: environments are ``config/*.yaml`` (globbed non-recursively), these files live one
+level down. An organization lives in one partition (GovCloud and ISO accounts belong to organizations of
+their own), so an app that deploys to two partitions has two files, and builds one organization stack per
+file (``CompliantBedrock-organization-<name>``; a file named ``organization.yaml`` keeps the earlier
+release's ``CompliantBedrock-organization``) for that organization's management account. Every environment
+is covered by exactly one organization of its own partition, or says why none (``no_organization_reason``).
+Every error names the file, the field, the bad value and the fix, and the CLI exits 2 without a traceback
+(``ConfigError``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from compliant_bedrock.organization import (
     EndpointCondition,
     ExemptRole,
 )
+from compliant_bedrock.partitions import support
 
 from .config import (
     CLOUDWATCH_RETENTION_DAYS,
@@ -39,7 +44,7 @@ from .config import (
     partition_of,
 )
 
-ORGANIZATION_FILE = Path("organization") / "organization.yaml"
+ORGANIZATION_DIR = "organization"
 ORGANIZATION_STACK = "CompliantBedrock-organization"
 #: The services whose interface endpoints admit inference and model management (an environment's Bedrock endpoints).
 BEDROCK_ENDPOINT_SERVICES = ("bedrock-runtime", "bedrock", "bedrock-mantle", "bedrock-agent-runtime", "bedrock-agent")
@@ -229,6 +234,60 @@ class BaselineSettings(_Strict):
         return self
 
 
+class TrailSettings(_Strict):
+    """The organization trail: every account of the organization, from the management account."""
+
+    enabled: bool = True
+    #: Required when enabled is false: which organization trail records the accounts instead.
+    disabled_reason: str | None = None
+    log_retention_days: int = Field(default=MIN_LOG_RETENTION_DAYS, ge=MIN_LOG_RETENTION_DAYS)
+    object_lock_days: int = Field(default=DEFAULT_OBJECT_LOCK_DAYS, ge=MIN_LOG_RETENTION_DAYS, le=36500)
+    #: Who may read the log files (role ARNs of the management or log-archive account: auditors, a SIEM).
+    log_readers: list[str] = Field(default_factory=list)
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            raise ValueError(f"{value} is not a CloudWatch Logs retention value; allowed: "
+                             f"{[d for d in CLOUDWATCH_RETENTION_DAYS if d >= MIN_LOG_RETENTION_DAYS]}")
+        return value
+
+    @field_validator("log_readers")
+    @classmethod
+    def _readers(cls, value: list[str]) -> list[str]:
+        for arn in value:
+            if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", arn):
+                raise ValueError(f"{arn!r} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)")
+        return value
+
+    @model_validator(mode="after")
+    def _reason(self) -> TrailSettings:
+        if not self.enabled and (self.disabled_reason is None or len(self.disabled_reason.split()) < 8):
+            raise ValueError("trail.enabled: false needs disabled_reason of at least 8 words naming the organization "
+                             "trail that records every account's management, Bedrock and Mantle events instead")
+        return self
+
+
+class RcpSettings(_Strict):
+    """The RCP that keeps the audit buckets and keys inside the organization."""
+
+    enabled: bool = True
+    #: Required when enabled is false (e.g. a partition where AWS does not document RCPs).
+    disabled_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _reason(self) -> RcpSettings:
+        if not self.enabled and (self.disabled_reason is None or len(self.disabled_reason.split()) < 8):
+            raise ValueError("rcp.enabled: false needs disabled_reason of at least 8 words saying what keeps principals "
+                             "outside the organization from the audit buckets and keys instead")
+        return self
+
+
+#: Features of the organization stack whose availability differs by partition (compliant_bedrock.partitions).
+Feature = Literal["resource_control_policies", "bedrock_policy", "organization_trail", "service_managed_stacksets"]
+
+
 class AttachedSettings(_Strict):
     #: Policies of each type already attached to every target (FullAWSAccess / RCPFullAWSAccess count).
     scp: int = Field(default=1, ge=1, le=MAX_ATTACHED_PER_TARGET)
@@ -247,6 +306,11 @@ class OrganizationSettings(_Strict):
     guardrail: GuardrailSettings = Field(default_factory=GuardrailSettings)
     attached_per_target: AttachedSettings = Field(default_factory=AttachedSettings)
     baseline: BaselineSettings = Field(default_factory=BaselineSettings)
+    trail: TrailSettings = Field(default_factory=TrailSettings)
+    rcp: RcpSettings = Field(default_factory=RcpSettings)
+    #: A feature AWS does not document in this organization's partition, verified by the team in its own
+    #: organization: feature -> how (at least 8 words, e.g. the command that listed the enabled policy type).
+    verified_features: dict[Feature, str] = Field(default_factory=dict)
     #: Environments (names of config/*.yaml) whose account-wide controls these policies provide: their
     #: evidence names this stack and the management account instead of passing silently.
     covers_environments: list[str] = Field(default_factory=list)
@@ -311,6 +375,25 @@ class OrganizationSettings(_Strict):
         for region in self.baseline.regions:
             if region not in self.approved_regions:
                 raise ValueError(f"baseline.regions: {region!r} is not in approved_regions; the SCPs deny Bedrock there")
+        used = {"resource_control_policies": (self.rcp.enabled, "rcp.enabled: true"),
+                "bedrock_policy": (self.guardrail.enforce, "guardrail.enforce: true"),
+                "organization_trail": (self.trail.enabled, "trail.enabled: true"),
+                "service_managed_stacksets": (self.baseline.enabled, "baseline.enabled: true")}
+        for feature, (on, field) in used.items():
+            found = support(feature, partition)
+            verified = self.verified_features.get(feature)  # type: ignore[call-overload]
+            if verified is not None and len(verified.split()) < 8:
+                raise ValueError(f"verified_features.{feature}: at least 8 words saying how it was verified in this "
+                                 "organization (the command and its result)")
+            if on and found.available is False:
+                raise ValueError(f"{field}: AWS documents that {partition} does not offer it ({found.source}); turn it off")
+            if on and found.available is None and verified is None:
+                raise ValueError(f"{field}: AWS does not document {feature} in partition {partition!r} ({found.source}); "
+                                 "turn it off with its reason, or record in verified_features."
+                                 f"{feature} how you verified it in this organization")
+        for arn in self.trail.log_readers:
+            if arn.split(":")[1] != partition:
+                raise ValueError(f"trail.log_readers: {arn!r} is not in partition {partition!r}")
         if "global." in self.cross_region_profiles and partition != "aws":
             raise ValueError("cross_region_profiles: 'global.' exists only in the aws partition")
         return self
@@ -323,8 +406,19 @@ class OrganizationSettings(_Strict):
     def baseline_regions(self) -> list[str]:
         return list(self.baseline.regions) or list(self.approved_regions)
 
-    #: Covered environments, by name (account, region, endpoints, Mantle), set by :func:`load_organization`.
+    #: Covered environments, by name (account, region, endpoints, Mantle), set by :func:`load_organizations`.
     _covered: dict[str, Any] = PrivateAttr(default_factory=dict)
+    #: The file's stem (``commercial`` for ``config/organization/commercial.yaml``), set by the loader.
+    _name: str = PrivateAttr(default="organization")
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def stack_name(self) -> str:
+        """``CompliantBedrock-organization-<name>``; ``organization.yaml`` keeps the earlier single-file name."""
+        return ORGANIZATION_STACK if self._name == "organization" else f"{ORGANIZATION_STACK}-{self._name}"
 
     @property
     def partition(self) -> str:
@@ -378,7 +472,7 @@ class OrganizationSettings(_Strict):
             return None
         return (f"Enforced for every principal of the covered accounts (but the exact exemptions the policies name: "
                 f"break-glass, deployers, stack updaters, pipeline, accepted Mantle roles, none creatable or assumable "
-                f"by an account administrator) by the organization policies of stack {ORGANIZATION_STACK} in management "
+                f"by an account administrator) by the organization policies of stack {self.stack_name} in management "
                 f"account {self.management_account} (SCPs compliant-bedrock-inference and compliant-bedrock-audit-plane-*, "
                 f"RCP compliant-bedrock-audit-resources, BEDROCK_POLICY compliant-bedrock-guardrail)")
 
@@ -397,14 +491,7 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{loc}: {message}"
 
 
-def load_organization(config_dir: Path, environments: list[Any] | None = None) -> OrganizationSettings | None:
-    """The organization settings, or None when ``config_dir/organization/organization.yaml`` does not exist.
-
-    ``environments`` (``EnvironmentSettings``): checked against ``covers_environments``.
-    """
-    path = config_dir / ORGANIZATION_FILE
-    if not path.is_file():
-        return None
+def _parse(path: Path) -> OrganizationSettings:
     source = str(path)
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
@@ -412,63 +499,137 @@ def load_organization(config_dir: Path, environments: list[Any] | None = None) -
         raise ConfigError([f"{source}: not valid YAML: {err}".replace("\n", " ")]) from None
     if not isinstance(raw, dict):
         raise ConfigError([f"{source}: expected a mapping of settings, got {type(raw).__name__}"])
+    if not _NAME.fullmatch(path.stem):
+        raise ConfigError([f"{source}: the file name {path.stem!r} names the organization stack "
+                           f"({ORGANIZATION_STACK}-<name>): use 2-24 lowercase letters, digits and '-'"])
     try:
         settings = OrganizationSettings.model_validate(raw)
     except ValidationError as err:
         raise ConfigError([f"{source}: organization: {_describe(e)}" for e in err.errors()]) from None
-    if environments is not None:
+    object.__setattr__(settings, "_name", path.stem)
+    return settings
+
+
+_NAME = re.compile(r"[a-z][a-z0-9-]{1,23}")
+
+
+def _check_covered(settings: OrganizationSettings, source: str, by_name: dict[str, Any]) -> list[str]:
+    """What one organization's file gets wrong about the environments it covers."""
+    problems = []
+    unknown = [n for n in settings.covers_environments if n not in by_name]
+    if unknown:
+        problems.append(f"{source}: organization: covers_environments: {unknown!r} are not environments "
+                        f"(known: {', '.join(by_name)}); name files of config/*.yaml")
+    for name in settings.covers_environments:
+        env = by_name.get(name)
+        if env is None:
+            continue
+        if env.resolved_partition != settings.partition:
+            problems.append(f"{source}: organization: covers_environments: {name!r} is in partition "
+                            f"{env.resolved_partition!r} ({env.region}), this organization in {settings.partition!r} "
+                            f"({settings.home_region}): an organization's policies bind accounts of its own partition "
+                            "only; cover it from an organization file of its partition")
+            continue
+        if env.organization_id is not None and env.organization_id != settings.organization_id:
+            problems.append(f"{source}: organization: covers_environments: {name!r} admits principals of "
+                            f"organization {env.organization_id!r} (organization_id in config/{name}.yaml), not this "
+                            f"organization's {settings.organization_id!r}; one of the two is wrong")
+        if env.region not in settings.approved_regions:
+            problems.append(f"{source}: organization: covers_environments: {name!r} is in {env.region!r}, which "
+                            "is not in approved_regions: the SCPs would deny its Bedrock calls; approve the region")
+        if env.allows_mantle and not any(r.environment == name for r in settings.roles.mantle):
+            problems.append(f"{source}: organization: roles.mantle: no role of environment {name!r}, which uses "
+                            "Mantle (a bedrock-mantle endpoint or a model on path mantle); add "
+                            f"{{environment: {name}, role: <its workload role>}} or the SCP denies it")
+        if env.account is None:
+            problems.append(f"{source}: organization: covers_environments: {name!r} names no account; the "
+                            "exemptions (deploy roles, break-glass) are exact ARNs with its account: set "
+                            f"account: in config/{name}.yaml")
+        recorded = settings.endpoints.ids.get(name) or {}
+        for service in [s for s in env.endpoints if s in BEDROCK_ENDPOINT_SERVICES]:
+            if service not in recorded:
+                problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: missing; the SCP admits "
+                                "inference only through recorded endpoint ids: deploy the environment stack, then "
+                                "record its endpoint ids (README 'Organization': the describe-stack-resources "
+                                "command)")
+        for service in recorded:
+            if service not in env.endpoints:
+                problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: environment {name!r} "
+                                "has no such endpoint; remove the id")
+    for name in settings.endpoints.ids:
+        if name not in settings.covers_environments:
+            problems.append(f"{source}: organization: endpoints.ids.{name}: not a covered environment "
+                            f"(covers_environments: {settings.covers_environments}); remove it")
+    for role in settings.roles.mantle:
+        env = by_name.get(role.environment)
+        if role.environment not in settings.covers_environments or env is None:
+            problems.append(f"{source}: organization: roles.mantle: environment {role.environment!r} is not a "
+                            "covered environment; a Mantle role lives in the account of the environment that "
+                            "accepted the path")
+        elif not env.allows_mantle:
+            problems.append(f"{source}: organization: roles.mantle: environment {role.environment!r} does not "
+                            "use Mantle (no risk acceptance); remove the role")
+    env_accounts = {by_name[n].account for n in settings.covers_environments if n in by_name}
+    for account in settings.baseline.accounts if settings.baseline.enabled else []:
+        if account in env_accounts:
+            problems.append(f"{source}: organization: baseline.accounts: {account} is a covered environment's "
+                            "account, which configures its own enforced guardrail and invocation logging (one "
+                            "per account and region): remove it from the baseline")
+    return problems
+
+
+def load_organizations(config_dir: Path, environments: list[Any] | None = None) -> list[OrganizationSettings]:
+    """Every ``config_dir/organization/*.yaml``, one organization each (none: an empty list).
+
+    ``environments`` (``EnvironmentSettings``, all of the app's): each must be covered by exactly one
+    organization of its own partition, or carry ``no_organization_reason`` (an app without organization
+    files checks nothing: its evidence says no organization policy binds it).
+    """
+    directory = config_dir / ORGANIZATION_DIR
+    files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml")) if directory.is_dir() else []
+    problems: list[str] = []
+    parsed: list[tuple[str, OrganizationSettings]] = []
+    for path in files:
+        try:
+            parsed.append((str(path), _parse(path)))
+        except ConfigError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise ConfigError(problems)
+    seen: dict[str, str] = {}
+    for source, settings in parsed:
+        if settings.organization_id in seen:
+            problems.append(f"{source}: organization: organization_id: {settings.organization_id} is already "
+                            f"configured in {seen[settings.organization_id]}; one file per organization (its SCPs are "
+                            "global, so two stacks would fight over them)")
+        seen.setdefault(settings.organization_id, source)
+    if environments is not None and parsed:
         by_name = {env.name: env for env in environments}
-        problems = []
-        unknown = [n for n in settings.covers_environments if n not in by_name]
-        if unknown:
-            problems.append(f"{source}: organization: covers_environments: {unknown!r} are not environments "
-                            f"(known: {', '.join(by_name)}); name files of config/*.yaml")
-        for name in settings.covers_environments:
-            env = by_name.get(name)
-            if env is None:
-                continue
-            if env.region not in settings.approved_regions:
-                problems.append(f"{source}: organization: covers_environments: {name!r} is in {env.region!r}, which "
-                                "is not in approved_regions: the SCPs would deny its Bedrock calls; approve the region")
-            if env.allows_mantle and not any(r.environment == name for r in settings.roles.mantle):
-                problems.append(f"{source}: organization: roles.mantle: no role of environment {name!r}, which uses "
-                                "Mantle (a bedrock-mantle endpoint or a model on path mantle); add "
-                                f"{{environment: {name}, role: <its workload role>}} or the SCP denies it")
-            if env.account is None:
-                problems.append(f"{source}: organization: covers_environments: {name!r} names no account; the "
-                                "exemptions (deploy roles, break-glass) are exact ARNs with its account: set "
-                                f"account: in config/{name}.yaml")
-            recorded = settings.endpoints.ids.get(name) or {}
-            for service in [s for s in env.endpoints if s in BEDROCK_ENDPOINT_SERVICES]:
-                if service not in recorded:
-                    problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: missing; the SCP admits "
-                                    "inference only through recorded endpoint ids: deploy the environment stack, then "
-                                    "record its endpoint ids (README 'Organization': the describe-stack-resources "
-                                    "command)")
-            for service in recorded:
-                if service not in env.endpoints:
-                    problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: environment {name!r} "
-                                    "has no such endpoint; remove the id")
-        for name in settings.endpoints.ids:
-            if name not in settings.covers_environments:
-                problems.append(f"{source}: organization: endpoints.ids.{name}: not a covered environment "
-                                f"(covers_environments: {settings.covers_environments}); remove it")
-        for role in settings.roles.mantle:
-            env = by_name.get(role.environment)
-            if role.environment not in settings.covers_environments or env is None:
-                problems.append(f"{source}: organization: roles.mantle: environment {role.environment!r} is not a "
-                                "covered environment; a Mantle role lives in the account of the environment that "
-                                "accepted the path")
-            elif not env.allows_mantle:
-                problems.append(f"{source}: organization: roles.mantle: environment {role.environment!r} does not "
-                                "use Mantle (no risk acceptance); remove the role")
-        env_accounts = {by_name[n].account for n in settings.covers_environments if n in by_name}
-        for account in settings.baseline.accounts if settings.baseline.enabled else []:
-            if account in env_accounts:
-                problems.append(f"{source}: organization: baseline.accounts: {account} is a covered environment's "
-                                "account, which configures its own enforced guardrail and invocation logging (one "
-                                "per account and region): remove it from the baseline")
+        covering: dict[str, list[str]] = {}
+        for source, settings in parsed:
+            problems += _check_covered(settings, source, by_name)
+            for name in settings.covers_environments:
+                covering.setdefault(name, []).append(source)
+        for env in environments:
+            sources = covering.get(env.name, [])
+            if len(sources) > 1:
+                problems.append(f"config/{env.name}.yaml: environment {env.name!r}: covered by {len(sources)} "
+                                f"organizations ({', '.join(sources)}); an account belongs to one organization: keep "
+                                "it in one covers_environments")
+            elif sources and env.no_organization_reason is not None:
+                problems.append(f"config/{env.name}.yaml: environment {env.name!r}: no_organization_reason: the "
+                                f"environment is covered by {sources[0]}; remove the reason")
+            elif not sources and env.no_organization_reason is None:
+                partitions = sorted({s.partition for _, s in parsed})
+                problems.append(f"config/{env.name}.yaml: environment {env.name!r}: no organization covers it "
+                                f"(organizations of partitions {', '.join(partitions)}): add it to covers_environments "
+                                f"of the organization file of partition {env.resolved_partition!r}, or set "
+                                "no_organization_reason (at least 8 words: why no organization's SCPs bind its account)")
         if problems:
             raise ConfigError(problems)
-        object.__setattr__(settings, "_covered", {n: by_name[n] for n in settings.covers_environments if n in by_name})
-    return settings
+        for _, settings in parsed:
+            object.__setattr__(settings, "_covered",
+                               {n: by_name[n] for n in settings.covers_environments if n in by_name})
+    if problems:
+        raise ConfigError(problems)
+    return [settings for _, settings in parsed]

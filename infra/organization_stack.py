@@ -11,24 +11,29 @@ from __future__ import annotations
 from aws_cdk import Stack, Tags
 from constructs import Construct
 
+from compliant_bedrock.audit_trail import AuditTrail
+from compliant_bedrock.compliance import suppress_stack_rule
 from compliant_bedrock.compliance.perimeter.discovery import ORGANIZATION_METADATA
+from compliant_bedrock.detection import TamperDetection
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
+from compliant_bedrock.kms import AuditAdmins
 from compliant_bedrock.organization import BedrockOrganizationGuardrails
+from compliant_bedrock.partitions import partition_has_mantle, support
 
 from .app_factory import cdk_json_context
 from .baseline import baseline_stack_set, baseline_template
 from .config import partition_of
-from .org_config import ORGANIZATION_STACK, OrganizationSettings
+from .org_config import OrganizationSettings
 
 
 class OrganizationStack(Stack):
-    """``CompliantBedrock-organization``: policies for every account below the configured targets."""
+    """``CompliantBedrock-organization[-<name>]``: policies for every account below the configured targets."""
 
-    def __init__(self, scope: Construct, construct_id: str = ORGANIZATION_STACK, *,
+    def __init__(self, scope: Construct, construct_id: str | None = None, *,
                  settings: OrganizationSettings) -> None:
         super().__init__(
-            scope, construct_id,
+            scope, construct_id or settings.stack_name,
             env={"account": settings.management_account, "region": settings.home_region},
             description=f"compliant-bedrock organization policies ({settings.organization_id}, {settings.home_region})",
             termination_protection=True,
@@ -75,7 +80,38 @@ class OrganizationStack(Stack):
             legacy_input_tags=settings.guardrail.legacy_input_tags,
             other_scps_per_target=settings.attached_per_target.scp,
             other_rcps_per_target=settings.attached_per_target.rcp,
+            resource_control_policies=settings.rcp.enabled,
         )
+        # What the partition does not offer is turned off in config with its reason, and the finding says so.
+        if not settings.rcp.enabled:
+            suppress_stack_rule(self, "Bedrock-OrgRcpAuditResources",
+                                f"No RCP in this organization: {settings.rcp.disabled_reason} (RCPs in "
+                                f"{settings.partition}: {support('resource_control_policies', settings.partition).source})")
+        if not settings.guardrail.enforce:
+            suppress_stack_rule(self, "Bedrock-OrgGuardrailPolicy",
+                                f"No BEDROCK_POLICY in this organization: {settings.guardrail.not_enforced_reason} "
+                                f"(BEDROCK_POLICY in {settings.partition}: "
+                                f"{support('bedrock_policy', settings.partition).source})")
+        self.trail: AuditTrail | None = None
+        if settings.trail.enabled:
+            # Every account of the organization, every region, with Bedrock and Mantle data events (denied attempts
+            # included): member accounts can neither stop nor change an organization trail; the management account
+            # is outside every SCP, so its key and bucket policies name the only two roles that may change them.
+            admins = AuditAdmins(
+                break_glass_role_name=settings.roles.break_glass,
+                deploy_role_name=(f"cdk-{settings.roles.bootstrap_qualifier}-cfn-exec-role-"
+                                  f"{settings.management_account}-{settings.home_region}"))
+            self.trail = AuditTrail(
+                self, "OrganizationTrail", trail_name="compliant-bedrock-organization",
+                organization_id=settings.organization_id,
+                log_retention_days=settings.trail.log_retention_days,
+                object_lock_days=settings.trail.object_lock_days,
+                log_readers=settings.trail.log_readers,
+                mantle_data_events=partition_has_mantle(settings.partition),
+                audit_admins=admins,
+            )
+            # No SCP binds the management account: stopping or changing its trail is detected instead.
+            self.detection = TamperDetection(self, "TamperDetection", audit_admins=admins)
         self.baseline = None
         if settings.baseline.enabled:
             template = baseline_template(

@@ -46,8 +46,11 @@ AWS_SOLUTIONS_REASON = "Server access logs of the audit bucket would record ever
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outdir = tmp_path_factory.mktemp("cdk.out")
-    # The environments' evidence; the organization stack's policies are tested in test_organization.py.
-    app = build_app(outdir=str(outdir), organization=None)
+    # The environments' evidence, one stack each; the organization stacks' policies are tested in
+    # test_organization.py, the replica stacks in test_replica.py.
+    envs = [env.model_copy(update={"audit": env.audit.model_copy(update={"replica_region": None})})
+            for env in load_environments(ROOT / "config")]
+    app = build_app(outdir=str(outdir), organizations=[], envs=envs)
     app.synth()
     judge(outdir, rule_contexts(app))
     return outdir

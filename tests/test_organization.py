@@ -15,9 +15,9 @@ from compliant_bedrock.compliance import Compliance, attach_packs, evaluate, jud
 from compliant_bedrock.compliance.template import Template
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition, ExemptRole
-from infra.app_factory import ROOT, cdk_json_context, selected_organization
+from infra.app_factory import ROOT, cdk_json_context, selected_organizations
 from infra.config import ConfigError, load_environments
-from infra.org_config import ORGANIZATION_STACK, load_organization
+from infra.org_config import ORGANIZATION_STACK, OrganizationSettings, load_organizations
 from infra.organization_stack import OrganizationStack
 
 ORG = "o-exampleorg1"
@@ -42,6 +42,13 @@ def _fixture_environment():
 
     return parse_environment(yaml.safe_load((ROOT / "tests" / "fixtures" / "environment.yaml").read_text()),
                              "environment.yaml")
+
+
+def load_organization(directory: Path, environments: list | None = None) -> OrganizationSettings | None:
+    """The one organization of a test's config directory (the tests write one file)."""
+    found = load_organizations(directory, environments)
+    assert len(found) <= 1
+    return found[0] if found else None
 
 
 @pytest.fixture(scope="module")
@@ -580,11 +587,12 @@ def test_covered_environments_must_be_reachable_through_the_policies(tmp_path: P
 
 def test_no_file_no_organization_stack_and_one_environment_leaves_it_out(tmp_path: Path) -> None:
     assert load_organization(tmp_path) is None
-    assert selected_organization({"env": "govcloud"}) is None  # not covered by the organization
-    assert selected_organization({"env": "commercial"}) is not None  # covered: its SCPs decide its perimeter
-    settings = selected_organization({})
-    assert settings is not None and settings.coverage_reason("commercial").startswith("Enforced for every principal")
-    assert settings.coverage_reason("govcloud") is None
+    # one environment: only the organization that covers it (the perimeter proof needs its SCPs)
+    assert [s.name for s in selected_organizations({"env": "govcloud"})] == ["govcloud"]
+    assert [s.name for s in selected_organizations({"env": "commercial"})] == ["commercial"]
+    commercial, govcloud = selected_organizations({})
+    assert commercial.coverage_reason("commercial").startswith("Enforced for every principal")
+    assert commercial.coverage_reason("govcloud") is None and govcloud.coverage_reason("govcloud") is not None
 
 
 def test_cli_exits_2_naming_the_field_without_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -46,11 +46,12 @@ def _by_id(proof: perimeter.Proof, env: str) -> dict[str, perimeter.Outcome]:
 
 # ---- the reference environments ------------------------------------------------------------------
 COMMERCIAL_INVOKE = "CompliantBedrock-commercial/ModelAccess/InvokePolicy"
-ORG = "CompliantBedrock-organization/Policies"
+ORG = "CompliantBedrock-organization-commercial/Policies"
+GOV_ORG = "CompliantBedrock-organization-govcloud/Policies"
 MODEL = "[openai.gpt-oss-120b-1:0]"
-#: The environments the organization stack covers (config/organization/organization.yaml); govcloud is
-#: in another partition, so no organization policy of this app binds it.
-COVERED = ("commercial", "frontier")
+#: The environments each organization covers (config/organization/<name>.yaml): one per partition.
+COVERED = {"CompliantBedrock-organization-commercial": ("commercial", "frontier"),
+           "CompliantBedrock-organization-govcloud": ("govcloud",)}
 
 
 def _invoke_arns(template: dict[str, Any]) -> set[str]:
@@ -131,11 +132,13 @@ def test_decisions_name_the_deciding_policy_and_statement(reference: perimeter.P
     for request, deciding in expected.items():
         assert c[request].decision == "denied", request
         assert c[request].deciding == [f"identity policy {COMMERCIAL_INVOKE}#{deciding[0]}", *deciding[1:]], request
-    # where no organization policy binds (govcloud), the invoke policy's own denies decide alone
+    # govcloud: the invoke policy's own denies and its own partition's organization SCPs
     gov_invoke = "CompliantBedrock-govcloud/ModelAccess/InvokePolicy"
     assert gov[f"workload-broad.invoke.public-endpoint{MODEL}"].deciding == [
-        f"identity policy {gov_invoke}#DenyInvokeOutsideTheEndpoint"]
-    assert gov["workload-broad.api-key.use"].deciding == [f"identity policy {gov_invoke}#DenyApiKeys"]
+        f"identity policy {gov_invoke}#DenyInvokeOutsideTheEndpoint",
+        f"SCP {GOV_ORG}/ScpInference#DenyInferenceOutsideApprovedEndpoints"]
+    assert gov["workload-broad.api-key.use"].deciding == [f"identity policy {gov_invoke}#DenyApiKeys",
+                                                          f"SCP {GOV_ORG}/ScpInference#DenyBedrockApiKeys"]
     assert c[f"other-account.invoke.endpoint{MODEL}"].deciding == [
         "endpoint policy: no statement allows it (implicit deny)"]
     # the audit keys: the key policy denies everywhere, the organization's SCP on top where it binds
@@ -146,21 +149,21 @@ def test_decisions_name_the_deciding_policy_and_statement(reference: perimeter.P
                                    f"SCP {ORG}/ScpAuditPlane1#ProtectAuditKeys"]
     assert (gov[request].verdict, gov[request].deciding) == ("as-expected", [
         key.format("govcloud") + "DenyAuditKeyTamperExceptBreakGlassAndDeploy",
-        key.format("govcloud") + "DenyKeyDeletionWindowUnder30Days"])
-    # an SCP-only path: closed by the organization in commercial, accepted (with its reason) in govcloud
+        key.format("govcloud") + "DenyKeyDeletionWindowUnder30Days",
+        f"SCP {GOV_ORG}/ScpAuditPlane1#ProtectAuditKeys"])
+    # an SCP-only path: closed by each partition's organization
     trail = "admin.trail.stop-logging[AuditTrail/Trail]"
     assert (c[trail].decision, c[trail].deciding) == ("denied", [f"SCP {ORG}/ScpAuditPlane1#ProtectAuditResources"])
-    assert (gov[trail].decision, gov[trail].verdict) == ("allowed", "accepted")
-    assert "No organization SCP binds the GovCloud accounts" in gov[trail].accepted_reason
+    assert (gov[trail].decision, gov[trail].deciding) == ("denied", [f"SCP {GOV_ORG}/ScpAuditPlane1#ProtectAuditResources"])
 
 
 def test_the_organization_closes_every_user_and_administrator_path_without_acceptance(
         outdir: Path, reference: perimeter.Proof) -> None:
-    metadata = _template(outdir, "CompliantBedrock-organization")["Metadata"]["compliant-bedrock:organization"]
-    assert tuple(metadata["covers_environments"]) == COVERED
-    acceptances = perimeter.load_acceptances(ACCEPTANCES)
-    assert acceptances and {a.environments for a in acceptances} == {("govcloud",)}
-    for env in COVERED:
+    for stack, covered in COVERED.items():
+        metadata = _template(outdir, stack)["Metadata"]["compliant-bedrock:organization"]
+        assert tuple(metadata["covers_environments"]) == covered
+    assert perimeter.load_acceptances(ACCEPTANCES) == []
+    for env in [e for covered in COVERED.values() for e in covered]:
         rows = [o for o in reference.outcomes if o.environment == env and o.principal in ("user", "admin")]
         assert len([o for o in rows if o.decision != "not-applicable"]) >= 40, env
         for o in rows:
@@ -171,38 +174,41 @@ def test_the_organization_closes_every_user_and_administrator_path_without_accep
         assert not [o for o in reference.outcomes if o.environment == env and o.verdict == "accepted"]
 
 
-def test_govcloud_accepts_only_paths_that_only_an_organization_scp_closes(reference: perimeter.Proof) -> None:
-    accepted = [o for o in reference.outcomes if o.verdict == "accepted"]
-    assert accepted and {o.environment for o in accepted} == {"govcloud"}
-    assert {o.id for o in accepted} == {a.request for a in perimeter.load_acceptances(ACCEPTANCES)}  # exact ids
-    commercial = [o for o in reference.outcomes if o.environment == "commercial"]
-    for o in accepted:
-        # nothing the package deploys decides it in govcloud: only the principal's own identity policy
-        assert o.decision == "allowed" and o.deciding, o.line()
-        assert all(d.startswith("identity policy matrix:") for d in o.deciding), o.line()
-        # the same request where the organization binds: denied, and by SCPs alone
-        twins = [t for t in commercial if t.id.split("[")[0] == o.id.split("[")[0]]
-        assert twins, o.id
-        for twin in twins:
-            assert twin.decision == "denied" and twin.deciding, twin.line()
-            assert all(d.startswith(f"SCP {ORG}/") for d in twin.deciding), twin.line()
-    # what account-level policies close in govcloud is closed there, not accepted
+#: Paths only an organization SCP closes (no account-level policy can): accepted in GovCloud until its own
+#: organization stack bound it.
+SCP_ONLY = ("user.api-key.create", "user.api-key.use", "user.invoke.other-region", "user.responses.other-endpoint",
+            "user.batch-inference[openai.gpt-oss-120b-1:0]", "admin.trail.stop-logging[AuditTrail/Trail]")
+
+
+def test_govcloud_is_closed_by_the_organization_of_its_own_partition(reference: perimeter.Proof) -> None:
+    assert not [o for o in reference.outcomes if o.verdict == "accepted"]
     gov = _by_id(reference, "govcloud")
+    for request in SCP_ONLY:
+        o = gov[request]
+        assert (o.decision, o.verdict) == ("denied", "as-expected"), o.line()
+        # decided by the GovCloud organization's SCPs (aws-us-gov ARNs), never the commercial one's
+        assert any(d.startswith(f"SCP {GOV_ORG}/") for d in o.deciding), o.line()
+        assert not any(ORG in d for d in o.deciding), o.line()
+    # no RCP in that partition (not documented there): the audit keys are closed by their own key policy
+    assert not any("RCP" in d for o in gov.values() for d in o.deciding)
+    # what account-level policies close in govcloud is closed there too
     for request, decision in {"admin.audit-key.disable[AuditTrail/Key]": "denied",
                               "admin.audit-bucket.put-policy[AuditTrail/Bucket]": "denied",
-                              f"user.invoke.public.no-guardrail{MODEL}": "guarded"}.items():
+                              f"user.invoke.public.no-guardrail{MODEL}": "denied"}.items():
         assert (gov[request].decision, gov[request].verdict) == (decision, "as-expected"), gov[request].line()
 
 
-def test_without_acceptances_the_gate_names_request_principal_action_policy_and_fix(reference: perimeter.Proof) -> None:
+def test_without_acceptances_the_gate_names_request_principal_action_policy_and_fix(reference: perimeter.Proof,
+                                                                                   mutated: perimeter.Proof) -> None:
     proof = perimeter.Proof(reference.simulator, copy.deepcopy(reference.outcomes), [])
     for o in proof.outcomes:
         if o.verdict == "accepted":
             o.verdict = "open"
-    assert not proof.passed and {line.split(":", 1)[0] for line in proof.lines()} == {"govcloud"}
-    line = next(x for x in proof.lines() if "user.api-key.create" in x)
-    assert line.startswith("govcloud: Perimeter user.api-key.create [IA-5, AC-2, AC-17] user "
-                           "(arn:aws-us-gov:iam::111122223333:role/bedrock-power-user) "
+    assert proof.passed and not proof.lines()  # nothing is accepted: every environment passes on its own
+    # the unbound GovCloud copy of the mutants' assembly: an SCP-only path, named with principal, action and fix
+    line = next(x for x in mutated.lines() if x.startswith("gov-unbound: Perimeter user.api-key.create"))
+    assert line.startswith("gov-unbound: Perimeter user.api-key.create [IA-5, AC-2, AC-17] user "
+                           "(arn:aws-us-gov:iam::444433332222:role/bedrock-power-user) "
                            "iam:CreateServiceSpecificCredential on ")
     assert "allowed, expected deny. Decided by: identity policy matrix:ordinary-bedrock-user#OwnApiKeys" in line
     assert "Fix: close the path" in line and "under the id user.api-key.create" in line
@@ -225,12 +231,10 @@ def test_evidence_files_and_findings(reference: perimeter.Proof, tmp_path: Path)
     frontier = json.loads((out / "compliance" / "perimeter-frontier.json").read_text())
     assert frontier["environment"] == "frontier" and frontier["passed"] is True
     govcloud = json.loads((out / "compliance" / "perimeter-govcloud.json").read_text())
-    assert govcloud["counts"]["accepted"] == len([o for o in reference.outcomes if o.verdict == "accepted"])
+    assert govcloud["passed"] is True and "accepted" not in govcloud["counts"]
     findings = json.loads((out / "compliance" / "findings.json").read_text())
     assert findings["passed"] is True and findings["perimeter"]["passed"] is True
-    assert {a["environment"] for a in findings["perimeter"]["accepted"]} == {"govcloud"}
-    assert {a["id"] for a in findings["perimeter"]["accepted"]} == {
-        a.request for a in perimeter.load_acceptances(ACCEPTANCES)}
+    assert findings["perimeter"]["accepted"] == []
 
 
 # ---- mutations flip named requests -------------------------------------------------------------
@@ -238,7 +242,8 @@ def _template(outdir: Path, stack: str = "CompliantBedrock-commercial") -> dict[
     return json.loads((outdir / f"{stack}.template.json").read_text())
 
 
-def _write_assembly(directory: Path, stacks: dict[str, tuple[dict[str, Any], str, Path | None]]) -> Path:
+def _write_assembly(directory: Path, stacks: dict[str, tuple[dict[str, Any], str, Path | None]],
+                    accounts: dict[str, str] | None = None) -> Path:
     """A cloud assembly of these templates: stack name -> (template, region, construct-path metadata file).
 
     The Environment tag is dropped so each stack is the environment its name says; the metadata file of the
@@ -251,7 +256,8 @@ def _write_assembly(directory: Path, stacks: dict[str, tuple[dict[str, Any], str
             if isinstance(tags, list):
                 resource["Properties"]["Tags"] = [t for t in tags if t.get("Key") != "Environment"]
         (directory / f"{name}.template.json").write_text(json.dumps(template))
-        artifacts[name] = {"type": "aws:cloudformation:stack", "environment": f"aws://unknown-account/{region}",
+        account = (accounts or {}).get(name, "unknown-account")
+        artifacts[name] = {"type": "aws:cloudformation:stack", "environment": f"aws://{account}/{region}",
                            "properties": {"templateFile": f"{name}.template.json"},
                            "metadata": json.loads(paths_from.read_text()) if paths_from else {}}
     (directory / "manifest.json").write_text(json.dumps({"version": "1", "artifacts": artifacts}))
@@ -273,9 +279,9 @@ def _drop_statements(document: dict[str, Any], *sids: str) -> None:
 
 
 def _gov_mutants(base: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """GovCloud (no organization policy binds it) with one account-level protection removed or broken per
+    """GovCloud without its organization stack (account-level policies alone) with one protection removed or broken per
     mutant; mutations that touch disjoint requests share one mutant."""
-    mutants = {name: copy.deepcopy(base) for name in ("gov-loosened", "gov-unenforced", "gov-locked-out")}
+    mutants = {name: copy.deepcopy(base) for name in ("gov-unbound", "gov-loosened", "gov-unenforced", "gov-locked-out")}
     loosened = mutants["gov-loosened"]
     # the runtime endpoint policy opened to anyone, the invoke policy's endpoint and API-key denies dropped,
     # the audit key and bucket policies' tamper denies dropped
@@ -325,19 +331,24 @@ def mutated(outdir: Path, tmp_path_factory: pytest.TempPathFactory) -> perimeter
     gov_paths = outdir / "CompliantBedrock-govcloud.metadata.json"
     stacks = {name: (t, "us-gov-west-1", gov_paths)
               for name, t in _gov_mutants(_template(outdir, "CompliantBedrock-govcloud")).items()}
+    # the govcloud copies in their own account (its ARNs are literal), without the GovCloud organization stack
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    gov_account = manifest["artifacts"]["CompliantBedrock-govcloud"]["environment"].split("/")[2]
     # commercial, bound by an organization stack missing two SCP statements
     stacks["CompliantBedrock-commercial"] = (_template(outdir), "us-east-1",
                                              outdir / "CompliantBedrock-commercial.metadata.json")
-    stacks["CompliantBedrock-organization"] = (
-        _organization_without(_template(outdir, "CompliantBedrock-organization"),
+    stacks["CompliantBedrock-organization-commercial"] = (
+        _organization_without(_template(outdir, "CompliantBedrock-organization-commercial"),
                               {"ProtectAuditResources", "DenyBedrockApiKeyCreation"}),
-        "us-east-1", outdir / "CompliantBedrock-organization.metadata.json")
-    directory = _write_assembly(tmp_path_factory.mktemp("mutants") / "out", stacks)
+        "us-east-1", outdir / "CompliantBedrock-organization-commercial.metadata.json")
+    directory = _write_assembly(tmp_path_factory.mktemp("mutants") / "out", stacks,
+                                {name: gov_account for name in stacks if name.startswith("CompliantBedrock-gov-")})
     return perimeter.prove(directory, node_modules=ROOT / "node_modules")
 
 
-#: mutant -> the reference environment it was copied from
-_BEFORE = {"gov-loosened": "govcloud", "gov-unenforced": "govcloud", "gov-locked-out": "govcloud",
+#: mutant -> the environment it is compared with: the unmutated GovCloud copy (bound by no organization, like
+#: the mutants) or the reference commercial environment
+_BEFORE = {"gov-loosened": "gov-unbound", "gov-unenforced": "gov-unbound", "gov-locked-out": "gov-unbound",
            "commercial": "commercial"}
 ADMIN = "identity policy matrix:administrator#AdministratorAccess"
 BROAD = "identity policy matrix:ordinary-bedrock-user#BroadBedrock"
@@ -369,7 +380,8 @@ BROAD = "identity policy matrix:ordinary-bedrock-user#BroadBedrock"
 ])
 def test_a_mutation_flips_a_named_request(reference: perimeter.Proof, mutated: perimeter.Proof, mutant: str,
                                           request_id: str, before: str, after: str, decided_by: str) -> None:
-    base, changed = _by_id(reference, _BEFORE[mutant])[request_id], _by_id(mutated, mutant)[request_id]
+    before_proof = mutated if _BEFORE[mutant].startswith("gov-") else reference
+    base, changed = _by_id(before_proof, _BEFORE[mutant])[request_id], _by_id(mutated, mutant)[request_id]
     assert base.decision == before, base.line()
     assert changed.decision == after, changed.line()
     assert any(decided_by in d for d in changed.deciding), changed.deciding
@@ -399,7 +411,7 @@ def test_the_mutants_change_nothing_else_they_do_not_target(reference: perimeter
 
 def test_the_workload_keeps_working_under_every_mutant(mutated: perimeter.Proof) -> None:
     invokes = [o for o in mutated.outcomes if o.id.startswith(("workload.invoke[", "workload.invoke-stream["))]
-    assert {o.environment for o in invokes} == set(_BEFORE)
+    assert {o.environment for o in invokes} == {*_BEFORE, "gov-unbound"}
     for outcome in invokes:
         assert outcome.decision in ("allowed", "guarded"), outcome.line()
         assert (outcome.decision == "guarded") == (outcome.environment != "gov-unenforced"), outcome.line()

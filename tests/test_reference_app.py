@@ -35,7 +35,8 @@ def test_reference_stacks_have_no_unsuppressed_errors(assembly: tuple[Path, list
 
 def test_one_template_per_environment_and_reports_per_pack(assembly: tuple[Path, list]) -> None:
     outdir, _ = assembly
-    for stack in ("CompliantBedrock-commercial", "CompliantBedrock-govcloud", "CompliantBedrock-organization"):
+    for stack in ("CompliantBedrock-commercial", "CompliantBedrock-govcloud", "CompliantBedrock-organization-commercial",
+                  "CompliantBedrock-organization-govcloud"):
         assert (outdir / f"{stack}.template.json").is_file()
         for pack in ("NIST.800.53.R5", "AwsSolutions", "Bedrock"):
             report = json.loads((outdir / f"{pack}--{stack}-NagReport.json").read_text())

@@ -119,6 +119,10 @@ class AuditTrail(Construct):
         may write log files to the bucket.
     :param mantle_data_events: also select ``MANTLE_DATA_RESOURCE_TYPES`` (bedrock-mantle inference); set it
         wherever the account allows Mantle (``Bedrock-TrailMantleDataEvents`` fails a Mantle stack without).
+    :param organization_id: make it the organization's trail (``o-...``): created in the management account (or
+        a delegated administrator's), it records every account of the organization, whose members can neither
+        stop nor change it; log files land under ``AWSLogs/<organization id>/<account>/`` as well. Needs
+        CloudTrail's trusted access in AWS Organizations (README "Organizations in two partitions").
 
     The trail itself is retained when the stack is deleted or the resource replaced (DeletionPolicy and
     UpdateReplacePolicy Retain): deleting the stack must not switch the account's audit off (AU-9, AU-12).
@@ -146,9 +150,14 @@ class AuditTrail(Construct):
         replication_role_name: str | None = None,
         audit_admins: AuditAdmins | None = AuditAdmins(),  # noqa: B008 (frozen, immutable)
         mantle_data_events: bool = False,
+        organization_id: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        if organization_id is not None and not re.fullmatch(r"o-[a-z0-9]{10,32}", organization_id):
+            raise ConstructPropsError(f"AuditTrail {construct_id!r}: organization_id {organization_id!r} is not an "
+                                      "organization id (o- and 10-32 lowercase letters or digits)")
+        self.organization_id = organization_id
         if bedrock_data_resource_types is None:
             # Every documented type in aws; the core ones elsewhere, where CloudTrail rejects the others (a failed
             # deploy). A partition only deployment knows gets the core set, which every partition accepts.
@@ -214,6 +223,7 @@ class AuditTrail(Construct):
             trail_name=self.trail_name,
             is_logging=True,
             is_multi_region_trail=True,
+            is_organization_trail=True if organization_id is not None else None,
             include_global_service_events=True,
             enable_log_file_validation=True,
             s3_bucket_name=self.bucket.bucket_name,
@@ -290,7 +300,9 @@ class AuditTrail(Construct):
                 sid="AWSCloudTrailWrite",
                 principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
                 actions=["s3:PutObject"],
-                resources=[bucket.arn_for_objects(f"AWSLogs/{stack.account}/*")],
+                # an organization trail also writes every member account's files under the organization's id
+                resources=[bucket.arn_for_objects(f"AWSLogs/{stack.account}/*")]
+                + ([bucket.arn_for_objects(f"AWSLogs/{self.organization_id}/*")] if self.organization_id else []),
                 conditions={
                     "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": self.trail_arn}
                 },

@@ -279,6 +279,7 @@ class BedrockOrganizationGuardrails(Construct):
         legacy_input_tags: bool = False,
         other_scps_per_target: int = 1,
         other_rcps_per_target: int = 1,
+        resource_control_policies: bool = True,
     ) -> None:
         """
         Every exemption is an :class:`ExemptRole`, an exact ARN with a literal account: the roles it names
@@ -335,6 +336,9 @@ class BedrockOrganizationGuardrails(Construct):
             to ``selective_content_guarding``.
         :param other_scps_per_target: SCPs already attached to each target (FullAWSAccess counts: at least 1).
         :param other_rcps_per_target: RCPs already attached to each target (RCPFullAWSAccess counts: at least 1).
+        :param resource_control_policies: create the RCP (audit buckets and keys stay inside the organization).
+            Off only where the partition does not offer RCPs (``compliant_bedrock.partitions``); the pack's
+            ``OrgRcpAuditResources`` then fails unless suppressed with the reason.
         """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -483,7 +487,8 @@ class BedrockOrganizationGuardrails(Construct):
         ]
         self.rcps = self._policies(
             "Rcp", "RESOURCE_CONTROL_POLICY", [("compliant-bedrock-audit-resources", resource_statements)],
-            target_ids, RCP_MAX_CHARS, other_rcps_per_target, "other_rcps_per_target", where)
+            target_ids, RCP_MAX_CHARS, other_rcps_per_target, "other_rcps_per_target", where,
+        ) if resource_control_policies else []
 
         self.bedrock_policy: organizations.CfnPolicy | None = None
         self.guardrail_resource_policy: bedrock.CfnResourcePolicy | None = None

@@ -76,10 +76,15 @@ def _version() -> str:
 
 def stack_file_names(environments: Mapping[str, str]) -> dict[str, str]:
     """Stack name -> the name its per-stack files carry: its environment (``environments``: stack name
-    -> environment), or the stack name where an environment has several stacks (a replica stack shares
-    its source's environment)."""
+    -> environment); where an environment has several stacks (a replica stack shares its source's
+    environment), the environment's own stack (``CompliantBedrock-<env>``) keeps it and the others carry
+    their stack name (``commercial-replica``), so an environment's files do not move when it gains a replica."""
     count = Counter(environments.values())
-    return {stack: env if count[env] == 1 else stack for stack, env in environments.items()}
+    names = {stack: env if count[env] == 1 or stack == f"CompliantBedrock-{env}" else stack.removeprefix("CompliantBedrock-")
+             for stack, env in environments.items()}
+    if len(set(names.values())) < len(names):  # never two stacks' files under one name
+        return {stack: env if count[env] == 1 else stack for stack, env in environments.items()}
+    return names
 
 
 def stack_files(name: str) -> list[str]:

@@ -106,7 +106,12 @@ class Organization:
 @dataclass
 class Assembly:
     environments: list[Environment]
-    organization: Organization
+    #: One per stack that holds organization policies (one organization per partition, or a custom app's).
+    organizations: list[Organization] = field(default_factory=list)
+
+    def organizations_of(self, env: Environment) -> list[Organization]:
+        """The organizations whose policies bind ``env``'s account (at most one per partition in a valid config)."""
+        return [org for org in self.organizations if org.applies_to(env)]
 
 
 def _tags(props: dict[str, Any]) -> dict[str, str]:
@@ -179,8 +184,10 @@ def read(outdir: Path) -> Assembly:
     """The environments and organization policies of the cloud assembly in ``outdir``."""
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
     environments: list[Environment] = []
-    organization = Organization()
+    organizations: list[Organization] = []
     stacks = []
+    #: environment -> endpoint service -> the id its organization's SCP admits (from every organization stack)
+    endpoint_ids: dict[str, dict[str, str]] = {}
     for artifact_id, artifact in sorted(manifest.get("artifacts", {}).items()):
         if artifact.get("type") != "aws:cloudformation:stack":
             continue
@@ -189,7 +196,7 @@ def read(outdir: Path) -> Assembly:
         stacks.append((artifact_id, artifact, props, template))
         scope = (template.get("Metadata") or {}).get(ORGANIZATION_METADATA)
         if isinstance(scope, dict) and isinstance(scope.get("endpoint_ids"), dict):
-            organization.endpoint_ids = scope["endpoint_ids"]
+            endpoint_ids.update(scope["endpoint_ids"])
     for artifact_id, artifact, props, template in stacks:
         stack = props.get("stackName") or artifact_id
         _, _, env_part = (artifact.get("environment") or "aws://unknown-account/unknown-region").partition("://")
@@ -198,7 +205,7 @@ def read(outdir: Path) -> Assembly:
         account = account if account.isdigit() else DEFAULT_ACCOUNT
         resolver = Resolver(template, stack, region, account)
         env_name = environment_of(outdir, artifact_id, artifact)
-        recorded = organization.endpoint_ids.get(env_name) or {}
+        recorded = endpoint_ids.get(env_name) or {}
         for logical_id, resource in (template.get("Resources") or {}).items():
             if resource.get("Type") == "AWS::EC2::VPCEndpoint" and recorded:
                 service = _service(resolver, resource)
@@ -207,6 +214,7 @@ def read(outdir: Path) -> Assembly:
         paths = {lid: path for lid, r in (template.get("Resources") or {}).items()
                  if isinstance(path := (r.get("Metadata") or {}).get("aws:cdk:path"), str)}
         paths.update(_metadata_paths(outdir, artifact))
+        organization = Organization(endpoint_ids=endpoint_ids)
         scope = (template.get("Metadata") or {}).get(ORGANIZATION_METADATA)
         if isinstance(scope, dict):
             organization.organization_id = scope.get("organization_id")
@@ -216,7 +224,9 @@ def read(outdir: Path) -> Assembly:
         env = _read_stack(stack, env_name, template, resolver, paths, organization)
         if env is not None:
             environments.append(env)
-    return Assembly(environments, organization)
+        if isinstance(scope, dict) or organization.scps or organization.rcps or organization.enforcement:
+            organizations.append(organization)
+    return Assembly(environments, organizations)
 
 
 def _service(resolver: Resolver, resource: dict[str, Any]) -> str:

@@ -35,6 +35,8 @@ from ...errors import CompliantBedrockError
 
 DEFAULT_ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"
+#: The other account when an environment's own account is OTHER_ACCOUNT (it must differ to be "other").
+OTHER_ACCOUNT_ALTERNATE = "999988887777"
 #: The organization id requests carry (``aws:PrincipalOrgID``); the other account is a member too.
 ORG_ID = "o-a1b2c3d4e5"
 

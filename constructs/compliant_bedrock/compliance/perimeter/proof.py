@@ -20,7 +20,7 @@ from ...errors import CompliantBedrockError
 from ..suppressions import _HOLLOW, MIN_REASON_WORDS
 from . import attacks, simulator
 from .discovery import Assembly, Environment, Policy, read
-from .placeholders import ORG_ID, OTHER_ACCOUNT
+from .placeholders import ORG_ID, OTHER_ACCOUNT, OTHER_ACCOUNT_ALTERNATE
 
 EXPECTATIONS = ("allow", "deny", "deny-or-guarded")
 VIAS = {"runtime-endpoint": "bedrock-runtime", "control-endpoint": "bedrock", "mantle-endpoint": "bedrock-mantle",
@@ -339,7 +339,8 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
         if spec.get("only_if") and not chosen.get(spec["only_if"]):
             continue
         principal = data["principals"][spec["principal"]]
-        p_account = OTHER_ACCOUNT if principal.get("account") == "other" else account
+        other = OTHER_ACCOUNT if account != OTHER_ACCOUNT else OTHER_ACCOUNT_ALTERNATE
+        p_account = other if principal.get("account") == "other" else account
         role = spec.get("role") or (role_names or {}).get(spec["principal"], principal["role"]).replace(
             "{environment}", env.name)
         p_arn = f"arn:{partition}:iam::{p_account}:role/{role}"
@@ -457,14 +458,14 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
     the matrix, e.g. ``{"break-glass": "ops/emergency"}`` when the audit-plane denies exempt that role.
     """
     assembly = assembly or read(outdir)
-    org = assembly.organization
     outcomes: list[Outcome] = []
     simulations: list[dict[str, Any]] = []
     for env in assembly.environments:
-        bound = org.applies_to(env)
+        bound = assembly.organizations_of(env)
         env_outcomes, env_simulations = _requests(
-            env, org.scps if bound else [], org.rcps if bound else [], org.enforcement if bound else [], role_names,
-            organization_id=(org.organization_id if bound else None) or ORG_ID)
+            env, [p for o in bound for p in o.scps], [p for o in bound for p in o.rcps],
+            [e for o in bound for e in o.enforcement], role_names,
+            organization_id=next((o.organization_id for o in bound if o.organization_id), None) or ORG_ID)
         outcomes += env_outcomes
         simulations += env_simulations
     counts = Counter(f"{o.environment}|{o.id}" for o in outcomes)
