@@ -28,6 +28,7 @@ from aws_cdk import Stack, Tags
 from aws_cdk import aws_cloudformation as cloudformation
 from constructs import Construct
 
+from compliant_bedrock.audit_trail import declare_trail_coverage
 from compliant_bedrock.compliance import attach_packs, judge
 from compliant_bedrock.detection import TamperDetection
 from compliant_bedrock.errors import ConstructPropsError
@@ -39,6 +40,8 @@ from compliant_bedrock.kms import AuditAdmins
 #: CloudFormation quota for an inline template body.
 TEMPLATE_BODY_MAX_BYTES = 51200
 STACKSET_NAME = "CompliantBedrock-baseline"
+#: The trail the baseline's template names as its recorder (``Bedrock-TrailDataEventCoverage``).
+ORGANIZATION_TRAIL = "organization trail of the management account (not created by compliant-bedrock)"
 
 
 class BaselineStack(Stack):
@@ -68,6 +71,11 @@ class BaselineStack(Stack):
         )
         # Tamper and bypass calls no account policy can deny are detected per account and region, too.
         self.detection = TamperDetection(self, "TamperDetection", audit_admins=admins)
+        # No trail here: member accounts are recorded by the organization's trail, which this package does not
+        # create (whether it selects these buckets' object events is the organization trail's cross-stack check).
+        declare_trail_coverage(self, trail=ORGANIZATION_TRAIL, reason=(
+            "Every member account the StackSet reaches is recorded by the organization trail of the management "
+            "account, which must select Bedrock, Mantle and S3 object data events of the invocation-log buckets"))
 
 
 def baseline_template(context: dict[str, Any], **props: Any) -> dict[str, Any]:
