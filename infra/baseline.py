@@ -36,6 +36,7 @@ from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.invocation_logging import ModelInvocationLogging
 from compliant_bedrock.kms import AuditAdmins
+from compliant_bedrock.models import embedding_model_ids
 
 #: CloudFormation quota for an inline template body.
 TEMPLATE_BODY_MAX_BYTES = 51200
@@ -49,7 +50,7 @@ class BaselineStack(Stack):
 
     def __init__(self, scope: Construct, construct_id: str, *, pii_action: str, log_retention_days: int,
                  object_lock_days: int, block_classification_markings: bool, break_glass_role_name: str,
-                 execution_role_name: str) -> None:
+                 execution_role_name: str, partition: str | None = None) -> None:
         super().__init__(scope, construct_id, description="compliant-bedrock per-account baseline (StackSet)",
                          synthesizer=cdk.LegacyStackSynthesizer())  # no bootstrap in member accounts
         Tags.of(self).add("ManagedBy", "compliant-bedrock")
@@ -60,6 +61,9 @@ class BaselineStack(Stack):
             policy=federal_baseline(pii_action=pii_action,  # type: ignore[arg-type]
                                     block_classification_markings=block_classification_markings),
             enforce_account_level=True,
+            # The organization's partition (the template is env-agnostic): its embedding models, whose calls would
+            # fail under enforcement; None: those documented in every partition.
+            enforcement_excluded_models=embedding_model_ids(partition) if partition else (),
         )
         # StackSets deploy as ``stacksets-exec-<suffix>`` in each member account: that role, by its exact name
         # in the account the stack lands in, must keep updating the protected key and bucket policies (KMS

@@ -73,6 +73,12 @@ def test_reference_stacks_enforce_the_guardrail_and_protect_the_audit_plane(asse
         (enforced,) = [r for r in resources if r["Type"] == "AWS::Bedrock::EnforcedGuardrailConfiguration"]
         assert enforced["Properties"]["SelectiveContentGuarding"] == {"Messages": "COMPREHENSIVE",
                                                                       "System": "COMPREHENSIVE"}
+        # Every model but the partition's embedding models, whose calls would fail under enforcement (AWS).
+        assert enforced["Properties"]["ModelEnforcement"] == {"IncludedModels": ["ALL"], "ExcludedModels": {
+            "CompliantBedrock-commercial": ["amazon.titan-embed-text-v2:0", "amazon.titan-embed-text-v1",
+                                            "amazon.titan-embed-image-v1", "cohere.embed-english-v3",
+                                            "cohere.embed-multilingual-v3"],
+            "CompliantBedrock-govcloud": ["amazon.titan-embed-text-v2:0"]}[stack]}
         keys = [r for r in resources if r["Type"] == "AWS::KMS::Key"]
         audit_keys = [k for k in keys if {"Key": "compliant-bedrock:audit", "Value": "true"} in k["Properties"]["Tags"]]
         # trail, invocation logging, flow logs, tamper alerts (the guardrail's key holds no audit data)
