@@ -508,6 +508,17 @@ def test_enforcement_listing_the_granted_models_is_enough() -> None:
     assert results(body)["Bedrock-GuardrailEnforcedAccountLevel"] == {Compliance.COMPLIANT}
 
 
+def test_a_granted_embedding_model_excluded_from_enforcement_is_no_gap() -> None:
+    """AWS: embedding calls fail under an enforced guardrail, so enforcement excludes them (BedrockGuardrail does)."""
+    body = mutate("Policy/Properties/PolicyDocument/Statement/0/Resource", [
+        MODEL, "arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/amazon.titan-embed-text-v2:0"])
+    body["Resources"]["Enforced"]["Properties"]["ModelEnforcement"] = {
+        "IncludedModels": ["ALL"], "ExcludedModels": ["amazon.titan-embed-text-v2:0"]}
+    assert results(body)["Bedrock-GuardrailEnforcedAccountLevel"] == {Compliance.COMPLIANT}
+    body["Resources"]["Enforced"]["Properties"]["ModelEnforcement"]["ExcludedModels"].append("openai.gpt-oss-120b-1:0")
+    assert results(body)["Bedrock-GuardrailEnforcedAccountLevel"] == {Compliance.NON_COMPLIANT}
+
+
 def test_retention_minimum_comes_from_config() -> None:
     assert results(good_template(), RuleContext(min_log_retention_days=731))["Bedrock-LogGroupEncryptedRetained"] == {
         Compliance.NON_COMPLIANT
