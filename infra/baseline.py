@@ -28,6 +28,7 @@ from aws_cdk import Stack, Tags
 from aws_cdk import aws_cloudformation as cloudformation
 from constructs import Construct
 
+from compliant_bedrock.audit_trail import declare_trail_coverage
 from compliant_bedrock.compliance import attach_packs, judge
 from compliant_bedrock.detection import TamperDetection
 from compliant_bedrock.errors import ConstructPropsError
@@ -35,10 +36,13 @@ from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.invocation_logging import ModelInvocationLogging
 from compliant_bedrock.kms import AuditAdmins
+from compliant_bedrock.models import embedding_model_ids
 
 #: CloudFormation quota for an inline template body.
 TEMPLATE_BODY_MAX_BYTES = 51200
 STACKSET_NAME = "CompliantBedrock-baseline"
+#: The trail the baseline's template names as its recorder (``Bedrock-TrailDataEventCoverage``).
+ORGANIZATION_TRAIL = "organization trail of the management account (not created by compliant-bedrock)"
 
 
 class BaselineStack(Stack):
@@ -46,7 +50,7 @@ class BaselineStack(Stack):
 
     def __init__(self, scope: Construct, construct_id: str, *, pii_action: str, log_retention_days: int,
                  object_lock_days: int, block_classification_markings: bool, break_glass_role_name: str,
-                 execution_role_name: str) -> None:
+                 execution_role_name: str, partition: str | None = None) -> None:
         super().__init__(scope, construct_id, description="compliant-bedrock per-account baseline (StackSet)",
                          synthesizer=cdk.LegacyStackSynthesizer())  # no bootstrap in member accounts
         Tags.of(self).add("ManagedBy", "compliant-bedrock")
@@ -57,6 +61,9 @@ class BaselineStack(Stack):
             policy=federal_baseline(pii_action=pii_action,  # type: ignore[arg-type]
                                     block_classification_markings=block_classification_markings),
             enforce_account_level=True,
+            # The organization's partition (the template is env-agnostic): its embedding models, whose calls would
+            # fail under enforcement; None: those documented in every partition.
+            enforcement_excluded_models=embedding_model_ids(partition) if partition else (),
         )
         # StackSets deploy as ``stacksets-exec-<suffix>`` in each member account: that role, by its exact name
         # in the account the stack lands in, must keep updating the protected key and bucket policies (KMS
@@ -68,6 +75,11 @@ class BaselineStack(Stack):
         )
         # Tamper and bypass calls no account policy can deny are detected per account and region, too.
         self.detection = TamperDetection(self, "TamperDetection", audit_admins=admins)
+        # No trail here: member accounts are recorded by the organization's trail, which this package does not
+        # create (whether it selects these buckets' object events is the organization trail's cross-stack check).
+        declare_trail_coverage(self, trail=ORGANIZATION_TRAIL, reason=(
+            "Every member account the StackSet reaches is recorded by the organization trail of the management "
+            "account, which must select Bedrock, Mantle and S3 object data events of the invocation-log buckets"))
 
 
 def baseline_template(context: dict[str, Any], **props: Any) -> dict[str, Any]:

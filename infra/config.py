@@ -217,9 +217,15 @@ class ObjectLockSettings(_Strict):
         return value
 
 
+_TRAIL_ARN = re.compile(r"arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}")
+
+
 class AuditSettings(_Strict):
     #: CloudTrail is multi-region: create it in one environment per account only.
     create_trail: bool = True
+    #: Required when create_trail is false: the trail that records this environment, the name of the
+    #: environment whose stack creates the account's trail or a trail ARN (an organization trail).
+    trail_covered_by: str | None = None
     invocation_logging: bool = True
     #: Required when invocation_logging is false: why, in words an auditor accepts (it becomes the
     #: reason of the Bedrock-InvocationLoggingConfigured suppression in every report).
@@ -258,6 +264,14 @@ class AuditSettings(_Strict):
                              "model invocation data events, which the Bedrock rule pack requires)")
         return value
 
+    @field_validator("trail_covered_by")
+    @classmethod
+    def _covered_by(cls, value: str | None) -> str | None:
+        if value is not None and not (ENV_NAME_PATTERN.fullmatch(value) or _TRAIL_ARN.fullmatch(value)):
+            raise ValueError(f"{value!r} is neither an environment name nor a trail ARN "
+                             "(arn:<partition>:cloudtrail:<region>:<account>:trail/<name>)")
+        return value
+
     @field_validator("replica_region")
     @classmethod
     def _replica(cls, value: str | None) -> str | None:
@@ -268,6 +282,10 @@ class AuditSettings(_Strict):
         if not self.create_trail and self.bedrock_data_event_types is not None:
             raise ValueError("bedrock_data_event_types selects events of this environment's trail, but "
                              "create_trail is false; set them where the account's trail is created")
+        if self.create_trail == (self.trail_covered_by is not None):
+            raise ValueError("trail_covered_by is only for create_trail: false; remove it" if self.create_trail else
+                             "create_trail: false needs trail_covered_by: the environment whose stack creates this "
+                             "account's trail, or the ARN of the trail that records it (an organization trail)")
         reason = self.no_invocation_logging_reason
         if self.invocation_logging and reason is not None:
             raise ValueError("no_invocation_logging_reason is only for invocation_logging: false; remove it")
@@ -717,6 +735,18 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
                     "so both could deploy to one account: name `account` in each, or") +
                     " set false here with no_account_enforcement_reason naming that environment")
             enforcement_owners.append(env)
+    owners = {env.name: env for _, env in envs}
+    for source, env in envs:
+        owner = owners.get(str(env.audit.trail_covered_by)) if not env.audit.create_trail else None
+        if owner is None and env.audit.trail_covered_by and not _TRAIL_ARN.fullmatch(env.audit.trail_covered_by):
+            problems.append(f"{source}: environment {env.name!r}: audit.trail_covered_by: no environment "
+                            f"{env.audit.trail_covered_by!r}; name the environment that creates this account's "
+                            "trail, or the trail's ARN")
+        elif owner is not None and (not owner.audit.create_trail or owner.resolved_partition != env.resolved_partition
+                                    or (None not in (owner.account, env.account) and owner.account != env.account)):
+            problems.append(f"{source}: environment {env.name!r}: audit.trail_covered_by: {owner.name!r} does not "
+                            "create a trail in this environment's account (it needs create_trail: true and the same "
+                            "account and partition)")
     replicated = {f"{env.name}-replica": env.name for _, env in envs if env.audit.replica_region}
     for source, env in envs:
         if env.name in replicated:

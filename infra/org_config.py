@@ -152,7 +152,11 @@ class GuardrailSettings(_Strict):
     #: Enforce the management account's guardrail org-wide (BEDROCK_POLICY) in home_region.
     enforce: bool = True
     pii_action: Literal["BLOCK", "ANONYMIZE"] = "BLOCK"
+    #: Models the Bedrock policy skips in addition to the partition's embedding models, which it always skips
+    #: (their calls fail under an enforced guardrail; compliant_bedrock.models.embedding_model_ids).
     excluded_models: list[str] = Field(default_factory=list)
+    #: Enforce on the embedding models too (every embedding call fails): why, in at least 8 words.
+    enforce_embedding_models_reason: str | None = None
     #: Also write the older ``input_tags: ignore`` key (see README "Organization").
     legacy_input_tags: bool = False
     #: Required when enforce is false: where the organization-wide guardrail is enforced instead.
@@ -165,6 +169,11 @@ class GuardrailSettings(_Strict):
                              "BEDROCK_POLICY in which account enforces a guardrail instead")
         if self.enforce and self.not_enforced_reason is not None:
             raise ValueError("guardrail.not_enforced_reason is only for enforce: false; remove it")
+        reason = self.enforce_embedding_models_reason
+        if reason is not None and (not self.enforce or len(reason.split()) < 8):
+            raise ValueError("guardrail.enforce_embedding_models_reason: only with enforce: true, and in at least 8 "
+                             "words: enforcing on embedding models makes every embedding call fail (AWS); leave it "
+                             "unset to exclude them")
         return self
 
 

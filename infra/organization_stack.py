@@ -77,6 +77,7 @@ class OrganizationStack(Stack):
             approved_endpoint_arns=settings.approved_endpoint_arns(),
             cross_region_profile_prefixes=settings.cross_region_profiles,
             guardrail_excluded_models=settings.guardrail.excluded_models,
+            guardrail_enforce_embedding_models_reason=settings.guardrail.enforce_embedding_models_reason,
             legacy_input_tags=settings.guardrail.legacy_input_tags,
             other_scps_per_target=settings.attached_per_target.scp,
             other_rcps_per_target=settings.attached_per_target.rcp,
@@ -122,6 +123,7 @@ class OrganizationStack(Stack):
                 block_classification_markings=not str(partition_of(settings.home_region)).startswith("aws-iso"),
                 break_glass_role_name=settings.roles.break_glass,
                 execution_role_name=str(settings.baseline.execution_role),
+                partition=str(partition_of(settings.home_region)),
             )
             self.baseline = baseline_stack_set(self, "BaselineStackSet", template=template,
                                                target_ous=settings.baseline_target_ous,

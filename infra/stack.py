@@ -7,7 +7,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from compliant_bedrock.audit_trail import AuditTrail, default_bedrock_data_resource_types
+from compliant_bedrock.audit_trail import AuditTrail, declare_trail_coverage, default_bedrock_data_resource_types
 from compliant_bedrock.compliance import suppress, suppress_stack_rule
 from compliant_bedrock.detection import TamperDetection
 from compliant_bedrock.guardrail import BedrockGuardrail
@@ -143,15 +143,22 @@ class ReferenceStack(Stack):
                 bedrock_data_resource_types=settings.audit.bedrock_data_event_types
                 or default_bedrock_data_resource_types(settings.resolved_partition),
                 **replication("trail"),
-                mantle_data_events=settings.allows_mantle,
+                # Mantle data events wherever the partition has Mantle (a denied call is evidence); always here.
+                mantle_data_events=settings.allows_mantle or None,
             )
             CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn, description="Multi-region audit trail")
+        else:
+            declare_trail_coverage(self, trail=str(settings.audit.trail_covered_by), reason=(
+                "audit.create_trail is false: this account's multi-region trail, which records this environment's "
+                f"Bedrock, Mantle and invocation-log object events, is {settings.audit.trail_covered_by}"))
         self.invocation_logging: ModelInvocationLogging | None = None
         if settings.audit.invocation_logging:
             self.invocation_logging = ModelInvocationLogging(
                 self, "InvocationLogging", log_retention_days=settings.log_retention_days, **protection,
                 **replication("invlogs"),
             )
+            if self.audit_trail is not None:  # who read or deleted a prompt or completion (S3 object events)
+                self.audit_trail.add_object_event_buckets(self.invocation_logging.bucket.bucket)
         else:
             suppress_stack_rule(self, "Bedrock-InvocationLoggingConfigured",
                                 str(settings.audit.no_invocation_logging_reason))

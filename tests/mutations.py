@@ -35,8 +35,9 @@ def _drop_mantle_selectors(stack: ReferenceStack) -> None:
     selectors = stack.resolve(stack.audit_trail.trail.advanced_event_selectors)
     kept = [s for s in selectors if not any("BedrockMantle" in str(f) for f in s["fieldSelectors"])]
     stack.audit_trail.trail.add_property_override("AdvancedEventSelectors", [
-        {"Name": s.get("name"), "FieldSelectors": [{"Field": f["field"], "Equals": f["equalTo"]}
-                                                   for f in s["fieldSelectors"]]} for s in kept])
+        {"Name": s.get("name"), "FieldSelectors": [
+            {"Field": f["field"], **({"Equals": f["equalTo"]} if "equalTo" in f else {"StartsWith": f["startsWith"]})}
+            for f in s["fieldSelectors"]]} for s in kept])
 
 
 def _cfn(construct) -> CfnResource:
@@ -149,7 +150,8 @@ MUTATIONS: dict[str, Mutation] = {
         lambda s: s.model_access.policy.add_statements(
             iam.PolicyStatement(actions=["bedrock-mantle:CreateInference"], resources=["*"])
         ),
-        ("Bedrock-UnguardedInferencePath", "Bedrock-MantleInferenceScoped", "Bedrock-TrailMantleDataEvents"),
+        # (the commercial trail records Mantle data events already: Bedrock-TrailMantleDataEvents holds)
+        ("Bedrock-UnguardedInferencePath", "Bedrock-MantleInferenceScoped"),
     ),
     "openai-api-on-the-default-project": Mutation(
         lambda s: s.model_access.policy.add_statements(iam.PolicyStatement(
@@ -173,7 +175,15 @@ MUTATIONS: dict[str, Mutation] = {
         ("Bedrock-MantleInferenceScoped",), env="frontier",
     ),
     "frontier-trail-without-mantle-data-events": Mutation(
-        _drop_mantle_selectors, ("Bedrock-TrailMantleDataEvents",), env="frontier",
+        _drop_mantle_selectors, ("Bedrock-TrailMantleDataEvents", "Bedrock-TrailDataEventCoverage"), env="frontier",
+    ),
+    "govcloud-trail-without-mantle-data-events": Mutation(
+        _drop_mantle_selectors, ("Bedrock-TrailDataEventCoverage",), env="govcloud",
+    ),
+    "trail-without-prompt-object-events": Mutation(
+        lambda s: s.audit_trail.trail.add_property_deletion_override(
+            f"AdvancedEventSelectors.{len(s.resolve(s.audit_trail.trail.advanced_event_selectors)) - 1}"),
+        ("Bedrock-TrailDataEventCoverage",),
     ),
     "frontier-mantle-endpoint-any-action": Mutation(
         lambda s: _cfn(s.private_link.endpoints[BedrockService.MANTLE]).add_property_override(

@@ -29,6 +29,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk import cx_api
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
@@ -38,11 +39,12 @@ from compliant_bedrock import audit_bucket as audit_bucket_module
 from compliant_bedrock import audit_trail as audit_trail_module
 from compliant_bedrock import invocation_logging as invocation_logging_module
 from compliant_bedrock.audit_bucket import NO_REPLICA_REASON, AuditBucket
-from compliant_bedrock.audit_trail import BEDROCK_DATA_RESOURCE_TYPES, AuditTrail
+from compliant_bedrock.audit_trail import BEDROCK_DATA_RESOURCE_TYPES, MANTLE_DATA_RESOURCE_TYPES, AuditTrail
 from compliant_bedrock.compliance import Compliance, evaluate
 from compliant_bedrock.compliance.suppressions import MIN_REASON_WORDS
 from compliant_bedrock.compliance.template import Template as RuleTemplate
 from compliant_bedrock.detection import DETECTIONS, TamperDetection
+from compliant_bedrock.errors import ConstructPropsError
 from compliant_bedrock.invocation_logging import HANDLER_SOURCE, RESOURCE_TYPE, ModelInvocationLogging
 from compliant_bedrock.kms import AuditAdmins
 
@@ -68,7 +70,8 @@ RULE_ID = re.compile(r"^[A-Za-z0-9.]+-[A-Za-z0-9]+")
 AUDIT_RULES = {f"Bedrock-{r}" for r in (
     "TrailMultiRegionValidated", "TrailBedrockDataEvents", "AuditBucketObjectLock", "LogGroupEncryptedRetained",
     "AuditDataRetainedOnDelete", "InvocationLoggingConfigured", "AuditControlPlaneRetained",
-    "AuditKeyDeletionProtected", "AuditBucketTamperDenied", "AuditObjectLockCompliance", "AuditTamperDetected")}
+    "AuditKeyDeletionProtected", "AuditBucketTamperDenied", "AuditObjectLockCompliance", "AuditTamperDetected",
+    "TrailDataEventCoverage")}
 MANTLE_PROJECT = f"arn:aws-us-gov:bedrock-mantle:{GOV_REGION}:{ACCOUNT}:project/proj_approved1"
 #: The only roles the audit key and bucket policies let change the audit plane (defaults).
 ADMINS = [f"arn:aws:iam::{ACCOUNT}:role/compliant-bedrock-break-glass",
@@ -204,6 +207,7 @@ def clean() -> Synth:
     trail = AuditTrail(stack, "Trail", trail_name=TRAIL_NAME, log_retention_days=731,
                        log_readers=[READER, reader_role])
     logging = ModelInvocationLogging(stack, "Invocations", log_retention_days=400)
+    trail.add_object_event_buckets(logging.bucket.bucket)  # who read or deleted a prompt
     detection = TamperDetection(stack, "Detection")
     return synth(stack, trail=trail, logging=logging, reader_role=reader_role, detection=detection)
 
@@ -223,7 +227,7 @@ def variants() -> Synth:
         bedrock_data_resource_types=("AWS::Bedrock::Guardrail", "AWS::Bedrock::Model", "AWS::Bedrock::Guardrail"),
         object_lock_mode="GOVERNANCE", object_lock_days=400, archive_after_days=30,
         replication_destination_bucket_arn=REPLICA_BUCKET, replication_destination_key_arn=REPLICA_KEY,
-        audit_admins=None,
+        audit_admins=None, mantle_data_events=False,
     )
     logging = ModelInvocationLogging(
         stack, "Invocations", image_data_delivery=True, embedding_data_delivery=True,
@@ -450,19 +454,57 @@ def test_trail_is_multi_region_validated_encrypted_and_sent_to_cloudwatch(clean:
         clean.lid(trail.bucket.bucket.policy), clean.lid(trail.log_policy)}
 
 
-def test_trail_selects_management_events_and_each_bedrock_data_type(clean: Synth) -> None:
+def test_trail_selects_management_events_and_each_bedrock_and_mantle_data_type(clean: Synth) -> None:
     selectors = clean.props(clean.constructs["trail"].trail)["AdvancedEventSelectors"]
     assert selectors[0] == {"Name": "All management events",
                             "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
-    data = selectors[1:]
+    data = selectors[1:-1]
     for selector in data:
         assert selector["FieldSelectors"][0] == {"Field": "eventCategory", "Equals": ["Data"]}
         assert selector["FieldSelectors"][1]["Field"] == "resources.type"
         assert len(selector["FieldSelectors"]) == 2
     types = [s["FieldSelectors"][1]["Equals"][0] for s in data]
-    assert types == list(BEDROCK_DATA_RESOURCE_TYPES)
+    # Mantle in every aws trail, whether or not the account uses it (a denied CreateInference is evidence too).
+    assert types == [*BEDROCK_DATA_RESOURCE_TYPES, *MANTLE_DATA_RESOURCE_TYPES]
     assert set(types) >= REQUIRED_TYPES
-    assert all(t.startswith("AWS::Bedrock::") for t in types)
+    assert all(t.startswith(("AWS::Bedrock::", "AWS::BedrockMantle::")) for t in types)
+
+
+def test_trail_records_every_object_event_of_the_invocation_log_bucket(clean: Synth) -> None:
+    """Reads, writes and deletes of prompts and completions: no readOnly or eventName narrowing."""
+    selectors = clean.props(clean.constructs["trail"].trail)["AdvancedEventSelectors"]
+    assert selectors[-1] == {"Name": "S3 object events of the prompt and completion buckets", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+        {"Field": "resources.ARN", "StartsWith": [objects(clean.lid(clean.constructs["logging"].bucket.bucket), "/")]},
+    ]}
+    trail = clean.constructs["trail"]
+    assert trail.object_event_buckets == [clean.constructs["logging"].bucket.bucket]
+    trail.add_object_event_buckets(clean.constructs["logging"].bucket.bucket)  # twice: still one prefix
+    assert len(clean.stack.resolve(trail.trail.advanced_event_selectors)[-1]["fieldSelectors"][2]["startsWith"]) == 1
+
+
+def test_trail_refuses_to_record_its_own_bucket_which_would_loop() -> None:
+    """Each log file CloudTrail delivers is an object event it would record and deliver again, without end."""
+    stack = new_stack(stack_id="Loop")
+    trail = AuditTrail(stack, "Trail")
+    own = [trail.bucket.bucket, trail.bucket.access_logs_bucket,
+           s3.Bucket.from_bucket_name(stack, "Imported", trail.bucket.bucket.bucket_name)]
+    for bucket in own:
+        with pytest.raises(ConstructPropsError, match=r"AuditTrail 'Trail': object_event_buckets: .* is the trail's "
+                                                       r"own bucket or its access-log bucket"):
+            trail.add_object_event_buckets(bucket)
+    assert trail.object_event_buckets == []
+    prompts = s3.Bucket.from_bucket_name(stack, "Prompts", "prompts-bucket")
+    trail.add_object_event_buckets(prompts)  # another bucket is fine
+    assert trail.object_event_buckets == [prompts]
+
+
+def test_trail_refuses_more_selector_values_than_cloudtrail_allows() -> None:
+    types = [f"AWS::Bedrock::Fake{i}" for i in range(250)]  # 1 + 2 * 250 values: one past the 500
+    with pytest.raises(ConstructPropsError, match=r"need 501 condition values, over CloudTrail's 500"):
+        AuditTrail(new_stack(stack_id="Values"), "Trail", bedrock_data_resource_types=types, mantle_data_events=False)
+    AuditTrail(new_stack(stack_id="Values2"), "Trail", bedrock_data_resource_types=types[1:], mantle_data_events=False)
 
 
 def test_caller_overrides_the_data_types(variants: Synth) -> None:
@@ -861,6 +903,10 @@ def _widen_exemption(resource: dict[str, Any]) -> None:
      "Bedrock-TrailMultiRegionValidated"),
     ("no-data-events", "trail.trail", lambda r: r["Properties"].update(AdvancedEventSelectors=[
         {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]), "Bedrock-TrailBedrockDataEvents"),
+    ("prompt-reads-unrecorded", "trail.trail", lambda r: r["Properties"]["AdvancedEventSelectors"].pop(),
+     "Bedrock-TrailDataEventCoverage"),
+    ("mantle-unrecorded", "trail.trail", lambda r: r["Properties"]["AdvancedEventSelectors"].pop(-2),
+     "Bedrock-TrailDataEventCoverage"),
     ("short-retention", "trail.log_group", lambda r: r["Properties"].update(RetentionInDays=30),
      "Bedrock-LogGroupEncryptedRetained"),
     ("text-logging-off", "logging.configuration",
@@ -1314,8 +1360,10 @@ def test_grant_read_needs_a_role_user_or_group() -> None:
 
 
 @pytest.mark.parametrize(("region", "expected"), [
-    ("us-gov-west-1", audit_trail_module.CORE_BEDROCK_DATA_RESOURCE_TYPES),  # CloudTrail rejects the others there
-    ("us-east-1", BEDROCK_DATA_RESOURCE_TYPES),
+    # CloudTrail rejects the newer Bedrock types in GovCloud; Mantle exists there (us-gov-west-1), not in ISO.
+    ("us-gov-west-1", (*audit_trail_module.CORE_BEDROCK_DATA_RESOURCE_TYPES, *MANTLE_DATA_RESOURCE_TYPES)),
+    ("us-east-1", (*BEDROCK_DATA_RESOURCE_TYPES, *MANTLE_DATA_RESOURCE_TYPES)),
+    ("us-iso-east-1", audit_trail_module.CORE_BEDROCK_DATA_RESOURCE_TYPES),
 ])
 def test_the_default_data_types_follow_the_partition(region: str, expected: tuple[str, ...]) -> None:
     """A library user who passes no types gets a trail CloudTrail accepts in its partition."""
@@ -1324,3 +1372,11 @@ def test_the_default_data_types_follow_the_partition(region: str, expected: tupl
     selectors = stack.resolve(trail.trail.advanced_event_selectors)
     types = [f["equalTo"][0] for s in selectors for f in s["fieldSelectors"] if f["field"] == "resources.type"]
     assert types == list(expected)
+
+
+def test_the_mantle_partitions_are_those_of_the_catalogs_mantle_regions() -> None:
+    """The trail's Mantle default and the coverage rule follow where AWS documents a bedrock-mantle endpoint."""
+    from compliant_bedrock.compliance.rules.audit import MANTLE_PARTITIONS
+    from compliant_bedrock.models import MANTLE_REGIONS
+
+    assert set(MANTLE_PARTITIONS) == {"aws-us-gov" if r.startswith("us-gov-") else "aws" for r in MANTLE_REGIONS}

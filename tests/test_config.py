@@ -94,11 +94,13 @@ BAD_CASES = [
     ("mantle-without-own-trail", {"region": "us-east-2", "vpc__availability_zones": ["us-east-2a", "us-east-2b"],
                                   "endpoints": ["bedrock-runtime", "bedrock-mantle"], "non_fips_endpoints": ["bedrock-mantle"],
                                   "models": [{"id": "openai.gpt-5.4", "path": "mantle"}], "audit__create_trail": False,
+                                  "audit__trail_covered_by": "commercial",
                                   "accept_unguarded": {"mantle": {"reason": "w " * 8, "compensating": "w " * 8,
                                                                   "approved_by": "the AO"}}},
      ["audit.create_trail", "allows Mantle", "AWS::BedrockMantle::*"]),
     ("mantle-endpoint-without-own-trail", {"endpoints": ["bedrock-runtime", "bedrock-mantle"],
-                                           "non_fips_endpoints": ["bedrock-mantle"], "audit__create_trail": False},
+                                           "non_fips_endpoints": ["bedrock-mantle"], "audit__create_trail": False,
+                                           "audit__trail_covered_by": "commercial"},
      ["audit.create_trail", "the bedrock-mantle endpoint", "create_trail: true"]),
     ("bad-env-name", {"name": "Prod_1"}, ["name", "'Prod_1'", "lowercase"]),
     ("standard-tier-without-profile", {"region": "us-iso-east-1", "fips_endpoints": False, "guardrail__tier": "STANDARD", "models": ["openai.gpt-oss-120b-1:0"]},
@@ -140,10 +142,17 @@ BAD_CASES = [
      ["vpc", "10.40.0.0/23", "cannot hold 3 /24 endpoint subnets"]),
     ("replica-without-audit-logs", {"account": "111122223333", "audit__replica_region": "us-west-2",
                                     "audit__create_trail": False, "audit__invocation_logging": False,
+                                    "audit__trail_covered_by": "commercial",
                                     "audit__no_invocation_logging_reason":
                                         "Invocations are logged by the central logging account stack in this region"},
      ["audit.replica_region", "writes no audit logs", "remove replica_region"]),
-    ("data-events-without-trail", {"audit__create_trail": False,
+    ("no-trail-and-none-named", {"audit__create_trail": False},
+     ["create_trail: false needs trail_covered_by", "organization trail"]),
+    ("trail-named-and-created", {"audit__trail_covered_by": "govcloud"},
+     ["trail_covered_by is only for create_trail: false"]),
+    ("trail-named-badly", {"audit__create_trail": False, "audit__trail_covered_by": "arn:aws:s3:::bucket"},
+     ["audit.trail_covered_by", "neither an environment name nor a trail ARN"]),
+    ("data-events-without-trail", {"audit__create_trail": False, "audit__trail_covered_by": "commercial",
                                    "audit__bedrock_data_event_types": ["AWS::Bedrock::Guardrail", "AWS::Bedrock::Model"]},
      ["audit", "bedrock_data_event_types", "create_trail is false"]),
 ]
@@ -191,14 +200,14 @@ def test_one_trail_per_account(tmp_path: Path) -> None:
 def test_one_enforced_guardrail_per_account_and_region(tmp_path: Path) -> None:
     _write(tmp_path, "a", _with(account="111122223333"))
     _write(tmp_path, "b", _with(name="second", account="111122223333", audit__create_trail=False,
-                                audit__invocation_logging=False,
+                                audit__trail_covered_by="commercial", audit__invocation_logging=False,
                                 audit__no_invocation_logging_reason="Logged by the commercial environment in this "
                                                                     "account and region already"))
     with pytest.raises(ConfigError, match=r"environment 'second': guardrail.enforce_account_level: "
                                           r"111122223333/us-east-1 already enforces the guardrail of 'commercial'"):
         load_environments(tmp_path)
     _write(tmp_path, "b", _with(name="second", account="111122223333", audit__create_trail=False,
-                                audit__invocation_logging=False,
+                                audit__trail_covered_by="commercial", audit__invocation_logging=False,
                                 audit__no_invocation_logging_reason="Logged by the commercial environment in this "
                                                                     "account and region already",
                                 guardrail__enforce_account_level=False,
@@ -209,7 +218,8 @@ def test_one_enforced_guardrail_per_account_and_region(tmp_path: Path) -> None:
 
 def test_a_name_that_collides_with_a_replica_stack_is_refused(tmp_path: Path) -> None:
     _write(tmp_path, "a", _with(name="rep", account="111122223333", audit__replica_region="us-west-2"))
-    _write(tmp_path, "b", _with(name="rep-replica", audit__create_trail=False, audit__invocation_logging=False,
+    _write(tmp_path, "b", _with(name="rep-replica", audit__create_trail=False, audit__trail_covered_by="rep",
+                                audit__invocation_logging=False,
                                 audit__no_invocation_logging_reason="Logged by the rep environment in this "
                                                                     "account and region already"))
     with pytest.raises(ConfigError, match=r"environment 'rep-replica': name: its stack would be the replica stack "

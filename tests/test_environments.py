@@ -13,9 +13,12 @@ BASE: dict[str, Any] = {
     "tags": {"owner": "team@example.gov", "data_classification": "cui", "cost_center": "CC-1"},
 }
 REASON = "Invocations of this account and region are logged by the platform account's baseline stack"
+ORG_TRAIL = "arn:aws:cloudtrail:us-east-1:111111111111:trail/organization-audit"
 
 
 def env(name: str, region: str = "us-east-1", account: str | None = None, **audit: Any) -> tuple[str, EnvironmentSettings]:
+    if audit.get("create_trail") is False:  # an environment without a trail names the one that records it
+        audit.setdefault("trail_covered_by", ORG_TRAIL)
     raw = {**BASE, "name": name, "region": region, "vpc": {**BASE["vpc"], "availability_zones": [f"{region}a", f"{region}b"]},
            "audit": audit}
     if account:
@@ -70,3 +73,14 @@ def test_one_enforced_guardrail_per_account_and_region() -> None:
     (line,) = problems(env("aa"), env("bb", create_trail=False, invocation_logging=False,
                                       no_invocation_logging_reason=REASON), field="guardrail.enforce_account_level")
     assert "either environment has no account" in line and "no_account_enforcement_reason" in line
+
+
+def test_an_environment_without_a_trail_names_one_that_records_its_account() -> None:
+    assert not problems(env("aa", account="111122223333"),
+                        env("bb", "us-west-2", account="111122223333", create_trail=False, trail_covered_by="aa"))
+    (line,) = problems(env("aa", account="111122223333"),
+                       env("bb", "us-west-2", account="444455556666", create_trail=False, trail_covered_by="aa"))
+    assert "audit.trail_covered_by: 'aa' does not create a trail in this environment's account" in line
+    (line,) = problems(env("aa", account="111122223333"),
+                       env("bb", "us-west-2", account="111122223333", create_trail=False, trail_covered_by="cc"))
+    assert "audit.trail_covered_by: no environment 'cc'" in line

@@ -515,6 +515,8 @@ def test_every_value_a_narrative_states_is_in_the_template(report: Path, assembl
         model = {"frontier": "`openai.gpt-5.5`"}.get(env, "`openai.gpt-oss-120b-1:0`")  # frontier: Mantle only
         assert model in matrix["controls"]["AC-6"]["narrative"]
         assert "`IsMultiRegionTrail` `true`" in matrix["controls"]["AU-12"]["narrative"]
+        # R1: who read or deleted a prompt is in the trail, and the evidence says so (AU-2, AU-12).
+        assert "S3 object events of bucket `InvocationLogging/Bucket/Bucket`" in matrix["controls"]["AU-12"]["narrative"]
         assert matrix["controls"]["AT-4"]["responsibility"] == "customer"
         assert matrix["controls"]["AU-9"]["responsibility"] == "shared"
         assert "Amazon S3 Object Lock" in matrix["controls"]["AU-9"]["aws_service"]

@@ -79,6 +79,13 @@ class Built:
         return self.json["Resources"][_logical_id(construct)]
 
 
+#: Bedrock's embedding models in aws (models.EMBEDDING_MODELS), spelled out: the test must not follow the catalog.
+AWS_EMBEDDING_MODELS = ["amazon.titan-embed-text-v2:0", "amazon.titan-embed-text-v1", "amazon.titan-embed-image-v1",
+                        "cohere.embed-english-v3", "cohere.embed-multilingual-v3"]
+EMBEDDINGS_BLOCKED = ("This account must not create embeddings at all; failing every embedding call is the intended "
+                      "block, approved in ticket SEC-1234")
+
+
 @pytest.fixture(scope="module")
 def baseline() -> Built:
     """The preset as is, in us-east-1, granted to two roles, with a stack tag."""
@@ -120,7 +127,8 @@ def options() -> Built:
     custom = BedrockGuardrail(
         stack, "Custom", name="custom_rag-1", policy=custom_policy, description="RAG assistant guardrail",
         blocked_input_message="Blocked.", blocked_output_message="Withheld.", tier="STANDARD", kms_key=own_key,
-        enforce_account_level=True, enforcement_excluded_models=["amazon.titan-embed-text-v2:0"],
+        enforce_account_level=True,
+        enforcement_excluded_models=["amazon.titan-embed-text-v2:0", "amazon.nova-2-multimodal-embeddings-v1:0"],
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
     anonymize = BedrockGuardrail(
@@ -260,6 +268,8 @@ def test_account_level_enforcement_is_on_by_default_and_guards_the_whole_request
         "GuardrailIdentifier": {"Fn::GetAtt": [gid, "GuardrailId"]},
         "GuardrailVersion": {"Fn::GetAtt": [vid, "Version"]},  # the published number, never DRAFT
         "SelectiveContentGuarding": {"Messages": "COMPREHENSIVE", "System": "COMPREHENSIVE"},
+        # Every model but the embedding models, whose calls fail under an enforced guardrail (AWS).
+        "ModelEnforcement": {"IncludedModels": ["ALL"], "ExcludedModels": AWS_EMBEDDING_MODELS},
     }
     pid, policy = _one(baseline.json, "AWS::Bedrock::ResourcePolicy")
     assert enforced["DependsOn"] == [pid]  # callers may apply the guardrail before it is enforced
@@ -270,6 +280,28 @@ def test_account_level_enforcement_is_on_by_default_and_guards_the_whole_request
             "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
             "Action": ["bedrock:ApplyGuardrail"], "Resource": {"Fn::GetAtt": [gid, "GuardrailArn"]}}]},
     }
+
+
+@pytest.mark.parametrize(("region", "excluded"), [
+    ("us-gov-west-1", ["amazon.titan-embed-text-v2:0"]),  # UNCERTAIN there: the one AWS id found (models.py)
+    ("us-iso-east-1", None),  # no documented embedding model: enforcement covers every model
+    (None, ["amazon.titan-embed-text-v2:0"]),  # env-agnostic: the ids documented in every partition with any
+])
+def test_enforcement_excludes_the_embedding_models_of_the_partition(region: str | None, excluded: list | None) -> None:
+    stack = new_stack(region=region or "us-east-1", account=None, stack_id="Embeddings") if region else \
+        cdk.Stack(cdk.App(), "Agnostic")
+    g = BedrockGuardrail(stack, "G", name="g")
+    props = Template.from_stack(stack).to_json()["Resources"][_logical_id(g.enforced_configuration)]["Properties"]
+    assert props.get("ModelEnforcement") == (excluded and {"IncludedModels": ["ALL"], "ExcludedModels": excluded})
+    assert g.enforcement_excluded_models == (excluded or [])
+
+
+def test_enforcing_on_embedding_models_needs_a_reason_and_says_it() -> None:
+    """Their calls then fail: a platform team may want that (no embeddings at all), in writing."""
+    g = _guardrail(enforce_embedding_models_reason=EMBEDDINGS_BLOCKED, enforcement_excluded_models=["cohere.embed-v4:0"])
+    body = Template.from_stack(cdk.Stack.of(g)).to_json()["Resources"][_logical_id(g.enforced_configuration)]
+    assert body["Properties"]["ModelEnforcement"] == {"IncludedModels": ["ALL"], "ExcludedModels": ["cohere.embed-v4:0"]}
+    assert body["Metadata"]["compliant-bedrock:embedding-models-enforced"] == EMBEDDINGS_BLOCKED
 
 
 def test_enforcement_off_creates_neither_configuration_nor_resource_policy() -> None:
@@ -423,7 +455,9 @@ def test_options_account_level_enforcement(options: Built) -> None:
     assert enforced["Properties"] == {
         "GuardrailIdentifier": {"Fn::GetAtt": [_logical_id(g.guardrail), "GuardrailId"]},
         "GuardrailVersion": {"Fn::GetAtt": [_logical_id(g.version_resource), "Version"]},
-        "ModelEnforcement": {"IncludedModels": ["ALL"], "ExcludedModels": ["amazon.titan-embed-text-v2:0"]},
+        # The caller's models add to the embedding models (listed once), never replace them.
+        "ModelEnforcement": {"IncludedModels": ["ALL"], "ExcludedModels": [
+            *AWS_EMBEDDING_MODELS, "amazon.nova-2-multimodal-embeddings-v1:0"]},
         "SelectiveContentGuarding": {"Messages": "COMPREHENSIVE", "System": "COMPREHENSIVE"},
     }
 
@@ -638,6 +672,13 @@ ERRORS: dict[str, tuple[Any, str]] = {
                                      r"enforcement_excluded_models needs enforce_account_level=True"),
     "excluded model id": (lambda: _guardrail(enforce_account_level=True, enforcement_excluded_models=["Bad Model"]),
                           r"enforcement_excluded_models: 'Bad Model' is not allowed"),
+    "embedding enforcement without reason": (
+        lambda: _guardrail(enforce_embedding_models_reason="we want that"),
+        r"enforce_embedding_models_reason: 'we want that'; enforcing the guardrail on embedding models makes every "
+        r"embedding call fail"),
+    "embedding enforcement without enforcement": (
+        lambda: _guardrail(enforce_account_level=False, enforce_embedding_models_reason=EMBEDDINGS_BLOCKED),
+        r"enforce_embedding_models_reason needs enforce_account_level=True"),
     "alias key": (lambda: (lambda s: BedrockGuardrail(s, "G", name="g", kms_key=kms.Alias.from_alias_name(
         s, "A", "alias/guardrail")))(new_stack()), r"kms_key: 'alias/guardrail' is an alias; allowed: a key"),
     "policy type": (lambda: _guardrail(policy={"content_filters": []}), r"policy: .* is not a GuardrailPolicy"),

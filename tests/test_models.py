@@ -6,6 +6,8 @@ import pytest
 
 from compliant_bedrock.models import (
     CATALOG,
+    EMBEDDING_ENFORCEMENT_FACT,
+    EMBEDDING_MODELS,
     GOVCLOUD_NOTE,
     MANTLE_CATALOG,
     MODELS,
@@ -15,6 +17,7 @@ from compliant_bedrock.models import (
     InferencePath,
     ModelIdError,
     check_path,
+    embedding_model_ids,
     resolve_mantle_model,
     resolve_model,
 )
@@ -82,3 +85,14 @@ def test_known_paths_are_verified_and_unknown_ids_accepted_unverified() -> None:
     assert check_path("us-gov.openai.gpt-oss-20b-1:0", InferencePath.RUNTIME_CONVERSE, "us-gov-west-1") is True
     assert check_path("us-gov.openai.gpt-6-sol", InferencePath.RUNTIME_CONVERSE, "us-gov-west-1") is False  # UNCERTAIN
     assert resolve_mantle_model("openai.gpt-7-example", "us-east-2").verified is False
+
+
+def test_the_embedding_catalog_is_sourced_and_says_where_it_is_uncertain() -> None:
+    assert "guardrails-enforcements.html" in EMBEDDING_ENFORCEMENT_FACT and "fail" in EMBEDDING_ENFORCEMENT_FACT
+    for model in EMBEDDING_MODELS:
+        assert model.source.startswith("https://docs.aws.amazon.com/bedrock/"), model.model_id
+        if "aws-us-gov" in model.partitions:  # no stored AWS page lists GovCloud's embedding models
+            assert any("UNCERTAIN" in note for note in model.uncertain_notes), model.model_id
+    assert embedding_model_ids("aws-us-gov") == ("amazon.titan-embed-text-v2:0",)
+    assert len(embedding_model_ids("aws")) == 5 and embedding_model_ids("aws-iso") == ()
+    assert embedding_model_ids(None) == ("amazon.titan-embed-text-v2:0",)  # in every partition that has any

@@ -14,7 +14,12 @@ import pytest
 from compliant_bedrock.compliance import Compliance, attach_packs, evaluate, judge
 from compliant_bedrock.compliance.template import Template
 from compliant_bedrock.guardrail import BedrockGuardrail
-from compliant_bedrock.organization import BedrockOrganizationGuardrails, EndpointCondition, ExemptRole
+from compliant_bedrock.organization import (
+    BEDROCK_POLICY_MAX_CHARS,
+    BedrockOrganizationGuardrails,
+    EndpointCondition,
+    ExemptRole,
+)
 from infra.app_factory import ROOT, cdk_json_context, selected_organizations
 from infra.config import ConfigError, load_environments
 from infra.org_config import ORGANIZATION_STACK, OrganizationSettings, load_organizations
@@ -22,6 +27,9 @@ from infra.organization_stack import OrganizationStack
 
 ORG = "o-exampleorg1"
 P = "arn:aws"  # the reference organization is in the commercial partition
+#: Bedrock's embedding models in aws, spelled out (not read from the catalog the code uses).
+AWS_EMBEDDING_MODELS = ["amazon.titan-embed-text-v2:0", "amazon.titan-embed-text-v1", "amazon.titan-embed-image-v1",
+                        "cohere.embed-english-v3", "cohere.embed-multilingual-v3"]
 ENV_ACCOUNT, BASELINE_ACCOUNT = "111122223333", "555566667777"
 STACKSETS_EXEC = "stacksets-exec-0123456789abcdef0123456789abcdef"
 CFN_EXEC = f"{P}:iam::{ENV_ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ENV_ACCOUNT}-us-east-1"
@@ -250,7 +258,9 @@ def test_bedrock_policy_enforces_a_published_version_on_the_whole_request(templa
         "identifier": {"@@assign": "X:X"},  # <guardrail ARN>:<published version>
         "selective_content_guarding": {"system": {"@@assign": "comprehensive"},
                                        "messages": {"@@assign": "comprehensive"}},
-        "model_enforcement": {"included_models": {"@@assign": ["ALL"]}, "excluded_models": {"@@assign": []}},
+        # every model but the embedding models, whose calls fail under an enforced guardrail (AWS)
+        "model_enforcement": {"included_models": {"@@assign": ["ALL"]},
+                              "excluded_models": {"@@assign": AWS_EMBEDDING_MODELS}},
     }}}}}
 
 
@@ -484,16 +494,30 @@ def test_a_pipeline_alone_may_assume_the_stack_updaters() -> None:
 
 
 def test_legacy_input_tags_and_excluded_models_reach_the_bedrock_policy() -> None:
-    built = _build(with_guardrail=True, legacy_input_tags=True, guardrail_excluded_models=["amazon.titan-embed-text-v2:0"])
+    built = _build(with_guardrail=True, legacy_input_tags=True,
+                   guardrail_excluded_models=["amazon.titan-embed-text-v2:0", "cohere.embed-v4:0"])
     (document,) = [d for d in built.documents if d.policy_type == "BEDROCK_POLICY"]
     config = document.content["bedrock"]["guardrail_inference"]["us-east-1"]["config_1"]
     assert config["input_tags"] == {"@@assign": "ignore"}
-    assert config["model_enforcement"]["excluded_models"] == {"@@assign": ["amazon.titan-embed-text-v2:0"]}
+    # added to the embedding models, each once
+    assert config["model_enforcement"]["excluded_models"] == {"@@assign": [*AWS_EMBEDDING_MODELS, "cohere.embed-v4:0"]}
+    assert document.length <= BEDROCK_POLICY_MAX_CHARS
     default = _build(with_guardrail=True)
     (plain,) = [d for d in default.documents if d.policy_type == "BEDROCK_POLICY"]
     assert "input_tags" not in plain.content["bedrock"]["guardrail_inference"]["us-east-1"]["config_1"]
     with pytest.raises(ValueError, match="guardrail_excluded_models: 'ALL'"):
         _build(with_guardrail=True, guardrail_excluded_models=["ALL"])
+
+
+def test_the_bedrock_policy_enforces_on_embedding_models_only_with_a_reason() -> None:
+    reason = "No account of this organization may create embeddings; failing those calls is the intended block"
+    built = _build(with_guardrail=True, guardrail_enforce_embedding_models_reason=reason)
+    (document,) = [d for d in built.documents if d.policy_type == "BEDROCK_POLICY"]
+    enforcement = document.content["bedrock"]["guardrail_inference"]["us-east-1"]["config_1"]["model_enforcement"]
+    assert enforcement["excluded_models"] == {"@@assign": []}
+    with pytest.raises(ValueError, match=r"enforce_embedding_models_reason: 'not needed'; enforcing the guardrail on "
+                                         r"embedding models makes every embedding call fail"):
+        _build(with_guardrail=True, guardrail_enforce_embedding_models_reason="not needed")
 
 
 def test_a_bedrock_policy_needs_a_stack_region() -> None:
@@ -560,6 +584,8 @@ GOOD = (ROOT / "tests" / "fixtures" / "organization.yaml").read_text()
     (("  execution_role: stacksets-exec-0123456789abcdef0123456789abcdef", "  execution_role: stacksets-exec-*"),
      "baseline.execution_role"),
     (("  enforce: true", "  enforce: false"), "guardrail.enforce"),
+    (("  excluded_models: []", "  excluded_models: []\n  enforce_embedding_models_reason: we want it"),
+     "guardrail.enforce_embedding_models_reason"),  # every embedding call would fail: say why, in 8 words
     (("cross_region_profiles: [\"us.\"]", "cross_region_profiles: [us]"), "cross_region_profiles"),
     (("covers_environments: [commercial]", "covers_environments: [commercial]\nextra_key: 1"), "extra_key"),
     (("covers_environments: [commercial]", "covers_environments: [nowhere]"), "covers_environments"),
@@ -646,6 +672,9 @@ def test_baseline_stack_set_is_service_managed_and_auto_deploys(template: dict[s
     function = next(r for r in baseline["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
     assert "ZipFile" in function["Properties"]["Code"]  # inline code, no asset
     assert "arn:aws:" not in body  # one template for every partition's accounts: the partition is AWS::Partition
+    # the organization's partition decides which embedding models the account enforcement leaves alone
+    (enforced,) = [r for r in baseline["Resources"].values() if r["Type"] == "AWS::Bedrock::EnforcedGuardrailConfiguration"]
+    assert enforced["Properties"]["ModelEnforcement"] == {"IncludedModels": ["ALL"], "ExcludedModels": AWS_EMBEDDING_MODELS}
     failing = [r for r in evaluate(Template("Baseline", baseline)) if r.compliance not in (
         Compliance.COMPLIANT, Compliance.NOT_APPLICABLE) and not r.suppression_reason]
     assert failing == []

@@ -74,6 +74,12 @@ def test_reference_stacks_enforce_the_guardrail_and_protect_the_audit_plane(asse
         (enforced,) = [r for r in resources if r["Type"] == "AWS::Bedrock::EnforcedGuardrailConfiguration"]
         assert enforced["Properties"]["SelectiveContentGuarding"] == {"Messages": "COMPREHENSIVE",
                                                                       "System": "COMPREHENSIVE"}
+        # Every model but the partition's embedding models, whose calls would fail under enforcement (AWS).
+        assert enforced["Properties"]["ModelEnforcement"] == {"IncludedModels": ["ALL"], "ExcludedModels": {
+            "CompliantBedrock-commercial": ["amazon.titan-embed-text-v2:0", "amazon.titan-embed-text-v1",
+                                            "amazon.titan-embed-image-v1", "cohere.embed-english-v3",
+                                            "cohere.embed-multilingual-v3"],
+            "CompliantBedrock-govcloud": ["amazon.titan-embed-text-v2:0"]}[stack]}
         keys = [r for r in resources if r["Type"] == "AWS::KMS::Key"]
         audit_keys = [k for k in keys if {"Key": "compliant-bedrock:audit", "Value": "true"} in k["Properties"]["Tags"]]
         # trail, invocation logging, flow logs, tamper alerts (the guardrail's key holds no audit data)
@@ -114,20 +120,39 @@ def test_cdk_synth_fails_with_one_line_per_finding(tmp_path: Path) -> None:
 
 def test_trail_selects_every_bedrock_data_type_in_aws_and_the_core_ones_elsewhere(assembly: tuple[Path, list]) -> None:
     outdir, _ = assembly
+    mantle = {"AWS::BedrockMantle::Project", "AWS::BedrockMantle::CustomizedModel", "AWS::BedrockMantle::Reservation"}
 
     def data_types(stack: str) -> set[str]:
         (trail,) = [r for r in _template(outdir, stack)["Resources"].values() if r["Type"] == "AWS::CloudTrail::Trail"]
         return {t for s in trail["Properties"]["AdvancedEventSelectors"] for f in s["FieldSelectors"]
-                if f["Field"] == "resources.type" for t in f["Equals"]}
+                if f["Field"] == "resources.type" for t in f["Equals"]} - {"AWS::S3::Object"}
 
-    assert len(data_types("CompliantBedrock-commercial")) == 17
-    assert not {t for t in data_types("CompliantBedrock-commercial") if t.startswith("AWS::BedrockMantle::")}
-    # The frontier environment allows Mantle: its inference is a data event the trail must select.
-    assert {"AWS::BedrockMantle::Project", "AWS::BedrockMantle::CustomizedModel",
-            "AWS::BedrockMantle::Reservation"} <= data_types("CompliantBedrock-frontier")
-    assert data_types("CompliantBedrock-govcloud") == {
+    assert len(data_types("CompliantBedrock-commercial") - mantle) == 17
+    # Mantle data events in every environment of a partition with Mantle, allowed there or not: a denied
+    # CreateInference is evidence too (frontier allows Mantle; commercial and govcloud deny it).
+    for stack in ("CompliantBedrock-commercial", "CompliantBedrock-frontier", "CompliantBedrock-govcloud"):
+        assert mantle <= data_types(stack), stack
+    assert data_types("CompliantBedrock-govcloud") - mantle == {
         "AWS::Bedrock::Guardrail", "AWS::Bedrock::Model", "AWS::Bedrock::AsyncInvoke", "AWS::Bedrock::AgentAlias",
         "AWS::Bedrock::InlineAgent", "AWS::Bedrock::KnowledgeBase"}
+
+
+def test_trail_records_who_reads_or_deletes_prompts_and_completions(assembly: tuple[Path, list]) -> None:
+    """R1: S3 object events of the invocation-log bucket, in each environment's own partition; never the trail's."""
+    outdir, _ = assembly
+    for stack in ("CompliantBedrock-commercial", "CompliantBedrock-frontier", "CompliantBedrock-govcloud"):
+        resources = _template(outdir, stack)["Resources"]
+        (trail,) = [r for r in resources.values() if r["Type"] == "AWS::CloudTrail::Trail"]
+        (logging,) = [r for r in resources.values() if r["Type"] == "Custom::BedrockModelInvocationLogging"]
+        bucket = logging["Properties"]["LoggingConfig"]["s3Config"]["bucketName"]["Ref"]
+        objects = [s for s in trail["Properties"]["AdvancedEventSelectors"]
+                   if {"Field": "resources.type", "Equals": ["AWS::S3::Object"]} in s["FieldSelectors"]]
+        assert [s["FieldSelectors"] for s in objects] == [[
+            {"Field": "eventCategory", "Equals": ["Data"]},
+            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+            {"Field": "resources.ARN", "StartsWith": [{"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/"]]}]},
+        ]], stack
+        assert trail["Properties"]["S3BucketName"]["Ref"] != bucket
 
 
 def test_every_suppression_covers_a_finding_no_standing_pre_approvals(assembly: tuple[Path, list]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from compliant_bedrock.compliance import RULES, Compliance, RuleContext, evaluate
+from compliant_bedrock.compliance.rules.audit import TRAIL_COVERAGE_METADATA, data_event_gaps, template_partition
 from compliant_bedrock.compliance.rules.organization import AUDIT_PLANE_ACTIONS
 from compliant_bedrock.compliance.template import Template
 
@@ -199,6 +200,13 @@ def good_template() -> dict[str, Any]:
                                             {"Field": "resources.type", "Equals": [
                                                 "AWS::BedrockMantle::Project", "AWS::BedrockMantle::CustomizedModel",
                                                 "AWS::BedrockMantle::Reservation"]}]},
+                        # who read or deleted a prompt: object events under invocation logging's key prefix only
+                        # (the trail's own log files are under AWSLogs/: selecting those would loop)
+                        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                                            {"Field": "resources.ARN", "StartsWith": [
+                                                {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]},
+                                                                   "/bedrock/invocation-logs/"]]}]}]},
                     ],
                 },
             },
@@ -213,7 +221,8 @@ def good_template() -> dict[str, Any]:
             },
             "Logging": {
                 "Type": "Custom::BedrockInvocationLogging", **RETAIN,
-                "Properties": {"LoggingConfig": {"s3Config": {"bucketName": {"Ref": "Bucket"}},
+                "Properties": {"LoggingConfig": {"s3Config": {"bucketName": {"Ref": "Bucket"},
+                                                              "keyPrefix": "bedrock/invocation-logs"},
                                                  "textDataDeliveryEnabled": True}},
             },
             "AlertKey": {"Type": "AWS::KMS::Key", **RETAIN, "Properties": {}},
@@ -463,6 +472,17 @@ NON_COMPLIANT = [
         **ORG_STATEMENTS["endpoint"], "Condition": {"StringNotEquals": {"aws:VpceOrgID": "o-abcdefghij"}}})),
     ("Bedrock-ConditionKeyNeverSent", "Rcp/Properties/Content", _scp(
         *RCP_STATEMENTS, {**RCP_STATEMENTS[1], "Action": "bedrock:*"})),
+    # The trail records who read or deleted prompts (S3 object events of the invocation-log objects), Bedrock and,
+    # where the partition has Mantle, Mantle data events; a stack without a trail names the one that records it.
+    ("Bedrock-TrailDataEventCoverage", "Trail/Properties/AdvancedEventSelectors/4", None),
+    ("Bedrock-TrailDataEventCoverage", "Trail/Properties/AdvancedEventSelectors/4/FieldSelectors/1",
+     {"Field": "readOnly", "Equals": ["true"]}),  # reads (of any type) only: deletes unrecorded
+    ("Bedrock-TrailDataEventCoverage", "Trail/Properties/AdvancedEventSelectors/4/FieldSelectors/2/StartsWith",
+     [{"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/AWSLogs/"]]}]),  # another prefix
+    ("Bedrock-TrailDataEventCoverage", "Logging/Properties/LoggingConfig/s3Config/keyPrefix", "prompts"),
+    ("Bedrock-TrailDataEventCoverage", "Trail/Properties/AdvancedEventSelectors/3", None),  # Mantle (aws-us-gov)
+    ("Bedrock-TrailDataEventCoverage", "Trail/Properties/AdvancedEventSelectors/1", None),  # Guardrail
+    ("Bedrock-TrailDataEventCoverage", "Trail", None),  # no trail, and none named
     # The trail must record Mantle inference wherever the stack allows Mantle.
     ("Bedrock-TrailMantleDataEvents", "Trail/Properties/AdvancedEventSelectors/3", None),
     ("Bedrock-TrailMantleDataEvents", "Trail/Properties/AdvancedEventSelectors/3/FieldSelectors/1/Equals",
@@ -486,6 +506,17 @@ def test_enforcement_listing_the_granted_models_is_enough() -> None:
     body = mutate("Enforced/Properties/ModelEnforcement",
                   {"IncludedModels": ["openai.gpt-oss-120b-1:0"], "ExcludedModels": ["amazon.titan-embed-text-v2:0"]})
     assert results(body)["Bedrock-GuardrailEnforcedAccountLevel"] == {Compliance.COMPLIANT}
+
+
+def test_a_granted_embedding_model_excluded_from_enforcement_is_no_gap() -> None:
+    """AWS: embedding calls fail under an enforced guardrail, so enforcement excludes them (BedrockGuardrail does)."""
+    body = mutate("Policy/Properties/PolicyDocument/Statement/0/Resource", [
+        MODEL, "arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/amazon.titan-embed-text-v2:0"])
+    body["Resources"]["Enforced"]["Properties"]["ModelEnforcement"] = {
+        "IncludedModels": ["ALL"], "ExcludedModels": ["amazon.titan-embed-text-v2:0"]}
+    assert results(body)["Bedrock-GuardrailEnforcedAccountLevel"] == {Compliance.COMPLIANT}
+    body["Resources"]["Enforced"]["Properties"]["ModelEnforcement"]["ExcludedModels"].append("openai.gpt-oss-120b-1:0")
+    assert results(body)["Bedrock-GuardrailEnforcedAccountLevel"] == {Compliance.NON_COMPLIANT}
 
 
 def test_retention_minimum_comes_from_config() -> None:
@@ -626,3 +657,48 @@ def test_the_pack_is_exactly_the_rules_of_the_listed_modules() -> None:
         return Compliance.COMPLIANT
 
     assert "Bedrock-NotListed" not in RULES
+
+
+def test_a_stack_without_a_trail_passes_data_event_coverage_only_by_naming_the_trail_that_records_it() -> None:
+    body = mutate("Trail", None)
+    assert results(body)["Bedrock-TrailDataEventCoverage"] == {Compliance.NON_COMPLIANT}
+    body["Metadata"] = {TRAIL_COVERAGE_METADATA: {"trail": "arn:aws-us-gov:cloudtrail:us-gov-west-1:111111111111:"
+                                                           "trail/organization-audit",
+                                                  "reason": "too short"}}
+    assert results(body)["Bedrock-TrailDataEventCoverage"] == {Compliance.NON_COMPLIANT}
+    body["Metadata"][TRAIL_COVERAGE_METADATA]["reason"] = (
+        "The organization trail of the management account records every member account's data events")
+    assert results(body)["Bedrock-TrailDataEventCoverage"] == {Compliance.COMPLIANT}
+
+
+def test_data_event_coverage_asks_for_mantle_only_where_the_partition_has_it() -> None:
+    """aws-iso has no bedrock-mantle: a trail there cannot select its types (CloudTrail rejects them)."""
+    iso = json.loads(json.dumps(mutate("Trail/Properties/AdvancedEventSelectors/3", None)).replace(
+        "arn:aws-us-gov:", "arn:aws-iso:"))
+    for lid in ("Project", "EPM", "MantlePolicy"):  # and the stack allows no Mantle
+        del iso["Resources"][lid]
+    assert results(iso)["Bedrock-TrailDataEventCoverage"] == {Compliance.COMPLIANT}
+    assert template_partition(Template("Iso", iso)) == "aws-iso"
+
+
+def test_data_event_gaps_reads_an_organization_trails_selectors_as_the_api_returns_them() -> None:
+    """The cross-stack check runs the same pure function on ``aws cloudtrail get-event-selectors`` output."""
+    bucket = "arn:aws-us-gov:s3:::compliantbedrock-govcloud-invocationloggingbucket-1a2b3c"
+    selectors = [
+        {"Name": "Management", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]},
+        {"Name": "Bedrock", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                               {"Field": "resources.type", "Equals": ["AWS::Bedrock::Model"]}]},
+        {"Name": "Prompts", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                               {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                                               {"Field": "resources.ARN", "StartsWith": ["arn:aws-us-gov:s3:::"
+                                                                                          "compliantbedrock-"]}]},
+    ]
+    required = {"resource_types": ["AWS::Bedrock::Model", "AWS::BedrockMantle::Project"],
+                "object_arn_prefixes": [f"{bucket}/bedrock/invocation-logs/", "arn:aws-us-gov:s3:::other-bucket/"]}
+    assert data_event_gaps(selectors, **required) == [
+        "AWS::BedrockMantle::Project data events", "AWS::S3::Object events under arn:aws-us-gov:s3:::other-bucket/"]
+    selectors[2]["FieldSelectors"].append({"Field": "eventName", "Equals": ["GetObject"]})  # a subset: no deletes
+    assert "AWS::S3::Object events under " + bucket + "/bedrock/invocation-logs/" in data_event_gaps(selectors, **required)
+    all_objects = {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                      {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}
+    assert data_event_gaps([*selectors, all_objects], object_arn_prefixes=required["object_arn_prefixes"]) == []

@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "RuleContext": "compliance",
     "TamperDetection": "detection",
     "allow_cloudwatch_logs": "kms",
+    "declare_trail_coverage": "audit_trail",
     "encrypted_log_group": "log_groups",
     "federal_baseline": "guardrail_presets",
     "grant_records_read": "grants",
@@ -79,6 +80,7 @@ __all__ = [
     "RuleContext",
     "TamperDetection",
     "allow_cloudwatch_logs",
+    "declare_trail_coverage",
     "encrypted_log_group",
     "federal_baseline",
     "grant_records_read",
@@ -105,7 +107,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers and IDEs see (py.typed)
     from .audit_bucket import AuditBucket
-    from .audit_trail import AuditTrail
+    from .audit_trail import AuditTrail, declare_trail_coverage
     from .compliance import RuleContext, suppress, suppress_stack_rule
     from .compliance_gate import ComplianceGate, GateResult, synth
     from .detection import TamperDetection

@@ -14,7 +14,12 @@ with an inline policy (IAMNoInlinePolicy). Here every policy is written out and 
   managed policy is scoped to that log group (AU-6 review and alarms);
 * advanced event selectors record all management events (InvokeModel/Converse are management events)
   and one data-event selector per Bedrock resource type (ApplyGuardrail, InvokeAgent, Retrieve,
-  InvokeFlow, async invoke ... are data events). A trail cannot mix basic and advanced selectors.
+  InvokeFlow, async invoke ... are data events). A trail cannot mix basic and advanced selectors;
+* bedrock-mantle data events (CreateInference ...) are selected wherever the partition has Mantle, whether
+  or not the account uses it: a denied call is evidence too, and an unused type costs nothing;
+* S3 object-level events (``AWS::S3::Object``, reads and deletes included) of the buckets named in
+  ``object_event_buckets``: the invocation-log bucket holds prompts and completions, and who read or
+  deleted them is otherwise only in best-effort S3 server access logs. Never the trail's own bucket.
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from collections.abc import Sequence
 from aws_cdk import ArnFormat, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .audit_bucket import DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_OBJECT_LOCK_DAYS, AuditBucket, ObjectLockMode
+from .compliance.rules.audit import MANTLE_PARTITIONS, S3_OBJECT_TYPE, TRAIL_COVERAGE_METADATA
 from .errors import ConstructPropsError
 from .grants import grant_records_read
 from .kms import AuditAdmins, allow_cloudwatch_logs, protect_audit_key, retained_key, tag_audit
@@ -79,6 +86,20 @@ def default_bedrock_data_resource_types(partition: str) -> tuple[str, ...]:
     return BEDROCK_DATA_RESOURCE_TYPES if partition == "aws" else CORE_BEDROCK_DATA_RESOURCE_TYPES
 
 
+def default_mantle_data_events(partition: str) -> bool:
+    """Select Mantle data events wherever the partition has bedrock-mantle (``MANTLE_PARTITIONS``: commercial
+    regions and us-gov-west-1, ``models.MANTLE_REGIONS``), whether or not this account allows Mantle: a denied
+    CreateInference is audit evidence too, and selecting an unused type costs nothing. Not in the ISO and China
+    partitions, which have no Mantle endpoint (CloudTrail rejects a type whose feature the partition lacks), nor
+    where the partition is only known at deployment."""
+    return partition in MANTLE_PARTITIONS
+
+
+#: CloudTrail quota: 500 values across all conditions of all advanced event selectors of a trail (not
+#: adjustable; CloudTrail user guide, "Quotas in CloudTrail"; InvalidEventSelectorsException).
+MAX_SELECTOR_VALUES = 500
+
+
 #: Data-event types of Amazon Bedrock AgentCore, for callers that run agents there (not selected by default).
 BEDROCK_AGENTCORE_DATA_RESOURCE_TYPES: tuple[str, ...] = (
     "AWS::BedrockAgentCore::Runtime",
@@ -117,8 +138,14 @@ class AuditTrail(Construct):
         disable, delete or re-police the trail's key and change the bucket (see ``AuditAdmins``,
         ``protect_audit_key``, ``AuditBucket``); ``None`` leaves them to IAM. Only ``cloudtrail.amazonaws.com``
         may write log files to the bucket.
-    :param mantle_data_events: also select ``MANTLE_DATA_RESOURCE_TYPES`` (bedrock-mantle inference); set it
-        wherever the account allows Mantle (``Bedrock-TrailMantleDataEvents`` fails a Mantle stack without).
+    :param mantle_data_events: also select ``MANTLE_DATA_RESOURCE_TYPES`` (bedrock-mantle inference). Default:
+        wherever the partition has Mantle (``default_mantle_data_events``), used or not; ``True`` wherever the
+        account allows Mantle (``Bedrock-TrailMantleDataEvents`` fails a Mantle stack without).
+    :param object_event_buckets: buckets whose S3 object-level events (reads, writes, deletes) the trail records,
+        in one selector ``resources.ARN StartsWith <bucket ARN>/``: the invocation-log bucket (prompts and
+        completions; ``Bedrock-TrailDataEventCoverage`` requires it). More with ``add_object_event_buckets``.
+        Never the trail's own bucket or its access-log bucket (each delivery would be an event to deliver):
+        refused with ``ConstructPropsError``.
     :param organization_id: make it the organization's trail (``o-...``): created in the management account (or
         a delegated administrator's), it records every account of the organization, whose members can neither
         stop nor change it; log files land under ``AWSLogs/<organization id>/<account>/`` as well. Needs
@@ -130,7 +157,7 @@ class AuditTrail(Construct):
     policies: ``TamperDetection`` alarms on it and the organization's SCPs deny it.
 
     Attributes: ``key``, ``bucket`` (``AuditBucket``), ``log_group``, ``log_role``, ``log_policy``,
-    ``trail`` (``CfnTrail``), ``trail_name``, ``trail_arn``.
+    ``trail`` (``CfnTrail``), ``trail_name``, ``trail_arn``, ``object_event_buckets``.
     """
 
     def __init__(
@@ -149,11 +176,13 @@ class AuditTrail(Construct):
         replication_destination_key_arn: str | None = None,
         replication_role_name: str | None = None,
         audit_admins: AuditAdmins | None = AuditAdmins(),  # noqa: B008 (frozen, immutable)
-        mantle_data_events: bool = False,
+        mantle_data_events: bool | None = None,
+        object_event_buckets: Sequence[s3.IBucket] = (),
         organization_id: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        partition = stack.partition if not Token.is_unresolved(stack.partition) else "unknown"
         if organization_id is not None and not re.fullmatch(r"o-[a-z0-9]{10,32}", organization_id):
             raise ConstructPropsError(f"AuditTrail {construct_id!r}: organization_id {organization_id!r} is not an "
                                       "organization id (o- and 10-32 lowercase letters or digits)")
@@ -161,8 +190,9 @@ class AuditTrail(Construct):
         if bedrock_data_resource_types is None:
             # Every documented type in aws; the core ones elsewhere, where CloudTrail rejects the others (a failed
             # deploy). A partition only deployment knows gets the core set, which every partition accepts.
-            partition = stack.partition if not Token.is_unresolved(stack.partition) else "unknown"
             bedrock_data_resource_types = default_bedrock_data_resource_types(partition)
+        if mantle_data_events is None:
+            mantle_data_events = default_mantle_data_events(partition)
         if mantle_data_events:  # Mantle inference is a data event; without these selectors it is not recorded
             bedrock_data_resource_types = [*bedrock_data_resource_types, *MANTLE_DATA_RESOURCE_TYPES]
         self.trail_name = trail_name or f"{stack.stack_name}-audit"
@@ -176,6 +206,10 @@ class AuditTrail(Construct):
                              "resource types (AWS::<Service>::<Type>, e.g. AWS::Bedrock::Model)")
         self.trail_arn = stack.format_arn(service="cloudtrail", resource="trail", resource_name=self.trail_name,
                                           arn_format=ArnFormat.SLASH_RESOURCE_NAME)
+        self._types = types
+        self._where = f"AuditTrail {construct_id!r}"
+        #: Buckets whose S3 object-level events the trail records (``add_object_event_buckets``).
+        self.object_event_buckets: list[s3.IBucket] = []
 
         self.key = retained_key(self, "Key", description=f"CloudTrail trail {self.trail_name}: log files and log group")
         self._key_policy(stack, [p if not isinstance(p, str) else iam.ArnPrincipal(p) for p in log_readers])
@@ -232,6 +266,7 @@ class AuditTrail(Construct):
             cloud_watch_logs_role_arn=self.log_role.role_arn,
             advanced_event_selectors=advanced_event_selectors(types),
         )
+        self.add_object_event_buckets(*object_event_buckets)
         # Deleting the stack (or replacing the resource) must not turn the account's audit trail off, and the
         # retained trail must keep delivering: its bucket policy and CloudWatch Logs role stay with it.
         self.trail.apply_removal_policy(RemovalPolicy.RETAIN)
@@ -239,6 +274,32 @@ class AuditTrail(Construct):
             resource.apply_removal_policy(RemovalPolicy.RETAIN)
         # CloudTrail checks bucket policy and role permissions when the trail is created.
         self.trail.node.add_dependency(self.bucket.bucket.policy, self.log_policy)
+
+    def add_object_event_buckets(self, *buckets: s3.IBucket) -> None:
+        """Record S3 object-level events (reads, writes, deletes) of ``buckets`` too, e.g. the invocation-log bucket.
+
+        Refuses the trail's own bucket and its access-log bucket: CloudTrail writes each log file there as an S3
+        object (and S3 logs that write to the access-log bucket), which would be an event to record and deliver
+        again, without end. Refuses a selection past CloudTrail's 500 condition values per trail.
+        """
+        own = (self.bucket.bucket, self.bucket.access_logs_bucket)
+        for bucket in buckets:
+            if any(_same_bucket(bucket, mine) for mine in own):
+                raise ConstructPropsError(
+                    f"{self._where}: object_event_buckets: {bucket.node.path!r} is the trail's own bucket or its "
+                    "access-log bucket; every log file CloudTrail delivers there is an S3 object event the trail "
+                    "would record and deliver again, without end. Name only buckets other writers fill (the "
+                    "invocation-log bucket, ModelInvocationLogging.bucket.bucket)")
+            if not any(_same_bucket(bucket, chosen) for chosen in self.object_event_buckets):
+                self.object_event_buckets.append(bucket)
+        prefixes = [b.arn_for_objects("") for b in self.object_event_buckets]
+        selectors = advanced_event_selectors(self._types, object_arn_prefixes=prefixes)
+        values = selector_value_count(selectors)
+        if values > MAX_SELECTOR_VALUES:
+            raise ConstructPropsError(
+                f"{self._where}: bedrock_data_resource_types and object_event_buckets need {values} condition values, "
+                f"over CloudTrail's {MAX_SELECTOR_VALUES} per trail (not adjustable); select fewer types or buckets")
+        self.trail.advanced_event_selectors = selectors
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.ManagedPolicy:
         """Read the audit trail's records (auditors, a SIEM): the audit bucket's objects (decrypted through S3)
@@ -310,10 +371,34 @@ class AuditTrail(Construct):
         )
 
 
+def _same_bucket(one: s3.IBucket, other: s3.IBucket) -> bool:
+    """The same bucket: the same construct, or the same name (an import of it) once resolved in one stack."""
+    if one is other or one.node.path == other.node.path:
+        return True
+    stack = Stack.of(other)
+    try:
+        return bool(stack.resolve(one.bucket_name) == stack.resolve(other.bucket_name))
+    except Exception:  # a value of another app cannot be resolved here: by name it is not known to be the same
+        return False
+
+
+def selector_value_count(selectors: Sequence[cloudtrail.CfnTrail.AdvancedEventSelectorProperty]) -> int:
+    """Condition values across all advanced event selectors (CloudTrail allows ``MAX_SELECTOR_VALUES``)."""
+    count = 0
+    for selector in selectors:
+        for field in selector.field_selectors:  # type: ignore[union-attr]
+            for values in (field.equal_to, field.starts_with, field.ends_with, field.not_equals,
+                           field.not_starts_with, field.not_ends_with):
+                count += len(values or [])
+    return count
+
+
 def advanced_event_selectors(
     bedrock_data_resource_types: Sequence[str] = BEDROCK_DATA_RESOURCE_TYPES,
+    object_arn_prefixes: Sequence[str] = (),
 ) -> list[cloudtrail.CfnTrail.AdvancedEventSelectorProperty]:
-    """All management events, plus one data-event selector per resource type."""
+    """All management events, one data-event selector per resource type, and one selector for the S3 object
+    events under ``object_arn_prefixes`` (``<bucket ARN>/``, ARNs of the stack's partition) when any."""
     selectors = [
         cloudtrail.CfnTrail.AdvancedEventSelectorProperty(
             name="All management events",
@@ -332,4 +417,32 @@ def advanced_event_selectors(
                 ],
             )
         )
+    if object_arn_prefixes:
+        # Reads, writes and deletes alike (no readOnly or eventName narrowing): who read or erased a prompt.
+        selectors.append(cloudtrail.CfnTrail.AdvancedEventSelectorProperty(
+            name="S3 object events of the prompt and completion buckets",
+            field_selectors=[
+                cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field="eventCategory", equal_to=["Data"]),
+                cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field="resources.type", equal_to=[S3_OBJECT_TYPE]),
+                cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field="resources.ARN",
+                                                                  starts_with=list(object_arn_prefixes)),
+            ],
+        ))
     return selectors
+
+
+def declare_trail_coverage(stack: Stack, *, trail: str, reason: str) -> None:
+    """Name, in ``stack``'s template, the trail that records a stack which creates none of its own.
+
+    A stack with model invocation logging but no trail (``audit.create_trail: false``, the member baseline)
+    passes ``Bedrock-TrailDataEventCoverage`` only with this: ``trail`` is that trail (its ARN, e.g. an
+    organization trail, or the environment whose stack creates the account's trail) and ``reason`` says why
+    it covers this stack, in at least 8 words. Whether the named trail really selects this stack's data events
+    is a cross-stack check (``compliance.rules.audit.data_event_gaps`` over that trail's selectors).
+    """
+    if not isinstance(trail, str) or not trail.strip():
+        raise ConstructPropsError(f"declare_trail_coverage: trail: {trail!r}; name the trail that records this stack")
+    if not isinstance(reason, str) or len(reason.split()) < 8:
+        raise ConstructPropsError(f"declare_trail_coverage: reason: {reason!r}; say in at least 8 words why that "
+                                  "trail records this stack's Bedrock, Mantle and invocation-log object events")
+    stack.add_metadata(TRAIL_COVERAGE_METADATA, {"trail": trail, "reason": reason})

@@ -78,10 +78,14 @@ from .guardrail_policy import (  # noqa: F401  (the value types stay importable 
     _flag,
     _length,
     _unique,
+    enforcement_exclusions,
 )
 from .guardrail_presets import federal_baseline
 from .kms import retained_key
 from .models import GEO_DESTINATIONS
+
+#: Metadata on the enforced configuration when embedding models are enforced on, not excluded: the reason.
+EMBEDDING_ENFORCEMENT_METADATA = "compliant-bedrock:embedding-models-enforced"
 
 
 def guardrail_profile_for_region(region: str) -> str:
@@ -129,6 +133,7 @@ class BedrockGuardrail(Construct):
         enforce_account_level: bool = True,
         enforcement_included_models: Sequence[str] = ("ALL",),
         enforcement_excluded_models: Sequence[str] = (),
+        enforce_embedding_models_reason: str | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
@@ -160,8 +165,11 @@ class BedrockGuardrail(Construct):
             admits for this account's IAM-authorized principals (``resource_policy``).
         :param enforcement_included_models: model ids the enforcement covers; ``("ALL",)`` (default) for every
             model. Requires ``enforce_account_level``.
-        :param enforcement_excluded_models: model ids the account-level enforcement skips (e.g. embedding
-            models); requires ``enforce_account_level``.
+        :param enforcement_excluded_models: model ids the account-level enforcement skips, **in addition to** the
+            partition's embedding models (``models.embedding_model_ids``), which it always skips: AWS documents that
+            embedding calls fail under an enforced guardrail. Requires ``enforce_account_level``.
+        :param enforce_embedding_models_reason: enforce on the embedding models too (every embedding call then
+            fails, e.g. to block embeddings altogether): why, in at least 8 words. Unset (default): excluded.
         :param removal_policy: of the guardrail. RETAIN by default: invocation logs and trails name the
             guardrail, and the configuration they refer to stays readable after ``cdk destroy`` (AU-9,
             AU-11). A retained guardrail keeps its name: use DESTROY for throw-away environments.
@@ -215,6 +223,8 @@ class BedrockGuardrail(Construct):
             ]
         if enforcement_excluded_models and not enforce_account_level:
             raise ConstructPropsError(f"{where}: enforcement_excluded_models needs enforce_account_level=True")
+        if enforce_embedding_models_reason is not None and not enforce_account_level:
+            raise ConstructPropsError(f"{where}: enforce_embedding_models_reason needs enforce_account_level=True")
         included = list(enforcement_included_models)
         if included != ["ALL"] and not enforce_account_level:
             raise ConstructPropsError(f"{where}: enforcement_included_models needs enforce_account_level=True")
@@ -225,10 +235,13 @@ class BedrockGuardrail(Construct):
             if model != "ALL" and not ENFORCEMENT_MODEL_PATTERN.fullmatch(model):
                 raise ConstructPropsError(f"{where}: enforcement_included_models: {model!r} is not allowed; allowed: "
                                  "'ALL' or model ids such as 'openai.gpt-oss-120b-1:0'")
-        for model in enforcement_excluded_models:
-            if not ENFORCEMENT_MODEL_PATTERN.fullmatch(model):
-                raise ConstructPropsError(f"{where}: enforcement_excluded_models: {model!r} is not allowed; allowed: "
-                                 "model ids such as 'amazon.titan-embed-text-v2:0'")
+        # The partition's embedding models first (their calls fail under enforcement), then the caller's.
+        excluded = enforcement_exclusions(
+            where, stack.partition if not Token.is_unresolved(stack.partition) else None,
+            list(enforcement_excluded_models), enforce_embedding_models_reason=enforce_embedding_models_reason,
+        ) if enforce_account_level else []
+        #: The model ids the account-level enforcement skips (empty without enforcement).
+        self.enforcement_excluded_models: list[str] = excluded
         if kms_key is not None and (hasattr(kms_key, "alias_name") or (
             not Token.is_unresolved(kms_key.key_arn) and ":alias/" in kms_key.key_arn
         )):
@@ -339,9 +352,11 @@ class BedrockGuardrail(Construct):
                 ),
                 # Without ModelEnforcement the configuration covers every model; the schema requires both lists.
                 model_enforcement=bedrock.CfnEnforcedGuardrailConfiguration.ModelEnforcementProperty(
-                    included_models=included, excluded_models=list(enforcement_excluded_models),
-                ) if enforcement_excluded_models or included != ["ALL"] else None,
+                    included_models=included, excluded_models=excluded,
+                ) if excluded or included != ["ALL"] else None,
             )
+            if enforce_embedding_models_reason is not None:  # the evidence says why embeddings are enforced on
+                self.enforced_configuration.add_metadata(EMBEDDING_ENFORCEMENT_METADATA, enforce_embedding_models_reason)
             self.enforced_configuration.node.add_dependency(self.resource_policy)
         self._apply_policy: iam.ManagedPolicy | None = None
 

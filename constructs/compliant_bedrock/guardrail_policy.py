@@ -90,6 +90,34 @@ DEFAULT_BLOCKED_OUTPUT_MESSAGE = (
 )
 
 
+def enforcement_exclusions(where: str, partition: str | None, extra: Sequence[str], *,
+                           enforce_embedding_models_reason: str | None = None,
+                           prop: str = "enforcement_excluded_models") -> list[str]:
+    """The models an enforced guardrail (account or organization) skips: the partition's embedding models first
+    (``models.embedding_model_ids``: AWS documents that their calls fail under enforcement), then ``extra``.
+
+    Adding models is ``extra``. Taking the embedding models out of the exclusion (enforcing on them, so every
+    embedding call fails, e.g. to block embeddings altogether) needs ``enforce_embedding_models_reason``: why, in
+    at least 8 words; with it only ``extra`` is excluded. Model ids are checked against the CloudFormation pattern.
+    """
+    from .compliance.suppressions import _HOLLOW, MIN_REASON_WORDS
+    from .models import embedding_model_ids
+
+    reason = enforce_embedding_models_reason
+    if reason is not None and (not isinstance(reason, str) or len(reason.split()) < MIN_REASON_WORDS
+                               or _HOLLOW.search(reason)):
+        raise ConstructPropsError(
+            f"{where}: enforce_embedding_models_reason: {reason!r}; enforcing the guardrail on embedding models makes "
+            f"every embedding call fail (AWS), so say why that is intended in at least {MIN_REASON_WORDS} words, or "
+            "leave it unset (embedding models excluded)")
+    for model in extra:
+        if not isinstance(model, str) or not ENFORCEMENT_MODEL_PATTERN.fullmatch(model):
+            raise ConstructPropsError(f"{where}: {prop}: {model!r} is not allowed; allowed: model ids such as "
+                                      "'amazon.titan-embed-text-v2:0'")
+    embedding = embedding_model_ids(partition) if reason is None else ()
+    return list(dict.fromkeys([*embedding, *extra]))
+
+
 def _choice(where: str, value: Any, allowed: Sequence[str]) -> None:
     if value not in allowed:
         raise ConstructPropsError(f"{where}: {value!r} is not allowed; allowed: {', '.join(allowed)}")

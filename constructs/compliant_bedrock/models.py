@@ -483,3 +483,56 @@ def check_path(model_id: str, path: InferencePath, region: str) -> bool:
 
 #: What Converse and ConverseStream authorize as; there is no ``bedrock:Converse`` action.
 INVOKE_ACTIONS: tuple[str, ...] = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+
+
+# ------------------------------------------------------------------------------ embedding models
+
+SRC_GUARDRAIL_ENFORCEMENT = "https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-enforcements.html"
+SRC_TITAN_EMBEDDINGS = "https://docs.aws.amazon.com/bedrock/latest/userguide/titan-embedding-models.html"
+SRC_TITAN_MULTIMODAL_EMBEDDINGS = "https://docs.aws.amazon.com/bedrock/latest/userguide/titan-multiemb-models.html"
+SRC_COHERE_EMBED = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-embed.html"
+SRC_MODELS_REGIONS = "https://docs.aws.amazon.com/bedrock/latest/userguide/models-regions.html"
+
+#: Why enforced guardrails exclude embedding models, as AWS documents it for ``EnforcedGuardrailConfiguration`` and
+#: the Organizations ``BEDROCK_POLICY`` (``SRC_GUARDRAIL_ENFORCEMENT``; the project's fact sheet, row A3a, in its
+#: words): "You must exclude embedding models, or their calls fail." An embedding call has no text answer for a
+#: guardrail to check, so enforcing one on it makes every embedding call (RAG, knowledge-base ingestion) fail.
+EMBEDDING_ENFORCEMENT_FACT = ("Embedding models must be excluded from an enforced guardrail configuration, or "
+                              f"their calls fail ({SRC_GUARDRAIL_ENFORCEMENT}).")
+
+
+@dataclass(frozen=True)
+class EmbeddingModel:
+    """A Bedrock embedding model id, where AWS documents it, with the source."""
+
+    model_id: str
+    partitions: tuple[str, ...]
+    source: str
+    uncertain_notes: tuple[str, ...] = ()
+
+
+#: Embedding models an enforced guardrail excludes by default (``embedding_model_ids``). Only ids AWS documents.
+EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
+    EmbeddingModel(
+        "amazon.titan-embed-text-v2:0", ("aws", "aws-us-gov"), SRC_TITAN_EMBEDDINGS,
+        uncertain_notes=(
+            "aws-us-gov UNCERTAIN: no stored AWS page read for this catalog lists a GovCloud embedding model "
+            f"({SRC_MODELS_REGIONS} has GovCloud columns, the Titan Text Embeddings V2 row was not read); a third "
+            "party lists Titan Text Embeddings V2 in us-gov-west-1. Confirm with aws bedrock list-foundation-models "
+            "--by-output-modality EMBEDDING --region us-gov-west-1, and add what it lists.",),
+    ),
+    EmbeddingModel("amazon.titan-embed-text-v1", ("aws",), SRC_TITAN_EMBEDDINGS),
+    EmbeddingModel("amazon.titan-embed-image-v1", ("aws",), SRC_TITAN_MULTIMODAL_EMBEDDINGS),
+    EmbeddingModel("cohere.embed-english-v3", ("aws",), SRC_COHERE_EMBED),
+    EmbeddingModel("cohere.embed-multilingual-v3", ("aws",), SRC_COHERE_EMBED),
+)
+
+
+def embedding_model_ids(partition: str | None) -> tuple[str, ...]:
+    """The documented embedding model ids of ``partition`` (``aws``, ``aws-us-gov`` ...): none where AWS documents
+    none (the ISO and China partitions here). ``None``, a partition only deployment knows: the ids documented in
+    every partition that has any, so no exclusion names a model its partition lacks."""
+    if partition is not None:
+        return tuple(m.model_id for m in EMBEDDING_MODELS if partition in m.partitions)
+    everywhere = {p for m in EMBEDDING_MODELS for p in m.partitions}
+    return tuple(m.model_id for m in EMBEDDING_MODELS if everywhere <= set(m.partitions))

@@ -53,6 +53,7 @@ from constructs import Construct
 
 from .errors import ConstructPropsError
 from .guardrail import ENFORCEMENT_MODEL_PATTERN, BedrockGuardrail
+from .guardrail_policy import enforcement_exclusions
 from .policy_size import policy_length
 
 #: AWS Organizations quotas (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html).
@@ -276,6 +277,7 @@ class BedrockOrganizationGuardrails(Construct):
         trail_name_patterns: Sequence[str] = ("CompliantBedrock-*", "StackSet-CompliantBedrock-*"),
         detection_name_patterns: Sequence[str] = ("CompliantBedrock-*", "StackSet-CompliantBedrock-*"),
         guardrail_excluded_models: Sequence[str] = (),
+        guardrail_enforce_embedding_models_reason: str | None = None,
         legacy_input_tags: bool = False,
         other_scps_per_target: int = 1,
         other_rcps_per_target: int = 1,
@@ -330,8 +332,11 @@ class BedrockOrganizationGuardrails(Construct):
         :param log_group_patterns: log-group names of the package (CloudFormation names them after the stack).
         :param trail_name_patterns: trail names of the package (``<stack name>-audit`` by default).
         :param detection_name_patterns: EventBridge rule and SNS topic names of the package's tamper detection.
-        :param guardrail_excluded_models: model ids the Bedrock policy does not enforce the guardrail on
-            (e.g. embedding models).
+        :param guardrail_excluded_models: model ids the Bedrock policy does not enforce the guardrail on, **in
+            addition to** the partition's embedding models (``models.embedding_model_ids``), which it always skips:
+            AWS documents that embedding calls fail under an enforced guardrail.
+        :param guardrail_enforce_embedding_models_reason: enforce on the embedding models too (every embedding call
+            in the organization then fails): why, in at least 8 words. Unset (default): they are excluded.
         :param legacy_input_tags: also write ``input_tags: ignore`` (the older Bedrock policy syntax) next
             to ``selective_content_guarding``.
         :param other_scps_per_target: SCPs already attached to each target (FullAWSAccess counts: at least 1).
@@ -493,8 +498,11 @@ class BedrockOrganizationGuardrails(Construct):
         self.bedrock_policy: organizations.CfnPolicy | None = None
         self.guardrail_resource_policy: bedrock.CfnResourcePolicy | None = None
         if guardrail is not None:
-            self._bedrock_policy(guardrail, organization_id, target_ids, guardrail_excluded_models,
-                                 legacy_input_tags, where)
+            excluded = enforcement_exclusions(
+                where, partition if not Token.is_unresolved(partition) else None, list(guardrail_excluded_models),
+                enforce_embedding_models_reason=guardrail_enforce_embedding_models_reason,
+                prop="guardrail_excluded_models")
+            self._bedrock_policy(guardrail, organization_id, target_ids, excluded, legacy_input_tags, where)
 
     # -----------------------------------------------------------------------------------------
     def _bedrock_policy(self, guardrail: BedrockGuardrail, organization_id: str, target_ids: Sequence[str],

@@ -24,9 +24,10 @@ link = cb.BedrockPrivateLink(stack, "PrivateLink", vpc=network, model_ids=["open
                              guardrail_arns=guardrail.resource_arns)
 access = cb.BedrockModelAccess(stack, "ModelAccess", guardrail=guardrail, private_link=link)
 
-# Immutable audit: the account's trail, model invocation logging, alerts on tampering.
-cb.AuditTrail(stack, "AuditTrail")
-cb.ModelInvocationLogging(stack, "InvocationLogging")
+# Immutable audit: model invocation logging, the account's trail (also recording who reads or deletes the
+# prompts and completions logging stores), alerts on tampering.
+invocation_logging = cb.ModelInvocationLogging(stack, "InvocationLogging")
+cb.AuditTrail(stack, "AuditTrail", object_event_buckets=[invocation_logging.bucket.bucket])
 cb.TamperDetection(stack, "TamperDetection", alert_emails=["security@example.gov"])
 
 # Your workload's role: invoke the named models, through the endpoint, with the guardrail.

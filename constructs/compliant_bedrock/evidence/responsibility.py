@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from ..compliance.template import as_list, possible_strings
+from ..compliance.template import as_list, possible_strings, referenced_ids
 from .assembly import StackEvidence
 
 SCOPES = ("template", "partial", "outside")
@@ -149,6 +149,11 @@ def template_facts(stack: StackEvidence) -> dict[str, list[str]]:
                      if p.get(key) is True]
             events = "with data event selectors" if p.get("AdvancedEventSelectors") or p.get("EventSelectors") \
                 else "management events only"
+            # Whose objects' reads and deletes it records (the invocation-log bucket: prompts and completions).
+            objects = sorted({stack.label(lid) for s in as_list(p.get("AdvancedEventSelectors")) if isinstance(s, dict)
+                              and {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}
+                              in as_list(s.get("FieldSelectors")) for lid in referenced_ids(s)})
+            events += "".join(f", S3 object events of bucket {_v(o)}" for o in objects)
             facts["trail"].append(f"Trail {_v(label)}: {', '.join(flags) or 'no flags set'}; {events}"
                                   + ("; KMS-encrypted." if p.get("KMSKeyId") else "."))
         elif r.type.startswith("Custom::") and isinstance(p.get("LoggingConfig"), dict):

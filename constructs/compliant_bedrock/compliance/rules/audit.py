@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from ..pack import Compliance, RuleContext, rule
 from ..template import Resource, Template, as_list, possible_strings, referenced_ids
@@ -16,6 +20,14 @@ REQUIRED_BEDROCK_DATA_TYPES = ("AWS::Bedrock::Guardrail", "AWS::Bedrock::Model")
 AUDIT_BUCKET_METADATA = "compliant-bedrock:audit-bucket"
 #: Tag key on audit keys, buckets and log groups (``kms.AUDIT_TAG_KEY``; rules must not import constructs).
 AUDIT_TAG = "compliant-bedrock:audit"
+#: Template metadata of a stack without a trail of its own: ``{"trail": ..., "reason": ...}``, the trail that
+#: records it (``audit_trail.declare_trail_coverage``; config ``audit.trail_covered_by``).
+TRAIL_COVERAGE_METADATA = "compliant-bedrock:trail-coverage"
+#: Partitions with a bedrock-mantle endpoint (commercial regions and us-gov-west-1, ``models.MANTLE_REGIONS``):
+#: a trail there selects Mantle data events whether or not the account uses Mantle.
+MANTLE_PARTITIONS = ("aws", "aws-us-gov")
+#: CloudTrail's data-event type of S3 objects (``resources.ARN`` ``StartsWith arn:<partition>:s3:::<bucket>/``).
+S3_OBJECT_TYPE = "AWS::S3::Object"
 
 
 def is_invocation_logging(resource: Resource) -> bool:
@@ -374,3 +386,133 @@ def trail_mantle_data_events(template: Template, ctx: RuleContext) -> Compliance
         if set(REQUIRED_MANTLE_DATA_TYPES) <= _data_types(trail):
             return Compliance.COMPLIANT
     return Compliance.NON_COMPLIANT
+
+
+# ------------------------------------------------------------------ data-event coverage (prompts, Bedrock, Mantle)
+
+#: Fields a data-event selector may have and still record every event of its types (resources.ARN only with
+#: StartsWith): readOnly, eventName, userIdentity ... record a subset (e.g. reads only, no deletes).
+_WHOLE_FIELDS = frozenset({"eventCategory", "resources.type", "resources.ARN"})
+_MIN_COVERAGE_REASON_WORDS = 8
+_S3_REF = re.compile(r"^arn:[^:]*:s3:::<Ref ([^>]+)>")
+_S3_LITERAL = re.compile(r"^arn:[^:]*:s3:::")
+_PARTITION = re.compile(r"arn:(aws(?:-[a-z]+)*):")
+
+
+def _canonical_s3(prefix: str) -> str:
+    """One spelling per S3 object ARN prefix: ``<Id.Arn>/...`` for a bucket of the template (GetAtt, or Ref in an
+    ``arn:<partition>:s3:::`` join), ``s3:::<name>/...`` for a literal name (any partition spelling)."""
+    ref = _S3_REF.match(prefix)
+    if ref:
+        return f"<{ref.group(1)}.Arn>{prefix[ref.end():]}"
+    return _S3_LITERAL.sub("s3:::", prefix)
+
+
+def data_event_gaps(selectors: Iterable[Mapping[str, Any]], *, resource_types: Sequence[str] = (),
+                    object_arn_prefixes: Sequence[str] = ()) -> list[str]:
+    """What a trail's advanced event selectors leave unrecorded: each ``resource_types`` type without a selector of
+    all its data events, each ``object_arn_prefixes`` prefix (``arn:<partition>:s3:::<bucket>/``) whose S3 object
+    events no selector records. Empty: nothing missing.
+
+    Pure: ``selectors`` are CloudTrail's advanced selectors as a template (``AdvancedEventSelectors``) or
+    ``aws cloudtrail get-event-selectors`` spells them (``FieldSelectors`` of ``Field`` and ``Equals``/``StartsWith``
+    ...), so the same function checks an organization trail of another account. A selector counts only if it
+    narrows nothing but ``resources.ARN`` by ``StartsWith``: one on ``readOnly`` or ``eventName`` records part.
+    """
+    whole: set[str] = set()
+    starts: dict[str, list[str]] = {}
+    for selector in selectors:
+        fields = {f.get("Field"): f for f in as_list(selector.get("FieldSelectors")) if isinstance(f, dict)}
+        category, kinds, arn = fields.get("eventCategory"), fields.get("resources.type"), fields.get("resources.ARN")
+        if (not set(fields) <= _WHOLE_FIELDS or category is None or kinds is None
+                or set(category) != {"Field", "Equals"} or "Data" not in as_list(category.get("Equals"))
+                or set(kinds) != {"Field", "Equals"}):
+            continue
+        types = [t for t in as_list(kinds.get("Equals")) if isinstance(t, str)]
+        if arn is None:
+            whole.update(types)
+        elif set(arn) == {"Field", "StartsWith"}:
+            for kind in types:
+                starts.setdefault(kind, []).extend(_canonical_s3(p) for p in possible_strings(arn.get("StartsWith")))
+    gaps = [f"{t} data events" for t in resource_types if t not in whole]
+    if S3_OBJECT_TYPE not in whole:
+        for prefix in object_arn_prefixes:
+            wanted = _canonical_s3(prefix)
+            if not any(p and (p == "s3:::" or wanted.startswith(p)) for p in starts.get(S3_OBJECT_TYPE, [])):
+                gaps.append(f"{S3_OBJECT_TYPE} events under {prefix}")
+    return gaps
+
+
+def template_partition(template: Template) -> str | None:
+    """The partition the template's literal ARNs name (most of them), or None (env-agnostic: deployment decides)."""
+    found = Counter(_PARTITION.findall(json.dumps(template.body.get("Resources") or {})))
+    return found.most_common(1)[0][0] if found else None
+
+
+def _invocation_log_prefixes(template: Template) -> list[list[str]]:
+    """Where invocation logging writes objects (``s3Config``, large payloads of ``cloudWatchConfig``): for each, the
+    object ARN prefixes that name it (``<bucket ARN>/<keyPrefix>/``, by reference and by literal name)."""
+    buckets = {r.logical_id for r in template.of_type("AWS::S3::Bucket")}
+    found: list[list[str]] = []
+    for resource in template.resources.values():
+        if not is_invocation_logging(resource):
+            continue
+        config = next((v for k, v in resource.properties.items() if k.lower() == "loggingconfig"), None)
+        config = config if isinstance(config, dict) else {}
+        for target in (config.get("s3Config"), (config.get("cloudWatchConfig") or {}).get("largeDataDeliveryS3Config")):
+            if not isinstance(target, dict):
+                continue
+            key = target.get("keyPrefix")
+            # A key prefix only deployment knows: require the whole bucket.
+            key = f"{key.strip('/')}/" if isinstance(key, str) and key.strip("/") else ""
+            name = target.get("bucketName")
+            spellings = [f"<{lid}.Arn>/{key}" for lid in sorted(referenced_ids(name) & buckets)]
+            spellings += [f"arn:*:s3:::{n}/{key}" for n in possible_strings(name) if "<" not in n]
+            if spellings:
+                found.append(spellings)
+    return found
+
+
+def _coverage_gaps(template: Template) -> list[str] | None:
+    """What the template's trails leave unrecorded; None when the rule does not apply."""
+    trails = template.of_type("AWS::CloudTrail::Trail")
+    logging = [r for r in template.resources.values() if is_invocation_logging(r)]
+    if not trails and not logging:
+        return None
+    if not trails:
+        coverage = template.metadata.get(TRAIL_COVERAGE_METADATA)
+        trail = coverage.get("trail") if isinstance(coverage, dict) else None
+        reason = coverage.get("reason") if isinstance(coverage, dict) else None
+        if isinstance(trail, str) and trail.strip() and isinstance(reason, str) \
+                and len(reason.split()) >= _MIN_COVERAGE_REASON_WORDS:
+            return []
+        return [f"no trail in the stack, and no {TRAIL_COVERAGE_METADATA} metadata naming the trail that records it "
+                f"(with a reason of at least {_MIN_COVERAGE_REASON_WORDS} words)"]
+    selectors = [s for t in trails for s in as_list(t.properties.get("AdvancedEventSelectors")) if isinstance(s, dict)]
+    required = list(REQUIRED_BEDROCK_DATA_TYPES)
+    if template_partition(template) in MANTLE_PARTITIONS or allows_mantle(template):
+        required += REQUIRED_MANTLE_DATA_TYPES
+    gaps = data_event_gaps(selectors, resource_types=required)
+    for spellings in _invocation_log_prefixes(template):
+        missing = [data_event_gaps(selectors, object_arn_prefixes=[p]) for p in spellings]
+        if all(missing):
+            gaps += missing[0]
+    return gaps
+
+
+@rule(
+    "TrailDataEventCoverage",
+    controls=("AU-2", "AU-3", "AU-12"),
+    explanation="No trail of the stack records S3 object events (reads, writes, deletes) of the invocation-log "
+                "bucket, which holds the prompts and completions, or the Bedrock (Guardrail, Model) and, where the "
+                "partition has Mantle, bedrock-mantle data events; or the stack has invocation logging but no trail "
+                "and names none that records it",
+    fix="AuditTrail(object_event_buckets=[logging.bucket.bucket]) (the reference stack wires it; Bedrock and Mantle "
+        "types are selected by default); a stack without a trail: declare_trail_coverage(stack, trail=..., "
+        "reason=...) (config: audit.trail_covered_by)",
+)
+def trail_data_event_coverage(template: Template, ctx: RuleContext) -> Compliance:
+    gaps = _coverage_gaps(template)
+    if gaps is None:
+        return Compliance.NOT_APPLICABLE
+    return Compliance.NON_COMPLIANT if gaps else Compliance.COMPLIANT

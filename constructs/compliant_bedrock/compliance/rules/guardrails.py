@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...models import EMBEDDING_MODELS
 from ..pack import Compliance, RuleContext, rule
 from ..template import Resource, Template, as_list, possible_strings, referenced_ids
 from .iam import invoke_allow_statements
@@ -96,6 +97,9 @@ def guardrail_enforced_account_level(template: Template, ctx: RuleContext) -> Co
     # Foundation models the stack grants: enforcement must not leave one of them out.
     granted = {text.rsplit("foundation-model/", 1)[1] for st in grants for text in possible_strings(st.get("Resource"))
                if "foundation-model/" in text}
+    # Embedding models are excluded from enforcement by necessity (AWS: their calls fail under it; an embedding has
+    # no text answer to guard): a granted one is not an unguarded gap of the enforcement.
+    granted -= {m.model_id for m in EMBEDDING_MODELS}
     for enforced in template.of_type("AWS::Bedrock::EnforcedGuardrailConfiguration"):
         p = enforced.properties
         guarding = p.get("SelectiveContentGuarding") or {}
