@@ -461,6 +461,18 @@ def test_organization_policies_from_any_stack_are_evaluated(outdir: Path, tmp_pa
     assert (guarded.decision, guarded.guarded_by) == ("guarded", "CompliantBedrock-organization/Guard")
     assert c[f"workload.invoke{MODEL}"].decision == "guarded"  # FullAWSAccess sits next to the SCPs
     assert c[f"user.batch-inference{MODEL}"].decision == "allowed"  # not guardable: still open
+    # the same policies, declared an organization of the aws partition (no covered list): they bind every
+    # environment of that partition and none of another (a GovCloud account is never below a commercial root)
+    org["Metadata"] = {"compliant-bedrock:organization": {"organization_id": "o-exampleorg1", "partition": "aws"}}
+    gov = _template(outdir, "CompliantBedrock-govcloud")
+    directory = _write_assembly(tmp_path / "by-partition", {
+        "CompliantBedrock-commercial": (commercial, "us-east-1", outdir / "CompliantBedrock-commercial.metadata.json"),
+        "CompliantBedrock-govcloud": (gov, "us-gov-west-1", outdir / "CompliantBedrock-govcloud.metadata.json"),
+        "CompliantBedrock-organization": (org, "us-east-1", None)})
+    proof = perimeter.prove(directory, node_modules=ROOT / "node_modules")
+    assert _by_id(proof, "commercial")["user.api-key.create"].decision == "denied"
+    gov_key = _by_id(proof, "govcloud")["user.api-key.create"]
+    assert gov_key.decision == "allowed" and not any("CompliantBedrock-organization" in d for d in gov_key.deciding)
 
 
 # ---- acceptances ------------------------------------------------------------------------------------
