@@ -22,7 +22,7 @@ from compliant_bedrock.organization import BedrockOrganizationGuardrails
 from compliant_bedrock.partitions import partition_has_mantle, support
 
 from .app_factory import cdk_json_context
-from .baseline import baseline_stack_set, baseline_template
+from .baseline import STACKSET_NAME, baseline_stack_set, baseline_template
 from .config import partition_of
 from .org_config import OrganizationSettings
 
@@ -111,6 +111,11 @@ class OrganizationStack(Stack):
                 mantle_data_events=partition_has_mantle(settings.partition),
                 audit_admins=admins,
             )
+            if settings.baseline.enabled:
+                # The member baseline's invocation-log bucket holds prompts and completions: who read or deleted
+                # them is recorded here (CloudFormation names a StackSet instance's buckets
+                # stackset-<stackset name>-<uuid>-..., lower-case; the baseline creates no other trail).
+                self.trail.add_object_event_prefixes(f"arn:{settings.partition}:s3:::stackset-{STACKSET_NAME.lower()}-")
             # No SCP binds the management account: stopping or changing its trail is detected instead.
             self.detection = TamperDetection(self, "TamperDetection", audit_admins=admins)
         self.baseline = None

@@ -160,6 +160,11 @@ def test_the_organization_trail_records_every_account_with_bedrock_and_mantle_da
     types = {v for s in trail["AdvancedEventSelectors"] for f in s["FieldSelectors"] if f["Field"] == "resources.type"
              for v in f["Equals"]}
     assert {"AWS::Bedrock::Model", "AWS::Bedrock::Guardrail", "AWS::BedrockMantle::Project"} <= types
+    # object reads and deletes of the member baseline's prompt and completion buckets, in every member account
+    objects = [s for s in trail["AdvancedEventSelectors"]
+               if any(f["Field"] == "resources.type" and f["Equals"] == ["AWS::S3::Object"] for f in s["FieldSelectors"])]
+    assert [f["StartsWith"] for s in objects for f in s["FieldSelectors"] if f["Field"] == "resources.ARN"] == [
+        ["arn:aws-us-gov:s3:::stackset-compliantbedrock-baseline-"]]
     # every member account's log files land in the locked bucket, under the organization's id
     (policy,) = [p for p in _typed(gov_template, "AWS::S3::BucketPolicy")
                  if "AWSCloudTrailWrite" in json.dumps(p["PolicyDocument"])]
@@ -167,6 +172,18 @@ def test_the_organization_trail_records_every_account_with_bedrock_and_mantle_da
     assert "AWSLogs/o-examplegov01/*" in json.dumps(write["Resource"])
     assert any(r.get("DeletionPolicy") == "Retain" for r in gov_template["Resources"].values()
                if r["Type"] == "AWS::CloudTrail::Trail")
+
+
+def test_an_object_event_prefix_that_could_name_the_trails_own_bucket_is_refused() -> None:
+    from compliant_bedrock.audit_trail import AuditTrail
+    from compliant_bedrock.errors import ConstructPropsError
+
+    stack = cdk.Stack(cdk.App(), "CompliantBedrock-organization-x", env={"account": "111111111111", "region": "us-east-1"})
+    trail = AuditTrail(stack, "Trail")
+    for prefix in ("arn:aws:s3:::compliantbedrock-", "arn:aws:s3:::compliantbedrock-organization-x-trail", "s3://x"):
+        with pytest.raises(ConstructPropsError, match="cannot name this stack's own buckets"):
+            trail.add_object_event_prefixes(prefix)
+    trail.add_object_event_prefixes("arn:aws:s3:::stackset-compliantbedrock-baseline-")
 
 
 def test_an_organization_without_its_trail_says_which_trail_instead(tmp_path: Path) -> None:

@@ -210,6 +210,8 @@ class AuditTrail(Construct):
         self._where = f"AuditTrail {construct_id!r}"
         #: Buckets whose S3 object-level events the trail records (``add_object_event_buckets``).
         self.object_event_buckets: list[s3.IBucket] = []
+        #: ARN prefixes of conventionally named buckets elsewhere (``add_object_event_prefixes``).
+        self.object_event_prefixes: list[str] = []
 
         self.key = retained_key(self, "Key", description=f"CloudTrail trail {self.trail_name}: log files and log group")
         self._key_policy(stack, [p if not isinstance(p, str) else iam.ArnPrincipal(p) for p in log_readers])
@@ -292,7 +294,28 @@ class AuditTrail(Construct):
                     "invocation-log bucket, ModelInvocationLogging.bucket.bucket)")
             if not any(_same_bucket(bucket, chosen) for chosen in self.object_event_buckets):
                 self.object_event_buckets.append(bucket)
-        prefixes = [b.arn_for_objects("") for b in self.object_event_buckets]
+        self._select_objects()
+
+    def add_object_event_prefixes(self, *prefixes: str) -> None:
+        """Record S3 object-level events under ARN prefixes of buckets named by convention in other accounts
+        (an organization trail: ``arn:<partition>:s3:::stackset-compliantbedrock-baseline-``, the member baseline's
+        buckets as CloudFormation names them). A prefix that could match this stack's own buckets (CloudFormation
+        names them after the stack, lower-case) is refused for the same reason as ``add_object_event_buckets``."""
+        stack = Stack.of(self)
+        own = f"{stack.stack_name.lower()}-"
+        for prefix in prefixes:
+            name = prefix.split(":::", 1)[1] if prefix.startswith("arn:") and ":::" in prefix else ""
+            if not re.fullmatch(r"arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{2,}", prefix) or own.startswith(name) \
+                    or name.startswith(own):
+                raise ConstructPropsError(
+                    f"{self._where}: object event prefix {prefix!r}: give arn:<partition>:s3:::<bucket name prefix> of "
+                    f"at least 3 characters that cannot name this stack's own buckets ({own}...)")
+            if prefix not in self.object_event_prefixes:
+                self.object_event_prefixes.append(prefix)
+        self._select_objects()
+
+    def _select_objects(self) -> None:
+        prefixes = [b.arn_for_objects("") for b in self.object_event_buckets] + list(self.object_event_prefixes)
         selectors = advanced_event_selectors(self._types, object_arn_prefixes=prefixes)
         values = selector_value_count(selectors)
         if values > MAX_SELECTOR_VALUES:
