@@ -130,7 +130,8 @@ def _stack_names(app: Any, envs: list | None) -> list[str]:
     if envs is not None:
         from .org_config import ORGANIZATION_STACK
 
-        return [name for env in envs for name in (env.stack_name, f"{env.stack_name}-replica")] + [ORGANIZATION_STACK]
+        return [name for env in envs for name in (env.stack_name, f"{env.stack_name}-replica",
+                                                  f"{env.stack_name}-iam-events")] + [ORGANIZATION_STACK]
     import aws_cdk as cdk
 
     return [child.stack_name for child in app.node.children if isinstance(child, cdk.Stack)]

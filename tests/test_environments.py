@@ -17,7 +17,7 @@ REASON = "Invocations of this account and region are logged by the platform acco
 
 def env(name: str, region: str = "us-east-1", account: str | None = None, **audit: Any) -> tuple[str, EnvironmentSettings]:
     raw = {**BASE, "name": name, "region": region, "vpc": {**BASE["vpc"], "availability_zones": [f"{region}a", f"{region}b"]},
-           "audit": audit}
+           "audit": {"alert_emails": ["security-alerts@example.gov"], **audit}}
     if account:
         raw["account"] = account
     return f"config/{name}.yaml", EnvironmentSettings.model_validate(raw)
