@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from compliant_bedrock.detection import EVENT_BUS_ARN_PATTERN
 from compliant_bedrock.organization import (
     DEFAULT_BOOTSTRAP_QUALIFIER,
     DEFAULT_BREAK_GLASS_ROLE,
@@ -32,6 +33,7 @@ from .config import (
     CLOUDWATCH_RETENTION_DAYS,
     DEFAULT_OBJECT_LOCK_DAYS,
     MIN_LOG_RETENTION_DAYS,
+    AuditSettings,
     ConfigError,
     _region_check,
     _UniqueKeyLoader,
@@ -182,6 +184,25 @@ class BaselineSettings(_Strict):
     object_lock_days: int = Field(default=DEFAULT_OBJECT_LOCK_DAYS, ge=MIN_LOG_RETENTION_DAYS, le=36500)
     #: Required when enabled is false: where every account's per-region guardrail and logging come from.
     disabled_reason: str | None = None
+    #: Tamper-alert subscribers of every baseline account, at least one when enabled: an event bus of the security
+    #: account (a StackSet has no per-account context; its bus policy admits the accounts' events:PutEvents)
+    #: and/or addresses (each account's topic asks each address to confirm).
+    alert_event_bus_arns: list[str] = Field(default_factory=list)
+    alert_emails: list[str] = Field(default_factory=list)
+    #: The trail that records Bedrock data events (AWS::Bedrock::Model, AWS::BedrockMantle::*) in the baseline
+    #: accounts, e.g. an organization trail, and where it is managed (>= 8 words). Without it the baseline has no
+    #: bearer-token rule: no trail it could rely on selects those events (Bedrock-DetectionDataEventsSelected).
+    data_events_trail: str | None = None
+
+    @field_validator("alert_event_bus_arns")
+    @classmethod
+    def _alert_buses(cls, value: list[str]) -> list[str]:
+        return AuditSettings._buses(value)
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _alert_emails(cls, value: list[str]) -> list[str]:
+        return AuditSettings._emails(value)
 
     @field_validator("target_ous")
     @classmethod
@@ -223,6 +244,14 @@ class BaselineSettings(_Strict):
             raise ValueError("baseline: enabled needs execution_role (the exact stacksets-exec-<suffix> name a member "
                              "account lists: aws iam list-roles --query \"Roles[?starts_with(RoleName,'stacksets-exec-')]"
                              ".RoleName\") and accounts (the member accounts it deploys to): the exemption names each")
+        if self.enabled and not self.alert_event_bus_arns and not self.alert_emails:
+            raise ValueError("baseline.alert_emails / baseline.alert_event_bus_arns: no alert subscriber; every baseline "
+                             "account's tamper alerts would reach nobody. Set alert_event_bus_arns to an event bus of "
+                             "the security account (arn:<partition>:events:<region>:<account>:event-bus/<name>, its "
+                             "policy admitting the baseline accounts' events:PutEvents) and/or alert_emails")
+        if self.data_events_trail is not None and len(self.data_events_trail.split()) < 8:
+            raise ValueError("baseline.data_events_trail: name the trail that selects Bedrock data events in the "
+                             "baseline accounts and where it is managed, in at least 8 words")
         if not self.enabled and (self.disabled_reason is None or len(self.disabled_reason.split()) < 8):
             raise ValueError("baseline.enabled: false needs disabled_reason of at least 8 words saying where every "
                              "account's enforced guardrail and invocation logging per region come from")
@@ -311,6 +340,14 @@ class OrganizationSettings(_Strict):
         for region in self.baseline.regions:
             if region not in self.approved_regions:
                 raise ValueError(f"baseline.regions: {region!r} is not in approved_regions; the SCPs deny Bedrock there")
+        for arn in self.baseline.alert_event_bus_arns:
+            match = EVENT_BUS_ARN_PATTERN.fullmatch(arn)
+            if match and match.group(1) != partition:
+                raise ValueError(f"baseline.alert_event_bus_arns: {arn!r} is in partition {match.group(1)!r}, not the "
+                                 f"organization's {partition!r}")
+            if match and match.group(3) in self.baseline.accounts:
+                raise ValueError(f"baseline.alert_event_bus_arns: {arn!r} is in baseline account {match.group(3)}, "
+                                 "whose administrators would receive their own alerts; name the security account's bus")
         if "global." in self.cross_region_profiles and partition != "aws":
             raise ValueError("cross_region_profiles: 'global.' exists only in the aws partition")
         return self

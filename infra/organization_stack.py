@@ -86,6 +86,9 @@ class OrganizationStack(Stack):
                 block_classification_markings=not str(partition_of(settings.home_region)).startswith("aws-iso"),
                 break_glass_role_name=settings.roles.break_glass,
                 execution_role_name=str(settings.baseline.execution_role),
+                alert_emails=settings.baseline.alert_emails,
+                alert_event_bus_arns=settings.baseline.alert_event_bus_arns,
+                data_events_trail=settings.baseline.data_events_trail,
             )
             self.baseline = baseline_stack_set(self, "BaselineStackSet", template=template,
                                                target_ous=settings.baseline_target_ous,

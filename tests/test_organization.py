@@ -171,7 +171,7 @@ AUDIT_STATEMENTS = {
                    "lambda:InvokeFunction", "lambda:AddPermission", "lambda:PublishVersion", "lambda:CreateAlias",
                    "lambda:UpdateAlias", "lambda:DeleteFunction", "events:DisableRule", "events:DeleteRule",
                    "events:PutRule", "events:RemoveTargets", "events:PutTargets", "sns:DeleteTopic",
-                   "sns:SetTopicAttributes", "sns:RemovePermission", "sns:AddPermission"],
+                   "sns:SetTopicAttributes", "sns:RemovePermission", "sns:AddPermission", "sns:PutDataProtectionPolicy"],
         "Resource": [f"{P}:lambda:*:*:function:{s}" for s in _STACKS] + [f"{P}:events:*:*:rule/{s}" for s in _STACKS]
         + [f"{P}:sns:*:*:{s}" for s in _STACKS], "Condition": _ADMINS},
     "ProtectExemptRoles": {
@@ -637,7 +637,14 @@ def test_baseline_stack_set_is_service_managed_and_auto_deploys(template: dict[s
     assert "Parameters" not in baseline  # no bootstrap version, no asset parameters: member accounts need neither
     function = next(r for r in baseline["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
     assert "ZipFile" in function["Properties"]["Code"]  # inline code, no asset
-    assert "arn:aws:" not in body  # one template for every partition's accounts: the partition is AWS::Partition
+    # One template for every account of the organization: the partition is AWS::Partition, but for the
+    # security account's event bus, which the organization's configuration names (in its partition).
+    bus = "arn:aws:events:us-east-1:999988887777:event-bus/security-alerts"
+    assert "arn:aws:" not in body.replace(bus, "")
+    rules = [r["Properties"] for r in baseline["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    assert rules and all(any(t["Arn"] == bus and "RoleArn" in t for t in r["Targets"]) for r in rules)
+    # No trail declared for the baseline accounts' Bedrock data events: no rule claims to see them.
+    assert not any("callWithBearerToken" in json.dumps(r) for r in rules)
     failing = [r for r in evaluate(Template("Baseline", baseline)) if r.compliance not in (
         Compliance.COMPLIANT, Compliance.NOT_APPLICABLE) and not r.suppression_reason]
     assert failing == []
