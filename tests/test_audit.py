@@ -1050,6 +1050,9 @@ def test_iam_rules_only_where_iam_delivers_its_events() -> None:
                                     {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-gov-west-1"]}]}
     only, _ = _detection("us-east-1", iam_events_only=True)
     assert set(only.rules) == set(IAM_DETECTIONS) == {"BedrockApiKeyCreated"}
+    # Without cdk.json's partition-literal flag the partition comes from the region.
+    bare = cdk.Stack(cdk.App(), "Bare", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    assert "BedrockApiKeyCreated" in TamperDetection(bare, "Detection", alert_emails=["soc@agency.gov"]).rules
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
