@@ -310,6 +310,25 @@ def test_removing_a_statement_from_the_synthesized_policy_fires_a_rule(template:
     assert outcome == {Compliance.NON_COMPLIANT}
 
 
+@pytest.mark.parametrize("action", ["events:DeleteRule", "events:PutTargets", "sns:SetTopicAttributes",
+                                    "sns:AddPermission", "sns:PutDataProtectionPolicy"])
+def test_an_scp_that_leaves_a_way_to_silence_detection_fails_the_audit_plane_rule(template: dict[str, Any],
+                                                                                  action: str) -> None:
+    """Each action that silences a rule or topic (re-target, re-police, deny its content) must stay denied."""
+    mutant = json.loads(json.dumps(template))
+    for resource in mutant["Resources"].values():
+        content = resource.get("Properties", {}).get("Content")
+        if resource["Type"] == "AWS::Organizations::Policy" and isinstance(content, str):
+            document = json.loads(content)
+            for statement in document["Statement"]:
+                if isinstance(statement["Action"], list) and action in statement["Action"]:
+                    statement["Action"].remove(action)
+            resource["Properties"]["Content"] = json.dumps(document)
+    outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, mutant))
+               if r.rule_id == "Bedrock-OrgAuditPlaneProtected"}
+    assert outcome == {Compliance.NON_COMPLIANT}
+
+
 def test_removing_both_mantle_denies_fires_the_rule(template: dict[str, Any]) -> None:
     mutant = json.loads(json.dumps(template))
     for resource in mutant["Resources"].values():
