@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Annotations, Aws, CfnCondition, Fn, Stack, Token
+from aws_cdk import Aws, CfnCondition, Fn, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
@@ -103,7 +103,7 @@ DETECTIONS: tuple[Detection, ...] = (
               source="https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys-permissions.html"),
     # Documented for bedrock-mantle (requestParameters.callWithBearerToken); assumed to be the same field
     # on bedrock-runtime records (UNCERTAIN: not found in the bedrock-runtime CloudTrail page). Invocations are
-    # data events: seen only if the trail selects AWS::Bedrock::Model (Mantle's: MANTLE_DETECTIONS).
+    # data events: seen only if the trail selects AWS::Bedrock::Model (Mantle's: MANTLE_API_KEY_USED).
     Detection("BedrockApiKeyUsed", "A Bedrock API key (bearer token) was used",
               ("bedrock.amazonaws.com",), (),
               (("requestParameters.callWithBearerToken", [True]),),
@@ -186,12 +186,8 @@ class TamperDetection(Construct):
                                       f"({', '.join(f'{p}: {r}' for p, r in IAM_EVENT_REGIONS.items())}), where IAM's "
                                       f"events reach EventBridge; it is {stack.region!r}")
         # Where IAM delivers its events: always, in an env-agnostic stack, under a region condition.
+        # Elsewhere (detects_iam_events False) a stack in iam_event_region must carry them (iam_events_only=True).
         self.detects_iam_events = (stack.region == self.iam_event_region) if region_known else True
-        if region_known and not self.detects_iam_events:
-            Annotations.of(self).add_info(
-                f"IAM events (Bedrock API-key creation) reach EventBridge only in "
-                f"{self.iam_event_region or 'the IAM region of this partition (not known here)'}; this stack in "
-                f"{stack.region} has no rule for them: add TamperDetection(iam_events_only=True) in a stack there")
 
         self.key = retained_key(self, "Key", description=f"Tamper alerts of {stack.stack_name} (SNS encryption)")
         if audit_admins is not None:
