@@ -66,6 +66,7 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
 
     from compliant_bedrock.compliance import attach_packs
 
+    from .iam_events_stack import STACK_SUFFIX, IamEventsStack
     from .parallel import shard
     from .replica_stack import ReplicaStack
     from .stack import ReferenceStack
@@ -88,6 +89,8 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
             replica = ReplicaStack(app, f"{env.stack_name}-replica", settings=env)
             stack.add_stack_dependency(replica, "audit replicas must exist before replication is configured")
             stacks.append(replica)
+        if env.iam_events_region:  # IAM's events arrive in its partition's IAM region only
+            stacks.append(IamEventsStack(app, f"{env.stack_name}{STACK_SUFFIX}", settings=env))
         if compliance:
             for each in stacks:
                 attach_packs(each, env.compliance.extra_packs)
@@ -103,12 +106,12 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
 
 def rule_contexts(app) -> dict[str, Any]:
     """Per-stack settings the Bedrock rule pack compares against."""
+    from .iam_events_stack import IamEventsStack
     from .replica_stack import ReplicaStack
     from .stack import ReferenceStack
 
-    return settings_contexts(
-        [child.settings for child in app.node.children if isinstance(child, ReferenceStack | ReplicaStack)]
-    )
+    stacks = ReferenceStack | ReplicaStack | IamEventsStack
+    return settings_contexts([child.settings for child in app.node.children if isinstance(child, stacks)])
 
 
 def settings_contexts(envs: list) -> dict[str, Any]:
@@ -121,4 +124,5 @@ def settings_contexts(envs: list) -> dict[str, Any]:
                               min_object_lock_days=env.object_lock.days)
         contexts[env.stack_name] = context
         contexts[f"{env.stack_name}-replica"] = context
+        contexts[f"{env.stack_name}-iam-events"] = context
     return contexts

@@ -29,7 +29,7 @@ from aws_cdk import aws_cloudformation as cloudformation
 from constructs import Construct
 
 from compliant_bedrock.audit_trail import declare_trail_coverage
-from compliant_bedrock.compliance import attach_packs, judge
+from compliant_bedrock.compliance import attach_packs, judge, suppress_stack_rule
 from compliant_bedrock.detection import TamperDetection
 from compliant_bedrock.errors import ConstructPropsError
 from compliant_bedrock.guardrail import BedrockGuardrail
@@ -50,7 +50,9 @@ class BaselineStack(Stack):
 
     def __init__(self, scope: Construct, construct_id: str, *, pii_action: str, log_retention_days: int,
                  object_lock_days: int, block_classification_markings: bool, break_glass_role_name: str,
-                 execution_role_name: str, partition: str | None = None) -> None:
+                 execution_role_name: str, partition: str | None = None, alert_emails: Sequence[str] = (),
+                 alert_event_bus_arns: Sequence[str] = (), data_events_trail: str | None = None,
+                 organization_trail: str | None = None) -> None:
         super().__init__(scope, construct_id, description="compliant-bedrock per-account baseline (StackSet)",
                          synthesizer=cdk.LegacyStackSynthesizer())  # no bootstrap in member accounts
         Tags.of(self).add("ManagedBy", "compliant-bedrock")
@@ -73,11 +75,18 @@ class BaselineStack(Stack):
             self, "InvocationLogging", log_retention_days=log_retention_days, object_lock_days=object_lock_days,
             audit_admins=admins,
         )
-        # Tamper and bypass calls no account policy can deny are detected per account and region, too.
-        self.detection = TamperDetection(self, "TamperDetection", audit_admins=admins)
+        # Tamper and bypass calls no account policy can deny are detected per account and region, too, and
+        # reach the security account (a StackSet has no per-account context: its event bus is the receiver).
+        # The bearer-token rule sees CloudTrail data events only if a trail selects them: the baseline has no trail,
+        # so it keeps that rule only where the organization declares the trail that does (data_events_trail).
+        self.detection = TamperDetection(self, "TamperDetection", audit_admins=admins, alert_emails=alert_emails,
+                                         alert_event_bus_arns=alert_event_bus_arns,
+                                         data_event_rules=data_events_trail is not None)
+        if data_events_trail is not None:
+            suppress_stack_rule(self, "Bedrock-DetectionDataEventsSelected", data_events_trail)
         # No trail here: member accounts are recorded by the organization's trail, which this package does not
         # create (whether it selects these buckets' object events is the organization trail's cross-stack check).
-        declare_trail_coverage(self, trail=ORGANIZATION_TRAIL, reason=(
+        declare_trail_coverage(self, trail=organization_trail or ORGANIZATION_TRAIL, reason=(
             "Every member account the StackSet reaches is recorded by the organization trail of the management "
             "account, which must select Bedrock, Mantle and S3 object data events of the invocation-log buckets"))
 

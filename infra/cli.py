@@ -135,7 +135,8 @@ def _stack_names(app: Any, envs: list | None) -> list[str]:
 
         organizations = sorted({p.name.split("--", 1)[1].removesuffix(REPORT_SUFFIX)
                                 for p in Path(app.outdir).glob(f"*--{ORGANIZATION_STACK}*{REPORT_SUFFIX}")})
-        return [name for env in envs for name in (env.stack_name, f"{env.stack_name}-replica")] + organizations
+        return [name for env in envs for name in (env.stack_name, f"{env.stack_name}-replica",
+                                                  f"{env.stack_name}-iam-events")] + organizations
     import aws_cdk as cdk
 
     return [child.stack_name for child in app.node.children if isinstance(child, cdk.Stack)]

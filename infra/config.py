@@ -16,10 +16,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from compliant_bedrock.arns import iam_event_region
 from compliant_bedrock.audit_bucket import DEFAULT_OBJECT_LOCK_DAYS as _DEFAULT_LOCK_DAYS
 from compliant_bedrock.audit_bucket import MAX_OBJECT_LOCK_DAYS
 from compliant_bedrock.compliance.rules.audit import REQUIRED_BEDROCK_DATA_TYPES
 from compliant_bedrock.compliance.suppressions import MIN_REASON_WORDS
+from compliant_bedrock.detection import EVENT_BUS_ARN_PATTERN, MAX_ALERT_EVENT_BUSES
 from compliant_bedrock.guardrail import guardrail_profile_for_region
 from compliant_bedrock.kms import DEFAULT_BREAK_GLASS_ROLE_NAME, AuditAdmins
 from compliant_bedrock.log_groups import RETENTION_DAYS
@@ -242,8 +244,11 @@ class AuditSettings(_Strict):
     break_glass_role_name: str = Field(default=DEFAULT_BREAK_GLASS_ROLE_NAME, pattern=r"^[\w+=,.@-]{1,64}$")
     #: The role CloudFormation deploys with; default CDK's bootstrap cdk-hnb659fds-cfn-exec-role-<account>-<region>.
     deploy_role_name: str | None = Field(default=None, pattern=r"^[\w+=,.@-]{1,64}$")
-    #: Addresses subscribed to the tamper-alert topic (each confirms by email); the topic exists regardless.
+    #: Addresses subscribed to the tamper-alert topic (each confirms by email).
     alert_emails: list[str] = Field(default_factory=list)
+    #: Event buses every tamper rule forwards to (an event bus of the security account, whose policy admits this
+    #: account's events:PutEvents), at most four. With alert_emails: at least one subscriber is required.
+    alert_event_bus_arns: list[str] = Field(default_factory=list)
 
     @field_validator("alert_emails")
     @classmethod
@@ -251,6 +256,20 @@ class AuditSettings(_Strict):
         for email in value:
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
                 raise ValueError(f"{email!r} is not an email address (name@domain)")
+        return value
+
+    @field_validator("alert_event_bus_arns")
+    @classmethod
+    def _buses(cls, value: list[str]) -> list[str]:
+        for arn in value:
+            if not EVENT_BUS_ARN_PATTERN.fullmatch(arn):
+                raise ValueError(f"{arn!r} is not an event bus ARN (arn:<partition>:events:<region>:<account>:"
+                                 "event-bus/<name>)")
+        if len(set(value)) != len(value):
+            raise ValueError(f"{value!r} names a bus more than once")
+        if len(value) > MAX_ALERT_EVENT_BUSES:
+            raise ValueError(f"{len(value)} buses; an EventBridge rule has at most 5 targets (the alert topic and "
+                             f"{MAX_ALERT_EVENT_BUSES} buses)")
         return value
 
     @field_validator("bedrock_data_event_types")
@@ -553,7 +572,31 @@ class EnvironmentSettings(_Strict):
             if len(self.vpc.availability_zones) != count:
                 raise ValueError(f"vpc.availability_zones: names {len(self.vpc.availability_zones)} zones but "
                                  f"vpc.az_count is {count}; make them agree")
+        self._check_alerts(region_partition)
         return self
+
+    def _check_alerts(self, partition: str | None) -> None:
+        """Tamper alerts reach somebody: an address or an event bus of this partition (not this account's own)."""
+        if not self.audit.alert_emails and not self.audit.alert_event_bus_arns:
+            raise ValueError("audit.alert_emails / audit.alert_event_bus_arns: no alert subscriber; the tamper alerts "
+                             "would reach nobody. Set alert_event_bus_arns to an event bus of the security account "
+                             f"(arn:{partition}:events:<region>:<account>:event-bus/<name>, its policy admitting this "
+                             "account's events:PutEvents) and/or alert_emails (each address confirms by email)")
+        for arn in self.audit.alert_event_bus_arns:
+            match = EVENT_BUS_ARN_PATTERN.fullmatch(arn)
+            if match and match.group(1) != partition:
+                raise ValueError(f"audit.alert_event_bus_arns: {arn!r} is in partition {match.group(1)!r}, not "
+                                 f"{partition!r} (region {self.region!r}); EventBridge delivers within a partition")
+            if match and (match.group(2), match.group(3)) == (self.region, self.account):
+                raise ValueError(f"audit.alert_event_bus_arns: {arn!r} is a bus of this environment's own account and "
+                                 "region, where an administrator silences it; name a bus of the security account")
+
+    @property
+    def iam_events_region(self) -> str | None:
+        """The region of another stack for the IAM-event rules (IAM delivers its events only in its partition's
+        IAM region), or None when this environment's region is that region (or the partition's is unknown)."""
+        region = iam_event_region(str(self.resolved_partition))
+        return region if region is not None and region != self.region else None
 
     def _check_paths(self) -> None:
         """Unguarded paths need their written acceptance; Mantle needs its endpoint and its own trail."""
@@ -748,9 +791,11 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
                             "create a trail in this environment's account (it needs create_trail: true and the same "
                             "account and partition)")
     replicated = {f"{env.name}-replica": env.name for _, env in envs if env.audit.replica_region}
+    replicated |= {f"{env.name}-iam-events": env.name for _, env in envs if env.iam_events_region}  # the same clash
     for source, env in envs:
         if env.name in replicated:
-            problems.append(f"{source}: environment {env.name!r}: name: its stack would be the replica stack of "
+            kind = "IAM-events" if env.name.endswith("-iam-events") else "replica"
+            problems.append(f"{source}: environment {env.name!r}: name: its stack would be the {kind} stack of "
                             f"environment {replicated[env.name]!r} (CompliantBedrock-{env.name}); rename it")
     if problems:
         raise ConfigError(problems)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from compliant_bedrock.detection import EVENT_BUS_ARN_PATTERN
 from compliant_bedrock.organization import (
     DEFAULT_BOOTSTRAP_QUALIFIER,
     DEFAULT_BREAK_GLASS_ROLE,
@@ -37,6 +38,7 @@ from .config import (
     CLOUDWATCH_RETENTION_DAYS,
     DEFAULT_OBJECT_LOCK_DAYS,
     MIN_LOG_RETENTION_DAYS,
+    AuditSettings,
     ConfigError,
     _region_check,
     _UniqueKeyLoader,
@@ -196,6 +198,25 @@ class BaselineSettings(_Strict):
     object_lock_days: int = Field(default=DEFAULT_OBJECT_LOCK_DAYS, ge=MIN_LOG_RETENTION_DAYS, le=36500)
     #: Required when enabled is false: where every account's per-region guardrail and logging come from.
     disabled_reason: str | None = None
+    #: Tamper-alert subscribers of every baseline account, at least one when enabled: an event bus of the security
+    #: account (a StackSet has no per-account context; its bus policy admits the accounts' events:PutEvents)
+    #: and/or addresses (each account's topic asks each address to confirm).
+    alert_event_bus_arns: list[str] = Field(default_factory=list)
+    alert_emails: list[str] = Field(default_factory=list)
+    #: The trail that records Bedrock data events (AWS::Bedrock::Model, AWS::BedrockMantle::*) in the baseline
+    #: accounts, e.g. an organization trail, and where it is managed (>= 8 words). Without it the baseline has no
+    #: bearer-token rule: no trail it could rely on selects those events (Bedrock-DetectionDataEventsSelected).
+    data_events_trail: str | None = None
+
+    @field_validator("alert_event_bus_arns")
+    @classmethod
+    def _alert_buses(cls, value: list[str]) -> list[str]:
+        return AuditSettings._buses(value)
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _alert_emails(cls, value: list[str]) -> list[str]:
+        return AuditSettings._emails(value)
 
     @field_validator("target_ous")
     @classmethod
@@ -237,6 +258,14 @@ class BaselineSettings(_Strict):
             raise ValueError("baseline: enabled needs execution_role (the exact stacksets-exec-<suffix> name a member "
                              "account lists: aws iam list-roles --query \"Roles[?starts_with(RoleName,'stacksets-exec-')]"
                              ".RoleName\") and accounts (the member accounts it deploys to): the exemption names each")
+        if self.enabled and not self.alert_event_bus_arns and not self.alert_emails:
+            raise ValueError("baseline.alert_emails / baseline.alert_event_bus_arns: no alert subscriber; every baseline "
+                             "account's tamper alerts would reach nobody. Set alert_event_bus_arns to an event bus of "
+                             "the security account (arn:<partition>:events:<region>:<account>:event-bus/<name>, its "
+                             "policy admitting the baseline accounts' events:PutEvents) and/or alert_emails")
+        if self.data_events_trail is not None and len(self.data_events_trail.split()) < 8:
+            raise ValueError("baseline.data_events_trail: name the trail that selects Bedrock data events in the "
+                             "baseline accounts and where it is managed, in at least 8 words")
         if not self.enabled and (self.disabled_reason is None or len(self.disabled_reason.split()) < 8):
             raise ValueError("baseline.enabled: false needs disabled_reason of at least 8 words saying where every "
                              "account's enforced guardrail and invocation logging per region come from")
@@ -253,6 +282,20 @@ class TrailSettings(_Strict):
     object_lock_days: int = Field(default=DEFAULT_OBJECT_LOCK_DAYS, ge=MIN_LOG_RETENTION_DAYS, le=36500)
     #: Who may read the log files (role ARNs of the management or log-archive account: auditors, a SIEM).
     log_readers: list[str] = Field(default_factory=list)
+    #: Who receives the management account's tamper alerts (its trail, keys and buckets; no SCP binds that
+    #: account), at least one when enabled: the security account's event bus and/or addresses.
+    alert_event_bus_arns: list[str] = Field(default_factory=list)
+    alert_emails: list[str] = Field(default_factory=list)
+
+    @field_validator("alert_event_bus_arns")
+    @classmethod
+    def _alert_buses(cls, value: list[str]) -> list[str]:
+        return AuditSettings._buses(value)
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _alert_emails(cls, value: list[str]) -> list[str]:
+        return AuditSettings._emails(value)
 
     @field_validator("log_retention_days")
     @classmethod
@@ -275,6 +318,10 @@ class TrailSettings(_Strict):
         if not self.enabled and (self.disabled_reason is None or len(self.disabled_reason.split()) < 8):
             raise ValueError("trail.enabled: false needs disabled_reason of at least 8 words naming the organization "
                              "trail that records every account's management, Bedrock and Mantle events instead")
+        if self.enabled and not (self.alert_event_bus_arns or self.alert_emails):
+            raise ValueError("trail.alert_emails / trail.alert_event_bus_arns: no alert subscriber; the management "
+                             "account's tamper alerts (its trail, keys and buckets, which no SCP protects) would reach "
+                             "nobody. Set alert_event_bus_arns to the security account's event bus and/or alert_emails")
         return self
 
 
@@ -403,6 +450,19 @@ class OrganizationSettings(_Strict):
         for arn in self.trail.log_readers:
             if arn.split(":")[1] != partition:
                 raise ValueError(f"trail.log_readers: {arn!r} is not in partition {partition!r}")
+        for arn in self.trail.alert_event_bus_arns:
+            match = EVENT_BUS_ARN_PATTERN.fullmatch(arn)
+            if match and (match.group(1) != partition or match.group(3) == self.management_account):
+                raise ValueError(f"trail.alert_event_bus_arns: {arn!r} must be a bus of this organization's partition "
+                                 f"({partition!r}) in an account other than the management account")
+        for arn in self.baseline.alert_event_bus_arns:
+            match = EVENT_BUS_ARN_PATTERN.fullmatch(arn)
+            if match and match.group(1) != partition:
+                raise ValueError(f"baseline.alert_event_bus_arns: {arn!r} is in partition {match.group(1)!r}, not the "
+                                 f"organization's {partition!r}")
+            if match and match.group(3) in self.baseline.accounts:
+                raise ValueError(f"baseline.alert_event_bus_arns: {arn!r} is in baseline account {match.group(3)}, "
+                                 "whose administrators would receive their own alerts; name the security account's bus")
         if "global." in self.cross_region_profiles and partition != "aws":
             raise ValueError("cross_region_profiles: 'global.' exists only in the aws partition")
         return self

@@ -117,7 +117,9 @@ class OrganizationStack(Stack):
                 # stackset-<stackset name>-<uuid>-..., lower-case; the baseline creates no other trail).
                 self.trail.add_object_event_prefixes(f"arn:{settings.partition}:s3:::stackset-{STACKSET_NAME.lower()}-")
             # No SCP binds the management account: stopping or changing its trail is detected instead.
-            self.detection = TamperDetection(self, "TamperDetection", audit_admins=admins)
+            self.detection = TamperDetection(self, "TamperDetection", audit_admins=admins,
+                                             alert_emails=settings.trail.alert_emails,
+                                             alert_event_bus_arns=settings.trail.alert_event_bus_arns)
         self.baseline = None
         if settings.baseline.enabled:
             template = baseline_template(
@@ -129,6 +131,17 @@ class OrganizationStack(Stack):
                 break_glass_role_name=settings.roles.break_glass,
                 execution_role_name=str(settings.baseline.execution_role),
                 partition=str(partition_of(settings.home_region)),
+                alert_emails=settings.baseline.alert_emails,
+                alert_event_bus_arns=settings.baseline.alert_event_bus_arns,
+                # the organization trail this stack creates records every member account's data events
+                data_events_trail=(
+                    f"The organization trail compliant-bedrock-organization of management account "
+                    f"{settings.management_account} (stack {settings.stack_name}) records every member account's "
+                    "Bedrock and Mantle data events and these buckets' object events"
+                    if settings.trail.enabled else settings.baseline.data_events_trail),
+                organization_trail=(f"organization trail compliant-bedrock-organization (management account "
+                                    f"{settings.management_account}, {settings.home_region})"
+                                    if settings.trail.enabled else None),
             )
             self.baseline = baseline_stack_set(self, "BaselineStackSet", template=template,
                                                target_ous=settings.baseline_target_ous,

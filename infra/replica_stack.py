@@ -16,7 +16,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from compliant_bedrock.audit_bucket import AuditBucket
-from compliant_bedrock.compliance import suppress
+from compliant_bedrock.compliance import suppress, suppress_stack_rule
 from compliant_bedrock.detection import TamperDetection
 from compliant_bedrock.kms import protect_audit_key, retained_key
 
@@ -99,7 +99,15 @@ class ReplicaStack(Stack):
 
         # Tamper calls on the replicas' keys and buckets are recorded in this region: alarm here too.
         self.detection = TamperDetection(self, "TamperDetection", alert_emails=settings.audit.alert_emails,
+                                         alert_event_bus_arns=settings.audit.alert_event_bus_arns,
                                          audit_admins=settings.audit_admins)
+        # The bearer-token rule here sees this region's Bedrock data events through the account's multi-region trail.
+        suppress_stack_rule(self, "Bedrock-DetectionDataEventsSelected", (
+            f"The multi-region trail of {settings.stack_name} in {settings.region} records this region too and "
+            "selects AWS::Bedrock::Model data events (the environment's configuration requires them)")
+            if settings.audit.create_trail else (
+            "audit.create_trail is false: this account's multi-region trail, created outside this app's stacks for "
+            "this environment, records this region and its Bedrock data events"))
 
     def _grant_replication(self, key: kms.Key, target: ReplicaTarget) -> None:
         """Let exactly the source's replication role encrypt replicas through S3 in this region.

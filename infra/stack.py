@@ -163,11 +163,19 @@ class ReferenceStack(Stack):
             suppress_stack_rule(self, "Bedrock-InvocationLoggingConfigured",
                                 str(settings.audit.no_invocation_logging_reason))
         # What prevention in this account cannot stop (stopping the trail, deleting logging or the enforced
-        # guardrail, API keys) is alarmed on; the topic exists whether or not anyone is subscribed yet.
+        # guardrail, API keys, silencing the alerts) is alarmed on, to the configured subscribers (required).
+        # Outside the partition's IAM region the IAM-event rules live in <stack>-iam-events (app_factory).
         self.detection = TamperDetection(
-            self, "TamperDetection", alert_emails=settings.audit.alert_emails, audit_admins=settings.audit_admins,
+            self, "TamperDetection", alert_emails=settings.audit.alert_emails,
+            alert_event_bus_arns=settings.audit.alert_event_bus_arns, audit_admins=settings.audit_admins,
             # Mantle inference on any other project alerts (needs the Mantle data events this trail selects).
             approved_mantle_project_arns=[self.mantle_project.project_arn] if self.mantle_project else [])
+        if not settings.audit.create_trail:
+            suppress_stack_rule(self, "Bedrock-DetectionDataEventsSelected",
+                                "audit.create_trail is false: this account's multi-region trail is created outside "
+                                "this stack (by the environment of this configuration that owns the account's trail, "
+                                "whose trail selects AWS::Bedrock::Model data events, or by the organization trail), "
+                                "and the bearer-token detection depends on that trail's Bedrock data events")
         if settings.object_lock.mode == "GOVERNANCE":
             for owner in (self.audit_trail, self.invocation_logging):
                 if owner is not None:

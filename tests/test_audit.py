@@ -43,7 +43,7 @@ from compliant_bedrock.audit_trail import BEDROCK_DATA_RESOURCE_TYPES, MANTLE_DA
 from compliant_bedrock.compliance import Compliance, evaluate
 from compliant_bedrock.compliance.suppressions import MIN_REASON_WORDS
 from compliant_bedrock.compliance.template import Template as RuleTemplate
-from compliant_bedrock.detection import DETECTIONS, TamperDetection
+from compliant_bedrock.detection import DETECTIONS, IAM_DETECTIONS, TamperDetection
 from compliant_bedrock.errors import ConstructPropsError
 from compliant_bedrock.invocation_logging import HANDLER_SOURCE, RESOURCE_TYPE, ModelInvocationLogging
 from compliant_bedrock.kms import AuditAdmins
@@ -71,7 +71,7 @@ AUDIT_RULES = {f"Bedrock-{r}" for r in (
     "TrailMultiRegionValidated", "TrailBedrockDataEvents", "AuditBucketObjectLock", "LogGroupEncryptedRetained",
     "AuditDataRetainedOnDelete", "InvocationLoggingConfigured", "AuditControlPlaneRetained",
     "AuditKeyDeletionProtected", "AuditBucketTamperDenied", "AuditObjectLockCompliance", "AuditTamperDetected",
-    "TrailDataEventCoverage")}
+    "TrailDataEventCoverage", "TamperAlertsReceived", "IamEventRuleInIamRegion", "DetectionDataEventsSelected")}
 MANTLE_PROJECT = f"arn:aws-us-gov:bedrock-mantle:{GOV_REGION}:{ACCOUNT}:project/proj_approved1"
 #: The only roles the audit key and bucket policies let change the audit plane (defaults).
 ADMINS = [f"arn:aws:iam::{ACCOUNT}:role/compliant-bedrock-break-glass",
@@ -81,6 +81,8 @@ BUCKET_TAMPER_ACTIONS = sorted([
     "s3:PutReplicationConfiguration", "s3:PutEncryptionConfiguration", "s3:PutBucketVersioning", "s3:PutBucketLogging",
     "s3:BypassGovernanceRetention", "s3:DeleteBucket"])
 AUDIT_TAG = {"Key": "compliant-bedrock:audit", "Value": "true"}
+#: The security account's event bus every tamper rule also forwards to.
+SECURITY_BUS = f"arn:aws:events:{REGION}:999988887777:event-bus/security-alerts"
 
 
 # ------------------------------------------------------------------------------------------- harness
@@ -208,7 +210,7 @@ def clean() -> Synth:
                        log_readers=[READER, reader_role])
     logging = ModelInvocationLogging(stack, "Invocations", log_retention_days=400)
     trail.add_object_event_buckets(logging.bucket.bucket)  # who read or deleted a prompt
-    detection = TamperDetection(stack, "Detection")
+    detection = TamperDetection(stack, "Detection", alert_event_bus_arns=[SECURITY_BUS])
     return synth(stack, trail=trail, logging=logging, reader_role=reader_role, detection=detection)
 
 
@@ -978,11 +980,13 @@ def test_default_trail_name_comes_from_the_stack() -> None:
 def test_detection_rules_match_the_tamper_calls_and_alert_one_encrypted_topic(clean: Synth) -> None:
     detection = clean.constructs["detection"]
     topic_id = clean.lid(detection.topic)
+    role_id = clean.lid(detection.delivery_roles[SECURITY_BUS])
     assert set(detection.rules) == {d.name for d in DETECTIONS}  # no Mantle project named: no Mantle rule
     by_name = {name: clean.props(rule) for name, rule in detection.rules.items()}
     for props in by_name.values():
         assert props["State"] == "ENABLED"
-        assert props["Targets"] == [{"Arn": {"Ref": topic_id}, "Id": "TamperAlerts"}]
+        assert props["Targets"] == [{"Arn": {"Ref": topic_id}, "Id": "TamperAlerts"},
+                                    {"Arn": SECURITY_BUS, "Id": "AlertBus0", "RoleArn": getatt(role_id)}]
         assert props["EventPattern"]["detail-type"] == ["AWS API Call via CloudTrail"]
     assert by_name["TrailTamper"]["EventPattern"]["detail"] == {
         "eventSource": ["cloudtrail.amazonaws.com"],
@@ -997,12 +1001,24 @@ def test_detection_rules_match_the_tamper_calls_and_alert_one_encrypted_topic(cl
         "PutBucketReplication"]
     assert by_name["LogGroupTamper"]["EventPattern"]["detail"]["eventName"] == [
         "DeleteLogGroup", "PutRetentionPolicy", "DisassociateKmsKey"]
+    # Silencing the alarm is itself alarmed on.
+    assert by_name["DetectionRuleTamper"]["EventPattern"]["detail"] == {
+        "eventSource": ["events.amazonaws.com"],
+        "eventName": ["DisableRule", "DeleteRule", "RemoveTargets", "PutRule", "PutTargets"]}
+    assert by_name["AlertTopicTamper"]["EventPattern"]["detail"] == {
+        "eventSource": ["sns.amazonaws.com"],
+        "eventName": ["Unsubscribe", "SetTopicAttributes", "DeleteTopic", "RemovePermission", "AddPermission",
+                      "SetSubscriptionAttributes", "PutDataProtectionPolicy"]}
     assert by_name["BedrockApiKeyCreated"]["EventPattern"]["detail"] == {
         "eventSource": ["iam.amazonaws.com"], "eventName": ["CreateServiceSpecificCredential"],
         "requestParameters": {"serviceName": ["bedrock.amazonaws.com"]}}
     assert by_name["BedrockApiKeyUsed"]["EventPattern"]["detail"] == {
-        "eventSource": ["bedrock.amazonaws.com", "bedrock-mantle.amazonaws.com"],
-        "requestParameters": {"callWithBearerToken": [True]}}
+        "eventSource": ["bedrock.amazonaws.com"], "requestParameters": {"callWithBearerToken": [True]}}
+    # IAM's events arrive in us-east-1 only: the IAM rule exists only where the region is that one.
+    (condition,) = clean.json["Conditions"].values()
+    assert condition == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+    conditioned = {n for n, r in detection.rules.items() if "Condition" in clean.resource(r)}
+    assert conditioned == {"BedrockApiKeyCreated"} and detection.detects_iam_events
 
 
 def test_alert_topic_is_kms_encrypted_tls_only_and_only_the_rules_publish(clean: Synth) -> None:
@@ -1013,10 +1029,13 @@ def test_alert_topic_is_kms_encrypted_tls_only_and_only_the_rules_publish(clean:
     policy = clean.json["Resources"][policy_id]["Properties"]
     assert policy["Topics"] == [{"Ref": topic_id}]
     publish = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Sid") == "AllowOnlyTheTamperRulesToPublish"]
+    (condition_id,) = clean.json["Conditions"]
+    rule_arns = [{"Fn::If": [condition_id, getatt(clean.lid(r)), {"Ref": "AWS::NoValue"}]}
+                 if name == "BedrockApiKeyCreated" else getatt(clean.lid(r)) for name, r in detection.rules.items()]
     assert publish == [{
         "Sid": "AllowOnlyTheTamperRulesToPublish", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
         "Action": "sns:Publish", "Resource": {"Ref": topic_id},
-        "Condition": {"ArnEquals": {"aws:SourceArn": [getatt(clean.lid(r)) for r in detection.rules.values()]}}}]
+        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}}}]
     tls = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
     assert tls and tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     key_statements = statements(clean, detection.key, "KeyPolicy")
@@ -1027,24 +1046,134 @@ def test_alert_topic_is_kms_encrypted_tls_only_and_only_the_rules_publish(clean:
     assert not clean.template.find_resources("AWS::SNS::Subscription")
 
 
+def test_alerts_reach_the_security_bus_through_a_role_scoped_to_it(clean: Synth) -> None:
+    """EventBridge assumes the role; it may put events on exactly that bus, and denies surround the grant."""
+    detection = clean.constructs["detection"]
+    role = clean.resource(detection.delivery_roles[SECURITY_BUS])["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [{
+        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}]
+    (policy_ref,) = role["ManagedPolicyArns"]
+    policy = clean.json["Resources"][policy_ref["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
+    assert policy == [
+        {"Sid": "PutAlertsOnTheSecurityBus", "Effect": "Allow", "Action": "events:PutEvents", "Resource": SECURITY_BUS},
+        {"Sid": "DenyOtherBuses", "Effect": "Deny", "Action": "events:PutEvents", "NotResource": SECURITY_BUS},
+        {"Sid": "DenyEverythingElse", "Effect": "Deny", "NotAction": "events:PutEvents", "Resource": "*"}]
+    assert "Policies" not in role  # managed, never inline
+
+
 def test_detection_options_mantle_project_and_email(variants: Synth) -> None:
     detection = variants.constructs["detection"]
     mantle = variants.props(detection.rules["MantleOutsideApprovedProject"])
     assert mantle["EventPattern"]["detail"] == {
         "eventSource": ["bedrock-mantle.amazonaws.com"], "eventName": ["CreateInference"],
         "resources": {"ARN": [{"anything-but": [MANTLE_PROJECT]}]}}
+    assert variants.props(detection.rules["MantleApiKeyUsed"])["EventPattern"]["detail"] == {
+        "eventSource": ["bedrock-mantle.amazonaws.com"], "requestParameters": {"callWithBearerToken": [True]}}
     (subscription,) = variants.template.find_resources("AWS::SNS::Subscription").values()
     assert subscription["Properties"] == {"Protocol": "email", "TopicArn": {"Ref": variants.lid(detection.topic)},
                                           "Endpoint": "soc@agency.gov"}
+    (condition,) = variants.json["Conditions"].values()
+    assert condition == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-gov-west-1"]}
+
+
+def _detection(region: str | None, **kwargs: Any) -> tuple[TamperDetection, dict[str, Any]]:
+    stack = new_stack(region=region or cdk.Aws.REGION, account=ACCOUNT if region else None, stack_id="Detect")
+    detection = TamperDetection(stack, "Detection", **{"alert_emails": ["soc@agency.gov"], **kwargs})
+    return detection, stack.node.root.synth().get_stack_artifact(stack.artifact_id).template
+
+
+def test_iam_rules_only_where_iam_delivers_its_events() -> None:
+    """us-east-2: no IAM rule (it would never fire); env-agnostic: under a condition on the IAM regions; the IAM
+    region's stack of another region's environment: the IAM rules alone."""
+    elsewhere, body = _detection("us-east-2")
+    assert "BedrockApiKeyCreated" not in elsewhere.rules and "Conditions" not in body
+    assert not elsewhere.detects_iam_events and elsewhere.iam_event_region == "us-east-1"
+    anywhere, body = _detection(None)
+    assert set(anywhere.rules) == {d.name for d in DETECTIONS}
+    (condition,) = body["Conditions"].values()
+    assert condition == {"Fn::Or": [{"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]},
+                                    {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-gov-west-1"]}]}
+    only, _ = _detection("us-east-1", iam_events_only=True)
+    assert set(only.rules) == set(IAM_DETECTIONS) == {"BedrockApiKeyCreated"}
+    # Without cdk.json's partition-literal flag the partition comes from the region.
+    bare = cdk.Stack(cdk.App(), "Bare", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    assert "BedrockApiKeyCreated" in TamperDetection(bare, "Detection", alert_emails=["soc@agency.gov"]).rules
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"alert_emails": ["not-an-address"]}, r"alert_emails: 'not-an-address' is not an email address"),
     ({"approved_mantle_project_arns": ["proj_1"]}, r"approved_mantle_project_arns: 'proj_1' is not a Mantle project"),
+    ({"alert_emails": []}, r"alert_emails / alert_event_bus_arns: no alert subscriber"),
+    ({"alert_emails": [], "alert_event_bus_arns": ["security-alerts"]}, r"alert_event_bus_arns: 'security-alerts' is "
+                                                                         r"not a literal event bus ARN"),
+    ({"alert_event_bus_arns": ["arn:aws-us-gov:events:us-gov-west-1:999988887777:event-bus/x"]},
+     r"in partition 'aws-us-gov', not the stack's 'aws'"),
+    ({"alert_event_bus_arns": [f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default"]},
+     r"a bus of this stack's own account and region"),
+    ({"alert_event_bus_arns": [f"arn:aws:events:us-east-1:99998888777{i}:event-bus/x" for i in range(5)]},
+     r"5 buses; an EventBridge rule has at most 5 targets"),
+    ({"iam_events_only": True, "region": "us-east-2"}, r"iam_events_only: the stack's region must be its partition's "
+                                                       r"IAM region .*'us-east-2'"),
 ])
 def test_detection_refuses_bad_input(kwargs: dict, message: str) -> None:
+    region = kwargs.pop("region", "us-east-1")
     with pytest.raises(ValueError, match=message):
-        TamperDetection(new_stack(stack_id="BadDetection"), "Detection", **kwargs)
+        TamperDetection(new_stack(region=region, stack_id="BadDetection"), "Detection",
+                        **{"alert_emails": ["soc@agency.gov"], **kwargs})
+
+
+def _rule_results(body: dict[str, Any], region: str | None = None) -> dict[str, set[Compliance]]:
+    results: dict[str, set[Compliance]] = {}
+    for r in evaluate(RuleTemplate("Audit", body, region)):
+        results.setdefault(r.rule_id, set()).add(r.compliance)
+    return results
+
+
+def test_pack_fails_alerts_nobody_receives(clean: Synth) -> None:
+    assert _rule_results(clean.json)["Bedrock-TamperAlertsReceived"] == {Compliance.COMPLIANT}
+    body = copy.deepcopy(clean.json)
+    for rule in clean.constructs["detection"].rules.values():
+        targets = body["Resources"][clean.lid(rule)]["Properties"]["Targets"]
+        targets[:] = targets[:1]  # the topic alone, and nobody subscribed to it
+    assert _rule_results(body)["Bedrock-TamperAlertsReceived"] == {Compliance.NON_COMPLIANT}
+
+
+def test_pack_fails_a_detection_set_without_the_silencing_calls(clean: Synth) -> None:
+    body = _with_invoke_grant(clean.json)
+    body["Resources"].pop(clean.lid(clean.constructs["detection"].rules["AlertTopicTamper"]))
+    assert _rule_results(body)["Bedrock-AuditTamperDetected"] == {Compliance.NON_COMPLIANT}
+
+
+def test_pack_fails_an_iam_rule_outside_the_iam_region(clean: Synth) -> None:
+    rule_id = "Bedrock-IamEventRuleInIamRegion"
+    assert _rule_results(clean.json)[rule_id] == {Compliance.COMPLIANT}  # env-agnostic view: the condition decides
+    assert _rule_results(clean.json, "us-east-1")[rule_id] == {Compliance.COMPLIANT}
+    assert _rule_results(clean.json, "us-east-2")[rule_id] == {Compliance.NON_COMPLIANT}  # created nowhere it fires
+    body = copy.deepcopy(clean.json)
+    body["Resources"][clean.lid(clean.constructs["detection"].rules["BedrockApiKeyCreated"])].pop("Condition")
+    assert _rule_results(body, "us-east-1")[rule_id] == {Compliance.COMPLIANT}
+    assert _rule_results(body, "us-east-2")[rule_id] == {Compliance.NON_COMPLIANT}
+    assert _rule_results(body)[rule_id] == {Compliance.NON_COMPLIANT}  # region unknown, no condition
+
+
+def test_pack_fails_data_event_rules_the_trail_does_not_feed(clean: Synth) -> None:
+    rule_id = "Bedrock-DetectionDataEventsSelected"
+    assert _rule_results(clean.json)[rule_id] == {Compliance.COMPLIANT}
+    body = copy.deepcopy(clean.json)
+    body["Resources"].pop(clean.lid(clean.constructs["trail"].trail))  # the trail is elsewhere (undeclared)
+    results = [r for r in evaluate(RuleTemplate("Audit", body)) if r.rule_id == rule_id]
+    assert [r.compliance for r in results] == [Compliance.NON_COMPLIANT]
+    body["Metadata"] = {"cdk_nag": {"rules_to_suppress": [{"id": rule_id, "reason": "The organization trail "
+                                                             "selects Bedrock model data events for this account"}]}}
+    assert [r.suppression_reason is not None for r in evaluate(RuleTemplate("Audit", body))
+            if r.rule_id == rule_id] == [True]
+    trail = copy.deepcopy(clean.json)
+    selectors = trail["Resources"][clean.lid(clean.constructs["trail"].trail)]["Properties"]["AdvancedEventSelectors"]
+    for selector in selectors:
+        for field_ in selector["FieldSelectors"]:
+            if field_["Field"] == "resources.type":
+                field_["Equals"] = [t for t in field_["Equals"] if t != "AWS::Bedrock::Model"]
+    assert _rule_results(trail)[rule_id] == {Compliance.NON_COMPLIANT}
 
 
 # ---------------------------------------------------------------------- the custom resource handler

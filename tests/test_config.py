@@ -146,6 +146,19 @@ BAD_CASES = [
                                     "audit__no_invocation_logging_reason":
                                         "Invocations are logged by the central logging account stack in this region"},
      ["audit.replica_region", "writes no audit logs", "remove replica_region"]),
+    # Tamper alerts need a receiver: an address or the security account's event bus, in this partition.
+    ("no-alert-subscriber", {"audit__alert_emails": []},
+     ["audit.alert_emails / audit.alert_event_bus_arns: no alert subscriber", "arn:aws:events:<region>:<account>"]),
+    ("alert-bus-not-an-arn", {"audit__alert_event_bus_arns": ["security-alerts"]},
+     ["audit.alert_event_bus_arns", "'security-alerts' is not an event bus ARN"]),
+    ("alert-bus-other-partition", {"audit__alert_event_bus_arns": [
+        "arn:aws-us-gov:events:us-gov-west-1:999988887777:event-bus/security-alerts"]},
+     ["audit.alert_event_bus_arns", "in partition 'aws-us-gov', not 'aws'"]),
+    ("alert-bus-own-account", {"audit__alert_event_bus_arns": ["arn:aws:events:us-east-1:111122223333:event-bus/default"]},
+     ["audit.alert_event_bus_arns", "this environment's own account and region"]),
+    ("alert-bus-too-many", {"audit__alert_event_bus_arns": [
+        f"arn:aws:events:us-east-1:99998888777{i}:event-bus/x" for i in range(5)]},
+     ["audit.alert_event_bus_arns", "at most 5 targets"]),
     ("no-trail-and-none-named", {"audit__create_trail": False},
      ["create_trail: false needs trail_covered_by", "organization trail"]),
     ("trail-named-and-created", {"audit__trail_covered_by": "govcloud"},
@@ -274,6 +287,33 @@ def test_bad_config_fails_synth_cleanly_without_a_stack_trace(tmp_path: Path) ->
     assert "environment 'commercial': region: unknown AWS region 'us-east-9'" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert not (tmp_path / "out").exists(), "a half-built cloud assembly was written"
+
+
+def test_an_environment_nobody_receives_alerts_from_fails_synth(tmp_path: Path) -> None:
+    """A GovCloud environment without alert_emails or alert_event_bus_arns: exit 2, the fields named."""
+    govcloud = yaml.safe_load((ROOT / "config" / "govcloud.yaml").read_text())
+    govcloud["audit"] = {k: v for k, v in govcloud["audit"].items() if not k.startswith("alert_")}
+    _write(tmp_path, "govcloud", govcloud)
+    env = {**os.environ, "CDK_CONTEXT_JSON": f'{{"compliant-bedrock:config-dir": "{tmp_path}"}}',
+           "CDK_OUTDIR": str(tmp_path / "out")}
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert (f"{tmp_path}/govcloud.yaml: environment 'govcloud': audit.alert_emails / audit.alert_event_bus_arns: no "
+            "alert subscriber") in result.stderr
+    assert "arn:aws-us-gov:events:<region>:<account>:event-bus/<name>" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_an_environment_outside_the_iam_region_gets_an_iam_events_stack_name(tmp_path: Path) -> None:
+    envs = {e.name: e for e in load_environments(ROOT / "config")}
+    assert envs["frontier"].iam_events_region == "us-east-1"
+    assert envs["commercial"].iam_events_region is None and envs["govcloud"].iam_events_region is None
+    _write(tmp_path, "a", _with(name="east", account="111122223333", region="us-east-2",
+                                vpc__availability_zones=["us-east-2a", "us-east-2b"]))
+    _write(tmp_path, "b", _with(name="east-iam-events", account="444455556666"))
+    with pytest.raises(ConfigError, match=r"environment 'east-iam-events': name: its stack would be the IAM-events "
+                                          r"stack of environment 'east'"):
+        load_environments(tmp_path)
 
 
 def test_props_a_construct_refuses_fail_synth_cleanly_too(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ def env(name: str, region: str = "us-east-1", account: str | None = None, **audi
     if audit.get("create_trail") is False:  # an environment without a trail names the one that records it
         audit.setdefault("trail_covered_by", ORG_TRAIL)
     raw = {**BASE, "name": name, "region": region, "vpc": {**BASE["vpc"], "availability_zones": [f"{region}a", f"{region}b"]},
-           "audit": audit}
+           "audit": {"alert_emails": ["security-alerts@example.gov"], **audit}}
     if account:
         raw["account"] = account
     return f"config/{name}.yaml", EnvironmentSettings.model_validate(raw)

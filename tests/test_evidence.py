@@ -32,6 +32,7 @@ from compliant_bedrock.evidence.matrix import (
     oscal_control_id,
     result_of,
 )
+from compliant_bedrock.evidence.report import stack_file_names
 from compliant_bedrock.evidence.responsibility import control_info
 from infra.app_factory import ROOT, build_app, rule_contexts
 from infra.config import load_environments
@@ -76,9 +77,15 @@ def _matrix(report: Path, env: str) -> dict:
     return matrix
 
 
+def _labels(assembly: Path) -> dict[str, str]:
+    """stack name -> the name its evidence files carry: its environment for its own stack, the stack name without
+    the prefix for its others (frontier-iam-events, the IAM-region stack of frontier)."""
+    return stack_file_names({s.name: s.environment for s in read_assembly(assembly)})
+
+
 def _envs(assembly: Path) -> dict[str, str]:
-    """stack name -> environment name."""
-    return {s.name: s.environment for s in read_assembly(assembly)}
+    """The environments' own stacks -> their evidence files' name (not the small IAM-events stack)."""
+    return {name: label for name, label in _labels(assembly).items() if not name.endswith("-iam-events")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,7 +100,7 @@ def test_report_writes_every_file(report: Path, assembly: Path) -> None:
 
 
 def test_every_rule_result_of_the_reports_is_in_the_matrix(report: Path, assembly: Path) -> None:
-    envs = _envs(assembly)
+    envs = _labels(assembly)
     findings = read_findings(assembly)
     assert findings
     for f in findings:
@@ -122,7 +129,7 @@ def test_every_nist_rule_of_both_packs_is_in_the_matrix(report: Path, assembly: 
 
 
 def test_no_control_is_satisfied_without_a_passing_rule_on_a_named_resource(report: Path, assembly: Path) -> None:
-    envs = _envs(assembly)
+    envs = _labels(assembly)
     stacks = {s.name: s for s in read_assembly(assembly)}
     compliant: dict[tuple[str, str], set[str]] = {}
     for f in read_findings(assembly):
@@ -207,11 +214,11 @@ def test_oscal_statements_come_from_the_settings(report: Path, assembly: Path) -
 
 
 def test_oscal_requirements_are_backed_by_compliant_results(report: Path, assembly: Path) -> None:
-    stacks = {s.environment: s for s in read_assembly(assembly)}
+    stacks = {s.name: s for s in read_assembly(assembly)}
     raw = json.loads((report / "component-definition.json").read_text(encoding="utf-8"))["component-definition"]
     for component in raw["components"]:
         for ci in component.get("control-implementations", []):
-            stack = stacks[next(p["value"] for p in ci["props"] if p["name"] == "environment")]
+            stack = stacks[next(p["value"] for p in ci["props"] if p["name"] == "stack")]
             for req in ci["implemented-requirements"]:
                 for rule in (p["value"] for p in req.get("props", []) if p["name"] == "evidence-rule"):
                     assert any(f.rule_id == rule and f.compliance == "Compliant"
@@ -223,8 +230,11 @@ def test_architecture_diagrams_show_the_boundary_and_data_flows(report: Path, as
     from compliant_bedrock.evidence.diagram import build_scene
 
     ns = "{http://www.w3.org/2000/svg}"
+    labels = _labels(assembly)
     for stack in read_assembly(assembly):
-        env = stack.environment
+        if stack.name not in _envs(assembly):
+            continue  # the IAM-events stack has no VPC or audit plane to draw
+        env = labels[stack.name]
         scene = build_scene(stack)
         assert scene.accounted == len(stack.resources)  # every resource drawn or counted in a group
         svg = ET.parse(report / f"architecture-{env}.svg").getroot()
@@ -498,7 +508,8 @@ _BACKTICKED = re.compile(r"`([^`]+)`")
 
 
 def test_every_value_a_narrative_states_is_in_the_template(report: Path, assembly: Path) -> None:
-    stacks = {s.environment: s for s in read_assembly(assembly)}
+    labels = _envs(assembly)
+    stacks = {labels[s.name]: s for s in read_assembly(assembly) if s.name in labels}
     checked = 0
     for env, stack in stacks.items():
         text = json.dumps(stack.template.body)
@@ -512,7 +523,7 @@ def test_every_value_a_narrative_states_is_in_the_template(report: Path, assembl
         # The telling values are there, read from this template.
         au11 = matrix["controls"]["AU-11"]["narrative"]
         assert "Object Lock `COMPLIANCE` for `913` days" in au11 and "retention `365` days" in au11
-        model = {"frontier": "`openai.gpt-5.5`"}.get(env, "`openai.gpt-oss-120b-1:0`")  # frontier: Mantle only
+        model = {"frontier": "`openai.gpt-5.5`"}.get(stack.environment, "`openai.gpt-oss-120b-1:0`")  # Mantle only
         assert model in matrix["controls"]["AC-6"]["narrative"]
         assert "`IsMultiRegionTrail` `true`" in matrix["controls"]["AU-12"]["narrative"]
         # R1: who read or deleted a prompt is in the trail, and the evidence says so (AU-2, AU-12).
@@ -619,10 +630,11 @@ def test_oscal_requirements_carry_status_responsibility_parameters_and_links(rep
         "audit buckets: 913 days (S3 Object Lock COMPLIANCE); log groups: 365 days"]}]
     link = _requirements(raw, "private-link")
     assert link["sc-13"]["set-parameters"][0]["values"][0].startswith("FIPS-validated cryptography")
+    labels = _labels(assembly)
     for component in raw["components"]:
         for ci in component.get("control-implementations", []):
             env = next(p["value"] for p in ci["props"] if p["name"] == "environment")
-            matrix = _matrix(report, env)
+            matrix = _matrix(report, labels[next(p["value"] for p in ci["props"] if p["name"] == "stack")])
             for req in ci["implemented-requirements"]:
                 status = next(p["value"] for p in req["props"] if p["name"] == "implementation-status")
                 control = next(c for c in matrix["controls"] if matrix["controls"][c]["oscal_id"] == req["control-id"]) \
@@ -793,7 +805,7 @@ def test_organization_policies_are_drawn_around_the_account(fake_assembly: Path)
 
 def test_frontier_unguarded_path_is_risk_accepted_never_implemented(report: Path) -> None:
     """Mantle has no guardrail: SI-10 in the frontier environment carries the acceptance, not an implementation."""
-    matrix = _matrix(report, "frontier")
+    matrix = _matrix(report, "frontier")  # frontier's own stack keeps its name next to frontier-iam-events
     si10 = matrix["controls"]["SI-10"]
     assert si10["status"] == "risk-accepted"
     (unguarded,) = [r for r in si10["rules"] if r["rule"] == "Bedrock-UnguardedInferencePath"]

@@ -186,7 +186,7 @@ AUDIT_STATEMENTS = {
                    "lambda:InvokeFunction", "lambda:AddPermission", "lambda:PublishVersion", "lambda:CreateAlias",
                    "lambda:UpdateAlias", "lambda:DeleteFunction", "events:DisableRule", "events:DeleteRule",
                    "events:PutRule", "events:RemoveTargets", "events:PutTargets", "sns:DeleteTopic",
-                   "sns:SetTopicAttributes", "sns:RemovePermission", "sns:AddPermission"],
+                   "sns:SetTopicAttributes", "sns:RemovePermission", "sns:AddPermission", "sns:PutDataProtectionPolicy"],
         "Resource": [f"{P}:lambda:*:*:function:{s}" for s in _STACKS] + [f"{P}:events:*:*:rule/{s}" for s in _STACKS]
         + [f"{P}:sns:*:*:{s}" for s in _STACKS], "Condition": _ADMINS},
     "ProtectExemptRoles": {
@@ -324,6 +324,25 @@ def test_removing_a_statement_from_the_synthesized_policy_fires_a_rule(template:
             document["Statement"] = [s for s in document["Statement"] if s["Sid"] != sid]
             resource["Properties"]["Content"] = json.dumps(document)
     outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, mutant)) if r.rule_id == rule_id}
+    assert outcome == {Compliance.NON_COMPLIANT}
+
+
+@pytest.mark.parametrize("action", ["events:DeleteRule", "events:PutTargets", "sns:SetTopicAttributes",
+                                    "sns:AddPermission", "sns:PutDataProtectionPolicy"])
+def test_an_scp_that_leaves_a_way_to_silence_detection_fails_the_audit_plane_rule(template: dict[str, Any],
+                                                                                  action: str) -> None:
+    """Each action that silences a rule or topic (re-target, re-police, deny its content) must stay denied."""
+    mutant = json.loads(json.dumps(template))
+    for resource in mutant["Resources"].values():
+        content = resource.get("Properties", {}).get("Content")
+        if resource["Type"] == "AWS::Organizations::Policy" and isinstance(content, str):
+            document = json.loads(content)
+            for statement in document["Statement"]:
+                if isinstance(statement["Action"], list) and action in statement["Action"]:
+                    statement["Action"].remove(action)
+            resource["Properties"]["Content"] = json.dumps(document)
+    outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, mutant))
+               if r.rule_id == "Bedrock-OrgAuditPlaneProtected"}
     assert outcome == {Compliance.NON_COMPLIANT}
 
 
@@ -671,7 +690,12 @@ def test_baseline_stack_set_is_service_managed_and_auto_deploys(template: dict[s
     assert "Parameters" not in baseline  # no bootstrap version, no asset parameters: member accounts need neither
     function = next(r for r in baseline["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
     assert "ZipFile" in function["Properties"]["Code"]  # inline code, no asset
-    assert "arn:aws:" not in body  # one template for every partition's accounts: the partition is AWS::Partition
+    # One template for every account of the organization: the partition is AWS::Partition, but for the
+    # security account's event bus, which the organization's configuration names (in its partition).
+    bus = "arn:aws:events:us-east-1:999988887777:event-bus/security-alerts"
+    assert "arn:aws:" not in body.replace(bus, "")
+    rules = [r["Properties"] for r in baseline["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    assert rules and all(any(t["Arn"] == bus and "RoleArn" in t for t in r["Targets"]) for r in rules)
     # the organization's partition decides which embedding models the account enforcement leaves alone
     (enforced,) = [r for r in baseline["Resources"].values() if r["Type"] == "AWS::Bedrock::EnforcedGuardrailConfiguration"]
     assert enforced["Properties"]["ModelEnforcement"] == {"IncludedModels": ["ALL"], "ExcludedModels": AWS_EMBEDDING_MODELS}
@@ -696,11 +720,40 @@ def test_baseline_over_the_template_body_limit_is_refused() -> None:
     (("baseline:\n", "baseline:\n  target_ous: [\"222222222222\"]\n"), "baseline.target_ous"),
     (("baseline:\n", "baseline:\n  enabled: false\n"), "baseline.enabled"),
     (("  accounts: [\"555566667777\"]\n", ""), "baseline"),
+    # Every baseline account's alerts need a receiver outside the account: a bus of the organization's partition,
+    # never in a baseline account itself.
+    (("  alert_event_bus_arns: [\"arn:aws:events:us-east-1:999988887777:event-bus/security-alerts\"]\n", ""),
+     "baseline.alert_emails / baseline.alert_event_bus_arns: no alert subscriber"),
+    (("arn:aws:events:us-east-1:999988887777:event-bus/security-alerts",
+      "arn:aws-us-gov:events:us-gov-west-1:999988887777:event-bus/security-alerts"),
+     "baseline.alert_event_bus_arns: .* is in partition 'aws-us-gov'"),
+    (("arn:aws:events:us-east-1:999988887777:", "arn:aws:events:us-east-1:555566667777:"),
+     "baseline.alert_event_bus_arns: .* is in baseline account 555566667777"),
+    (("event-bus/security-alerts", "security-alerts"), "baseline.alert_event_bus_arns"),
+    (("baseline:\n", "baseline:\n  data_events_trail: the org trail\n"), "baseline.data_events_trail"),
 ])
 def test_bad_baseline_config_names_the_field(tmp_path: Path, change: tuple[str, str], field: str) -> None:
     directory = _write(tmp_path, GOOD.replace(*change))
-    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.").replace(r"\.*", ".*")):
         load_organization(directory)
+
+
+def test_a_declared_data_events_trail_keeps_the_baselines_bearer_token_rule() -> None:
+    """With the organization trail that selects Bedrock data events named, the baseline keeps the rule, and the
+    pack accepts it by that declaration only."""
+    from infra.baseline import baseline_template
+
+    declared = ("The organization trail org-audit in the management account selects AWS::Bedrock::Model data "
+                "events for every member account")
+    body = baseline_template(cdk_json_context(), pii_action="BLOCK", log_retention_days=365, object_lock_days=913,
+                             block_classification_markings=True, break_glass_role_name="break-glass",
+                             execution_role_name="stacksets-exec-0123", alert_emails=["soc@example.gov"],
+                             data_events_trail=declared)
+    rules = [r for r in body["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    assert any("callWithBearerToken" in json.dumps(r) for r in rules)
+    (entry,) = [e for e in body["Metadata"]["cdk_nag"]["rules_to_suppress"]
+                if e["id"] == "Bedrock-DetectionDataEventsSelected"]
+    assert entry["reason"] == declared
 
 
 def test_evidence_puts_the_policies_in_the_organization_perimeter_component(assembly: Path, tmp_path: Path) -> None:

@@ -273,7 +273,7 @@ def test_each_construct_synthesizes_in_a_bare_app_without_flags_or_lookups() -> 
     cb.AuditBucket(stack("Bucket"), "Bucket")
     cb.AuditTrail(stack("Trail"), "Trail")
     cb.ModelInvocationLogging(stack("Logging"), "Logging")
-    cb.TamperDetection(stack("Detection"), "Detection")
+    cb.TamperDetection(stack("Detection"), "Detection", alert_emails=["soc@example.gov"])
     assembly = app.synth()
     manifest = json.loads((Path(assembly.directory) / "manifest.json").read_text())
     assert not manifest.get("missing"), "a construct asked for a context lookup"

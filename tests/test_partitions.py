@@ -187,8 +187,14 @@ def test_an_object_event_prefix_that_could_name_the_trails_own_bucket_is_refused
 
 
 def test_an_organization_without_its_trail_says_which_trail_instead(tmp_path: Path) -> None:
-    text = COM.replace("covers_environments:", "trail:\n  enabled: false\ncovers_environments:")
+    text = COM.replace("trail:\n", "trail:\n  enabled: false\n")
     with pytest.raises(ConfigError, match=r"trail\.enabled: false needs disabled_reason"):
+        _load(_config(tmp_path, {"commercial": text, "govcloud": GOV}))
+
+
+def test_the_management_accounts_alerts_reach_someone(tmp_path: Path) -> None:
+    text = COM[:COM.index("trail:\n")] + "trail:\n  log_retention_days: 365\n" + COM[COM.index("attached_per_target:"):]
+    with pytest.raises(ConfigError, match=r"trail\.alert_emails / trail\.alert_event_bus_arns: no alert subscriber"):
         _load(_config(tmp_path, {"commercial": text, "govcloud": GOV}))
 
 

@@ -53,6 +53,31 @@ def test_govcloud_arns_are_in_the_govcloud_partition(assembly: tuple[Path, list]
     assert "com.amazonaws.us-gov-west-1.bedrock-runtime-fips" in text
 
 
+def _iam_rules(template: dict) -> list[dict]:
+    return [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"
+            and "iam.amazonaws.com" in r["Properties"]["EventPattern"]["detail"].get("eventSource", [])]
+
+
+def test_iam_events_are_detected_in_the_iam_region_of_each_environment_account(assembly: tuple[Path, list]) -> None:
+    """IAM delivers its events to EventBridge in us-east-1 only: frontier (us-east-2) gets a stack there, in its
+    own account, alerting its subscribers; its own stack claims no IAM rule; commercial and govcloud need none."""
+    outdir, _ = assembly
+    manifest = json.loads((outdir / "manifest.json").read_text())["artifacts"]
+    assert manifest["CompliantBedrock-frontier-iam-events"]["environment"] == "aws://222233334444/us-east-1"
+    assert not {"CompliantBedrock-commercial-iam-events", "CompliantBedrock-govcloud-iam-events"} & set(manifest)
+    iam_stack = _template(outdir, "CompliantBedrock-frontier-iam-events")
+    (rule,) = _iam_rules(iam_stack)
+    assert rule["Properties"]["EventPattern"]["detail"]["eventName"] == ["CreateServiceSpecificCredential"]
+    bus = "arn:aws:events:us-east-2:999988887777:event-bus/security-alerts"  # cross-region: buses take it
+    assert [t["Arn"] for t in rule["Properties"]["Targets"]][1:] == [bus]
+    assert [r["Properties"]["Endpoint"] for r in iam_stack["Resources"].values()
+            if r["Type"] == "AWS::SNS::Subscription"] == ["security-alerts@example.gov"]
+    assert not _iam_rules(_template(outdir, "CompliantBedrock-frontier"))
+    for env in ("commercial", "govcloud"):
+        (rule,) = _iam_rules(_template(outdir, f"CompliantBedrock-{env}"))
+        assert "Condition" in rule  # created in the IAM region only (which these stacks are in)
+
+
 def test_cfn_lint_is_clean(assembly: tuple[Path, list]) -> None:
     outdir, _ = assembly
     code, output = lint(outdir)

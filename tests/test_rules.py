@@ -121,6 +121,7 @@ ACCEPTED = "Unguarded path mantle accepted by the AO: the mission needs GPT-5.5,
 def good_template() -> dict[str, Any]:
     """A minimal stack that every rule accepts (its one Mantle grant risk-accepted, as an environment does)."""
     return {
+        "Conditions": {"IamRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-gov-west-1"]}},
         "Resources": {
             **organization_resources(),
             "Project": {"Type": "AWS::BedrockMantle::Project", "Properties": {"Name": "frontier-workloads"}},
@@ -232,7 +233,20 @@ def good_template() -> dict[str, Any]:
                 "EventPattern": {"detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": [
                     "StopLogging", "DeleteTrail", "DeleteModelInvocationLoggingConfiguration",
                     "DeleteEnforcedGuardrailConfiguration", "ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy",
-                    "PutBucketObjectLockConfiguration", "PutBucketPolicy"]}}}},
+                    "PutBucketObjectLockConfiguration", "PutBucketPolicy", "DisableRule", "DeleteRule",
+                    "RemoveTargets", "PutRule", "PutTargets", "Unsubscribe", "SetTopicAttributes", "DeleteTopic",
+                    "RemovePermission", "AddPermission", "SetSubscriptionAttributes"]}}}},
+            "AlertsSubscription": {"Type": "AWS::SNS::Subscription", "Properties": {
+                "TopicArn": {"Ref": "Alerts"}, "Protocol": "email", "Endpoint": "soc@example.gov"}},
+            "InIamRegion": {"Type": "AWS::Events::Rule", "Condition": "IamRegion", "Properties": {
+                "State": "ENABLED", "Targets": [{"Arn": {"Ref": "Alerts"}, "Id": "a"}],
+                "EventPattern": {"detail-type": ["AWS API Call via CloudTrail"], "detail": {
+                    "eventSource": ["iam.amazonaws.com"], "eventName": ["CreateServiceSpecificCredential"]}}}},
+            "BearerTokens": {"Type": "AWS::Events::Rule", "Properties": {
+                "State": "ENABLED", "Targets": [{"Arn": {"Ref": "Alerts"}, "Id": "a"}],
+                "EventPattern": {"detail-type": ["AWS API Call via CloudTrail"], "detail": {
+                    "eventSource": ["bedrock.amazonaws.com"],
+                    "requestParameters": {"callWithBearerToken": [True]}}}}},
             "Logs": {
                 "Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
                 "Properties": {"KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}, "RetentionInDays": 365},
@@ -406,6 +420,11 @@ NON_COMPLIANT = [
     ("Bedrock-AuditTamperDetected", "Alerts/Properties/KmsMasterKeyId", None),
     ("Bedrock-AuditTamperDetected", "TamperRule/Properties/Targets/0/Arn", "arn:aws-us-gov:sns:us-gov-west-1:1:x"),
     ("Bedrock-AuditTamperDetected", "TamperRule/Properties/EventPattern/detail/eventName/0", "StartLogging"),
+    ("Bedrock-AuditTamperDetected", "TamperRule/Properties/EventPattern/detail/eventName/9", "EnableRule"),
+    ("Bedrock-TamperAlertsReceived", "AlertsSubscription", None),
+    ("Bedrock-IamEventRuleInIamRegion", "InIamRegion/Condition", None),
+    ("Bedrock-DetectionDataEventsSelected", "Trail/Properties/AdvancedEventSelectors/2", None),
+    ("Bedrock-DetectionDataEventsSelected", "Trail", None),
     ("Bedrock-AuditControlPlaneRetained", "Trail/DeletionPolicy", None),
     ("Bedrock-AuditControlPlaneRetained", "Logging/UpdateReplacePolicy", "Delete"),
     ("Bedrock-AuditKeyDeletionProtected", "Key/Properties/KeyPolicy/Statement/0", None),

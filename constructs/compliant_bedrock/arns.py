@@ -7,9 +7,28 @@ known and ``@aws-cdk/core:enablePartitionLiterals`` is on, ``AWS::Partition`` ot
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Stack, Token
 
+from .compliance.rules.audit import IAM_EVENT_REGIONS
 from .models import ModelRoute, ModelRouteKind
+
+
+def iam_event_region(partition: str) -> str | None:
+    """The one region of ``partition`` where IAM's CloudTrail events reach EventBridge (IAM is global), or None
+    for a partition where it is not known."""
+    return IAM_EVENT_REGIONS.get(partition)
+
+
+def stack_partition(stack: Stack) -> str | None:
+    """The stack's partition as a literal: the stack's own (partition literals on), else its region's from
+    aws-cdk-lib's region facts; None for an env-agnostic stack or a region those facts do not know."""
+    if not Token.is_unresolved(stack.partition):
+        return stack.partition
+    if Token.is_unresolved(stack.region):
+        return None
+    from aws_cdk.region_info import RegionInfo
+
+    return RegionInfo.get(stack.region).partition
 
 
 def _bedrock_arn(stack: Stack, resource: str, name: str, *, region: str | None, account: str | None,

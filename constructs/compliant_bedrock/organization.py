@@ -114,10 +114,15 @@ STACK_ACTIONS = ("cloudformation:DeleteStack", "cloudformation:UpdateTermination
 FUNCTION_ACTIONS = ("lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
                     "lambda:InvokeFunction", "lambda:AddPermission", "lambda:PublishVersion",
                     "lambda:CreateAlias", "lambda:UpdateAlias", "lambda:DeleteFunction")
-#: Tamper detection: its rules and topics stay on and keep their targets (N6).
+#: Tamper detection: its rules and topics stay on and keep their targets and receivers (N6). Each acts on the
+#: rule or topic ARN (SAR: resource type rule / topic), so the deny names them. A data-protection policy can deny
+#: the alerts' content. NOT here: sns:Unsubscribe and sns:SetSubscriptionAttributes, which the SAR gives no
+#: resource type (a subscription ARN is not a topic ARN): a deny on the topics' ARNs would never match them, and
+#: one on "*" would deny every subscription change in every target account. They stay detected
+#: (``AlertTopicTamper``), and the event buses of the security account, rule targets denied above, still hear it.
 DETECTION_ACTIONS = ("events:DisableRule", "events:DeleteRule", "events:PutRule", "events:RemoveTargets",
                      "events:PutTargets", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:RemovePermission",
-                     "sns:AddPermission")
+                     "sns:AddPermission", "sns:PutDataProtectionPolicy")
 #: The approved endpoints: their policies and their existence belong to the deployers.
 ENDPOINT_ACTIONS = ("ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints")
 #: Becoming an exempt principal: create it, re-trust it, give it policies or a boundary (N1).

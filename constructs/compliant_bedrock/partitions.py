@@ -79,8 +79,9 @@ FEATURES: dict[str, dict[str, Support]] = {
 #: no AWS sentence names the EventBridge region (M).
 IAM_EVENTS_REGION: dict[str, str] = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1"}
 
-#: Regions of bedrock-mantle: in aws-us-gov only us-gov-west-1 has AWS::BedrockMantle::Project (CloudFormation
-#: registry, 2026-06-15; M). A trail selects Mantle data events only in a partition that has Mantle.
+#: Partitions with a bedrock-mantle endpoint (``models.MANTLE_REGIONS``; in aws-us-gov only us-gov-west-1 has
+#: AWS::BedrockMantle::Project, CloudFormation registry 2026-06-15, M): a trail there selects Mantle data events
+#: whether or not the account uses Mantle (denied attempts are evidence too).
 MANTLE_PARTITIONS: frozenset[str] = frozenset({"aws", "aws-us-gov"})
 
 

@@ -19,7 +19,7 @@ import cdk_nag
 
 from .pack import PACK_NAME, RULES, RuleContext, evaluate
 from .suppressions import VALIDATION_FAILURE, nist_rules
-from .template import Template
+from .template import Template, region_of
 
 _CONTROLS = re.compile(r"\(Control IDs: ([^)]*(?:\([^)]*\)[^)]*)*)\)\.?\s*$")
 EXTRA_PACKS = {"HIPAA": cdk_nag.HIPAASecurityChecks, "PCI": cdk_nag.PCIDSS321Checks}
@@ -91,7 +91,8 @@ def run_bedrock_pack(outdir: Path, contexts: Mapping[str, RuleContext]) -> None:
         if artifact.get("type") != "aws:cloudformation:stack":
             continue
         template_file = outdir / artifact["properties"]["templateFile"]
-        template = Template(name, json.loads(template_file.read_text(encoding="utf-8")))
+        template = Template(name, json.loads(template_file.read_text(encoding="utf-8")),
+                            region_of(artifact.get("environment")))
         results = evaluate(template, contexts.get(name, RuleContext()))
         lines = [r.report_line() for r in sorted(results, key=lambda r: (r.rule_id, r.resource_path))]
         report = outdir / f"{PACK_NAME}--{name}{REPORT_SUFFIX}"

@@ -29,7 +29,7 @@ import aws_cdk as cdk
 import jsii
 
 from .pack import _FAILING, PACK_NAME, RULES, RuleContext, RuleResult, evaluate
-from .template import Template
+from .template import Template, region_of
 
 
 def run_bedrock_pack(assembly: cdk.cx_api.CloudAssembly | str | Path,
@@ -57,7 +57,7 @@ def run_bedrock_pack(assembly: cdk.cx_api.CloudAssembly | str | Path,
         metadata = dict(artifact.get("metadata") or {})
         if artifact.get("additionalMetadataFile"):  # where CDK writes it now
             metadata.update(json.loads((outdir / artifact["additionalMetadataFile"]).read_text(encoding="utf-8")))
-        template = Template(name, _with_paths(body, metadata))
+        template = Template(name, _with_paths(body, metadata), region_of(artifact.get("environment")))
         results = evaluate(template, (contexts or {}).get(name, RuleContext()))
         lines = [r.report_line() for r in sorted(results, key=lambda r: (r.rule_id, r.resource_path))]
         report = outdir / f"{PACK_NAME}--{name}{REPORT_SUFFIX}"

@@ -26,6 +26,8 @@ class Resource:
     metadata: dict[str, Any]
     deletion_policy: str | None = None
     update_replace_policy: str | None = None
+    #: The template condition that decides whether the resource is created (``Condition``), if any.
+    condition: str | None = None
 
     @property
     def path(self) -> str:
@@ -39,13 +41,15 @@ class Template:
 
     name: str
     body: dict[str, Any]
+    #: The region the stack deploys to (the assembly manifest's environment); None when env-agnostic or unknown.
+    region: str | None = None
     resources: dict[str, Resource] = field(init=False)
 
     def __post_init__(self) -> None:
         self.resources = {
             logical_id: Resource(
                 logical_id, r.get("Type", ""), r.get("Properties") or {}, r.get("Metadata") or {},
-                r.get("DeletionPolicy"), r.get("UpdateReplacePolicy"),
+                r.get("DeletionPolicy"), r.get("UpdateReplacePolicy"), r.get("Condition"),
             )
             for logical_id, r in (self.body.get("Resources") or {}).items()
         }
@@ -53,6 +57,10 @@ class Template:
     @property
     def metadata(self) -> dict[str, Any]:
         return self.body.get("Metadata") or {}
+
+    @property
+    def conditions(self) -> dict[str, Any]:
+        return self.body.get("Conditions") or {}
 
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources.values() if r.type in types]
@@ -81,6 +89,15 @@ def referenced_ids(value: Any) -> set[str]:
         for inner in value:
             found |= referenced_ids(inner)
     return found
+
+
+def region_of(environment: Any) -> str | None:
+    """The region of an assembly manifest's ``environment`` (``aws://<account>/<region>``); None if unknown."""
+    text = str(environment or "")
+    if not text.startswith("aws://"):
+        return None
+    region = text.removeprefix("aws://").partition("/")[2]
+    return None if not region or region.startswith("unknown") else region
 
 
 def as_list(value: Any) -> list[Any]:

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ...partitions import IAM_EVENTS_REGION, MANTLE_PARTITIONS
 from ..pack import Compliance, RuleContext, rule
 from ..template import Resource, Template, as_list, possible_strings, referenced_ids
 from .iam import invoke_allow_statements, mantle_allow_statements
@@ -23,9 +24,6 @@ AUDIT_TAG = "compliant-bedrock:audit"
 #: Template metadata of a stack without a trail of its own: ``{"trail": ..., "reason": ...}``, the trail that
 #: records it (``audit_trail.declare_trail_coverage``; config ``audit.trail_covered_by``).
 TRAIL_COVERAGE_METADATA = "compliant-bedrock:trail-coverage"
-#: Partitions with a bedrock-mantle endpoint (commercial regions and us-gov-west-1, ``models.MANTLE_REGIONS``):
-#: a trail there selects Mantle data events whether or not the account uses Mantle.
-MANTLE_PARTITIONS = ("aws", "aws-us-gov")
 #: CloudTrail's data-event type of S3 objects (``resources.ARN`` ``StartsWith arn:<partition>:s3:::<bucket>/``).
 S3_OBJECT_TYPE = "AWS::S3::Object"
 
@@ -311,11 +309,30 @@ def audit_object_lock_compliance(resource: Resource, template: Template, ctx: Ru
     return Compliance.COMPLIANT if mode == "COMPLIANCE" else Compliance.NON_COMPLIANT
 
 
-#: The tamper calls a stack with an audit plane must alarm on (``TamperDetection`` covers these and more).
+#: The tamper calls a stack with an audit plane must alarm on (``TamperDetection`` covers these and more),
+#: including those that silence the alarm itself: a rule disabled, deleted or re-targeted, a topic deleted,
+#: re-policed or unsubscribed.
 REQUIRED_TAMPER_EVENTS: tuple[str, ...] = (
     "StopLogging", "DeleteTrail", "DeleteModelInvocationLoggingConfiguration", "DeleteEnforcedGuardrailConfiguration",
     "ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy", "PutBucketObjectLockConfiguration", "PutBucketPolicy",
+    "DisableRule", "DeleteRule", "RemoveTargets", "PutRule", "PutTargets",
+    "Unsubscribe", "SetTopicAttributes", "DeleteTopic", "RemovePermission", "AddPermission", "SetSubscriptionAttributes",
 )
+#: IAM is global: its CloudTrail events reach EventBridge in one region per partition only (cited in
+#: ``compliant_bedrock.partitions``). Partitions not listed: unknown, so no IAM-event rule is claimed there.
+IAM_EVENT_REGIONS = IAM_EVENTS_REGION
+_CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
+
+
+def cloudtrail_pattern(resource: Resource) -> dict | None:
+    """The ``detail`` of an EventBridge rule matching CloudTrail API-call records, else None."""
+    pattern = resource.properties.get("EventPattern")
+    if isinstance(pattern, str):
+        pattern = json.loads(pattern)
+    if not isinstance(pattern, dict) or _CLOUDTRAIL_DETAIL_TYPE not in as_list(pattern.get("detail-type")):
+        return None
+    detail = pattern.get("detail")
+    return detail if isinstance(detail, dict) else {}
 
 
 @rule(
@@ -337,14 +354,12 @@ def audit_tamper_detected(template: Template, ctx: RuleContext) -> Compliance:
     covered: set[str] = set()
     for event_rule in template.of_type("AWS::Events::Rule"):
         p = event_rule.properties
-        pattern = p.get("EventPattern")
         targets = [t for t in as_list(p.get("Targets")) if isinstance(t, dict)]
         alerting = any(referenced_ids(t.get("Arn")) & encrypted_topics for t in targets)
-        if p.get("State", "ENABLED") != "ENABLED" or not alerting or not isinstance(pattern, dict):
+        detail = cloudtrail_pattern(event_rule)
+        if p.get("State", "ENABLED") != "ENABLED" or not alerting or detail is None:
             continue
-        detail = pattern.get("detail") or {}
-        if isinstance(detail, dict) and "AWS API Call via CloudTrail" in as_list(pattern.get("detail-type")):
-            covered |= {n for n in as_list(detail.get("eventName")) if isinstance(n, str)}
+        covered |= {n for n in as_list(detail.get("eventName")) if isinstance(n, str)}
     return Compliance.COMPLIANT if set(REQUIRED_TAMPER_EVENTS) <= covered else Compliance.NON_COMPLIANT
 #: CloudTrail data-event types that record bedrock-mantle inference (Mantle's CloudTrail page's selector).
 REQUIRED_MANTLE_DATA_TYPES = ("AWS::BedrockMantle::Project", "AWS::BedrockMantle::CustomizedModel",
@@ -516,3 +531,154 @@ def trail_data_event_coverage(template: Template, ctx: RuleContext) -> Complianc
     if gaps is None:
         return Compliance.NOT_APPLICABLE
     return Compliance.NON_COMPLIANT if gaps else Compliance.COMPLIANT
+def _tamper_rules(template: Template) -> list[Resource]:
+    """Enabled EventBridge rules on CloudTrail records that target an SNS topic of the stack."""
+    topics = {t.logical_id for t in template.of_type("AWS::SNS::Topic")}
+    return [r for r in template.of_type("AWS::Events::Rule") if cloudtrail_pattern(r) is not None
+            and r.properties.get("State", "ENABLED") == "ENABLED"
+            and any(referenced_ids(t.get("Arn")) & topics for t in as_list(r.properties.get("Targets"))
+                    if isinstance(t, dict))]
+
+
+def _unreceived(template: Template) -> list[str]:
+    """Tamper rules whose alerts nobody receives: their topics have no subscription in the stack and the rule
+    forwards to no event bus (of another account or region, through a role EventBridge assumes)."""
+    subscribed = {i for s in template.of_type("AWS::SNS::Subscription") for i in referenced_ids(s.properties.get("TopicArn"))}
+    unreceived = []
+    for event_rule in _tamper_rules(template):
+        targets = [t for t in as_list(event_rule.properties.get("Targets")) if isinstance(t, dict)]
+        to_subscribed_topic = any(referenced_ids(t.get("Arn")) & subscribed for t in targets)
+        to_bus = any(t.get("RoleArn") and any(":event-bus/" in v for v in possible_strings(t.get("Arn")))
+                     for t in targets)
+        if not (to_subscribed_topic or to_bus):
+            unreceived.append(event_rule.path)
+    return unreceived
+
+
+@rule(
+    "TamperAlertsReceived",
+    controls=("SI-4", "SI-4(5)", "IR-6"),
+    explanation="A tamper-detection rule alerts an SNS topic that nobody is subscribed to in the stack and forwards "
+                "to no event bus: the alarm goes off and reaches nobody",
+    fix="Give TamperDetection alert_emails or alert_event_bus_arns (config: audit.alert_emails / "
+        "audit.alert_event_bus_arns, an event bus of the security account)",
+    detail=lambda template, ctx: "rules without a receiver: " + ", ".join(_unreceived(template)),
+)
+def tamper_alerts_received(template: Template, ctx: RuleContext) -> Compliance:
+    if not _tamper_rules(template):
+        return Compliance.NOT_APPLICABLE
+    return Compliance.NON_COMPLIANT if _unreceived(template) else Compliance.COMPLIANT
+
+
+def _matches_iam_events(resource: Resource) -> bool:
+    detail = cloudtrail_pattern(resource)
+    return detail is not None and "iam.amazonaws.com" in as_list(detail.get("eventSource"))
+
+
+def condition_regions(expression: object, conditions: dict) -> set[str] | None:
+    """The regions a template condition admits, when it only compares ``AWS::Region`` to literals (``Fn::Equals``,
+    ``Fn::Or``, a named ``Condition``); None when it says anything else."""
+    if not isinstance(expression, dict) or len(expression) != 1:
+        return None
+    (operator, operands), = expression.items()
+    if operator == "Condition" and isinstance(operands, str):
+        return condition_regions(conditions.get(operands), conditions)
+    if operator == "Fn::Or" and isinstance(operands, list):
+        regions: set[str] = set()
+        for operand in operands:
+            admitted = condition_regions(operand, conditions)
+            if admitted is None:
+                return None
+            regions |= admitted
+        return regions
+    if operator == "Fn::Equals" and isinstance(operands, list) and len(operands) == 2:
+        ref, literal = sorted(operands, key=lambda o: isinstance(o, str))
+        if ref == {"Ref": "AWS::Region"} and isinstance(literal, str):
+            return {literal}
+    return None
+
+
+@rule(
+    "IamEventRuleInIamRegion",
+    controls=("SI-4", "AU-6"),
+    explanation="An EventBridge rule matches IAM's CloudTrail events in a region where they never arrive: IAM is "
+                "global and its events reach EventBridge only in the partition's IAM region (us-east-1, "
+                "us-gov-west-1), so the rule claims a detection that never fires",
+    fix="Deploy IAM-event rules in the IAM region (TamperDetection(iam_events_only=True) in a stack there; the "
+        "reference app adds <stack>-iam-events), or give the rule a template condition on AWS::Region = the IAM "
+        "region (TamperDetection does in an env-agnostic stack)",
+    resource_types=("AWS::Events::Rule",),
+)
+def iam_event_rule_in_iam_region(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:
+    if not _matches_iam_events(resource):
+        return Compliance.NOT_APPLICABLE
+    iam_regions = set(IAM_EVENT_REGIONS.values())
+    if resource.condition is not None:
+        admitted = condition_regions({"Condition": resource.condition}, template.conditions)
+        if admitted is not None and admitted <= iam_regions and (template.region is None or template.region in admitted):
+            return Compliance.COMPLIANT
+        return Compliance.NON_COMPLIANT
+    return Compliance.COMPLIANT if template.region in iam_regions else Compliance.NON_COMPLIANT
+
+
+#: Event names that CloudTrail records as DATA events, by event source, and the trail resource types that record
+#: them: a rule matching them sees nothing unless the trail selects those types (Bedrock and Mantle CloudTrail pages).
+DATA_EVENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "bedrock.amazonaws.com": (("InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream",
+                               "InvokeModelWithBidirectionalStream"), ("AWS::Bedrock::Model",)),
+    "bedrock-mantle.amazonaws.com": (("CreateInference",), REQUIRED_MANTLE_DATA_TYPES),
+}
+
+
+def data_event_types(resource: Resource) -> set[str]:
+    """The trail data-event types an EventBridge rule depends on: those of each data-event source it matches
+    without naming events (bearer-token use), or with a data event's name."""
+    detail = cloudtrail_pattern(resource)
+    if detail is None:
+        return set()
+    names = set(as_list(detail.get("eventName")))
+    needed: set[str] = set()
+    for source in as_list(detail.get("eventSource")):
+        data_names, types = DATA_EVENTS.get(source, ((), ()))
+        if types and (not names or names & set(data_names)):
+            needed |= set(types)
+    return needed
+
+
+def _data_event_gaps(template: Template) -> dict[str, set[str]]:
+    """Rule path -> the data-event types it depends on that no trail of the stack selects."""
+    selected: set[str] = set()
+    for trail in template.of_type("AWS::CloudTrail::Trail"):
+        selected |= _data_types(trail)
+    gaps = {}
+    for event_rule in template.of_type("AWS::Events::Rule"):
+        missing = data_event_types(event_rule) - selected
+        if missing:
+            gaps[event_rule.path] = missing
+    return gaps
+
+
+def _data_event_detail(template: Template, ctx: RuleContext) -> str:
+    gaps = _data_event_gaps(template)
+    where = ("the stack has no trail, so these rules depend on a trail elsewhere (the account's or the "
+             "organization's trail) selecting them; declare it with suppress_stack_rule naming that trail"
+             if not template.of_type("AWS::CloudTrail::Trail") else "the stack's trail does not select them")
+    return "; ".join(f"{path} needs {', '.join(sorted(types))}" for path, types in sorted(gaps.items())) + f" ({where})"
+
+
+@rule(
+    "DetectionDataEventsSelected",
+    controls=("AU-2", "AU-12", "SI-4"),
+    explanation="An EventBridge rule matches CloudTrail DATA events (Mantle CreateInference, bearer-token calls) that "
+                "no trail of the stack selects: CloudTrail sends EventBridge only the data events a trail selects, so "
+                "the rule never fires",
+    fix="Select the data events in the stack's trail (AuditTrail: AWS::Bedrock::Model, and with mantle_data_events "
+        "the AWS::BedrockMantle::* types); without a trail in the stack, suppress_stack_rule(<stack>, "
+        "'Bedrock-DetectionDataEventsSelected', reason=<which trail selects them>) (the reference app does for "
+        "audit.create_trail: false)",
+    detail=_data_event_detail,
+)
+def detection_data_events_selected(template: Template, ctx: RuleContext) -> Compliance:
+    if not any(data_event_types(r) for r in template.of_type("AWS::Events::Rule")):
+        return Compliance.NOT_APPLICABLE
+    return Compliance.NON_COMPLIANT if _data_event_gaps(template) else Compliance.COMPLIANT

@@ -218,7 +218,10 @@ AUDIT_PLANE_ACTIONS = (
     # The writer function: new code, configuration or an invocation lends its exemption (N2).
     "lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:InvokeFunction",
     "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
-    "events:DisableRule", "events:RemoveTargets", "sns:DeleteTopic",
+    # Detection and its receivers: rules stay on and keep their targets, topics their policy and content (N6).
+    "events:DisableRule", "events:DeleteRule", "events:PutRule", "events:RemoveTargets", "events:PutTargets",
+    "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:RemovePermission", "sns:AddPermission",
+    "sns:PutDataProtectionPolicy",
     "iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:PassRole", "sts:AssumeRole",
     # A new policy on an approved endpoint bypasses the environment's model list (N5).
     "ec2:ModifyVpcEndpoint",
