@@ -268,6 +268,14 @@ def prune_stale(outdir: Path) -> list[Path]:
             else:
                 directory.unlink()
             removed.append(directory)
+    # A StackSet's template kept by an earlier synth (its stack no longer built) must not pass for current.
+    from .evidence.assembly import STACKSET_ASSEMBLIES, stack_set_assemblies
+
+    kept = stack_set_assemblies(outdir)
+    for directory in (outdir / STACKSET_ASSEMBLIES).glob("*"):
+        if f"{STACKSET_ASSEMBLIES}/{directory.name}" not in kept:
+            shutil.rmtree(directory, ignore_errors=True)
+            removed.append(directory)
     return removed
 
 
