@@ -8,6 +8,7 @@ they cost one batched simulator run, not a synth.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import shutil
 from pathlib import Path
@@ -263,6 +264,23 @@ def test_a_kept_assembly_that_is_not_the_deployed_template_is_refused_and_stale_
         read_assembly(copy_)
     (member,) = stack_sets(copy_)  # the proof still evaluates the TemplateBody, which is what deploys
     assert member.assembly is None and member.problem
+
+
+def test_a_stackset_template_the_proof_did_not_read_fails_the_gate(out: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import aws_cdk as cdk
+
+    from compliant_bedrock import ComplianceGate
+    from compliant_bedrock.compliance.perimeter import discovery
+
+    copy_ = tmp_path / "out"
+    shutil.copytree(out, copy_, ignore=shutil.ignore_patterns("*.png", "*.svg"))
+    monkeypatch.setattr(discovery, "stack_sets", lambda outdir: [])  # the proof no longer sees the StackSet
+    verdict = io.StringIO()
+    result = ComplianceGate(cdk.App(), perimeter="required", node_modules=ROOT / "node_modules",
+                            out=verdict).judge(copy_)
+    assert result.exit_code == 3 and "environment(s) baseline" in result.message in verdict.getvalue()
+    assert not (copy_ / "compliance").exists()  # no evidence that claims an unproven perimeter
 
 
 def test_an_acceptance_names_one_instance_of_one_request(tmp_path: Path) -> None:
