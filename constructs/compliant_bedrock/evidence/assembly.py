@@ -335,6 +335,9 @@ class StackSetTemplate:
 _POLICY_KINDS = {"SERVICE_CONTROL_POLICY": "SCPs", "RESOURCE_CONTROL_POLICY": "RCPs", "BEDROCK_POLICY": "Bedrock policy"}
 
 
+_STACK_SET_TYPE = '"AWS::CloudFormation::StackSet"'
+
+
 def _kind_order(kind: str) -> int:
     order = list(_POLICY_KINDS.values())
     return order.index(kind) if kind in order else len(order)
@@ -353,7 +356,10 @@ def stack_sets(outdir: Path) -> list[StackSetTemplate]:
             continue
         props = artifact.get("properties") or {}
         holder = props.get("stackName") or name
-        body = json.loads((outdir / props["templateFile"]).read_text(encoding="utf-8"))
+        text = (outdir / props["templateFile"]).read_text(encoding="utf-8")
+        if _STACK_SET_TYPE not in text:
+            continue
+        body = json.loads(text)
         resources = body.get("Resources") or {}
         for logical_id, resource in sorted(resources.items()):
             if resource.get("Type") != "AWS::CloudFormation::StackSet":
@@ -372,7 +378,10 @@ def stack_set_assemblies(outdir: Path) -> set[str]:
         template_file = (artifact.get("properties") or {}).get("templateFile")
         if artifact.get("type") != "aws:cloudformation:stack" or not (outdir / str(template_file)).is_file():
             continue
-        for resource in (json.loads((outdir / template_file).read_text(encoding="utf-8")).get("Resources") or {}).values():
+        text = (outdir / template_file).read_text(encoding="utf-8")
+        if _STACK_SET_TYPE not in text:  # most stacks: no need to parse them
+            continue
+        for resource in (json.loads(text).get("Resources") or {}).values():
             value = (resource.get("Metadata") or {}).get(STACKSET_ASSEMBLY_METADATA)
             if resource.get("Type") == "AWS::CloudFormation::StackSet" and isinstance(value, str):
                 kept.add(value)
