@@ -18,6 +18,7 @@ accounts: machinery this baseline does not need. The body is checked against Clo
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from compliant_bedrock.audit_trail import declare_trail_coverage
 from compliant_bedrock.compliance import attach_packs, judge, suppress_stack_rule
 from compliant_bedrock.detection import TamperDetection
 from compliant_bedrock.errors import ConstructPropsError
+from compliant_bedrock.evidence.assembly import STACKSET_ASSEMBLIES, STACKSET_ASSEMBLY_METADATA
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.invocation_logging import ModelInvocationLogging
@@ -43,6 +45,23 @@ TEMPLATE_BODY_MAX_BYTES = 51200
 STACKSET_NAME = "CompliantBedrock-baseline"
 #: The trail the baseline's template names as its recorder (``Bedrock-TrailDataEventCoverage``).
 ORGANIZATION_TRAIL = "organization trail of the management account (not created by compliant-bedrock)"
+#: The organization of ``config/organization/organization.yaml`` (stack ``CompliantBedrock-organization``).
+DEFAULT_ORGANIZATION = "organization"
+
+
+def baseline_name(organization: str = DEFAULT_ORGANIZATION) -> str:
+    """The name an organization's baseline carries in the evidence (``matrix-<name>``, ``perimeter-<name>``,
+    its OSCAL environment) and in the cloud assembly (stack ``CompliantBedrock-<name>`` under
+    ``cdk.out/stacksets/``): ``baseline`` for the default organization, ``baseline-<organization>`` for any
+    other, so two organizations (one per partition) never share a baseline's evidence."""
+    return "baseline" if organization == DEFAULT_ORGANIZATION else f"baseline-{organization}"
+
+
+def baseline_assembly(outdir: str | Path, name: str) -> Path:
+    """Where the baseline's own cloud assembly (template, pack reports) goes inside the app's ``outdir``:
+    beside the app's stacks, never one of them (``cdk deploy --all`` cannot deploy it to the management
+    account: it is no artifact of the app's manifest)."""
+    return Path(outdir) / STACKSET_ASSEMBLIES / f"CompliantBedrock-{name}"
 
 
 class BaselineStack(Stack):
@@ -91,33 +110,50 @@ class BaselineStack(Stack):
             "account, which must select Bedrock, Mantle and S3 object data events of the invocation-log buckets"))
 
 
-def baseline_template(context: dict[str, Any], **props: Any) -> dict[str, Any]:
-    """Synthesize the baseline in an App of its own (never deployed by ``cdk deploy``) and return its template."""
-    with tempfile.TemporaryDirectory(prefix="cb-baseline-") as outdir:
-        app = cdk.App(context=context, outdir=outdir)
-        stack = BaselineStack(app, "Baseline", **props)
-        attach_packs(stack)
-        assembly = app.synth()
-        # The same gate as every deployed stack: a baseline no `make synth` judges would be unreviewed.
-        errors = judge(Path(outdir), {})
-        if errors:
-            raise ConstructPropsError("baseline: the StackSet template fails the compliance gate:\n"
-                             + "\n".join(f"  {e.line()}" for e in errors))
-        artifact = assembly.get_stack_by_name(stack.stack_name)
-        if artifact.assets:
-            raise ConstructPropsError(f"baseline: the StackSet template needs assets ({len(artifact.assets)}), which a "
-                             "TemplateBody cannot carry; keep every construct of the baseline asset-free")
-        return dict(artifact.template)
+def baseline_template(context: dict[str, Any], *, assembly: Path | None = None, name: str = "baseline",
+                      **props: Any) -> dict[str, Any]:
+    """Synthesize the baseline in an App of its own (never deployed by ``cdk deploy``) and return its template.
+
+    ``assembly``: keep that App's cloud assembly there (the template and its pack reports, for the evidence
+    and the perimeter proof; :func:`baseline_assembly`), replacing what an earlier synth left; default: a
+    temporary directory. ``name``: :func:`baseline_name`; the stack is ``CompliantBedrock-<name>``.
+    """
+    if assembly is None:
+        with tempfile.TemporaryDirectory(prefix="cb-baseline-") as outdir:
+            return _synthesize(context, Path(outdir), name, props)
+    shutil.rmtree(assembly, ignore_errors=True)  # no report of an earlier synth may pass for this one
+    assembly.mkdir(parents=True)
+    return _synthesize(context, assembly, name, props)
+
+
+def _synthesize(context: dict[str, Any], outdir: Path, name: str, props: dict[str, Any]) -> dict[str, Any]:
+    app = cdk.App(context=context, outdir=str(outdir))
+    stack = BaselineStack(app, f"CompliantBedrock-{name}", **props)
+    attach_packs(stack)
+    assembly = app.synth()
+    # The same gate as every deployed stack: a baseline no `make synth` judges would be unreviewed.
+    errors = judge(outdir, {})
+    if errors:
+        raise ConstructPropsError("baseline: the StackSet template fails the compliance gate:\n"
+                                  + "\n".join(f"  {e.line()}" for e in errors))
+    artifact = assembly.get_stack_by_name(stack.stack_name)
+    if artifact.assets:
+        raise ConstructPropsError(f"baseline: the StackSet template needs assets ({len(artifact.assets)}), which a "
+                                  "TemplateBody cannot carry; keep every construct of the baseline asset-free")
+    return dict(artifact.template)
 
 
 def baseline_stack_set(scope: Construct, construct_id: str, *, template: dict[str, Any], target_ous: Sequence[str],
-                       regions: Sequence[str], accounts: Sequence[str]) -> cloudformation.CfnStackSet:
+                       regions: Sequence[str], accounts: Sequence[str],
+                       assembly: str | None = None) -> cloudformation.CfnStackSet:
     """A service-managed StackSet to the ``accounts`` below ``target_ous`` (INTERSECTION) in ``regions``.
 
     Only the listed accounts: their StackSets execution role is what the organization's policies exempt,
     by exact ARN, and no environment account is among them (it configures its own per-region singletons,
     one enforced guardrail and one invocation-logging configuration per account and region). One
     account's or region's failure does not stop the others (failure tolerance per region, in parallel).
+    ``assembly``: where, relative to the app's cloud assembly, the template's own assembly (its pack
+    reports) was kept; recorded in the resource's metadata, where the evidence and the perimeter proof find it.
     """
     body = json.dumps(template, separators=(",", ":"), sort_keys=True)
     size = len(body.encode("utf-8"))
@@ -129,7 +165,7 @@ def baseline_stack_set(scope: Construct, construct_id: str, *, template: dict[st
     if not accounts:
         raise ConstructPropsError("baseline: accounts is empty; name the member accounts (their execution role is "
                                   "exempted by exact ARN)")
-    return cloudformation.CfnStackSet(
+    stack_set = cloudformation.CfnStackSet(
         scope, construct_id,
         stack_set_name=STACKSET_NAME,
         description="compliant-bedrock per-account baseline: enforced guardrail and invocation logging per region",
@@ -150,3 +186,6 @@ def baseline_stack_set(scope: Construct, construct_id: str, *, template: dict[st
         )],
         template_body=body,
     )
+    if assembly is not None:
+        stack_set.add_metadata(STACKSET_ASSEMBLY_METADATA, assembly)
+    return stack_set

@@ -8,6 +8,9 @@ stack per region; the SCPs and RCPs are global and belong to one stack only).
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import aws_cdk as cdk
 from aws_cdk import Stack, Tags
 from constructs import Construct
 
@@ -22,7 +25,7 @@ from compliant_bedrock.organization import BedrockOrganizationGuardrails
 from compliant_bedrock.partitions import partition_has_mantle, support
 
 from .app_factory import cdk_json_context
-from .baseline import STACKSET_NAME, baseline_stack_set, baseline_template
+from .baseline import STACKSET_NAME, baseline_assembly, baseline_name, baseline_stack_set, baseline_template
 from .config import partition_of
 from .org_config import OrganizationSettings
 
@@ -122,8 +125,13 @@ class OrganizationStack(Stack):
                                              alert_event_bus_arns=settings.trail.alert_event_bus_arns)
         self.baseline = None
         if settings.baseline.enabled:
+            # Its own assembly beside the app's (never an artifact of it): evidence and proof read it there.
+            name = baseline_name(settings.name)
+            outdir = Path(cdk.Stage.of(self).outdir)  # type: ignore[union-attr]
+            assembly = baseline_assembly(outdir, name)
             template = baseline_template(
                 cdk_json_context(),  # the same feature flags as every other stack
+                assembly=assembly, name=name,
                 pii_action=settings.guardrail.pii_action,
                 log_retention_days=settings.baseline.log_retention_days,
                 object_lock_days=settings.baseline.object_lock_days,
@@ -146,4 +154,5 @@ class OrganizationStack(Stack):
             self.baseline = baseline_stack_set(self, "BaselineStackSet", template=template,
                                                target_ous=settings.baseline_target_ous,
                                                regions=settings.baseline_regions,
-                                               accounts=settings.baseline.accounts)
+                                               accounts=settings.baseline.accounts,
+                                               assembly=assembly.relative_to(outdir).as_posix())

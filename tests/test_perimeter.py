@@ -67,7 +67,8 @@ def _invoke_arns(template: dict[str, Any]) -> set[str]:
 
 def test_matrix_runs_on_every_reference_environment_and_the_gate_passes(outdir: Path,
                                                                        reference: perimeter.Proof) -> None:
-    assert {o.environment for o in reference.outcomes} == {"commercial", "frontier", "govcloud"}
+    assert {o.environment for o in reference.outcomes} == {"commercial", "frontier", "govcloud", "baseline-commercial",
+                                                           "baseline-govcloud"}
     assert reference.passed, reference.lines()
     assert reference.simulator == {"name": simulator.PACKAGE, "version": simulator.VERSION}
     commercial = _by_id(reference, "commercial")
@@ -219,8 +220,8 @@ def test_evidence_files_and_findings(reference: perimeter.Proof, tmp_path: Path)
     (out / "compliance").mkdir(parents=True)
     (out / "compliance" / "findings.json").write_text(json.dumps({"passed": True}))
     written = perimeter.write_evidence(out, reference)
-    assert sorted(p.name for p in written) == [f"perimeter-{env}.{ext}" for env in ("commercial", "frontier", "govcloud")
-                                               for ext in ("json", "md")]
+    environments = ("baseline-commercial", "baseline-govcloud", "commercial", "frontier", "govcloud")
+    assert sorted(p.name for p in written) == [f"perimeter-{env}.{ext}" for env in environments for ext in ("json", "md")]
     document = json.loads((out / "compliance" / "perimeter-commercial.json").read_text())
     request = next(r for r in document["requests"] if r["id"] == "workload.invoke.unlisted-model")
     assert request["decision"] == "denied" and request["controls"] == ["AC-3", "AC-6", "CM-7"]

@@ -186,11 +186,16 @@ class ComplianceGate:
                 note = f"the IAM simulator could not run ({err})"
         if proof is not None:
             proven = {o.environment for o in proof.outcomes}
-            unproven = [env for env in self.prove_environments if env not in proven]
+            # Every StackSet's template with stack instances is proven too (as each instance), whoever built the app.
+            from .evidence.assembly import stack_sets
+
+            instances = sorted({s.environment for s in stack_sets(outdir) if s.instances})
+            unproven = [env for env in [*self.prove_environments, *instances] if env not in proven]
             if unproven:  # an environment whose policies the proof did not recognize would pass unexamined
                 shutil.rmtree(dest, ignore_errors=True)
                 message = (f"perimeter proof: no Bedrock endpoint or invoke policy found for environment(s) "
-                           f"{', '.join(unproven)}; their requests cannot be generated")
+                           f"{', '.join(unproven)} (or, for a StackSet's template, no stack instance read); their "
+                           "requests cannot be generated")
                 print(f"compliant-bedrock: {message}; no evidence written", file=out)
                 return GateResult(outdir, 3, stacks, errors, message=message)
             perimeter.write_evidence(outdir, proof)
@@ -267,6 +272,14 @@ def prune_stale(outdir: Path) -> list[Path]:
                 shutil.rmtree(directory)
             else:
                 directory.unlink()
+            removed.append(directory)
+    # A StackSet's template kept by an earlier synth (its stack no longer built) must not pass for current.
+    from .evidence.assembly import STACKSET_ASSEMBLIES, stack_set_assemblies
+
+    kept = stack_set_assemblies(outdir)
+    for directory in (outdir / STACKSET_ASSEMBLIES).glob("*"):
+        if f"{STACKSET_ASSEMBLIES}/{directory.name}" not in kept:
+            shutil.rmtree(directory, ignore_errors=True)
             removed.append(directory)
     return removed
 

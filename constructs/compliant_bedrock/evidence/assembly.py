@@ -3,6 +3,12 @@
 Everything here is read from ``cdk.out`` (the manifest, the templates, the metadata files and the
 pack reports through :func:`compliant_bedrock.compliance.gate.read_findings`), so the evidence
 describes exactly what ``cdk deploy`` would deploy.
+
+A template deployed through a StackSet (``AWS::CloudFormation::StackSet`` with a ``TemplateBody``, such as
+the reference app's per-account baseline) is evidence too (:func:`stack_sets`): its own cloud assembly, with
+its pack reports, is kept under ``cdk.out/stacksets/`` (never an artifact of the app's manifest, so
+``cdk deploy`` cannot deploy it as a stack) and named by the StackSet's metadata; it counts only while its
+template is the StackSet's ``TemplateBody`` byte for byte (as JSON).
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ from ..compliance.template import Resource, Template, referenced_ids
 IGNORED_TYPES = frozenset({"AWS::CDK::Metadata"})
 #: Construct-path segments that name an L2's CloudFormation resource rather than a thing of its own.
 HIDDEN_SEGMENTS = frozenset({"Resource", "Default"})
+#: Where an app keeps the cloud assemblies of the templates it deploys through StackSets (beside its stacks),
+#: and the StackSet resource's metadata key naming one (relative to the app's assembly).
+STACKSET_ASSEMBLIES = "stacksets"
+STACKSET_ASSEMBLY_METADATA = "compliant-bedrock:assembly"
 
 
 class AssemblyError(Exception):
@@ -42,6 +52,11 @@ class StackEvidence:
     #: logical id -> construct path (no leading slash), from the metadata or the template.
     paths: dict[str, str]
     findings: list[Finding] = field(default_factory=list)
+    #: Where its pack reports are, relative to the assembly ("": the assembly itself; a StackSet's template:
+    #: its own assembly under ``stacksets/``).
+    reports_dir: str = ""
+    #: A StackSet's template: where the StackSet deploys it and which organization policies bind it.
+    deployment: str = ""
 
     def __post_init__(self) -> None:
         self._by_path = {path: logical_id for logical_id, path in self.paths.items()}
@@ -146,11 +161,17 @@ def _metadata_paths(outdir: Path, artifact: dict[str, Any]) -> dict[str, str]:
 
 
 def read_assembly(outdir: Path) -> list[StackEvidence]:
-    """Every CloudFormation stack of the assembly at ``outdir``, with its findings, by stack name."""
+    """Every CloudFormation stack of the assembly at ``outdir``, with its findings, by stack name; then the
+    template of every StackSet whose own assembly was kept (:func:`stack_sets`)."""
     findings: dict[str, list[Finding]] = defaultdict(list)
     for finding in read_findings(outdir):
         findings[finding.stack].append(finding)
-    return [_load(outdir, name, artifact, findings) for name, artifact in stack_artifacts(outdir)]
+    stacks = [_load(outdir, name, artifact, findings) for name, artifact in stack_artifacts(outdir)]
+    members = stack_sets(outdir)
+    for member in members:
+        if member.problem:
+            raise AssemblyError(member.problem)
+    return stacks + [_load_stack_set(outdir, member) for member in members if member.assembly]
 
 
 def iter_assembly(outdir: Path) -> Iterator[StackEvidence]:
@@ -220,7 +241,7 @@ def _finding_key(f: Finding) -> tuple[str, ...]:
 def inputs_digest(outdir: Path, stacks: Iterable[StackEvidence]) -> str:
     """sha256 over the templates and pack reports the evidence is drawn from (names the synth)."""
     stacks = list(stacks)
-    reports = [r for s in stacks for r in outdir.glob(f"*--{s.name}{REPORT_SUFFIX}")]
+    reports = [r for s in stacks for r in (outdir / s.reports_dir).glob(f"*--{s.name}{REPORT_SUFFIX}")]
     return _digest([outdir / s.template_file for s in stacks] + reports)
 
 
@@ -230,7 +251,7 @@ def stack_digest(outdir: Path, stack: StackEvidence) -> str:
     Independent of the other stacks, so a stack's evidence is the same bytes whether it was
     synthesized alone, with others, or in a shard of a parallel synth.
     """
-    return _digest([outdir / stack.template_file, *outdir.glob(f"*--{stack.name}{REPORT_SUFFIX}")])
+    return _digest([outdir / stack.template_file, *(outdir / stack.reports_dir).glob(f"*--{stack.name}{REPORT_SUFFIX}")])
 
 
 def _digest(files: Iterable[Path]) -> str:
@@ -239,3 +260,219 @@ def _digest(files: Iterable[Path]) -> str:
         if file.is_file():
             digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+# ---- templates deployed through StackSets ----------------------------------------------------------------
+@dataclass(frozen=True)
+class StackSetTemplate:
+    """A StackSet of the assembly and the template it deploys as a stack instance into each target account
+    and region (``StackSet-<stack set name>-<uuid>``), with what the evidence says about where it goes."""
+
+    #: The app's stack that deploys the StackSet: its name, account and region (None when env-agnostic).
+    holder: str
+    holder_account: str | None
+    holder_region: str | None
+    logical_id: str
+    stack_set_name: str
+    permission_model: str
+    template: dict[str, Any]
+    #: (account, region) of every stack instance the StackSet names; OUs without accounts name none.
+    instances: tuple[tuple[str, str], ...]
+    organizational_units: tuple[str, ...]
+    account_filter: str | None
+    #: The template's stack in its own assembly (reports are ``<Pack>--<stack>-NagReport.json``) and the
+    #: environment its evidence is named by (``matrix-<environment>``, ``perimeter-<environment>``).
+    stack: str
+    environment: str
+    #: Its own assembly relative to the app's, when kept and holding this very template; else None.
+    assembly: str | None
+    #: Organization policies of the holder stack: (name, type, targets).
+    policies: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    organization_id: str | None = None
+    #: logical id -> construct path in its own assembly (``<stack>/<logical id>`` where none is known).
+    paths: dict[str, str] = field(default_factory=dict)
+    #: Why the assembly the metadata names cannot be used (missing, or another template): the evidence refuses
+    #: to go on without it; the perimeter proof evaluates the ``TemplateBody`` itself.
+    problem: str | None = None
+
+    @property
+    def accounts(self) -> list[str]:
+        return sorted({a for a, _ in self.instances})
+
+    @property
+    def regions(self) -> list[str]:
+        return sorted({r for _, r in self.instances})
+
+    def deployment(self) -> str:
+        """Where this template is deployed and which organization policies bind it, as the assembly says."""
+        where = ", ".join(x for x in (self.holder_account and f"account {self.holder_account}", self.holder_region) if x)
+        targets = (f"accounts {', '.join(self.accounts) or 'none listed'}"
+                   + (f" ({self.account_filter} with OUs {', '.join(self.organizational_units)})"
+                      if self.organizational_units else ""))
+        text = (f"Not a stack of this app: the {self.permission_model.lower().replace('_', '-')} StackSet "
+                f"`{self.stack_set_name}` of stack {self.holder}{f' ({where})' if where else ''} deploys this template "
+                f"as stack instances StackSet-{self.stack_set_name}-<id> to {targets} in regions "
+                f"{', '.join(self.regions) or 'none listed'}.")
+        if self.policies:
+            kinds: dict[str, list[str]] = {}
+            for name, kind, _ in self.policies:
+                kinds.setdefault(_POLICY_KINDS.get(kind, kind), []).append(name)
+            policy_targets = sorted({t for _, _, targets in self.policies for t in targets})
+            text += (f" The organization policies of {self.holder}"
+                     + (f" (organization {self.organization_id})" if self.organization_id else "")
+                     + " bind those accounts: " + "; ".join(f"{kind} {', '.join(sorted(kinds[kind]))}"
+                                                             for kind in sorted(kinds, key=_kind_order))
+                     + f"; attached to {', '.join(policy_targets)}")
+            outside = [ou for ou in self.organizational_units if ou not in policy_targets]
+            root = any(t.startswith("r-") for t in policy_targets)
+            text += ("." if not outside or root else
+                     f"; that {', '.join(outside)} lies below those targets is assumed, not checked offline.")
+        else:
+            text += " No organization policy of this stack binds them."
+        return text
+
+
+_POLICY_KINDS = {"SERVICE_CONTROL_POLICY": "SCPs", "RESOURCE_CONTROL_POLICY": "RCPs", "BEDROCK_POLICY": "Bedrock policy"}
+
+
+_STACK_SET_TYPE = '"AWS::CloudFormation::StackSet"'
+
+
+def _kind_order(kind: str) -> int:
+    order = list(_POLICY_KINDS.values())
+    return order.index(kind) if kind in order else len(order)
+
+
+def stack_sets(outdir: Path) -> list[StackSetTemplate]:
+    """Every StackSet of the assembly's stacks whose ``TemplateBody`` is JSON (a ``TemplateURL`` or a YAML
+    body is not read), with its kept assembly when the StackSet's metadata names one and it holds this very
+    template (else ``problem`` says why not: its reports would be evidence of something not deployed)."""
+    manifest_file = outdir / "manifest.json"
+    if not manifest_file.is_file():
+        return []
+    found: list[StackSetTemplate] = []
+    for name, artifact in sorted((json.loads(manifest_file.read_text(encoding="utf-8")).get("artifacts") or {}).items()):
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        props = artifact.get("properties") or {}
+        holder = props.get("stackName") or name
+        text = (outdir / props["templateFile"]).read_text(encoding="utf-8")
+        if _STACK_SET_TYPE not in text:
+            continue
+        body = json.loads(text)
+        resources = body.get("Resources") or {}
+        for logical_id, resource in sorted(resources.items()):
+            if resource.get("Type") != "AWS::CloudFormation::StackSet":
+                continue
+            found += [s for s in [_stack_set(outdir, holder, artifact, body, logical_id, resource)] if s is not None]
+    return found
+
+
+def stack_set_assemblies(outdir: Path) -> set[str]:
+    """The kept assemblies (relative paths) the StackSets of the assembly at ``outdir`` name in their metadata."""
+    manifest_file = outdir / "manifest.json"
+    if not manifest_file.is_file():
+        return set()
+    kept: set[str] = set()
+    for artifact in (json.loads(manifest_file.read_text(encoding="utf-8")).get("artifacts") or {}).values():
+        template_file = (artifact.get("properties") or {}).get("templateFile")
+        if artifact.get("type") != "aws:cloudformation:stack" or not (outdir / str(template_file)).is_file():
+            continue
+        text = (outdir / template_file).read_text(encoding="utf-8")
+        if _STACK_SET_TYPE not in text:  # most stacks: no need to parse them
+            continue
+        for resource in (json.loads(text).get("Resources") or {}).values():
+            value = (resource.get("Metadata") or {}).get(STACKSET_ASSEMBLY_METADATA)
+            if resource.get("Type") == "AWS::CloudFormation::StackSet" and isinstance(value, str):
+                kept.add(value)
+    return kept
+
+
+def _stack_set(outdir: Path, holder: str, artifact: dict[str, Any], body: dict[str, Any], logical_id: str,
+               resource: dict[str, Any]) -> StackSetTemplate | None:
+    from ..compliance.perimeter.discovery import ORGANIZATION_METADATA
+
+    raw = resource.get("Properties") or {}
+    text = raw.get("TemplateBody")
+    try:
+        template = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return None
+    if not isinstance(template, dict) or not isinstance(raw.get("StackSetName"), str):
+        return None
+    instances: set[tuple[str, str]] = set()
+    ous: list[str] = []
+    filters: set[str] = set()
+    for group in raw.get("StackInstancesGroup") or []:
+        targets = group.get("DeploymentTargets") or {}
+        ous += [str(ou) for ou in targets.get("OrganizationalUnitIds") or []]
+        if targets.get("AccountFilterType"):
+            filters.add(str(targets["AccountFilterType"]))
+        instances |= {(str(a), str(r)) for a in targets.get("Accounts") or [] for r in group.get("Regions") or []}
+    stack, environment, assembly, problem = raw["StackSetName"], None, None, None
+    paths: dict[str, str] = {}
+    kept = (resource.get("Metadata") or {}).get(STACKSET_ASSEMBLY_METADATA)
+    if isinstance(kept, str):
+        directory = outdir / kept
+        where = f"{outdir}: StackSet {raw['StackSetName']} of {holder}: its assembly {kept}"
+        members = _member_stacks(directory) if (directory / "manifest.json").is_file() else []
+        problem = f"{where} is missing; synthesize again" if not members else (
+            f"{where} holds another template than the StackSet deploys (an earlier synth's); synthesize again")
+        for member_id, member in members:
+            member_body = json.loads((directory / member["properties"]["templateFile"]).read_text(encoding="utf-8"))
+            if member_body == template:
+                stack = (member.get("properties") or {}).get("stackName") or member_id
+                environment, assembly = environment_of(directory, member_id, member), kept
+                paths, problem = _metadata_paths(directory, member), None
+                break
+    metadata = (body.get("Metadata") or {}).get(ORGANIZATION_METADATA)
+    policies = tuple(sorted(
+        (str(r["Properties"].get("Name")), str(r["Properties"].get("Type")),
+         tuple(str(t) for t in r["Properties"].get("TargetIds") or []))
+        for r in (body.get("Resources") or {}).values()
+        if r.get("Type") == "AWS::Organizations::Policy" and isinstance(r.get("Properties"), dict)))
+    account, region = _environment(artifact)
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        path = (resource.get("Metadata") or {}).get("aws:cdk:path")
+        paths[logical_id] = path if isinstance(path, str) else paths.get(logical_id) or f"{stack}/{logical_id}"
+    return StackSetTemplate(
+        holder=holder, holder_account=account, holder_region=region, logical_id=logical_id,
+        stack_set_name=raw["StackSetName"], permission_model=str(raw.get("PermissionModel") or "SELF_MANAGED"),
+        template=template, instances=tuple(sorted(instances)), organizational_units=tuple(sorted(set(ous))),
+        account_filter="/".join(sorted(filters)) or None, stack=stack,
+        environment=environment or _environment_of(stack, template), assembly=assembly, policies=policies,
+        organization_id=metadata.get("organization_id") if isinstance(metadata, dict) else None, paths=paths,
+        problem=problem)
+
+
+def _member_stacks(directory: Path) -> list[tuple[str, dict[str, Any]]]:
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    return [(name, a) for name, a in sorted((manifest.get("artifacts") or {}).items())
+            if a.get("type") == "aws:cloudformation:stack"]
+
+
+def _environment(artifact: dict[str, Any]) -> tuple[str | None, str | None]:
+    env = str(artifact.get("environment") or "")
+    if not env.startswith("aws://"):
+        return None, None
+    account, _, region = env.removeprefix("aws://").partition("/")
+    return (None if account.startswith("unknown") else account), (None if region.startswith("unknown") else region)
+
+
+def _load_stack_set(outdir: Path, member: StackSetTemplate) -> StackEvidence:
+    """The StackSet's template as a stack of the evidence, read from its own assembly (its reports there)."""
+    directory = outdir / str(member.assembly)
+    artifacts = dict(_member_stacks(directory))
+    artifact_id = next(name for name, a in artifacts.items()
+                       if ((a.get("properties") or {}).get("stackName") or name) == member.stack)
+    findings: dict[str, list[Finding]] = defaultdict(list)
+    for finding in read_findings(directory):
+        findings[finding.stack].append(finding)
+    stack = _load(directory, artifact_id, artifacts[artifact_id], findings)
+    stack.template_file = f"{member.assembly}/{stack.template_file}"
+    stack.reports_dir = str(member.assembly)
+    stack.deployment = member.deployment()
+    # The matrix's header ends the description with a full stop of its own.
+    stack.description = " ".join(x for x in (stack.description and f"{stack.description}.", member.deployment()) if x)
+    stack.description = stack.description.rstrip(".")
+    return stack

@@ -266,7 +266,8 @@ def build_component_definition(
                                     "come from the template only.")
             types |= {stack.template.resources[m].type for m in members}
             region = f", region {stack.region}" if stack.region else ""
-            where = f"Environment `{env}` (stack {stack.name}{region})"
+            where = f"Environment `{env}` (stack {stack.name}{region})" + (
+                f". {stack.deployment.rstrip('.')}" if stack.deployment else "")
             if spec.id == "compliance-gate":
                 requirements = _gate_requirements(stack, env_facts, identity[stack.name],
                                                   (statuses or {}).get(stack.name), (file_names or {}).get(stack.name))

@@ -188,10 +188,11 @@ def generate(outdir: Path, *, dest: Path | None = None,
             perimeter[env] = {"passed": proof["passed"], "counts": proof["counts"], "file": f"perimeter-{env}.md"}
             written += [proof_file, dest / f"perimeter-{env}.md"]
     facts = {env: {k: list(v) for k, v in f.items()} for env, f in (facts or {}).items()}
+    stack_set_templates = {s.environment for s in stacks if s.deployment}  # no settings, but a proof
     for env, proof in perimeter.items():  # the OSCAL gate statement cites the perimeter decisions
-        if env in facts:
+        if env in facts or env in stack_set_templates:
             counts = ", ".join(f"{v} {k}" for k, v in proof["counts"].items())
-            facts[env] = {**facts[env], "compliance-gate": [*facts[env].get("compliance-gate", []), (
+            facts[env] = {**facts.get(env, {}), "compliance-gate": [*facts.get(env, {}).get("compliance-gate", []), (
                 f"Perimeter proof (AC-3, AC-4, AC-6, SC-7, AU-9, SI-10): the request matrix was evaluated by an IAM "
                 f"simulator against this synth's policies: {counts}; every decision, its deciding statement and "
                 f"every acceptance's reason are in {proof['file']}.")]}

@@ -5,6 +5,11 @@ inline ``Policies``), VPC endpoint policies, KMS key policies, S3 bucket policie
 and RCPs (from any stack of the assembly) and guardrail enforcement (an account's
 ``AWS::Bedrock::EnforcedGuardrailConfiguration``, an Organizations ``BEDROCK_POLICY``) are collected
 by type, so a policy another part of the library adds is evaluated without changing the proof.
+
+A StackSet's ``TemplateBody`` (``AWS::CloudFormation::StackSet``, e.g. the per-account baseline) is read as
+the stack instance each of its target accounts and regions gets (``StackSet-<name>-<uuid>``): one
+:class:`Environment` per account and region, named like its evidence (``baseline``), bound by the
+organization policies of the stack that deploys it when the StackSet is service-managed.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...evidence.assembly import _metadata_paths, environment_of
-from .placeholders import DEFAULT_ACCOUNT, Resolver
+from ...evidence.assembly import StackSetTemplate, _metadata_paths, environment_of, stack_sets
+from .placeholders import DEFAULT_ACCOUNT, Resolver, digest
 
 AUDIT_TAG = "compliant-bedrock:audit"
 #: Actions whose Allow marks a managed policy as the package's invoke policy (what a workload holds).
@@ -72,6 +77,11 @@ class Environment:
     guardrail_arn: str | None = None
     guardrail_versioned_arn: str | None = None
     enforcement: list[Enforcement] = field(default_factory=list)
+    #: Audit log groups (tagged compliant-bedrock:audit=true): (label, ARN of the log group).
+    audit_log_groups: list[tuple[str, str]] = field(default_factory=list)
+    #: A StackSet's stack instance: the StackSet, and ``@<account>/<region>`` (its request ids end with it).
+    stack_set: StackSetTemplate | None = None
+    instance: str = ""
 
     @property
     def account(self) -> str:
@@ -89,6 +99,8 @@ class Organization:
     enforcement: list[Enforcement] = field(default_factory=list)
     #: From the organization stack's ``compliant-bedrock:organization`` metadata, when it carries one.
     organization_id: str | None = None
+    #: The stack that holds these policies (a StackSet of that stack deploys below their targets).
+    stack: str | None = None
     partition: str | None = None
     #: Environments whose accounts are below the policies' targets; None: unknown, every environment.
     covers: frozenset[str] | None = None
@@ -100,6 +112,8 @@ class Organization:
         (GovCloud and ISO accounts belong to organizations of their own)."""
         if self.partition is not None and self.partition != env.partition:
             return False
+        if env.stack_set is not None:  # a service-managed StackSet deploys below the targets of its stack's policies
+            return env.stack_set.permission_model == "SERVICE_MANAGED" and bool(env.stack_set.policies)
         return self.covers is None or env.name in self.covers
 
 
@@ -225,8 +239,29 @@ def read(outdir: Path) -> Assembly:
         if env is not None:
             environments.append(env)
         if isinstance(scope, dict) or organization.scps or organization.rcps or organization.enforcement:
+            organization.stack = stack
             organizations.append(organization)
+    for stack_set in stack_sets(outdir):
+        environments += [instance_environment(stack_set, account, region) for account, region in stack_set.instances]
     return Assembly(environments, organizations)
+
+
+def instance_stack_name(stack_set: StackSetTemplate, account: str, region: str) -> str:
+    """The stack a StackSet creates in ``account`` and ``region``: ``StackSet-<name>-<uuid>`` (a stable uuid)."""
+    h = digest(stack_set.stack_set_name, account, region, length=32)
+    return f"StackSet-{stack_set.stack_set_name}-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def instance_environment(stack_set: StackSetTemplate, account: str, region: str) -> Environment:
+    """The StackSet's template resolved as its stack instance in ``account`` and ``region``."""
+    template = stack_set.template
+    stack = instance_stack_name(stack_set, account, region)
+    # Organization policies in a StackSet's template would bind nobody: they are not collected from it.
+    env = _read_stack(stack, stack_set.environment, template, Resolver(template, stack, region, account),
+                      stack_set.paths, Organization(), always=True)
+    assert env is not None
+    env.stack_set, env.instance = stack_set, f"@{account}/{region}"
+    return env
 
 
 def _service(resolver: Resolver, resource: dict[str, Any]) -> str:
@@ -243,7 +278,7 @@ def _label(paths: dict[str, str], stack: str, logical_id: str) -> str:
 
 
 def _read_stack(stack: str, env_name: str, template: dict[str, Any], resolver: Resolver, paths: dict[str, str],
-                organization: Organization) -> Environment | None:
+                organization: Organization, *, always: bool = False) -> Environment | None:
     resources: dict[str, Any] = template.get("Resources") or {}
     env = Environment(env_name, stack, resolver.region, resolver)
     is_environment = False
@@ -293,6 +328,8 @@ def _read_stack(stack: str, env_name: str, template: dict[str, Any], resolver: R
                 trail_keys.add(str(resolver.value(raw["KMSKeyId"])))
         elif rtype == "AWS::Lambda::Function":
             env.functions.append((label, resolver.resource_arn(logical_id)))
+        elif rtype == "AWS::Logs::LogGroup" and _tags(raw).get(AUDIT_TAG) == "true":
+            env.audit_log_groups.append((label, resolver.resource_arn(logical_id).removesuffix(":*")))
         elif rtype == "AWS::Events::Rule":
             env.rules.append((label, resolver.resource_arn(logical_id)))
         elif rtype == "AWS::SNS::Topic":
@@ -330,7 +367,8 @@ def _read_stack(stack: str, env_name: str, template: dict[str, Any], resolver: R
             env.audit_keys.append((label, arn))
     env.audit_keys.sort()
     env.audit_buckets.sort()
-    return env if is_environment else None
+    env.audit_log_groups.sort()
+    return env if is_environment or always else None
 
 
 def _key_labels(env: Environment, paths: dict[str, str], resources: dict[str, Any], resolver: Resolver):

@@ -23,6 +23,11 @@ from .discovery import Assembly, Environment, Policy, read
 from .placeholders import ORG_ID, OTHER_ACCOUNT, OTHER_ACCOUNT_ALTERNATE
 
 EXPECTATIONS = ("allow", "deny", "deny-or-guarded")
+#: Where a request applies: an environment's stack, or the stack instance a StackSet's template (the per-account
+#: baseline) gets in each target account and region. Generated attacks apply to both.
+SCOPES = ("environment", "baseline")
+#: A request id: ``<id>[<item>]`` and, for a StackSet's stack instance, ``@<account>/<region>``.
+_REQUEST_ID = re.compile(r"^(?P<base>[^\[@]+)(?P<item>\[.*\])?(?P<instance>@\d{12}/[a-z0-9-]+)?$")
 VIAS = {"runtime-endpoint": "bedrock-runtime", "control-endpoint": "bedrock", "mantle-endpoint": "bedrock-mantle",
         "public": None, "other-endpoint": None}
 #: An endpoint someone else in the organization created (default full-access policy): what N5 routes through.
@@ -126,6 +131,8 @@ class Proof:
     simulator: dict[str, Any]
     outcomes: list[Outcome]
     stale_acceptances: list[Acceptance]
+    #: environment -> what its requests were evaluated as (a StackSet's template: where it is deployed).
+    scopes: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def blocking(self) -> list[Outcome]:
@@ -159,6 +166,8 @@ def matrix() -> dict[str, Any]:
             raise PerimeterError(f"{where}: expect must be one of {EXPECTATIONS}, via one of {sorted(VIAS)}")
         if request["principal"] not in data["principals"]:
             raise PerimeterError(f"{where}: unknown principal {request['principal']!r}")
+        if not set(request.get("scope") or ["environment"]) <= set(SCOPES):
+            raise PerimeterError(f"{where}: scope must be a list of {', '.join(SCOPES)}")
     for name, principal in data["principals"].items():
         unknown = [p for p in principal["policies"] if p != "template:invoke" and p not in data["policies"]]
         if unknown:
@@ -177,12 +186,14 @@ def load_acceptances(path: Path) -> list[Acceptance]:
     for entry in data.get("accepted") or []:
         requests = [str(r) for r in (entry.get("requests") or [entry.get("request", "")])]
         for request in requests:
-            base = request.split("[", 1)[0]
+            match = _REQUEST_ID.fullmatch(request)
+            base = match.group("base") if match else request
             if base not in known and not base.startswith("attack."):
                 raise PerimeterError(f"{path}: acceptance of unknown perimeter request {request!r}; "
                                      f"ids are in compliant_bedrock/compliance/perimeter/requests.yaml or generated "
                                      "(attack.*), as perimeter-<env>.md lists them")
-            if request == base and any(r.get("for_each") for r in matrix()["requests"] if r["id"] == base):
+            if (match is None or match.group("item") is None) and any(
+                    r.get("for_each") for r in matrix()["requests"] if r["id"] == base):
                 raise PerimeterError(f"{path}: acceptance of {request!r} names a request family; accept each "
                                      f"request by its exact id ({request}[<item>]), as perimeter-<env>.md lists it")
             try:
@@ -296,6 +307,8 @@ def _items(spec: Mapping[str, Any], env: Environment, models: list[str]) -> list
                 for label, arn in env.audit_buckets]
     if kind == "trail":
         return [(_short(label), {"trail_arn": arn}) for label, arn in env.trails]
+    if kind == "audit_log_group":
+        return [(_short(label), {"log_group_arn": arn}) for label, arn in env.audit_log_groups]
     raise PerimeterError(f"requests.yaml: request {spec['id']!r}: unknown for_each {kind!r}")
 
 
@@ -317,6 +330,11 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
     via_profile = profile_context(env)
     region, partition, account = env.region, env.partition, env.account
     other_region = facts["other_region_if_home"].get(region) or facts["other_region"].get(partition, region)
+    # A region of the partition the environment (or every instance of its StackSet) is not in: no account
+    # enforcement and no invocation logging of it there.
+    deployed = env.stack_set.regions if env.stack_set is not None else [region]
+    outside = next((r for r in facts["partition_regions"].get(partition, []) if r not in deployed), None)
+    scope = "baseline" if env.stack_set is not None else "environment"
     responses_project = env.resolver.arn("bedrock", "project/default")
     base = {
         "account": account, "partition": partition, "region": region,
@@ -328,12 +346,15 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
         "mantle_project_arn": env.resolver.arn("bedrock-mantle", "project/default"),
         "mantle_model": facts["mantle_model"],
         "api_key_user_arn": env.resolver.arn("iam", "user/bedrock-api-key-user", region=False),
+        "outside_region_model_arn": f"arn:{partition}:bedrock:{outside}::foundation-model/{facts['unlisted_model']}",
     }
     chosen = {"responses_chosen": responses_project in models, "mantle_chosen": bool(projects)}
     outcomes: list[Outcome] = []
     simulations: list[dict[str, Any]] = []
     generated = attacks.specs(env, organization_scps, attacks.mantle_exemptions(organization_scps))
     for spec in [*data["requests"], *generated]:
+        if scope not in (spec.get("scope") or (SCOPES if spec.get("generated") else ["environment"])):
+            continue
         if spec.get("unless") and chosen.get(spec["unless"]):
             continue
         if spec.get("only_if") and not chosen.get(spec["only_if"]):
@@ -346,9 +367,9 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
         p_arn = f"arn:{partition}:iam::{p_account}:role/{role}"
         for suffix, values in _items(spec, env, models):
             vals = {**base, **values}
-            rid = f"{spec['id']}[{suffix}]" if suffix else spec["id"]
+            rid = (f"{spec['id']}[{suffix}]" if suffix else spec["id"]) + env.instance
             resource = _fill(spec["resource"], vals, rid)
-            req_region = other_region if spec.get("region") == "other" else region
+            req_region = {"other": other_region, "outside": outside}.get(spec.get("region"), region)
             context: dict[str, Any] = {
                 "aws:PrincipalArn": p_arn, "aws:PrincipalAccount": p_account, "aws:PrincipalOrgID": organization_id,
                 "aws:PrincipalType": "AssumedRole", "aws:SecureTransport": "true", "aws:RequestedRegion": req_region,
@@ -368,6 +389,12 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
                               spec["expect"], list(spec["controls"]), spec["rationale"],
                               assumptions=[spec["assumption"]] if spec.get("assumption") else [])
             outcomes.append(outcome)
+            if env.stack_set is not None:
+                outcome.assumptions.append(f"stack instance {env.stack} of StackSet {env.stack_set.stack_set_name} "
+                                           f"in account {account}, region {region}")
+            if req_region is None:
+                outcome.note = f"every region of partition {partition} has a stack instance"
+                continue
             endpoint_policies: list[dict[str, Any]] = []
             service = VIAS[spec["via"]]
             if spec["via"] == "other-endpoint":  # another endpoint of the organization: its full-access policy
@@ -460,8 +487,17 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
     assembly = assembly or read(outdir)
     outcomes: list[Outcome] = []
     simulations: list[dict[str, Any]] = []
+    scopes: dict[str, list[str]] = {}
     for env in assembly.environments:
         bound = assembly.organizations_of(env)
+        if env.stack_set is not None and env.name not in scopes:
+            scopes[env.name] = [
+                f"The template of StackSet {env.stack_set.stack_set_name}, evaluated as its stack instance in each "
+                f"target account and region ({', '.join(a + '/' + r for a, r in env.stack_set.instances)}); each "
+                "request id ends with @<account>/<region>.", env.stack_set.deployment(),
+                ("Organization policies applied: those of " + env.stack_set.holder + "." if bound
+                 else "No organization policy of this assembly was applied (the StackSet is not service-managed "
+                      "from a stack with organization policies).")]
         env_outcomes, env_simulations = _requests(
             env, [p for o in bound for p in o.scps], [p for o in bound for p in o.rcps],
             [e for o in bound for e in o.enforcement], role_names,
@@ -511,7 +547,7 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
     built = {env.name for env in assembly.environments}
     stale = [a for i, a in enumerate(acceptances)
              if i not in used and (not a.environments or built & set(a.environments))]
-    return Proof(info, outcomes, stale)
+    return Proof(info, outcomes, stale, scopes)
 
 
 # ---- evidence ----------------------------------------------------------------------------------------
@@ -526,6 +562,7 @@ def write_evidence(outdir: Path, proof: Proof) -> list[Path]:
             "environment": env,
             "simulator": proof.simulator,
             "assumptions": list(GENERAL_ASSUMPTIONS),
+            **({"scope": proof.scopes[env]} if env in proof.scopes else {}),
             "passed": not [o for o in rows if o.verdict == "open"],
             "counts": _counts(rows),
             "requests": [asdict(o) for o in rows],
@@ -533,7 +570,7 @@ def write_evidence(outdir: Path, proof: Proof) -> list[Path]:
         json_path = directory / f"perimeter-{env}.json"
         json_path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         md_path = directory / f"perimeter-{env}.md"
-        md_path.write_text(render_markdown(env, proof.simulator, rows), encoding="utf-8")
+        md_path.write_text(render_markdown(env, proof.simulator, rows, proof.scopes.get(env, ())), encoding="utf-8")
         written += [json_path, md_path]
     findings = directory / "findings.json"
     if findings.is_file():
@@ -561,7 +598,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(env: str, info: Mapping[str, Any], rows: Sequence[Outcome]) -> str:
+def render_markdown(env: str, info: Mapping[str, Any], rows: Sequence[Outcome], scope: Sequence[str] = ()) -> str:
     version = f"{info.get('name', simulator.PACKAGE)} {info.get('version', '')}".strip()
     lines = [
         f"# Perimeter proof: {env}",
@@ -573,6 +610,7 @@ def render_markdown(env: str, info: Mapping[str, Any], rows: Sequence[Outcome]) 
         "",
         "Simulated under these assumptions: " + "; ".join(GENERAL_ASSUMPTIONS) + ".",
         "",
+        *([" ".join(scope), ""] if scope else []),
         f"Counts: {', '.join(f'{k} {v}' for k, v in _counts(rows).items())}.",
         "",
         "| Request | Principal | Action | Via | Expected | Decision | Decided by | Controls | Verdict |",

@@ -1,0 +1,300 @@
+"""The per-account baseline (StackSet) has evidence like any stack and is proven as a member account.
+
+One reference synth through the CLI's pipeline (gate, perimeter proof, evidence) for the module; the
+mutations of the baseline edit a copy of the organization template (the proof reads only the assembly), so
+they cost one batched simulator run, not a synth.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from compliant_bedrock.compliance import perimeter
+from compliant_bedrock.compliance_gate import prune_stale
+from compliant_bedrock.evidence.assembly import AssemblyError, read_assembly, stack_sets
+from infra import cli
+from infra.app_factory import ROOT, build_app, selected_organizations
+from infra.baseline import STACKSET_NAME, baseline_name
+
+#: The commercial organization's baseline (the GovCloud organization's is baseline-govcloud, proven alike).
+BASELINE = "baseline-commercial"
+BASELINE_STACK = f"CompliantBedrock-{BASELINE}"
+ORGANIZATION_STACK = "CompliantBedrock-organization-commercial"
+ORG = f"{ORGANIZATION_STACK}/Policies"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference app synthesized, gated, proven and reported once, as `make synth` does."""
+    out = tmp_path_factory.mktemp("cdk.out")
+    assert cli.run(build=lambda outdir: build_app(outdir=str(out))) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def settings():
+    organization = next(o for o in selected_organizations() if o.name == "commercial")
+    assert organization.baseline.enabled
+    return organization
+
+
+@pytest.fixture(scope="module")
+def proof(out: Path) -> dict[str, Any]:
+    return json.loads((out / "compliance" / f"perimeter-{BASELINE}.json").read_text())
+
+
+def _by_id(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in document["requests"]}
+
+
+def _org_template(out: Path) -> dict[str, Any]:
+    return json.loads((out / f"{ORGANIZATION_STACK}.template.json").read_text())
+
+
+def _stack_set(template: dict[str, Any]) -> dict[str, Any]:
+    (resource,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"]
+    return resource
+
+
+# ---- the baseline's own assembly: evidence, never a deployable stack ------------------------------------
+def test_the_baseline_is_no_stack_of_the_app_but_its_template_and_reports_are_kept(out: Path) -> None:
+    manifest = json.loads((out / "manifest.json").read_text())
+    stacks = sorted(n for n, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack")
+    # `cdk deploy --all` deploys these: the baseline is not among them (it would land in the management account)
+    assert BASELINE_STACK not in stacks and ORGANIZATION_STACK in stacks
+    assert not [a for a in manifest["artifacts"].values() if a["type"] == "aws:cloud-assembly"]  # no nested stage
+    kept = out / "stacksets" / BASELINE_STACK
+    resource = _stack_set(_org_template(out))
+    assert resource["Metadata"]["compliant-bedrock:assembly"] == f"stacksets/{BASELINE_STACK}"
+    # the kept template is the StackSet's TemplateBody, and each pack judged it
+    assert json.loads((kept / f"{BASELINE_STACK}.template.json").read_text()) == json.loads(
+        resource["Properties"]["TemplateBody"])
+    for pack in ("NIST.800.53.R5", "AwsSolutions", "Bedrock"):
+        assert json.loads((kept / f"{pack}--{BASELINE_STACK}-NagReport.json").read_text())["lines"], pack
+    assert baseline_name("commercial") == BASELINE and baseline_name("govcloud") == "baseline-govcloud"
+    assert baseline_name() == "baseline"  # a single organization.yaml keeps the short name
+    assert STACKSET_NAME == "CompliantBedrock-baseline"  # the StackSet's name; its evidence is the organization's
+
+
+def test_the_baseline_has_a_matrix_a_proof_and_an_oscal_component(out: Path) -> None:
+    dest = out / "compliance"
+    for name in (f"matrix-{BASELINE}.json", f"matrix-{BASELINE}.md", f"responsibility-{BASELINE}.md", f"sdr-{BASELINE}.json",
+                 f"architecture-{BASELINE}.svg", f"perimeter-{BASELINE}.json", f"perimeter-{BASELINE}.md"):
+        assert (dest / name).is_file(), name
+    matrix = json.loads((dest / f"matrix-{BASELINE}.json").read_text())
+    assert matrix["stack"] == BASELINE_STACK and matrix["environment"] == BASELINE
+    statuses = {c["status"] for c in matrix["controls"]}
+    assert "satisfied-by-automated-check" in statuses and "not-satisfied" not in statuses
+    summary = json.loads((dest / "summary.json").read_text())
+    assert summary["stacks"][BASELINE_STACK]["gate"] == "pass"
+    assert summary["perimeter"][BASELINE]["passed"] is True
+    document = json.loads((dest / "component-definition.json").read_text())["component-definition"]
+    implementations = [ci for c in document["components"] for ci in c.get("control-implementations", [])
+                       if any((p["name"], p["value"]) == ("environment", BASELINE) for p in ci["props"])]
+    assert {c["title"] for c in document["components"] if any(ci in implementations
+                                                                for ci in c.get("control-implementations", []))} >= {
+        "Model invocation logging", "Bedrock guardrail", "Synth-time compliance gate"}
+    gate = next(ci for c in document["components"] if c["title"] == "Synth-time compliance gate"
+                for ci in c.get("control-implementations", []) if ci in implementations)
+    assert "Perimeter proof" in json.dumps(gate) and f"perimeter-{BASELINE}.md" in json.dumps(gate)
+    assert BASELINE in json.loads((dest / "baseline-coverage.json").read_text())["coverage"]
+    poam = json.dumps(json.loads((dest / "poam.json").read_text()))
+    assert BASELINE_STACK in poam  # its suppressed findings are accepted risks like any stack's
+
+
+def test_the_evidence_says_where_the_stackset_deploys_it_and_which_policies_bind_it(out: Path, settings) -> None:
+    accounts, regions = ", ".join(settings.baseline.accounts), ", ".join(sorted(settings.baseline_regions))
+    for text in ((out / "compliance" / f"matrix-{BASELINE}.md").read_text(),
+                 json.dumps(json.loads((out / "compliance" / "component-definition.json").read_text())),
+                 (out / "compliance" / f"perimeter-{BASELINE}.md").read_text()):
+        assert f"StackSet `{STACKSET_NAME}` of stack {ORGANIZATION_STACK}" in text
+        assert f"account {settings.management_account}" in text
+        assert f"to accounts {accounts} (INTERSECTION with OUs {', '.join(settings.baseline_target_ous)})" in text
+        assert f"in regions {regions}" in text
+        assert f"(organization {settings.organization_id}) bind those accounts" in text
+        assert "SCPs compliant-bedrock-audit-plane-1" in text and "Bedrock policy compliant-bedrock-guardrail" in text
+
+
+# ---- the proof as each member account and region ---------------------------------------------------------
+def test_every_baseline_account_and_region_is_proven_and_nothing_is_accepted(proof: dict[str, Any],
+                                                                              settings) -> None:
+    instances = {f"@{a}/{r}" for a in settings.baseline.accounts for r in settings.baseline_regions}
+    requests = proof["requests"]
+    assert proof["passed"] is True and set(proof["counts"]) == {"as-expected"}
+    assert {r["id"][r["id"].index("@"):] for r in requests} == instances
+    per_instance = {i: [r for r in requests if r["id"].endswith(i)] for i in instances}
+    assert len({len(rows) for rows in per_instance.values()}) == 1 and len(requests) >= 70 * len(instances)
+    for request in requests:
+        assert request["verdict"] == "as-expected" and request["accepted_reason"] is None, request["id"]
+        assert any(a.startswith(f"stack instance StackSet-{STACKSET_NAME}-") for a in request["assumptions"])
+        # the instance's own account: the principal, and every resource that names an account
+        account = request["id"].rsplit("@", 1)[1].split("/")[0]
+        assert f":{account}:" in request["principal_arn"]
+    assert proof["scope"][1].startswith(f"Not a stack of this app: the service-managed StackSet `{STACKSET_NAME}`")
+
+
+def test_member_inference_is_denied_by_the_organization_and_what_slips_past_is_guarded(proof: dict[str, Any]) -> None:
+    by_id = _by_id(proof)
+    endpoint = f"SCP {ORG}/ScpInference#DenyInferenceOutsideApprovedEndpoints"
+    for region in ("us-east-1", "us-east-2", "us-west-2"):
+        at = f"@555566667777/{region}"
+        for rid in ("user.invoke.no-approved-endpoint", "user.invoke-stream.no-approved-endpoint",
+                    "user.invoke.own-endpoint"):
+            assert (by_id[rid + at]["decision"], by_id[rid + at]["expect"]) == ("denied", "deny"), rid
+            assert endpoint in by_id[rid + at]["deciding"], rid
+        outside = by_id["user.invoke.outside-regions" + at]
+        assert outside["decision"] == "denied" and outside["context"]["aws:RequestedRegion"] == "us-west-1"
+        assert f"SCP {ORG}/ScpInference#DenyBedrockOutsideApprovedRegions" in outside["deciding"]
+        for rid, sid in (("user.api-key.use", "DenyBedrockApiKeys"), ("user.api-key.create", "DenyBedrockApiKeyCreation"),
+                         ("user.batch-inference.any-model", "DenyBatchInferenceExceptNamedRoles")):
+            assert f"SCP {ORG}/ScpInference#{sid}" in by_id[rid + at]["deciding"], rid
+        # a call an AWS service makes for the user passes the endpoint SCP: the baseline's own enforcement guards it
+        via = by_id["user.invoke.via-service" + at]
+        assert (via["decision"], via["guarded_by"]) == ("guarded", f"{BASELINE_STACK}/AccountGuardrail/AccountEnforcement")
+
+
+def test_member_administrators_cannot_switch_off_or_rewrite_the_audit_plane(proof: dict[str, Any],
+                                                                           settings) -> None:
+    by_id = _by_id(proof)
+    at = "@555566667777/us-east-2"
+    audit = f"SCP {ORG}/ScpAuditPlane1"
+    for rid in ("admin.invocation-logging.delete", "admin.invocation-logging.repoint",
+                "admin.guardrail-enforcement.delete", "admin.guardrail-enforcement.put"):
+        assert by_id[rid + at]["deciding"] == [f"{audit}#ProtectBedrockAuditConfiguration"], rid
+    # the audit key: its own key policy AND the organization deny it (either alone would still hold)
+    for verb in ("disable", "schedule-deletion", "put-policy"):
+        deciding = by_id[f"admin.audit-key.{verb}[InvocationLogging/Key]{at}"]["deciding"]
+        assert f"resource policy {BASELINE_STACK}/InvocationLogging/Key#DenyAuditKeyTamperExceptBreakGlassAndDeploy" in deciding
+        assert f"{audit}#ProtectAuditKeys" in deciding
+    for verb in ("object-lock", "put-policy", "delete-policy", "lifecycle"):
+        deciding = by_id[f"admin.audit-bucket.{verb}[InvocationLogging/Bucket]{at}"]["deciding"]
+        assert (f"resource policy {BASELINE_STACK}/InvocationLogging/Bucket/Bucket/Policy"
+                "#DenyAuditBucketTamperExceptBreakGlassAndDeploy") in deciding
+        assert f"{audit}#ProtectAuditResources" in deciding  # stackset-compliantbedrock-* meets the bucket name
+    for verb in ("delete", "retention", "disassociate-key"):
+        assert by_id[f"admin.audit-log-group.{verb}[InvocationLogging/LogGroup]{at}"]["deciding"] == [
+            f"{audit}#ProtectAuditResources"]
+    assert by_id["admin.stack.delete" + at]["deciding"] == [f"{audit}#ProtectPackageStacks"]
+    # break-glass keeps its way in (exact ARN in this account)
+    assert by_id[f"break-glass.audit-key.schedule-deletion[InvocationLogging/Key]{at}"]["decision"] == "allowed"
+    # becoming the exempt execution role or break-glass in the member account, and the package's deputies there
+    for name in (settings.baseline.execution_role, settings.roles.break_glass):
+        for verb in ("create", "retrust", "attach-policy", "pass-to-lambda", "assume"):
+            assert by_id[f"attack.{verb}-exempt-role[{name}]{at}"]["decision"] == "denied", (verb, name)
+    generated = {i.split("[")[0].removesuffix(at) for i in by_id if i.startswith("attack.") and i.endswith(at)}
+    assert {"attack.deputy-function.UpdateFunctionCode", "attack.deputy-function.look-alike",
+            "attack.writer-exemption-from-other-code", "attack.deputy-stack.UpdateStack",
+            "attack.detection.DisableRule", "attack.detection.DeleteTopic"} <= generated
+
+
+# ---- mutants of the baseline: the proof fails ----------------------------------------------------------
+def _mutant_assembly(out: Path, directory: Path, bodies: dict[str, dict[str, Any]]) -> Path:
+    """The organization stack alone, its StackSet replaced by one StackSet per mutated body (named by the key)."""
+    directory.mkdir(parents=True)
+    template = _org_template(out)
+    reference = _stack_set(template)
+    for logical_id in [lid for lid, r in template["Resources"].items() if r is reference]:
+        del template["Resources"][logical_id]
+    for name, body in bodies.items():
+        mutant = copy.deepcopy(reference)
+        mutant.pop("Metadata")  # no kept assembly: the proof reads the TemplateBody itself
+        mutant["Properties"].update({"StackSetName": name, "TemplateBody": json.dumps(body)})
+        template["Resources"][name.replace("-", "")] = mutant
+    (directory / "org.template.json").write_text(json.dumps(template))
+    manifest = json.loads((out / "manifest.json").read_text())
+    artifact = manifest["artifacts"][ORGANIZATION_STACK]
+    artifact["properties"]["templateFile"] = "org.template.json"
+    artifact.pop("additionalMetadataFile", None)
+    (directory / "manifest.json").write_text(json.dumps({"version": manifest["version"],
+                                                         "artifacts": {ORGANIZATION_STACK: artifact}}))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def mutated(out: Path, tmp_path_factory: pytest.TempPathFactory) -> perimeter.Proof:
+    body = json.loads(_stack_set(_org_template(out))["Properties"]["TemplateBody"])
+    unenforced = copy.deepcopy(body)
+    for logical_id in [lid for lid, r in unenforced["Resources"].items()
+                       if r["Type"] == "AWS::Bedrock::EnforcedGuardrailConfiguration"]:
+        del unenforced["Resources"][logical_id]
+    exempting = copy.deepcopy(body)  # the key deny exempting a role name any member administrator can create
+    for resource in exempting["Resources"].values():
+        for statement in (resource.get("Properties") or {}).get("KeyPolicy", {}).get("Statement", []):
+            if statement.get("Sid") == "DenyAuditKeyTamperExceptBreakGlassAndDeploy":
+                statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"].append(
+                    {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/ops-automation"})
+    directory = _mutant_assembly(out, tmp_path_factory.mktemp("mutants") / "out",
+                                 {"CompliantBedrock-baseline-unenforced": unenforced,
+                                  "CompliantBedrock-baseline-exempting": exempting})
+    return perimeter.prove(directory, node_modules=ROOT / "node_modules")
+
+
+def test_a_baseline_without_its_enforced_guardrail_fails_the_proof(mutated: perimeter.Proof) -> None:
+    open_ = {o.id for o in mutated.blocking if o.environment == "baseline-unenforced"}
+    # us-east-1 keeps the organization's Bedrock policy; the other regions had only the baseline's enforcement
+    assert open_ == {"user.invoke.via-service@555566667777/us-east-2", "user.invoke.via-service@555566667777/us-west-2"}
+    assert not mutated.passed
+
+
+def test_a_key_exemption_an_administrator_can_obtain_fails_the_proof(mutated: perimeter.Proof) -> None:
+    open_ = {o.id.split("@")[0] for o in mutated.blocking if o.environment == "baseline-exempting"}
+    assert {"attack.create-exempt-role[ops-automation]", "attack.retrust-exempt-role[ops-automation]",
+            "attack.assume-exempt-role[ops-automation]"} <= open_
+
+
+# ---- stale or foreign assemblies, acceptances ------------------------------------------------------------
+def test_a_kept_assembly_that_is_not_the_deployed_template_is_refused_and_stale_ones_pruned(
+        out: Path, tmp_path: Path) -> None:
+    copy_ = tmp_path / "out"
+    shutil.copytree(out, copy_, ignore=shutil.ignore_patterns("compliance", "*.png", "*.svg"))
+    (copy_ / "stacksets" / "CompliantBedrock-old").mkdir()
+    assert copy_ / "stacksets" / "CompliantBedrock-old" in prune_stale(copy_)
+    assert sorted(p.name for p in (copy_ / "stacksets").iterdir()) == [BASELINE_STACK, "CompliantBedrock-baseline-govcloud"]
+    kept = copy_ / "stacksets" / BASELINE_STACK / f"{BASELINE_STACK}.template.json"
+    template = json.loads(kept.read_text())
+    template["Description"] = "an earlier synth's baseline"
+    kept.write_text(json.dumps(template))
+    with pytest.raises(AssemblyError, match="holds another template than the StackSet deploys"):
+        read_assembly(copy_)
+    (member,) = [s for s in stack_sets(copy_) if s.holder == ORGANIZATION_STACK]  # the proof still evaluates the
+    # TemplateBody, which is what deploys
+    assert member.assembly is None and member.problem
+
+
+def test_a_stackset_template_the_proof_did_not_read_fails_the_gate(out: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import aws_cdk as cdk
+
+    from compliant_bedrock import ComplianceGate
+    from compliant_bedrock.compliance.perimeter import discovery
+
+    copy_ = tmp_path / "out"
+    shutil.copytree(out, copy_, ignore=shutil.ignore_patterns("*.png", "*.svg"))
+    monkeypatch.setattr(discovery, "stack_sets", lambda outdir: [])  # the proof no longer sees the StackSet
+    verdict = io.StringIO()
+    result = ComplianceGate(cdk.App(), perimeter="required", node_modules=ROOT / "node_modules",
+                            out=verdict).judge(copy_)
+    assert result.exit_code == 3 and "environment(s) baseline" in result.message in verdict.getvalue()
+    assert not (copy_ / "compliance").exists()  # no evidence that claims an unproven perimeter
+
+
+def test_an_acceptance_names_one_instance_of_one_request(tmp_path: Path) -> None:
+    entry = {"reason": "Accepted for this one member account while its migration to the baseline completes",
+             "approved_by": "AO, risk acceptance RA-2026-077", "expires": "2999-01-01"}
+    path = tmp_path / "accepted.yaml"
+    request = "admin.audit-key.disable[InvocationLogging/Key]@555566667777/us-east-2"
+    path.write_text(yaml.safe_dump({"accepted": [{**entry, "request": request}]}))
+    (acceptance,) = perimeter.load_acceptances(path)
+    assert acceptance.covers(BASELINE, request)
+    assert not acceptance.covers(BASELINE, request.replace("us-east-2", "us-west-2"))
+    path.write_text(yaml.safe_dump({"accepted": [{**entry, "request": "admin.audit-key.disable@555566667777/us-east-2"}]}))
+    with pytest.raises(perimeter.PerimeterError, match="names a request family"):
+        perimeter.load_acceptances(path)
