@@ -33,6 +33,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from .arns import stack_partition
 from .audit_bucket import DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_OBJECT_LOCK_DAYS, AuditBucket, ObjectLockMode
 from .compliance.rules.audit import MANTLE_PARTITIONS, S3_OBJECT_TYPE, TRAIL_COVERAGE_METADATA
 from .errors import ConstructPropsError
@@ -182,7 +183,9 @@ class AuditTrail(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        partition = stack.partition if not Token.is_unresolved(stack.partition) else "unknown"
+        # the stack's partition, or its region's (an app without cdk.json's partition-literal flag): where Mantle
+        # exists its data events are selected whether or not the account uses it
+        partition = stack_partition(stack) or "unknown"
         if organization_id is not None and not re.fullmatch(r"o-[a-z0-9]{10,32}", organization_id):
             raise ConstructPropsError(f"AuditTrail {construct_id!r}: organization_id {organization_id!r} is not an "
                                       "organization id (o- and 10-32 lowercase letters or digits)")

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import aws_cdk as cdk
 import cdk_nag
 
+from .assembly_facts import read_facts
 from .pack import PACK_NAME, RULES, RuleContext, evaluate
 from .suppressions import VALIDATION_FAILURE, nist_rules
 from .template import Template, region_of
@@ -87,13 +88,14 @@ def controls_of(rule_id: str, info: str) -> tuple[str, ...]:
 def run_bedrock_pack(outdir: Path, contexts: Mapping[str, RuleContext]) -> None:
     """Evaluate the Bedrock pack on every stack template of the assembly; write its reports."""
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    facts = read_facts(outdir)  # the trails and SCPs of the other stacks, read once
     for name, artifact in sorted(manifest.get("artifacts", {}).items()):
         if artifact.get("type") != "aws:cloudformation:stack":
             continue
         template_file = outdir / artifact["properties"]["templateFile"]
         template = Template(name, json.loads(template_file.read_text(encoding="utf-8")),
                             region_of(artifact.get("environment")))
-        results = evaluate(template, contexts.get(name, RuleContext()))
+        results = evaluate(template, replace(contexts.get(name, RuleContext()), stack=name, assembly=facts))
         lines = [r.report_line() for r in sorted(results, key=lambda r: (r.rule_id, r.resource_path))]
         report = outdir / f"{PACK_NAME}--{name}{REPORT_SUFFIX}"
         report.write_text(json.dumps({"lines": lines}, indent=1) + "\n", encoding="utf-8")

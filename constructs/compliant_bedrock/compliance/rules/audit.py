@@ -385,22 +385,57 @@ def _data_types(trail: Resource) -> set[str]:
     return types
 
 
+def _declared_trail(template: Template) -> str | None:
+    coverage = template.metadata.get(TRAIL_COVERAGE_METADATA)
+    trail = coverage.get("trail") if isinstance(coverage, dict) else None
+    return trail if isinstance(trail, str) and trail.strip() else None
+
+
+def _mantle_required(template: Template, ctx: RuleContext) -> bool:
+    """Mantle inference is possible in the stack's account: the stack allows it, or (an environment's stack, with a
+    trail or invocation logging) no SCP the gate read denies it there to every principal."""
+    if allows_mantle(template):
+        return True
+    facts, stack = ctx.assembly, ctx.stack
+    environment = bool(template.of_type("AWS::CloudTrail::Trail")) or any(
+        is_invocation_logging(r) for r in template.resources.values())
+    return facts is not None and stack is not None and environment and not facts.mantle_denied(stack)
+
+
+def _mantle_unrecorded(template: Template, ctx: RuleContext) -> bool:
+    if any(set(REQUIRED_MANTLE_DATA_TYPES) <= _data_types(t) for t in template.of_type("AWS::CloudTrail::Trail")):
+        return False
+    facts, stack = ctx.assembly, ctx.stack
+    if facts is None or stack is None:
+        return True
+    # the organization trail records every member account; a stack without a trail, the trail it names (one
+    # outside this assembly, e.g. the baseline's organization trail judged in the baseline's own assembly, is
+    # taken at its declaration, as Bedrock-TrailDataEventCoverage does)
+    org = facts.organization_of(stack)
+    declared = None if template.of_type("AWS::CloudTrail::Trail") else _declared_trail(template)
+    covering = facts.covering_trail(stack, declared) if declared else None
+    if declared and covering is None and org is None:
+        return False
+    others = [t for t in ((org.trail if org else None), covering) if t is not None]
+    return not any(not data_event_gaps(t.selectors, resource_types=REQUIRED_MANTLE_DATA_TYPES) for t in others)
+
+
 @rule(
     "TrailMantleDataEvents",
     controls=("AU-2", "AU-3", "AU-12"),
-    explanation="The stack allows bedrock-mantle (a grant, a Mantle project or endpoint) but no trail of the stack "
-                "records Mantle data events (AWS::BedrockMantle::Project, ::CustomizedModel, ::Reservation): Mantle "
-                "inference is a CloudTrail data event, invocation logging does not see it, so it goes unrecorded",
-    fix="Create the trail with AuditTrail(mantle_data_events=True) (config: a Mantle environment owns its account's "
-        "trail, or the owner sets audit.mantle_data_events: true)",
+    explanation="Mantle inference is possible in the stack's account (the stack allows bedrock-mantle, or no SCP of "
+                "the organization denies it there) but no trail records Mantle data events "
+                "(AWS::BedrockMantle::Project, ::CustomizedModel, ::Reservation): not the stack's, not the trail it "
+                "names, not its organization's trail. Mantle inference is a CloudTrail data event, invocation logging "
+                "does not see it, so it goes unrecorded",
+    fix="Create the trail with AuditTrail (Mantle data events are selected by default where the partition has "
+        "Mantle) or AuditTrail(mantle_data_events=True); or let the organization trail (config/organization/<name>.yaml "
+        "trail:) or the trail the stack names record them; or deny Mantle in that account by SCP",
 )
 def trail_mantle_data_events(template: Template, ctx: RuleContext) -> Compliance:
-    if not allows_mantle(template):
+    if not _mantle_required(template, ctx):
         return Compliance.NOT_APPLICABLE
-    for trail in template.of_type("AWS::CloudTrail::Trail"):
-        if set(REQUIRED_MANTLE_DATA_TYPES) <= _data_types(trail):
-            return Compliance.COMPLIANT
-    return Compliance.NON_COMPLIANT
+    return Compliance.NON_COMPLIANT if _mantle_unrecorded(template, ctx) else Compliance.COMPLIANT
 
 
 # ------------------------------------------------------------------ data-event coverage (prompts, Bedrock, Mantle)
@@ -488,7 +523,7 @@ def _invocation_log_prefixes(template: Template) -> list[list[str]]:
     return found
 
 
-def _coverage_gaps(template: Template) -> list[str] | None:
+def _coverage_gaps(template: Template, ctx: RuleContext) -> list[str] | None:
     """What the template's trails leave unrecorded; None when the rule does not apply."""
     trails = template.of_type("AWS::CloudTrail::Trail")
     logging = [r for r in template.resources.values() if is_invocation_logging(r)]
@@ -500,7 +535,16 @@ def _coverage_gaps(template: Template) -> list[str] | None:
         reason = coverage.get("reason") if isinstance(coverage, dict) else None
         if isinstance(trail, str) and trail.strip() and isinstance(reason, str) \
                 and len(reason.split()) >= _MIN_COVERAGE_REASON_WORDS:
-            return []
+            # When the named trail is in this assembly, it must select the data events (types: the generated
+            # name of this stack's invocation-log bucket is not known to another stack's selectors)
+            covering = ctx.assembly.covering_trail(ctx.stack, trail) if ctx.assembly and ctx.stack else None
+            if covering is None:
+                return []
+            required = list(REQUIRED_BEDROCK_DATA_TYPES)
+            if covering.partition in MANTLE_PARTITIONS or allows_mantle(template):
+                required += REQUIRED_MANTLE_DATA_TYPES
+            return [f"{gap} (trail {covering.name} of stack {covering.stack})"
+                    for gap in data_event_gaps(covering.selectors, resource_types=required)]
         return [f"no trail in the stack, and no {TRAIL_COVERAGE_METADATA} metadata naming the trail that records it "
                 f"(with a reason of at least {_MIN_COVERAGE_REASON_WORDS} words)"]
     selectors = [s for t in trails for s in as_list(t.properties.get("AdvancedEventSelectors")) if isinstance(s, dict)]
@@ -527,7 +571,7 @@ def _coverage_gaps(template: Template) -> list[str] | None:
         "reason=...) (config: audit.trail_covered_by)",
 )
 def trail_data_event_coverage(template: Template, ctx: RuleContext) -> Compliance:
-    gaps = _coverage_gaps(template)
+    gaps = _coverage_gaps(template, ctx)
     if gaps is None:
         return Compliance.NOT_APPLICABLE
     return Compliance.NON_COMPLIANT if gaps else Compliance.COMPLIANT
