@@ -745,10 +745,14 @@ def test_a_declared_data_events_trail_keeps_the_baselines_bearer_token_rule() ->
 
     declared = ("The organization trail org-audit in the management account selects AWS::Bedrock::Model data "
                 "events for every member account")
-    body = baseline_template(cdk_json_context(), pii_action="BLOCK", log_retention_days=365, object_lock_days=913,
-                             block_classification_markings=True, break_glass_role_name="break-glass",
-                             execution_role_name="stacksets-exec-0123", alert_emails=["soc@example.gov"],
-                             data_events_trail=declared)
+    props = {"pii_action": "BLOCK", "log_retention_days": 365, "object_lock_days": 913,
+             "block_classification_markings": True, "break_glass_role_name": "break-glass",
+             "execution_role_name": "stacksets-exec-0123", "alert_emails": ["soc@example.gov"]}
+    # no trail named (an organization without its trail): no rule claims data events nothing may deliver
+    bare = baseline_template(cdk_json_context(), **props, data_events_trail=None)
+    assert not any("callWithBearerToken" in json.dumps(r) for r in bare["Resources"].values()
+                   if r["Type"] == "AWS::Events::Rule")
+    body = baseline_template(cdk_json_context(), **props, data_events_trail=declared)
     rules = [r for r in body["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
     assert any("callWithBearerToken" in json.dumps(r) for r in rules)
     (entry,) = [e for e in body["Metadata"]["cdk_nag"]["rules_to_suppress"]
