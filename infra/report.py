@@ -120,6 +120,17 @@ def _settings(config_dir: Path | None) -> dict[str, EnvironmentSettings]:
         return {}
 
 
+def _organizations(config_dir: Path | None, envs: list[EnvironmentSettings]) -> list:
+    """The organizations of the config directory (none when it has none or they do not validate)."""
+    from .org_config import load_organizations
+
+    directory = config_dir or ROOT / str(cdk_json_context().get(CONFIG_DIR_KEY) or "config")
+    try:
+        return load_organizations(directory, envs)
+    except ConfigError:
+        return []
+
+
 def unverified_models(settings: Mapping[str, EnvironmentSettings]) -> dict[str, list[str]]:
     """Environment -> its model ids outside the catalog."""
     return {name: [m.id for m in env.models if not check_path(m.id, InferencePath(m.path), env.region)]
@@ -132,8 +143,11 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
              package_overview_uri: str = UNSET_OVERVIEW, perimeter_note: str | None = None) -> list[Path]:
     """:func:`compliant_bedrock.evidence.report.generate` with the facts of the environments' settings
     (``settings``, else read from ``config_dir`` / cdk.json's config directory)."""
-    settings = _settings(config_dir) if settings is None else settings
-    facts = confirm_facts(facts_of(settings), _templates(outdir))
+    organizations: list = []
+    if settings is None:
+        settings = _settings(config_dir)
+        organizations = _organizations(config_dir, list(settings.values()))
+    facts = confirm_facts(facts_of(settings, organizations), _templates(outdir))
     return _report.generate(outdir, dest=dest, facts=facts, unverified=unverified_models(settings),
                             written_by_shards=written_by_shards, package_overview_uri=package_overview_uri,
                             perimeter_note=perimeter_note)
@@ -176,9 +190,26 @@ def confirm_facts(facts: Mapping[str, Mapping[str, list[str]]],
     return checked
 
 
-def facts_of(settings: Mapping[str, EnvironmentSettings]) -> dict[str, dict[str, list[str]]]:
-    """Environment -> component -> sentences, for the OSCAL statements."""
-    return {name: environment_facts(env) for name, env in settings.items()}
+def facts_of(settings: Mapping[str, EnvironmentSettings],
+             organizations: Sequence[Any] = ()) -> dict[str, dict[str, list[str]]]:
+    """Environment -> component -> sentences, for the OSCAL statements; with ``organizations``
+    (``OrganizationSettings``), which organization's policies bind each environment's account."""
+    facts = {name: environment_facts(env) for name, env in settings.items()}
+    for name, env in settings.items():
+        org = next((o for o in organizations if name in o.covers_environments), None)
+        if org is not None:
+            policies = ["SCPs compliant-bedrock-inference and compliant-bedrock-audit-plane-*"]
+            policies += ["RCP compliant-bedrock-audit-resources"] if org.rcp.enabled else []
+            policies += ["BEDROCK_POLICY compliant-bedrock-guardrail"] if org.guardrail.enforce else []
+            sentence = (f"Account-wide controls: organization {org.organization_id} ({org.partition}), stack "
+                        f"{org.stack_name} deployed from management account {org.management_account}: "
+                        f"{', '.join(policies)}" + (", the organization trail" if org.trail.enabled else "") + ".")
+        elif organizations and env.no_organization_reason:
+            sentence = f"No organization's policies bind this account: {env.no_organization_reason}"
+        else:
+            continue
+        facts[name]["compliance-gate"].append(sentence)
+    return facts
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -205,3 +205,15 @@ def test_cli_builds_one_organization_stack_per_partition(tmp_path: Path, monkeyp
                                                        "CompliantBedrock-organization-govcloud"}
     # -c env=govcloud: only the organization that covers it (its SCPs decide its perimeter)
     assert [o.name for o in selected_organizations({"env": "govcloud"}, config_dir=directory)] == ["govcloud"]
+
+
+def test_each_environments_evidence_names_the_organization_that_binds_it() -> None:
+    from infra.report import facts_of
+
+    envs = load_environments(SHIPPED)
+    facts = facts_of({e.name: e for e in envs}, selected_organizations({}))
+    gov = " ".join(facts["govcloud"]["compliance-gate"])
+    assert "organization o-examplegov01 (aws-us-gov), stack CompliantBedrock-organization-govcloud" in gov
+    assert "RCP" not in gov and "BEDROCK_POLICY" not in gov  # what that partition does not offer is not claimed
+    commercial = " ".join(facts["commercial"]["compliance-gate"])
+    assert "CompliantBedrock-organization-commercial" in commercial and "BEDROCK_POLICY" in commercial
