@@ -642,6 +642,12 @@ class EnvironmentSettings(_Strict):
         """Zone names from the configuration, so synth never looks them up (offline, no credentials)."""
         return list(self.vpc.availability_zones or ())
 
+    def stack_tags(self) -> dict[str, str]:
+        """The tags every stack of this environment carries (its evidence and cost reports group by them)."""
+        return {"Environment": self.name, "Owner": self.tags.owner,
+                "DataClassification": self.tags.data_classification, "CostCenter": self.tags.cost_center,
+                "ManagedBy": "compliant-bedrock"}
+
     @property
     def stack_name(self) -> str:
         return f"CompliantBedrock-{self.name}"

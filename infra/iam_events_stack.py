@@ -32,9 +32,7 @@ class IamEventsStack(Stack):
             termination_protection=True,
         )
         self.settings = settings
-        for key, value in (("Environment", settings.name), ("Owner", settings.tags.owner),
-                           ("DataClassification", settings.tags.data_classification),
-                           ("CostCenter", settings.tags.cost_center), ("ManagedBy", "compliant-bedrock")):
+        for key, value in settings.stack_tags().items():
             Tags.of(self).add(key, value)
         self.detection = TamperDetection(self, "TamperDetection", alert_emails=settings.audit.alert_emails,
                                          alert_event_bus_arns=settings.audit.alert_event_bus_arns,

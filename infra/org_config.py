@@ -179,7 +179,35 @@ class GuardrailSettings(_Strict):
         return self
 
 
-class BaselineSettings(_Strict):
+class _AuditPlaneSettings(_Strict):
+    """What every audit plane of the organization stack shares: who receives its tamper alerts (the security
+    account's event bus and/or addresses), its log groups' retention and its buckets' Object Lock days."""
+
+    alert_event_bus_arns: list[str] = Field(default_factory=list)
+    alert_emails: list[str] = Field(default_factory=list)
+    log_retention_days: int = Field(default=MIN_LOG_RETENTION_DAYS, ge=MIN_LOG_RETENTION_DAYS)
+    object_lock_days: int = Field(default=DEFAULT_OBJECT_LOCK_DAYS, ge=MIN_LOG_RETENTION_DAYS, le=36500)
+
+    @field_validator("alert_event_bus_arns")
+    @classmethod
+    def _alert_buses(cls, value: list[str]) -> list[str]:
+        return AuditSettings._buses(value)
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _alert_emails(cls, value: list[str]) -> list[str]:
+        return AuditSettings._emails(value)
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            raise ValueError(f"{value} is not a CloudWatch Logs retention value; allowed: "
+                             f"{[d for d in CLOUDWATCH_RETENTION_DAYS if d >= MIN_LOG_RETENTION_DAYS]}")
+        return value
+
+
+class BaselineSettings(_AuditPlaneSettings):
     """The per-account baseline StackSet (enforced guardrail and invocation logging in every region)."""
 
     enabled: bool = True
@@ -194,8 +222,6 @@ class BaselineSettings(_Strict):
     #: INTERSECTION): each gets its execution role exempted by exact ARN. Environments' accounts are
     #: never among them (they configure the same per-region singletons themselves).
     accounts: list[str] = Field(default_factory=list)
-    log_retention_days: int = Field(default=MIN_LOG_RETENTION_DAYS, ge=MIN_LOG_RETENTION_DAYS)
-    object_lock_days: int = Field(default=DEFAULT_OBJECT_LOCK_DAYS, ge=MIN_LOG_RETENTION_DAYS, le=36500)
     #: Required when enabled is false: where every account's per-region guardrail and logging come from.
     disabled_reason: str | None = None
     #: Tamper-alert subscribers of every baseline account, at least one when enabled: an event bus of the security
@@ -208,15 +234,6 @@ class BaselineSettings(_Strict):
     #: bearer-token rule: no trail it could rely on selects those events (Bedrock-DetectionDataEventsSelected).
     data_events_trail: str | None = None
 
-    @field_validator("alert_event_bus_arns")
-    @classmethod
-    def _alert_buses(cls, value: list[str]) -> list[str]:
-        return AuditSettings._buses(value)
-
-    @field_validator("alert_emails")
-    @classmethod
-    def _alert_emails(cls, value: list[str]) -> list[str]:
-        return AuditSettings._emails(value)
 
     @field_validator("target_ous")
     @classmethod
@@ -232,14 +249,6 @@ class BaselineSettings(_Strict):
     def _regions(cls, value: list[str]) -> list[str]:
         for region in value:
             _region_check(region)
-        return value
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        if value not in CLOUDWATCH_RETENTION_DAYS:
-            raise ValueError(f"{value} is not a CloudWatch Logs retention value; allowed: "
-                             f"{[d for d in CLOUDWATCH_RETENTION_DAYS if d >= MIN_LOG_RETENTION_DAYS]}")
         return value
 
     @field_validator("execution_role")
@@ -272,14 +281,12 @@ class BaselineSettings(_Strict):
         return self
 
 
-class TrailSettings(_Strict):
+class TrailSettings(_AuditPlaneSettings):
     """The organization trail: every account of the organization, from the management account."""
 
     enabled: bool = True
     #: Required when enabled is false: which organization trail records the accounts instead.
     disabled_reason: str | None = None
-    log_retention_days: int = Field(default=MIN_LOG_RETENTION_DAYS, ge=MIN_LOG_RETENTION_DAYS)
-    object_lock_days: int = Field(default=DEFAULT_OBJECT_LOCK_DAYS, ge=MIN_LOG_RETENTION_DAYS, le=36500)
     #: Who may read the log files (role ARNs of the management or log-archive account: auditors, a SIEM).
     log_readers: list[str] = Field(default_factory=list)
     #: Who receives the management account's tamper alerts (its trail, keys and buckets; no SCP binds that
@@ -287,23 +294,6 @@ class TrailSettings(_Strict):
     alert_event_bus_arns: list[str] = Field(default_factory=list)
     alert_emails: list[str] = Field(default_factory=list)
 
-    @field_validator("alert_event_bus_arns")
-    @classmethod
-    def _alert_buses(cls, value: list[str]) -> list[str]:
-        return AuditSettings._buses(value)
-
-    @field_validator("alert_emails")
-    @classmethod
-    def _alert_emails(cls, value: list[str]) -> list[str]:
-        return AuditSettings._emails(value)
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        if value not in CLOUDWATCH_RETENTION_DAYS:
-            raise ValueError(f"{value} is not a CloudWatch Logs retention value; allowed: "
-                             f"{[d for d in CLOUDWATCH_RETENTION_DAYS if d >= MIN_LOG_RETENTION_DAYS]}")
-        return value
 
     @field_validator("log_readers")
     @classmethod

@@ -71,9 +71,7 @@ class ReplicaStack(Stack):
             termination_protection=True,
         )
         self.settings = settings
-        for key, value in (("Environment", settings.name), ("Owner", settings.tags.owner),
-                           ("DataClassification", settings.tags.data_classification),
-                           ("CostCenter", settings.tags.cost_center), ("ManagedBy", "compliant-bedrock")):
+        for key, value in settings.stack_tags().items():
             Tags.of(self).add(key, value)
         self.buckets: dict[str, AuditBucket] = {}
         for source, target in replica_targets(settings).items():

@@ -36,13 +36,7 @@ class ReferenceStack(Stack):
             termination_protection=True,
         )
         self.settings = settings
-        for key, value in (
-            ("Environment", settings.name),
-            ("Owner", settings.tags.owner),
-            ("DataClassification", settings.tags.data_classification),
-            ("CostCenter", settings.tags.cost_center),
-            ("ManagedBy", "compliant-bedrock"),
-        ):
+        for key, value in settings.stack_tags().items():
             Tags.of(self).add(key, value)
 
         #: The flow logs' key; only a new VPC has flow logs here (the trail and invocation logging bring their own).

@@ -313,17 +313,26 @@ REMOVED_STATEMENT_FIRES = {
 }
 
 
-@pytest.mark.parametrize(("sid", "rule_id"), sorted(REMOVED_STATEMENT_FIRES.items()))
-def test_removing_a_statement_from_the_synthesized_policy_fires_a_rule(template: dict[str, Any], sid: str,
-                                                                      rule_id: str) -> None:
+def _edit_policies(template: dict[str, Any], edit: Any) -> dict[str, Any]:
+    """A copy of the template with ``edit`` applied to every organization policy's document."""
     mutant = json.loads(json.dumps(template))
     for resource in mutant["Resources"].values():
         content = resource.get("Properties", {}).get("Content")
         if resource["Type"] == "AWS::Organizations::Policy" and isinstance(content, str):
             document = json.loads(content)
-            document["Statement"] = [s for s in document["Statement"] if s["Sid"] != sid]
+            edit(document)
             resource["Properties"]["Content"] = json.dumps(document)
-    outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, mutant)) if r.rule_id == rule_id}
+    return mutant
+
+
+@pytest.mark.parametrize(("sid", "rule_id"), sorted(REMOVED_STATEMENT_FIRES.items()))
+def test_removing_a_statement_from_the_synthesized_policy_fires_a_rule(template: dict[str, Any], sid: str,
+                                                                      rule_id: str) -> None:
+    def drop(document: dict[str, Any]) -> None:
+        document["Statement"] = [s for s in document["Statement"] if s["Sid"] != sid]
+
+    outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, _edit_policies(template, drop)))
+               if r.rule_id == rule_id}
     assert outcome == {Compliance.NON_COMPLIANT}
 
 
@@ -332,16 +341,12 @@ def test_removing_a_statement_from_the_synthesized_policy_fires_a_rule(template:
 def test_an_scp_that_leaves_a_way_to_silence_detection_fails_the_audit_plane_rule(template: dict[str, Any],
                                                                                   action: str) -> None:
     """Each action that silences a rule or topic (re-target, re-police, deny its content) must stay denied."""
-    mutant = json.loads(json.dumps(template))
-    for resource in mutant["Resources"].values():
-        content = resource.get("Properties", {}).get("Content")
-        if resource["Type"] == "AWS::Organizations::Policy" and isinstance(content, str):
-            document = json.loads(content)
-            for statement in document["Statement"]:
-                if isinstance(statement["Action"], list) and action in statement["Action"]:
-                    statement["Action"].remove(action)
-            resource["Properties"]["Content"] = json.dumps(document)
-    outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, mutant))
+    def remove(document: dict[str, Any]) -> None:
+        for statement in document["Statement"]:
+            if isinstance(statement["Action"], list) and action in statement["Action"]:
+                statement["Action"].remove(action)
+
+    outcome = {r.compliance for r in evaluate(Template(ORGANIZATION_STACK, _edit_policies(template, remove)))
                if r.rule_id == "Bedrock-OrgAuditPlaneProtected"}
     assert outcome == {Compliance.NON_COMPLIANT}
 
