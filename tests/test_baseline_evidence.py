@@ -59,8 +59,9 @@ def _org_template(out: Path) -> dict[str, Any]:
     return json.loads((out / f"{ORGANIZATION_STACK}.template.json").read_text())
 
 
-def _stack_set(template: dict[str, Any]) -> dict[str, Any]:
-    (resource,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"]
+def _stack_set(template: dict[str, Any], name: str = STACKSET_NAME) -> dict[str, Any]:
+    (resource,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"
+                   and r["Properties"]["StackSetName"] == name]
     return resource
 
 
@@ -197,11 +198,11 @@ def test_member_administrators_cannot_switch_off_or_rewrite_the_audit_plane(proo
 
 # ---- mutants of the baseline: the proof fails ----------------------------------------------------------
 def _mutant_assembly(out: Path, directory: Path, bodies: dict[str, dict[str, Any]]) -> Path:
-    """The organization stack alone, its StackSet replaced by one StackSet per mutated body (named by the key)."""
+    """The organization stack alone, its StackSets replaced by one StackSet per mutated body (named by the key)."""
     directory.mkdir(parents=True)
     template = _org_template(out)
     reference = _stack_set(template)
-    for logical_id in [lid for lid, r in template["Resources"].items() if r is reference]:
+    for logical_id in [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::CloudFormation::StackSet"]:
         del template["Resources"][logical_id]
     for name, body in bodies.items():
         mutant = copy.deepcopy(reference)
@@ -257,15 +258,17 @@ def test_a_kept_assembly_that_is_not_the_deployed_template_is_refused_and_stale_
     shutil.copytree(out, copy_, ignore=shutil.ignore_patterns("compliance", "*.png", "*.svg"))
     (copy_ / "stacksets" / "CompliantBedrock-old").mkdir()
     assert copy_ / "stacksets" / "CompliantBedrock-old" in prune_stale(copy_)
-    assert sorted(p.name for p in (copy_ / "stacksets").iterdir()) == [BASELINE_STACK, "CompliantBedrock-baseline-govcloud"]
+    assert sorted(p.name for p in (copy_ / "stacksets").iterdir()) == [
+        BASELINE_STACK, f"{BASELINE_STACK}-replica", "CompliantBedrock-baseline-govcloud",
+        "CompliantBedrock-baseline-govcloud-replica"]
     kept = copy_ / "stacksets" / BASELINE_STACK / f"{BASELINE_STACK}.template.json"
     template = json.loads(kept.read_text())
     template["Description"] = "an earlier synth's baseline"
     kept.write_text(json.dumps(template))
     with pytest.raises(AssemblyError, match="holds another template than the StackSet deploys"):
         read_assembly(copy_)
-    (member,) = [s for s in stack_sets(copy_) if s.holder == ORGANIZATION_STACK]  # the proof still evaluates the
-    # TemplateBody, which is what deploys
+    (member,) = [s for s in stack_sets(copy_) if s.holder == ORGANIZATION_STACK  # the proof still evaluates the
+                 and s.stack_set_name == STACKSET_NAME]                          # TemplateBody, which is what deploys
     assert member.assembly is None and member.problem
 
 
