@@ -196,6 +196,32 @@ def test_member_administrators_cannot_switch_off_or_rewrite_the_audit_plane(proo
             "attack.detection.DisableRule", "attack.detection.DeleteTopic"} <= generated
 
 
+def test_the_replicas_have_their_own_evidence_and_proof_in_the_replica_regions(out: Path, settings) -> None:
+    """The replica StackSet is read like the baseline's: a matrix, and a proof as each account in each replica region,
+    where the account's inference is guarded by the baseline's enforcement deployed with it (DependsOn)."""
+    replica = f"{BASELINE}-replica"
+    dest = out / "compliance"
+    summary = json.loads((dest / "summary.json").read_text())
+    assert summary["stacks"][f"{BASELINE_STACK}-replica"]["gate"] == "pass"
+    assert summary["perimeter"][replica]["passed"] is True
+    proof = json.loads((dest / f"perimeter-{replica}.json").read_text())
+    by_id = _by_id(proof)
+    regions = sorted(set(settings.baseline.replica_regions.values()))
+    assert {i[i.index("@"):] for i in by_id} == {f"@{a}/{r}" for a in settings.baseline.accounts for r in regions}
+    assert set(proof["counts"]) == {"as-expected"}
+    for region in regions:
+        at = f"@555566667777/{region}"
+        assert by_id["user.invoke.via-service" + at]["guarded_by"] == f"{BASELINE_STACK}/AccountGuardrail/AccountEnforcement"
+        for source in [s for s, r in settings.baseline.replica_regions.items() if r == region]:
+            # a replica's only writer is nobody's to become, and its bucket and key are the audit plane's
+            for verb in ("create", "retrust", "attach-policy", "pass-to-lambda", "assume"):
+                request = by_id[f"attack.{verb}-exempt-role[CompliantBedrock-baseline-{source}-replication]{at}"]
+                assert request["decision"] == "denied", (verb, source)
+            deciding = by_id[f"admin.audit-bucket.object-lock[Replica-{source}/Bucket]{at}"]["deciding"]
+            assert any(d.endswith("#ProtectAuditResources") for d in deciding)  # cb-*-replica
+            assert any("#DenyAuditBucketTamperExceptBreakGlassAndDeploy" in d for d in deciding)
+
+
 # ---- mutants of the baseline: the proof fails ----------------------------------------------------------
 def _mutant_assembly(out: Path, directory: Path, bodies: dict[str, dict[str, Any]]) -> Path:
     """The organization stack alone, its StackSets replaced by one StackSet per mutated body (named by the key)."""
