@@ -269,3 +269,16 @@ def test_a_good_mapping_loads(tmp_path: Path) -> None:
     (tmp_path / "organization" / "organization.yaml").write_text(yaml.safe_dump(raw))
     (settings,) = load_organizations(tmp_path)
     assert settings.baseline.replica_regions == {"us-east-1": "us-west-2", "us-west-2": "us-east-1"}
+
+
+def test_a_body_is_the_same_under_the_cli_which_asks_every_app_for_path_metadata() -> None:
+    """`cdk synth` hands every App of its process path metadata and version reporting (CDK_CONTEXT_JSON, read by the
+    jsii runtime, so given here as context): 6 KB more would push the replicated baseline past TemplateBody's
+    51,200 bytes under the CLI, where the tests never measured it."""
+    from infra.baseline import replica_template
+
+    cli = {**cdk_json_context(), "aws:cdk:enable-path-metadata": True, "aws:cdk:version-reporting": True}
+    body = replica_template(cli, replica_regions={"us-east-1": "us-west-2"}, object_lock_days=913,
+                            break_glass_role_name="break-glass", execution_role_name="stacksets-exec-0123",
+                            alert_emails=["soc@example.gov"])
+    assert "aws:cdk:path" not in json.dumps(body) and "CDKMetadata" not in body["Resources"]
