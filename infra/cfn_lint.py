@@ -14,7 +14,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: A StackSet's metadata naming its kept assembly (``compliant_bedrock.evidence.assembly.STACKSET_ASSEMBLY_METADATA``).
+_KEPT = "compliant-bedrock:assembly"
+
+
 def templates_by_region(outdir: Path) -> dict[str, list[Path]]:
+    """Every stack's template in its region, and every StackSet's kept template (its ``TemplateBody``, byte for
+    byte as JSON) in each region its stack instances deploy to."""
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
     by_region: dict[str, list[Path]] = {}
     for artifact in manifest.get("artifacts", {}).values():
@@ -22,7 +28,15 @@ def templates_by_region(outdir: Path) -> dict[str, list[Path]]:
             continue
         region = artifact["environment"].rsplit("/", 1)[-1]
         region = "us-east-1" if region == "unknown-region" else region
-        by_region.setdefault(region, []).append(outdir / artifact["properties"]["templateFile"])
+        template = outdir / artifact["properties"]["templateFile"]
+        by_region.setdefault(region, []).append(template)
+        for resource in (json.loads(template.read_text(encoding="utf-8")).get("Resources") or {}).values():
+            kept = (resource.get("Metadata") or {}).get(_KEPT)
+            if resource.get("Type") != "AWS::CloudFormation::StackSet" or not isinstance(kept, str):
+                continue
+            regions = {r for group in resource["Properties"].get("StackInstancesGroup") or [] for r in group["Regions"]}
+            for region in sorted(regions):
+                by_region.setdefault(region, []).extend(sorted((outdir / kept).glob("*.template.json")))
     return by_region
 
 

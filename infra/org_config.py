@@ -34,6 +34,7 @@ from compliant_bedrock.organization import (
 )
 from compliant_bedrock.partitions import support
 
+from .baseline import replication_role_name
 from .config import (
     CLOUDWATCH_RETENTION_DAYS,
     DEFAULT_OBJECT_LOCK_DAYS,
@@ -208,7 +209,19 @@ class _AuditPlaneSettings(_Strict):
 
 
 class BaselineSettings(_AuditPlaneSettings):
-    """The per-account baseline StackSet (enforced guardrail and invocation logging in every region)."""
+    """The per-account baseline StackSet (enforced guardrail and invocation logging in every region).
+
+    ``replica_regions`` (AU-9(2), CP-9): ``{source region: replica region}`` for every region of the baseline, each
+    mapped to another region of the organization's partition. A second service-managed StackSet
+    (``CompliantBedrock-baseline-replica``, deployed first, to the same accounts, in the replica regions only) creates
+    in each account one Object-Locked (COMPLIANCE, ``object_lock_days``), versioned, SSE-KMS replica bucket per
+    source region, ``cb-<account>-baseline-<source region>-replica``, with its own retained, rotated key
+    (``alias/compliant-bedrock/baseline/<source region>-replica``); each region's invocation-log bucket replicates
+    there (SSE-KMS kept, delete markers never replicated). A mapping rather than one replica region: the baseline
+    instance in that one region would need a copy in yet another region, so every region names its own (two
+    regions replicate to each other: ``{us-gov-west-1: us-gov-east-1, us-gov-east-1: us-gov-west-1}``). Empty (the
+    default): no replica, and the evidence says so (AU-9(2) and CP-9 risk-accepted).
+    """
 
     enabled: bool = True
     #: OUs or the root to deploy to (service-managed StackSets target OUs); default: the OU/root targets.
@@ -233,6 +246,19 @@ class BaselineSettings(_AuditPlaneSettings):
     #: accounts, e.g. an organization trail, and where it is managed (>= 8 words). Without it the baseline has no
     #: bearer-token rule: no trail it could rely on selects those events (Bedrock-DetectionDataEventsSelected).
     data_events_trail: str | None = None
+    #: Source region -> replica region of the invocation-log bucket (class docstring); empty: no replica.
+    replica_regions: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("replica_regions")
+    @classmethod
+    def _replica_regions(cls, value: dict[str, str]) -> dict[str, str]:
+        for source, replica in value.items():
+            _region_check(source)
+            _region_check(replica)
+            if source == replica:
+                raise ValueError(f"{source!r} is mapped to itself; a replica in the source's own region is lost with "
+                                 "it (AU-9(2)): name another region of the partition")
+        return value
 
 
     @field_validator("target_ous")
@@ -421,6 +447,21 @@ class OrganizationSettings(_Strict):
         for region in self.baseline.regions:
             if region not in self.approved_regions:
                 raise ValueError(f"baseline.regions: {region!r} is not in approved_regions; the SCPs deny Bedrock there")
+        replicas = self.baseline.replica_regions
+        if replicas and not self.baseline.enabled:
+            raise ValueError("baseline.replica_regions: the baseline is disabled; remove replica_regions")
+        for source, replica in replicas.items():
+            if source not in self.baseline_regions:
+                raise ValueError(f"baseline.replica_regions: {source!r} is not a baseline region "
+                                 f"({', '.join(self.baseline_regions)}); map only the regions the baseline deploys to")
+            if partition_of(replica) != partition:
+                raise ValueError(f"baseline.replica_regions: {source!r} -> {replica!r} is in partition "
+                                 f"{partition_of(replica)!r}, not the organization's {partition!r}; S3 replicates "
+                                 "within a partition")
+        unmapped = [r for r in self.baseline_regions if r not in replicas]
+        if replicas and unmapped:
+            raise ValueError(f"baseline.replica_regions: no replica region for {', '.join(map(repr, unmapped))}; map "
+                             "every baseline region (each region's instance replicates to its own replica region)")
         used = {"resource_control_policies": (self.rcp.enabled, "rcp.enabled: true"),
                 "bedrock_policy": (self.guardrail.enforce, "guardrail.enforce: true"),
                 "organization_trail": (self.trail.enabled, "trail.enabled: true"),
@@ -503,6 +544,10 @@ class OrganizationSettings(_Strict):
             "mantle_roles": [ExemptRole(self._covered[r.environment].account, r.role) for r in self.roles.mantle
                              if r.environment in self._covered],
             "network_exempt_roles": [ExemptRole(r.account, r.role) for r in self.roles.network_exempt],
+            # S3 assumes them; each baseline account's replica bucket accepts records from its region's only.
+            "replication_roles": [ExemptRole(a, replication_role_name(r)) for a in self.baseline.accounts
+                                  for r in self.baseline_regions] if self.baseline.enabled and self.baseline.replica_regions
+                                 else [],
         }
 
     def endpoint_condition(self) -> EndpointCondition:

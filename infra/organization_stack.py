@@ -25,7 +25,15 @@ from compliant_bedrock.organization import BedrockOrganizationGuardrails
 from compliant_bedrock.partitions import partition_has_mantle, support
 
 from .app_factory import cdk_json_context
-from .baseline import STACKSET_NAME, baseline_assembly, baseline_name, baseline_stack_set, baseline_template
+from .baseline import (
+    REPLICA_STACKSET_NAME,
+    STACKSET_NAME,
+    baseline_assembly,
+    baseline_name,
+    baseline_stack_set,
+    baseline_template,
+    replica_template,
+)
 from .config import partition_of
 from .org_config import OrganizationSettings
 
@@ -119,16 +127,28 @@ class OrganizationStack(Stack):
                 # them is recorded here (CloudFormation names a StackSet instance's buckets
                 # stackset-<stackset name>-<uuid>-..., lower-case; the baseline creates no other trail).
                 self.trail.add_object_event_prefixes(f"arn:{settings.partition}:s3:::stackset-{STACKSET_NAME.lower()}-")
+                # ... and their replicas (named cb-<account>-baseline-<source region>-replica), account by account.
+                if settings.baseline.replica_regions:
+                    self.trail.add_object_event_prefixes(*(f"arn:{settings.partition}:s3:::cb-{account}-baseline-"
+                                                           for account in settings.baseline.accounts))
             # No SCP binds the management account: stopping or changing its trail is detected instead.
             self.detection = TamperDetection(self, "TamperDetection", audit_admins=admins,
                                              alert_emails=settings.trail.alert_emails,
                                              alert_event_bus_arns=settings.trail.alert_event_bus_arns)
         self.baseline = None
+        self.baseline_replica = None
         if settings.baseline.enabled:
             # Its own assembly beside the app's (never an artifact of it): evidence and proof read it there.
             name = baseline_name(settings.name)
             outdir = Path(cdk.Stage.of(self).outdir)  # type: ignore[union-attr]
             assembly = baseline_assembly(outdir, name)
+            data_events_trail = (
+                f"The organization trail compliant-bedrock-organization of management account "
+                f"{settings.management_account} (stack {settings.stack_name}) records every member account's "
+                "Bedrock and Mantle data events and these buckets' object events"
+                if settings.trail.enabled else settings.baseline.data_events_trail)
+            if settings.baseline.replica_regions:
+                self.baseline_replica = self._replica_stack_set(settings, outdir, f"{name}-replica", data_events_trail)
             template = baseline_template(
                 cdk_json_context(),  # the same feature flags as every other stack
                 assembly=assembly, name=name,
@@ -142,11 +162,8 @@ class OrganizationStack(Stack):
                 alert_emails=settings.baseline.alert_emails,
                 alert_event_bus_arns=settings.baseline.alert_event_bus_arns,
                 # the organization trail this stack creates records every member account's data events
-                data_events_trail=(
-                    f"The organization trail compliant-bedrock-organization of management account "
-                    f"{settings.management_account} (stack {settings.stack_name}) records every member account's "
-                    "Bedrock and Mantle data events and these buckets' object events"
-                    if settings.trail.enabled else settings.baseline.data_events_trail),
+                data_events_trail=data_events_trail,
+                replica_regions=settings.baseline.replica_regions,
                 organization_trail=(f"organization trail compliant-bedrock-organization (management account "
                                     f"{settings.management_account}, {settings.home_region})"
                                     if settings.trail.enabled else None),
@@ -156,3 +173,28 @@ class OrganizationStack(Stack):
                                                regions=settings.baseline_regions,
                                                accounts=settings.baseline.accounts,
                                                assembly=assembly.relative_to(outdir).as_posix())
+            if self.baseline_replica is not None:
+                # The replicas exist before any source replicates into them (S3 checks the destination on
+                # PutBucketReplication): the baseline's StackSet waits for the replicas' StackSet.
+                self.baseline.add_resource_dependency(self.baseline_replica)
+
+    def _replica_stack_set(self, settings: OrganizationSettings, outdir: Path, name: str,
+                           data_events_trail: str | None):
+        """The baseline's invocation-log replicas: a StackSet to the same accounts, in the replica regions only."""
+        assembly = baseline_assembly(outdir, name)
+        template = replica_template(
+            cdk_json_context(), assembly=assembly, name=name,
+            replica_regions=settings.baseline.replica_regions,
+            object_lock_days=settings.baseline.object_lock_days,
+            break_glass_role_name=settings.roles.break_glass,
+            execution_role_name=str(settings.baseline.execution_role),
+            alert_emails=settings.baseline.alert_emails,
+            alert_event_bus_arns=settings.baseline.alert_event_bus_arns,
+            data_events_trail=data_events_trail,
+        )
+        return baseline_stack_set(
+            self, "BaselineReplicaStackSet", template=template, target_ous=settings.baseline_target_ous,
+            regions=sorted(set(settings.baseline.replica_regions.values())), accounts=settings.baseline.accounts,
+            assembly=assembly.relative_to(outdir).as_posix(), stack_set_name=REPLICA_STACKSET_NAME,
+            description="compliant-bedrock per-account baseline: Object-Locked replicas of the invocation logs of "
+                        "every baseline region, in its replica region")

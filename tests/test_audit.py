@@ -957,6 +957,18 @@ def test_sources_carry_no_literal_partition() -> None:
                            replication_destination_key_arn=REPLICA_KEY), "literal S3 bucket ARN"),
     (lambda s: AuditBucket(s, "B", replication_destination_bucket_arn=REPLICA_BUCKET,
                            replication_destination_key_arn="alias/replica"), "literal KMS key ARN"),
+    # a token must still show the shape in its literal parts: an import or bare reference shows nothing
+    (lambda s: AuditBucket(s, "B", replication_destination_bucket_arn=cdk.Fn.sub("arn:${AWS::Partition}:s3:::Bad_${X}",
+                                                                                {"X": cdk.Aws.ACCOUNT_ID}),
+                           replication_destination_key_arn=REPLICA_KEY), "literal S3 bucket ARN"),
+    (lambda s: AuditBucket(s, "B", replication_destination_bucket_arn=cdk.Fn.sub("${AWS::StackName}"),
+                           replication_destination_key_arn=REPLICA_KEY), "literal S3 bucket ARN"),
+    (lambda s: AuditBucket(s, "B", replication_destination_bucket_arn=REPLICA_BUCKET,
+                           replication_destination_key_arn=cdk.Fn.sub(
+                               "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}")),
+     "literal KMS key ARN"),
+    (lambda s: AuditBucket(s, "B", replication_destination_bucket_arn=REPLICA_BUCKET,
+                           replication_destination_key_arn=cdk.Fn.import_value("ReplicaKey")), "literal KMS key ARN"),
     (lambda s: AuditBucket(s, "B", object_lock_days=40000), r"object_lock_days must be 1 to 36500 days"),
     (lambda s: AuditBucket(s, "B", replication_role_name="fixed-name"), "there is no replication_destination_bucket_arn"),
     (lambda s: AuditTrail(s, "T", trail_name="bad name!"), "trail_name"),
@@ -967,6 +979,31 @@ def test_sources_carry_no_literal_partition() -> None:
 def test_bad_input_is_refused_with_a_clear_message(build, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build(new_stack(stack_id="Refused"))
+
+
+def test_a_shaped_token_replicates_where_it_says_and_keeps_the_iam_scope() -> None:
+    """An env-agnostic template names its replica with Fn::Sub (a StackSet's: one body for every region). With a
+    key/ ARN whose region only deployment knows, the encrypt grant takes the region from the ARN itself."""
+    stack = new_stack(account=None, region=None, stack_id="EnvAgnostic")
+    bucket_arn = cdk.Fn.sub("arn:${AWS::Partition}:s3:::replica-${AWS::AccountId}-${AWS::Region}")
+    key_arn = cdk.Fn.sub("arn:${AWS::Partition}:kms:${R}:${AWS::AccountId}:key/0000-1111",
+                         {"R": cdk.Fn.find_in_map("Regions", cdk.Aws.REGION, "Replica")})
+    cdk.CfnMapping(stack, "Regions", mapping={"us-east-1": {"Replica": "us-west-2"}})
+    audit = AuditBucket(stack, "B", replication_destination_bucket_arn=bucket_arn, replication_destination_key_arn=key_arn)
+    resolved = stack.resolve
+    (rule,) = resolved(audit.bucket.node.default_child.replication_configuration)["rules"]
+    assert rule["destination"]["bucket"] == resolved(bucket_arn)
+    assert rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"] == resolved(key_arn)
+    document = resolved(audit.replication_policy.document.to_json())
+    statements = {st["Sid"]: st for st in document["Statement"]}
+    assert statements["WriteReplica"]["Resource"] == resolved(cdk.Fn.join("", [bucket_arn, "/*"]))
+    assert statements["EncryptReplica"]["Resource"] == resolved(key_arn)
+    via = statements["EncryptReplica"]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert {"Fn::Select": [3, {"Fn::Split": [":", resolved(key_arn)]}]} in via["Fn::Join"][1]
+    # the one wildcard finding is accepted by the text cdk-nag gives the token, and only that one
+    metadata = audit.replication_policy.node.default_child.get_metadata("cdk_nag")
+    (iam5,) = [r for r in metadata["rules_to_suppress"] if r["id"] == "AwsSolutions-IAM5"]
+    assert iam5["applies_to"][1] == "Resource::arn:<AWS::Partition>:s3:::replica-<AWS::AccountId>-<AWS::Region>/*"
 
 
 def test_default_trail_name_comes_from_the_stack() -> None:

@@ -59,8 +59,9 @@ def _org_template(out: Path) -> dict[str, Any]:
     return json.loads((out / f"{ORGANIZATION_STACK}.template.json").read_text())
 
 
-def _stack_set(template: dict[str, Any]) -> dict[str, Any]:
-    (resource,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"]
+def _stack_set(template: dict[str, Any], name: str = STACKSET_NAME) -> dict[str, Any]:
+    (resource,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"
+                   and r["Properties"]["StackSetName"] == name]
     return resource
 
 
@@ -195,13 +196,39 @@ def test_member_administrators_cannot_switch_off_or_rewrite_the_audit_plane(proo
             "attack.detection.DisableRule", "attack.detection.DeleteTopic"} <= generated
 
 
+def test_the_replicas_have_their_own_evidence_and_proof_in_the_replica_regions(out: Path, settings) -> None:
+    """The replica StackSet is read like the baseline's: a matrix, and a proof as each account in each replica region,
+    where the account's inference is guarded by the baseline's enforcement deployed with it (DependsOn)."""
+    replica = f"{BASELINE}-replica"
+    dest = out / "compliance"
+    summary = json.loads((dest / "summary.json").read_text())
+    assert summary["stacks"][f"{BASELINE_STACK}-replica"]["gate"] == "pass"
+    assert summary["perimeter"][replica]["passed"] is True
+    proof = json.loads((dest / f"perimeter-{replica}.json").read_text())
+    by_id = _by_id(proof)
+    regions = sorted(set(settings.baseline.replica_regions.values()))
+    assert {i[i.index("@"):] for i in by_id} == {f"@{a}/{r}" for a in settings.baseline.accounts for r in regions}
+    assert set(proof["counts"]) == {"as-expected"}
+    for region in regions:
+        at = f"@555566667777/{region}"
+        assert by_id["user.invoke.via-service" + at]["guarded_by"] == f"{BASELINE_STACK}/AccountGuardrail/AccountEnforcement"
+        for source in [s for s, r in settings.baseline.replica_regions.items() if r == region]:
+            # a replica's only writer is nobody's to become, and its bucket and key are the audit plane's
+            for verb in ("create", "retrust", "attach-policy", "pass-to-lambda", "assume"):
+                request = by_id[f"attack.{verb}-exempt-role[CompliantBedrock-baseline-{source}-replication]{at}"]
+                assert request["decision"] == "denied", (verb, source)
+            deciding = by_id[f"admin.audit-bucket.object-lock[Replica-{source}/Bucket]{at}"]["deciding"]
+            assert any(d.endswith("#ProtectAuditResources") for d in deciding)  # cb-*-replica
+            assert any("#DenyAuditBucketTamperExceptBreakGlassAndDeploy" in d for d in deciding)
+
+
 # ---- mutants of the baseline: the proof fails ----------------------------------------------------------
 def _mutant_assembly(out: Path, directory: Path, bodies: dict[str, dict[str, Any]]) -> Path:
-    """The organization stack alone, its StackSet replaced by one StackSet per mutated body (named by the key)."""
+    """The organization stack alone, its StackSets replaced by one StackSet per mutated body (named by the key)."""
     directory.mkdir(parents=True)
     template = _org_template(out)
     reference = _stack_set(template)
-    for logical_id in [lid for lid, r in template["Resources"].items() if r is reference]:
+    for logical_id in [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::CloudFormation::StackSet"]:
         del template["Resources"][logical_id]
     for name, body in bodies.items():
         mutant = copy.deepcopy(reference)
@@ -257,15 +284,17 @@ def test_a_kept_assembly_that_is_not_the_deployed_template_is_refused_and_stale_
     shutil.copytree(out, copy_, ignore=shutil.ignore_patterns("compliance", "*.png", "*.svg"))
     (copy_ / "stacksets" / "CompliantBedrock-old").mkdir()
     assert copy_ / "stacksets" / "CompliantBedrock-old" in prune_stale(copy_)
-    assert sorted(p.name for p in (copy_ / "stacksets").iterdir()) == [BASELINE_STACK, "CompliantBedrock-baseline-govcloud"]
+    assert sorted(p.name for p in (copy_ / "stacksets").iterdir()) == [
+        BASELINE_STACK, f"{BASELINE_STACK}-replica", "CompliantBedrock-baseline-govcloud",
+        "CompliantBedrock-baseline-govcloud-replica"]
     kept = copy_ / "stacksets" / BASELINE_STACK / f"{BASELINE_STACK}.template.json"
     template = json.loads(kept.read_text())
     template["Description"] = "an earlier synth's baseline"
     kept.write_text(json.dumps(template))
     with pytest.raises(AssemblyError, match="holds another template than the StackSet deploys"):
         read_assembly(copy_)
-    (member,) = [s for s in stack_sets(copy_) if s.holder == ORGANIZATION_STACK]  # the proof still evaluates the
-    # TemplateBody, which is what deploys
+    (member,) = [s for s in stack_sets(copy_) if s.holder == ORGANIZATION_STACK  # the proof still evaluates the
+                 and s.stack_set_name == STACKSET_NAME]                          # TemplateBody, which is what deploys
     assert member.assembly is None and member.problem
 
 

@@ -753,16 +753,23 @@ def test_a_declared_data_events_trail_keeps_the_baselines_bearer_token_rule() ->
     props = {"pii_action": "BLOCK", "log_retention_days": 365, "object_lock_days": 913,
              "block_classification_markings": True, "break_glass_role_name": "break-glass",
              "execution_role_name": "stacksets-exec-0123", "alert_emails": ["soc@example.gov"]}
-    # no trail named (an organization without its trail): no rule claims data events nothing may deliver
-    bare = baseline_template(cdk_json_context(), **props, data_events_trail=None)
-    assert not any("callWithBearerToken" in json.dumps(r) for r in bare["Resources"].values()
-                   if r["Type"] == "AWS::Events::Rule")
     body = baseline_template(cdk_json_context(), **props, data_events_trail=declared)
     rules = [r for r in body["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
     assert any("callWithBearerToken" in json.dumps(r) for r in rules)
     (entry,) = [e for e in body["Metadata"]["cdk_nag"]["rules_to_suppress"]
                 if e["id"] == "Bedrock-DetectionDataEventsSelected"]
     assert entry["reason"] == declared
+
+
+def test_without_a_declared_trail_the_baseline_claims_no_bearer_token_rule() -> None:
+    """No trail the baseline could rely on selects Bedrock data events: no rule claims to see them."""
+    from infra.baseline import baseline_template
+
+    body = baseline_template(cdk_json_context(), pii_action="BLOCK", log_retention_days=365, object_lock_days=913,
+                             block_classification_markings=True, break_glass_role_name="break-glass",
+                             execution_role_name="stacksets-exec-0123", alert_emails=["soc@example.gov"])
+    rules = [r for r in body["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    assert rules and not any("callWithBearerToken" in json.dumps(r) for r in rules)
 
 
 def test_evidence_puts_the_policies_in_the_organization_perimeter_component(assembly: Path, tmp_path: Path) -> None:

@@ -163,8 +163,9 @@ def test_the_organization_trail_records_every_account_with_bedrock_and_mantle_da
     # object reads and deletes of the member baseline's prompt and completion buckets, in every member account
     objects = [s for s in trail["AdvancedEventSelectors"]
                if any(f["Field"] == "resources.type" and f["Equals"] == ["AWS::S3::Object"] for f in s["FieldSelectors"])]
+    # ... and of their replicas in the other region (cb-<account>-baseline-<source region>-replica)
     assert [f["StartsWith"] for s in objects for f in s["FieldSelectors"] if f["Field"] == "resources.ARN"] == [
-        ["arn:aws-us-gov:s3:::stackset-compliantbedrock-baseline-"]]
+        ["arn:aws-us-gov:s3:::stackset-compliantbedrock-baseline-", "arn:aws-us-gov:s3:::cb-999900001111-baseline-"]]
     # every member account's log files land in the locked bucket, under the organization's id
     (policy,) = [p for p in _typed(gov_template, "AWS::S3::BucketPolicy")
                  if "AWSCloudTrailWrite" in json.dumps(p["PolicyDocument"])]

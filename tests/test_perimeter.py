@@ -68,7 +68,8 @@ def _invoke_arns(template: dict[str, Any]) -> set[str]:
 def test_matrix_runs_on_every_reference_environment_and_the_gate_passes(outdir: Path,
                                                                        reference: perimeter.Proof) -> None:
     assert {o.environment for o in reference.outcomes} == {"commercial", "frontier", "govcloud", "baseline-commercial",
-                                                           "baseline-govcloud"}
+                                                           "baseline-govcloud", "baseline-commercial-replica",
+                                                           "baseline-govcloud-replica"}
     assert reference.passed, reference.lines()
     assert reference.simulator == {"name": simulator.PACKAGE, "version": simulator.VERSION}
     commercial = _by_id(reference, "commercial")
@@ -220,8 +221,10 @@ def test_evidence_files_and_findings(reference: perimeter.Proof, tmp_path: Path)
     (out / "compliance").mkdir(parents=True)
     (out / "compliance" / "findings.json").write_text(json.dumps({"passed": True}))
     written = perimeter.write_evidence(out, reference)
-    environments = ("baseline-commercial", "baseline-govcloud", "commercial", "frontier", "govcloud")
-    assert sorted(p.name for p in written) == [f"perimeter-{env}.{ext}" for env in environments for ext in ("json", "md")]
+    environments = ("baseline-commercial", "baseline-commercial-replica", "baseline-govcloud",
+                    "baseline-govcloud-replica", "commercial", "frontier", "govcloud")
+    assert sorted(p.name for p in written) == sorted(f"perimeter-{env}.{ext}" for env in environments
+                                                     for ext in ("json", "md"))
     document = json.loads((out / "compliance" / "perimeter-commercial.json").read_text())
     request = next(r for r in document["requests"] if r["id"] == "workload.invoke.unlisted-model")
     assert request["decision"] == "denied" and request["controls"] == ["AC-3", "AC-6", "CM-7"]

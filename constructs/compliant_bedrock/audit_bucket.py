@@ -14,19 +14,24 @@ logs) lands. It is built for AU-9 (protection of audit information) and AU-11 (r
 Cross-region replication (CP-9, CP-6) needs a bucket in another region, hence another stack. The
 reference app deploys that replica stack first (an ``AuditBucket`` there, with a literal bucket
 name from config) and passes its bucket ARN and key ARN here as literal strings:
-``replication_destination_bucket_arn`` and ``replication_destination_key_arn``. Literal values are
-required (no cross-stack tokens): cross-region references need CDK's SSM custom resources, and a
-literal lets the one IAM wildcard finding be suppressed by its exact text. Without a replica the
-``S3BucketReplicationEnabled`` finding is suppressed on this bucket alone, with its reason.
+``replication_destination_bucket_arn`` and ``replication_destination_key_arn``. No cross-stack
+tokens (cross-region references need CDK's SSM custom resources): either literal ARNs, or, in an
+env-agnostic template (a StackSet's, one body for every account and region), an ``Fn::Sub`` or
+``Fn::Join`` whose literal parts still show the ARN's shape (``arn:${AWS::Partition}:s3:::cb-${AWS::AccountId}-...``,
+``...:alias/<name>``); an opaque token (an import, a bare reference) is refused, because nothing of it
+could be checked. Without a replica the ``S3BucketReplicationEnabled`` finding is suppressed on this
+bucket alone, with its reason.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from aws_cdk import Duration, FeatureFlags, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, FeatureFlags, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -60,6 +65,12 @@ DEFAULT_ARCHIVE_AFTER_DAYS = 90
 
 _BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$")
+#: Stands for one value only deployment knows (a pseudo parameter, a mapping lookup) in a token's literal text.
+_HOLE = "\ue000"
+#: The same shapes with holes: a whole field (partition, region, account) or part of a name; key/ or alias/ literal.
+_TOKEN_BUCKET_ARN = re.compile(rf"^arn:(?:aws[a-z-]*|{_HOLE}):s3:::[a-z0-9{_HOLE}][a-z0-9.{_HOLE}-]*[a-z0-9{_HOLE}]$")
+_TOKEN_KEY_ARN = re.compile(rf"^arn:(?:aws[a-z-]*|{_HOLE}):kms:([a-z0-9-]+|{_HOLE}):(?:\d{{12}}|{_HOLE}):"
+                            rf"(key/[A-Za-z0-9{_HOLE}-]+|alias/[A-Za-z0-9/_{_HOLE}-]+)$")
 
 NO_REPLICA_REASON = (
     "Cross-region replication is not configured for this environment (no replica region is named in its "
@@ -85,14 +96,17 @@ class AuditBucket(Construct):
     :param object_lock_days: default retention of every object version, in days.
     :param archive_after_days: days before current and noncurrent versions move to GLACIER_IR.
     :param access_logs_bucket: an existing access-log bucket to share; a new one when omitted.
-    :param replication_destination_bucket_arn: literal ARN of a versioned, Object-Lock replica bucket
-        (normally in another region of the same partition); replication is off when omitted.
-    :param replication_destination_key_arn: literal ARN of the replica bucket's KMS key, or of an alias of
-        it (``alias/...``, known before the replica is deployed); required with the bucket ARN. With an
-        alias ARN, IAM cannot name the key, so the replica key's own policy must grant the replication
-        role (``ReplicaStack`` in the reference app does, by the role name below).
+    :param replication_destination_bucket_arn: ARN of a versioned, Object-Lock replica bucket (S3 refuses to
+        replicate an Object-Locked bucket into one without Object Lock), normally in another region of the same
+        partition; replication is off when omitted. Literal, or an ``Fn::Sub``/``Fn::Join`` whose literal parts
+        keep the shape (see the module docstring).
+    :param replication_destination_key_arn: ARN of the replica bucket's KMS key, or of an alias of it
+        (``alias/...``, known before the replica is deployed); required with the bucket ARN, literal or a
+        shaped token like the bucket ARN (``key/`` or ``alias/`` in its literal text). With an alias ARN, IAM
+        cannot name the key, so the replica key's own policy must grant the replication role (``ReplicaStack``
+        and the baseline's replica StackSet in the reference app do, by the role name below).
     :param replication_role_name: a fixed name for the replication role, so a replica key policy
-        deployed earlier can name it; CloudFormation picks one when omitted.
+        deployed earlier can name it (a token such as ``Fn::Sub`` too); CloudFormation picks one when omitted.
     :param bucket_name: a fixed bucket name (a replica's source needs it before deploying).
     :param replica_of: this bucket is the replica of that bucket; the no-replication finding is then
         suppressed with that reason instead.
@@ -142,8 +156,8 @@ class AuditBucket(Construct):
                 "server access logs through an ACL, which its bucket-owner-enforced ownership refuses; set the feature "
                 f"flag {ACCESS_LOGS_POLICY_FLAG!r}: true in cdk.json (or on that bucket's scope with "
                 "node.set_context before creating it), or omit access_logs_bucket for one of the construct's own")
-        _validate(construct_id, object_lock_mode, object_lock_days, archive_after_days,
-                  replication_destination_bucket_arn, replication_destination_key_arn)
+        target = _validate(self, construct_id, object_lock_mode, object_lock_days, archive_after_days,
+                           replication_destination_bucket_arn, replication_destination_key_arn)
         if replication_role_name and not replication_destination_bucket_arn:
             raise ConstructPropsError(f"AuditBucket {construct_id!r}: replication_role_name names the replication role, "
                              "but there is no replication_destination_bucket_arn; remove it or add the replica")
@@ -161,7 +175,7 @@ class AuditBucket(Construct):
         self.replication_role: iam.Role | None = None
         self.replication_policy: iam.ManagedPolicy | None = None
         replication: dict = {}
-        if replication_destination_bucket_arn and replication_destination_key_arn:
+        if target is not None:
             self.replication_role = iam.Role(
                 self, "ReplicationRole",
                 role_name=replication_role_name,
@@ -180,8 +194,8 @@ class AuditBucket(Construct):
                     s3.ReplicationRule(
                         id="audit-replica",
                         priority=1,
-                        destination=s3.Bucket.from_bucket_arn(self, "Replica", replication_destination_bucket_arn),
-                        kms_key=kms.Key.from_key_arn(self, "ReplicaKey", replication_destination_key_arn),
+                        destination=s3.Bucket.from_bucket_arn(self, "Replica", target.bucket_arn),
+                        kms_key=kms.Key.from_key_arn(self, "ReplicaKey", target.key_arn),
                         sse_kms_encrypted_objects=True,
                         # Deletes never propagate: the replica keeps what the source loses.
                         delete_marker_replication=False,
@@ -220,9 +234,8 @@ class AuditBucket(Construct):
             self.access_logs_bucket.policy.apply_removal_policy(RemovalPolicy.RETAIN)
         # The policies carry the Denies and the delivery grants: they outlive the stack with the buckets.
         self.bucket.policy.apply_removal_policy(RemovalPolicy.RETAIN)
-        if self.replication_role is not None:
-            self.replication_policy = self._replication_policy(
-                replication_destination_bucket_arn, replication_destination_key_arn)
+        if target is not None:
+            self.replication_policy = self._replication_policy(target)
         else:
             suppress(self.bucket, "NIST.800.53.R5-S3BucketReplicationEnabled",
                      replica_reason(replica_of) if replica_of else NO_REPLICA_REASON)
@@ -318,11 +331,10 @@ class AuditBucket(Construct):
                  "a replica is configured.")
         return bucket
 
-    def _replication_policy(self, bucket_arn: str, key_arn: str) -> iam.ManagedPolicy:
+    def _replication_policy(self, target: _Replica) -> iam.ManagedPolicy:
         stack = Stack.of(self)
         source_objects = self.bucket.arn_for_objects("*")
-        match = _KEY_ARN.match(key_arn)  # validated in _validate
-        replica_region, by_alias = match.group(1), match.group(2).startswith("alias/")
+        bucket_arn, key_arn, replica_region = target.bucket_arn, target.key_arn, target.key_region
         policy = iam.ManagedPolicy(
             self,
             "ReplicationPolicy",
@@ -356,7 +368,7 @@ class AuditBucket(Construct):
                 ),
             ],
         )
-        if not by_alias:
+        if not target.by_alias:
             # By alias, IAM cannot name the key: the replica key's policy grants this role instead.
             policy.add_statements(
                 iam.PolicyStatement(
@@ -374,7 +386,7 @@ class AuditBucket(Construct):
             policy, "AwsSolutions-IAM5",
             "Replication reads and writes object versions whose keys are not known in advance; the wildcards "
             "cover only the objects of this audit bucket and of its one replica bucket.",
-            applies_to=[f"Resource::<{bucket_logical_id}.Arn>/*", f"Resource::{bucket_arn}/*"],
+            applies_to=[f"Resource::<{bucket_logical_id}.Arn>/*", f"Resource::{target.bucket_text}/*"],
         )
         return policy
 
@@ -398,8 +410,60 @@ def _archive_rules(archive_after_days: int) -> list[s3.LifecycleRule]:
 MAX_OBJECT_LOCK_DAYS = 36500
 
 
-def _validate(construct_id: str, mode: str, lock_days: int, archive_days: int, bucket_arn: str | None,
-              key_arn: str | None) -> None:
+@dataclass(frozen=True)
+class _Replica:
+    """A validated replication target: the ARNs as given, the replica key's region (a literal, or a token that
+    selects it from the key ARN) and whether the key is named by an alias."""
+
+    bucket_arn: str
+    key_arn: str
+    key_region: str
+    by_alias: bool
+    #: The bucket ARN as cdk-nag spells it in a finding (``${X}`` as ``<X>``, a reference as ``<Id>``).
+    bucket_text: str
+
+
+def _skeleton(node: Any) -> str | None:
+    """The literal text of a resolved ``Fn::Sub`` / ``Fn::Join`` (delimiter ""), each value only deployment knows
+    as one ``_HOLE``; a bare reference or any other intrinsic is one hole; None for anything else."""
+    if isinstance(node, str):
+        return node
+    if not isinstance(node, dict) or len(node) != 1:
+        return None
+    (operator, arg), = node.items()
+    if operator == "Fn::Join":
+        if not (isinstance(arg, list) and len(arg) == 2 and arg[0] == "" and isinstance(arg[1], list)):
+            return None
+        parts = [_skeleton(part) for part in arg[1]]
+        return None if any(part is None for part in parts) else "".join(parts)  # type: ignore[arg-type]
+    if operator == "Fn::Sub":
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1] if len(arg) > 1 else {})
+        if not isinstance(text, str) or not isinstance(variables, dict):
+            return None
+        return re.sub(r"\$\{([^}!][^}]*)\}",
+                      lambda m: v if isinstance(v := variables.get(m.group(1)), str) else _HOLE, text)
+    return _HOLE
+
+
+def _nag_text(node: Any) -> str:
+    """How cdk-nag flattens a resolved value in a finding's text (its ``flattenCfnReference``)."""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict) and "Fn::Join" in node:
+        delimiter, items = node["Fn::Join"]
+        return delimiter.join(_nag_text(i) for i in items)
+    if isinstance(node, dict) and "Fn::Sub" in node:
+        return _nag_text(node["Fn::Sub"])
+    if isinstance(node, dict) and "Fn::GetAtt" in node:
+        resource, attribute = node["Fn::GetAtt"]
+        return f"<{_nag_text(resource)}.{_nag_text(attribute)}>"
+    if isinstance(node, dict) and "Ref" in node:
+        return f"<{_nag_text(node['Ref'])}>"
+    return json.dumps(node, separators=(",", ":"))
+
+
+def _validate(scope: Construct, construct_id: str, mode: str, lock_days: int, archive_days: int,
+              bucket_arn: str | None, key_arn: str | None) -> _Replica | None:
     where = f"AuditBucket {construct_id!r}"
     if mode not in ("COMPLIANCE", "GOVERNANCE"):
         raise ConstructPropsError(f"{where}: object_lock_mode must be 'COMPLIANCE' or 'GOVERNANCE', got {mode!r}")
@@ -411,10 +475,35 @@ def _validate(construct_id: str, mode: str, lock_days: int, archive_days: int, b
     if bool(bucket_arn) != bool(key_arn):
         raise ConstructPropsError(f"{where}: replication needs both replication_destination_bucket_arn and "
                          "replication_destination_key_arn (the replica is SSE-KMS encrypted)")
-    if bucket_arn and key_arn:
-        if Token.is_unresolved(bucket_arn) or not _BUCKET_ARN.match(bucket_arn):
+    if not (bucket_arn and key_arn):
+        return None
+    token_help = ("or, in an env-agnostic template, an Fn::Sub/Fn::Join whose literal parts keep that shape "
+                  "(e.g. arn:${AWS::Partition}:...:${AWS::AccountId}...; no import or bare reference)")
+    if Token.is_unresolved(bucket_arn):
+        resolved = Stack.of(scope).resolve(bucket_arn)
+        skeleton = _skeleton(resolved)
+        if skeleton is None or _HOLE not in skeleton or not _TOKEN_BUCKET_ARN.match(skeleton):
             raise ConstructPropsError(f"{where}: replication_destination_bucket_arn must be a literal S3 bucket ARN "
-                             f"(arn:<partition>:s3:::<name>), got {bucket_arn!r}")
-        if Token.is_unresolved(key_arn) or not _KEY_ARN.match(key_arn):
+                                      f"(arn:<partition>:s3:::<name>), {token_help}; got {resolved!r}")
+        bucket_text = _nag_text(resolved)
+    elif not _BUCKET_ARN.match(bucket_arn):
+        raise ConstructPropsError(f"{where}: replication_destination_bucket_arn must be a literal S3 bucket ARN "
+                         f"(arn:<partition>:s3:::<name>), got {bucket_arn!r}")
+    else:
+        bucket_text = bucket_arn
+    if Token.is_unresolved(key_arn):
+        resolved = Stack.of(scope).resolve(key_arn)
+        skeleton = _skeleton(resolved)
+        match = _TOKEN_KEY_ARN.match(skeleton) if skeleton is not None and _HOLE in skeleton else None
+        if match is None:
             raise ConstructPropsError(f"{where}: replication_destination_key_arn must be a literal KMS key ARN "
-                             f"(arn:<partition>:kms:<region>:<account>:key/<id>), got {key_arn!r}")
+                                      f"(arn:<partition>:kms:<region>:<account>:key/<id> or alias/<name>), "
+                                      f"{token_help}, key/ or alias/ in its literal text; got {resolved!r}")
+        # A region only deployment knows is the ARN's fourth field.
+        region = match.group(1) if match.group(1) != _HOLE else Fn.select(3, Fn.split(":", key_arn))
+        return _Replica(bucket_arn, key_arn, region, match.group(2).startswith("alias/"), bucket_text)
+    match = _KEY_ARN.match(key_arn)
+    if match is None:
+        raise ConstructPropsError(f"{where}: replication_destination_key_arn must be a literal KMS key ARN "
+                         f"(arn:<partition>:kms:<region>:<account>:key/<id>), got {key_arn!r}")
+    return _Replica(bucket_arn, key_arn, match.group(1), match.group(2).startswith("alias/"), bucket_text)

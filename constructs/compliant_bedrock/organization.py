@@ -273,6 +273,7 @@ class BedrockOrganizationGuardrails(Construct):
         batch_roles: Sequence[ExemptRole] = (),
         mantle_roles: Sequence[ExemptRole] = (),
         network_exempt_roles: Sequence[ExemptRole] = (),
+        replication_roles: Sequence[ExemptRole] = (),
         approved_endpoint_arns: Sequence[str] = (),
         cross_region_profile_prefixes: Sequence[str] = ("us.",),
         stack_name_patterns: Sequence[str] = ("CompliantBedrock-*", "StackSet-CompliantBedrock-*"),
@@ -321,6 +322,10 @@ class BedrockOrganizationGuardrails(Construct):
         :param network_exempt_roles: service roles Bedrock itself assumes (agents, flows) that call models
             without an endpoint; calls made *through* a service with the caller's credentials are exempt
             already (``aws:ViaAWSService``).
+        :param replication_roles: the roles S3 assumes to replicate an audit bucket into its replica (the member
+            baseline's ``CompliantBedrock-baseline-<region>-replication``), which the replica's bucket policy names as
+            its only writer: nobody in a member account may assume, create, re-trust, re-police or pass them (S3
+            assumes them as a service, which SCPs do not bind), or forge replicated records as one.
         :param approved_endpoint_arns: the approved endpoints' ARNs (``ec2:ModifyVpcEndpoint`` and
             ``DeleteVpcEndpoints`` on them only by deployers: a new endpoint policy would bypass the
             environment's model list).
@@ -356,7 +361,7 @@ class BedrockOrganizationGuardrails(Construct):
         self._validate(where, organization_id, target_ids, approved_regions, endpoint_condition,
                        {"break_glass": break_glass, "deployers": deployers, "stack_updaters": stack_updaters,
                         "pipeline": pipeline, "batch_roles": batch_roles, "mantle_roles": mantle_roles,
-                        "network_exempt_roles": network_exempt_roles},
+                        "network_exempt_roles": network_exempt_roles, "replication_roles": replication_roles},
                        cross_region_profile_prefixes, guardrail_excluded_models,
                        {"stack_name_patterns": stack_name_patterns, "function_name_patterns": function_name_patterns,
                         "audit_bucket_patterns": audit_bucket_patterns, "log_group_patterns": log_group_patterns,
@@ -427,7 +432,7 @@ class BedrockOrganizationGuardrails(Construct):
             _deny("DenyMantleGovernanceChanges", MANTLE_GOVERNANCE_ACTIONS, "*", exempt),
         ]
         protected_roles = [*break_glass, *deployers, *stack_updaters, *pipeline, *batch_roles, *mantle_roles,
-                           *network_exempt_roles]
+                           *network_exempt_roles, *replication_roles]
         writer_roles = [f"arn:{partition}:iam::{account}:role/{p}" for account in accounts for p in function_name_patterns]
         audit_plane: list[dict[str, Any]] = [
             _deny("ProtectAuditResources", [*TRAIL_ACTIONS, *BUCKET_ACTIONS, *LOG_GROUP_ACTIONS],
@@ -462,7 +467,8 @@ class BedrockOrganizationGuardrails(Construct):
             # The Mantle, batch and network-exempt roles too: services (ECS, Lambda, EC2) assume them; an
             # administrator assuming one would obtain its exemption.
             _deny("DenyAssumingExemptRoles", ["sts:AssumeRole"],
-                  in_every_account([*admins, *pipeline, *mantle_roles, *batch_roles, *network_exempt_roles])),
+                  in_every_account([*admins, *pipeline, *mantle_roles, *batch_roles, *network_exempt_roles,
+                                    *replication_roles])),
         ]
         if stack_updaters:
             # ... and a stack updater only the pipeline.

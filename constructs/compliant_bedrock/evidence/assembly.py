@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -294,6 +294,9 @@ class StackSetTemplate:
     #: Why the assembly the metadata names cannot be used (missing, or another template): the evidence refuses
     #: to go on without it; the perimeter proof evaluates the ``TemplateBody`` itself.
     problem: str | None = None
+    #: The StackSets of the same stack it is ordered with (``DependsOn`` either way: one deployment unit, such as the
+    #: member baseline and its replicas), by name.
+    linked: tuple[str, ...] = ()
 
     @property
     def accounts(self) -> list[str]:
@@ -361,11 +364,24 @@ def stack_sets(outdir: Path) -> list[StackSetTemplate]:
             continue
         body = json.loads(text)
         resources = body.get("Resources") or {}
+        names = {lid: (r.get("Properties") or {}).get("StackSetName") for lid, r in resources.items()
+                 if r.get("Type") == "AWS::CloudFormation::StackSet"}
         for logical_id, resource in sorted(resources.items()):
             if resource.get("Type") != "AWS::CloudFormation::StackSet":
                 continue
-            found += [s for s in [_stack_set(outdir, holder, artifact, body, logical_id, resource)] if s is not None]
+            member = _stack_set(outdir, holder, artifact, body, logical_id, resource)
+            if member is None:
+                continue
+            linked = {lid for lid, other in resources.items() if logical_id in _depends_on(other)}
+            linked |= {lid for lid in _depends_on(resource)}
+            found.append(replace(member, linked=tuple(sorted(
+                str(names[lid]) for lid in linked if lid in names and lid != logical_id))))
     return found
+
+
+def _depends_on(resource: dict[str, Any]) -> list[str]:
+    value = resource.get("DependsOn") or []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
 def stack_set_assemblies(outdir: Path) -> set[str]:

@@ -9,7 +9,10 @@ by type, so a policy another part of the library adds is evaluated without chang
 A StackSet's ``TemplateBody`` (``AWS::CloudFormation::StackSet``, e.g. the per-account baseline) is read as
 the stack instance each of its target accounts and regions gets (``StackSet-<name>-<uuid>``): one
 :class:`Environment` per account and region, named like its evidence (``baseline``), bound by the
-organization policies of the stack that deploys it when the StackSet is service-managed.
+organization policies of the stack that deploys it when the StackSet is service-managed, and by the account
+enforcement (``AWS::Bedrock::EnforcedGuardrailConfiguration``) that a StackSet of that stack it is ordered with
+(``DependsOn``) deploys to the same account and region (the member baseline's, for the instances of its replica
+StackSet).
 """
 
 from __future__ import annotations
@@ -241,9 +244,25 @@ def read(outdir: Path) -> Assembly:
         if isinstance(scope, dict) or organization.scps or organization.rcps or organization.enforcement:
             organization.stack = stack
             organizations.append(organization)
-    for stack_set in stack_sets(outdir):
-        environments += [instance_environment(stack_set, account, region) for account, region in stack_set.instances]
-    return Assembly(environments, organizations)
+    instances = [instance_environment(stack_set, account, region)
+                 for stack_set in stack_sets(outdir) for account, region in stack_set.instances]
+    # An account's enforced guardrail binds its account and region whichever stack created it: an instance is also
+    # guarded by the enforcement a StackSet it is ordered with (DependsOn, same stack) deploys there (the baseline's,
+    # for the instances of its replica StackSet).
+    own = {id(env): list(env.enforcement) for env in instances}
+    for env in instances:
+        for other in instances:
+            if other is not env and _deployed_together(env, other):
+                env.enforcement += own[id(other)]
+    return Assembly(environments + instances, organizations)
+
+
+def _deployed_together(env: Environment, other: Environment) -> bool:
+    """Two StackSets' instances in one account and region, the StackSets of one stack and ordered by DependsOn."""
+    one, two = env.stack_set, other.stack_set
+    return (one is not None and two is not None and one.holder == two.holder
+            and (two.stack_set_name in one.linked or one.stack_set_name in two.linked)
+            and (env.account, env.region) == (other.account, other.region))
 
 
 def instance_stack_name(stack_set: StackSetTemplate, account: str, region: str) -> str:
