@@ -597,8 +597,8 @@ def model_destinations(model_id: str, path: InferencePath | str, region: str | N
 
 #: Named data residencies: name -> (what it means, the region-name prefixes it admits).
 RESIDENCIES: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType({
-    "us": ("the United States: us-* regions (commercial, GovCloud, ISO)", ("us-",)),
-    "us-gov": ("AWS GovCloud (US): us-gov-* regions", ("us-gov-",)),
+    "us": ("the United States, every us-* region: commercial, GovCloud, ISO", ("us-",)),
+    "us-gov": ("AWS GovCloud (US), every us-gov-* region", ("us-gov-",)),
 })
 
 
