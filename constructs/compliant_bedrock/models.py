@@ -567,7 +567,7 @@ def model_destinations(model_id: str, path: InferencePath | str, region: str | N
         mantle = MANTLE_CATALOG.get(model_id)
         return Destinations(model_id, "bedrock-mantle", "in-region", region, here, False,
                             mantle.sources[:1] if mantle else (MANTLE_REGIONS_SOURCE,),
-                            "bedrock-mantle serves in-region only (no cross-region profiles)", mantle is not None)
+                            "bedrock-mantle serves in-region only, with no cross-region profiles", mantle is not None)
     entry = CATALOG.get(model_id)
     model = entry.model if entry else _model_of(model_id)
     if geo is None:
