@@ -940,3 +940,24 @@ def test_destinations_are_never_invented(fake_assembly: Path) -> None:
     assert unknown["iam_regions"] == ["us-east-1", "us-west-2"] and "not in the catalog" in unknown["basis"]
     world = found["global.openai.gpt-5.6-sol"]
     assert world["destinations"] is None and world["outside_source_region"] is None
+
+
+def test_accepted_deviations_are_poam_items(report: Path) -> None:
+    """frontier's non-FIPS Mantle endpoint and commercial's accepted UNCERTAIN destinations are POA&M items with the
+    configuration's reason (and approver where it names one); the Mantle risk acceptance keeps its approver."""
+    items = _load(report / "poam.json")["items"]
+    (mantle,) = [i for i in items if i["environment"] == "frontier" and i["source"] == "configuration non_fips_endpoints"]
+    assert mantle["kind"] == "risk-accepted" and mantle["controls"] == ["SC-8(1)", "SC-13"]
+    assert mantle["resource"] == "bedrock-mantle interface endpoint" and "not a FIPS endpoint" in mantle["weakness"]
+    assert "non_fips_endpoints: [bedrock-mantle]" in mantle["reason"] and "accepted_by" not in mantle
+    (unguarded,) = [i for i in items if i["environment"] == "frontier"
+                    and i["source"] == "Bedrock rule Bedrock-UnguardedInferencePath"]
+    assert unguarded["accepted_by"] == "AO for the frontier system" and "RA-2026-017" in unguarded["reason"]
+    (uncertain,) = [i for i in items if i["source"] == "configuration accept_uncertain_destinations"]
+    assert uncertain["environment"] == "commercial" and uncertain["resource"] == "us.openai.gpt-5.6-sol"
+    assert uncertain["accepted_by"] == "AO for the commercial system, risk acceptance RA-2026-021"
+    assert "ca-central-1" in uncertain["weakness"] and "UNCERTAIN" in uncertain["weakness"]
+    assert uncertain["controls"] == ["AC-4", "SA-9(5)"] and uncertain["baselines"] == ["moderate", "high"]
+    assert not [i for i in items if i["environment"] == "govcloud" and i["source"].startswith("configuration")]
+    rows = (report / "poam.csv").read_text(encoding="utf-8")
+    assert mantle["id"] in rows and uncertain["id"] in rows

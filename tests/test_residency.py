@@ -135,3 +135,38 @@ def test_a_residency_violation_fails_synth_with_exit_2(tmp_path: Path) -> None:
     assert f"{tmp_path}/commercial.yaml: environment 'commercial': data_residency: us" in result.stderr
     assert "us.openai.gpt-5.6-sol" in result.stderr and "ca-central-1 outside it" in result.stderr
     assert SRC_GPT56_SOL in result.stderr and "Traceback" not in result.stderr + result.stdout
+
+
+def test_the_deviations_a_configuration_accepts_become_poam_items() -> None:
+    """Each accepted deviation no suppression carries: named non-FIPS endpoints, FIPS off, ids outside the catalog,
+    UNCERTAIN destinations under a residency (with the approver), an account no organization binds."""
+    from infra.report import deviations_of
+
+    envs = {e.name: e for e in load_environments(ROOT / "config")}
+    found = deviations_of(envs)
+    assert [d["subject"] for d in found["frontier"]] == ["non-fips/bedrock-mantle"]
+    assert [(d["subject"], d["accepted_by"]) for d in found["commercial"]] == [
+        ("uncertain-destinations/us.openai.gpt-5.6-sol", "AO for the commercial system, risk acceptance RA-2026-021")]
+    assert "govcloud" not in found  # nothing accepted there
+    raw = _commercial(fips_endpoints=False, models=["openai.gpt-oss-120b-1:0", "openai.example-next-1:0"],
+                      no_organization_reason="This account is a sandbox outside every organization of the agency")
+    other = deviations_of({"sandbox": parse_environment(raw, "x.yaml")})["sandbox"]
+    assert [d["subject"] for d in other] == ["non-fips/all", "unverified/openai.example-next-1:0", "no-organization"]
+    assert all(d["reason"] and d["weakness"] and d["controls"] for d in other)
+
+
+def test_poam_lists_each_deviation_once_with_the_environments_own_stack() -> None:
+    from compliant_bedrock.evidence.poam import build_poam
+
+    class Stack:  # what build_poam reads of a stack
+        def __init__(self, name: str, environment: str) -> None:
+            self.name, self.environment, self.findings = name, environment, []
+
+    stacks = [Stack("CompliantBedrock-dev-replica", "dev"), Stack("CompliantBedrock-dev", "dev")]
+    names = {"CompliantBedrock-dev": "dev", "CompliantBedrock-dev-replica": "dev-replica"}
+    deviation = {"subject": "non-fips/bedrock-mantle", "weakness": "not FIPS", "controls": ["SC-13", "sc-8 (1)"],
+                 "source": "configuration non_fips_endpoints", "reason": "no FIPS service", "accepted_by": "the AO"}
+    poam = build_poam(stacks, names, {s.name: {"controls": {}} for s in stacks}, {"dev": [deviation]})
+    (item,) = [i for i in poam["items"] if i["source"] == "configuration non_fips_endpoints"]
+    assert item["environment"] == "dev" and item["controls"] == ["SC-8(1)", "SC-13"] and item["accepted_by"] == "the AO"
+    assert item["kind"] == "risk-accepted" and item["reason"] == "no FIPS service" and item["milestones"] == []
