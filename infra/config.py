@@ -403,7 +403,7 @@ class DestinationsAcceptance(_Strict):
     @field_validator("reason")
     @classmethod
     def _words(cls, value: str) -> str:
-        if len(value.split()) < MIN_REASON_WORDS or _HOLLOW_REASON.search(value):
+        if _HOLLOW_REASON.search(value) or len(value.split()) < MIN_REASON_WORDS:
             raise ValueError(f"{value!r} is not one an auditor can accept; say in at least {MIN_REASON_WORDS} words "
                              "why prompts may go wherever this profile routes them although the catalog cannot "
                              "confirm its destination regions")
