@@ -31,7 +31,9 @@ from compliant_bedrock.models import (
     UNGUARDED_PATHS,
     InferencePath,
     ModelIdError,
+    Residency,
     check_path,
+    model_destinations,
 )
 from compliant_bedrock.private_link import FIPS_ENDPOINTS, FIPS_REGIONS, BedrockService
 
@@ -391,8 +393,41 @@ class MantleSettings(_Strict):
         return value
 
 
+class DestinationsAcceptance(_Strict):
+    """Why a model whose destination regions the catalog marks UNCERTAIN may still run under ``data_residency``,
+    and who approved it (it becomes a POA&M item)."""
+
+    reason: str
+    approved_by: str
+
+    @field_validator("reason")
+    @classmethod
+    def _words(cls, value: str) -> str:
+        if _HOLLOW_REASON.search(value) or len(value.split()) < MIN_REASON_WORDS:
+            raise ValueError(f"{value!r} is not one an auditor can accept; say in at least {MIN_REASON_WORDS} words "
+                             "why prompts may go wherever this profile routes them although the catalog cannot "
+                             "confirm its destination regions")
+        return value
+
+    @field_validator("approved_by")
+    @classmethod
+    def _approver(cls, value: str) -> str:
+        if len(value.strip()) < 3:
+            raise ValueError(f"{value!r}: name who approved it (a role or a person, and a ticket)")
+        return value
+
+
 class EnvironmentSettings(_Strict):
-    """One deployment target: an account (or env-agnostic) and a region."""
+    """One deployment target: an account (or env-agnostic) and a region.
+
+    ``data_residency`` declares where prompts and completions may be processed: ``us`` (regions ``us-*``:
+    commercial US, GovCloud, ISO), ``us-gov`` (``us-gov-*`` only) or an explicit list of regions. Synth then
+    refuses the environment's region, its audit replica region (the invocation logs hold prompts and completions)
+    and every model whose destination regions in the model catalog leave it, naming the model, those regions and
+    the catalog's source; a ``global.`` profile (any commercial region) never fits one. A model whose destinations
+    the catalog marks UNCERTAIN is refused too, unless ``accept_uncertain_destinations.<model id>`` gives a reason
+    (at least 8 words) and an approver. Absent, nothing is checked; the evidence lists the destinations either way.
+    """
 
     name: str
     region: str
@@ -416,6 +451,10 @@ class EnvironmentSettings(_Strict):
     #: Accounts whose principals may use the endpoints (default: the stack's account); with organization_id both
     #: must hold, so other accounts of the organization cannot tunnel through this network.
     principal_accounts: list[str] = Field(default_factory=list)
+    #: Where prompts may be processed: ``us``, ``us-gov`` or a list of regions (see the class docstring); None: no check.
+    data_residency: str | list[str] | None = None
+    #: Model id -> why its UNCERTAIN destinations are accepted under ``data_residency``, and who approved it.
+    accept_uncertain_destinations: dict[str, DestinationsAcceptance] = Field(default_factory=dict)
     guardrail: GuardrailSettings = Field(default_factory=GuardrailSettings)
     log_retention_days: int = MIN_LOG_RETENTION_DAYS
     object_lock: ObjectLockSettings = Field(default_factory=ObjectLockSettings)
@@ -440,6 +479,20 @@ class EnvironmentSettings(_Strict):
     def _no_organization(cls, value: str | None) -> str | None:
         if value is not None and len(value.split()) < 8:
             raise ValueError("at least 8 words: why no organization's SCPs bind this environment's account")
+        return value
+
+    @field_validator("data_residency")
+    @classmethod
+    def _residency(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, str):
+            Residency.of(value)
+        elif value is not None:
+            if not value:
+                raise ValueError("is empty; name the regions prompts may be processed in, or us / us-gov")
+            for region in value:
+                _region_check(region)
+            if len(set(value)) < len(value):
+                raise ValueError(f"lists {sorted({r for r in value if value.count(r) > 1})} more than once")
         return value
 
     @field_validator("account", mode="before")
@@ -525,6 +578,7 @@ class EnvironmentSettings(_Strict):
             except ModelIdError as err:
                 raise ValueError(f"models: {err}") from None
         self._check_paths()
+        self._check_residency()
         replica = self.audit.replica_region
         if replica is not None:
             if replica == self.region:
@@ -590,6 +644,56 @@ class EnvironmentSettings(_Strict):
             if match and (match.group(2), match.group(3)) == (self.region, self.account):
                 raise ValueError(f"audit.alert_event_bus_arns: {arn!r} is a bus of this environment's own account and "
                                  "region, where an administrator silences it; name a bus of the security account")
+
+    @property
+    def residency(self) -> Residency | None:
+        return None if self.data_residency is None else Residency.of(self.data_residency)
+
+    def _check_residency(self) -> None:
+        """Every place a prompt may be processed lies inside ``data_residency``: the region, the replica of the
+        invocation logs, each model's destinations in the catalog (certain ones, or accepted in writing)."""
+        residency = self.residency
+        models = {m.id: m for m in self.models}
+        for model_id in self.accept_uncertain_destinations:
+            model = models.get(model_id)
+            if residency is None or model is None or not model_destinations(model_id, model.path, self.region).uncertain:
+                why = ("no data_residency is declared, so nothing is checked" if residency is None else
+                       "no model of this environment has that id" if model is None else
+                       "the catalog's destinations for it are not UNCERTAIN")
+                raise ValueError(f"accept_uncertain_destinations.{model_id}: {why}; remove the acceptance (an "
+                                 "exception for nothing reads as a standing pre-approval)")
+        if residency is None:
+            return
+        where = f"data_residency: {residency}"
+        if not residency.allows(self.region):
+            raise ValueError(f"{where}: the environment's region {self.region!r} is outside it (in-region inference "
+                             "and the audit logs are there); declare a residency that contains it")
+        replica = self.audit.replica_region
+        if replica is not None and not residency.allows(replica):
+            raise ValueError(f"{where}: audit.replica_region {replica!r} is outside it (the replica holds the "
+                             "invocation logs: prompts and completions); name a replica region inside it")
+        problems, regions = [], {self.region}
+        for model in self.models:
+            dest = model_destinations(model.id, model.path, self.region)
+            regions.update(dest.regions or ())
+            outside = residency.outside(dest)
+            unaccepted = dest.uncertain and model.id not in self.accept_uncertain_destinations
+            if not outside and not unaccepted:
+                continue
+            cite = f"source: {', '.join(dest.sources)}" if dest.sources else "no source: not in the model catalog"
+            text = (f"{model.id} ({dest.endpoint}, called in {self.region}) may process prompts in {dest.describe()} "
+                    f"({'UNCERTAIN: ' if dest.uncertain else ''}{dest.basis}; {cite})")
+            if outside:
+                text += f": {', '.join(outside)} outside it"
+            if unaccepted:
+                text += (f"{'; and' if outside else ':'} the catalog cannot confirm those destinations, so a residency "
+                         f"holds for it only with accept_uncertain_destinations: {{{model.id}: {{reason: <at least "
+                         f"{MIN_REASON_WORDS} words>, approved_by: <who, and the ticket>}}}}")
+            problems.append(text)
+        if problems:
+            raise ValueError(f"{where}: " + "; ".join(problems) + ". Reach those models another way (an in-region "
+                             "id, a profile whose destinations stay inside), remove them, or declare the residency "
+                             f"that is true (e.g. data_residency: [{', '.join(sorted(regions))}])")
 
     @property
     def iam_events_region(self) -> str | None:

@@ -36,7 +36,8 @@ from compliant_bedrock.evidence.report import (  # noqa: F401  (re-exported for 
     write_stack_evidence,
 )
 from compliant_bedrock.evidence.sdr import UNSET_OVERVIEW
-from compliant_bedrock.models import InferencePath, check_path
+from compliant_bedrock.models import InferencePath, check_path, model_destinations
+from compliant_bedrock.private_link import FIPS_ENDPOINTS
 
 from .app_factory import CONFIG_DIR_KEY, ROOT, cdk_json_context
 from .config import ConfigError, EnvironmentSettings, load_environments
@@ -72,6 +73,12 @@ def environment_facts(env: EnvironmentSettings) -> dict[str, list[str]]:
     mantle = [env.mantle_project_name] if env.model_ids("mantle") else []
     accepted = [f"Unguarded path {path} risk-accepted by {a.approved_by}: {a.reason} Compensating: {a.compensating}"
                 for path, a in sorted(env.accept_unguarded.items())]
+    residency = _opt(env, "residency")
+    accepted.append(f"Data residency declared: {residency}; synth refuses a model whose destination regions in the "
+                    "model catalog leave it, and destinations the catalog marks UNCERTAIN unless accepted."
+                    if residency else "No data residency declared: destination regions are listed, not checked.")
+    accepted += [f"UNCERTAIN destination regions of {model} accepted by {a.approved_by}: {a.reason}"
+                 for model, a in sorted((_opt(env, "accept_uncertain_destinations") or {}).items())]
     return {
         "private-link": [
             f"Interface endpoints: {', '.join(env.endpoints)}; FIPS endpoints {on[bool(env.fips_endpoints)]}"
@@ -131,6 +138,65 @@ def _organizations(config_dir: Path | None, envs: list[EnvironmentSettings]) -> 
         return []
 
 
+def deviations_of(settings: Mapping[str, EnvironmentSettings]) -> dict[str, list[dict[str, Any]]]:
+    """Environment -> the deviations its configuration accepts that no suppression carries, for the POA&M: non-FIPS
+    endpoints, model ids outside the catalog, UNCERTAIN destinations accepted under a data residency, an account no
+    organization's policies bind. (``accept_unguarded``, ``no_invocation_logging_reason``, ``governance_reason`` and
+    ``no_account_enforcement_reason`` become suppression reasons, which the POA&M lists already, approver included.)"""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for name, env in settings.items():
+        items = found.setdefault(name, [])
+        fips = [e for e in env.endpoints if e in FIPS_ENDPOINTS]
+        for endpoint in env.non_fips_endpoints if env.fips_endpoints else []:
+            items.append({
+                "subject": f"non-fips/{endpoint}", "controls": ["SC-8(1)", "SC-13"],
+                "source": "configuration non_fips_endpoints", "resource": f"{endpoint} interface endpoint",
+                "weakness": f"The {endpoint} interface endpoint is not a FIPS endpoint: its TLS is not terminated by a "
+                            "FIPS 140 validated endpoint" + (f", unlike {', '.join(fips)} here" if fips else ""),
+                "reason": f"Accepted by name in the configuration (fips_endpoints: true, non_fips_endpoints: "
+                          f"[{endpoint}]): AWS offers no FIPS endpoint service for {endpoint}. The configuration "
+                          "names no approver.",
+            })
+        if not env.fips_endpoints:
+            items.append({
+                "subject": "non-fips/all", "controls": ["SC-8(1)", "SC-13"], "source": "configuration fips_endpoints",
+                "weakness": f"Interface endpoints {', '.join(env.endpoints)} are not FIPS endpoints",
+                "reason": "fips_endpoints: false in the configuration, which states no reason and names no approver.",
+            })
+        for model in env.models:
+            if not check_path(model.id, InferencePath(model.path), env.region):
+                items.append({
+                    "subject": f"unverified/{model.id}", "controls": ["AC-3", "SA-9(5)"],
+                    "source": "configuration models", "resource": model.id,
+                    "weakness": f"Model id {model.id} (path {model.path}) is not in the model catalog: the ARNs IAM "
+                                "allows for it, its APIs and its destination regions follow from its shape, not from "
+                                "AWS documentation",
+                    "reason": "Accepted by the configuration: an id outside the catalog is allowed when it matches the "
+                              "id pattern (synth prints it); the configuration states no reason and names no approver.",
+                })
+        for model_id, acceptance in sorted((_opt(env, "accept_uncertain_destinations") or {}).items()):
+            model = next(m for m in env.models if m.id == model_id)
+            dest = model_destinations(model_id, model.path, env.region)
+            items.append({
+                "subject": f"uncertain-destinations/{model_id}", "controls": ["AC-4", "SA-9(5)"],
+                "source": "configuration accept_uncertain_destinations", "resource": model_id,
+                "weakness": f"The destination regions of {model_id} called in {env.region} are UNCERTAIN in the model "
+                            f"catalog ({dest.basis}; source {', '.join(dest.sources) or 'none'}): prompts and "
+                            f"completions may be processed in {dest.describe()}, or in regions the catalog does not list",
+                "reason": f"{acceptance.reason} (data_residency: {env.residency})",
+                "accepted_by": acceptance.approved_by,
+            })
+        if _opt(env, "no_organization_reason"):
+            items.append({
+                "subject": "no-organization", "controls": ["AC-3", "AC-6", "SC-7"],
+                "source": "configuration no_organization_reason",
+                "weakness": "No organization's policies (SCPs, RCPs) bind this environment's account: its account-wide "
+                            "controls rest on its own stack, which binds only the roles its policies are attached to",
+                "reason": str(env.no_organization_reason),
+            })
+    return {name: items for name, items in found.items() if items}
+
+
 def unverified_models(settings: Mapping[str, EnvironmentSettings]) -> dict[str, list[str]]:
     """Environment -> its model ids outside the catalog."""
     return {name: [m.id for m in env.models if not check_path(m.id, InferencePath(m.path), env.region)]
@@ -150,7 +216,7 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     facts = confirm_facts(facts_of(settings, organizations), _templates(outdir))
     return _report.generate(outdir, dest=dest, facts=facts, unverified=unverified_models(settings),
                             written_by_shards=written_by_shards, package_overview_uri=package_overview_uri,
-                            perimeter_note=perimeter_note)
+                            perimeter_note=perimeter_note, deviations=deviations_of(settings))
 
 
 #: Values a settings sentence states that a template must then contain: CIDRs, model ids, day counts, modes.

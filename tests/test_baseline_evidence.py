@@ -327,3 +327,12 @@ def test_an_acceptance_names_one_instance_of_one_request(tmp_path: Path) -> None
     path.write_text(yaml.safe_dump({"accepted": [{**entry, "request": "admin.audit-key.disable@555566667777/us-east-2"}]}))
     with pytest.raises(perimeter.PerimeterError, match="names a request family"):
         perimeter.load_acceptances(path)
+
+
+def test_the_cli_files_the_deviations_the_configuration_accepts(out: Path) -> None:
+    """As `make synth` runs it: the gate's POA&M carries frontier's non-FIPS Mantle endpoint and commercial's accepted
+    UNCERTAIN destinations (the configuration's deviations reach the evidence through the CLI and the gate)."""
+    items = json.loads((out / "compliance" / "poam.json").read_text())["items"]
+    filed = {(i["environment"], i["source"], i["resource"]) for i in items if i["source"].startswith("configuration")}
+    assert filed == {("frontier", "configuration non_fips_endpoints", "bedrock-mantle interface endpoint"),
+                     ("commercial", "configuration accept_uncertain_destinations", "us.openai.gpt-5.6-sol")}

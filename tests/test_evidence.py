@@ -838,3 +838,126 @@ def test_settings_sentences_are_checked_against_the_template() -> None:
     assert wrong_cidr.startswith(UNCONFIRMED) and wrong_days.startswith(UNCONFIRMED)
     # no template for an environment: nothing to confirm against, sentences unchanged (and said elsewhere)
     assert confirm_facts(facts, {})["dev"] == facts["dev"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Where prompts may be processed (cross-region inference destinations)
+
+
+def _destinations(report: Path, env: str) -> dict[str, dict]:
+    return {e["model"]: e for e in _load(report / f"matrix-{env}.json")["data_destinations"]}
+
+
+def test_destinations_are_in_the_matrix_with_the_catalogs_source(report: Path) -> None:
+    """commercial's GPT-5.6 Sol profile may run in Canada (UNCERTAIN per calling region, the model card cited);
+    govcloud's us-gov. profile stays in GovCloud; frontier's Mantle models stay in us-east-2."""
+    from compliant_bedrock.models import SRC_GOVCLOUD_BLOG, SRC_GPT56_SOL
+
+    commercial = _destinations(report, "commercial")
+    sol = commercial["us.openai.gpt-5.6-sol"]
+    assert sol["source_region"] == "us-east-1" and sol["uncertain"] and sol["sources"] == [SRC_GPT56_SOL]
+    assert sol["destinations"] == ["ca-central-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2"]
+    assert "ca-central-1" in sol["outside_source_region"] and "ca-central-1" in sol["iam_regions"]
+    assert commercial["openai.gpt-oss-120b-1:0"]["destinations"] == ["us-east-1"]
+    gov = _destinations(report, "govcloud")["us-gov.openai.gpt-oss-20b-1:0"]
+    assert gov["destinations"] == ["us-gov-east-1", "us-gov-west-1"] and not gov["uncertain"]
+    assert gov["sources"] == [SRC_GOVCLOUD_BLOG] and gov["outside_source_region"] == ["us-gov-east-1"]
+    frontier = _destinations(report, "frontier")
+    assert set(frontier) == {"openai.gpt-5.5", "openai.gpt-5.4"}
+    assert {(e["endpoint"], tuple(e["destinations"])) for e in frontier.values()} == {("bedrock-mantle", ("us-east-2",))}
+    text = (report / "matrix-commercial.md").read_text(encoding="utf-8")
+    section = text.split("## Where prompts may be processed (data destinations)", 1)[1]
+    row = next(line for line in section.splitlines() if line.startswith("| `us.openai.gpt-5.6-sol`"))
+    assert "ca-central-1" in row and "UNCERTAIN" in row and SRC_GPT56_SOL in row
+
+
+def test_destinations_outside_the_region_are_drawn_as_where_prompts_may_be_processed(report: Path,
+                                                                                     assembly: Path) -> None:
+    from compliant_bedrock.evidence.diagram import build_scene
+
+    scenes = {_labels(assembly)[s.name]: build_scene(s) for s in read_assembly(assembly)}
+    for env, outside, dashed in (("commercial", ["ca-central-1", "us-east-2", "us-west-1", "us-west-2"], True),
+                                 ("govcloud", ["us-gov-east-1"], False)):
+        scene = scenes[env]
+        away = next(b for b in scene.boxes if b.id == "destinations")
+        region = next(b for b in scene.boxes if b.id == "region")
+        assert away.y > region.y + region.h  # outside this Region (and the boundary inside it)
+        assert [n.title for n in away.nodes] == outside
+        assert ("bedrock-runtime", "box:destinations", True) in {(e.src, e.dst, e.dashed == dashed) for e in scene.edges}
+    ca = next(n for b in scenes["commercial"].boxes for n in b.nodes if n.id == "region:ca-central-1")
+    assert ca.detail == "us.openai.gpt-5.6-sol (UNCERTAIN)"
+    assert "Other AWS Regions where prompts and completions may be processed" in (
+        report / "architecture-commercial.svg").read_text(encoding="utf-8")
+    frontier = scenes["frontier"]
+    assert not any(b.id == "destinations" for b in frontier.boxes)
+    assert "inference stays in us-east-2: no model is routed elsewhere" in next(
+        b for b in frontier.boxes if b.id == "aws").lines
+
+
+def test_the_oscal_model_access_statement_names_the_destinations(report: Path) -> None:
+    from compliant_bedrock.models import SRC_GPT56_SOL
+
+    document = _load(report / "component-definition.json")["component-definition"]
+    access = next(c for c in document["components"]
+                  if any(p["name"] == "component-id" and p["value"] == "model-access" for p in c["props"]))
+    by_env = {next(p["value"] for p in ci["props"] if p["name"] == "environment"): ci
+              for ci in access["control-implementations"]}
+    commercial = by_env["commercial"]
+    assert ("Data leaves the region: prompts and completions may be processed outside us-east-1, in ca-central-1, "
+            "us-east-2, us-west-1, us-west-2 (cross-region inference); the model catalog marks the destination regions "
+            "of us.openai.gpt-5.6-sol UNCERTAIN.") in commercial["description"]
+    assert SRC_GPT56_SOL in commercial["description"]
+    assert {"name": "data-destination", "ns": "urn:compliant-bedrock:oscal",
+            "value": "us.openai.gpt-5.6-sol: us-east-1 -> ca-central-1, us-east-1, us-east-2, us-west-1, us-west-2 "
+                     "(UNCERTAIN)"} in commercial["props"]
+    assert "outside us-gov-west-1, in us-gov-east-1 (cross-region inference)." in by_env["govcloud"]["description"]
+    assert "Data stays in the region: every model this stack grants processes prompts in us-east-2 only." in by_env[
+        "frontier"]["description"]
+
+
+def test_destinations_are_never_invented(fake_assembly: Path) -> None:
+    """A profile outside the catalog is UNCERTAIN with no source; a global. profile may run anywhere commercial."""
+    from compliant_bedrock.evidence.destinations import data_destinations
+
+    template_file = fake_assembly / f"{STACK}.template.json"
+    body = json.loads(template_file.read_text(encoding="utf-8"))
+    profile = "arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.example.model-1:0"
+    body["Resources"]["Invoke"]["Properties"]["PolicyDocument"]["Statement"] = [
+        {"Effect": "Allow", "Action": ["bedrock:InvokeModel"], "Resource": [
+            profile, "arn:aws:bedrock:us-east-1:111122223333:inference-profile/global.openai.gpt-5.6-sol"]},
+        {"Effect": "Allow", "Action": "bedrock:InvokeModel",
+         "Resource": ["arn:aws:bedrock:us-east-1::foundation-model/example.model-1:0",
+                      "arn:aws:bedrock:us-west-2::foundation-model/example.model-1:0"],
+         "Condition": {"StringEquals": {"bedrock:InferenceProfileArn": profile}}},
+        {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "arn:aws:bedrock:eu-west-1::foundation-model/x.y"},
+    ]
+    template_file.write_text(json.dumps(body), encoding="utf-8")
+    (stack,) = read_assembly(fake_assembly)
+    found = {e["model"]: e for e in data_destinations(stack)}
+    assert set(found) == {"us.example.model-1:0", "global.openai.gpt-5.6-sol"}  # a Deny grants nothing
+    unknown = found["us.example.model-1:0"]
+    assert unknown["uncertain"] and not unknown["verified"] and unknown["sources"] == []
+    assert unknown["iam_regions"] == ["us-east-1", "us-west-2"] and "not in the catalog" in unknown["basis"]
+    world = found["global.openai.gpt-5.6-sol"]
+    assert world["destinations"] is None and world["outside_source_region"] is None
+
+
+def test_accepted_deviations_are_poam_items(report: Path) -> None:
+    """frontier's non-FIPS Mantle endpoint and commercial's accepted UNCERTAIN destinations are POA&M items with the
+    configuration's reason (and approver where it names one); the Mantle risk acceptance keeps its approver."""
+    items = _load(report / "poam.json")["items"]
+    (mantle,) = [i for i in items if i["environment"] == "frontier" and i["source"] == "configuration non_fips_endpoints"]
+    assert mantle["kind"] == "risk-accepted" and mantle["controls"] == ["SC-8(1)", "SC-13"]
+    assert mantle["resource"] == "bedrock-mantle interface endpoint" and "not a FIPS endpoint" in mantle["weakness"]
+    assert "non_fips_endpoints: [bedrock-mantle]" in mantle["reason"] and "accepted_by" not in mantle
+    (unguarded,) = [i for i in items if i["environment"] == "frontier"
+                    and i["source"] == "Bedrock rule Bedrock-UnguardedInferencePath"]
+    assert unguarded["accepted_by"] == "AO for the frontier system" and "RA-2026-017" in unguarded["reason"]
+    (uncertain,) = [i for i in items if i["source"] == "configuration accept_uncertain_destinations"]
+    assert uncertain["environment"] == "commercial" and uncertain["resource"] == "us.openai.gpt-5.6-sol"
+    assert uncertain["accepted_by"] == "AO for the commercial system, risk acceptance RA-2026-021"
+    assert "ca-central-1" in uncertain["weakness"] and "UNCERTAIN" in uncertain["weakness"]
+    assert uncertain["controls"] == ["AC-4", "SA-9(5)"] and uncertain["baselines"] == ["moderate", "high"]
+    assert not [i for i in items if i["environment"] == "govcloud" and i["source"].startswith("configuration")]
+    rows = (report / "poam.csv").read_text(encoding="utf-8")
+    assert mantle["id"] in rows and uncertain["id"] in rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from compliant_bedrock.models import (
+    ANY_COMMERCIAL_REGION,
     CATALOG,
     EMBEDDING_ENFORCEMENT_FACT,
     EMBEDDING_MODELS,
@@ -12,12 +13,16 @@ from compliant_bedrock.models import (
     MANTLE_CATALOG,
     MODELS,
     PATHS,
+    SRC_GOVCLOUD_BLOG,
+    SRC_GPT56_SOL,
     UNGUARDED_PATHS,
     Api,
     InferencePath,
     ModelIdError,
+    Residency,
     check_path,
     embedding_model_ids,
+    model_destinations,
     resolve_mantle_model,
     resolve_model,
 )
@@ -60,6 +65,41 @@ def test_gpt6_sol_destinations_depend_on_the_calling_region_and_ca_routes_throug
     assert "ca-central-1" in resolve_model("us.openai.gpt-6-sol", "ca-central-1").destination_regions
     with pytest.raises(ModelIdError, match=r"can be called from .* only, not from 'eu-west-1'"):
         resolve_model("us.openai.gpt-6-sol", "eu-west-1")
+
+
+def test_destinations_are_the_catalogs_and_say_where_it_is_uncertain() -> None:
+    """Where prompts may be processed: in-region ids and Mantle stay in the calling region; a us. profile runs in
+    the regions its model card names (GPT-5.6 Sol's include Canada, and the card lists no per-region routing:
+    UNCERTAIN); a global. profile anywhere commercial; an id outside the catalog is never given a certain set."""
+    sol = model_destinations("us.openai.gpt-5.6-sol", "runtime-converse", "us-east-1")
+    assert sol.regions == ("ca-central-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2")
+    assert sol.elsewhere == ("ca-central-1", "us-east-2", "us-west-1", "us-west-2")
+    assert sol.uncertain and "source regions" in sol.basis and sol.sources == (SRC_GPT56_SOL,)
+    gov = model_destinations("us-gov.openai.gpt-oss-20b-1:0", "runtime-converse", "us-gov-west-1")
+    assert gov.regions == ("us-gov-east-1", "us-gov-west-1") and not gov.uncertain  # the routing is AWS's blog
+    assert CATALOG["us-gov.openai.gpt-oss-20b-1:0"].profile.uncertain  # the id's spelling stays UNCERTAIN
+    assert gov.sources == (SRC_GOVCLOUD_BLOG,)
+    six = model_destinations("us.openai.gpt-6-sol", "runtime-converse", "us-east-2")
+    assert six.regions == ("us-east-1", "us-east-2", "us-west-2") and not six.uncertain
+    assert model_destinations("openai.gpt-oss-120b-1:0", "runtime-converse", "us-gov-west-1").regions == ("us-gov-west-1",)
+    assert model_destinations("openai.gpt-5.5", "mantle", "us-east-2").regions == ("us-east-2",)
+    world = model_destinations("global.openai.gpt-5.6-sol", "runtime-converse", "us-east-1")
+    assert world.regions is None and world.describe() == ANY_COMMERCIAL_REGION
+    unknown = model_destinations("eu.example.model-1:0", "runtime-converse", "eu-west-1")
+    assert unknown.uncertain and not unknown.verified and unknown.sources == ()
+
+
+def test_residency_names_the_destinations_it_does_not_admit() -> None:
+    sol = model_destinations("us.openai.gpt-5.6-sol", "runtime-converse", "us-east-1")
+    assert Residency.of("us").outside(sol) == ("ca-central-1",)
+    assert Residency.of(["ca-central-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2"]).outside(sol) == ()
+    gov = model_destinations("us-gov.openai.gpt-oss-20b-1:0", "runtime-converse", "us-gov-west-1")
+    assert Residency.of("us-gov").outside(gov) == () and Residency.of("us").outside(gov) == ()
+    assert Residency.of("us-gov").outside(sol) == sol.regions
+    world = model_destinations("global.openai.gpt-5.6-sol", "runtime-converse", "us-east-1")
+    assert Residency.of("us").outside(world) == (ANY_COMMERCIAL_REGION,)
+    with pytest.raises(ValueError, match=r"'eu' is not a named residency; use us \(.*us-gov \(.*list of regions"):
+        Residency.of("eu")
 
 
 @pytest.mark.parametrize(("model_id", "path", "region", "message"), [

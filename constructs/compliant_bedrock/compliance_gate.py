@@ -79,7 +79,8 @@ class ComplianceGate:
     ``perimeter_acceptances``: a YAML file of accepted open paths (``compliance/perimeter``);
     ``prove_environments``: environments the proof must recognize (exit 3 otherwise).
     ``facts`` / ``unverified``: environment -> component -> sentences / unverified model ids for the
-    evidence (see :func:`compliant_bedrock.evidence.report.generate`). ``out``: where the verdict goes.
+    evidence (see :func:`compliant_bedrock.evidence.report.generate`); ``deviations``: environment -> the deviations
+    its configuration accepts, each a POA&M item. ``out``: where the verdict goes.
     """
 
     def __init__(self, app: cdk.App, *, stacks: Iterable[str | cdk.Stack] | None = None,
@@ -88,7 +89,8 @@ class ComplianceGate:
                  perimeter: PerimeterMode = "auto", perimeter_acceptances: str | Path | None = None,
                  node_modules: str | Path | None = None, prove_environments: Iterable[str] = (),
                  facts: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
-                 unverified: Mapping[str, Sequence[str]] | None = None, out: Any = None) -> None:
+                 unverified: Mapping[str, Sequence[str]] | None = None,
+                 deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, out: Any = None) -> None:
         from .compliance.gate import EXTRA_PACKS
 
         unknown = [p for p in extra_packs if p not in EXTRA_PACKS]
@@ -112,6 +114,7 @@ class ComplianceGate:
         self.prove_environments = sorted(set(prove_environments))
         self.facts = facts
         self.unverified = unverified
+        self.deviations = deviations
         self.out = out
         self._attached: set[str] = set()
 
@@ -200,7 +203,7 @@ class ComplianceGate:
                 return GateResult(outdir, 3, stacks, errors, message=message)
             perimeter.write_evidence(outdir, proof)
         evidence = generate(outdir, dest=dest, facts=self.facts, unverified=self.unverified,
-                            written_by_shards=written_by_shards, perimeter_note=note)
+                            written_by_shards=written_by_shards, perimeter_note=note, deviations=self.deviations)
         perimeter_lines = proof.lines() if proof is not None else []
         if proof is None:
             proof_text = f"perimeter proof NOT run: {note}"

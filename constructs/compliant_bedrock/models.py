@@ -10,7 +10,10 @@ Constructs never hard-code a model. They take ids and an *inference path*, and t
   profiles only), which APIs each endpoint serves for a model, and in which regions;
 * what AWS enforces on each path (``PATHS``): guardrails only on runtime Converse/Invoke, invocation
   logging only on runtime, inference a CloudTrail *management* event on runtime and a *data* event on
-  Mantle.
+  Mantle;
+* where each id may process prompts (``model_destinations``): its own region in-region and on Mantle, a
+  profile's destination regions (UNCERTAIN where the catalog cannot vouch for them, never invented), any
+  commercial region for ``global.``; and which regions a declared data residency admits (``Residency``).
 
 Every fact carries its source URL; facts the project's fact sheet marks UNCERTAIN carry
 ``uncertain=True`` (or sit in ``uncertain_notes``), and they live here only. Ids outside the catalog
@@ -21,7 +24,7 @@ are accepted when they match the id pattern; they are routed by their shape and 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -188,10 +191,20 @@ class Profile:
     #: Destinations that depend on the calling region (GPT-6 Sol's ``us.`` profile).
     destinations_by_source: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     uncertain: bool = False
+    #: Whether the *destination regions* are UNCERTAIN; None: as ``uncertain`` (the id and its routing stand or fall
+    #: together unless a source states the routing alone).
+    destinations_uncertain: bool | None = None
+    #: Why the destinations are uncertain, or where they come from, in one clause (the evidence quotes it).
+    destinations_note: str = ""
 
     @property
     def geo(self) -> str:
         return self.profile_id.split(".", 1)[0]
+
+    @property
+    def routing_uncertain(self) -> bool:
+        """The catalog cannot vouch for where this profile runs inference (UNCERTAIN destinations)."""
+        return self.uncertain if self.destinations_uncertain is None else self.destinations_uncertain
 
 
 @dataclass(frozen=True)
@@ -231,6 +244,8 @@ _GPT6_SOL_US = {
 _RUNTIME_GPT = (Api.CONVERSE, Api.RESPONSES, Api.CHAT_COMPLETIONS)
 _OPENAI_APIS = (Api.RESPONSES, Api.CHAT_COMPLETIONS)
 _US_CA_NOTE = "us. profiles called from ca-* regions route through Canada (ca-central-1) as well as the US."
+_US_SOURCES_AS_DESTINATIONS = ("the model card lists the us. profile's source regions, not its destinations per "
+                               "source region; the catalog takes every source region as a destination")
 
 
 def _frontier(name: str, source: str, *, mantle_regions: tuple[str, ...] | None, us: Profile | None = None,
@@ -238,7 +253,7 @@ def _frontier(name: str, source: str, *, mantle_regions: tuple[str, ...] | None,
     """GPT-5.6 / GPT-6: runtime through us./global. profiles only (Converse, Responses, Chat Completions)."""
     runtime_id = f"openai.{name}"
     us = us or Profile(f"us.{runtime_id}", source, source_regions=_GPT56_US_SOURCES,
-                       destinations=_GPT56_US_SOURCES, uncertain=True)
+                       destinations=_GPT56_US_SOURCES, uncertain=True, destinations_note=_US_SOURCES_AS_DESTINATIONS)
     return CatalogModel(
         name, runtime_id, runtime_in_region=False, runtime_apis=_RUNTIME_GPT,
         profiles=(us, Profile(f"global.{runtime_id}", source)),
@@ -253,7 +268,11 @@ MODELS: tuple[CatalogModel, ...] = (
     *(CatalogModel(
         f"gpt-oss-{size}", f"openai.gpt-oss-{size}-1:0", runtime_in_region=True,
         runtime_apis=(Api.CONVERSE, Api.INVOKE, Api.CHAT_COMPLETIONS),
-        profiles=(Profile(f"us-gov.openai.gpt-oss-{size}-1:0", SRC_GOVCLOUD_BLOG, uncertain=True),),
+        # The id is spelled by 3rd parties (uncertain); its routing is the AWS blog's: within GovCloud.
+        profiles=(Profile(f"us-gov.openai.gpt-oss-{size}-1:0", SRC_GOVCLOUD_BLOG, uncertain=True,
+                          destinations=GEO_DESTINATIONS["us-gov"], destinations_uncertain=False,
+                          destinations_note="the AWS GovCloud blog: the GovCloud cross-Region inference id routes "
+                                            "across us-gov-west-1 and us-gov-east-1, within the GovCloud boundary"),),
         mantle_id=f"openai.gpt-oss-{size}", mantle_apis=_OPENAI_APIS, mantle_base_path="/v1", mantle_regions=None,
         sources=(SRC_OPENAI_PARAMS, SRC_RESPONSES, SRC_GOVCLOUD_BLOG),
         uncertain_notes=("The us-gov. profile id is spelled from 3rd-party catalogs; the AWS blog names a "
@@ -483,6 +502,138 @@ def check_path(model_id: str, path: InferencePath, region: str) -> bool:
 
 #: What Converse and ConverseStream authorize as; there is no ``bedrock:Converse`` action.
 INVOKE_ACTIONS: tuple[str, ...] = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+
+
+# ------------------------------------------------------------------------------ where inference runs
+
+#: What a ``global.`` profile's destinations are: AWS lists none, any commercial region may run the inference.
+ANY_COMMERCIAL_REGION = "any commercial AWS region"
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Where one model id, reached on one path and called in one region, may process prompts and completions."""
+
+    model_id: str
+    #: ``bedrock-runtime`` or ``bedrock-mantle``.
+    endpoint: str
+    #: ``in-region``, ``cross-region profile`` or ``global profile``.
+    kind: str
+    #: The region it is called in; None: not known at synth (an env-agnostic stack).
+    source_region: str | None
+    #: Every region its inference may run in; None: any commercial region (a ``global.`` profile). Empty for an
+    #: in-region id whose region synth does not know (it runs in its stack's region).
+    regions: tuple[str, ...] | None
+    #: The catalog cannot vouch for ``regions`` (UNCERTAIN): its best reading, never a bound.
+    uncertain: bool
+    #: Where the catalog has it (URLs); empty for an id outside the catalog.
+    sources: tuple[str, ...]
+    #: One clause: how the catalog knows, or why it cannot.
+    basis: str
+    #: The id is in the catalog.
+    verified: bool
+
+    @property
+    def elsewhere(self) -> tuple[str, ...] | None:
+        """The destinations other than the source region; None: any commercial region."""
+        return None if self.regions is None else tuple(r for r in self.regions if r != self.source_region)
+
+    def describe(self) -> str:
+        if self.regions is None:
+            return ANY_COMMERCIAL_REGION
+        return ", ".join(self.regions) or "its stack's region"
+
+
+def _every_destination(profile: Profile) -> tuple[str, ...]:
+    found = set(profile.destinations or ()) | {r for d in profile.destinations_by_source.values() for r in d}
+    return tuple(sorted(found or GEO_DESTINATIONS.get(profile.geo, ())))
+
+
+def model_destinations(model_id: str, path: InferencePath | str, region: str | None) -> Destinations:
+    """Where ``model_id`` on ``path``, called in ``region``, may run its inference, as the catalog says.
+
+    An in-region id (runtime, or any Mantle id: Mantle has no cross-region profiles) runs in ``region``; a
+    ``global.`` profile may run in any commercial region; a geographic profile runs in the destinations the
+    catalog lists for it from ``region`` (UNCERTAIN where the catalog marks its routing so). A profile outside
+    the catalog is assumed to route within its geography (``GEO_DESTINATIONS``), which nothing vouches for, so
+    its destinations are UNCERTAIN. Never invents a destination the catalog does not hold; raises ModelIdError
+    for a malformed id only.
+    """
+    path = InferencePath(path)
+    match = validate_model_id(model_id)
+    geo = match.group("geo")
+    here = (region,) if region else ()
+    if path is InferencePath.MANTLE:
+        mantle = MANTLE_CATALOG.get(model_id)
+        return Destinations(model_id, "bedrock-mantle", "in-region", region, here, False,
+                            mantle.sources[:1] if mantle else (MANTLE_REGIONS_SOURCE,),
+                            "bedrock-mantle serves in-region only, with no cross-region profiles", mantle is not None)
+    entry = CATALOG.get(model_id)
+    model = entry.model if entry else _model_of(model_id)
+    if geo is None:
+        return Destinations(model_id, "bedrock-runtime", "in-region", region, here, False,
+                            model.sources[:1] if model else (), "an in-region id runs where it is called",
+                            entry is not None)
+    profile = entry.profile if entry else None
+    if geo == "global":
+        return Destinations(model_id, "bedrock-runtime", "global profile", region, None, False,
+                            (profile.source,) if profile else (),
+                            "a global. profile may route to any commercial region; AWS lists no destination set",
+                            entry is not None)
+    if profile is None:
+        return Destinations(model_id, "bedrock-runtime", "cross-region profile", region,
+                            tuple(sorted(GEO_DESTINATIONS.get(geo, ()))), True, (),
+                            f"not in the catalog: the {geo}. geography's regions are assumed, no source vouches "
+                            "for them", False)
+    regions = _every_destination(profile)  # also where it cannot be called from ``region``
+    if region is not None and region in (profile.source_regions or GEO_DESTINATIONS.get(geo, ())):
+        regions = tuple(sorted(resolve_model(model_id, region).destination_regions))
+    basis = profile.destinations_note or (
+        f"the catalog's destinations of {model_id}" + (f" when called in {region}"
+                                                       if region and profile.destinations_by_source else ""))
+    return Destinations(model_id, "bedrock-runtime", "cross-region profile", region, regions,
+                        profile.routing_uncertain, (profile.source,), basis, True)
+
+
+#: Named data residencies: name -> (what it means, the region-name prefixes it admits).
+RESIDENCIES: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType({
+    "us": ("the United States, every us-* region: commercial, GovCloud, ISO", ("us-",)),
+    "us-gov": ("AWS GovCloud (US), every us-gov-* region", ("us-gov-",)),
+})
+
+
+@dataclass(frozen=True)
+class Residency:
+    """The regions an environment declares its prompts and completions may be processed in."""
+
+    #: A ``RESIDENCIES`` name; None: the explicit ``regions``.
+    name: str | None
+    regions: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, value: str | Sequence[str]) -> Residency:
+        """A named residency (``us``, ``us-gov``) or an explicit list of regions; ValueError for an unknown name."""
+        if isinstance(value, str):
+            if value not in RESIDENCIES:
+                raise ValueError(f"{value!r} is not a named residency; use "
+                                 + ", ".join(f"{k} ({v[0]})" for k, v in RESIDENCIES.items())
+                                 + " or a list of regions, e.g. [us-east-1, us-west-2]")
+            return cls(value)
+        return cls(None, tuple(value))
+
+    def allows(self, region: str) -> bool:
+        if self.name is not None:
+            return region.startswith(RESIDENCIES[self.name][1])
+        return region in self.regions
+
+    def outside(self, destinations: Destinations) -> tuple[str, ...]:
+        """The destinations this residency does not admit (``ANY_COMMERCIAL_REGION`` for a global profile)."""
+        if destinations.regions is None:
+            return (ANY_COMMERCIAL_REGION,)
+        return tuple(r for r in destinations.regions if not self.allows(r))
+
+    def __str__(self) -> str:
+        return f"{self.name} ({RESIDENCIES[self.name][0]})" if self.name else f"[{', '.join(self.regions)}]"
 
 
 # ------------------------------------------------------------------------------ embedding models

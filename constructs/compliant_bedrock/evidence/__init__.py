@@ -11,6 +11,8 @@
 * :mod:`.sdr`: FedRAMP 20x Security Decision Records (KSIs in ``data/fedramp-20x-ksi.json``);
 * :mod:`.poam`: accepted risks and open gaps, JSON and CSV;
 * :mod:`.diagram`: the authorization boundary and data flows as SVG and PNG (own layout, no Graphviz);
+* :mod:`.destinations`: where the granted models may process prompts (the catalog's cross-region destinations),
+  listed in the matrix, drawn in the diagram and stated in the OSCAL model-access statement;
 * :mod:`.summary`: results per pack and stack, suppressions, unverified model ids.
 
 ``python -m infra.report [cdk.out]`` writes them all to ``cdk.out/compliance/``.

@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape
 from ..compliance.template import as_list, possible_strings
 from .assembly import StackEvidence
 from .components import component_members, configures_invocation_logging
+from .destinations import data_destinations
 
 BOUNDARY = "#c0392b"
 REGION = "#6b7785"
@@ -262,6 +263,9 @@ def build_scene(stack: StackEvidence) -> Scene:
     drawn.update(r.logical_id for r in res.values() if r.type == "AWS::Bedrock::GuardrailVersion")
     if trails:
         aws.nodes.append(Node("cloudtrail", "AWS CloudTrail", "records API calls, delivers log files"))
+    granted = data_destinations(stack)
+    if granted and not any(e["outside_source_region"] is None or e["outside_source_region"] for e in granted):
+        aws.lines.append(f"inference stays in {stack.region or 'this region'}: no model is routed elsewhere")
     _place(aws)
 
     rest = [r for r in res.values() if r.logical_id not in drawn]
@@ -309,7 +313,12 @@ def build_scene(stack: StackEvidence) -> Scene:
         for dest in log_groups:
             if dest.logical_id in stack.references(f.logical_id):
                 edges.append(Edge("box:vpc", dest.logical_id, "VPC flow logs", dashed=True))
-    height = int(region.y + region.h + 30)
+    away = _destinations_box(granted, stack.region, max(b.y + b.h for b in boxes) + 24, aws_x - 60)
+    if away is not None:
+        boxes.append(away)
+        edges.append(Edge("bedrock-runtime", "box:destinations", "prompts and completions (cross-region inference)",
+                          dashed=any(e["uncertain"] for e in granted if e["outside_source_region"] != [])))
+    height = int((away.y + away.h if away else region.y + region.h) + 30)
     where = f" ({stack.region})" if stack.region else ""
     return Scene(
         title=f"{stack.name}{where}: authorization boundary and data flows",
@@ -318,6 +327,28 @@ def build_scene(stack: StackEvidence) -> Scene:
         width=WIDTH, height=height, boxes=boxes, edges=sorted(edges, key=lambda e: (e.src, e.dst, e.label)),
         accounted=len(drawn) + len(rest),
     )
+
+
+def _destinations_box(granted: list[dict], home: str | None, y: float, width: float) -> Box | None:
+    """The other AWS Regions where the granted models may process prompts (cross-region inference profiles), from
+    the model catalog: outside this Region and outside the authorization boundary. None when there are none."""
+    regions: dict[str, list[str]] = {}
+    for e in granted:
+        outside = ["any commercial AWS region"] if e["outside_source_region"] is None else e["outside_source_region"]
+        for region in outside:
+            regions.setdefault(region, []).append(e["model"] + (" (UNCERTAIN)" if e["uncertain"] else ""))
+    if not regions:
+        return None
+    box = Box("destinations", "Other AWS Regions where prompts and completions may be processed (cross-region "
+              "inference; outside this Region and the boundary)", "aws", 30, y, width, dashed=True)
+    box.lines.append(f"From the model catalog for the profiles granted in {home or 'this region'}; dashed arrow: a "
+                     "destination set the catalog marks UNCERTAIN" if any(e["uncertain"] for e in granted)
+                     else f"From the model catalog for the profiles granted in {home or 'this region'}")
+    columns = min(4, len(regions))
+    for i, (region, models) in enumerate(sorted(regions.items())):
+        box.nodes.append(Node(f"region:{region}", region, ", ".join(models), col=i % columns))
+    _place(box, columns)
+    return box
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ from typing import Any
 from ..compliance.gate import Finding
 from ..compliance.pack import PACK_NAME, RULES
 from .assembly import StackEvidence
+from .destinations import data_destinations
+from .destinations import render as render_destinations
 from .responsibility import BASIS, control_info, narrative, template_facts
 
 NIST_PACK = "NIST.800.53.R5"
@@ -406,6 +408,7 @@ def build_matrix(stack: StackEvidence) -> dict[str, Any]:
         "controls": ordered,
         "rules": rules,
         "other_packs": {p: dict(sorted(r.items())) for p, r in sorted(other.items())},
+        "data_destinations": data_destinations(stack),
     }
 
 
@@ -490,6 +493,7 @@ def render_markdown(matrix: dict[str, Any], digest: str = "") -> str:
     lines += ["", "## Rules not applicable to this stack", "",
               "| Rule | Controls | Why |", "| --- | --- | --- |"]
     lines += [f"| {rid} | {', '.join(e['controls'])} | {_cell(e.get('note', ''))} |" for rid, e in na]
+    lines += ["", *render_destinations(matrix.get("data_destinations", []))]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -30,6 +30,8 @@ from ..compliance.gate import blocking
 from ..compliance.template import possible_strings
 from .assembly import StackEvidence
 from .components import COMPONENTS, STACK_RULES, component_members
+from .destinations import data_destinations, describe
+from .destinations import sentence as destination_sentence
 from .matrix import CLAIMED, CONTROL_PACKS, control_sort_key, normalized_controls, oscal_control_id, result_of
 from .responsibility import BASIS, control_info
 
@@ -224,7 +226,35 @@ def template_facts(stack: StackEvidence, component: str, members: Sequence[str])
             flags = [name for name, key in (("multi-region", "IsMultiRegionTrail"), ("logging", "IsLogging"),
                                             ("log-file validation", "EnableLogFileValidation")) if p.get(key) is True]
             facts.append(f"Template trail {label}: {', '.join(flags) or 'none of multi-region, logging, validation'}.")
+    if component == "model-access" and members:
+        facts += boundary_facts(stack)
     return facts
+
+
+def boundary_facts(stack: StackEvidence) -> list[str]:
+    """Where the authorization boundary's data goes: the regions outside the stack's own where the models it grants
+    may process prompts and completions (cross-region inference), from the template's grants and the model catalog."""
+    entries = data_destinations(stack)
+    if not entries:
+        return []
+    home = stack.region or "the stack's region"
+    away = sorted({r for e in entries for r in e["outside_source_region"] or ()})
+    away += ["any commercial AWS region"] if any(e["destinations"] is None for e in entries) else []
+    uncertain = [e["model"] for e in entries if e["uncertain"]]
+    if not away:
+        lead = f"Data stays in the region: every model this stack grants processes prompts in {home} only."
+    else:
+        lead = (f"Data leaves the region: prompts and completions may be processed outside {home}, in "
+                f"{', '.join(away)} (cross-region inference)"
+                + (f"; the model catalog marks the destination regions of {', '.join(uncertain)} UNCERTAIN"
+                   if uncertain else "") + ".")
+    return [lead, *(destination_sentence(e) for e in entries)]
+
+
+def boundary_props(stack: StackEvidence) -> list[dict[str, str]]:
+    """One ``data-destination`` prop per granted model: ``<model>: <called in> -> <regions>[ (UNCERTAIN)]``."""
+    return [_prop("data-destination", f"{e['model']}: {e['source_region'] or 'stack region'} -> {describe(e)}"
+                  + (" (UNCERTAIN)" if e["uncertain"] else "")) for e in data_destinations(stack)]
 
 
 def _resource_summary(stack: StackEvidence, members: Sequence[str]) -> str:
@@ -316,7 +346,8 @@ def build_component_definition(
                 "source": CATALOG,
                 "description": description,
                 "props": [_prop("environment", env), _prop("stack", stack.name),
-                          *([_prop("region", stack.region)] if stack.region else [])],
+                          *([_prop("region", stack.region)] if stack.region else []),
+                          *(boundary_props(stack) if spec.id == "model-access" else [])],
                 "implemented-requirements": requirements,
             })
         component: dict[str, Any] = {

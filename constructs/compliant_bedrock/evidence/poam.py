@@ -5,7 +5,10 @@
 * ``not-satisfied``: each control a rule failed on;
 * ``not-assessed``: each control of the FedRAMP Rev5 baselines (High includes Moderate and Low) that
   this deployment is responsible for, alone or shared, and that automation did not show: organizational
-  and procedural controls, and technical ones no rule checks yet.
+  and procedural controls, and technical ones no rule checks yet;
+* ``risk-accepted`` too: each deviation the environment's configuration accepts that no suppression carries
+  (``deviations``: a non-FIPS endpoint, a model id outside the catalog, UNCERTAIN destinations under a declared
+  residency ...), with its reason and approver where the configuration names them.
 
 Inherited controls (AWS's alone) are not this system's weaknesses and are left out. ``milestones`` is
 empty: the organization fills it in.
@@ -36,13 +39,40 @@ def _id(*parts: str) -> str:
     return "POAM-" + hashlib.sha256("/".join(parts).encode()).hexdigest()[:10].upper()
 
 
+def deviation_items(env: str, deviations: Sequence[Mapping[str, Any]],
+                    in_baseline: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+    """POA&M items for the deviations a configuration accepts: each a mapping with ``subject`` (unique within the
+    environment), ``weakness``, ``controls``, ``source``, ``reason`` and, where the configuration names them,
+    ``accepted_by`` and ``resource``."""
+    items = []
+    for d in deviations:
+        controls = normalized_controls(list(d.get("controls", ())))
+        items.append({
+            "id": _id(env, "deviation", str(d["subject"])), "environment": env, "kind": "risk-accepted",
+            "controls": controls, "weakness": str(d["weakness"]), "source": str(d["source"]),
+            "resource": str(d.get("resource", "")), "reason": str(d["reason"]),
+            **({"accepted_by": str(d["accepted_by"])} if d.get("accepted_by") else {}),
+            "baselines": sorted({b for c in controls for b in in_baseline.get(c, [])}, key=BASELINES.index),
+            "responsibility": "customer", "milestones": [],
+        })
+    return items
+
+
 def build_poam(stacks: Sequence[StackEvidence], names: Mapping[str, str],
-               digests: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """``names``: stack name -> environment file name; ``digests``: stack name -> ``matrix_digest``."""
+               digests: Mapping[str, Mapping[str, Any]],
+               deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> dict[str, Any]:
+    """``names``: stack name -> environment file name; ``digests``: stack name -> ``matrix_digest``;
+    ``deviations``: environment -> the deviations its configuration accepts (``deviation_items``), listed once,
+    with the environment's own stack (the one whose files carry the environment's name)."""
     items: list[dict[str, Any]] = []
     in_baseline = {c: [b for b in BASELINES if c in set(baseline_controls()[b])] for c in baseline_controls()["high"]}
+    owners: dict[str, str] = {}
+    for stack in sorted(stacks, key=lambda s: (names[s.name] != s.environment, s.name)):
+        owners.setdefault(stack.environment, stack.name)
     for stack in stacks:
         env = names[stack.name]
+        if owners[stack.environment] == stack.name:
+            items += deviation_items(env, (deviations or {}).get(stack.environment, ()), in_baseline)
         seen: set[tuple[str, str, str]] = set()
         for f in stack.findings:
             if f.compliance != "Suppressed" or (f.rule_id, f.resource, f.reason or "") in seen:

@@ -158,7 +158,8 @@ def generate(outdir: Path, *, dest: Path | None = None,
              facts: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
              unverified: Mapping[str, Sequence[str]] | None = None,
              written_by_shards: Mapping[str, Mapping[str, Any]] | None = None,
-             package_overview_uri: str = UNSET_OVERVIEW, perimeter_note: str | None = None) -> list[Path]:
+             package_overview_uri: str = UNSET_OVERVIEW, perimeter_note: str | None = None,
+             deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> list[Path]:
     """Write every evidence file for the assembly at ``outdir``; return their paths (sorted).
 
     ``facts``: environment -> component id (``private-link``, ``model-access``, ``audit-trail``,
@@ -169,6 +170,8 @@ def generate(outdir: Path, *, dest: Path | None = None,
     already wrote those stacks' files into ``dest``; only the other stacks' files are written here.
     ``package_overview_uri``: the provider's Certification Package Overview, for the Security Decision Records.
     ``perimeter_note``: why no perimeter proof ran (stated in the summary instead of a proof result).
+    ``deviations``: environment -> the deviations its configuration accepts, each a POA&M item
+    (:func:`compliant_bedrock.evidence.poam.deviation_items`).
     Raises ``AssemblyError`` when ``outdir`` is not a synthesized assembly with pack reports.
     """
     stacks: list[StackEvidence] = read_assembly(outdir)
@@ -206,7 +209,7 @@ def generate(outdir: Path, *, dest: Path | None = None,
     _write(dest / "baseline-coverage.json", _dump(coverage))
     _write(dest / "baseline-coverage.md", render_coverage(coverage))
     written += [dest / "baseline-coverage.json", dest / "baseline-coverage.md"]
-    poam = build_poam(stacks, names, done)
+    poam = build_poam(stacks, names, done, deviations)
     _write(dest / "poam.json", _dump(poam))
     _write(dest / "poam.csv", render_poam_csv(poam))
     written += [dest / "poam.json", dest / "poam.csv"]
