@@ -61,6 +61,9 @@ def control_table() -> dict[str, ControlInfo]:
         if info.responsibility not in RESPONSIBILITIES:
             raise ValueError(f"{where}: responsibility {info.responsibility!r} is not one of "
                              f"{', '.join(RESPONSIBILITIES)}")
+        if info.scope == "template" and not _ID.match(info.match):
+            raise ValueError(f"{where}: scope template only on one control id, never on a family or a wildcard: "
+                             "name each control a template can show whole (control-objectives.tsv says by what)")
         if info.scope != "template" and not info.not_checked:
             raise ValueError(f"{where}: scope {info.scope} needs not_checked (what automation cannot show)")
         if info.responsibility != "customer" and not info.aws_service:
