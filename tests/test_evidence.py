@@ -178,6 +178,9 @@ def test_telling_controls_have_honest_statuses(report: Path, assembly: Path) -> 
         assert "Bedrock-AuditBucketObjectLock" in controls["AU-9"]["why"]
         assert controls["AC-2"]["status"] == "partially-satisfied"
         assert "approval" in controls["AC-2"]["not_checked"]
+        # AU-5: no rule cites it, the map credits the tamper alerts that reach a subscriber (part a only).
+        assert controls["AU-5"]["status"] == "partially-satisfied"
+        assert {r["rule"]: r["role"] for r in controls["AU-5"]["rules"]}["Bedrock-TamperAlertsReceived"] == "satisfies"
         # The invocation-logging Lambda outside the VPC is suppressed by the package itself, citing SC-7: a vendor
         # justification (no approver), never a risk acceptance; SC-7 has parts no template shows: partial.
         assert controls["SC-7"]["status"] == "partially-satisfied"
@@ -585,6 +588,12 @@ def test_the_control_table_is_complete_and_refuses_bad_rows() -> None:
     assert control_info("CP-2(5)").scope == "outside"
     with pytest.raises(ValueError, match="not a normalized control id"):
         control_info("au-9")
+    # A whole family or a wildcard never gets scope template: each control a template shows whole is named.
+    header = "match\tscope\tnot_checked\tresponsibility\taws_service\ttopics\n"
+    for match in ("AC-4*", "SC"):
+        with pytest.raises(ValueError, match="scope template only on one control id"):
+            responsibility.parse_control_table(header + f"{match}\ttemplate\t\tshared\tAmazon VPC\tnetwork\n")
+    assert responsibility.parse_control_table(header + "AC-4\ttemplate\t\tshared\tAmazon VPC\tnetwork\n")
 
 
 # ---------------------------------------------------------------------------------------------

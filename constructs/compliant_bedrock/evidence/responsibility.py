@@ -47,8 +47,13 @@ class ControlInfo:
 
 @cache
 def control_table() -> dict[str, ControlInfo]:
-    """The rows of ``data/controls.tsv`` by their ``match``; ValueError naming the row when one is wrong."""
-    text = resources.files("compliant_bedrock.evidence").joinpath("data/controls.tsv").read_text("utf-8")
+    """The rows of ``data/controls.tsv`` by their ``match``."""
+    return parse_control_table(resources.files("compliant_bedrock.evidence").joinpath("data/controls.tsv")
+                               .read_text("utf-8"))
+
+
+def parse_control_table(text: str) -> dict[str, ControlInfo]:
+    """Control-table rows from their TSV text by ``match``; ValueError naming the row when one is wrong."""
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     table: dict[str, ControlInfo] = {}
     for row in csv.DictReader(lines, delimiter="\t"):
