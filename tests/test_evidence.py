@@ -32,6 +32,7 @@ from compliant_bedrock.evidence.matrix import (
     oscal_control_id,
     result_of,
 )
+from compliant_bedrock.evidence.objectives import objective_map
 from compliant_bedrock.evidence.report import stack_file_names
 from compliant_bedrock.evidence.responsibility import control_info
 from infra.app_factory import ROOT, build_app, rule_contexts
@@ -131,13 +132,13 @@ def test_every_nist_rule_of_both_packs_is_in_the_matrix(report: Path, assembly: 
 def test_no_control_is_satisfied_without_a_passing_rule_on_a_named_resource(report: Path, assembly: Path) -> None:
     envs = _labels(assembly)
     stacks = {s.name: s for s in read_assembly(assembly)}
-    compliant: dict[tuple[str, str], set[str]] = {}
+    compliant: set[tuple[str, str]] = set()
     for f in read_findings(assembly):
         stack = stacks[f.stack]
         named = stack.logical_id(f.resource) is not None or f.resource == stack.name
         if f.pack in CONTROL_PACKS and f.compliance == "Compliant" and named:
-            for control in normalized_controls(f.controls):
-                compliant.setdefault((envs[f.stack], control), set()).add(f.rule_id)
+            compliant.add((envs[f.stack], f.rule_id))
+    objectives = objective_map()
     claimed = 0
     for env in envs.values():
         matrix = _matrix(report, env)
@@ -150,10 +151,19 @@ def test_no_control_is_satisfied_without_a_passing_rule_on_a_named_resource(repo
             if item["status"] not in CLAIMED:
                 continue
             claimed += 1
-            assert compliant.get((env, control)), f"{env}: {control} claimed without a compliant result"
-            assert not item["tally"]["non-compliant"] and not item["tally"]["suppressed"]
+            passed = [ref for ref in item["rules"] if (env, ref["rule"]) in compliant]
+            assert passed, f"{env}: {control} claimed without a compliant result on a named resource"
+            assert not item["tally"]["non-compliant"] and not item["tally"]["error"]
+            assert not item.get("accepted_risks"), f"{env}: {control} claimed although a risk was accepted on it"
             assert control_info(control).scope != "outside"
-            assert (item["status"] == "partially-satisfied") == (control_info(control).scope == "partial")
+            assert control not in objectives.never and control not in objectives.withdrawn
+            if item["status"] == "satisfied-by-automated-check":
+                # Only a check the objective map names can satisfy; cdk-nag's citations never do.
+                assert control_info(control).scope == "template"
+                assert any(ref["role"] == "satisfies" and not ref["rule"].startswith("NIST.") for ref in passed)
+                assert not item.get("unchecked"), f"{env}: {control} satisfied although a resource went unchecked"
+            elif control_info(control).scope == "partial":
+                assert item["status"] == "partially-satisfied"
     assert claimed >= 10
 
 
@@ -168,9 +178,14 @@ def test_telling_controls_have_honest_statuses(report: Path, assembly: Path) -> 
         assert "Bedrock-AuditBucketObjectLock" in controls["AU-9"]["why"]
         assert controls["AC-2"]["status"] == "partially-satisfied"
         assert "approval" in controls["AC-2"]["not_checked"]
-        # The invocation-logging Lambda outside the VPC is a suppressed finding citing SC-7: accepted, not satisfied.
-        assert controls["SC-7"]["status"] == "risk-accepted"
-        assert controls["SC-7"]["accepted_risks"][0]["reason"]
+        # AU-5: no rule cites it, the map credits the tamper alerts that reach a subscriber (part a only).
+        assert controls["AU-5"]["status"] == "partially-satisfied"
+        assert {r["rule"]: r["role"] for r in controls["AU-5"]["rules"]}["Bedrock-TamperAlertsReceived"] == "satisfies"
+        # The invocation-logging Lambda outside the VPC is suppressed by the package itself, citing SC-7: a vendor
+        # justification (no approver), never a risk acceptance; SC-7 has parts no template shows: partial.
+        assert controls["SC-7"]["status"] == "partially-satisfied"
+        assert "accepted_risks" not in controls["SC-7"]
+        assert {j["rule"] for j in controls["SC-7"]["vendor_justifications"]} == {"NIST.800.53.R5-LambdaInsideVPC"}
         assert "not-applicable" not in {c["status"] for c in controls.values()}
 
 
@@ -395,17 +410,25 @@ def test_suppressed_finding_appears_with_its_reason(fake_assembly: Path, tmp_pat
     matrix = _matrix(dest, "dev")
     rule = matrix["rules"]["NIST.800.53.R5-S3BucketReplicationEnabled"]
     assert rule["status"] == "suppressed"
-    assert rule["results"] == [{"label": "Bucket", "logical_id": "Bucket", "reason": SUPPRESSION_REASON,
-                                "resource": f"{STACK}/Bucket/Resource", "result": "suppressed",
-                                "type": "AWS::S3::Bucket"}]
-    # Replication alone tests CP-6: accepted risk. AU-9(2) also has a compliant Object Lock result, but an
-    # accepted risk is not an implementation: it is risk-accepted too.
-    assert matrix["controls"]["CP-6"]["status"] == "risk-accepted"
-    # AU-9(2): Object Lock passed, but replication was suppressed on the same bucket: accepted, not satisfied.
-    assert matrix["controls"]["AU-9(2)"]["status"] == "risk-accepted"
-    assert matrix["controls"]["AU-9"]["status"] == "satisfied-by-automated-check"
+    # No approver named: the suppression is a (vendor) justification, never a risk acceptance.
+    assert rule["results"] == [{"acceptance": "vendor-justification", "label": "Bucket", "logical_id": "Bucket",
+                                "reason": SUPPRESSION_REASON, "resource": f"{STACK}/Bucket/Resource",
+                                "result": "suppressed", "type": "AWS::S3::Bucket"}]
+    # Replication alone tests CP-6, and it was justified away: nothing shows CP-6, nobody accepted the gap.
+    cp6 = matrix["controls"]["CP-6"]
+    assert cp6["status"] == "not-assessed-by-automation" and "accepted_risks" not in cp6
+    assert cp6["vendor_justifications"] == [{"rule": "NIST.800.53.R5-S3BucketReplicationEnabled",
+                                             "resource": f"{STACK}/Bucket/Resource", "reason": SUPPRESSION_REASON}]
+    # AU-9(2): Object Lock passed (support: the control is partial), replication justified: not accepted.
+    assert matrix["controls"]["AU-9(2)"]["status"] == "partially-satisfied"
+    assert "Vendor justification" in matrix["controls"]["AU-9(2)"]["why"]
+    # AU-9: Object Lock shows part a; nothing alerts on tampering (part b): partial, and it says why.
+    assert matrix["controls"]["AU-9"]["status"] == "partially-satisfied"
+    assert "no check that can satisfy it part b passed" in matrix["controls"]["AU-9"]["why"]
+    assert matrix["controls"]["AU-11"]["status"] == "satisfied-by-automated-check"  # Object Lock, its objective
     assert matrix["controls"]["SC-12"]["status"] == "not-satisfied"
-    assert matrix["controls"]["AC-4"]["status"] == "satisfied-by-automated-check"  # the stack-level Bedrock rule
+    # AC-4: the endpoint is there, but the map makes the unguarded path (accepted by the AO) part of AC-4.
+    assert matrix["controls"]["AC-4"]["status"] == "risk-accepted"
     # SI-10: the guardrail rule passed, but an unguarded inference path was accepted with a reason.
     assert matrix["controls"]["SI-10"]["status"] == "risk-accepted"
     assert matrix["controls"]["SI-10"]["accepted_risks"] == [{
@@ -417,7 +440,7 @@ def test_suppressed_finding_appears_with_its_reason(fake_assembly: Path, tmp_pat
     assert matrix["other_packs"]["AwsSolutions"]["AwsSolutions-S1"]["results"][0]["reason"] == AWS_SOLUTIONS_REASON
     markdown = (dest / "matrix-dev.md").read_text(encoding="utf-8")
     assert SUPPRESSION_REASON in markdown and AWS_SOLUTIONS_REASON in markdown
-    assert '<a id="cp-6"></a>CP-6 | risk-accepted |' in markdown
+    assert '<a id="cp-6"></a>CP-6 | not-assessed-by-automation |' in markdown
     assert markdown.splitlines()[2].startswith("> Pre-deployment evidence")
 
     summary = json.loads((dest / "summary.json").read_text(encoding="utf-8"))
@@ -447,13 +470,14 @@ def test_components_are_found_by_cloudformation_type(fake_assembly: Path, tmp_pa
     by_id = {next(p["value"] for p in c["props"] if p["name"] == "component-id"): c for c in raw["components"]}
     audit = by_id["audit-trail"]["control-implementations"][0]
     assert "Object Lock COMPLIANCE 913 days" in audit["description"]
-    assert {r["control-id"] for r in audit["implemented-requirements"]} >= {"au-9", "au-9.2", "si-7"}
+    assert {r["control-id"] for r in audit["implemented-requirements"]} >= {"au-9", "au-9.2", "au-11", "si-7"}
     # Key rotation failed on the trail's key: SC-12 is not claimed; CP-6 was only suppressed: not claimed.
     assert not {"sc-12", "cp-6"} & {r["control-id"] for r in audit["implemented-requirements"]}
-    # AU-9(2): Object Lock passed but replication was suppressed: listed as risk-accepted, never satisfied.
+    # AU-9(2): Object Lock passed but replication was justified away: partial, with the justification as such.
     (au92,) = [r for r in audit["implemented-requirements"] if r["control-id"] == "au-9.2"]
     statuses = [p["value"] for p in au92["props"] if p["name"] == "implementation-status"]
-    assert statuses and all("satisfied" not in v for v in statuses), au92["props"]
+    assert statuses == ["partially-satisfied"], au92["props"]
+    assert au92["remarks"].startswith("Vendor justification, not a risk acceptance") and SUPPRESSION_REASON in au92["remarks"]
     assert "bedrock-runtime-fips" in by_id["private-link"]["control-implementations"][0]["description"]
     assert "invocation-logging" in by_id and "control-implementations" not in by_id["invocation-logging"]
 
@@ -564,6 +588,12 @@ def test_the_control_table_is_complete_and_refuses_bad_rows() -> None:
     assert control_info("CP-2(5)").scope == "outside"
     with pytest.raises(ValueError, match="not a normalized control id"):
         control_info("au-9")
+    # A whole family or a wildcard never gets scope template: each control a template shows whole is named.
+    header = "match\tscope\tnot_checked\tresponsibility\taws_service\ttopics\n"
+    for match in ("AC-4*", "SC"):
+        with pytest.raises(ValueError, match="scope template only on one control id"):
+            responsibility.parse_control_table(header + f"{match}\ttemplate\t\tshared\tAmazon VPC\tnetwork\n")
+    assert responsibility.parse_control_table(header + "AC-4\ttemplate\t\tshared\tAmazon VPC\tnetwork\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -591,7 +621,7 @@ def test_baseline_coverage_counts_every_control_of_each_baseline(report: Path, a
         matrix = _matrix(report, env)
         for c in coverage["coverage"][env].values():
             assert sum(c["statuses"].values()) == c["controls"] == sum(c["responsibility"].values())
-            assert c["statuses"]["satisfied-by-automated-check"] >= 10
+            assert c["statuses"]["satisfied-by-automated-check"] >= 3
         rows = {r["control"]: r for r in coverage["controls"]}
         assert rows["AT-4"]["statuses"][env] == "not-assessed-by-automation"
         assert rows["AU-9"]["statuses"][env] == "satisfied-by-automated-check"
@@ -661,7 +691,7 @@ def test_oscal_never_claims_a_control_a_rule_failed_on_the_same_component(fake_a
     raw = build_component_definition([stack], {}, version="0", digest="0")["component-definition"]
     ComponentDefinition.model_validate(raw)
     assert "cm-6" not in _requirements(raw, "audit-trail")
-    assert "si-7" in _requirements(raw, "audit-trail")  # what passed alone is listed
+    assert "au-11" in _requirements(raw, "audit-trail")  # what passed alone is listed
     # ... and with them.
     generate(fake_assembly, dest=tmp_path, settings={})
     raw = _load(tmp_path / "component-definition.json")["component-definition"]
@@ -753,9 +783,10 @@ def test_poam_lists_accepted_risks_failures_and_baseline_gaps(fake_assembly: Pat
     assert ("not-assessed", "AT-4") in kinds  # organizational
     assert ("not-assessed", "SC-7(5)") in kinds  # technical, no rule result in this template
     assert not any(c.startswith("PE-") for _, c in kinds)  # inherited from AWS: not this system's weakness
-    assert {i["source"] for i in items if i["kind"] == "risk-accepted"} == {
-        "NIST.800.53.R5 rule NIST.800.53.R5-S3BucketReplicationEnabled", "AwsSolutions rule AwsSolutions-S1",
-        "Bedrock rule Bedrock-UnguardedInferencePath"}
+    # Only a suppression whose reason names its approver is an accepted risk; the others are justifications.
+    assert {i["source"] for i in items if i["kind"] == "risk-accepted"} == {"Bedrock rule Bedrock-UnguardedInferencePath"}
+    assert {i["source"] for i in items if i["kind"] == "vendor-justification"} == {
+        "NIST.800.53.R5 rule NIST.800.53.R5-S3BucketReplicationEnabled", "AwsSolutions rule AwsSolutions-S1"}
     with (tmp_path / "poam.csv").open(encoding="utf-8") as handle:
         rows = list(csv_module.DictReader(handle))
     assert len(rows) == len(items) and rows[0]["evidence_basis"].startswith("pre-deployment evidence")
@@ -961,3 +992,247 @@ def test_accepted_deviations_are_poam_items(report: Path) -> None:
     assert not [i for i in items if i["environment"] == "govcloud" and i["source"].startswith("configuration")]
     rows = (report / "poam.csv").read_text(encoding="utf-8")
     assert mantle["id"] in rows and uncertain["id"] in rows
+# Honest statuses: the control-objective map, unchecked resources, UNKNOWN, the perimeter proof
+
+
+def test_the_objective_map_agrees_with_the_vendored_catalog_and_the_control_table() -> None:
+    """Every id of the map and of the control table exists in SP 800-53 r5 and is not withdrawn (unless it is in
+    the map's withdrawn -> replacement table); every withdrawn id a rule cites is in that table; a control a
+    template can show whole names its satisfying checks, and only Bedrock rules and perimeter families do."""
+    import yaml
+
+    from compliant_bedrock.compliance.pack import RULES
+    from compliant_bedrock.evidence.matrix import rule_specs
+    from compliant_bedrock.evidence.objectives import PERIMETER, catalog
+    from compliant_bedrock.evidence.responsibility import control_table
+
+    ids = catalog()["controls"]
+    assert catalog()["count"] == len(ids) == 1189 and catalog()["withdrawn"] == 180
+    assert ids["AC-3(1)"]["incorporated_into"] == ["AC-6"]
+    requests = {r["id"] for r in yaml.safe_load((ROOT / "constructs/compliant_bedrock/compliance/perimeter/"
+                                                        "requests.yaml").read_text(encoding="utf-8"))["requests"]}
+    objectives = objective_map()
+    for row in objectives.rows:
+        assert row.control in ids, row
+        if row.kind == "withdrawn":
+            assert "withdrawn" in ids[row.control] and set(row.checks) <= set(ids[row.control]["incorporated_into"])
+            assert all(c in ids and "withdrawn" not in ids[c] for c in row.checks), row
+            continue
+        assert "withdrawn" not in ids[row.control], row
+        for check in row.checks:
+            if check.startswith(PERIMETER):
+                prefix = check.removeprefix(PERIMETER)
+                assert prefix.startswith("attack") or any(r == prefix or r.startswith(prefix + ".") for r in requests)
+            else:
+                assert check in RULES, row
+    cited = {c for spec in rule_specs().values() for c in spec.controls}
+    assert cited <= set(ids)
+    assert {c for c in cited if "withdrawn" in ids[c]} == set(objectives.withdrawn) == {"AC-3(1)", "SC-7(2)"}
+    table = control_table()
+    for match in table:
+        if re.fullmatch(r"[A-Z]{2}-\d+(\(\d+\))?", match):
+            assert match in ids and "withdrawn" not in ids[match], match
+    template = {m for m, info in table.items() if info.scope == "template"}
+    assert template and template <= set(objectives.satisfiers), template - set(objectives.satisfiers)
+    assert all(control_info(c).scope == "outside" for c in objectives.never)
+    assert all(control_info(c).scope != "outside" for c in objectives.satisfiers)
+    for b in baseline_data()["baselines"].values():  # the FedRAMP profiles select no withdrawn control
+        assert all(x in ids and "withdrawn" not in ids[x] for x in map(_catalog_id, b["controls"]))
+
+
+def _catalog_id(oscal_id: str) -> str:
+    from compliant_bedrock.evidence.baselines import catalog_to_control
+
+    return catalog_to_control(oscal_id)
+
+
+@pytest.mark.parametrize(("row", "error"), [
+    ("AU-9\t-\tsatisfy\tNIST.800.53.R5-CloudTrailLogFileValidationEnabled\tcdk-nag's rule tests log-file validation well",
+     "cdk-nag's citations only support"),
+    ("AC-4*\t-\tsatisfy\tBedrock-EndpointPrivateDns\ta wildcard would claim every enhancement at once", "no families"),
+    ("AU-9\t-\tsatisfy\tBedrock-AuditBucketObjectLock\tshort", "reason of at least six words"),
+    ("AC-3(1)\t-\twithdrawn\t-\tSP 800-53 r5 withdrew it into another control", "names the controls that replaced"),
+])
+def test_the_objective_map_refuses_rows_an_assessor_could_not_accept(row: str, error: str) -> None:
+    from compliant_bedrock.evidence.objectives import parse_objectives
+
+    with pytest.raises(ValueError, match=re.escape(error)):
+        parse_objectives("control\tpart\tkind\tchecks\treason\n" + row + "\n")
+
+
+def test_withdrawn_and_never_controls_are_never_claimed_in_a_fresh_synth(report: Path, assembly: Path) -> None:
+    objectives = objective_map()
+    for env in _envs(assembly).values():
+        controls = _matrix(report, env)["controls"]
+        assert "AC-3(1)" in controls  # cdk-nag still cites it: the check below has something to refuse
+        for control, item in controls.items():
+            if control in objectives.withdrawn:
+                assert item["status"] == "not-assessed-by-automation", (env, control)
+                assert item["withdrawn"]["replaced_by"] == list(objectives.withdrawn[control][0])
+                for replacement in item["withdrawn"]["replaced_by"]:  # its checks count for what replaced it
+                    refs = {r["rule"]: r for r in controls[replacement]["rules"]}
+                    assert {r["rule"] for r in item["rules"]} <= set(refs), (env, replacement)
+                    assert all(refs[r["rule"]]["role"] == "supports" for r in item["rules"]), (env, replacement)
+            if control in objectives.never or control_info(control).scope == "outside":
+                assert item["status"] not in CLAIMED, (env, control, item["status"])
+    document = _load(report / "component-definition.json")["component-definition"]
+    listed = {r["control-id"] for c in document["components"] for ci in c.get("control-implementations", [])
+              for r in ci["implemented-requirements"]}
+    assert not listed & {oscal_control_id(c) for c in (*objectives.never, *objectives.withdrawn)}
+
+
+def test_frontier_flows_around_the_guardrail_are_accepted_never_satisfied(report: Path) -> None:
+    """Mantle bypasses the guardrail: AC-4 (information flow) carries the AO's acceptance like SI-10, and SI-10(1)
+    never outranks its base; commercial, without that path, claims AC-4 and never accepts anything."""
+    frontier, commercial = _matrix(report, "frontier")["controls"], _matrix(report, "commercial")["controls"]
+    for control in ("AC-4", "SI-10", "SI-10(1)"):
+        assert frontier[control]["status"] == "risk-accepted", (control, frontier[control]["why"])
+    assert frontier["AC-4"]["accepted_risks"][0]["rule"] == "Bedrock-UnguardedInferencePath"
+    assert "accepted_by" in frontier["AC-4"]["accepted_risks"][0]
+    assert "base control SI-10" in frontier["SI-10(1)"]["why"]
+    assert commercial["AC-4"]["status"] == "satisfied-by-automated-check"
+    assert commercial["SI-10(1)"]["status"] == "not-assessed-by-automation"
+    assert not any(item["status"] == "risk-accepted" for item in commercial.values())
+
+
+def test_unchecked_resources_are_listed_and_cap_what_they_would_feed(report: Path, assembly: Path) -> None:
+    """CDK's custom-resource provider (a plain CfnResource) gets no line from any cdk-nag rule: the matrix names it,
+    and every control its rules would have fed stays below satisfied (AC-3 and AC-6 pass every satisfying check)."""
+    provider = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
+    stacks = {s.name: s for s in read_assembly(assembly)}
+    reported = {(f.stack, stacks[f.stack].logical_id(f.resource)) for f in read_findings(assembly)}
+    for stack_name, env in _envs(assembly).items():
+        if not env.startswith(("commercial", "govcloud", "frontier")):
+            continue
+        matrix = _matrix(report, env)
+        unchecked = {u["label"]: u for u in matrix["unchecked_resources"]}
+        assert set(unchecked) == {f"{provider}/Handler", f"{provider}/Role"}, env
+        assert unchecked[f"{provider}/Handler"]["type"] == "AWS::Lambda::Function"
+        assert "NIST.800.53.R5-LambdaDLQ" in unchecked[f"{provider}/Handler"]["rules"]
+        assert "NIST.800.53.R5-IAMNoInlinePolicy" in unchecked[f"{provider}/Role"]["rules"]
+        assert not {(stack_name, u["logical_id"]) for u in unchecked.values()} & reported
+        fed = {c for u in unchecked.values() for rule in u["rules"] for c in matrix["rules"][rule]["controls"]}
+        for control in fed & set(matrix["controls"]):
+            item = matrix["controls"][control]
+            assert item["status"] != "satisfied-by-automated-check", (env, control)
+            assert item["unchecked"], (env, control)
+        for control in ("AC-3", "AC-6"):
+            item = matrix["controls"][control]
+            if item["status"] == "risk-accepted":  # frontier: the AO's acceptance comes first
+                continue
+            assert item["status"] == "partially-satisfied", (env, control)
+            assert f"never saw {provider}/Role" in item["why"] and "no check that can satisfy it" not in item["why"]
+
+
+def _report_lines(assembly: Path, pack: str) -> tuple[Path, dict]:
+    path = assembly / f"{pack}--{STACK}-NagReport.json"
+    return path, json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_an_unknown_result_never_satisfies(fake_assembly: Path, tmp_path: Path) -> None:
+    """A rule that could not evaluate (UNKNOWN) has not shown anything: AU-11, satisfied by Object Lock, is not
+    satisfied once another of its checks is UNKNOWN; the same holds for a supporting rule."""
+    path, report = _report_lines(fake_assembly, "Bedrock")
+    report["lines"].append({"ruleId": "Bedrock-AuditObjectLockCompliance", "resourceId": "Bucket", "compliance": "UNKNOWN",
+                            "exceptionReason": "N/A", "ruleLevel": "Error",
+                            "ruleInfo": "Object Lock mode not COMPLIANCE - (Control IDs: AU-9, AU-11)."})
+    path.write_text(json.dumps(report), encoding="utf-8")
+    generate(fake_assembly, dest=tmp_path, settings={})
+    controls = _matrix(tmp_path, "dev")["controls"]
+    assert controls["AU-11"]["status"] == "not-satisfied"
+    assert "Could not be evaluated (UNKNOWN): Bedrock-AuditObjectLockCompliance" in controls["AU-11"]["why"]
+    assert controls["AU-11(1)"]["status"] == "not-satisfied"  # an enhancement never outranks its base
+    poam = _load(tmp_path / "poam.json")
+    assert any(i["kind"] == "not-satisfied" and i["controls"] == ["AU-11"] for i in poam["items"])
+
+
+def test_only_a_check_the_map_names_can_satisfy(fake_assembly: Path, tmp_path: Path) -> None:
+    """cdk-nag's citations support, never satisfy: AU-10 (a template can show it whole) has only cdk-nag results
+    in the hand-written assembly, so it is partial; AU-11 has its Bedrock satisfier and is satisfied."""
+    generate(fake_assembly, dest=tmp_path, settings={})
+    controls = _matrix(tmp_path, "dev")["controls"]
+    assert control_info("AU-10").scope == "template"
+    assert {r["rule"].split("-")[0] for r in controls["AU-10"]["rules"] if r.get("results")} == {"NIST.800.53.R5"}
+    assert controls["AU-10"]["status"] == "partially-satisfied"
+    assert "no check that can satisfy it passed" in controls["AU-10"]["why"]
+    assert controls["AU-11"]["status"] == "satisfied-by-automated-check"
+
+
+def test_a_resource_no_pack_reported_on_caps_what_its_rules_would_feed(fake_assembly: Path, tmp_path: Path) -> None:
+    """A log group cdk-nag never reported on (a plain CfnResource) feeds AU-11 through the retention rule: AU-11 is
+    satisfied without it (previous test) and partial with it, naming the resource."""
+    template_file = fake_assembly / f"{STACK}.template.json"
+    body = json.loads(template_file.read_text(encoding="utf-8"))
+    body["Resources"]["Orphan"] = _tagged("AWS::Logs::LogGroup", "Provider/Logs", {"RetentionInDays": 1})
+    template_file.write_text(json.dumps(body), encoding="utf-8")
+    generate(fake_assembly, dest=tmp_path, settings={})
+    matrix = _matrix(tmp_path, "dev")
+    (orphan,) = matrix["unchecked_resources"]
+    assert orphan["label"] == "Provider/Logs" and "NIST.800.53.R5-CloudWatchLogGroupRetentionPeriod" in orphan["rules"]
+    au11 = matrix["controls"]["AU-11"]
+    assert au11["status"] == "partially-satisfied" and au11["unchecked"] == ["Provider/Logs"]
+    assert "never saw Provider/Logs" in au11["why"]
+
+
+def test_a_failed_control_makes_its_ksi_not_implemented(fake_assembly: Path, tmp_path: Path) -> None:
+    """KSI-IAM-ELP maps CM-9 (key rotation failed on it) and SI-3 (partially satisfied): a KSI with a failed
+    control is Not Implemented, never Partially Implemented, whatever else of it is claimed."""
+    generate(fake_assembly, dest=tmp_path, settings={})
+    controls = _matrix(tmp_path, "dev")["controls"]
+    assert controls["CM-9"]["status"] == "not-satisfied" and controls["SI-3"]["status"] in CLAIMED
+    sdr = _load(tmp_path / "sdr-dev.json")
+    ksi = next(k for k in sdr["keySecurityIndicators"] if k["ksiId"] == "KSI-IAM-ELP")
+    assert ksi["ksiImplementationStatus"] == "Not Implemented"
+    assert [e.message for e in _sdr_validator().iter_errors(sdr)] == []
+
+
+def test_perimeter_outcomes_feed_the_statuses_the_poam_and_the_gate_controls(fake_assembly: Path,
+                                                                             tmp_path: Path) -> None:
+    """The environment's proof is a check like a rule: an as-expected family satisfies AC-6 (a vendor-justified
+    suppression on a deploy-time function does not downgrade it), an open path fails AC-3 and takes the gate's
+    own controls off (report-only or not), an accepted path is a risk acceptance with its approver and expiry."""
+    nist, report = _report_lines(fake_assembly, "NIST.800.53.R5")
+    for line in report["lines"]:  # the rules pass: the gate fails on the perimeter alone
+        line["compliance"] = "Compliant" if line["compliance"] == "Non-Compliant" else line["compliance"]
+    report["lines"] += [
+        _nist_line("LambdaInsideVPC", "Handler/Resource", "Suppressed",
+                   "This deploy-time function runs outside a VPC by design: it holds no data and has no inbound path"),
+        _nist_line("LambdaDLQ", "Handler/Resource", "Compliant")]
+    nist.write_text(json.dumps(report), encoding="utf-8")
+    template_file = fake_assembly / f"{STACK}.template.json"
+    body = json.loads(template_file.read_text(encoding="utf-8"))
+    body["Resources"]["Handler"] = _tagged("AWS::Lambda::Function", "Handler/Resource")
+    template_file.write_text(json.dumps(body), encoding="utf-8")
+    tmp_path.mkdir(exist_ok=True)
+
+    def request(request_id: str, verdict: str, controls: list[str], **extra: str) -> dict:
+        return {"id": request_id, "verdict": verdict, "controls": controls, "rationale": "test", **extra}
+
+    (tmp_path / "perimeter-dev.json").write_text(json.dumps({"environment": "dev", "passed": False, "requests": [
+        request("workload.invoke[m1]", "as-expected", ["AC-6"]),
+        request("workload.invoke.no-guardrail[m1]", "open", ["AC-3", "SI-10"]),
+        request("user.api-key.create", "accepted", ["IA-5", "AC-17"], accepted_reason="API keys are needed by the "
+                "batch tool until it moves to roles", accepted_by="AO, risk acceptance RA-2027-001",
+                accepted_until="2027-03-31")], "counts": {}}), encoding="utf-8")
+    generate(fake_assembly, dest=tmp_path, settings={})
+    matrix = _matrix(tmp_path, "dev")
+    controls = matrix["controls"]
+    assert controls["AC-6"]["status"] == "satisfied-by-automated-check", controls["AC-6"]["why"]
+    assert [j["rule"] for j in controls["AC-6"]["vendor_justifications"]] == ["NIST.800.53.R5-LambdaInsideVPC"]
+    assert controls["AC-3"]["status"] == "not-satisfied"
+    assert "Failed: perimeter:workload.invoke.no-guardrail on workload.invoke.no-guardrail[m1]" in controls["AC-3"]["why"]
+    assert matrix["gate"]["passed"] is False and "open perimeter path" in matrix["gate"]["failed"]
+    for control in ("CA-7", "CM-6"):
+        assert controls[control]["status"] == "not-satisfied", control
+        assert "open perimeter path" in controls[control]["why"]
+    assert controls["IA-5"]["status"] == "risk-accepted"
+    assert controls["IA-5"]["accepted_risks"][0]["accepted_by"] == "AO"
+    document = _load(tmp_path / "component-definition.json")["component-definition"]
+    gate = next(c for c in document["components"] if any(p["value"] == "compliance-gate" for p in c["props"]))
+    listed = {r["control-id"] for ci in gate.get("control-implementations", []) for r in ci["implemented-requirements"]}
+    assert not listed & {"ca-7", "cm-6", "sa-11", "sa-11.1"}
+    poam = _load(tmp_path / "poam.json")
+    (path,) = [i for i in poam["items"] if i["source"] == "perimeter proof request user.api-key.create"]
+    assert path["kind"] == "risk-accepted" and path["controls"] == ["AC-17", "IA-5"]
+    assert path["accepted_by"] == "AO, risk acceptance RA-2027-001" and path["accepted_until"] == "2027-03-31"
+    assert any(i["kind"] == "not-satisfied" and i["controls"] == ["AC-3"] for i in poam["items"])

@@ -6,11 +6,14 @@ pack with no result in a stack is *not applicable* there (none of the resource t
 the template, or none of them is in its scope). Packs without NIST ids (AwsSolutions, HIPAA, PCI)
 are listed in a section of their own.
 
-A control's status says what was checked (see ``STATUS_TEXT`` and ``control_status``): a failed rule
-makes it not satisfied; an organizational or procedural control (``data/controls.tsv`` scope
-``outside``) is never satisfied by a template, whatever rule cites it; a suppressed finding makes it
-risk accepted even where other rules passed; passing rules satisfy it, partially where the control has
-parts no template shows. A control no rule tested is not assessed, never "not applicable": only an
+The environment's perimeter proof (``perimeter-<env>.json``) adds its request families as checks
+(``perimeter:<request id>``: as expected, open, accepted). A control's status says what was checked (see
+``STATUS_TEXT`` and :func:`.objectives.judge`): only the checks the reviewed control-objective map
+(``data/control-objectives.tsv``) names can satisfy a control; cdk-nag's citations only support it; a
+failed or unevaluated check makes it not satisfied; a suppression with a named approver makes it risk
+accepted, the package's own suppressions are vendor justifications; a resource no pack reported on caps what
+its rules would feed; an enhancement never outranks its base control; a withdrawn id or a control no
+template shows is never claimed. A control no rule tested is not assessed, never "not applicable": only an
 assessor decides that a control does not apply.
 """
 
@@ -19,17 +22,32 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from ..compliance.gate import Finding
+from ..compliance.gate import Finding, blocking
 from ..compliance.pack import PACK_NAME, RULES
 from .assembly import StackEvidence
 from .destinations import data_destinations
 from .destinations import render as render_destinations
+from .objectives import (
+    GATE_CONTROLS,
+    RISK_ACCEPTED,
+    acceptance,
+    acceptance_kind,
+    base_control,
+    cap_by_base,
+    catalog,
+    judge,
+    objective_map,
+    perimeter_checks,
+)
 from .responsibility import BASIS, control_info, narrative, template_facts
+
+__all__ = ["CLAIMED", "CONTROL_PACKS", "GATE_CONTROLS", "STATUS_TEXT", "acceptance", "build_matrix"]
 
 NIST_PACK = "NIST.800.53.R5"
 #: Packs whose rules cite NIST SP 800-53 r5 control ids.
@@ -45,24 +63,32 @@ RESULTS = {
 }
 #: Worst first: the result a rule shows when its resources differ.
 RESULT_ORDER = ("non-compliant", "error", "suppressed", "compliant", "not-applicable")
+#: The perimeter proof's request families, as checks in the matrix (``perimeter:<request id>``).
+PERIMETER_PACK = "perimeter-proof"
 STATUS_TEXT = {
-    "satisfied-by-automated-check": "rules that check it passed on named resources of the template and none "
-                                    "failed or was suppressed; a template can show the whole control",
-    "partially-satisfied": "rules passed on named resources for its technical part, none failed or was "
-                           "suppressed; the rest (named in not_checked) is not checked by automation",
-    "risk-accepted": "a rule citing it was suppressed on a resource with a reason (accepted risk) and none failed, "
-                     "whatever else passed",
-    "not-satisfied": "at least one non-compliant (or failed) result",
-    "not-assessed-by-automation": "organizational, procedural or physical (never satisfied by a template, see "
-                                  "not_checked), or no rule citing it found a resource in scope",
+    "satisfied-by-automated-check": "a template can show the whole control, and for every part of its objective "
+                                    "(control-objectives.tsv) a check that can satisfy it (a Bedrock-pack rule or a "
+                                    "perimeter-proof request family) passed on named resources; no check citing it "
+                                    "failed, was UNKNOWN or suppressed, none missed a resource, and its base control "
+                                    "(for an enhancement) is satisfied too",
+    "partially-satisfied": "checks passed and none failed, but only part of it is shown: the rest is not checked by "
+                           "automation (not_checked), or only supporting evidence passed (cdk-nag's citations, never "
+                           "enough alone), or a resource no pack reported on feeds it, or a satisfying check was "
+                           "justified away on a resource, or its base control is partial",
+    "risk-accepted": "a finding or perimeter path citing it was accepted by a named approver (from configuration) and "
+                     "none failed; the package's own suppressions are vendor justifications, listed, never an "
+                     "acceptance",
+    "not-satisfied": "a check citing it failed or could not be evaluated (UNKNOWN), an open perimeter path cites it, "
+                     "its base control is not satisfied, or (CA-7, CM-6, SA-11) the compliance gate failed on this "
+                     "template",
+    "not-assessed-by-automation": "organizational, procedural or physical, or never shown by a template "
+                                  "(control-objectives.tsv), or withdrawn from SP 800-53 r5 (its checks count for its "
+                                  "replacement), or no check citing it passed",
 }
 GATE_LINE = ("Every synth runs the NIST SP 800-53 r5, AWS Solutions and Bedrock rule packs on this template and fails "
              "on an unsuppressed error; the matrix lists each rule, resource and result.")
 #: Statuses that claim (some of) the control is in place.
 CLAIMED = ("satisfied-by-automated-check", "partially-satisfied")
-#: Who accepted a suppressed finding and when, where its reason says so ("accepted by X", an ISO date).
-_WHO = re.compile(r"\b(?:approved|accepted|signed off) by (.+?)(?= on \d{4}-|[,;.()]|$)", re.IGNORECASE)
-_WHEN = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 _CONTROL = re.compile(r"^\s*([A-Za-z]{2})-(\d+)(?:\s*\(\s*(\d+)\s*\))?")
 
@@ -240,6 +266,8 @@ def _rows(stack: StackEvidence, findings: list[Finding]) -> list[dict[str, Any]]
         }
         if reason:
             row["reason"] = reason
+        if result == "suppressed":
+            row["acceptance"] = acceptance_kind(reason)
         if count > 1:
             row["count"] = count
         rows.append(row)
@@ -266,56 +294,54 @@ def _tally(rows: list[dict[str, Any]]) -> dict[str, int]:
     return tally
 
 
-def control_status(tally: dict[str, int], scope: str) -> str:
-    """The status of a control from its rules' results and its scope (``data/controls.tsv``)."""
-    if tally["non-compliant"] or tally["error"]:
-        return "not-satisfied"
-    if scope == "outside":
-        return "not-assessed-by-automation"
-    if tally["suppressed"]:
-        return "risk-accepted"
-    if tally["compliant"]:
-        return "satisfied-by-automated-check" if scope == "template" else "partially-satisfied"
-    return "not-assessed-by-automation"
+def unchecked_resources(stack: StackEvidence) -> dict[str, dict[str, Any]]:
+    """Resources no cdk-nag pack reported on although its rules check their type: logical id -> label, type
+    and the NIST rules that never saw it.
 
-
-def acceptance(reason: str) -> dict[str, str]:
-    """``accepted_by`` and ``accepted_on`` where a suppression's reason names them."""
-    found: dict[str, str] = {}
-    if who := _WHO.search(reason):
-        found["accepted_by"] = who.group(1).strip()
-    if when := _WHEN.search(reason):
-        found["accepted_on"] = when.group(1)
-    return found
-
-
-def _why(item: dict[str, Any], status: str, rules: dict[str, dict[str, Any]]) -> str:
-    """One sentence: what made the status."""
-    def on(result: str) -> list[str]:
-        return [f"{ref['rule']} on {', '.join(sorted({r['resource'].split('/', 1)[-1] for r in ref['results'] if r['result'] == result}))}"
-                for ref in item["rules"] if any(r["result"] == result for r in ref.get("results", []))]
-    if status == "not-satisfied":
-        return "Failed: " + "; ".join(on("non-compliant") + on("error")) + "."
-    if status == "risk-accepted":
-        reasons = sorted({r.get("reason", "") for ref in item["rules"] for r in ref.get("results", [])
-                          if r["result"] == "suppressed"})
-        return "Suppressed: " + "; ".join(on("suppressed")) + ". Reason: " + " / ".join(reasons)
-    if status in CLAIMED:
-        text = "Passed: " + "; ".join(on("compliant")) + "."
-        return text + (f" Not checked: {item['not_checked']}" if status == "partially-satisfied" else "")
-    if item["scope"] == "outside":
-        return f"Outside what a template shows: {item['not_checked']}"
-    types = sorted({t for ref in item["rules"] for t in rules[ref["rule"]]["types"]})
-    return "No rule citing it had a resource in scope" + (f" (they check {', '.join(types)})." if types else ".")
-
-
-def build_matrix(stack: StackEvidence) -> dict[str, Any]:
-    """The control matrix of one stack, as a JSON-ready dict (sorted, deterministic)."""
+    cdk-nag visits constructs by L1 class, so a resource written as a plain ``CfnResource`` (CDK's own
+    custom-resource provider: ``CustomVpcRestrictDefaultSG...Handler`` and its inline-policy ``...Role``)
+    gets no line from any of its rules. A type counts as one cdk-nag checks when a single-class NIST rule
+    checks it or another resource of the type got a cdk-nag line in this stack. The Bedrock pack reads the
+    template itself, so it sees every resource; the perimeter proof is not about resources.
+    """
     specs = rule_specs()
+    nist = [s for s in specs.values() if s.pack == NIST_PACK]
+    seen = {stack.logical_id(f.resource) for f in stack.findings if f.pack != PACK_NAME}
+    seen_types = {stack.template.resources[lid].type for lid in seen if lid}
+    single = {s.types[0] for s in nist if len(s.types) == 1}
+    out: dict[str, dict[str, Any]] = {}
+    for r in stack.resources:
+        if r.logical_id in seen or r.type not in single | seen_types:
+            continue
+        rules = sorted(s.rule_id for s in nist if r.type in s.types)
+        if rules:
+            out[r.logical_id] = {"logical_id": r.logical_id, "label": stack.label(r.logical_id), "type": r.type,
+                                 "rules": rules}
+    return out
+
+
+def _gate_failure(stack: StackEvidence, perimeter: Mapping[str, Any] | None) -> str:
+    """Why the compliance gate failed on this template ("" when it passed)."""
+    errors = blocking(stack.findings)
+    open_paths = [r["id"] for r in (perimeter or {}).get("requests", []) if r.get("verdict") == "open"]
+    reasons = ([f"{len(errors)} unsuppressed error(s)"] if errors else []) + (
+        [f"{len(open_paths)} open perimeter path(s) ({', '.join(open_paths[:3])}{', ...' if len(open_paths) > 3 else ''})"]
+        if open_paths else [])
+    return "; ".join(reasons)
+
+
+def build_matrix(stack: StackEvidence, perimeter: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The control matrix of one stack, as a JSON-ready dict (sorted, deterministic).
+
+    ``perimeter``: the perimeter proof of this stack's environment (``perimeter-<env>.json``), for the
+    environment's own stack: its request families are checks like rules (see :mod:`.objectives`)."""
+    specs = rule_specs()
+    objectives = objective_map()
     present = {r.type for r in stack.resources}
     by_rule: dict[str, list[Finding]] = {}
     for f in stack.findings:
         by_rule.setdefault(f.rule_id, []).append(f)
+    unchecked = unchecked_resources(stack)
 
     rules: dict[str, dict[str, Any]] = {}
     for rule_id in sorted({*(r for r, s in specs.items() if s.pack in CONTROL_PACKS),
@@ -340,40 +366,94 @@ def build_matrix(stack: StackEvidence) -> dict[str, Any]:
         if entry["status"] == "not-applicable":
             entry["note"] = (_not_applicable_note(spec, present) if spec and not rows
                              else "the rule reported itself not applicable")
+        missed = sorted(lid for lid, u in unchecked.items() if rule_id in u["rules"])
+        if missed:
+            entry["unchecked"] = missed
         rules[rule_id] = entry
+    for family, checks in sorted(perimeter_checks(perimeter).items()):
+        rows = checks["rows"]
+        rules[family] = {"pack": PERIMETER_PACK, "controls": checks["controls"], "cited_as": checks["controls"],
+                         "level": None, "types": [], "description": checks["rationale"], "results": rows,
+                         "tally": _tally(rows), "status": _worst([r["result"] for r in rows])}
 
     controls: dict[str, dict[str, Any]] = {}
+
+    def add(control: str, rule_id: str, entry: dict[str, Any], via: str | None = None) -> None:
+        item = controls.setdefault(control, {"oscal_id": oscal_control_id(control), "rules": []})
+        if any(ref["rule"] == rule_id for ref in item["rules"]):
+            return
+        role, part = ("supports", None) if via else objectives.role(control, rule_id)
+        ref: dict[str, Any] = {"rule": rule_id, "status": entry["status"], "role": role}
+        if part and part != "-":
+            ref["part"] = part
+        if via:
+            ref["cited_as"] = via
+        if entry["results"]:
+            ref["results"] = [{k: row[k] for k in ("resource", "result", "reason", "acceptance", "count") if k in row}
+                              for row in entry["results"]]
+        if entry.get("unchecked"):
+            ref["unchecked"] = [unchecked[lid]["label"] for lid in entry["unchecked"]]
+        item["rules"].append(ref)
+
     for rule_id, entry in rules.items():
         for control in entry["controls"]:
-            item = controls.setdefault(control, {"oscal_id": oscal_control_id(control), "rules": []})
-            ref: dict[str, Any] = {"rule": rule_id, "status": entry["status"]}
-            if entry["results"]:
-                ref["results"] = [{k: row[k] for k in ("resource", "result", "reason", "count") if k in row}
-                                  for row in entry["results"]]
-            item["rules"].append(ref)
-    item_control = {id(item): control for control, item in controls.items()}
+            add(control, rule_id, entry)
+            for replacement in objectives.withdrawn.get(control, ((), ""))[0]:
+                add(replacement, rule_id, entry, via=f"{control} (withdrawn)")
+        if entry["results"]:  # a Bedrock rule the map names for a control it does not cite (AU-5: tamper alerts)
+            for control in objectives.attached(rule_id):
+                add(control, rule_id, entry)
+
     facts = template_facts(stack)
-    for item in controls.values():
+    gate_failed = _gate_failure(stack, perimeter)
+    for control in sorted(controls, key=control_sort_key):  # a base control before its enhancements
+        item = controls[control]
         tally = dict.fromkeys(RESULT_ORDER, 0)
         for ref in item["rules"]:
             for result, n in rules[ref["rule"]]["tally"].items():
                 tally[result] += n
         item["tally"] = tally
-        info = control_info(item_control[id(item)])
+        info = control_info(control)
         item["scope"] = info.scope
         if info.scope != "template":
             item["not_checked"] = info.not_checked
         item["responsibility"] = info.responsibility
         if info.aws_service:
             item["aws_service"] = info.aws_service
-        item["narrative"] = narrative(item_control[id(item)], facts, GATE_LINE)
-        item["status"] = control_status(tally, info.scope)
-        item["why"] = _why(item, item["status"], rules)
+        item["narrative"] = narrative(control, facts, GATE_LINE)
+        if control in objectives.reasons:
+            item["objective"] = objectives.reasons[control]
+        if control in objectives.withdrawn:
+            item["withdrawn"] = {"note": catalog()["controls"][control]["withdrawn"],
+                                 "replaced_by": list(objectives.withdrawn[control][0])}
+        refs = [{**ref, "types": rules[ref["rule"]]["types"]} for ref in item["rules"]]
+        verdict = judge(control, refs, info.scope, info.not_checked)
+        status, notes = verdict.status, verdict.notes
+        if gate_failed and control in GATE_CONTROLS and status != "not-satisfied":
+            status, notes = "not-satisfied", [f"The compliance gate failed on this template: {gate_failed}.", *notes]
+        base = base_control(control)
+        if base and control not in objectives.withdrawn:
+            base_status = controls[base]["status"] if base in controls else "not-assessed-by-automation"
+            capped = cap_by_base(status, base_status)
+            if capped != status:
+                status, notes = capped, [f"Capped by its base control {base} ({base_status}): an enhancement never "
+                                         "outranks its base.", *notes]
+        item["status"] = status
+        item["why"] = " ".join(notes)
         accepted = [dict(rule=ref["rule"], resource=r["resource"], reason=r.get("reason", ""),
                          **acceptance(r.get("reason", "")))
-                    for ref in item["rules"] for r in ref.get("results", []) if r["result"] == "suppressed"]
+                    for ref in item["rules"] for r in ref.get("results", [])
+                    if r["result"] == "suppressed" and r.get("acceptance") == RISK_ACCEPTED]
         if accepted:
             item["accepted_risks"] = accepted
+        justified = [dict(rule=ref["rule"], resource=r["resource"], reason=r.get("reason", ""))
+                     for ref in item["rules"] for r in ref.get("results", [])
+                     if r["result"] == "suppressed" and r.get("acceptance") != RISK_ACCEPTED]
+        if justified:
+            item["vendor_justifications"] = justified
+        missed = sorted({label for ref in item["rules"] for label in ref.get("unchecked", [])})
+        if missed:
+            item["unchecked"] = missed
     #: A list, not a mapping: JSON written with sorted keys keeps family-then-number order this way.
     ordered = [{"control": c, **controls[c]} for c in sorted(controls, key=control_sort_key)]
 
@@ -405,6 +485,9 @@ def build_matrix(stack: StackEvidence) -> dict[str, Any]:
         "packs": list(CONTROL_PACKS),
         "statuses": STATUS_TEXT,
         "totals": {s: status_counts.get(s, 0) for s in STATUS_TEXT},
+        "gate": {"passed": not gate_failed, **({"failed": gate_failed} if gate_failed else {}),
+                 "perimeter": "proof of this environment" if perimeter is not None else "not part of this stack's checks"},
+        "unchecked_resources": [unchecked[lid] for lid in sorted(unchecked)],
         "controls": ordered,
         "rules": rules,
         "other_packs": {p: dict(sorted(r.items())) for p, r in sorted(other.items())},
@@ -522,10 +605,19 @@ def matrix_digest(matrix: dict[str, Any]) -> dict[str, Any]:
         entry: dict[str, Any] = {"status": item["status"], "why": item["why"]}
         if item.get("accepted_risks"):
             entry["accepted_risks"] = item["accepted_risks"]
+        if item.get("vendor_justifications"):
+            entry["vendor_justifications"] = item["vendor_justifications"]
         if item["status"] == "not-satisfied":
             entry["failed"] = sorted({ref["rule"] for ref in item["rules"]
                                       if any(r["result"] in ("non-compliant", "error") for r in ref.get("results", []))})
         controls[item["control"]] = entry
     rules = {rule_id: {"controls": entry["controls"], "tally": entry["tally"]}
              for rule_id, entry in matrix["rules"].items() if entry["results"]}
-    return {"totals": dict(matrix["totals"]), "controls": controls, "rules": rules}
+    #: Perimeter paths accepted with an approver: POA&M items like accepted findings.
+    accepted_paths = [{"family": rule_id, "request": row["resource"], "controls": entry["controls"],
+                       **{k: row[k] for k in ("reason", "accepted_by", "accepted_until") if row.get(k)}}
+                      for rule_id, entry in matrix["rules"].items() if entry["pack"] == PERIMETER_PACK
+                      for row in entry["results"] if row["result"] == "suppressed"]
+    return {"totals": dict(matrix["totals"]), "controls": controls, "rules": rules,
+            "gate_failed": matrix["gate"].get("failed", ""), "accepted_perimeter_paths": accepted_paths,
+            "unchecked_resources": [u["label"] for u in matrix["unchecked_resources"]]}

@@ -33,6 +33,7 @@ from .components import COMPONENTS, STACK_RULES, component_members
 from .destinations import data_destinations, describe
 from .destinations import sentence as destination_sentence
 from .matrix import CLAIMED, CONTROL_PACKS, control_sort_key, normalized_controls, oscal_control_id, result_of
+from .objectives import GATE_CONTROLS, RISK_ACCEPTED, VENDOR_JUSTIFICATION, acceptance_kind, objective_map
 from .responsibility import BASIS, control_info
 
 #: Statuses under which a component lists a control (with the status as a prop).
@@ -48,8 +49,6 @@ CATALOG = ("https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.
 #: Namespace of this package's OSCAL props, and of its uuid5 identifiers.
 NS = "urn:compliant-bedrock:oscal"
 UUID_NAMESPACE = uuid.UUID("7d1c5a0e-3b0f-5c55-9a3e-6b1f0c2d4e88")
-#: Controls the compliance gate itself implements: monitoring, configuration settings, developer testing.
-GATE_CONTROLS = ("CA-7", "CM-6", "SA-11", "SA-11(1)")
 
 
 def stable_uuid(*parts: str) -> str:
@@ -74,7 +73,7 @@ def _join(items: Sequence[str], limit: int = 6) -> str:
 
 
 def _evidence(stack: StackEvidence, component: str, members: set[str]) -> dict[str, dict[str, Any]]:
-    """control -> {"pass": {rule: [labels]}, "fail": {...}, "suppressed": {rule: [(label, reason)]}}."""
+    """control -> {"pass": {rule: [labels]}, "fail": {...}, "suppressed": {rule: {(label with reason, acceptance kind)}}}."""
     found: dict[str, dict[str, Any]] = {}
     for f in stack.findings_of(CONTROL_PACKS):
         logical_id = stack.logical_id(f.resource)
@@ -91,7 +90,8 @@ def _evidence(stack: StackEvidence, component: str, members: set[str]) -> dict[s
             if result == "compliant":
                 slot["pass"].setdefault(f.rule_id, set()).add(label)
             elif result == "suppressed":
-                slot["suppressed"].setdefault(f.rule_id, set()).add(f"{label} ({f.reason})")
+                slot["suppressed"].setdefault(f.rule_id, set()).add((f"{label} ({f.reason})",
+                                                                     acceptance_kind(f.reason or "")))
             else:
                 slot["fail"].setdefault(f.rule_id, set()).add(label)
     return found
@@ -159,7 +159,8 @@ def template_parameters(stack: StackEvidence) -> dict[str, dict[str, str]]:
 
 def _gate_status(control: str, errors: bool, known: Mapping[str, Mapping[str, Any]] | None) -> str | None:
     """The gate's own controls: listed with the matrix's status where a rule cites them, else by scope;
-    not listed when the gate failed (the template it checked is not the one to deploy)."""
+    not listed when the gate failed, on a rule or on an open perimeter path, report-only or not (the template
+    it checked is not the one to deploy)."""
     if errors:
         return None
     status = (known or {}).get(control, {}).get("status")
@@ -170,12 +171,13 @@ def _gate_status(control: str, errors: bool, known: Mapping[str, Mapping[str, An
 
 def _gate_requirements(stack: StackEvidence, facts: Sequence[str], identity: str,
                        known: Mapping[str, Mapping[str, Any]] | None = None,
-                       file_name: str | None = None) -> list[dict[str, Any]]:
+                       file_name: str | None = None, gate_failed: str = "") -> list[dict[str, Any]]:
+    """``gate_failed``: why the gate failed on this stack (the matrix's ``gate``), open perimeter paths included."""
     counts = Counter(result_of(f) for f in stack.findings)
     packs = sorted({f.pack for f in stack.findings})
     errors = blocking(stack.findings)
-    outcome = (f"{len(errors)} unsuppressed error(s): the synth of this template fails unless run report-only"
-               if errors else "no unsuppressed error: the gate passed")
+    outcome = (f"{gate_failed or f'{len(errors)} unsuppressed error(s)'}: the synth of this template fails unless "
+               "run report-only" if errors or gate_failed else "no unsuppressed error: the gate passed")
     summary = (f"At synth of `{stack.environment}`, the packs {', '.join(packs)} produced {sum(counts.values())} "
                f"results on stack {stack.name}: {counts['compliant']} compliant, {counts['suppressed']} suppressed "
                f"with a reason, {counts['non-compliant']} non-compliant, {counts['error']} rule errors; {outcome}.")
@@ -190,7 +192,7 @@ def _gate_requirements(stack: StackEvidence, facts: Sequence[str], identity: str
     extra = f" Configuration: {' '.join(facts)}" if facts else ""
     requirements = []
     for c in GATE_CONTROLS:
-        status = _gate_status(c, bool(errors), known)
+        status = _gate_status(c, bool(errors) or bool(gate_failed), known)
         if status is None:
             continue
         info = control_info(c)
@@ -270,11 +272,14 @@ def build_component_definition(
     digest: str,
     statuses: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
     file_names: Mapping[str, str] | None = None,
+    gate_failures: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """``statuses``: stack name -> control -> matrix entry (``matrix_digest(...)["controls"]``); a
+    """The OSCAL component definition (JSON-ready). ``facts``: environment -> component id -> sentences.
+
+    ``statuses``: stack name -> control -> matrix entry (``matrix_digest(...)["controls"]``); a
     control is listed only with a status in ``LISTED``. ``file_names``: stack name -> the name its
-    evidence files carry (links)."""
-    """The OSCAL component definition (JSON-ready). ``facts``: environment -> component id -> sentences."""
+    evidence files carry (links). ``gate_failures``: stack name -> why the gate failed there (the matrix's
+    ``gate``: unsuppressed errors, open perimeter paths), "" where it passed."""
     # The uuids of an environment's statements are derived from its name, so they stay the same from
     # synth to synth; a further stack of the environment (an audit replica) is told apart by its own name.
     first: dict[str, str] = {}
@@ -286,6 +291,7 @@ def build_component_definition(
     for spec in COMPONENTS:
         implementations = []
         types: set[str] = set()
+        objectives = objective_map()
         for stack in stacks:
             env = stack.environment
             members = component_members(stack)[spec.id]
@@ -300,7 +306,8 @@ def build_component_definition(
                 f". {stack.deployment.rstrip('.')}" if stack.deployment else "")
             if spec.id == "compliance-gate":
                 requirements = _gate_requirements(stack, env_facts, identity[stack.name],
-                                                  (statuses or {}).get(stack.name), (file_names or {}).get(stack.name))
+                                                  (statuses or {}).get(stack.name), (file_names or {}).get(stack.name),
+                                                  (gate_failures or {}).get(stack.name, ""))
                 if not requirements:
                     continue
             else:
@@ -317,14 +324,23 @@ def build_component_definition(
                     status = (known or {}).get(control, {}).get("status")
                     if known is not None and status not in LISTED:
                         continue  # failed elsewhere in the stack, or organizational (never claimed)
+                    if control in objectives.never or control in objectives.withdrawn:
+                        continue  # no template shows it, or SP 800-53 r5 withdrew it: never on a component
                     if known is None and (slot["suppressed"] or control_info(control).scope != "template"):
                         continue  # without the matrix, only what passed outright
                     passed = "; ".join(f"{rule} passed on {_join(sorted(labels))}"
                                        for rule, labels in sorted(slot["pass"].items()))
                     remarks = None
                     if slot["suppressed"]:
-                        remarks = "Risk accepted (suppressed findings with their reasons): " + "; ".join(
-                            f"{rule} on {_join(sorted(items))}" for rule, items in sorted(slot["suppressed"].items()))
+                        kinds = {kind: "; ".join(f"{rule} on {_join(sorted(label for label, k in items if k == kind))}"
+                                                 for rule, items in sorted(slot["suppressed"].items())
+                                                 if any(k == kind for _, k in items))
+                                 for kind in (RISK_ACCEPTED, VENDOR_JUSTIFICATION)}
+                        remarks = " ".join(text for text in (
+                            f"Risk accepted by a named approver (suppressed findings with their reasons): {kinds[RISK_ACCEPTED]}."
+                            if kinds[RISK_ACCEPTED] else "",
+                            "Vendor justification, not a risk acceptance (suppressed with a reason, no approver named): "
+                            f"{kinds[VENDOR_JUSTIFICATION]}." if kinds[VENDOR_JUSTIFICATION] else "") if text)
                     info = control_info(control)
                     rest = f" Not shown by the template: {info.not_checked}" if info.scope != "template" else ""
                     verb = {"risk-accepted": "addresses, with an accepted risk,",

@@ -1,7 +1,10 @@
 """Plan of action and milestones: every accepted risk and every open gap, as JSON and CSV.
 
-* ``risk-accepted``: each suppressed finding of any pack (rule, resource, reason; who and when where
-  the reason says so);
+* ``risk-accepted``: each suppressed finding whose reason names who accepted it (configuration writes it:
+  ``accept_unguarded.<path>.approved_by``), with when where it says so, and each perimeter path the proof's
+  acceptances accept (approver and expiry);
+* ``vendor-justification``: each other suppressed finding: the package's (or the deployer's) own reason, no
+  approver: a deviation to review and accept or fix, not an accepted risk;
 * ``not-satisfied``: each control a rule failed on;
 * ``not-assessed``: each control of the FedRAMP Rev5 baselines (High includes Moderate and Low) that
   this deployment is responsible for, alone or shared, and that automation did not show: organizational
@@ -25,10 +28,11 @@ from typing import Any
 from .assembly import StackEvidence
 from .baselines import BASELINES, baseline_controls
 from .matrix import acceptance, control_sort_key, normalized_controls
+from .objectives import RISK_ACCEPTED, acceptance_kind
 from .responsibility import BASIS, control_info
 
 COLUMNS = ("id", "environment", "kind", "controls", "weakness", "source", "resource", "reason", "accepted_by",
-           "accepted_on", "baselines", "responsibility", "milestones", "evidence_basis")
+           "accepted_on", "accepted_until", "baselines", "responsibility", "milestones", "evidence_basis")
 
 
 #: The basis, short enough to repeat on every CSV row (the JSON carries the full sentence).
@@ -80,11 +84,22 @@ def build_poam(stacks: Sequence[StackEvidence], names: Mapping[str, str],
             seen.add((f.rule_id, f.resource, f.reason or ""))
             controls = normalized_controls(f.controls)
             items.append({
-                "id": _id(env, "accepted", f.rule_id, f.resource), "environment": env, "kind": "risk-accepted",
+                "id": _id(env, "accepted", f.rule_id, f.resource), "environment": env,
+                "kind": acceptance_kind(f.reason or ""),
                 "controls": controls, "weakness": f.info.split(" - (Control IDs")[0].strip(),
                 "source": f"{f.pack} rule {f.rule_id}", "resource": f.resource, "reason": f.reason or "",
                 **acceptance(f.reason or ""),
                 "baselines": sorted({b for c in controls for b in in_baseline.get(c, [])}, key=BASELINES.index),
+                "responsibility": "customer", "milestones": [],
+            })
+        for path in digests[stack.name].get("accepted_perimeter_paths", []):
+            items.append({
+                "id": _id(env, "accepted-path", path["request"]), "environment": env, "kind": RISK_ACCEPTED,
+                "controls": path["controls"], "weakness": f"Open perimeter path {path['request']} (accepted)",
+                "source": f"perimeter proof request {path['request']}", "resource": path["request"],
+                "reason": path.get("reason", ""),
+                **{k: path[k] for k in ("accepted_by", "accepted_until") if k in path},
+                "baselines": sorted({b for c in path["controls"] for b in in_baseline.get(c, [])}, key=BASELINES.index),
                 "responsibility": "customer", "milestones": [],
             })
         controls = digests[stack.name]["controls"]
@@ -109,7 +124,7 @@ def build_poam(stacks: Sequence[StackEvidence], names: Mapping[str, str],
                 "weakness": weakness, "source": "FedRAMP Rev5 baseline gap", "resource": "", "reason": "",
                 "baselines": in_baseline[control], "responsibility": info.responsibility, "milestones": [],
             })
-    order = {"not-satisfied": 0, "risk-accepted": 1, "not-assessed": 2}
+    order = {"not-satisfied": 0, "risk-accepted": 1, "vendor-justification": 2, "not-assessed": 3}
     items.sort(key=lambda i: (i["environment"], order[i["kind"]],
                               control_sort_key(i["controls"][0]) if i["controls"] else ("", 0, 0), i["id"]))
     return {"evidence_basis": BASIS, "items": items}

@@ -114,6 +114,24 @@ def sdr_evidence(name: str, dest: Path) -> list[tuple[str, str, str]]:
     ]
 
 
+def perimeter_of(dest: Path, name: str) -> dict[str, Any] | None:
+    """The perimeter proof of environment ``name`` (``perimeter-<name>.json``, written by the synth that ran the
+    proof just before the evidence), else None: its outcomes are checks of that environment's own stack."""
+    proof_file = dest / f"perimeter-{name}.json"
+    return orjson.loads(proof_file.read_bytes()) if proof_file.is_file() else None
+
+
+def _write_matrix(outdir: Path, stack: StackEvidence, name: str, dest: Path) -> dict[str, Any]:
+    """A stack's matrix (JSON and Markdown) and responsibility files; returns its ``matrix_digest``."""
+    perimeter = perimeter_of(dest, name)
+    matrix = build_matrix(stack, perimeter)
+    matrix_json, matrix_md, _, _, responsibility_md = stack_files(name)
+    _write(dest / matrix_json, _dump(matrix))
+    _write(dest / matrix_md, render_markdown(matrix, stack_digest(outdir, stack)))
+    _write(dest / responsibility_md, render_responsibility(matrix))
+    return {"name": name, "perimeter": perimeter is not None, **matrix_digest(matrix)}
+
+
 def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = None,
                          dest: Path | None = None) -> dict[str, dict[str, Any]]:
     """Each stack's own files (control matrix JSON and Markdown, diagram SVG and PNG) into ``dest``.
@@ -138,17 +156,13 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
         pending: deque[Future] = deque()
         for stack in each:
             name = names[stack.name]
-            matrix = build_matrix(stack)
-            matrix_json, matrix_md, svg, png, responsibility_md = stack_files(name)
-            _write(dest / matrix_json, _dump(matrix))
-            _write(dest / matrix_md, render_markdown(matrix, stack_digest(outdir, stack)))
-            _write(dest / responsibility_md, render_responsibility(matrix))
+            done[stack.name] = _write_matrix(outdir, stack, name, dest)
+            _, _, svg, png, _ = stack_files(name)
             while len(pending) >= encoders:  # each waiting PNG holds a 12 MB bitmap: bound them
                 pending.popleft().result()
             future = write_diagram(stack, dest / svg, dest / png, executor=pool)
             if future is not None:
                 pending.append(future)
-            done[stack.name] = {"name": name, **matrix_digest(matrix)}
         for future in pending:
             future.result()  # an encoder's error is this call's error
     return done
@@ -180,6 +194,9 @@ def generate(outdir: Path, *, dest: Path | None = None,
     digest = inputs_digest(outdir, stacks)
     names = stack_file_names({s.name: s.environment for s in stacks})
     done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
+    for stack in stacks:  # a shard wrote its matrix before the proof ran: the proof's outcomes are checks too
+        if stack.name in done and done[stack.name].get("perimeter") != (dest / f"perimeter-{names[stack.name]}.json").is_file():
+            done[stack.name] = _write_matrix(outdir, stack, names[stack.name], dest)
     done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
     written = [dest / file for stack in stacks for file in stack_files(names[stack.name])]
     # The perimeter proof's files (written by the synth that ran it, just before): cited, not rewritten.
@@ -201,7 +218,8 @@ def generate(outdir: Path, *, dest: Path | None = None,
                 f"every acceptance's reason are in {proof['file']}.")]}
     document = build_component_definition(stacks, facts, version=_version(), digest=digest,
                                           statuses={s.name: done[s.name]["controls"] for s in stacks},
-                                          file_names=names)
+                                          file_names=names,
+                                          gate_failures={s.name: done[s.name].get("gate_failed", "") for s in stacks})
     _write(dest / "component-definition.json", _dump(document))
     written.append(dest / "component-definition.json")
     statuses = {done[s.name]["name"]: {c: e["status"] for c, e in done[s.name]["controls"].items()} for s in stacks}

@@ -47,8 +47,13 @@ class ControlInfo:
 
 @cache
 def control_table() -> dict[str, ControlInfo]:
-    """The rows of ``data/controls.tsv`` by their ``match``; ValueError naming the row when one is wrong."""
-    text = resources.files("compliant_bedrock.evidence").joinpath("data/controls.tsv").read_text("utf-8")
+    """The rows of ``data/controls.tsv`` by their ``match``."""
+    return parse_control_table(resources.files("compliant_bedrock.evidence").joinpath("data/controls.tsv")
+                               .read_text("utf-8"))
+
+
+def parse_control_table(text: str) -> dict[str, ControlInfo]:
+    """Control-table rows from their TSV text by ``match``; ValueError naming the row when one is wrong."""
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     table: dict[str, ControlInfo] = {}
     for row in csv.DictReader(lines, delimiter="\t"):
@@ -61,6 +66,9 @@ def control_table() -> dict[str, ControlInfo]:
         if info.responsibility not in RESPONSIBILITIES:
             raise ValueError(f"{where}: responsibility {info.responsibility!r} is not one of "
                              f"{', '.join(RESPONSIBILITIES)}")
+        if info.scope == "template" and not _ID.match(info.match):
+            raise ValueError(f"{where}: scope template only on one control id, never on a family or a wildcard: "
+                             "name each control a template can show whole (control-objectives.tsv says by what)")
         if info.scope != "template" and not info.not_checked:
             raise ValueError(f"{where}: scope {info.scope} needs not_checked (what automation cannot show)")
         if info.responsibility != "customer" and not info.aws_service:

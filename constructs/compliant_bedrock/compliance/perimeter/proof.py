@@ -110,6 +110,9 @@ class Outcome:
     assumptions: list[str] = field(default_factory=list)
     verdict: str = "n/a"  # as-expected | open | accepted | n/a
     accepted_reason: str | None = None
+    #: Who approved the acceptance and until when (a POA&M item names both).
+    accepted_by: str | None = None
+    accepted_until: str | None = None
     note: str | None = None
 
     def line(self) -> str:
@@ -539,6 +542,7 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
         for index, acceptance in enumerate(acceptances):
             if acceptance.covers(outcome.environment, outcome.id):
                 outcome.verdict, outcome.accepted_reason = "accepted", acceptance.reason
+                outcome.accepted_by, outcome.accepted_until = acceptance.approved_by, acceptance.expires
                 used.add(index)
                 break
         else:
@@ -578,7 +582,8 @@ def write_evidence(outdir: Path, proof: Proof) -> list[Path]:
         document["perimeter"] = {
             "passed": proof.passed,
             "blocking": [asdict(o) for o in proof.blocking],
-            "accepted": [{"environment": o.environment, "id": o.id, "reason": o.accepted_reason}
+            "accepted": [{"environment": o.environment, "id": o.id, "reason": o.accepted_reason,
+                          "approved_by": o.accepted_by, "expires": o.accepted_until}
                          for o in proof.outcomes if o.verdict == "accepted"],
             "stale_acceptances": [asdict(a) for a in proof.stale_acceptances],
         }
