@@ -16,7 +16,8 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_VALIDATION := false
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# Evidence timestamps (OSCAL last-modified) come from the last commit, never the clock.
+# Evidence timestamps (OSCAL last-modified, SDR lastUpdated) come from the last commit, never the clock. Outside a
+# git checkout this is 0, which the evidence refuses as a date (never 1970): set SOURCE_DATE_EPOCH there.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
 .PHONY: help setup synth test test-integration lint report bench clean mutate

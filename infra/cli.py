@@ -97,15 +97,22 @@ def run(build: Callable[..., Any] | None = None) -> int:
     from compliant_bedrock import ComplianceGate
 
     from .app_factory import selected_organizations
-    from .report import deviations_of, facts_of, unverified_models
+    from .report import config_files, deviations_of, facts_of, unverified_models
 
     settings = {env.name: env for env in envs}
     gate = ComplianceGate(app, rule_contexts=contexts, perimeter="required",
                           perimeter_acceptances=_acceptances_file(app), node_modules=_node_modules(),
                           prove_environments=[env.name for env in envs] if build is None else (),
                           facts=facts_of(settings, selected_organizations(envs=envs) if build is None else ()),
-                          unverified=unverified_models(settings), deviations=deviations_of(settings))
+                          unverified=unverified_models(settings), deviations=deviations_of(settings),
+                          inputs=config_files(_config_dir(app)))
     return gate.judge(outdir, written_by_shards=shard_evidence).exit_code
+
+
+def _config_dir(app: Any) -> Path:
+    from .app_factory import CONFIG_DIR_KEY, ROOT
+
+    return ROOT / str(app.node.try_get_context(CONFIG_DIR_KEY) or "config")
 
 
 def _acceptances_file(app: Any) -> Path:

@@ -3,7 +3,8 @@
 A thin wrapper around :mod:`compliant_bedrock.evidence.report` (which every synth through
 :class:`compliant_bedrock.ComplianceGate` already runs): it adds the reference app's facts, the sentences
 its environment settings (``config/*.yaml``) state about each component, and the unverified model ids.
-Output is deterministic; exit codes: 0 written, 2 no usable assembly.
+Output is deterministic; exit codes: 0 written, 2 no usable assembly, a URI option that is not an absolute
+URI, or evidence that cannot be dated (no positive SOURCE_DATE_EPOCH and no git commit).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from compliant_bedrock.evidence import report as _report
 from compliant_bedrock.evidence.assembly import AssemblyError
+from compliant_bedrock.evidence.provenance import ProvenanceError
 from compliant_bedrock.evidence.report import (  # noqa: F401  (re-exported for infra.parallel and tests)
     COMPLIANCE_DIR,
     STACK_FILE_PATTERNS,
@@ -203,12 +205,20 @@ def unverified_models(settings: Mapping[str, EnvironmentSettings]) -> dict[str, 
             for name, env in settings.items()}
 
 
+def config_files(config_dir: Path | None = None) -> list[Path]:
+    """The configuration files of ``config_dir`` (default: cdk.json's config directory), for provenance.json."""
+    directory = config_dir or ROOT / str(cdk_json_context().get(CONFIG_DIR_KEY) or "config")
+    return sorted(p for pattern in ("*.yaml", "*.yml") for p in directory.rglob(pattern) if p.is_file())
+
+
 def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None = None,
              settings: dict[str, EnvironmentSettings] | None = None,
              written_by_shards: Mapping[str, Mapping[str, Any]] | None = None,
-             package_overview_uri: str = UNSET_OVERVIEW, perimeter_note: str | None = None) -> list[Path]:
+             package_overview_uri: str = UNSET_OVERVIEW, perimeter_note: str | None = None,
+             evidence_base_uri: str | None = None, source_dir: Path | None = None) -> list[Path]:
     """:func:`compliant_bedrock.evidence.report.generate` with the facts of the environments' settings
-    (``settings``, else read from ``config_dir`` / cdk.json's config directory)."""
+    (``settings``, else read from ``config_dir`` / cdk.json's config directory); that directory's files are
+    hashed into provenance.json."""
     organizations: list = []
     if settings is None:
         settings = _settings(config_dir)
@@ -216,7 +226,9 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     facts = confirm_facts(facts_of(settings, organizations), _templates(outdir))
     return _report.generate(outdir, dest=dest, facts=facts, unverified=unverified_models(settings),
                             written_by_shards=written_by_shards, package_overview_uri=package_overview_uri,
-                            perimeter_note=perimeter_note, deviations=deviations_of(settings))
+                            perimeter_note=perimeter_note, deviations=deviations_of(settings),
+                            evidence_base_uri=evidence_base_uri, source_dir=source_dir,
+                            config_files=config_files(config_dir))
 
 
 #: Values a settings sentence states that a template must then contain: CIDRs, model ids, day counts, modes.
@@ -287,12 +299,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--package-overview-uri", default=UNSET_OVERVIEW,
                         help="URI of the provider's Certification Package Overview (FedRAMP SDR "
                              "certificationPackageOverviewUri); default: a URN saying it was not provided")
+    parser.add_argument("--evidence-base-uri", default=None,
+                        help="absolute URI where the evidence files are published; the SDRs' evidence locations are "
+                             "built on it (default: a URN per file saying they are not published)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    from compliant_bedrock.evidence.formats import is_uri
+    from compliant_bedrock.evidence.sdr import evidence_base
+
+    try:
+        evidence_base(args.evidence_base_uri)
+        if not is_uri(args.package_overview_uri):
+            raise ValueError(f"--package-overview-uri {args.package_overview_uri!r} is not an absolute URI (RFC 3986)")
+    except ValueError as err:
+        print(f"report: {err}", file=sys.stderr)
+        return 2
     try:
         written = generate(Path(args.outdir), config_dir=args.config, dest=args.dest,
-                           package_overview_uri=args.package_overview_uri)
-    except AssemblyError as err:
+                           package_overview_uri=args.package_overview_uri, evidence_base_uri=args.evidence_base_uri)
+    except (AssemblyError, ProvenanceError) as err:
         print(f"report: {err}", file=sys.stderr)
         return 2
     where = written[0].parent if written else args.outdir

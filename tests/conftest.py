@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 from infra import runtime
+
+# Evidence is dated by SOURCE_DATE_EPOCH or the configuration's commit, never 1970 and never the clock: a copy of
+# the tree without its .git (tools/mutate.py's scratch copies, a source archive) has no commit, so the tests give
+# it a date (the tests of the dating itself set their own).
+if not re.fullmatch(r"[1-9][0-9]*", os.environ.get("SOURCE_DATE_EPOCH", "").strip()) \
+        and not (Path(__file__).resolve().parent.parent / ".git").exists():
+    os.environ["SOURCE_DATE_EPOCH"] = "1784023200"  # 2026-07-14T10:00:00Z
 
 runtime.prepare()  # the environment app.py runs in, before jsii starts Node
 

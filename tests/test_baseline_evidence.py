@@ -8,6 +8,7 @@ they cost one batched simulator run, not a synth.
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import json
 import shutil
@@ -336,3 +337,32 @@ def test_the_cli_files_the_deviations_the_configuration_accepts(out: Path) -> No
     filed = {(i["environment"], i["source"], i["resource"]) for i in items if i["source"].startswith("configuration")}
     assert filed == {("frontier", "configuration non_fips_endpoints", "bedrock-mantle interface endpoint"),
                      ("commercial", "configuration accept_uncertain_destinations", "us.openai.gpt-5.6-sol")}
+# ---- every evidence file says what it is; the provenance of this synth ------------------------------------
+def test_every_evidence_file_says_it_is_pre_deployment_evidence(out: Path) -> None:
+    """findings.json and the perimeter files (written by the gate and the proof) as much as the report's."""
+    dest = out / "compliance"
+    files = sorted(p for p in dest.iterdir() if p.is_file())
+    names = {p.name for p in files}
+    assert {"findings.json", "provenance.json", f"perimeter-{BASELINE}.json", f"perimeter-{BASELINE}.md",
+            "perimeter-commercial.md", "sdr-commercial.json", "poam.csv"} <= names
+    for path in files:
+        if path.suffix == ".png":  # drawn from the same scene as its SVG, which carries the statement as text
+            assert "Pre-deployment evidence" in (dest / f"{path.stem}.svg").read_text(encoding="utf-8"), path.name
+            continue
+        assert "pre-deployment evidence" in path.read_text(encoding="utf-8").lower(), path.name
+    for path in [dest / "findings.json", *dest.glob("perimeter-*.json"), dest / "provenance.json"]:
+        assert json.loads(path.read_text())["evidence_basis"].startswith("Pre-deployment evidence"), path.name
+
+
+def test_provenance_of_the_synth_names_the_simulator_and_the_configuration(out: Path) -> None:
+    from compliant_bedrock.compliance.perimeter import simulator
+
+    provenance = json.loads((out / "compliance" / "provenance.json").read_text())
+    assert provenance["tools"][simulator.PACKAGE]["version"] == simulator.VERSION  # the proof ran
+    assert provenance["tools"]["node"]["version"]
+    configuration = provenance["inputs"]["configuration"]
+    assert {"config/commercial.yaml", "config/perimeter/accepted-open-paths.yaml", "cdk.json"} <= set(configuration)
+    assert configuration["config/commercial.yaml"] == hashlib.sha256((ROOT / "config" / "commercial.yaml").read_bytes()).hexdigest()
+    kept = f"stacksets/{BASELINE_STACK}/{BASELINE_STACK}.template.json"
+    assert provenance["inputs"]["assembly"][kept] == hashlib.sha256((out / kept).read_bytes()).hexdigest()
+    assert not provenance["timestamp"].startswith("1970")

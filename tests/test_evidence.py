@@ -489,6 +489,13 @@ def test_cli_writes_reports_and_refuses_a_missing_assembly(fake_assembly: Path, 
     assert f"report: {len(list((tmp_path / 'out').iterdir()))} files" in capsys.readouterr().out
     assert main([str(tmp_path / "nowhere")]) == 2
     assert "no manifest.json" in capsys.readouterr().err
+    assert main([str(fake_assembly), "--dest", str(tmp_path / "bad"), "--evidence-base-uri", "evidence/"]) == 2
+    assert "'evidence/' is not an absolute URI" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    base = "https://trust.example.gov/cb"
+    assert main([str(fake_assembly), "--dest", str(tmp_path / "out"), "--evidence-base-uri", base]) == 0
+    assert _load(tmp_path / "out" / "sdr-dev.json")["metadata"]["evidenceBaseUri"] == base + "/"
+    config = json.loads((tmp_path / "out" / "provenance.json").read_text())["inputs"]["configuration"]
+    assert "config/commercial.yaml" in config  # the settings the statements came from
 
 
 def test_a_removed_stacks_leftovers_neither_judge_nor_pass_for_evidence(fake_assembly: Path) -> None:
@@ -710,6 +717,20 @@ FEDRAMP_SCHEMAS = Path(__file__).parent / "data" / "fedramp"
 
 
 @functools.cache
+def _format_checker():
+    """jsonschema's own format checks, plus ``uri``, ``date`` and ``date-time`` from the standard library
+    (``evidence.formats``): without rfc3987 or rfc3986-validator, jsonschema lets any string pass as a ``uri``."""
+    import jsonschema
+
+    from compliant_bedrock.evidence.formats import CHECKS
+
+    checker = jsonschema.FormatChecker(list(jsonschema.Draft202012Validator.FORMAT_CHECKER.checkers))
+    for name, check in CHECKS.items():
+        checker.checks(name)(check)
+    return checker
+
+
+@functools.cache
 def _sdr_validator():
     import jsonschema
     import referencing
@@ -724,37 +745,81 @@ def _sdr_validator():
         (f"{common['$id']}/$defs/certificationPackageOverviewUri",
          DRAFT202012.create_resource(common["$defs"]["certificationPackageOverviewUri"])),
     ])
-    return jsonschema.Draft202012Validator(schema, registry=registry,
-                                           format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=_format_checker())
+
+
+def test_the_format_checker_checks_every_format_of_fedramps_schemas() -> None:
+    """Format checking that silently skips a format is no check: each format the schemas use is checked."""
+    schemas = " ".join(p.read_text() for p in FEDRAMP_SCHEMAS.glob("*.json"))
+    used = set(re.findall(r'"format":\s*"([^"]+)"', schemas))
+    assert used == {"uri", "date", "date-time"}
+    checker = _format_checker()
+    assert used <= set(checker.checkers)
+    for fmt, good, bad in (("uri", "urn:compliant-bedrock:unpublished-evidence:matrix-dev.json", "./matrix-dev.json"),
+                           ("uri", "https://trust.example.gov/cb/matrix-dev.json", "matrix dev.json"),
+                           ("date", "2026-07-14", "2026-02-30"),
+                           ("date-time", "2026-07-14T10:00:00Z", "2026-07-14 10:00:00")):
+        assert checker.conforms(good, fmt) and not checker.conforms(bad, fmt), (fmt, good, bad)
 
 
 def test_security_decision_records_validate_against_fedramps_schema(report: Path, assembly: Path) -> None:
-    from compliant_bedrock.evidence.sdr import ksi_data
+    from compliant_bedrock.evidence.sdr import CONTROL_STATUS, NOT_ASSESSED, UNSET_EVIDENCE_BASE, ksi_data
 
     validator = _sdr_validator()
     data = ksi_data()
+    provenance = report / "provenance.json"
     for env in _envs(assembly).values():
         sdr = _load(report / f"sdr-{env}.json")
         assert [e.message for e in validator.iter_errors(sdr)] == []
         matrix = _matrix(report, env)
+        # Every KSI of the vendored rules, each either assessed from reviewed text or saying it is not.
         ksis = {k["ksiId"]: k for k in sdr["keySecurityIndicators"]}
-        assert set(ksis) == set(data["indicators"]) >= {"KSI-MLA-EVC", "KSI-MLA-OSM", "KSI-CNA-RNT", "KSI-IAM-ELP"}
+        assert list(ksis) == list(data["indicators"]) and len(ksis) == len(sdr["keySecurityIndicators"])
+        assessed = {k for k, v in ksis.items() if v["automatedAssessment"] != NOT_ASSESSED}
+        assert {"KSI-MLA-EVC", "KSI-MLA-OSM", "KSI-CNA-RNT", "KSI-IAM-ELP"} <= assessed
         for ksi_id, ksi in ksis.items():
-            # Never fully implemented from templates; each KSI's tests are rules citing a control of its mapping.
-            assert ksi["ksiImplementationStatus"] == "Partially Implemented"
             mapped = set(data["indicators"][ksi_id]["controls"])
-            assert ksi["ksiTests"]
-            for rule in ksi["ksiTests"]:
-                assert {oscal_control_id(c) for c in matrix["rules"][rule]["controls"]} & mapped, (ksi_id, rule)
+            if ksi_id in assessed:
+                # Never fully implemented from templates; each KSI's tests are rules citing a control of its mapping.
+                assert "shows" in data["indicators"][ksi_id]
+                assert ksi["ksiImplementationStatus"] == "Partially Implemented"
+                assert ksi["ksiTests"] and ksi["ksiEvidence"]
+                for rule in ksi["ksiTests"]:
+                    assert {oscal_control_id(c) for c in matrix["rules"][rule]["controls"]} & mapped, (ksi_id, rule)
+            else:  # no status, no tests, no evidence: a statement that automation did not assess it
+                assert "ksiImplementationStatus" not in ksi, ksi_id
+                assert ksi["ksiImplementation"][0].startswith("Not assessed by automation"), ksi_id
+                assert ksi["ksiTests"] == [] and ksi["ksiEvidence"] == []
             for evidence in ksi["ksiEvidence"]:
+                assert evidence["evidenceLocation"].startswith(UNSET_EVIDENCE_BASE)
                 digest = evidence["evidenceText"].removeprefix("sha256 ")
-                path = report / evidence["evidenceLocation"].removeprefix("./")
+                path = report / evidence["evidenceLocation"].removeprefix(UNSET_EVIDENCE_BASE)
                 assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+        assert f"{UNSET_EVIDENCE_BASE}provenance.json" in {e["evidenceLocation"] for k in ksis.values()
+                                                           for e in k["ksiEvidence"]}
+        # The rules the record addresses, with metadata (SDR-CSO-MTD) naming the provenance.
+        assert [r["frrID"] for r in sdr["fedRampRequirements"]] == list(data["requirements"])
+        assert {"SDR-CSO-FRR", "SDR-CSO-MTD", "SDR-CSX-KSI", "FRC-CSO-JSN"} <= set(data["requirements"])
+        meta = sdr["metadata"]
+        assert meta["version"] and meta["sourceOfUpdate"] and _format_checker().conforms(meta["lastUpdated"], "date-time")
+        assert not meta["lastUpdated"].startswith("1970")
+        assert meta["provenance"]["sha256"] == hashlib.sha256(provenance.read_bytes()).hexdigest()
+        assert meta["evidenceBasis"].startswith("Pre-deployment evidence")
+        # securityControls: the matrix's statuses as they are, none claimed where the matrix does not assess.
+        controls = {c["controlId"]: c for c in sdr["securityControls"]}
+        assert set(controls) == set(matrix["controls"])
+        for control, c in controls.items():
+            status = matrix["controls"][control]["status"]
+            assert c["matrixStatus"] == status
+            assert c.get("controlImplementationStatus") == CONTROL_STATUS.get(status), control
         assert sdr["portsAndProtocols"] and {p["portNumber"] for p in sdr["portsAndProtocols"]} == {"443"}
         assert "Pre-deployment evidence" in (report / f"sdr-{env}.md").read_text(encoding="utf-8")
-    # The validator bites: a KSI without its required arrays is refused.
+    # The validator bites: a KSI without its required arrays, a relative evidence location are refused.
     assert list(validator.iter_errors({"certificationPackageOverviewUri": "https://example.gov/x",
                                        "fedRampRequirements": [], "keySecurityIndicators": [{"ksiId": "KSI-X"}]}))
+    relative = json.loads(json.dumps(_load(report / "sdr-commercial.json")))
+    relative["keySecurityIndicators"][0]["ksiEvidence"] = [{"evidenceLocation": "./matrix-commercial.json"}]
+    assert [e.validator for e in validator.iter_errors(relative)] == ["format"]
 
 
 def test_ksi_data_is_the_2026_rules_with_a_reason_each() -> None:
@@ -762,9 +827,20 @@ def test_ksi_data_is_the_2026_rules_with_a_reason_each() -> None:
 
     data = ksi_data()
     assert data["source"]["version"].startswith("2026.")
+    # Consolidated Rules 2026.07.14.01: 46 KSIs in 10 families, all vendored (tools/vendor_fedramp_rules.py).
+    assert len(data["indicators"]) == 46
+    assert {k.split("-")[1] for k in data["indicators"]} == {
+        "CED", "CMT", "CNA", "IAM", "INR", "MLA", "PIY", "RPL", "SCR", "SVC"}
     for ksi_id, ksi in data["indicators"].items():
         assert re.fullmatch(r"KSI-[A-Z]{3}-[A-Z]{3}", ksi_id)
-        assert ksi["statement"] and ksi["controls"] and ksi["shows"] and ksi["not_shown"]
+        assert ksi["name"] and (ksi.get("statement") or ksi.get("varies_by_class"))
+        assert isinstance(ksi["controls"], list)
+        assert ("shows" in ksi) == ("not_shown" in ksi), ksi_id  # reviewed text says both or neither
+    assert sum("shows" in k for k in data["indicators"].values()) == 8
+    for rule_id, rule in data["requirements"].items():
+        assert re.fullmatch(r"[A-Z]{3}-[A-Z]{3}-[A-Z]{3}", rule_id) and rule["name"] and rule["implementation"]
+        assert rule.get("status") in (None, "Implemented", "Partially Implemented", "Not Implemented")
+        assert rule.get("status") or rule["implementation"].startswith("Not assessed by automation")
 
 
 def test_poam_lists_accepted_risks_failures_and_baseline_gaps(fake_assembly: Path, tmp_path: Path) -> None:
@@ -797,9 +873,11 @@ def test_a_perimeter_proof_is_cited_when_present(fake_assembly: Path, tmp_path: 
     """The perimeter proof (``perimeter-<env>.json``, written by its own tool) is optional input: cited with
     its sha256 when it is there, absent from the records when it is not."""
     generate(fake_assembly, dest=tmp_path, settings={})
+    from compliant_bedrock.evidence.sdr import UNSET_EVIDENCE_BASE
+
     cited = {e["evidenceLocation"] for k in _load(tmp_path / "sdr-dev.json")["keySecurityIndicators"]
              for e in k["ksiEvidence"]}
-    assert "./perimeter-dev.json" not in cited and "./matrix-dev.json" in cited
+    assert f"{UNSET_EVIDENCE_BASE}perimeter-dev.json" not in cited and f"{UNSET_EVIDENCE_BASE}matrix-dev.json" in cited
     proof = tmp_path / "perimeter-dev.json"
     proof.write_text(json.dumps({"environment": "dev", "passed": True, "counts": {"as-expected": 1},
                                  "requests": [{"id": "internet-to-runtime", "decision": "deny",
@@ -808,10 +886,124 @@ def test_a_perimeter_proof_is_cited_when_present(fake_assembly: Path, tmp_path: 
     generate(fake_assembly, dest=tmp_path, settings={})
     sdr = _load(tmp_path / "sdr-dev.json")
     assert next(e["evidenceText"] for k in sdr["keySecurityIndicators"] for e in k["ksiEvidence"]
-            if e["evidenceLocation"] == "./perimeter-dev.json") == \
+            if e["evidenceLocation"] == f"{UNSET_EVIDENCE_BASE}perimeter-dev.json") == \
         "sha256 " + hashlib.sha256(proof.read_bytes()).hexdigest()
     assert [e.message for e in _sdr_validator().iter_errors(sdr)] == []
     assert proof.is_file()  # not ours: never removed as a stale file
+
+
+def _git(repo: Path, *args: str) -> str:
+    import os
+    import subprocess
+
+    dated = {**os.environ, "GIT_AUTHOR_DATE": "2026-07-14T10:00:00Z", "GIT_COMMITTER_DATE": "2026-07-14T10:00:00Z"}
+    return subprocess.run(["git", "-c", "user.name=Evidence Test", "-c", "user.email=evidence@example.invalid",
+                           "-c", "commit.gpgsign=false", "-C", str(repo), *args],
+                          check=True, capture_output=True, text=True, env=dated).stdout.strip()
+
+
+@pytest.fixture()
+def source(tmp_path: Path) -> Path:
+    """A git checkout of its own with one configuration file committed (the tests need not run in a checkout)."""
+    repo = tmp_path / "source"
+    (repo / "config").mkdir(parents=True)
+    (repo / "config" / "dev.yaml").write_text("name: dev\n", encoding="utf-8")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "config/dev.yaml")
+    _git(repo, "commit", "-q", "-m", "configuration")
+    return repo
+
+
+def test_provenance_names_commit_dirty_flag_tools_and_input_digests(fake_assembly: Path, source: Path,
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliant_bedrock.evidence import report as evidence_report
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    dest = tmp_path / "evidence"
+    config = source / "config" / "dev.yaml"
+    evidence_report.generate(fake_assembly, dest=dest, source_dir=source, config_files=[config])
+    provenance = json.loads((dest / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["evidence_basis"].startswith("Pre-deployment evidence")
+    assert provenance["source"]["commit"] == _git(source, "rev-parse", "HEAD")
+    assert provenance["source"]["dirty"] is False
+    committed = int(_git(source, "log", "-1", "--format=%ct"))
+    assert provenance["timestamp"] == provenance["source"]["committed_at"] == "2026-07-14T10:00:00Z"
+    assert provenance["timestamp_source"].startswith("time of commit") and committed > 0
+    tools = provenance["tools"]
+    assert {"compliant-bedrock", "aws-cdk-lib", "cdk-nag", "@cloud-copilot/iam-simulate", "cfn-lint",
+            "compliance-trestle", "jsonschema", "python", "node"} <= set(tools)
+    for name in ("aws-cdk-lib", "cdk-nag", "cfn-lint", "compliance-trestle", "jsonschema", "python"):
+        assert tools[name]["version"] and tools[name]["role"], name
+    assert tools["@cloud-copilot/iam-simulate"]["pinned"] and tools["@cloud-copilot/iam-simulate"]["version"] is None
+    inputs = provenance["inputs"]["assembly"]
+    for name in (f"{STACK}.template.json", "manifest.json", f"NIST.800.53.R5--{STACK}-NagReport.json"):
+        assert inputs[name] == hashlib.sha256((fake_assembly / name).read_bytes()).hexdigest(), name
+    assert provenance["inputs"]["configuration"] == {"config/dev.yaml": hashlib.sha256(config.read_bytes()).hexdigest()}
+    digest = hashlib.sha256((dest / "provenance.json").read_bytes()).hexdigest()
+    # Cited with its sha256 by the OSCAL document (back-matter), the SDR (metadata) and the summary.
+    oscal = json.loads((dest / "component-definition.json").read_text())["component-definition"]
+    (resource,) = oscal["back-matter"]["resources"]
+    assert resource["rlinks"][0]["hashes"] == [{"algorithm": "SHA-256", "value": digest}]
+    assert {"name": "source-commit", "ns": "urn:compliant-bedrock:oscal",
+            "value": provenance["source"]["commit"]} in oscal["metadata"]["props"]
+    assert oscal["metadata"]["last-modified"] == provenance["timestamp"]
+    sdr = json.loads((dest / "sdr-dev.json").read_text())
+    assert sdr["metadata"]["provenance"]["sha256"] == digest
+    assert sdr["metadata"]["version"].endswith("+g" + provenance["source"]["commit"][:12])
+    assert f"`provenance.json` (sha256 `{digest}`)" in (dest / "summary.md").read_text()
+    # An uncommitted change is flagged, and the version says so.
+    config.write_text("name: dev\nchanged: true\n", encoding="utf-8")
+    evidence_report.generate(fake_assembly, dest=dest, source_dir=source, config_files=[config])
+    provenance = json.loads((dest / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["source"]["dirty"] is True
+    assert json.loads((dest / "sdr-dev.json").read_text())["metadata"]["version"].endswith(".dirty")
+
+
+def test_the_evidence_date_is_the_epoch_or_the_commit_never_1970(fake_assembly: Path, source: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliant_bedrock.evidence import report as evidence_report
+    from compliant_bedrock.evidence.provenance import ProvenanceError
+
+    dest = tmp_path / "evidence"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    evidence_report.generate(fake_assembly, dest=dest, source_dir=source)
+    provenance = json.loads((dest / "provenance.json").read_text())
+    assert (provenance["timestamp"], provenance["timestamp_source"]) == ("2023-11-14T22:13:20Z", "SOURCE_DATE_EPOCH")
+    # 0 (the Makefile's `|| echo 0` outside a checkout) is no date: the commit's time instead ...
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    evidence_report.generate(fake_assembly, dest=dest, source_dir=source)
+    provenance = json.loads((dest / "provenance.json").read_text())
+    assert provenance["timestamp"] == "2026-07-14T10:00:00Z" and "'0' is not a positive" in provenance["timestamp_source"]
+    assert {e["lastUpdated"] for k in json.loads((dest / "sdr-dev.json").read_text())["keySecurityIndicators"]
+            for e in k["ksiEvidence"]} == {"2026-07-14"}
+    # ... and without a commit the evidence is refused, before any file is written.
+    empty, nowhere = tmp_path / "not-a-checkout", tmp_path / "refused"
+    empty.mkdir()
+    for epoch in ("0", ""):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        with pytest.raises(ProvenanceError, match="never dated 1970-01-01"):
+            evidence_report.generate(fake_assembly, dest=nowhere, source_dir=empty)
+        assert not nowhere.exists() or not list(nowhere.iterdir())
+
+
+def test_evidence_locations_are_built_on_the_configured_base_uri(fake_assembly: Path, tmp_path: Path) -> None:
+    from compliant_bedrock.evidence import report as evidence_report
+
+    base = "https://trust.example.gov/compliant-bedrock/2026-07-14"
+    evidence_report.generate(fake_assembly, dest=tmp_path, evidence_base_uri=base,
+                             package_overview_uri="https://trust.example.gov/package-overview.json")
+    sdr = _load(tmp_path / "sdr-dev.json")
+    locations = {e["evidenceLocation"] for k in sdr["keySecurityIndicators"] for e in k["ksiEvidence"]}
+    assert locations and all(loc.startswith(base + "/") and (tmp_path / loc.removeprefix(base + "/")).is_file()
+                             for loc in locations)
+    assert sdr["metadata"]["provenance"]["location"] == f"{base}/provenance.json"
+    assert [e.message for e in _sdr_validator().iter_errors(sdr)] == []
+    for bad in ("./evidence/", "evidence", "https://trust.example.gov/x?y=1"):
+        with pytest.raises(ValueError, match="not an absolute URI"):
+            evidence_report.generate(fake_assembly, dest=tmp_path, evidence_base_uri=bad)
+    with pytest.raises(ValueError, match="package overview URI"):
+        evidence_report.generate(fake_assembly, dest=tmp_path, package_overview_uri="package-overview.json")
 
 
 def test_organization_policies_are_drawn_around_the_account(fake_assembly: Path) -> None:

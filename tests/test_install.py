@@ -8,6 +8,7 @@ CI runs that after `make test`, which stays under its 60 s budget without it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -42,7 +43,13 @@ def _synth(site: Path, app_dir: Path, source: str) -> subprocess.CompletedProces
         if extra.name != "app.py" and extra.is_file():
             shutil.copy(extra, app_dir / extra.name)
     (app_dir / "node_modules").symlink_to(ROOT / "node_modules")  # the simulator beside the app, as npm puts it
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CDK_OUTDIR", "CDK_CONTEXT_JSON")}
+    # A git checkout with a commit, as `cdk init` leaves one: the evidence is dated by that commit.
+    for git in (["init", "-q"], ["add", "app.py", "cdk.json"],
+                ["-c", "user.name=New User", "-c", "user.email=user@example.invalid", "-c", "commit.gpgsign=false",
+                 "commit", "-q", "-m", "Initial commit"]):
+        subprocess.run(["git", "-C", str(app_dir), *git], check=True, capture_output=True)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "CDK_OUTDIR", "CDK_CONTEXT_JSON", "SOURCE_DATE_EPOCH")}
     env.update({"PYTHONPATH": str(site), "CDK_DISABLE_CLI_TELEMETRY": "true", "CDK_VALIDATION": "false"})
     return subprocess.run([*CLI, "synth", "--quiet", "--no-notices", "--app", f"{sys.executable} app.py"],
                           cwd=app_dir, env=env, capture_output=True, text=True, timeout=600)
@@ -53,8 +60,10 @@ def test_the_readme_example_passes_the_gate_from_an_installed_wheel(site: Path, 
     assert result.returncode == 0, result.stderr[-3000:]
     assert "compliance: gate passed" in result.stderr
     evidence = tmp_path / "app" / "cdk.out" / "compliance"
-    for name in ("findings.json", "summary.md", "component-definition.json", "poam.json"):
+    for name in ("findings.json", "summary.md", "component-definition.json", "poam.json", "provenance.json"):
         assert (evidence / name).is_file(), name
+    provenance = json.loads((evidence / "provenance.json").read_text())
+    assert provenance["source"]["commit"] and provenance["timestamp_source"].startswith("time of commit")
     assert "Traceback" not in result.stderr
     imported = subprocess.run([sys.executable, "-c", "import compliant_bedrock; print(compliant_bedrock.__file__)"],
                               env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True)

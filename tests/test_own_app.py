@@ -208,6 +208,29 @@ def test_per_stack_rule_contexts_reach_the_bedrock_pack(example: tuple[Path, int
     assert ComplianceGate(cdk.App(), perimeter="off", out=io.StringIO()).judge(outdir).exit_code == 0
 
 
+def test_the_gate_dates_the_evidence_or_writes_none_and_builds_locations_on_the_base_uri(
+        example: tuple[Path, int, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside a git checkout with SOURCE_DATE_EPOCH 0 (the Makefile's fallback), nothing dates the evidence:
+    exit 2, no evidence (never 1970, never the clock). The context's base URI reaches the SDRs."""
+    outdir = tmp_path / "cdk.out"
+    shutil.copytree(example[0], outdir, symlinks=True)
+    base = "https://trust.example.gov/evidence/"
+    app = cdk.App(context={"compliance:evidence-base-uri": base})
+    assert ComplianceGate(app, perimeter="off", out=io.StringIO()).judge(outdir).exit_code == 0
+    sdr = json.loads((outdir / "compliance" / "sdr-BedrockWorkload.json").read_text())
+    assert {e["evidenceLocation"] for k in sdr["keySecurityIndicators"] for e in k["ksiEvidence"]} >= {
+        f"{base}matrix-BedrockWorkload.json", f"{base}provenance.json"}
+    elsewhere = tmp_path / "not-a-checkout"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    text = io.StringIO()
+    result = ComplianceGate(cdk.App(), perimeter="off", out=text).judge(outdir)
+    assert result.exit_code == 2, text.getvalue()
+    assert "never dated 1970-01-01" in text.getvalue() and "no evidence written" in text.getvalue()
+    assert not (outdir / "compliance").exists()
+
+
 def test_gate_options_are_checked() -> None:
     app = cdk.App()
     cdk.Stack(app, "One")
@@ -216,6 +239,10 @@ def test_gate_options_are_checked() -> None:
     with pytest.raises(cb.ConstructPropsError, match="perimeter: 'maybe'"):
         ComplianceGate(app, perimeter="maybe")  # type: ignore[arg-type]
     assert ComplianceGate(cdk.App(context={"compliance:perimeter": "off"})).perimeter == "off"
+    with pytest.raises(cb.ConstructPropsError, match=r"evidence_base_uri .*'\./evidence' is not an absolute URI"):
+        ComplianceGate(app, evidence_base_uri="./evidence")
+    with pytest.raises(cb.ConstructPropsError, match=r"package_overview_uri .*not an absolute URI"):
+        ComplianceGate(cdk.App(context={"compliance:package-overview-uri": "overview.md"}))
     staged = cdk.App()
     cdk.Stack(cdk.Stage(staged, "Prod"), "Inner")
     with pytest.raises(cb.ConstructPropsError, match=r"\['Prod/Inner'\] are inside a Stage"):

@@ -7,7 +7,8 @@ the full assessor evidence into ``<outdir>/compliance/``, prints every blocking 
 line with the evidence path, and exits the process non-zero when a finding blocks.
 
 Exit codes (``GateResult.exit_code``): 0 passed, or report-only; 1 unsuppressed compliance errors or an
-open perimeter path; 2 a malformed perimeter acceptance file; 3 the perimeter proof was required and could
+open perimeter path; 2 a malformed perimeter acceptance file, or evidence that cannot be dated (no positive
+``SOURCE_DATE_EPOCH`` and no git commit: see ``evidence.provenance``); 3 the perimeter proof was required and could
 not run (Node or the IAM simulator missing or failing), or it did not recognize an environment it had to
 prove. No evidence is written after a 2 or a 3.
 
@@ -43,6 +44,10 @@ REPORT_ONLY_KEY = "compliance:report-only"
 PERIMETER_KEY = "compliance:perimeter"
 #: Context key naming the perimeter acceptances file (overrides the ``perimeter_acceptances`` argument).
 PERIMETER_ACCEPTANCES_KEY = "compliant-bedrock:perimeter-acceptances"
+#: Context keys: where the provider publishes the evidence files (absolute URI; the Security Decision Records'
+#: evidence locations are built on it) and its Certification Package Overview (override the arguments).
+EVIDENCE_BASE_URI_KEY = "compliance:evidence-base-uri"
+PACKAGE_OVERVIEW_URI_KEY = "compliance:package-overview-uri"
 PerimeterMode = Literal["auto", "required", "off"]
 PERIMETER_MODES = ("auto", "required", "off")
 
@@ -81,6 +86,10 @@ class ComplianceGate:
     ``facts`` / ``unverified``: environment -> component -> sentences / unverified model ids for the
     evidence (see :func:`compliant_bedrock.evidence.report.generate`); ``deviations``: environment -> the deviations
     its configuration accepts, each a POA&M item. ``out``: where the verdict goes.
+    ``evidence_base_uri`` / ``package_overview_uri``: absolute URIs for the Security Decision Records (context
+    ``compliance:evidence-base-uri`` / ``compliance:package-overview-uri`` wins). ``inputs``: configuration
+    files the app read; their sha256 go into ``provenance.json`` (with ``cdk.json``, ``cdk.context.json`` and
+    the perimeter acceptances file).
     """
 
     def __init__(self, app: cdk.App, *, stacks: Iterable[str | cdk.Stack] | None = None,
@@ -90,8 +99,12 @@ class ComplianceGate:
                  node_modules: str | Path | None = None, prove_environments: Iterable[str] = (),
                  facts: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
                  unverified: Mapping[str, Sequence[str]] | None = None,
-                 deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, out: Any = None) -> None:
+                 deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, out: Any = None,
+                 evidence_base_uri: str | None = None, package_overview_uri: str | None = None,
+                 inputs: Iterable[str | Path] = ()) -> None:
         from .compliance.gate import EXTRA_PACKS
+        from .evidence.formats import is_uri
+        from .evidence.sdr import UNSET_OVERVIEW, evidence_base
 
         unknown = [p for p in extra_packs if p not in EXTRA_PACKS]
         if unknown:
@@ -116,6 +129,18 @@ class ComplianceGate:
         self.unverified = unverified
         self.deviations = deviations
         self.out = out
+        self.evidence_base_uri = str(app.node.try_get_context(EVIDENCE_BASE_URI_KEY) or evidence_base_uri or "") or None
+        self.package_overview_uri = str(app.node.try_get_context(PACKAGE_OVERVIEW_URI_KEY) or package_overview_uri
+                                        or UNSET_OVERVIEW)
+        try:
+            evidence_base(self.evidence_base_uri)
+        except ValueError as err:
+            raise ConstructPropsError(f"ComplianceGate: evidence_base_uri (context {EVIDENCE_BASE_URI_KEY}): {err}") from None
+        if not is_uri(self.package_overview_uri):
+            raise ConstructPropsError(f"ComplianceGate: package_overview_uri (context {PACKAGE_OVERVIEW_URI_KEY}): "
+                                      f"{self.package_overview_uri!r} is not an absolute URI (RFC 3986), which "
+                                      "FedRAMP's schema requires")
+        self.inputs = [Path(p) for p in inputs]
         self._attached: set[str] = set()
 
     # -- before synth ---------------------------------------------------------------------------------
@@ -202,8 +227,20 @@ class ComplianceGate:
                 print(f"compliant-bedrock: {message}; no evidence written", file=out)
                 return GateResult(outdir, 3, stacks, errors, message=message)
             perimeter.write_evidence(outdir, proof)
-        evidence = generate(outdir, dest=dest, facts=self.facts, unverified=self.unverified,
-                            written_by_shards=written_by_shards, perimeter_note=note, deviations=self.deviations)
+        from .evidence.provenance import ProvenanceError
+
+        acceptances = self._acceptances_file()
+        try:
+            evidence = generate(outdir, dest=dest, facts=self.facts, unverified=self.unverified,
+                                written_by_shards=written_by_shards, perimeter_note=note,
+                                deviations=self.deviations,
+                                package_overview_uri=self.package_overview_uri,
+                                evidence_base_uri=self.evidence_base_uri,
+                                config_files=[*self.inputs, *([acceptances] if acceptances.is_file() else [])])
+        except ProvenanceError as err:
+            shutil.rmtree(dest, ignore_errors=True)  # no undated evidence, and no verdict without its evidence
+            print(f"compliant-bedrock: {err}; no evidence written", file=out)
+            return GateResult(outdir, 2, stacks, errors, message=str(err))
         perimeter_lines = proof.lines() if proof is not None else []
         if proof is None:
             proof_text = f"perimeter proof NOT run: {note}"

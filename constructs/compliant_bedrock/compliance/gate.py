@@ -158,6 +158,12 @@ def blocking(findings: Iterable[Finding]) -> list[Finding]:
             and (f.level == "Error" or f.rule_id in BLOCKING_WARNINGS)]
 
 
+#: What ``findings.json`` is (every evidence file says it is pre-deployment evidence).
+FINDINGS_BASIS = ("Pre-deployment evidence: the compliance gate's verdict on the synthesized CloudFormation templates "
+                  "(every rule pack's results, and the perimeter proof's when it ran), before deployment; it is not a "
+                  "test of deployed resources.")
+
+
 def judge(outdir: Path, contexts: Mapping[str, RuleContext]) -> list[Finding]:
     """Run the Bedrock pack, summarize every pack into ``compliance/findings.json``, return the blockers."""
     run_bedrock_pack(outdir, contexts)
@@ -171,6 +177,7 @@ def judge(outdir: Path, contexts: Mapping[str, RuleContext]) -> list[Finding]:
         by_result[f.compliance] = by_result.get(f.compliance, 0) + 1
     suppressed = [asdict(f) for f in findings if f.compliance == "Suppressed"]
     document = {
+        "evidence_basis": FINDINGS_BASIS,
         "passed": not errors,
         "counts": dict(sorted(counts.items())),
         "blocking": [asdict(f) for f in errors],

@@ -12,9 +12,12 @@ them; it is not a test of deployed resources (every file says so at the top). Wr
 * ``poam.json`` / ``.csv``: accepted risks, failed controls and baseline gaps, with a milestones field;
 * ``architecture-<env>.svg`` / ``.png``: the authorization boundary and data flows;
 * ``summary.json`` / ``.md``: results per pack and stack, suppressions, unverified model ids, the perimeter proof
-  (or why it did not run).
+  (or why it did not run);
+* ``provenance.json``: the commit and its dirty flag, the version of every tool, the sha256 of every input and
+  the evidence date (cited with its sha256 by the OSCAL document, the SDRs and the summary).
 
-Output is deterministic (sorted, no clock; timestamps are ``SOURCE_DATE_EPOCH``): two runs over the
+Output is deterministic (sorted, no clock; timestamps are ``SOURCE_DATE_EPOCH`` or the commit's time,
+never 1970: ``provenance.evidence_time``): two runs over the
 same ``cdk.out`` write the same bytes. :class:`compliant_bedrock.ComplianceGate` calls :func:`generate` after
 every synth; the reference app's ``python -m infra.report`` wraps it with facts from its configuration.
 """
@@ -43,16 +46,18 @@ from .assembly import (
 )
 from .baselines import build_coverage, render_coverage
 from .diagram import write_diagram
+from .formats import is_uri
 from .matrix import build_matrix, matrix_digest, render_markdown, render_responsibility
-from .oscal import build_component_definition, document_timestamp
+from .oscal import build_component_definition
 from .poam import build_poam
 from .poam import render_csv as render_poam_csv
-from .sdr import UNSET_OVERVIEW, build_sdr, render_sdr
+from .provenance import PROVENANCE_FILE, ProvenanceError, build_provenance, record_metadata, reference
+from .sdr import UNSET_OVERVIEW, build_sdr, evidence_base, render_sdr
 from .summary import build_summary, render_summary_markdown
 
 __all__ = [
-    "COMPLIANCE_DIR", "STACK_FILE_PATTERNS", "UNSET_OVERVIEW", "AssemblyError", "generate", "sdr_evidence",
-    "stack_file_names", "stack_files", "write_stack_evidence",
+    "COMPLIANCE_DIR", "STACK_FILE_PATTERNS", "UNSET_OVERVIEW", "AssemblyError", "ProvenanceError", "generate",
+    "sdr_evidence", "stack_file_names", "stack_files", "write_stack_evidence",
 ]
 
 COMPLIANCE_DIR = "compliance"
@@ -111,6 +116,7 @@ def sdr_evidence(name: str, dest: Path) -> list[tuple[str, str, str]]:
         ("poam.json", "Report", "Plan of action and milestones: accepted risks and open gaps"),
         ("findings.json", "Audit Record", "The compliance gate's verdict and every blocking or suppressed finding"),
         (f"perimeter-{name}.json", "Report", "Perimeter proof: each modelled request, its decision and controls"),
+        (PROVENANCE_FILE, "Audit Record", "Provenance: git commit and dirty flag, tool versions, sha256 of every input"),
     ]
 
 
@@ -173,7 +179,9 @@ def generate(outdir: Path, *, dest: Path | None = None,
              unverified: Mapping[str, Sequence[str]] | None = None,
              written_by_shards: Mapping[str, Mapping[str, Any]] | None = None,
              package_overview_uri: str = UNSET_OVERVIEW, perimeter_note: str | None = None,
-             deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> list[Path]:
+             deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+             evidence_base_uri: str | None = None, source_dir: Path | None = None,
+             config_files: Sequence[Path] = ()) -> list[Path]:
     """Write every evidence file for the assembly at ``outdir``; return their paths (sorted).
 
     ``facts``: environment -> component id (``private-link``, ``model-access``, ``audit-trail``,
@@ -186,12 +194,24 @@ def generate(outdir: Path, *, dest: Path | None = None,
     ``perimeter_note``: why no perimeter proof ran (stated in the summary instead of a proof result).
     ``deviations``: environment -> the deviations its configuration accepts, each a POA&M item
     (:func:`compliant_bedrock.evidence.poam.deviation_items`).
-    Raises ``AssemblyError`` when ``outdir`` is not a synthesized assembly with pack reports.
+    ``evidence_base_uri``: where the provider publishes these files (absolute URI); the SDRs' evidence
+    locations are built on it (default: an unpublished-evidence URN). ``source_dir``: the git checkout of the
+    configuration (default: the working directory); ``config_files``: the configuration files the app read.
+    Both go into ``provenance.json``.
+    Raises ``AssemblyError`` when ``outdir`` is not a synthesized assembly with pack reports, ValueError for a
+    base URI that is not an absolute URI, and ``ProvenanceError`` when the evidence cannot be dated (no
+    positive SOURCE_DATE_EPOCH and no commit): then nothing is written.
     """
+    if not is_uri(package_overview_uri):
+        raise ValueError(f"package overview URI {package_overview_uri!r} is not an absolute URI (RFC 3986), which "
+                         "FedRAMP's schema requires for certificationPackageOverviewUri")
     stacks: list[StackEvidence] = read_assembly(outdir)
     dest = dest or outdir / COMPLIANCE_DIR
     dest.mkdir(parents=True, exist_ok=True)
     digest = inputs_digest(outdir, stacks)
+    base = evidence_base(evidence_base_uri)
+    provenance = build_provenance(outdir, stacks, dest, package_version=_version(), inputs_sha256=digest,
+                                  source_dir=source_dir, config_files=config_files)
     names = stack_file_names({s.name: s.environment for s in stacks})
     done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
     for stack in stacks:  # a shard wrote its matrix before the proof ran: the proof's outcomes are checks too
@@ -216,10 +236,14 @@ def generate(outdir: Path, *, dest: Path | None = None,
                 f"Perimeter proof (AC-3, AC-4, AC-6, SC-7, AU-9, SI-10): the request matrix was evaluated by an IAM "
                 f"simulator against this synth's policies: {counts}; every decision, its deciding statement and "
                 f"every acceptance's reason are in {proof['file']}.")]}
+    _write(dest / PROVENANCE_FILE, _dump(provenance))
+    written.append(dest / PROVENANCE_FILE)
+    cited = reference(provenance, dest, f"{base}{PROVENANCE_FILE}")
     document = build_component_definition(stacks, facts, version=_version(), digest=digest,
                                           statuses={s.name: done[s.name]["controls"] for s in stacks},
                                           file_names=names,
-                                          gate_failures={s.name: done[s.name].get("gate_failed", "") for s in stacks})
+                                          gate_failures={s.name: done[s.name].get("gate_failed", "") for s in stacks},
+                                          timestamp=provenance["timestamp"], provenance=cited)
     _write(dest / "component-definition.json", _dump(document))
     written.append(dest / "component-definition.json")
     statuses = {done[s.name]["name"]: {c: e["status"] for c, e in done[s.name]["controls"].items()} for s in stacks}
@@ -236,15 +260,17 @@ def generate(outdir: Path, *, dest: Path | None = None,
     totals = {name: {"totals": entry["totals"]} for name, entry in done.items()}
     environments = {s.environment for s in stacks}
     summary = build_summary(stacks, totals, {k: v for k, v in (unverified or {}).items() if v and k in environments},
-                            digest=digest, files=files, perimeter=perimeter, perimeter_note=perimeter_note)
+                            digest=digest, files=files, perimeter=perimeter, perimeter_note=perimeter_note,
+                            provenance=cited)
     _write(dest / "summary.json", _dump(summary))
     _write(dest / "summary.md", render_summary_markdown(summary))
     written += [dest / "summary.json", dest / "summary.md"]
-    date = document_timestamp()[:10]
+    date = provenance["timestamp"][:10]
+    metadata = record_metadata(_version(), provenance, cited)
     for stack in stacks:
         name = names[stack.name]
         sdr = build_sdr(name, stack, done[stack.name], sdr_evidence(name, dest), dest=dest, date=date,
-                        overview_uri=package_overview_uri)
+                        overview_uri=package_overview_uri, base_uri=base, metadata=metadata)
         _write(dest / f"sdr-{name}.json", _dump(sdr))
         _write(dest / f"sdr-{name}.md", render_sdr(name, sdr))
         written += [dest / f"sdr-{name}.json", dest / f"sdr-{name}.md"]

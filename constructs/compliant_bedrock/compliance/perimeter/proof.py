@@ -555,6 +555,12 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
 
 
 # ---- evidence ----------------------------------------------------------------------------------------
+#: What the perimeter files are (every evidence file says it is pre-deployment evidence).
+PERIMETER_BASIS = ("Pre-deployment evidence: each decision was simulated by an IAM policy simulator against the "
+                   "policies of the synthesized templates, before deployment; it is not a test of deployed resources "
+                   "or of AWS's own policy evaluation.")
+
+
 def write_evidence(outdir: Path, proof: Proof) -> list[Path]:
     """``compliance/perimeter-<env>.json`` and ``.md`` per environment; the verdict into ``findings.json``."""
     directory = outdir / "compliance"
@@ -563,6 +569,7 @@ def write_evidence(outdir: Path, proof: Proof) -> list[Path]:
     for env in sorted({o.environment for o in proof.outcomes}):
         rows = [o for o in proof.outcomes if o.environment == env]
         document = {
+            "evidence_basis": PERIMETER_BASIS,
             "environment": env,
             "simulator": proof.simulator,
             "assumptions": list(GENERAL_ASSUMPTIONS),
@@ -607,6 +614,8 @@ def render_markdown(env: str, info: Mapping[str, Any], rows: Sequence[Outcome], 
     version = f"{info.get('name', simulator.PACKAGE)} {info.get('version', '')}".strip()
     lines = [
         f"# Perimeter proof: {env}",
+        "",
+        f"> {PERIMETER_BASIS}",
         "",
         f"Every request below was evaluated by {version} (AGPL-3.0, run as a separate process) against the "
         "policies this synth deploys: identity, VPC endpoint, KMS key, S3 bucket policies and any organization "
