@@ -79,7 +79,12 @@ def test_iam_events_are_detected_in_the_iam_region_of_each_environment_account(a
 
 
 def test_cfn_lint_is_clean(assembly: tuple[Path, list]) -> None:
+    """Every stack in its region: the environments, their replica (commercial, govcloud) and IAM-event stacks, the
+    organizations, and each StackSet's body in each region of its stack instances."""
     outdir, _ = assembly
+    names = {p.name for p in outdir.glob("*.template.json")}
+    assert {"CompliantBedrock-commercial-replica.template.json", "CompliantBedrock-govcloud-replica.template.json",
+            "CompliantBedrock-frontier-iam-events.template.json"} <= names
     code, output = lint(outdir)
     assert code == 0, output
 
