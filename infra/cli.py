@@ -38,6 +38,9 @@ def run(build: Callable[..., Any] | None = None) -> int:
             return 2
         parallel.write_share_evidence(outdir, selected_environments(), record=True)
         return 0
+    # No verdict outlives its run: an earlier synth's evidence (findings.json "passed": true) goes before anything
+    # can fail (a config error, a construct's props, a worker), and the gate writes the new verdict last.
+    shutil.rmtree(Path(os.environ.get("CDK_OUTDIR") or "cdk.out") / "compliance", ignore_errors=True)
     started: list = []
     scratch: Path | None = None
     try:

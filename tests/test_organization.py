@@ -654,7 +654,11 @@ def test_cli_exits_2_naming_the_field_without_a_traceback(tmp_path: Path, monkey
     monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps({"compliant-bedrock:config-dir": str(tmp_path)}))
     monkeypatch.delenv("CDK_OUTDIR", raising=False)
     monkeypatch.chdir(tmp_path)
+    # an earlier synth's passing verdict must not outlive this failing run
+    (tmp_path / "cdk.out" / "compliance").mkdir(parents=True)
+    (tmp_path / "cdk.out" / "compliance" / "findings.json").write_text('{"passed": true}')
     assert run() == 2
+    assert not (tmp_path / "cdk.out" / "compliance").exists()
     err = capsys.readouterr().err
     assert "organization.yaml: organization: home_region: unknown AWS region 'us-east-9'" in err
     assert "Traceback" not in err

@@ -169,8 +169,11 @@ class ComplianceGate:
     def synth(self, *, exit: bool = True) -> GateResult:
         """Attach, synthesize, judge, write the evidence, print the verdict; ``exit``: ``sys.exit`` with the
         exit code when it is not 0 (what an app's last line wants), else return the result."""
-        self.attach()
         outdir = Path(self.app.outdir)
+        from .evidence.report import COMPLIANCE_DIR
+
+        shutil.rmtree(outdir / COMPLIANCE_DIR, ignore_errors=True)  # no earlier verdict outlives a failing run
+        self.attach()
         clear_reports(outdir, [s.stack_name for s in self.app_stacks()])
         assembly = self.app.synth()
         result = self.judge(Path(assembly.directory))
