@@ -365,3 +365,23 @@ def _which(name: str) -> str:
 
     return shutil.which(name) or ""
 
+
+
+def test_an_own_app_with_a_bad_construct_property_exits_2_with_one_line(tmp_path: Path) -> None:
+    """A construct refusing its props ends the app with exit 2 (bad input), one line naming the field and no
+    traceback, as the reference app does: a pipeline tells a typo from a finding (1)."""
+    script = ("import compliant_bedrock as cb\nimport aws_cdk as cdk\napp = cdk.App()\n"
+              "stack = cdk.Stack(app, 'S', env=cdk.Environment(account='111122223333', region='us-east-1'))\n"
+              "cb.AuditTrail(stack, 'Trail', trail_name='x')\ncb.synth(app)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "constructs")}
+    env.pop("COMPLIANT_BEDROCK_TRACEBACKS", None)
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                            cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["compliant-bedrock: invalid input: AuditTrail 'Trail': trail_name 'x' must be 3-128 characters "
+                     "of letters, digits, '.', '_' or '-', starting and ending with a letter or digit"], lines
+    # debugging the library: the traceback on request
+    debug = subprocess.run([sys.executable, "-c", script], env={**env, "COMPLIANT_BEDROCK_TRACEBACKS": "1"},
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr

@@ -16,8 +16,10 @@ Names are loaded on first use: ``import compliant_bedrock`` alone starts no jsii
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 #: Node majors whose end-of-life banner jsii prints (as Python ``b'!!...'`` lines) on every synth: jsii
@@ -26,6 +28,30 @@ from typing import TYPE_CHECKING, Any
 SILENCED_NODE_MAJORS = ",".join(str(major) for major in range(10, 24))
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", SILENCED_NODE_MAJORS)
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+#: Set to 1 to see the traceback of input the library refuses (debugging the library itself).
+TRACEBACKS_ENV = "COMPLIANT_BEDROCK_TRACEBACKS"
+_previous_excepthook = sys.excepthook
+
+
+def _refused_input_exits_2(kind: type[BaseException], value: BaseException, traceback: Any) -> None:
+    """An app that builds a construct with props it refuses (``CompliantBedrockError``, raised before any template
+    is written) ends with one line naming the field and exit code 2, as the reference app does: a pipeline tells
+    bad input (2) from a compliance finding (1) and from a judge that could not run (3). Other exceptions, and
+    every exception with ``COMPLIANT_BEDROCK_TRACEBACKS=1``, keep Python's own handling."""
+    from .errors import CompliantBedrockError
+
+    if not isinstance(value, CompliantBedrockError) or os.environ.get(TRACEBACKS_ENV) == "1":
+        _previous_excepthook(kind, value, traceback)
+        return
+    print(f"compliant-bedrock: invalid input: {value}", file=sys.stderr)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    atexit._run_exitfuncs()  # jsii stops its Node process there
+    os._exit(2)
+
+
+sys.excepthook = _refused_input_exits_2
 
 _EXPORTS: dict[str, str] = {
     "AuditBucket": "audit_bucket",
