@@ -40,7 +40,8 @@ def run(build: Callable[..., Any] | None = None) -> int:
         return 0
     # No verdict outlives its run: an earlier synth's evidence (findings.json "passed": true) goes before anything
     # can fail (a config error, a construct's props, a worker), and the gate writes the new verdict last.
-    shutil.rmtree(Path(os.environ.get("CDK_OUTDIR") or "cdk.out") / "compliance", ignore_errors=True)
+    if build is None:  # a custom build names its own outdir (the gate clears it when it judges)
+        shutil.rmtree(Path(os.environ.get("CDK_OUTDIR") or "cdk.out") / "compliance", ignore_errors=True)
     started: list = []
     scratch: Path | None = None
     try:

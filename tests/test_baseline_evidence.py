@@ -366,3 +366,18 @@ def test_provenance_of_the_synth_names_the_simulator_and_the_configuration(out: 
     kept = f"stacksets/{BASELINE_STACK}/{BASELINE_STACK}.template.json"
     assert provenance["inputs"]["assembly"][kept] == hashlib.sha256((out / kept).read_bytes()).hexdigest()
     assert not provenance["timestamp"].startswith("1970")
+
+
+def test_the_readmes_verdict_line_is_what_the_reference_synth_prints(out: Path) -> None:
+    """The figures of the README's verdict line are this synth's, never typed from an older one."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"`compliance: gate passed \((\d+) stacks, perimeter proof (\d+) requests in (\d+) "
+                       r"environment\(s\)\); evidence in cdk.out/compliance/`", readme)
+    assert stated, "README: the verdict line of `make synth` is missing"
+    manifest = json.loads((out / "manifest.json").read_text())
+    stacks = sum(1 for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack")
+    proofs = [json.loads(p.read_text()) for p in (out / "compliance").glob("perimeter-*.json")]
+    assert (int(stated[1]), int(stated[2]), int(stated[3])) == (
+        stacks, sum(len(p["requests"]) for p in proofs), len(proofs))
