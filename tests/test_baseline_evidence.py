@@ -103,8 +103,8 @@ def test_the_baseline_has_a_matrix_a_proof_and_an_oscal_component(out: Path) -> 
                        if any((p["name"], p["value"]) == ("environment", BASELINE) for p in ci["props"])]
     assert {c["title"] for c in document["components"] if any(ci in implementations
                                                                 for ci in c.get("control-implementations", []))} >= {
-        "Model invocation logging", "Bedrock guardrail", "Synth-time compliance gate"}
-    gate = next(ci for c in document["components"] if c["title"] == "Synth-time compliance gate"
+        f"{part} ({BASELINE})" for part in ("Model invocation logging", "Bedrock guardrail", "Synth-time compliance gate")}
+    gate = next(ci for c in document["components"] if c["title"] == f"Synth-time compliance gate ({BASELINE})"
                 for ci in c.get("control-implementations", []) if ci in implementations)
     assert "Perimeter proof" in json.dumps(gate) and f"perimeter-{BASELINE}.md" in json.dumps(gate)
     assert BASELINE in json.loads((dest / "baseline-coverage.json").read_text())["coverage"]

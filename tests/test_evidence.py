@@ -199,12 +199,89 @@ def test_oscal_component_definition_validates_with_trestle(report: Path, assembl
     assert raw["component-definition"]["metadata"]["oscal-version"] == OSCAL_VERSION == "1.2.1"
     assert "Pre-deployment evidence" in raw["component-definition"]["metadata"]["remarks"]
     assert document.components
-    titles = {c.title for c in document.components}
-    assert {"Bedrock private link and network boundary", "Synth-time compliance gate"} <= titles
+    parts = {p.value for c in document.components for p in c.props or [] if p.name == "component-id"}
+    assert {"private-link", "compliance-gate"} <= parts
     uuids = [str(c.uuid) for c in document.components] + [
         str(r.uuid) for c in document.components for ci in c.control_implementations or []
         for r in ci.implemented_requirements]
     assert len(uuids) == len(set(uuids))
+
+
+def test_every_environments_statement_survives_trestles_keying_by_title(report: Path, assembly: Path) -> None:
+    """trestle's ssp-generate and ssp-assemble key a component's statements by component title and control: each
+    (title, control) holds one environment's statement, every environment's components are there, and trestle's
+    SSP model (v4 identifiers only) takes every component."""
+    from trestle.core.generic_oscal import GenericComponent
+    from trestle.oscal.component import ComponentDefinition
+
+    raw = _load(report / "component-definition.json")["component-definition"]
+    keyed = [(c["title"], r["control-id"]) for c in raw["components"] for ci in c.get("control-implementations", [])
+             for r in ci["implemented-requirements"]]
+    assert len(keyed) == len(set(keyed))
+    for component in raw["components"]:
+        assert len(component.get("control-implementations", [])) <= 1, component["title"]
+    envs = {p["value"] for c in raw["components"] for p in c["props"] if p["name"] == "environment"}
+    assert set(_labels(assembly).values()) - envs <= {"frontier-iam-events", "commercial-replica", "govcloud-replica"}
+    assert {"commercial", "govcloud", "frontier"} <= envs
+    for component in ComponentDefinition.model_validate(raw).components:
+        GenericComponent.from_defined_component(component)  # what ssp-assemble does; v5 identifiers fail here
+
+
+#: The OSCAL documents of a synth: file -> root key (the SSP skeletons, ``ssp-<env>.json``, are found by pattern).
+OSCAL_FILES = {"component-definition.json": "component-definition"}
+_V4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def _identifiers(node: object, defined: list[str], referenced: list[str], key: str = "") -> None:
+    """Every uuid an OSCAL document defines (``uuid``) and references (``*-uuid``, ``*-uuids``, ``#<uuid>`` hrefs)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _identifiers(v, defined, referenced, k)
+    elif isinstance(node, list):
+        for v in node:
+            _identifiers(v, defined, referenced, key if key.endswith("-uuids") else "")
+    elif isinstance(node, str):
+        if key == "uuid":
+            defined.append(node)
+        elif key.endswith(("-uuid", "-uuids")):
+            referenced.append(node)
+        elif key == "href" and node.startswith("#"):
+            referenced.append(node[1:])
+
+
+def _oscal_documents(report: Path) -> dict[str, dict]:
+    found = {name: _load(report / name)[root] for name, root in OSCAL_FILES.items()}
+    found |= {p.name: _load(p)["system-security-plan"] for p in sorted(report.glob("ssp-*.json"))}
+    return found
+
+
+def test_stable_uuids_are_deterministic_and_version_4_format() -> None:
+    import uuid
+
+    from compliant_bedrock.evidence.oscal_common import stable_uuid
+
+    made = {stable_uuid("implemented-requirement", "audit-trail", env, control)
+            for env in ("commercial", "govcloud", "frontier") for control in ("AU-9", "AU-9(2)", "AU-11")}
+    assert len(made) == 9
+    for value in made:
+        parsed = uuid.UUID(value)
+        assert _V4.match(value) and parsed.version == 4 and parsed.variant == uuid.RFC_4122, value
+    assert stable_uuid("component", "guardrail") == stable_uuid("component", "guardrail")
+    assert stable_uuid("a/b", "c") != stable_uuid("a", "b/c")
+
+
+def test_every_oscal_identifier_is_v4_format_unique_and_every_reference_resolves(report: Path) -> None:
+    """trestle's SSP tooling takes v4 identifiers only (OSCAL allows v5 too); a reference to an identifier the
+    document does not define is a broken link for every tool."""
+    documents = _oscal_documents(report)
+    assert set(OSCAL_FILES) <= set(documents)
+    for name, root in documents.items():
+        defined: list[str] = []
+        referenced: list[str] = []
+        _identifiers(root, defined, referenced)
+        assert defined and all(_V4.match(u) for u in defined), name
+        assert len(defined) == len(set(defined)), name
+        assert set(referenced) <= set(defined), (name, sorted(set(referenced) - set(defined))[:5])
 
 
 def test_oscal_statements_come_from_the_settings(report: Path, assembly: Path) -> None:
@@ -468,6 +545,7 @@ def test_components_are_found_by_cloudformation_type(fake_assembly: Path, tmp_pa
     raw = json.loads((tmp_path / "component-definition.json").read_text(encoding="utf-8"))["component-definition"]
     ComponentDefinition.model_validate(raw)
     by_id = {next(p["value"] for p in c["props"] if p["name"] == "component-id"): c for c in raw["components"]}
+    assert len(by_id) == len(raw["components"])  # one stack: one component per part
     audit = by_id["audit-trail"]["control-implementations"][0]
     assert "Object Lock COMPLIANCE 913 days" in audit["description"]
     assert {r["control-id"] for r in audit["implemented-requirements"]} >= {"au-9", "au-9.2", "au-11", "si-7"}
@@ -475,11 +553,11 @@ def test_components_are_found_by_cloudformation_type(fake_assembly: Path, tmp_pa
     assert not {"sc-12", "cp-6"} & {r["control-id"] for r in audit["implemented-requirements"]}
     # AU-9(2): Object Lock passed but replication was justified away: partial, with the justification as such.
     (au92,) = [r for r in audit["implemented-requirements"] if r["control-id"] == "au-9.2"]
-    statuses = [p["value"] for p in au92["props"] if p["name"] == "implementation-status"]
-    assert statuses == ["partially-satisfied"], au92["props"]
+    statuses = [p["value"] for p in au92["props"] if p["name"] in ("implementation-status", "evidence-status")]
+    assert statuses == ["partial", "partially-satisfied"], au92["props"]
     assert au92["remarks"].startswith("Vendor justification, not a risk acceptance") and SUPPRESSION_REASON in au92["remarks"]
     assert "bedrock-runtime-fips" in by_id["private-link"]["control-implementations"][0]["description"]
-    assert "invocation-logging" in by_id and "control-implementations" not in by_id["invocation-logging"]
+    assert "invocation-logging" not in by_id  # nothing to state: no component (trestle's ssp-assemble needs one)
 
 
 def test_cli_writes_reports_and_refuses_a_missing_assembly(fake_assembly: Path, tmp_path: Path,
@@ -656,8 +734,10 @@ def test_oscal_requirements_carry_status_responsibility_parameters_and_links(rep
     audit = _requirements(raw, "audit-trail")
     au9 = audit["au-9"]
     props = {p["name"]: p["value"] for p in au9["props"] if p["name"] != "evidence-rule"}
-    assert props == {"implementation-status": "satisfied-by-automated-check", "responsibility": "shared",
-                     "aws-service": control_info("AU-9").aws_service}
+    assert props == {"implementation-status": "implemented", "evidence-status": "satisfied-by-automated-check",
+                     "responsibility": "shared", "aws-service": control_info("AU-9").aws_service}
+    # OSCAL's own prop (no namespace: trestle reads it by name), the fine-grained status in the package's.
+    assert {"name": "implementation-status", "value": "implemented"} in au9["props"]
     assert au9["responsible-roles"] == [{"role-id": "customer"}, {"role-id": "provider"}]
     env = next(p["value"] for p in raw["components"][0]["control-implementations"][0]["props"]
                if p["name"] == "environment")
@@ -673,12 +753,14 @@ def test_oscal_requirements_carry_status_responsibility_parameters_and_links(rep
             env = next(p["value"] for p in ci["props"] if p["name"] == "environment")
             matrix = _matrix(report, labels[next(p["value"] for p in ci["props"] if p["name"] == "stack")])
             for req in ci["implemented-requirements"]:
-                status = next(p["value"] for p in req["props"] if p["name"] == "implementation-status")
+                status = next(p["value"] for p in req["props"] if p["name"] == "evidence-status")
+                oscal = next(p["value"] for p in req["props"] if p["name"] == "implementation-status")
                 control = next(c for c in matrix["controls"] if matrix["controls"][c]["oscal_id"] == req["control-id"]) \
                     if req["control-id"] not in ("sa-11", "sa-11.1") else None
                 if control:  # the component says what the matrix says
                     assert status == matrix["controls"][control]["status"], (req["control-id"], env)
-                assert status in ("satisfied-by-automated-check", "partially-satisfied", "risk-accepted")
+                assert (status, oscal) in (("satisfied-by-automated-check", "implemented"),
+                                           ("partially-satisfied", "partial"), ("risk-accepted", "partial"))
     # Organizational controls are never listed, whatever rule cites them.
     assert not {"at-4", "cp-1", "pm-14"} & {c for comp in raw["components"] for ci in comp.get(
         "control-implementations", []) for c in (r["control-id"] for r in ci["implemented-requirements"])}
@@ -705,8 +787,8 @@ def test_oscal_never_claims_a_control_a_rule_failed_on_the_same_component(fake_a
     assert "cm-6" not in _requirements(raw, "audit-trail")
     assert "si-10" in _requirements(raw, "guardrail")
     si10 = _requirements(raw, "guardrail")["si-10"]
-    assert {"name": "implementation-status", "ns": "urn:compliant-bedrock:oscal", "value": "risk-accepted"} \
-        in si10["props"]
+    assert {"name": "evidence-status", "ns": "urn:compliant-bedrock:oscal", "value": "risk-accepted"} in si10["props"]
+    assert {"name": "implementation-status", "value": "partial"} in si10["props"]
     assert UNGUARDED_REASON not in si10.get("remarks", "")  # the suppression is on the policy, not the guardrail
 
 
@@ -1042,7 +1124,8 @@ def test_frontier_unguarded_path_is_risk_accepted_never_implemented(report: Path
             for requirement in implementation["implemented-requirements"]:
                 if requirement["control-id"] == "si-10":
                     status = {p["name"]: p["value"] for p in requirement.get("props", [])}
-                    assert "satisfied" not in str(status.get("implementation-status", "")), status
+                    assert "satisfied" not in str(status.get("evidence-status", "")), status
+                    assert status["implementation-status"] != "implemented", status
     # The commercial environment serves GPT-5.6 through runtime Converse with the guardrail: not risk-accepted.
     assert _matrix(report, "commercial")["controls"]["SI-10"]["status"] != "risk-accepted"
 
@@ -1121,10 +1204,10 @@ def test_the_oscal_model_access_statement_names_the_destinations(report: Path) -
     from compliant_bedrock.models import SRC_GPT56_SOL
 
     document = _load(report / "component-definition.json")["component-definition"]
-    access = next(c for c in document["components"]
-                  if any(p["name"] == "component-id" and p["value"] == "model-access" for p in c["props"]))
     by_env = {next(p["value"] for p in ci["props"] if p["name"] == "environment"): ci
-              for ci in access["control-implementations"]}
+              for c in document["components"] if {"name": "component-id", "ns": "urn:compliant-bedrock:oscal",
+                                                  "value": "model-access"} in c["props"]
+              for ci in c["control-implementations"]}
     commercial = by_env["commercial"]
     assert ("Data leaves the region: prompts and completions may be processed outside us-east-1, in ca-central-1, "
             "us-east-2, us-west-1, us-west-2 (cross-region inference); the model catalog marks the destination regions "
@@ -1420,8 +1503,9 @@ def test_perimeter_outcomes_feed_the_statuses_the_poam_and_the_gate_controls(fak
     assert controls["IA-5"]["status"] == "risk-accepted"
     assert controls["IA-5"]["accepted_risks"][0]["accepted_by"] == "AO"
     document = _load(tmp_path / "component-definition.json")["component-definition"]
-    gate = next(c for c in document["components"] if any(p["value"] == "compliance-gate" for p in c["props"]))
-    listed = {r["control-id"] for ci in gate.get("control-implementations", []) for r in ci["implemented-requirements"]}
+    gates = [c for c in document["components"] if any(p["value"] == "compliance-gate" for p in c["props"])]
+    listed = {r["control-id"] for gate in gates for ci in gate.get("control-implementations", [])
+              for r in ci["implemented-requirements"]}
     assert not listed & {"ca-7", "cm-6", "sa-11", "sa-11.1"}
     poam = _load(tmp_path / "poam.json")
     (path,) = [i for i in poam["items"] if i["source"] == "perimeter proof request user.api-key.create"]
