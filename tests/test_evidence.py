@@ -33,6 +33,8 @@ from compliant_bedrock.evidence.matrix import (
     result_of,
 )
 from compliant_bedrock.evidence.objectives import objective_map
+from compliant_bedrock.evidence.oscal_common import PLACEHOLDER
+from compliant_bedrock.evidence.poam import FEDRAMP_FIELDS
 from compliant_bedrock.evidence.report import stack_file_names
 from compliant_bedrock.evidence.responsibility import control_info
 from infra.app_factory import ROOT, build_app, rule_contexts
@@ -935,12 +937,16 @@ def test_poam_lists_accepted_risks_failures_and_baseline_gaps(fake_assembly: Pat
     unguarded = next(i for i in items if i["source"] == "Bedrock rule Bedrock-UnguardedInferencePath")
     assert unguarded["kind"] == "risk-accepted" and unguarded["controls"] == ["SI-10"]
     assert unguarded["reason"] == UNGUARDED_REASON and unguarded["accepted_on"] == "2026-11-02"
-    assert unguarded["milestones"] == [] and unguarded["baselines"] == ["moderate", "high"]
+    assert unguarded["milestones"] == [PLACEHOLDER] and unguarded["baselines"] == ["moderate", "high"]
     kinds = {(i["kind"], c) for i in items for c in i["controls"]}
     assert ("not-satisfied", "SC-12") in kinds  # key rotation failed
-    assert ("not-assessed", "AT-4") in kinds  # organizational
-    assert ("not-assessed", "SC-7(5)") in kinds  # technical, no rule result in this template
-    assert not any(c.startswith("PE-") for _, c in kinds)  # inherited from AWS: not this system's weakness
+    # Scoping is not a weakness: what automation did not show is a row of its own list, never a POA&M item.
+    scoping = {c: row for row in poam["scoping"] for c in row["controls"]}
+    assert "AT-4" in scoping and "SC-7(5)" in scoping  # organizational; technical with no rule result here
+    assert {i["kind"] for i in items} == {"not-satisfied", "risk-accepted", "vendor-justification"}
+    assert not {r["id"] for r in poam["scoping"]} & {i["id"] for i in items}
+    assert not {c for i in items for c in i["controls"]} & {"AT-4", "SC-7(5)"}
+    assert not any(c.startswith("PE-") for _, c in kinds) and not any(c.startswith("PE-") for c in scoping)
     # Only a suppression whose reason names its approver is an accepted risk; the others are justifications.
     assert {i["source"] for i in items if i["kind"] == "risk-accepted"} == {"Bedrock rule Bedrock-UnguardedInferencePath"}
     assert {i["source"] for i in items if i["kind"] == "vendor-justification"} == {
@@ -949,6 +955,54 @@ def test_poam_lists_accepted_risks_failures_and_baseline_gaps(fake_assembly: Pat
         rows = list(csv_module.DictReader(handle))
     assert len(rows) == len(items) and rows[0]["evidence_basis"].startswith("pre-deployment evidence")
     assert {r["id"] for r in rows} == {i["id"] for i in items} and len({r["id"] for r in rows}) == len(rows)
+    # FedRAMP's POA&M fields on every item, in the JSON and the CSV, none empty.
+    provenance = _load(tmp_path / "provenance.json")
+    for item, row in zip(items, rows, strict=True):
+        assert row["id"] == item["id"]
+        for name in FEDRAMP_FIELDS:
+            assert item[name] and row[name], (item["id"], name)
+        assert item["detected_on"] == provenance["timestamp"][:10]
+        assert item["weakness_detector"] in ("pack rule", "perimeter proof", "configuration", "compliance gate")
+        assert item["deviation_type"] in ("risk acceptance", "operational requirement", "false positive",
+                                          "vendor dependency", "none")
+        assert item["vendor_dependency"] in ("yes", "no")
+        for name in ("scheduled_completion", "original_risk_rating", "adjusted_risk_rating", "point_of_contact"):
+            assert item[name] == PLACEHOLDER, (item["id"], name)  # no plan in the configuration: said so
+    by_source = {i["source"]: i for i in items}
+    assert by_source["Bedrock rule Bedrock-UnguardedInferencePath"]["deviation_type"] == "risk acceptance"
+    assert by_source["Bedrock rule Bedrock-UnguardedInferencePath"]["deviation_status"] == "approved"
+    replication = by_source["NIST.800.53.R5 rule NIST.800.53.R5-S3BucketReplicationEnabled"]
+    assert (replication["deviation_type"], replication["deviation_status"]) == ("operational requirement", "proposed")
+    assert replication["weakness_source_identifier"] == "NIST.800.53.R5-S3BucketReplicationEnabled"
+    failed = next(i for i in items if i["kind"] == "not-satisfied" and i["controls"] == ["SC-12"])
+    assert (failed["deviation_type"], failed["deviation_status"], failed["weakness_detector"]) == (
+        "none", "none", "pack rule")
+
+
+def test_the_configurations_poam_plan_replaces_the_placeholders(fake_assembly: Path, tmp_path: Path) -> None:
+    """The organization's plan (``poam`` of the environment's settings, by item id) fills FedRAMP's fields; a plan
+    for an id no item has is reported, not silently dropped."""
+    from compliant_bedrock.evidence import report as evidence_report
+
+    evidence_report.generate(fake_assembly, dest=tmp_path)
+    items = _load(tmp_path / "poam.json")["items"]
+    unguarded = next(i for i in items if i["source"] == "Bedrock rule Bedrock-UnguardedInferencePath")
+    plan = {"point_of_contact": "ISSO, platform team",
+            "items": {unguarded["id"]: {"scheduled_completion": "2027-03-31", "original_risk_rating": "High",
+                                        "adjusted_risk_rating": "Moderate", "vendor_dependency": True,
+                                        "milestones": [{"date": "2027-01-15", "description": "guardrail on Mantle"}]},
+                      "POAM-0000000000": {"point_of_contact": "nobody"}}}
+    _load.cache_clear()
+    evidence_report.generate(fake_assembly, dest=tmp_path, poam_plans={"dev": plan})
+    poam = _load(tmp_path / "poam.json")
+    planned = next(i for i in poam["items"] if i["id"] == unguarded["id"])
+    assert (planned["scheduled_completion"], planned["original_risk_rating"], planned["adjusted_risk_rating"]) == (
+        "2027-03-31", "High", "Moderate")
+    assert planned["milestones"] == ["2027-01-15: guardrail on Mantle"] and planned["vendor_dependency"] == "yes"
+    assert planned["deviation_type"] == "vendor dependency" and planned["point_of_contact"] == "ISSO, platform team"
+    other = next(i for i in poam["items"] if i["id"] != unguarded["id"])
+    assert other["point_of_contact"] == "ISSO, platform team" and other["scheduled_completion"] == PLACEHOLDER
+    assert poam["plans_without_item"] == ["dev: POAM-0000000000"]
 
 
 def test_a_perimeter_proof_is_cited_when_present(fake_assembly: Path, tmp_path: Path) -> None:
@@ -1253,9 +1307,13 @@ def test_accepted_deviations_are_poam_items(report: Path) -> None:
     configuration's reason (and approver where it names one); the Mantle risk acceptance keeps its approver."""
     items = _load(report / "poam.json")["items"]
     (mantle,) = [i for i in items if i["environment"] == "frontier" and i["source"] == "configuration non_fips_endpoints"]
-    assert mantle["kind"] == "risk-accepted" and mantle["controls"] == ["SC-8(1)", "SC-13"]
+    # No approver named: a justification to review, not an accepted risk; AWS offers no FIPS endpoint for it.
+    assert mantle["kind"] == "vendor-justification" and mantle["controls"] == ["SC-8(1)", "SC-13"]
     assert mantle["resource"] == "bedrock-mantle interface endpoint" and "not a FIPS endpoint" in mantle["weakness"]
     assert "non_fips_endpoints: [bedrock-mantle]" in mantle["reason"] and "accepted_by" not in mantle
+    assert (mantle["deviation_type"], mantle["deviation_status"], mantle["vendor_dependency"]) == (
+        "vendor dependency", "proposed", "yes")
+    assert (mantle["weakness_detector"], mantle["weakness_source_identifier"]) == ("configuration", "non_fips_endpoints")
     (unguarded,) = [i for i in items if i["environment"] == "frontier"
                     and i["source"] == "Bedrock rule Bedrock-UnguardedInferencePath"]
     assert unguarded["accepted_by"] == "AO for the frontier system" and "RA-2026-017" in unguarded["reason"]
@@ -1264,6 +1322,8 @@ def test_accepted_deviations_are_poam_items(report: Path) -> None:
     assert uncertain["accepted_by"] == "AO for the commercial system, risk acceptance RA-2026-021"
     assert "ca-central-1" in uncertain["weakness"] and "UNCERTAIN" in uncertain["weakness"]
     assert uncertain["controls"] == ["AC-4", "SA-9(5)"] and uncertain["baselines"] == ["moderate", "high"]
+    assert (uncertain["kind"], uncertain["deviation_type"], uncertain["deviation_status"]) == (
+        "risk-accepted", "risk acceptance", "approved")
     assert not [i for i in items if i["environment"] == "govcloud" and i["source"].startswith("configuration")]
     rows = (report / "poam.csv").read_text(encoding="utf-8")
     assert mantle["id"] in rows and uncertain["id"] in rows

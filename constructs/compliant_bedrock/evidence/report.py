@@ -181,7 +181,8 @@ def generate(outdir: Path, *, dest: Path | None = None,
              package_overview_uri: str = UNSET_OVERVIEW, perimeter_note: str | None = None,
              deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
              evidence_base_uri: str | None = None, source_dir: Path | None = None,
-             config_files: Sequence[Path] = ()) -> list[Path]:
+             config_files: Sequence[Path] = (),
+             poam_plans: Mapping[str, Mapping[str, Any]] | None = None) -> list[Path]:
     """Write every evidence file for the assembly at ``outdir``; return their paths (sorted).
 
     ``facts``: environment -> component id (``private-link``, ``model-access``, ``audit-trail``,
@@ -193,7 +194,10 @@ def generate(outdir: Path, *, dest: Path | None = None,
     ``package_overview_uri``: the provider's Certification Package Overview, for the Security Decision Records.
     ``perimeter_note``: why no perimeter proof ran (stated in the summary instead of a proof result).
     ``deviations``: environment -> the deviations its configuration accepts, each a POA&M item
-    (:func:`compliant_bedrock.evidence.poam.deviation_items`).
+    (:func:`compliant_bedrock.evidence.poam.deviation_items`). ``poam_plans``: environment -> the organization's
+    POA&M plans (``point_of_contact``; ``items``: POA&M item id -> ``scheduled_completion``, ``milestones``
+    [{date, description}], ``point_of_contact``, ``original_risk_rating``, ``adjusted_risk_rating``,
+    ``deviation_type``, ``vendor_dependency``); what none gives reads "to be set by the system owner".
     ``evidence_base_uri``: where the provider publishes these files (absolute URI); the SDRs' evidence
     locations are built on it (default: an unpublished-evidence URN). ``source_dir``: the git checkout of the
     configuration (default: the working directory); ``config_files``: the configuration files the app read.
@@ -251,7 +255,7 @@ def generate(outdir: Path, *, dest: Path | None = None,
     _write(dest / "baseline-coverage.json", _dump(coverage))
     _write(dest / "baseline-coverage.md", render_coverage(coverage))
     written += [dest / "baseline-coverage.json", dest / "baseline-coverage.md"]
-    poam = build_poam(stacks, names, done, deviations)
+    poam = build_poam(stacks, names, done, deviations, detected_on=provenance["timestamp"][:10], plans=poam_plans)
     _write(dest / "poam.json", _dump(poam))
     _write(dest / "poam.csv", render_poam_csv(poam))
     written += [dest / "poam.json", dest / "poam.csv"]
