@@ -33,7 +33,7 @@ from compliant_bedrock.evidence.matrix import (
     result_of,
 )
 from compliant_bedrock.evidence.objectives import objective_map
-from compliant_bedrock.evidence.oscal_common import PLACEHOLDER
+from compliant_bedrock.evidence.oscal_common import NS, PLACEHOLDER
 from compliant_bedrock.evidence.poam import FEDRAMP_FIELDS
 from compliant_bedrock.evidence.report import stack_file_names
 from compliant_bedrock.evidence.responsibility import control_info
@@ -230,7 +230,8 @@ def test_every_environments_statement_survives_trestles_keying_by_title(report: 
 
 
 #: The OSCAL documents of a synth: file -> root key (the SSP skeletons, ``ssp-<env>.json``, are found by pattern).
-OSCAL_FILES = {"component-definition.json": "component-definition"}
+OSCAL_FILES = {"component-definition.json": "component-definition",
+               "poam-oscal.json": "plan-of-action-and-milestones"}
 _V4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
@@ -979,6 +980,41 @@ def test_poam_lists_accepted_risks_failures_and_baseline_gaps(fake_assembly: Pat
         "none", "none", "pack rule")
 
 
+def test_the_oscal_poam_is_poam_json_validated_by_trestle(report: Path) -> None:
+    """poam-oscal.json: the items of poam.json (same ids, no scoping row), FedRAMP's fields as props on every item,
+    each item linked to its observation and risk; valid for trestle's POA&M model."""
+    from trestle.oscal.poam import PlanOfActionAndMilestones
+
+    from compliant_bedrock.evidence.poam_oscal import PROP_NAMES
+
+    raw = _load(report / "poam-oscal.json")["plan-of-action-and-milestones"]
+    model = PlanOfActionAndMilestones.model_validate(raw)
+    assert "Pre-deployment evidence" in raw["metadata"]["remarks"]
+    poam = _load(report / "poam.json")
+    items = {i["id"]: i for i in poam["items"]}
+    props = [{p["name"]: [q["value"] for q in entry["props"] if q["name"] == p["name"]] for p in entry["props"]}
+             for entry in raw["poam-items"]]
+    assert sorted(p["poam-id"][0] for p in props) == sorted(items)  # the same items, once each
+    assert not {r["id"] for r in poam["scoping"]} & {p["poam-id"][0] for p in props}
+    for entry_props in props:
+        item = items[entry_props["poam-id"][0]]
+        for field, name in PROP_NAMES.items():
+            expected = item[field] if isinstance(item[field], list) else [item[field]]
+            assert entry_props[name] == expected, (item["id"], name)
+    observations = {o.uuid for o in model.observations}
+    risks = {r.uuid: r for r in model.risks}
+    for entry in model.poam_items:
+        (seen,) = entry.related_observations
+        (risk,) = entry.related_risks
+        assert seen.observation_uuid in observations and risk.risk_uuid in risks
+    assert {r["status"] for r in raw["risks"]} <= {"open", "deviation-approved", "deviation-requested"}
+    frontier = next(e for e in raw["poam-items"] if {"name": "weakness-source-identifier", "ns": NS,
+                                                      "value": "Bedrock-UnguardedInferencePath"} in e["props"]
+                    and {"name": "environment", "ns": NS, "value": "frontier"} in e["props"])
+    risk = next(r for r in raw["risks"] if r["uuid"] == frontier["related-risks"][0]["risk-uuid"])
+    assert risk["status"] == "deviation-approved" and "RA-2026-017" in risk["statement"]
+
+
 def test_the_configurations_poam_plan_replaces_the_placeholders(fake_assembly: Path, tmp_path: Path) -> None:
     """The organization's plan (``poam`` of the environment's settings, by item id) fills FedRAMP's fields; a plan
     for an id no item has is reported, not silently dropped."""
@@ -1003,6 +1039,17 @@ def test_the_configurations_poam_plan_replaces_the_placeholders(fake_assembly: P
     other = next(i for i in poam["items"] if i["id"] != unguarded["id"])
     assert other["point_of_contact"] == "ISSO, platform team" and other["scheduled_completion"] == PLACEHOLDER
     assert poam["plans_without_item"] == ["dev: POAM-0000000000"]
+    # ... and the OSCAL POA&M carries the plan: deadline, milestones as tasks, ratings as a characterization.
+    from trestle.oscal.poam import PlanOfActionAndMilestones
+
+    raw = _load(tmp_path / "poam-oscal.json")["plan-of-action-and-milestones"]
+    PlanOfActionAndMilestones.model_validate(raw)
+    (risk,) = [r for r in raw["risks"] if r["title"].startswith(unguarded["id"])]
+    assert risk["deadline"] == "2027-03-31T00:00:00Z"
+    (task,) = risk["remediations"][0]["tasks"]
+    assert task["type"] == "milestone" and task["timing"]["on-date"]["date"] == "2027-01-15T00:00:00Z"
+    assert {(f["name"], f["value"]) for f in risk["characterizations"][0]["facets"]} == {
+        ("original-risk-rating", "High"), ("adjusted-risk-rating", "Moderate")}
 
 
 def test_a_perimeter_proof_is_cited_when_present(fake_assembly: Path, tmp_path: Path) -> None:

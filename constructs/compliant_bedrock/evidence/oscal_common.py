@@ -151,3 +151,42 @@ def document(kind: str, body: Mapping[str, Any], provenance: Mapping[str, Any] |
     if matter:
         root["back-matter"] = matter
     return {kind: root}
+
+
+#: The judges whose verdicts the evidence records (a POA&M item's ``weakness_detector``), as OSCAL tools.
+JUDGES = {
+    "pack rule": ("Rule packs at synth",
+                  "cdk-nag's NIST SP 800-53 r5 and AWS Solutions packs and the package's Bedrock pack, run on every "
+                  "resource of the synthesized CloudFormation template by the compliance gate."),
+    "perimeter proof": ("Perimeter proof",
+                        "An IAM policy simulator evaluating a matrix of modelled requests against the synthesized "
+                        "policies (identity, endpoint, resource, organization): each request's decision and the "
+                        "statements that decided it."),
+    "configuration": ("Configuration validation at synth",
+                      "The environment's settings, validated before any construct exists; a deviation the "
+                      "configuration accepts (a non-FIPS endpoint, an unverified model id, UNCERTAIN destinations) "
+                      "is recorded with its reason."),
+    "compliance gate": ("Compliance gate verdict",
+                        "The synth-time gate's verdict on the template (an unsuppressed error or an open perimeter "
+                        "path fails it)."),
+}
+
+
+def judge_uuid(judge: str) -> str:
+    return stable_uuid("tool", judge)
+
+
+def judge_components(judges: Iterable[str] = JUDGES) -> list[dict[str, Any]]:
+    """The judges as OSCAL system components (type software), for local-definitions and origins' actors."""
+    return [{"uuid": judge_uuid(j), "type": "software", "title": JUDGES[j][0], "description": JUDGES[j][1],
+             "props": [prop("judge", j)], "status": {"state": "operational"}} for j in judges]
+
+
+def origin(judge: str) -> dict[str, Any]:
+    """An origin naming a judge (a tool) as its actor."""
+    return {"actors": [{"type": "tool", "actor-uuid": judge_uuid(judge)}]}
+
+
+def oscal_date(day: str) -> str:
+    """``YYYY-MM-DD`` -> an OSCAL date-time with time zone (midnight UTC)."""
+    return f"{day}T00:00:00Z"

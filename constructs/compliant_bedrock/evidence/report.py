@@ -9,7 +9,9 @@ them; it is not a test of deployed resources (every file says so at the top). Wr
 * ``baseline-coverage.json`` / ``.md``: FedRAMP Rev5 Low, Moderate and High coverage per environment;
 * ``component-definition.json``: OSCAL 1.2.1 component definition with each control's status;
 * ``sdr-<env>.json`` / ``.md``: FedRAMP 20x Security Decision Record (Key Security Indicators);
-* ``poam.json`` / ``.csv``: accepted risks, failed controls and baseline gaps, with a milestones field;
+* ``poam.json`` / ``.csv``: accepted risks, justified deviations and failed controls with FedRAMP's POA&M fields;
+  baseline controls automation did not show in a separate scoping list;
+* ``poam-oscal.json``: the same POA&M items as OSCAL 1.2.1 (observations, risks, poam-items);
 * ``architecture-<env>.svg`` / ``.png``: the authorization boundary and data flows;
 * ``summary.json`` / ``.md``: results per pack and stack, suppressions, unverified model ids, the perimeter proof
   (or why it did not run);
@@ -51,6 +53,7 @@ from .matrix import build_matrix, matrix_digest, render_markdown, render_respons
 from .oscal import build_component_definition
 from .poam import build_poam
 from .poam import render_csv as render_poam_csv
+from .poam_oscal import build_oscal_poam
 from .provenance import PROVENANCE_FILE, ProvenanceError, build_provenance, record_metadata, reference
 from .sdr import UNSET_OVERVIEW, build_sdr, evidence_base, render_sdr
 from .summary import build_summary, render_summary_markdown
@@ -61,6 +64,7 @@ __all__ = [
 ]
 
 COMPLIANCE_DIR = "compliance"
+OSCAL_POAM_FILE = "poam-oscal.json"
 
 
 def _dump(value: Any) -> str:
@@ -259,6 +263,13 @@ def generate(outdir: Path, *, dest: Path | None = None,
     _write(dest / "poam.json", _dump(poam))
     _write(dest / "poam.csv", render_poam_csv(poam))
     written += [dest / "poam.json", dest / "poam.csv"]
+    oscal_poam = build_oscal_poam(poam, version=_version(), timestamp=provenance["timestamp"], digest=digest,
+                                  provenance=cited)
+    if oscal_poam is not None:
+        _write(dest / OSCAL_POAM_FILE, _dump(oscal_poam))
+        written.append(dest / OSCAL_POAM_FILE)
+    else:  # no weakness, no POA&M (OSCAL needs an item): never last synth's
+        (dest / OSCAL_POAM_FILE).unlink(missing_ok=True)
     sdr_files = [f"sdr-{names[s.name]}.{ext}" for s in stacks for ext in ("json", "md")]
     files = [p.name for p in written] + ["summary.json", "summary.md", *sdr_files]
     totals = {name: {"totals": entry["totals"]} for name, entry in done.items()}
