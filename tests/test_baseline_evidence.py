@@ -366,3 +366,28 @@ def test_provenance_of_the_synth_names_the_simulator_and_the_configuration(out: 
     kept = f"stacksets/{BASELINE_STACK}/{BASELINE_STACK}.template.json"
     assert provenance["inputs"]["assembly"][kept] == hashlib.sha256((out / kept).read_bytes()).hexdigest()
     assert not provenance["timestamp"].startswith("1970")
+
+
+def test_the_synths_assessment_results_carry_every_perimeter_decision(out: Path) -> None:
+    """As `make synth` writes them: each environment's proven requests are observations of its result, with the
+    decision and the statements that decided it; trestle's model validates the document and the OSCAL POA&M."""
+    from trestle.oscal.assessment_results import AssessmentResults
+    from trestle.oscal.poam import PlanOfActionAndMilestones
+
+    dest = out / "compliance"
+    raw = json.loads((dest / "assessment-results.json").read_text())["assessment-results"]
+    AssessmentResults.model_validate(raw)
+    PlanOfActionAndMilestones.model_validate(
+        json.loads((dest / "poam-oscal.json").read_text())["plan-of-action-and-milestones"])
+    results = {next(p["value"] for p in r["props"] if p["name"] == "environment"): r for r in raw["results"]}
+    for proof_file in sorted(dest.glob("perimeter-*.json")):
+        proof = json.loads(proof_file.read_text())
+        decisions = {next(p["value"] for p in o["props"] if p["name"] == "request-id"): o
+                     for o in results[proof["environment"]]["observations"]
+                     if any(p["name"] == "request-id" for p in o["props"])}
+        assert set(decisions) == {r["id"] for r in proof["requests"]}, proof_file.name
+        for request in proof["requests"]:
+            props = decisions[request["id"]]["props"]
+            assert [p["value"] for p in props if p["name"] == "decision"] == [request["decision"]]
+            assert [p["value"] for p in props if p["name"] == "deciding-statement"] == [str(d) for d in
+                                                                                         request["deciding"] or []]

@@ -231,7 +231,8 @@ def test_every_environments_statement_survives_trestles_keying_by_title(report: 
 
 #: The OSCAL documents of a synth: file -> root key (the SSP skeletons, ``ssp-<env>.json``, are found by pattern).
 OSCAL_FILES = {"component-definition.json": "component-definition",
-               "poam-oscal.json": "plan-of-action-and-milestones"}
+               "poam-oscal.json": "plan-of-action-and-milestones",
+               "assessment-results.json": "assessment-results"}
 _V4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
@@ -1013,6 +1014,72 @@ def test_the_oscal_poam_is_poam_json_validated_by_trestle(report: Path) -> None:
                     and {"name": "environment", "ns": NS, "value": "frontier"} in e["props"])
     risk = next(r for r in raw["risks"] if r["uuid"] == frontier["related-risks"][0]["risk-uuid"])
     assert risk["status"] == "deviation-approved" and "RA-2026-017" in risk["statement"]
+
+
+def test_assessment_results_record_every_gate_result_and_decision_and_the_matrix_statuses(
+        report: Path, assembly: Path) -> None:
+    """assessment-results.json: one result per environment; an observation per distinct rule result (rule, resource,
+    compliance, reason) and per perimeter decision (request id, decision, deciding statements); a finding per control
+    the matrix gives a status, satisfied only where the matrix says satisfied; valid for trestle's model."""
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    raw = _load(report / "assessment-results.json")["assessment-results"]
+    AssessmentResults.model_validate(raw)
+    assert "Pre-deployment evidence" in raw["metadata"]["remarks"]
+    stacks = read_assembly(assembly)
+    labels = _labels(assembly)
+    results = {next(p["value"] for p in r["props"] if p["name"] == "environment"): r for r in raw["results"]}
+    assert set(results) == {s.environment for s in stacks}
+    for stack in stacks:
+        result = results[stack.environment]
+        seen = {(tuple(p["value"] for p in o["props"] if p["name"] in ("pack", "rule", "resource", "compliance")),
+                 o.get("remarks", "")) for o in result["observations"]
+                if {"name": "stack", "ns": NS, "value": stack.name} in o["props"]}
+        expected = {((f.pack, f.rule_id, f.resource, f.compliance), f.reason if f.reason not in (None, "N/A") else "")
+                    for f in stack.findings}
+        assert seen == expected, stack.name
+        matrix = _matrix(report, labels[stack.name])
+        found = {next(p["value"] for p in f["props"] if p["name"] == "control"): f for f in result.get("findings", [])
+                 if {"name": "stack", "ns": NS, "value": stack.name} in f["props"]}
+        judged = {c for c, e in matrix["controls"].items() if e["status"] != "not-assessed-by-automation"}
+        assert set(found) == judged, stack.name
+        for control, finding in found.items():
+            status = matrix["controls"][control]["status"]
+            state = finding["target"]["status"]["state"]
+            assert (state == "satisfied") == (status == "satisfied-by-automated-check"), (control, status)
+            assert {"name": "evidence-status", "ns": NS, "value": status} in finding["props"]
+            assert finding["target"]["target-id"] == f"{matrix['controls'][control]['oscal_id']}_obj"
+    # This module's synth runs no perimeter proof (test_assessment_results_carry_the_perimeter_proofs_decisions does).
+    commercial = results["commercial"]
+    assert not [o for o in commercial["observations"] if any(p["name"] == "request-id" for p in o["props"])]
+    assert "no perimeter proof ran" in commercial["description"]
+
+
+def test_assessment_results_carry_the_perimeter_proofs_decisions(fake_assembly: Path, tmp_path: Path) -> None:
+    """With a perimeter document beside the evidence, its requests are observations of the environment's result,
+    with the deciding statements, and the findings of the controls they cite link them."""
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    proof = {"environment": "dev", "passed": True, "counts": {"as-expected": 1},
+             "requests": [{"id": "workload.invoke[m1]", "decision": "denied", "verdict": "as-expected",
+                           "expect": "deny", "controls": ["AU-11"], "principal": "workload",
+                           "action": "bedrock:InvokeModel", "resource": "arn:aws:bedrock:::x",
+                           "deciding": ["identity policy Invoke#DenyOthers", "endpoint policy E#Deny"]}]}
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "perimeter-dev.json").write_text(json.dumps(proof), encoding="utf-8")
+    generate(fake_assembly, dest=tmp_path, settings={})
+    raw = _load(tmp_path / "assessment-results.json")["assessment-results"]
+    AssessmentResults.model_validate(raw)
+    (result,) = raw["results"]
+    (decision,) = [o for o in result["observations"] if any(p["name"] == "request-id" for p in o["props"])]
+    assert [p["value"] for p in decision["props"] if p["name"] == "deciding-statement"] == proof["requests"][0]["deciding"]
+    assert {"name": "decision", "ns": NS, "value": "denied"} in decision["props"]
+    assert decision["origins"][0]["actors"][0]["actor-uuid"] in {c["uuid"] for c in result["local-definitions"]["components"]}
+    au11 = next(f for f in result["findings"] if f["title"].startswith("AU-11 "))
+    assert decision["uuid"] in {r["observation-uuid"] for r in au11["related-observations"]}
+    failed = next(f for f in result["findings"] if f["title"].startswith("SC-12 "))  # key rotation failed
+    assert failed["target"]["status"] == {"state": "not-satisfied", "reason": "fail"}
+    assert failed["target"]["implementation-status"] == {"state": "planned"}
 
 
 def test_the_configurations_poam_plan_replaces_the_placeholders(fake_assembly: Path, tmp_path: Path) -> None:

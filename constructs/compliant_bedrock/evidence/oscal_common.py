@@ -172,21 +172,46 @@ JUDGES = {
 }
 
 
-def judge_uuid(judge: str) -> str:
-    return stable_uuid("tool", judge)
+def judge_uuid(judge: str, *scope: str) -> str:
+    """``scope``: where the judge is defined when one document defines it several times (a result's own)."""
+    return stable_uuid("tool", judge, *scope)
 
 
-def judge_components(judges: Iterable[str] = JUDGES) -> list[dict[str, Any]]:
+def judge_components(judges: Iterable[str] = JUDGES, *scope: str) -> list[dict[str, Any]]:
     """The judges as OSCAL system components (type software), for local-definitions and origins' actors."""
-    return [{"uuid": judge_uuid(j), "type": "software", "title": JUDGES[j][0], "description": JUDGES[j][1],
+    return [{"uuid": judge_uuid(j, *scope), "type": "software", "title": JUDGES[j][0], "description": JUDGES[j][1],
              "props": [prop("judge", j)], "status": {"state": "operational"}} for j in judges]
 
 
-def origin(judge: str) -> dict[str, Any]:
+def origin(judge: str, *scope: str) -> dict[str, Any]:
     """An origin naming a judge (a tool) as its actor."""
-    return {"actors": [{"type": "tool", "actor-uuid": judge_uuid(judge)}]}
+    return {"actors": [{"type": "tool", "actor-uuid": judge_uuid(judge, *scope)}]}
 
 
 def oscal_date(day: str) -> str:
     """``YYYY-MM-DD`` -> an OSCAL date-time with time zone (midnight UTC)."""
     return f"{day}T00:00:00Z"
+
+
+def inventory_uuid(stack: str, logical_id: str) -> str:
+    return stable_uuid("inventory-item", stack, logical_id)
+
+
+def inventory_items(stack: Any, implemented: Mapping[str, Sequence[str]] | None = None) -> list[dict[str, Any]]:
+    """One inventory item per resource of ``stack`` (a :class:`.assembly.StackEvidence`): its CloudFormation type,
+    logical id and construct path as props. ``implemented``: logical id -> uuids of the components it implements."""
+    items = []
+    for resource in stack.resources:
+        item: dict[str, Any] = {
+            "uuid": inventory_uuid(stack.name, resource.logical_id),
+            "description": f"{resource.type} {stack.label(resource.logical_id)} of stack {stack.name} (template "
+                           "resource; deployed by CloudFormation)",
+            "props": [prop("cloudformation-type", resource.type), prop("logical-id", resource.logical_id),
+                      prop("construct-path", stack.path(resource.logical_id)), prop("stack", stack.name),
+                      *([prop("region", stack.region)] if stack.region else [])],
+        }
+        uses = (implemented or {}).get(resource.logical_id)
+        if uses:
+            item["implemented-components"] = [{"component-uuid": u} for u in uses]
+        items.append(item)
+    return items

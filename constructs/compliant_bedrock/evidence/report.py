@@ -12,6 +12,8 @@ them; it is not a test of deployed resources (every file says so at the top). Wr
 * ``poam.json`` / ``.csv``: accepted risks, justified deviations and failed controls with FedRAMP's POA&M fields;
   baseline controls automation did not show in a separate scoping list;
 * ``poam-oscal.json``: the same POA&M items as OSCAL 1.2.1 (observations, risks, poam-items);
+* ``assessment-results.json``: OSCAL 1.2.1 assessment results, one result per environment: the gate's rule results
+  and the perimeter proof's decisions as observations, the matrices' statuses as findings per control objective;
 * ``architecture-<env>.svg`` / ``.png``: the authorization boundary and data flows;
 * ``summary.json`` / ``.md``: results per pack and stack, suppressions, unverified model ids, the perimeter proof
   (or why it did not run);
@@ -46,6 +48,7 @@ from .assembly import (
     stack_artifacts,
     stack_digest,
 )
+from .assessment import build_assessment_results
 from .baselines import build_coverage, render_coverage
 from .diagram import write_diagram
 from .formats import is_uri
@@ -65,11 +68,15 @@ __all__ = [
 
 COMPLIANCE_DIR = "compliance"
 OSCAL_POAM_FILE = "poam-oscal.json"
+ASSESSMENT_RESULTS_FILE = "assessment-results.json"
 
 
-def _dump(value: Any) -> str:
+def _dump(value: Any, *, indent: bool = True) -> str:
+    """Sorted keys, indented; ``indent=False`` for a document tools read, not people (the assessment results: an
+    observation per rule result and perimeter decision, 15 MB indented for the reference app, 9 MB compact)."""
     # orjson: the stdlib encoder falls back to pure Python when indenting (1.7 s of 4.4 s for 10 stacks).
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    option = (orjson.OPT_INDENT_2 if indent else 0) | orjson.OPT_SORT_KEYS
+    return orjson.dumps(value, option=option).decode() + "\n"
 
 
 def _write(path: Path, text: str) -> None:
@@ -229,10 +236,11 @@ def generate(outdir: Path, *, dest: Path | None = None,
     written = [dest / file for stack in stacks for file in stack_files(names[stack.name])]
     # The perimeter proof's files (written by the synth that ran it, just before): cited, not rewritten.
     perimeter: dict[str, Any] = {}
+    proofs: dict[str, dict[str, Any]] = {}  # read once: the summary, the OSCAL statements and the results use them
     for env in sorted({s.environment for s in stacks}):
         proof_file = dest / f"perimeter-{env}.json"
         if proof_file.is_file():
-            proof = orjson.loads(proof_file.read_bytes())
+            proofs[env] = proof = orjson.loads(proof_file.read_bytes())
             perimeter[env] = {"passed": proof["passed"], "counts": proof["counts"], "file": f"perimeter-{env}.md"}
             written += [proof_file, dest / f"perimeter-{env}.md"]
     facts = {env: {k: list(v) for k, v in f.items()} for env, f in (facts or {}).items()}
@@ -254,6 +262,10 @@ def generate(outdir: Path, *, dest: Path | None = None,
                                           timestamp=provenance["timestamp"], provenance=cited)
     _write(dest / "component-definition.json", _dump(document))
     written.append(dest / "component-definition.json")
+    results = build_assessment_results(stacks, names, done, proofs, version=_version(),
+                                       timestamp=provenance["timestamp"], digest=digest, provenance=cited)
+    _write(dest / ASSESSMENT_RESULTS_FILE, _dump(results, indent=False))
+    written.append(dest / ASSESSMENT_RESULTS_FILE)
     statuses = {done[s.name]["name"]: {c: e["status"] for c, e in done[s.name]["controls"].items()} for s in stacks}
     coverage = build_coverage(statuses)
     _write(dest / "baseline-coverage.json", _dump(coverage))
