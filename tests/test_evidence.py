@@ -1082,6 +1082,63 @@ def test_assessment_results_carry_the_perimeter_proofs_decisions(fake_assembly: 
     assert failed["target"]["implementation-status"] == {"state": "planned"}
 
 
+def test_each_environment_has_an_ssp_skeleton_trestle_validates(report: Path, assembly: Path) -> None:
+    """ssp-<env>.json: every template resource in the inventory (type, logical id, construct path) and linked to the
+    component it implements; by-component statements with OSCAL's status and the matrix's; AWS as the leveraged
+    provider; what only the organization writes marked as a placeholder, never guessed."""
+    from trestle.oscal.ssp import SystemSecurityPlan
+
+    stacks = read_assembly(assembly)
+    labels = _labels(assembly)
+    component_definition = _load(report / "component-definition.json")["component-definition"]
+    for env in sorted({s.environment for s in stacks}):
+        raw = _load(report / f"ssp-{env}.json")["system-security-plan"]
+        SystemSecurityPlan.model_validate(raw)
+        assert "Pre-deployment evidence" in raw["metadata"]["remarks"]
+        characteristics = raw["system-characteristics"]
+        assert characteristics["system-name"].startswith(f"Placeholder ({PLACEHOLDER})")
+        assert PLACEHOLDER in characteristics["system-information"]["information-types"][0]["title"]
+        assert {"name": "fips-199-categorization", "ns": NS,
+                "value": f"Placeholder ({PLACEHOLDER}): FIPS 199 security categorization"} in characteristics["props"]
+        implementation = raw["system-implementation"]
+        components = {c["uuid"]: c for c in implementation["components"]}
+        assert {c["type"] for c in components.values()} >= {"this-system", "service"}
+        aws = next(c for c in components.values() if c["title"].startswith("Amazon Web Services"))
+        assert PLACEHOLDER in aws["description"] and aws["links"][0]["href"].startswith("https://marketplace.fedramp.gov")
+        mine = [s for s in stacks if s.environment == env]
+        inventory = {tuple(next(p["value"] for p in i["props"] if p["name"] == k) for k in
+                           ("stack", "logical-id", "cloudformation-type", "construct-path")): i
+                     for i in implementation["inventory-items"]}
+        assert set(inventory) == {(s.name, r.logical_id, r.type, s.path(r.logical_id)) for s in mine
+                                  for r in s.resources}
+        by_id = {key[:2]: item for key, item in inventory.items()}
+        parts = 0
+        for component in components.values():
+            part = next((p["value"] for p in component.get("props", []) if p["name"] == "component-id"), None)
+            if part is None:
+                continue
+            parts += 1
+            stack = next(s for s in mine if {"name": "stack", "ns": NS, "value": s.name} in component["props"])
+            for logical_id in component_members(stack)[part]:  # each member resource names the component
+                used = {u["component-uuid"] for u in by_id[(stack.name, logical_id)].get("implemented-components", [])}
+                assert component["uuid"] in used, (env, part, logical_id)
+        assert parts == len([c for c in component_definition["components"]
+                             if {"name": "environment", "ns": NS, "value": env} in c["props"]])
+        statuses = {(stack.name, c): e["status"] for stack in mine
+                    for c, e in _matrix(report, labels[stack.name])["controls"].items()}
+        for requirement in raw["control-implementation"]["implemented-requirements"]:
+            for by in requirement["by-components"]:
+                fine = next(p["value"] for p in by["props"] if p["name"] == "evidence-status")
+                assert (fine, by["implementation-status"]["state"]) in (
+                    ("satisfied-by-automated-check", "implemented"), ("partially-satisfied", "partial"),
+                    ("risk-accepted", "partial")), (env, requirement["control-id"])
+                stack = next(p["value"] for p in components[by["component-uuid"]]["props"] if p["name"] == "stack")
+                control = next((c for (name, c), _ in statuses.items() if name == stack
+                                and oscal_control_id(c) == requirement["control-id"]), None)
+                assert control is None or statuses[(stack, control)] == fine, (env, requirement["control-id"])
+                assert statuses.get((stack, control)) != "not-assessed-by-automation"
+
+
 def test_the_configurations_poam_plan_replaces_the_placeholders(fake_assembly: Path, tmp_path: Path) -> None:
     """The organization's plan (``poam`` of the environment's settings, by item id) fills FedRAMP's fields; a plan
     for an id no item has is reported, not silently dropped."""

@@ -12,6 +12,8 @@ them; it is not a test of deployed resources (every file says so at the top). Wr
 * ``poam.json`` / ``.csv``: accepted risks, justified deviations and failed controls with FedRAMP's POA&M fields;
   baseline controls automation did not show in a separate scoping list;
 * ``poam-oscal.json``: the same POA&M items as OSCAL 1.2.1 (observations, risks, poam-items);
+* ``ssp-<env>.json``: an OSCAL 1.2.1 system security plan skeleton per environment (inventory, boundary, by-component
+  implementation from the component definition; placeholders for what only the organization writes);
 * ``assessment-results.json``: OSCAL 1.2.1 assessment results, one result per environment: the gate's rule results
   and the perimeter proof's decisions as observations, the matrices' statuses as findings per control objective;
 * ``architecture-<env>.svg`` / ``.png``: the authorization boundary and data flows;
@@ -59,6 +61,7 @@ from .poam import render_csv as render_poam_csv
 from .poam_oscal import build_oscal_poam
 from .provenance import PROVENANCE_FILE, ProvenanceError, build_provenance, record_metadata, reference
 from .sdr import UNSET_OVERVIEW, build_sdr, evidence_base, render_sdr
+from .ssp import build_ssp
 from .summary import build_summary, render_summary_markdown
 
 __all__ = [
@@ -110,7 +113,7 @@ def stack_files(name: str) -> list[str]:
 
 #: Every per-stack evidence file matches one of these (see ``stack_files``).
 STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png",
-                       "responsibility-*.md", "sdr-*.json", "sdr-*.md",
+                       "responsibility-*.md", "sdr-*.json", "sdr-*.md", "ssp-*.json",
                        "perimeter-*.json", "perimeter-*.md")
 
 
@@ -262,6 +265,12 @@ def generate(outdir: Path, *, dest: Path | None = None,
                                           timestamp=provenance["timestamp"], provenance=cited)
     _write(dest / "component-definition.json", _dump(document))
     written.append(dest / "component-definition.json")
+    for env in sorted({s.environment for s in stacks}):
+        ssp = build_ssp(env, [s for s in stacks if s.environment == env], names, document, version=_version(),
+                        timestamp=provenance["timestamp"], digest=digest, provenance=cited)
+        if ssp is not None:  # an environment the component definition states nothing of has no SSP
+            _write(dest / f"ssp-{env}.json", _dump(ssp))
+            written.append(dest / f"ssp-{env}.json")
     results = build_assessment_results(stacks, names, done, proofs, version=_version(),
                                        timestamp=provenance["timestamp"], digest=digest, provenance=cited)
     _write(dest / ASSESSMENT_RESULTS_FILE, _dump(results, indent=False))
