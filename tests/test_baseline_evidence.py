@@ -391,3 +391,13 @@ def test_the_synths_assessment_results_carry_every_perimeter_decision(out: Path)
             assert [p["value"] for p in props if p["name"] == "decision"] == [request["decision"]]
             assert [p["value"] for p in props if p["name"] == "deciding-statement"] == [str(d) for d in
                                                                                          request["deciding"] or []]
+
+
+def test_the_configurations_poam_point_of_contact_reaches_the_poam_through_the_cli_and_the_gate(out: Path) -> None:
+    """commercial's configuration names its POA&M point of contact; the other environments' items say it is the
+    system owner's to set."""
+    items = json.loads((out / "compliance" / "poam.json").read_text())["items"]
+    contacts = {(i["environment"].removesuffix("-replica"), i["point_of_contact"]) for i in items}
+    assert ("commercial", "ISSO of the commercial system, platform-team@example.gov") in contacts
+    assert {c for env, c in contacts if env == "commercial"} == {"ISSO of the commercial system, platform-team@example.gov"}
+    assert ("frontier", "to be set by the system owner") in contacts

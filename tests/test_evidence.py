@@ -1008,7 +1008,13 @@ def test_the_oscal_poam_is_poam_json_validated_by_trestle(report: Path) -> None:
         (seen,) = entry.related_observations
         (risk,) = entry.related_risks
         assert seen.observation_uuid in observations and risk.risk_uuid in risks
-    assert {r["status"] for r in raw["risks"]} <= {"open", "deviation-approved", "deviation-requested"}
+    # A risk is deviation-approved only where an approver accepted it; a justification is a requested deviation.
+    expected = {"approved": "deviation-approved", "proposed": "deviation-requested", "none": "open"}
+    risk_status = {r["uuid"]: r["status"] for r in raw["risks"]}
+    for entry, entry_props in zip(raw["poam-items"], props, strict=True):
+        item = items[entry_props["poam-id"][0]]
+        assert risk_status[entry["related-risks"][0]["risk-uuid"]] == expected[item["deviation_status"]], item["id"]
+    assert {"deviation-approved", "deviation-requested"} <= set(risk_status.values())
     frontier = next(e for e in raw["poam-items"] if {"name": "weakness-source-identifier", "ns": NS,
                                                       "value": "Bedrock-UnguardedInferencePath"} in e["props"]
                     and {"name": "environment", "ns": NS, "value": "frontier"} in e["props"])

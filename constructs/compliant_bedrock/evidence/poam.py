@@ -148,13 +148,12 @@ def build_poam(stacks: Sequence[StackEvidence], names: Mapping[str, str],
                 continue
             weakness = (f"Not assessed by automation: {info.not_checked}" if info.scope == "outside"
                         else "Not assessed by automation: no rule of the packs checks it on this template")
-            scoping.append({
-                "id": _id(env, "gap", control), "environment": env, "controls": [control],
-                "why": weakness, "source": "FedRAMP Rev5 baseline", "baselines": in_baseline[control],
-                "responsibility": info.responsibility,
-            })
+            row = {"id": _id(env, "gap", control), "environment": env, "controls": [control], "why": weakness,
+                   "source": "FedRAMP Rev5 baseline", "baselines": in_baseline[control],
+                   "responsibility": info.responsibility}
+            scoping.append(row)  # scoping, for the assessor: not a weakness, never a POA&M item
     order = {"not-satisfied": 0, "risk-accepted": 1, "vendor-justification": 2}
-    items.sort(key=lambda i: (i["environment"], order[i["kind"]],
+    items.sort(key=lambda i: (i["environment"], order.get(i["kind"], len(order)),
                               control_sort_key(i["controls"][0]) if i["controls"] else ("", 0, 0), i["id"]))
     used: set[tuple[str, str]] = set()
     items = [_fedramp_fields(item, detected_on, _environment_of(item, stacks, names), plans or {}, used)
