@@ -101,7 +101,7 @@ def run(build: Callable[..., Any] | None = None) -> int:
     from compliant_bedrock import ComplianceGate
 
     from .app_factory import selected_organizations
-    from .report import config_files, deviations_of, facts_of, unverified_models
+    from .report import config_files, deviations_of, facts_of, poam_plans_of, unverified_models
 
     settings = {env.name: env for env in envs}
     gate = ComplianceGate(app, rule_contexts=contexts, perimeter="required",
@@ -109,7 +109,7 @@ def run(build: Callable[..., Any] | None = None) -> int:
                           prove_environments=[env.name for env in envs] if build is None else (),
                           facts=facts_of(settings, selected_organizations(envs=envs) if build is None else ()),
                           unverified=unverified_models(settings), deviations=deviations_of(settings),
-                          inputs=config_files(_config_dir(app)))
+                          poam_plans=poam_plans_of(settings), inputs=config_files(_config_dir(app)))
     return gate.judge(outdir, written_by_shards=shard_evidence).exit_code
 
 

@@ -7,6 +7,7 @@ pipeline log says what to fix without a stack trace.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
 from functools import cache
@@ -417,6 +418,48 @@ class DestinationsAcceptance(_Strict):
         return value
 
 
+#: FedRAMP's risk ratings (POA&M template columns Original / Adjusted Risk Rating).
+RISK_RATINGS = ("Low", "Moderate", "High", "Critical")
+#: FedRAMP's deviation types, and "none" for a weakness to be fixed, not deviated from.
+DEVIATION_TYPES = ("risk acceptance", "operational requirement", "false positive", "vendor dependency", "none")
+
+
+class PoamMilestone(_Strict):
+    """One planned milestone of a POA&M item."""
+
+    date: dt.date
+    description: str = Field(min_length=3)
+
+
+class PoamItemPlan(_Strict):
+    """What the organization plans for one POA&M item (``poam.items.<POAM id>``, the id poam.json gives it): each
+    field given here replaces the POA&M's "to be set by the system owner" or its derived value."""
+
+    scheduled_completion: dt.date | None = None
+    milestones: list[PoamMilestone] = Field(default_factory=list)
+    point_of_contact: str | None = Field(default=None, min_length=3)
+    original_risk_rating: Literal[RISK_RATINGS] | None = None  # type: ignore[valid-type]
+    adjusted_risk_rating: Literal[RISK_RATINGS] | None = None  # type: ignore[valid-type]
+    deviation_type: Literal[DEVIATION_TYPES] | None = None  # type: ignore[valid-type]
+    vendor_dependency: bool | None = None
+
+
+class PoamSettings(_Strict):
+    """The organization's part of the environment's POA&M: its point of contact and, per item, its plan."""
+
+    point_of_contact: str | None = Field(default=None, min_length=3)
+    items: dict[str, PoamItemPlan] = Field(default_factory=dict)
+
+    @field_validator("items")
+    @classmethod
+    def _ids(cls, value: dict[str, PoamItemPlan]) -> dict[str, PoamItemPlan]:
+        bad = [k for k in value if not re.fullmatch(r"POAM-[0-9A-F]{10}", k)]
+        if bad:
+            raise ValueError(f"{bad}: not POA&M item ids; use the id poam.json gives the item (POAM- and 10 "
+                             "hexadecimal digits)")
+        return value
+
+
 class EnvironmentSettings(_Strict):
     """One deployment target: an account (or env-agnostic) and a region.
 
@@ -461,6 +504,8 @@ class EnvironmentSettings(_Strict):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     tags: TagSettings
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
+    #: The organization's POA&M plans: point of contact, and per item scheduled completion, milestones, ratings.
+    poam: PoamSettings = Field(default_factory=PoamSettings)
 
     @field_validator("name")
     @classmethod

@@ -158,6 +158,7 @@ def deviations_of(settings: Mapping[str, EnvironmentSettings]) -> dict[str, list
                 "reason": f"Accepted by name in the configuration (fips_endpoints: true, non_fips_endpoints: "
                           f"[{endpoint}]): AWS offers no FIPS endpoint service for {endpoint}. The configuration "
                           "names no approver.",
+                "vendor_dependency": True,  # until AWS offers a FIPS endpoint for it
             })
         if not env.fips_endpoints:
             items.append({
@@ -199,6 +200,13 @@ def deviations_of(settings: Mapping[str, EnvironmentSettings]) -> dict[str, list
     return {name: items for name, items in found.items() if items}
 
 
+def poam_plans_of(settings: Mapping[str, EnvironmentSettings]) -> dict[str, dict[str, Any]]:
+    """Environment -> its ``poam`` settings as plain data (dates as YYYY-MM-DD), where it sets any."""
+    plans = {name: env.poam.model_dump(mode="json", exclude_none=True) for name, env in settings.items()
+             if _opt(env, "poam") is not None}
+    return {name: plan for name, plan in plans.items() if plan.get("point_of_contact") or plan.get("items")}
+
+
 def unverified_models(settings: Mapping[str, EnvironmentSettings]) -> dict[str, list[str]]:
     """Environment -> its model ids outside the catalog."""
     return {name: [m.id for m in env.models if not check_path(m.id, InferencePath(m.path), env.region)]
@@ -228,7 +236,7 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
                             written_by_shards=written_by_shards, package_overview_uri=package_overview_uri,
                             perimeter_note=perimeter_note, deviations=deviations_of(settings),
                             evidence_base_uri=evidence_base_uri, source_dir=source_dir,
-                            config_files=config_files(config_dir))
+                            config_files=config_files(config_dir), poam_plans=poam_plans_of(settings))
 
 
 #: Values a settings sentence states that a template must then contain: CIDRs, model ids, day counts, modes.

@@ -103,8 +103,8 @@ def test_the_baseline_has_a_matrix_a_proof_and_an_oscal_component(out: Path) -> 
                        if any((p["name"], p["value"]) == ("environment", BASELINE) for p in ci["props"])]
     assert {c["title"] for c in document["components"] if any(ci in implementations
                                                                 for ci in c.get("control-implementations", []))} >= {
-        "Model invocation logging", "Bedrock guardrail", "Synth-time compliance gate"}
-    gate = next(ci for c in document["components"] if c["title"] == "Synth-time compliance gate"
+        f"{part} ({BASELINE})" for part in ("Model invocation logging", "Bedrock guardrail", "Synth-time compliance gate")}
+    gate = next(ci for c in document["components"] if c["title"] == f"Synth-time compliance gate ({BASELINE})"
                 for ci in c.get("control-implementations", []) if ci in implementations)
     assert "Perimeter proof" in json.dumps(gate) and f"perimeter-{BASELINE}.md" in json.dumps(gate)
     assert BASELINE in json.loads((dest / "baseline-coverage.json").read_text())["coverage"]
@@ -381,3 +381,36 @@ def test_the_readmes_verdict_line_is_what_the_reference_synth_prints(out: Path) 
     proofs = [json.loads(p.read_text()) for p in (out / "compliance").glob("perimeter-*.json")]
     assert (int(stated[1]), int(stated[2]), int(stated[3])) == (
         stacks, sum(len(p["requests"]) for p in proofs), len(proofs))
+def test_the_synths_assessment_results_carry_every_perimeter_decision(out: Path) -> None:
+    """As `make synth` writes them: each environment's proven requests are observations of its result, with the
+    decision and the statements that decided it; trestle's model validates the document and the OSCAL POA&M."""
+    from trestle.oscal.assessment_results import AssessmentResults
+    from trestle.oscal.poam import PlanOfActionAndMilestones
+
+    dest = out / "compliance"
+    raw = json.loads((dest / "assessment-results.json").read_text())["assessment-results"]
+    AssessmentResults.model_validate(raw)
+    PlanOfActionAndMilestones.model_validate(
+        json.loads((dest / "poam-oscal.json").read_text())["plan-of-action-and-milestones"])
+    results = {next(p["value"] for p in r["props"] if p["name"] == "environment"): r for r in raw["results"]}
+    for proof_file in sorted(dest.glob("perimeter-*.json")):
+        proof = json.loads(proof_file.read_text())
+        decisions = {next(p["value"] for p in o["props"] if p["name"] == "request-id"): o
+                     for o in results[proof["environment"]]["observations"]
+                     if any(p["name"] == "request-id" for p in o["props"])}
+        assert set(decisions) == {r["id"] for r in proof["requests"]}, proof_file.name
+        for request in proof["requests"]:
+            props = decisions[request["id"]]["props"]
+            assert [p["value"] for p in props if p["name"] == "decision"] == [request["decision"]]
+            assert [p["value"] for p in props if p["name"] == "deciding-statement"] == [str(d) for d in
+                                                                                         request["deciding"] or []]
+
+
+def test_the_configurations_poam_point_of_contact_reaches_the_poam_through_the_cli_and_the_gate(out: Path) -> None:
+    """commercial's configuration names its POA&M point of contact; the other environments' items say it is the
+    system owner's to set."""
+    items = json.loads((out / "compliance" / "poam.json").read_text())["items"]
+    contacts = {(i["environment"].removesuffix("-replica"), i["point_of_contact"]) for i in items}
+    assert ("commercial", "ISSO of the commercial system, platform-team@example.gov") in contacts
+    assert {c for env, c in contacts if env == "commercial"} == {"ISSO of the commercial system, platform-team@example.gov"}
+    assert ("frontier", "to be set by the system owner") in contacts

@@ -168,6 +168,10 @@ BAD_CASES = [
     ("data-events-without-trail", {"audit__create_trail": False, "audit__trail_covered_by": "commercial",
                                    "audit__bedrock_data_event_types": ["AWS::Bedrock::Guardrail", "AWS::Bedrock::Model"]},
      ["audit", "bedrock_data_event_types", "create_trail is false"]),
+    ("poam-plan-unknown-id", {"poam__items": {"AC-3": {"point_of_contact": "ISSO"}}},
+     ["poam.items", "'AC-3'", "POA&M item ids", "poam.json"]),
+    ("poam-plan-bad-rating", {"poam__items": {"POAM-0123456789": {"original_risk_rating": "Severe"}}},
+     ["poam.items.POAM-0123456789.original_risk_rating", "'Low'", "'Critical'"]),
 ]
 
 
@@ -344,3 +348,16 @@ def test_a_defect_is_not_reported_as_bad_props() -> None:
     assert run(build=refuse) == 2
     with pytest.raises(TypeError, match="unsupported operand"):
         run(build=crash)
+
+
+def test_a_poam_plan_reaches_the_evidence_as_plain_data() -> None:
+    from infra.report import poam_plans_of
+
+    env = parse_environment(_with(poam={"point_of_contact": "ISSO, platform team", "items": {"POAM-0123456789": {
+        "scheduled_completion": "2027-03-31", "milestones": [{"date": "2027-01-15", "description": "vendor fix"}],
+        "deviation_type": "false positive"}}}), "config/commercial.yaml")
+    plans = poam_plans_of({env.name: env})
+    assert plans == {env.name: {"point_of_contact": "ISSO, platform team", "items": {"POAM-0123456789": {
+        "scheduled_completion": "2027-03-31", "milestones": [{"date": "2027-01-15", "description": "vendor fix"}],
+        "deviation_type": "false positive"}}}}
+    assert poam_plans_of({"x": parse_environment(_with(), "config/commercial.yaml")}) == {}

@@ -33,6 +33,8 @@ from compliant_bedrock.evidence.matrix import (
     result_of,
 )
 from compliant_bedrock.evidence.objectives import objective_map
+from compliant_bedrock.evidence.oscal_common import NS, PLACEHOLDER
+from compliant_bedrock.evidence.poam import FEDRAMP_FIELDS
 from compliant_bedrock.evidence.report import stack_file_names
 from compliant_bedrock.evidence.responsibility import control_info
 from infra.app_factory import ROOT, build_app, rule_contexts
@@ -199,12 +201,91 @@ def test_oscal_component_definition_validates_with_trestle(report: Path, assembl
     assert raw["component-definition"]["metadata"]["oscal-version"] == OSCAL_VERSION == "1.2.1"
     assert "Pre-deployment evidence" in raw["component-definition"]["metadata"]["remarks"]
     assert document.components
-    titles = {c.title for c in document.components}
-    assert {"Bedrock private link and network boundary", "Synth-time compliance gate"} <= titles
+    parts = {p.value for c in document.components for p in c.props or [] if p.name == "component-id"}
+    assert {"private-link", "compliance-gate"} <= parts
     uuids = [str(c.uuid) for c in document.components] + [
         str(r.uuid) for c in document.components for ci in c.control_implementations or []
         for r in ci.implemented_requirements]
     assert len(uuids) == len(set(uuids))
+
+
+def test_every_environments_statement_survives_trestles_keying_by_title(report: Path, assembly: Path) -> None:
+    """trestle's ssp-generate and ssp-assemble key a component's statements by component title and control: each
+    (title, control) holds one environment's statement, every environment's components are there, and trestle's
+    SSP model (v4 identifiers only) takes every component."""
+    from trestle.core.generic_oscal import GenericComponent
+    from trestle.oscal.component import ComponentDefinition
+
+    raw = _load(report / "component-definition.json")["component-definition"]
+    keyed = [(c["title"], r["control-id"]) for c in raw["components"] for ci in c.get("control-implementations", [])
+             for r in ci["implemented-requirements"]]
+    assert len(keyed) == len(set(keyed))
+    for component in raw["components"]:
+        assert len(component.get("control-implementations", [])) <= 1, component["title"]
+    envs = {p["value"] for c in raw["components"] for p in c["props"] if p["name"] == "environment"}
+    assert set(_labels(assembly).values()) - envs <= {"frontier-iam-events", "commercial-replica", "govcloud-replica"}
+    assert {"commercial", "govcloud", "frontier"} <= envs
+    for component in ComponentDefinition.model_validate(raw).components:
+        GenericComponent.from_defined_component(component)  # what ssp-assemble does; v5 identifiers fail here
+
+
+#: The OSCAL documents of a synth: file -> root key (the SSP skeletons, ``ssp-<env>.json``, are found by pattern).
+OSCAL_FILES = {"component-definition.json": "component-definition",
+               "poam-oscal.json": "plan-of-action-and-milestones",
+               "assessment-results.json": "assessment-results"}
+_V4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def _identifiers(node: object, defined: list[str], referenced: list[str], key: str = "") -> None:
+    """Every uuid an OSCAL document defines (``uuid``) and references (``*-uuid``, ``*-uuids``, ``#<uuid>`` hrefs)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _identifiers(v, defined, referenced, k)
+    elif isinstance(node, list):
+        for v in node:
+            _identifiers(v, defined, referenced, key if key.endswith("-uuids") else "")
+    elif isinstance(node, str):
+        if key == "uuid":
+            defined.append(node)
+        elif key.endswith(("-uuid", "-uuids")):
+            referenced.append(node)
+        elif key == "href" and node.startswith("#"):
+            referenced.append(node[1:])
+
+
+def _oscal_documents(report: Path) -> dict[str, dict]:
+    found = {name: _load(report / name)[root] for name, root in OSCAL_FILES.items()}
+    found |= {p.name: _load(p)["system-security-plan"] for p in sorted(report.glob("ssp-*.json"))}
+    return found
+
+
+def test_stable_uuids_are_deterministic_and_version_4_format() -> None:
+    import uuid
+
+    from compliant_bedrock.evidence.oscal_common import stable_uuid
+
+    made = {stable_uuid("implemented-requirement", "audit-trail", env, control)
+            for env in ("commercial", "govcloud", "frontier") for control in ("AU-9", "AU-9(2)", "AU-11")}
+    assert len(made) == 9
+    for value in made:
+        parsed = uuid.UUID(value)
+        assert _V4.match(value) and parsed.version == 4 and parsed.variant == uuid.RFC_4122, value
+    assert stable_uuid("component", "guardrail") == stable_uuid("component", "guardrail")
+    assert stable_uuid("a/b", "c") != stable_uuid("a", "b/c")
+
+
+def test_every_oscal_identifier_is_v4_format_unique_and_every_reference_resolves(report: Path) -> None:
+    """trestle's SSP tooling takes v4 identifiers only (OSCAL allows v5 too); a reference to an identifier the
+    document does not define is a broken link for every tool."""
+    documents = _oscal_documents(report)
+    assert set(OSCAL_FILES) <= set(documents)
+    for name, root in documents.items():
+        defined: list[str] = []
+        referenced: list[str] = []
+        _identifiers(root, defined, referenced)
+        assert defined and all(_V4.match(u) for u in defined), name
+        assert len(defined) == len(set(defined)), name
+        assert set(referenced) <= set(defined), (name, sorted(set(referenced) - set(defined))[:5])
 
 
 def test_oscal_statements_come_from_the_settings(report: Path, assembly: Path) -> None:
@@ -468,6 +549,7 @@ def test_components_are_found_by_cloudformation_type(fake_assembly: Path, tmp_pa
     raw = json.loads((tmp_path / "component-definition.json").read_text(encoding="utf-8"))["component-definition"]
     ComponentDefinition.model_validate(raw)
     by_id = {next(p["value"] for p in c["props"] if p["name"] == "component-id"): c for c in raw["components"]}
+    assert len(by_id) == len(raw["components"])  # one stack: one component per part
     audit = by_id["audit-trail"]["control-implementations"][0]
     assert "Object Lock COMPLIANCE 913 days" in audit["description"]
     assert {r["control-id"] for r in audit["implemented-requirements"]} >= {"au-9", "au-9.2", "au-11", "si-7"}
@@ -475,11 +557,11 @@ def test_components_are_found_by_cloudformation_type(fake_assembly: Path, tmp_pa
     assert not {"sc-12", "cp-6"} & {r["control-id"] for r in audit["implemented-requirements"]}
     # AU-9(2): Object Lock passed but replication was justified away: partial, with the justification as such.
     (au92,) = [r for r in audit["implemented-requirements"] if r["control-id"] == "au-9.2"]
-    statuses = [p["value"] for p in au92["props"] if p["name"] == "implementation-status"]
-    assert statuses == ["partially-satisfied"], au92["props"]
+    statuses = [p["value"] for p in au92["props"] if p["name"] in ("implementation-status", "evidence-status")]
+    assert statuses == ["partial", "partially-satisfied"], au92["props"]
     assert au92["remarks"].startswith("Vendor justification, not a risk acceptance") and SUPPRESSION_REASON in au92["remarks"]
     assert "bedrock-runtime-fips" in by_id["private-link"]["control-implementations"][0]["description"]
-    assert "invocation-logging" in by_id and "control-implementations" not in by_id["invocation-logging"]
+    assert "invocation-logging" not in by_id  # nothing to state: no component (trestle's ssp-assemble needs one)
 
 
 def test_cli_writes_reports_and_refuses_a_missing_assembly(fake_assembly: Path, tmp_path: Path,
@@ -656,8 +738,10 @@ def test_oscal_requirements_carry_status_responsibility_parameters_and_links(rep
     audit = _requirements(raw, "audit-trail")
     au9 = audit["au-9"]
     props = {p["name"]: p["value"] for p in au9["props"] if p["name"] != "evidence-rule"}
-    assert props == {"implementation-status": "satisfied-by-automated-check", "responsibility": "shared",
-                     "aws-service": control_info("AU-9").aws_service}
+    assert props == {"implementation-status": "implemented", "evidence-status": "satisfied-by-automated-check",
+                     "responsibility": "shared", "aws-service": control_info("AU-9").aws_service}
+    # OSCAL's own prop (no namespace: trestle reads it by name), the fine-grained status in the package's.
+    assert {"name": "implementation-status", "value": "implemented"} in au9["props"]
     assert au9["responsible-roles"] == [{"role-id": "customer"}, {"role-id": "provider"}]
     env = next(p["value"] for p in raw["components"][0]["control-implementations"][0]["props"]
                if p["name"] == "environment")
@@ -673,12 +757,14 @@ def test_oscal_requirements_carry_status_responsibility_parameters_and_links(rep
             env = next(p["value"] for p in ci["props"] if p["name"] == "environment")
             matrix = _matrix(report, labels[next(p["value"] for p in ci["props"] if p["name"] == "stack")])
             for req in ci["implemented-requirements"]:
-                status = next(p["value"] for p in req["props"] if p["name"] == "implementation-status")
+                status = next(p["value"] for p in req["props"] if p["name"] == "evidence-status")
+                oscal = next(p["value"] for p in req["props"] if p["name"] == "implementation-status")
                 control = next(c for c in matrix["controls"] if matrix["controls"][c]["oscal_id"] == req["control-id"]) \
                     if req["control-id"] not in ("sa-11", "sa-11.1") else None
                 if control:  # the component says what the matrix says
                     assert status == matrix["controls"][control]["status"], (req["control-id"], env)
-                assert status in ("satisfied-by-automated-check", "partially-satisfied", "risk-accepted")
+                assert (status, oscal) in (("satisfied-by-automated-check", "implemented"),
+                                           ("partially-satisfied", "partial"), ("risk-accepted", "partial"))
     # Organizational controls are never listed, whatever rule cites them.
     assert not {"at-4", "cp-1", "pm-14"} & {c for comp in raw["components"] for ci in comp.get(
         "control-implementations", []) for c in (r["control-id"] for r in ci["implemented-requirements"])}
@@ -705,8 +791,8 @@ def test_oscal_never_claims_a_control_a_rule_failed_on_the_same_component(fake_a
     assert "cm-6" not in _requirements(raw, "audit-trail")
     assert "si-10" in _requirements(raw, "guardrail")
     si10 = _requirements(raw, "guardrail")["si-10"]
-    assert {"name": "implementation-status", "ns": "urn:compliant-bedrock:oscal", "value": "risk-accepted"} \
-        in si10["props"]
+    assert {"name": "evidence-status", "ns": "urn:compliant-bedrock:oscal", "value": "risk-accepted"} in si10["props"]
+    assert {"name": "implementation-status", "value": "partial"} in si10["props"]
     assert UNGUARDED_REASON not in si10.get("remarks", "")  # the suppression is on the policy, not the guardrail
 
 
@@ -853,12 +939,16 @@ def test_poam_lists_accepted_risks_failures_and_baseline_gaps(fake_assembly: Pat
     unguarded = next(i for i in items if i["source"] == "Bedrock rule Bedrock-UnguardedInferencePath")
     assert unguarded["kind"] == "risk-accepted" and unguarded["controls"] == ["SI-10"]
     assert unguarded["reason"] == UNGUARDED_REASON and unguarded["accepted_on"] == "2026-11-02"
-    assert unguarded["milestones"] == [] and unguarded["baselines"] == ["moderate", "high"]
+    assert unguarded["milestones"] == [PLACEHOLDER] and unguarded["baselines"] == ["moderate", "high"]
     kinds = {(i["kind"], c) for i in items for c in i["controls"]}
     assert ("not-satisfied", "SC-12") in kinds  # key rotation failed
-    assert ("not-assessed", "AT-4") in kinds  # organizational
-    assert ("not-assessed", "SC-7(5)") in kinds  # technical, no rule result in this template
-    assert not any(c.startswith("PE-") for _, c in kinds)  # inherited from AWS: not this system's weakness
+    # Scoping is not a weakness: what automation did not show is a row of its own list, never a POA&M item.
+    scoping = {c: row for row in poam["scoping"] for c in row["controls"]}
+    assert "AT-4" in scoping and "SC-7(5)" in scoping  # organizational; technical with no rule result here
+    assert {i["kind"] for i in items} == {"not-satisfied", "risk-accepted", "vendor-justification"}
+    assert not {r["id"] for r in poam["scoping"]} & {i["id"] for i in items}
+    assert not {c for i in items for c in i["controls"]} & {"AT-4", "SC-7(5)"}
+    assert not any(c.startswith("PE-") for _, c in kinds) and not any(c.startswith("PE-") for c in scoping)
     # Only a suppression whose reason names its approver is an accepted risk; the others are justifications.
     assert {i["source"] for i in items if i["kind"] == "risk-accepted"} == {"Bedrock rule Bedrock-UnguardedInferencePath"}
     assert {i["source"] for i in items if i["kind"] == "vendor-justification"} == {
@@ -867,6 +957,229 @@ def test_poam_lists_accepted_risks_failures_and_baseline_gaps(fake_assembly: Pat
         rows = list(csv_module.DictReader(handle))
     assert len(rows) == len(items) and rows[0]["evidence_basis"].startswith("pre-deployment evidence")
     assert {r["id"] for r in rows} == {i["id"] for i in items} and len({r["id"] for r in rows}) == len(rows)
+    # FedRAMP's POA&M fields on every item, in the JSON and the CSV, none empty.
+    provenance = _load(tmp_path / "provenance.json")
+    for item, row in zip(items, rows, strict=True):
+        assert row["id"] == item["id"]
+        for name in FEDRAMP_FIELDS:
+            assert item[name] and row[name], (item["id"], name)
+        assert item["detected_on"] == provenance["timestamp"][:10]
+        assert item["weakness_detector"] in ("pack rule", "perimeter proof", "configuration", "compliance gate")
+        assert item["deviation_type"] in ("risk acceptance", "operational requirement", "false positive",
+                                          "vendor dependency", "none")
+        assert item["vendor_dependency"] in ("yes", "no")
+        for name in ("scheduled_completion", "original_risk_rating", "adjusted_risk_rating", "point_of_contact"):
+            assert item[name] == PLACEHOLDER, (item["id"], name)  # no plan in the configuration: said so
+    by_source = {i["source"]: i for i in items}
+    assert by_source["Bedrock rule Bedrock-UnguardedInferencePath"]["deviation_type"] == "risk acceptance"
+    assert by_source["Bedrock rule Bedrock-UnguardedInferencePath"]["deviation_status"] == "approved"
+    replication = by_source["NIST.800.53.R5 rule NIST.800.53.R5-S3BucketReplicationEnabled"]
+    assert (replication["deviation_type"], replication["deviation_status"]) == ("operational requirement", "proposed")
+    assert replication["weakness_source_identifier"] == "NIST.800.53.R5-S3BucketReplicationEnabled"
+    failed = next(i for i in items if i["kind"] == "not-satisfied" and i["controls"] == ["SC-12"])
+    assert (failed["deviation_type"], failed["deviation_status"], failed["weakness_detector"]) == (
+        "none", "none", "pack rule")
+
+
+def test_the_oscal_poam_is_poam_json_validated_by_trestle(report: Path) -> None:
+    """poam-oscal.json: the items of poam.json (same ids, no scoping row), FedRAMP's fields as props on every item,
+    each item linked to its observation and risk; valid for trestle's POA&M model."""
+    from trestle.oscal.poam import PlanOfActionAndMilestones
+
+    from compliant_bedrock.evidence.poam_oscal import PROP_NAMES
+
+    raw = _load(report / "poam-oscal.json")["plan-of-action-and-milestones"]
+    model = PlanOfActionAndMilestones.model_validate(raw)
+    assert "Pre-deployment evidence" in raw["metadata"]["remarks"]
+    poam = _load(report / "poam.json")
+    items = {i["id"]: i for i in poam["items"]}
+    props = [{p["name"]: [q["value"] for q in entry["props"] if q["name"] == p["name"]] for p in entry["props"]}
+             for entry in raw["poam-items"]]
+    assert sorted(p["poam-id"][0] for p in props) == sorted(items)  # the same items, once each
+    assert not {r["id"] for r in poam["scoping"]} & {p["poam-id"][0] for p in props}
+    for entry_props in props:
+        item = items[entry_props["poam-id"][0]]
+        for field, name in PROP_NAMES.items():
+            expected = item[field] if isinstance(item[field], list) else [item[field]]
+            assert entry_props[name] == expected, (item["id"], name)
+    observations = {o.uuid for o in model.observations}
+    risks = {r.uuid: r for r in model.risks}
+    for entry in model.poam_items:
+        (seen,) = entry.related_observations
+        (risk,) = entry.related_risks
+        assert seen.observation_uuid in observations and risk.risk_uuid in risks
+    # A risk is deviation-approved only where an approver accepted it; a justification is a requested deviation.
+    expected = {"approved": "deviation-approved", "proposed": "deviation-requested", "none": "open"}
+    risk_status = {r["uuid"]: r["status"] for r in raw["risks"]}
+    for entry, entry_props in zip(raw["poam-items"], props, strict=True):
+        item = items[entry_props["poam-id"][0]]
+        assert risk_status[entry["related-risks"][0]["risk-uuid"]] == expected[item["deviation_status"]], item["id"]
+    assert {"deviation-approved", "deviation-requested"} <= set(risk_status.values())
+    frontier = next(e for e in raw["poam-items"] if {"name": "weakness-source-identifier", "ns": NS,
+                                                      "value": "Bedrock-UnguardedInferencePath"} in e["props"]
+                    and {"name": "environment", "ns": NS, "value": "frontier"} in e["props"])
+    risk = next(r for r in raw["risks"] if r["uuid"] == frontier["related-risks"][0]["risk-uuid"])
+    assert risk["status"] == "deviation-approved" and "RA-2026-017" in risk["statement"]
+
+
+def test_assessment_results_record_every_gate_result_and_decision_and_the_matrix_statuses(
+        report: Path, assembly: Path) -> None:
+    """assessment-results.json: one result per environment; an observation per distinct rule result (rule, resource,
+    compliance, reason) and per perimeter decision (request id, decision, deciding statements); a finding per control
+    the matrix gives a status, satisfied only where the matrix says satisfied; valid for trestle's model."""
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    raw = _load(report / "assessment-results.json")["assessment-results"]
+    AssessmentResults.model_validate(raw)
+    assert "Pre-deployment evidence" in raw["metadata"]["remarks"]
+    stacks = read_assembly(assembly)
+    labels = _labels(assembly)
+    results = {next(p["value"] for p in r["props"] if p["name"] == "environment"): r for r in raw["results"]}
+    assert set(results) == {s.environment for s in stacks}
+    for stack in stacks:
+        result = results[stack.environment]
+        seen = {(tuple(p["value"] for p in o["props"] if p["name"] in ("pack", "rule", "resource", "compliance")),
+                 o.get("remarks", "")) for o in result["observations"]
+                if {"name": "stack", "ns": NS, "value": stack.name} in o["props"]}
+        expected = {((f.pack, f.rule_id, f.resource, f.compliance), f.reason if f.reason not in (None, "N/A") else "")
+                    for f in stack.findings}
+        assert seen == expected, stack.name
+        matrix = _matrix(report, labels[stack.name])
+        found = {next(p["value"] for p in f["props"] if p["name"] == "control"): f for f in result.get("findings", [])
+                 if {"name": "stack", "ns": NS, "value": stack.name} in f["props"]}
+        judged = {c for c, e in matrix["controls"].items() if e["status"] != "not-assessed-by-automation"}
+        assert set(found) == judged, stack.name
+        for control, finding in found.items():
+            status = matrix["controls"][control]["status"]
+            state = finding["target"]["status"]["state"]
+            assert (state == "satisfied") == (status == "satisfied-by-automated-check"), (control, status)
+            assert {"name": "evidence-status", "ns": NS, "value": status} in finding["props"]
+            assert finding["target"]["target-id"] == f"{matrix['controls'][control]['oscal_id']}_obj"
+    # This module's synth runs no perimeter proof (test_assessment_results_carry_the_perimeter_proofs_decisions does).
+    commercial = results["commercial"]
+    assert not [o for o in commercial["observations"] if any(p["name"] == "request-id" for p in o["props"])]
+    assert "no perimeter proof ran" in commercial["description"]
+
+
+def test_assessment_results_carry_the_perimeter_proofs_decisions(fake_assembly: Path, tmp_path: Path) -> None:
+    """With a perimeter document beside the evidence, its requests are observations of the environment's result,
+    with the deciding statements, and the findings of the controls they cite link them."""
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    proof = {"environment": "dev", "passed": True, "counts": {"as-expected": 1},
+             "requests": [{"id": "workload.invoke[m1]", "decision": "denied", "verdict": "as-expected",
+                           "expect": "deny", "controls": ["AU-11"], "principal": "workload",
+                           "action": "bedrock:InvokeModel", "resource": "arn:aws:bedrock:::x",
+                           "deciding": ["identity policy Invoke#DenyOthers", "endpoint policy E#Deny"]}]}
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "perimeter-dev.json").write_text(json.dumps(proof), encoding="utf-8")
+    generate(fake_assembly, dest=tmp_path, settings={})
+    raw = _load(tmp_path / "assessment-results.json")["assessment-results"]
+    AssessmentResults.model_validate(raw)
+    (result,) = raw["results"]
+    (decision,) = [o for o in result["observations"] if any(p["name"] == "request-id" for p in o["props"])]
+    assert [p["value"] for p in decision["props"] if p["name"] == "deciding-statement"] == proof["requests"][0]["deciding"]
+    assert {"name": "decision", "ns": NS, "value": "denied"} in decision["props"]
+    assert decision["origins"][0]["actors"][0]["actor-uuid"] in {c["uuid"] for c in result["local-definitions"]["components"]}
+    au11 = next(f for f in result["findings"] if f["title"].startswith("AU-11 "))
+    assert decision["uuid"] in {r["observation-uuid"] for r in au11["related-observations"]}
+    failed = next(f for f in result["findings"] if f["title"].startswith("SC-12 "))  # key rotation failed
+    assert failed["target"]["status"] == {"state": "not-satisfied", "reason": "fail"}
+    assert failed["target"]["implementation-status"] == {"state": "planned"}
+
+
+def test_each_environment_has_an_ssp_skeleton_trestle_validates(report: Path, assembly: Path) -> None:
+    """ssp-<env>.json: every template resource in the inventory (type, logical id, construct path) and linked to the
+    component it implements; by-component statements with OSCAL's status and the matrix's; AWS as the leveraged
+    provider; what only the organization writes marked as a placeholder, never guessed."""
+    from trestle.oscal.ssp import SystemSecurityPlan
+
+    stacks = read_assembly(assembly)
+    labels = _labels(assembly)
+    component_definition = _load(report / "component-definition.json")["component-definition"]
+    for env in sorted({s.environment for s in stacks}):
+        raw = _load(report / f"ssp-{env}.json")["system-security-plan"]
+        SystemSecurityPlan.model_validate(raw)
+        assert "Pre-deployment evidence" in raw["metadata"]["remarks"]
+        characteristics = raw["system-characteristics"]
+        assert characteristics["system-name"].startswith(f"Placeholder ({PLACEHOLDER})")
+        assert PLACEHOLDER in characteristics["system-information"]["information-types"][0]["title"]
+        assert {"name": "fips-199-categorization", "ns": NS,
+                "value": f"Placeholder ({PLACEHOLDER}): FIPS 199 security categorization"} in characteristics["props"]
+        implementation = raw["system-implementation"]
+        components = {c["uuid"]: c for c in implementation["components"]}
+        assert {c["type"] for c in components.values()} >= {"this-system", "service"}
+        aws = next(c for c in components.values() if c["title"].startswith("Amazon Web Services"))
+        assert PLACEHOLDER in aws["description"] and aws["links"][0]["href"].startswith("https://marketplace.fedramp.gov")
+        mine = [s for s in stacks if s.environment == env]
+        inventory = {tuple(next(p["value"] for p in i["props"] if p["name"] == k) for k in
+                           ("stack", "logical-id", "cloudformation-type", "construct-path")): i
+                     for i in implementation["inventory-items"]}
+        assert set(inventory) == {(s.name, r.logical_id, r.type, s.path(r.logical_id)) for s in mine
+                                  for r in s.resources}
+        by_id = {key[:2]: item for key, item in inventory.items()}
+        parts = 0
+        for component in components.values():
+            part = next((p["value"] for p in component.get("props", []) if p["name"] == "component-id"), None)
+            if part is None:
+                continue
+            parts += 1
+            stack = next(s for s in mine if {"name": "stack", "ns": NS, "value": s.name} in component["props"])
+            for logical_id in component_members(stack)[part]:  # each member resource names the component
+                used = {u["component-uuid"] for u in by_id[(stack.name, logical_id)].get("implemented-components", [])}
+                assert component["uuid"] in used, (env, part, logical_id)
+        assert parts == len([c for c in component_definition["components"]
+                             if {"name": "environment", "ns": NS, "value": env} in c["props"]])
+        statuses = {(stack.name, c): e["status"] for stack in mine
+                    for c, e in _matrix(report, labels[stack.name])["controls"].items()}
+        for requirement in raw["control-implementation"]["implemented-requirements"]:
+            for by in requirement["by-components"]:
+                fine = next(p["value"] for p in by["props"] if p["name"] == "evidence-status")
+                assert (fine, by["implementation-status"]["state"]) in (
+                    ("satisfied-by-automated-check", "implemented"), ("partially-satisfied", "partial"),
+                    ("risk-accepted", "partial")), (env, requirement["control-id"])
+                stack = next(p["value"] for p in components[by["component-uuid"]]["props"] if p["name"] == "stack")
+                control = next((c for (name, c), _ in statuses.items() if name == stack
+                                and oscal_control_id(c) == requirement["control-id"]), None)
+                assert control is None or statuses[(stack, control)] == fine, (env, requirement["control-id"])
+                assert statuses.get((stack, control)) != "not-assessed-by-automation"
+
+
+def test_the_configurations_poam_plan_replaces_the_placeholders(fake_assembly: Path, tmp_path: Path) -> None:
+    """The organization's plan (``poam`` of the environment's settings, by item id) fills FedRAMP's fields; a plan
+    for an id no item has is reported, not silently dropped."""
+    from compliant_bedrock.evidence import report as evidence_report
+
+    evidence_report.generate(fake_assembly, dest=tmp_path)
+    items = _load(tmp_path / "poam.json")["items"]
+    unguarded = next(i for i in items if i["source"] == "Bedrock rule Bedrock-UnguardedInferencePath")
+    plan = {"point_of_contact": "ISSO, platform team",
+            "items": {unguarded["id"]: {"scheduled_completion": "2027-03-31", "original_risk_rating": "High",
+                                        "adjusted_risk_rating": "Moderate", "vendor_dependency": True,
+                                        "milestones": [{"date": "2027-01-15", "description": "guardrail on Mantle"}]},
+                      "POAM-0000000000": {"point_of_contact": "nobody"}}}
+    _load.cache_clear()
+    evidence_report.generate(fake_assembly, dest=tmp_path, poam_plans={"dev": plan})
+    poam = _load(tmp_path / "poam.json")
+    planned = next(i for i in poam["items"] if i["id"] == unguarded["id"])
+    assert (planned["scheduled_completion"], planned["original_risk_rating"], planned["adjusted_risk_rating"]) == (
+        "2027-03-31", "High", "Moderate")
+    assert planned["milestones"] == ["2027-01-15: guardrail on Mantle"] and planned["vendor_dependency"] == "yes"
+    assert planned["deviation_type"] == "vendor dependency" and planned["point_of_contact"] == "ISSO, platform team"
+    other = next(i for i in poam["items"] if i["id"] != unguarded["id"])
+    assert other["point_of_contact"] == "ISSO, platform team" and other["scheduled_completion"] == PLACEHOLDER
+    assert poam["plans_without_item"] == ["dev: POAM-0000000000"]
+    # ... and the OSCAL POA&M carries the plan: deadline, milestones as tasks, ratings as a characterization.
+    from trestle.oscal.poam import PlanOfActionAndMilestones
+
+    raw = _load(tmp_path / "poam-oscal.json")["plan-of-action-and-milestones"]
+    PlanOfActionAndMilestones.model_validate(raw)
+    (risk,) = [r for r in raw["risks"] if r["title"].startswith(unguarded["id"])]
+    assert risk["deadline"] == "2027-03-31T00:00:00Z"
+    (task,) = risk["remediations"][0]["tasks"]
+    assert task["type"] == "milestone" and task["timing"]["on-date"]["date"] == "2027-01-15T00:00:00Z"
+    assert {(f["name"], f["value"]) for f in risk["characterizations"][0]["facets"]} == {
+        ("original-risk-rating", "High"), ("adjusted-risk-rating", "Moderate")}
 
 
 def test_a_perimeter_proof_is_cited_when_present(fake_assembly: Path, tmp_path: Path) -> None:
@@ -1042,7 +1355,8 @@ def test_frontier_unguarded_path_is_risk_accepted_never_implemented(report: Path
             for requirement in implementation["implemented-requirements"]:
                 if requirement["control-id"] == "si-10":
                     status = {p["name"]: p["value"] for p in requirement.get("props", [])}
-                    assert "satisfied" not in str(status.get("implementation-status", "")), status
+                    assert "satisfied" not in str(status.get("evidence-status", "")), status
+                    assert status["implementation-status"] != "implemented", status
     # The commercial environment serves GPT-5.6 through runtime Converse with the guardrail: not risk-accepted.
     assert _matrix(report, "commercial")["controls"]["SI-10"]["status"] != "risk-accepted"
 
@@ -1121,10 +1435,10 @@ def test_the_oscal_model_access_statement_names_the_destinations(report: Path) -
     from compliant_bedrock.models import SRC_GPT56_SOL
 
     document = _load(report / "component-definition.json")["component-definition"]
-    access = next(c for c in document["components"]
-                  if any(p["name"] == "component-id" and p["value"] == "model-access" for p in c["props"]))
     by_env = {next(p["value"] for p in ci["props"] if p["name"] == "environment"): ci
-              for ci in access["control-implementations"]}
+              for c in document["components"] if {"name": "component-id", "ns": "urn:compliant-bedrock:oscal",
+                                                  "value": "model-access"} in c["props"]
+              for ci in c["control-implementations"]}
     commercial = by_env["commercial"]
     assert ("Data leaves the region: prompts and completions may be processed outside us-east-1, in ca-central-1, "
             "us-east-2, us-west-1, us-west-2 (cross-region inference); the model catalog marks the destination regions "
@@ -1170,9 +1484,13 @@ def test_accepted_deviations_are_poam_items(report: Path) -> None:
     configuration's reason (and approver where it names one); the Mantle risk acceptance keeps its approver."""
     items = _load(report / "poam.json")["items"]
     (mantle,) = [i for i in items if i["environment"] == "frontier" and i["source"] == "configuration non_fips_endpoints"]
-    assert mantle["kind"] == "risk-accepted" and mantle["controls"] == ["SC-8(1)", "SC-13"]
+    # No approver named: a justification to review, not an accepted risk; AWS offers no FIPS endpoint for it.
+    assert mantle["kind"] == "vendor-justification" and mantle["controls"] == ["SC-8(1)", "SC-13"]
     assert mantle["resource"] == "bedrock-mantle interface endpoint" and "not a FIPS endpoint" in mantle["weakness"]
     assert "non_fips_endpoints: [bedrock-mantle]" in mantle["reason"] and "accepted_by" not in mantle
+    assert (mantle["deviation_type"], mantle["deviation_status"], mantle["vendor_dependency"]) == (
+        "vendor dependency", "proposed", "yes")
+    assert (mantle["weakness_detector"], mantle["weakness_source_identifier"]) == ("configuration", "non_fips_endpoints")
     (unguarded,) = [i for i in items if i["environment"] == "frontier"
                     and i["source"] == "Bedrock rule Bedrock-UnguardedInferencePath"]
     assert unguarded["accepted_by"] == "AO for the frontier system" and "RA-2026-017" in unguarded["reason"]
@@ -1181,6 +1499,8 @@ def test_accepted_deviations_are_poam_items(report: Path) -> None:
     assert uncertain["accepted_by"] == "AO for the commercial system, risk acceptance RA-2026-021"
     assert "ca-central-1" in uncertain["weakness"] and "UNCERTAIN" in uncertain["weakness"]
     assert uncertain["controls"] == ["AC-4", "SA-9(5)"] and uncertain["baselines"] == ["moderate", "high"]
+    assert (uncertain["kind"], uncertain["deviation_type"], uncertain["deviation_status"]) == (
+        "risk-accepted", "risk acceptance", "approved")
     assert not [i for i in items if i["environment"] == "govcloud" and i["source"].startswith("configuration")]
     rows = (report / "poam.csv").read_text(encoding="utf-8")
     assert mantle["id"] in rows and uncertain["id"] in rows
@@ -1420,8 +1740,9 @@ def test_perimeter_outcomes_feed_the_statuses_the_poam_and_the_gate_controls(fak
     assert controls["IA-5"]["status"] == "risk-accepted"
     assert controls["IA-5"]["accepted_risks"][0]["accepted_by"] == "AO"
     document = _load(tmp_path / "component-definition.json")["component-definition"]
-    gate = next(c for c in document["components"] if any(p["value"] == "compliance-gate" for p in c["props"]))
-    listed = {r["control-id"] for ci in gate.get("control-implementations", []) for r in ci["implemented-requirements"]}
+    gates = [c for c in document["components"] if any(p["value"] == "compliance-gate" for p in c["props"])]
+    listed = {r["control-id"] for gate in gates for ci in gate.get("control-implementations", [])
+              for r in ci["implemented-requirements"]}
     assert not listed & {"ca-7", "cm-6", "sa-11", "sa-11.1"}
     poam = _load(tmp_path / "poam.json")
     (path,) = [i for i in poam["items"] if i["source"] == "perimeter proof request user.api-key.create"]

@@ -85,7 +85,8 @@ class ComplianceGate:
     ``prove_environments``: environments the proof must recognize (exit 3 otherwise).
     ``facts`` / ``unverified``: environment -> component -> sentences / unverified model ids for the
     evidence (see :func:`compliant_bedrock.evidence.report.generate`); ``deviations``: environment -> the deviations
-    its configuration accepts, each a POA&M item. ``out``: where the verdict goes.
+    its configuration accepts, each a POA&M item; ``poam_plans``: environment -> the organization's POA&M plans
+    (point of contact, per item scheduled completion, milestones, ratings). ``out``: where the verdict goes.
     ``evidence_base_uri`` / ``package_overview_uri``: absolute URIs for the Security Decision Records (context
     ``compliance:evidence-base-uri`` / ``compliance:package-overview-uri`` wins). ``inputs``: configuration
     files the app read; their sha256 go into ``provenance.json`` (with ``cdk.json``, ``cdk.context.json`` and
@@ -101,7 +102,8 @@ class ComplianceGate:
                  unverified: Mapping[str, Sequence[str]] | None = None,
                  deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, out: Any = None,
                  evidence_base_uri: str | None = None, package_overview_uri: str | None = None,
-                 inputs: Iterable[str | Path] = ()) -> None:
+                 inputs: Iterable[str | Path] = (),
+                 poam_plans: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         from .compliance.gate import EXTRA_PACKS
         from .evidence.formats import is_uri
         from .evidence.sdr import UNSET_OVERVIEW, evidence_base
@@ -128,6 +130,7 @@ class ComplianceGate:
         self.facts = facts
         self.unverified = unverified
         self.deviations = deviations
+        self.poam_plans = poam_plans
         self.out = out
         self.evidence_base_uri = str(app.node.try_get_context(EVIDENCE_BASE_URI_KEY) or evidence_base_uri or "") or None
         self.package_overview_uri = str(app.node.try_get_context(PACKAGE_OVERVIEW_URI_KEY) or package_overview_uri
@@ -236,7 +239,7 @@ class ComplianceGate:
         try:
             evidence = generate(outdir, dest=dest, facts=self.facts, unverified=self.unverified,
                                 written_by_shards=written_by_shards, perimeter_note=note,
-                                deviations=self.deviations,
+                                deviations=self.deviations, poam_plans=self.poam_plans,
                                 package_overview_uri=self.package_overview_uri,
                                 evidence_base_uri=self.evidence_base_uri,
                                 config_files=[*self.inputs, *([acceptances] if acceptances.is_file() else [])])

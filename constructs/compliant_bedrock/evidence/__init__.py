@@ -8,8 +8,13 @@
 * :mod:`.baselines`: FedRAMP Rev5 Low/Moderate/High coverage (vendored profiles in ``data/``);
 * :mod:`.components` and :mod:`.oscal`: the package's components found by CloudFormation type, and an
   OSCAL 1.2.1 component definition of them with each control's status;
+* :mod:`.oscal_common`: what every OSCAL document shares (deterministic v4-format UUIDs, metadata, parties and
+  roles, back-matter citing provenance.json, OSCAL implementation-status values, inventory items);
+* :mod:`.ssp`, :mod:`.assessment` and :mod:`.poam_oscal`: an SSP skeleton per environment, the assessment results
+  (the gate's results and the perimeter proof's decisions as observations) and the POA&M, in OSCAL 1.2.1;
 * :mod:`.sdr`: FedRAMP 20x Security Decision Records (KSIs in ``data/fedramp-20x-ksi.json``);
-* :mod:`.poam`: accepted risks and open gaps, JSON and CSV;
+* :mod:`.poam`: accepted risks, justified deviations and failed controls with FedRAMP's POA&M fields, JSON
+  and CSV, and the scoping rows apart;
 * :mod:`.diagram`: the authorization boundary and data flows as SVG and PNG (own layout, no Graphviz);
 * :mod:`.destinations`: where the granted models may process prompts (the catalog's cross-region destinations),
   listed in the matrix, drawn in the diagram and stated in the OSCAL model-access statement;

@@ -1,27 +1,29 @@
 """An OSCAL 1.2.1 component definition of the package, with each control's status from the template.
 
 One defined component per part of the package (private link, model access, audit trail, invocation
-logging, guardrail, compliance gate). For each environment whose template contains the component,
-a control implementation against the NIST SP 800-53 rev 5 catalog says how it is configured there
-(from the environment's settings and the template) and which controls it addresses. A control is
-listed on a component when a rule citing it passed or was suppressed on one of the component's
-resources, none failed on them, and its status in the environment's matrix is satisfied, partially
-satisfied or risk accepted (a failure anywhere in the stack, or an organizational control, keeps it
-off). Each requirement carries that status (prop ``implementation-status``), the responsibility (prop
-and ``responsible-roles``), set-parameters read from the template where one applies, and links to
-the control's row in the matrix.
+logging, guardrail, organization perimeter, compliance gate) and stack that contains it: compliance-trestle
+keys a component's statements by title and control, so a component holding every environment's implementation
+would keep the last environment's only. Its one control implementation against the NIST SP 800-53 rev 5 catalog
+(props ``environment``, ``stack``) says how the part is configured there (from the environment's settings and the
+template) and which controls it addresses. A control is listed on a component when a rule citing it passed or
+was suppressed on one of the component's resources, none failed on them, and its status in the environment's
+matrix is satisfied, partially satisfied or risk accepted (a failure anywhere in the stack, or an
+organizational control, keeps it off). Each requirement carries OSCAL's ``implementation-status`` (implemented,
+partial) with the matrix's own status as the prop ``evidence-status``, the responsibility (prop and
+``responsible-roles``), set-parameters read from the template where one applies, and links to the control's row
+in the matrix.
 
 OSCAL 1.2.1 because compliance-trestle 5.2.0 (pinned) targets it (``trestle.oscal.OSCAL_VERSION``).
 Built from plain dicts (importing compliance-trestle would double the report's run time); the tests
-validate the document with ``trestle.oscal.component.ComponentDefinition``. UUIDs are uuid5 of fixed
-names and the timestamp comes from ``SOURCE_DATE_EPOCH`` or the commit's time (never 1970, never the clock:
-``provenance.evidence_time``), so equal inputs give equal bytes. ``provenance.json`` is a back-matter
-resource with its sha256, and the metadata names the commit.
+validate the document with ``trestle.oscal.component.ComponentDefinition``. UUIDs are deterministic v4-format
+(:func:`.oscal_common.stable_uuid`: trestle's SSP tooling takes v4 only) and the timestamp comes from
+``SOURCE_DATE_EPOCH`` or the commit's time (never 1970, never the clock: ``provenance.evidence_time``), so equal
+inputs give equal bytes. ``provenance.json`` is a back-matter resource with its sha256, and the metadata names
+the commit.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -34,25 +36,18 @@ from .destinations import data_destinations, describe
 from .destinations import sentence as destination_sentence
 from .matrix import CLAIMED, CONTROL_PACKS, control_sort_key, normalized_controls, oscal_control_id, result_of
 from .objectives import GATE_CONTROLS, RISK_ACCEPTED, VENDOR_JUSTIFICATION, acceptance_kind, objective_map
+from .oscal_common import NS, OSCAL_VERSION, ROLES, metadata, provenance_resource, stable_uuid, status_props
+from .oscal_common import document as oscal_document
+from .oscal_common import prop as _prop
 from .responsibility import BASIS, control_info
+
+__all__ = ["CATALOG", "LISTED", "NS", "OSCAL_VERSION", "build_component_definition", "stable_uuid"]
 
 #: Statuses under which a component lists a control (with the status as a prop).
 LISTED = (*CLAIMED, "risk-accepted")
-ROLES = (
-    {"id": "customer", "title": "Customer: the organization that deploys this package (configures the control)"},
-    {"id": "provider", "title": "Cloud service provider: AWS (provides the service mechanism)"},
-)
 
-OSCAL_VERSION = "1.2.1"
 CATALOG = ("https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/rev5/json/"
            "NIST_SP-800-53_rev5_catalog.json")
-#: Namespace of this package's OSCAL props, and of its uuid5 identifiers.
-NS = "urn:compliant-bedrock:oscal"
-UUID_NAMESPACE = uuid.UUID("7d1c5a0e-3b0f-5c55-9a3e-6b1f0c2d4e88")
-
-
-def stable_uuid(*parts: str) -> str:
-    return str(uuid.uuid5(UUID_NAMESPACE, "/".join(parts)))
 
 
 def document_timestamp() -> str:
@@ -64,21 +59,8 @@ def document_timestamp() -> str:
 
 
 def provenance_back_matter(provenance: Mapping[str, Any]) -> dict[str, Any]:
-    """The back-matter resource citing ``provenance.json`` (``provenance.reference``) with its sha256."""
-    return {"resources": [{
-        "uuid": stable_uuid("resource", "provenance"),
-        "title": "Provenance of this evidence set",
-        "description": "The git commit and dirty flag of the synthesized configuration, the version of every tool "
-                       "that produced or judged the evidence, and the sha256 of every input (provenance.json).",
-        "props": [_prop("commit", provenance.get("commit") or "unknown"),
-                  _prop("dirty", "unknown" if provenance.get("dirty") is None else str(provenance["dirty"]).lower())],
-        "rlinks": [{"href": provenance["location"], "media-type": "application/json",
-                    "hashes": [{"algorithm": "SHA-256", "value": provenance["sha256"]}]}],
-    }]}
-
-
-def _prop(name: str, value: str) -> dict[str, str]:
-    return {"name": name, "ns": NS, "value": " ".join(str(value).split()) or "-"}
+    """The back-matter citing ``provenance.json`` (``provenance.reference``) with its sha256."""
+    return {"resources": [provenance_resource(provenance)]}
 
 
 def _join(items: Sequence[str], limit: int = 6) -> str:
@@ -123,7 +105,7 @@ def _requirement(component: str, env: str, control: str, description: str, rules
     }
     props = [_prop("evidence-rule", r) for r in sorted(set(rules))]
     if status:
-        props.append(_prop("implementation-status", status))
+        props += status_props(status)
     props.append(_prop("responsibility", info.responsibility))
     if info.aws_service:
         props.append(_prop("aws-service", info.aws_service))
@@ -304,11 +286,11 @@ def build_component_definition(
     for stack in sorted(stacks, key=lambda s: s.name):
         first.setdefault(stack.environment, stack.name)
     identity = {s.name: s.environment if first[s.environment] == s.name else s.name for s in stacks}
+    label = {s.name: (file_names or {}).get(s.name) or identity[s.name] for s in stacks}
     components = []
     parameters = {s.name: template_parameters(s) for s in stacks}
     for spec in COMPONENTS:
-        implementations = []
-        types: set[str] = set()
+        implementations: list[tuple[StackEvidence, dict[str, Any]]] = []
         objectives = objective_map()
         for stack in stacks:
             env = stack.environment
@@ -318,7 +300,6 @@ def build_component_definition(
             if settings is None:
                 env_facts.insert(0, "No settings for this environment in the configuration directory; statements "
                                     "come from the template only.")
-            types |= {stack.template.resources[m].type for m in members}
             region = f", region {stack.region}" if stack.region else ""
             where = f"Environment `{env}` (stack {stack.name}{region})" + (
                 f". {stack.deployment.rstrip('.')}" if stack.deployment else "")
@@ -375,7 +356,7 @@ def build_component_definition(
             description = f"{where}. " + " ".join(env_facts)
             if members:
                 description += f" Resources: {_resource_summary(stack, members)}."
-            implementations.append({
+            implementations.append((stack, {
                 "uuid": stable_uuid("control-implementation", spec.id, identity[stack.name]),
                 "source": CATALOG,
                 "description": description,
@@ -383,43 +364,40 @@ def build_component_definition(
                           *([_prop("region", stack.region)] if stack.region else []),
                           *(boundary_props(stack) if spec.id == "model-access" else [])],
                 "implemented-requirements": requirements,
+            }))
+        # One component per part and stack: trestle (ssp-generate, ssp-assemble) keys a component's statements by
+        # its title and control, so one component holding every environment's implementation would keep only the
+        # last environment's statement per control. Each environment's statement stays its own this way. A part
+        # no stack implements is left out: it states nothing, and trestle's ssp-assemble fails on a component
+        # without a control implementation.
+        for stack, implementation in implementations:
+            members = component_members(stack)[spec.id]
+            components.append({
+                "uuid": stable_uuid("component", spec.id, identity[stack.name]),
+                "type": spec.type,
+                "title": f"{spec.title} ({label[stack.name]})",
+                "description": spec.description,
+                "purpose": spec.purpose,
+                "props": [_prop("component-id", spec.id), _prop("environment", stack.environment),
+                          _prop("stack", stack.name),
+                          *(_prop("cloudformation-type", t)
+                            for t in sorted({stack.template.resources[m].type for m in members}))],
+                "control-implementations": [implementation],
             })
-        component: dict[str, Any] = {
-            "uuid": stable_uuid("component", spec.id),
-            "type": spec.type,
-            "title": spec.title,
-            "description": spec.description,
-            "purpose": spec.purpose,
-            "props": [_prop("component-id", spec.id),
-                      *(_prop("cloudformation-type", t) for t in sorted(types))],
-        }
-        if implementations:
-            component["control-implementations"] = implementations
-        components.append(component)
-    document = {
-        "component-definition": {
-            "uuid": stable_uuid("component-definition", "compliant-bedrock"),
-            "metadata": {
-                "title": "compliant-bedrock: AWS CDK constructs for Amazon Bedrock under NIST SP 800-53 rev 5",
-                "last-modified": timestamp or document_timestamp(),
-                "version": version,
-                "oscal-version": OSCAL_VERSION,
-                "roles": list(ROLES),
-                "props": [_prop("inputs-sha256", digest),
-                          *(_prop("environment", s.environment) for s in stacks)],
-                "remarks": f"{BASIS} Generated by `python -m infra.report` from the synthesized cloud assembly (cdk.out): "
-                           "the templates, the cdk-nag and Bedrock pack reports, and the environment settings. "
-                           "last-modified is SOURCE_DATE_EPOCH, else the commit's time (never the clock), so equal "
-                           "inputs give equal bytes; the prop inputs-sha256 identifies the synth, and the back-matter "
-                           "resource provenance.json names the commit and the tool versions.",
-            },
-            "components": components,
-        }
+    body = {
+        "uuid": stable_uuid("component-definition", "compliant-bedrock"),
+        "metadata": metadata(
+            "compliant-bedrock: AWS CDK constructs for Amazon Bedrock under NIST SP 800-53 rev 5",
+            timestamp=timestamp or document_timestamp(), version=version, digest=digest, provenance=provenance,
+            props=[_prop("environment", s.environment) for s in stacks], roles=ROLES,
+            remarks=f"{BASIS} Generated by `python -m infra.report` from the synthesized cloud assembly (cdk.out): "
+                    "the templates, the cdk-nag and Bedrock pack reports, and the environment settings. One component "
+                    "per part of the package and stack (prop component-id: the part; environment, stack: where), so "
+                    "tools that key statements by component keep every environment's. implementation-status is "
+                    "OSCAL's (implemented, partial, planned), evidence-status the control matrix's own. "
+                    "last-modified is SOURCE_DATE_EPOCH, else the commit's time (never the clock), so equal "
+                    "inputs give equal bytes; the prop inputs-sha256 identifies the synth, and the back-matter "
+                    "resource provenance.json names the commit and the tool versions."),
+        "components": components,
     }
-    if provenance is not None:
-        meta = document["component-definition"]["metadata"]
-        meta["props"].append(_prop("source-commit", provenance.get("commit") or "unknown"))
-        meta["links"] = [{"href": f"#{stable_uuid('resource', 'provenance')}", "rel": "provenance",
-                          "text": "provenance.json: commit, tool versions, input sha256"}]
-        document["component-definition"]["back-matter"] = provenance_back_matter(provenance)
-    return document
+    return oscal_document("component-definition", body, provenance)

@@ -166,7 +166,8 @@ def tool_versions(outdir: Path, dest: Path, package_version: str) -> dict[str, d
         "cfn-lint": {"version": _distribution("cfn-lint"),
                      "role": "lints the templates in the reference app's `make synth`, after this evidence is written"},
         "compliance-trestle": {"version": _distribution("compliance-trestle"),
-                               "role": "validates the OSCAL component definition (the package's tests; not at synth)"},
+                               "role": "validates the OSCAL documents: component definition, SSPs, assessment "
+                                       "results, POA&M (the package's tests; not at synth)"},
         "jsonschema": {"version": _distribution("jsonschema"),
                        "role": "validates the Security Decision Records against FedRAMP's schema (the package's tests; "
                                "not at synth)"},

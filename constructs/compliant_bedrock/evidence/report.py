@@ -9,7 +9,13 @@ them; it is not a test of deployed resources (every file says so at the top). Wr
 * ``baseline-coverage.json`` / ``.md``: FedRAMP Rev5 Low, Moderate and High coverage per environment;
 * ``component-definition.json``: OSCAL 1.2.1 component definition with each control's status;
 * ``sdr-<env>.json`` / ``.md``: FedRAMP 20x Security Decision Record (Key Security Indicators);
-* ``poam.json`` / ``.csv``: accepted risks, failed controls and baseline gaps, with a milestones field;
+* ``poam.json`` / ``.csv``: accepted risks, justified deviations and failed controls with FedRAMP's POA&M fields;
+  baseline controls automation did not show in a separate scoping list;
+* ``poam-oscal.json``: the same POA&M items as OSCAL 1.2.1 (observations, risks, poam-items);
+* ``ssp-<env>.json``: an OSCAL 1.2.1 system security plan skeleton per environment (inventory, boundary, by-component
+  implementation from the component definition; placeholders for what only the organization writes);
+* ``assessment-results.json``: OSCAL 1.2.1 assessment results, one result per environment: the gate's rule results
+  and the perimeter proof's decisions as observations, the matrices' statuses as findings per control objective;
 * ``architecture-<env>.svg`` / ``.png``: the authorization boundary and data flows;
 * ``summary.json`` / ``.md``: results per pack and stack, suppressions, unverified model ids, the perimeter proof
   (or why it did not run);
@@ -44,6 +50,7 @@ from .assembly import (
     stack_artifacts,
     stack_digest,
 )
+from .assessment import build_assessment_results
 from .baselines import build_coverage, render_coverage
 from .diagram import write_diagram
 from .formats import is_uri
@@ -51,8 +58,10 @@ from .matrix import build_matrix, matrix_digest, render_markdown, render_respons
 from .oscal import build_component_definition
 from .poam import build_poam
 from .poam import render_csv as render_poam_csv
+from .poam_oscal import build_oscal_poam
 from .provenance import PROVENANCE_FILE, ProvenanceError, build_provenance, record_metadata, reference
 from .sdr import UNSET_OVERVIEW, build_sdr, evidence_base, render_sdr
+from .ssp import build_ssp
 from .summary import build_summary, render_summary_markdown
 
 __all__ = [
@@ -61,11 +70,16 @@ __all__ = [
 ]
 
 COMPLIANCE_DIR = "compliance"
+OSCAL_POAM_FILE = "poam-oscal.json"
+ASSESSMENT_RESULTS_FILE = "assessment-results.json"
 
 
-def _dump(value: Any) -> str:
+def _dump(value: Any, *, indent: bool = True) -> str:
+    """Sorted keys, indented; ``indent=False`` for a document tools read, not people (the assessment results: an
+    observation per rule result and perimeter decision, 15 MB indented for the reference app, 9 MB compact)."""
     # orjson: the stdlib encoder falls back to pure Python when indenting (1.7 s of 4.4 s for 10 stacks).
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    option = (orjson.OPT_INDENT_2 if indent else 0) | orjson.OPT_SORT_KEYS
+    return orjson.dumps(value, option=option).decode() + "\n"
 
 
 def _write(path: Path, text: str) -> None:
@@ -99,7 +113,7 @@ def stack_files(name: str) -> list[str]:
 
 #: Every per-stack evidence file matches one of these (see ``stack_files``).
 STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png",
-                       "responsibility-*.md", "sdr-*.json", "sdr-*.md",
+                       "responsibility-*.md", "sdr-*.json", "sdr-*.md", "ssp-*.json",
                        "perimeter-*.json", "perimeter-*.md")
 
 
@@ -181,7 +195,8 @@ def generate(outdir: Path, *, dest: Path | None = None,
              package_overview_uri: str = UNSET_OVERVIEW, perimeter_note: str | None = None,
              deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
              evidence_base_uri: str | None = None, source_dir: Path | None = None,
-             config_files: Sequence[Path] = ()) -> list[Path]:
+             config_files: Sequence[Path] = (),
+             poam_plans: Mapping[str, Mapping[str, Any]] | None = None) -> list[Path]:
     """Write every evidence file for the assembly at ``outdir``; return their paths (sorted).
 
     ``facts``: environment -> component id (``private-link``, ``model-access``, ``audit-trail``,
@@ -193,7 +208,10 @@ def generate(outdir: Path, *, dest: Path | None = None,
     ``package_overview_uri``: the provider's Certification Package Overview, for the Security Decision Records.
     ``perimeter_note``: why no perimeter proof ran (stated in the summary instead of a proof result).
     ``deviations``: environment -> the deviations its configuration accepts, each a POA&M item
-    (:func:`compliant_bedrock.evidence.poam.deviation_items`).
+    (:func:`compliant_bedrock.evidence.poam.deviation_items`). ``poam_plans``: environment -> the organization's
+    POA&M plans (``point_of_contact``; ``items``: POA&M item id -> ``scheduled_completion``, ``milestones``
+    [{date, description}], ``point_of_contact``, ``original_risk_rating``, ``adjusted_risk_rating``,
+    ``deviation_type``, ``vendor_dependency``); what none gives reads "to be set by the system owner".
     ``evidence_base_uri``: where the provider publishes these files (absolute URI); the SDRs' evidence
     locations are built on it (default: an unpublished-evidence URN). ``source_dir``: the git checkout of the
     configuration (default: the working directory); ``config_files``: the configuration files the app read.
@@ -221,10 +239,11 @@ def generate(outdir: Path, *, dest: Path | None = None,
     written = [dest / file for stack in stacks for file in stack_files(names[stack.name])]
     # The perimeter proof's files (written by the synth that ran it, just before): cited, not rewritten.
     perimeter: dict[str, Any] = {}
+    proofs: dict[str, dict[str, Any]] = {}  # read once: the summary, the OSCAL statements and the results use them
     for env in sorted({s.environment for s in stacks}):
         proof_file = dest / f"perimeter-{env}.json"
         if proof_file.is_file():
-            proof = orjson.loads(proof_file.read_bytes())
+            proofs[env] = proof = orjson.loads(proof_file.read_bytes())
             perimeter[env] = {"passed": proof["passed"], "counts": proof["counts"], "file": f"perimeter-{env}.md"}
             written += [proof_file, dest / f"perimeter-{env}.md"]
     facts = {env: {k: list(v) for k, v in f.items()} for env, f in (facts or {}).items()}
@@ -246,15 +265,32 @@ def generate(outdir: Path, *, dest: Path | None = None,
                                           timestamp=provenance["timestamp"], provenance=cited)
     _write(dest / "component-definition.json", _dump(document))
     written.append(dest / "component-definition.json")
+    for env in sorted({s.environment for s in stacks}):
+        ssp = build_ssp(env, [s for s in stacks if s.environment == env], names, document, version=_version(),
+                        timestamp=provenance["timestamp"], digest=digest, provenance=cited)
+        if ssp is not None:  # an environment the component definition states nothing of has no SSP
+            _write(dest / f"ssp-{env}.json", _dump(ssp))
+            written.append(dest / f"ssp-{env}.json")
+    results = build_assessment_results(stacks, names, done, proofs, version=_version(),
+                                       timestamp=provenance["timestamp"], digest=digest, provenance=cited)
+    _write(dest / ASSESSMENT_RESULTS_FILE, _dump(results, indent=False))
+    written.append(dest / ASSESSMENT_RESULTS_FILE)
     statuses = {done[s.name]["name"]: {c: e["status"] for c, e in done[s.name]["controls"].items()} for s in stacks}
     coverage = build_coverage(statuses)
     _write(dest / "baseline-coverage.json", _dump(coverage))
     _write(dest / "baseline-coverage.md", render_coverage(coverage))
     written += [dest / "baseline-coverage.json", dest / "baseline-coverage.md"]
-    poam = build_poam(stacks, names, done, deviations)
+    poam = build_poam(stacks, names, done, deviations, detected_on=provenance["timestamp"][:10], plans=poam_plans)
     _write(dest / "poam.json", _dump(poam))
     _write(dest / "poam.csv", render_poam_csv(poam))
     written += [dest / "poam.json", dest / "poam.csv"]
+    oscal_poam = build_oscal_poam(poam, version=_version(), timestamp=provenance["timestamp"], digest=digest,
+                                  provenance=cited)
+    if oscal_poam is not None:
+        _write(dest / OSCAL_POAM_FILE, _dump(oscal_poam))
+        written.append(dest / OSCAL_POAM_FILE)
+    else:  # no weakness, no POA&M (OSCAL needs an item): never last synth's
+        (dest / OSCAL_POAM_FILE).unlink(missing_ok=True)
     sdr_files = [f"sdr-{names[s.name]}.{ext}" for s in stacks for ext in ("json", "md")]
     files = [p.name for p in written] + ["summary.json", "summary.md", *sdr_files]
     totals = {name: {"totals": entry["totals"]} for name, entry in done.items()}
