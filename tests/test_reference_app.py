@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from compliant_bedrock.compliance import judge
 from compliant_bedrock.evidence import read_assembly
@@ -131,9 +132,16 @@ def test_cdk_synth_fails_with_one_line_per_finding(tmp_path: Path) -> None:
     """Through the real CDK CLI, as `make synth` runs it: non-zero exit, rule, path, controls, fix."""
     env = {**os.environ, "MUTATION": "endpoint-private-dns-off", "CDK_DISABLE_CLI_TELEMETRY": "true",
            "CDK_VALIDATION": "false", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    # the govcloud environment alone (no organization file, no replica): the CLI builds one stack, and the test is
+    # about the lines
+    config = tmp_path / "config"
+    config.mkdir()
+    raw = yaml.safe_load((ROOT / "config" / "govcloud.yaml").read_text())
+    raw["audit"].pop("replica_region", None)
+    (config / "govcloud.yaml").write_text(yaml.safe_dump(raw))
     result = subprocess.run(
-        # govcloud: no organization stack covers it, so the CLI run builds one stack (the test is about the lines)
         [str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--no-notices", "-c", "env=govcloud",
+         "-c", f"compliant-bedrock:config-dir={config}",
          "--app", f"{sys.executable} tests/fixtures/mutant_app.py", "--output", str(tmp_path / "out")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
