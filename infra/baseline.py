@@ -238,12 +238,29 @@ def baseline_template(context: dict[str, Any], *, assembly: Path | None = None, 
     and the perimeter proof; :func:`baseline_assembly`), replacing what an earlier synth left; default: a
     temporary directory. ``name``: :func:`baseline_name`; the stack is ``CompliantBedrock-<name>``.
     """
-    if assembly is None:
-        with tempfile.TemporaryDirectory(prefix="cb-baseline-") as outdir:
-            return _synthesize(context, Path(outdir), name, stack_type, props)
-    shutil.rmtree(assembly, ignore_errors=True)  # no report of an earlier synth may pass for this one
-    assembly.mkdir(parents=True)
-    return _synthesize(context, assembly, name, stack_type, props)
+    key = json.dumps([context, name, f"{stack_type.__module__}.{stack_type.__qualname__}", props], sort_keys=True,
+                     default=repr)
+    if assembly is not None:
+        shutil.rmtree(assembly, ignore_errors=True)  # no report of an earlier synth may pass for this one
+        assembly.mkdir(parents=True)
+    kept = _SYNTHESIZED.get(key)
+    if kept is not None:  # the same inputs synthesize the same files: a process builds each baseline once
+        template, files = kept
+        for relative, content in files.items() if assembly is not None else ():
+            (assembly / relative).parent.mkdir(parents=True, exist_ok=True)
+            (assembly / relative).write_bytes(content)
+        return json.loads(template)
+    with tempfile.TemporaryDirectory(prefix="cb-baseline-") as scratch:
+        outdir = assembly if assembly is not None else Path(scratch)
+        template = _synthesize(context, outdir, name, stack_type, props)
+        files = {str(p.relative_to(outdir)): p.read_bytes() for p in outdir.rglob("*") if p.is_file()}
+    _SYNTHESIZED[key] = (json.dumps(template), files)
+    return template
+
+
+#: Inputs -> (template, the kept assembly's files) of every baseline this process synthesized: an app built twice in
+#: one process (the tests build the reference app in several modules) pays for each nested synth and gate once.
+_SYNTHESIZED: dict[str, tuple[str, dict[str, bytes]]] = {}
 
 
 def _synthesize(context: dict[str, Any], outdir: Path, name: str, stack_type: type[Stack],
