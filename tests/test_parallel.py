@@ -15,6 +15,8 @@ from bench.environments import write_environments
 from infra.app_factory import ROOT
 
 COUNT = 6
+#: Worker processes synthesizing shares through the CLI, ~15 s: in make test-integration (CI runs it after make test).
+pytestmark = pytest.mark.shards
 
 
 def _synth(config: Path, outdir: Path, **context: str) -> subprocess.CompletedProcess:
