@@ -24,6 +24,9 @@ def write_environments(directory: Path, count: int, regions: tuple[str, ...] = (
         region = regions[i % len(regions)]
         env = {**base, "name": f"env-{i:03d}", "account": f"{100000000000 + i}", "region": region,
                "vpc": {"cidr": f"10.{i}.0.0/16", "availability_zones": [f"{region}{z}" for z in "ab"]}}
+        replica = (base.get("audit") or {}).get("replica_region")
+        if replica == region:  # the base's replica region is this environment's own: replicate to the base's region
+            env["audit"] = {**base["audit"], "replica_region": base["region"]}
         (directory / f"env-{i:03d}.yaml").write_text(yaml.safe_dump(env), encoding="utf-8")
         names.append(env["name"])
     return names
