@@ -21,7 +21,8 @@ from compliant_bedrock.arns import iam_event_region
 from compliant_bedrock.audit_bucket import DEFAULT_OBJECT_LOCK_DAYS as _DEFAULT_LOCK_DAYS
 from compliant_bedrock.audit_bucket import MAX_OBJECT_LOCK_DAYS
 from compliant_bedrock.compliance.rules.audit import REQUIRED_BEDROCK_DATA_TYPES
-from compliant_bedrock.compliance.suppressions import MIN_REASON_WORDS
+from compliant_bedrock.compliance.suppressions import _HOLLOW as _PLACEHOLDER
+from compliant_bedrock.compliance.suppressions import MIN_REASON_WORDS, RiskAcceptance, hollow, today
 from compliant_bedrock.detection import EVENT_BUS_ARN_PATTERN, MAX_ALERT_EVENT_BUSES
 from compliant_bedrock.guardrail import guardrail_profile_for_region
 from compliant_bedrock.kms import DEFAULT_BREAK_GLASS_ROLE_NAME, AuditAdmins
@@ -169,6 +170,44 @@ class VpcSettings(_Strict):
         return self.vpc_id is not None
 
 
+class RiskAcceptanceSettings(_Strict):
+    """A written, approved, dated risk decision (a path no guardrail covers, account enforcement off, GOVERNANCE
+    Object Lock): it becomes the rule's structured acceptance (``RiskAcceptance``) and a POA&M item."""
+
+    reason: str
+    compensating: str
+    approved_by: str
+    #: Until when the acceptance holds (YYYY-MM-DD); an expired one fails synth, so it is reviewed again.
+    expires: dt.date
+
+    @field_validator("reason", "compensating")
+    @classmethod
+    def _words(cls, value: str) -> str:
+        if hollow(value):
+            raise ValueError(f"{value!r} is not one an auditor can accept; say in at least {MIN_REASON_WORDS} words "
+                             "why the risk is acceptable and what compensates for the missing control")
+        return value
+
+    @field_validator("approved_by")
+    @classmethod
+    def _approver(cls, value: str) -> str:
+        if len(value.split()) < 2 or bool(_PLACEHOLDER.search(value)):
+            raise ValueError(f"{value!r}: name who approved the exception and the decision record (e.g. 'AO, risk "
+                             "acceptance RA-2026-031')")
+        return value
+
+    @field_validator("expires")
+    @classmethod
+    def _not_expired(cls, value: dt.date) -> dt.date:
+        if value < today():
+            raise ValueError(f"expired on {value.isoformat()}; fix the finding or renew the acceptance with a new "
+                             "approval")
+        return value
+
+    def acceptance(self) -> RiskAcceptance:
+        return RiskAcceptance(self.reason, self.compensating, self.approved_by, self.expires.isoformat())
+
+
 class GuardrailSettings(_Strict):
     preset: Literal["federal-baseline"] = "federal-baseline"
     #: BLOCK refuses a prompt or answer with US PII; ANONYMIZE masks it and lets the call go on.
@@ -177,38 +216,51 @@ class GuardrailSettings(_Strict):
     #: Enforce the guardrail for every principal of the account in this environment's region
     #: (AWS::Bedrock::EnforcedGuardrailConfiguration, whole request guarded). One per account and region.
     enforce_account_level: bool = True
-    #: Required when enforce_account_level is false: why, in words an auditor accepts (e.g. which
-    #: organization policy enforces the guardrail instead); it becomes the reason of the
-    #: Bedrock-GuardrailEnforcedAccountLevel suppression in every report.
+    #: Required when enforce_account_level is false: a risk decision, so a structured acceptance (reason, e.g. which
+    #: organization policy or environment enforces the guardrail instead; compensating; approved_by; expires); it
+    #: becomes the Bedrock-GuardrailEnforcedAccountLevel acceptance in every report and a POA&M item.
+    no_account_enforcement: RiskAcceptanceSettings | None = None
+    #: Replaced by ``no_account_enforcement`` (a plain reason is not a risk acceptance); refused with the new form.
     no_account_enforcement_reason: str | None = None
 
     @model_validator(mode="after")
     def _enforcement_reason(self) -> GuardrailSettings:
-        reason = self.no_account_enforcement_reason
-        if self.enforce_account_level and reason is not None:
-            raise ValueError("no_account_enforcement_reason is only for enforce_account_level: false; remove it")
-        if not self.enforce_account_level and (reason is None or len(reason.split()) < 8):
-            raise ValueError("enforce_account_level: false needs no_account_enforcement_reason of at least 8 words "
-                             "saying what enforces the guardrail for every principal of this account and region "
-                             "instead (e.g. the organization's Bedrock policy and where it is managed)")
+        if self.no_account_enforcement_reason is not None:
+            raise ValueError("no_account_enforcement_reason: a plain reason no longer turns account enforcement off "
+                             "(a risk decision): replace it with no_account_enforcement: {reason, compensating, "
+                             "approved_by, expires}")
+        accepted = self.no_account_enforcement
+        if self.enforce_account_level and accepted is not None:
+            raise ValueError("no_account_enforcement is only for enforce_account_level: false; remove it")
+        if not self.enforce_account_level and accepted is None:
+            raise ValueError("enforce_account_level: false needs no_account_enforcement: {reason (at least 8 words: "
+                             "what enforces the guardrail for every principal of this account and region instead, "
+                             "e.g. the organization's Bedrock policy or the environment that enforces it), compensating, "
+                             "approved_by, expires: YYYY-MM-DD}")
         return self
 
 
 class ObjectLockSettings(_Strict):
     mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
     days: int = DEFAULT_OBJECT_LOCK_DAYS
-    #: Required for mode GOVERNANCE (a principal with s3:BypassGovernanceRetention can erase records):
-    #: why, in at least 8 words; it becomes the reason of the Bedrock-AuditObjectLockCompliance suppression.
+    #: Required for mode GOVERNANCE (a principal with s3:BypassGovernanceRetention can erase records): a risk
+    #: decision, so a structured acceptance; it becomes the Bedrock-AuditObjectLockCompliance acceptance.
+    governance_acceptance: RiskAcceptanceSettings | None = None
+    #: Replaced by ``governance_acceptance``; refused with the new form.
     governance_reason: str | None = None
 
     @model_validator(mode="after")
     def _governance_reason(self) -> ObjectLockSettings:
-        reason = self.governance_reason
-        if self.mode == "COMPLIANCE" and reason is not None:
-            raise ValueError("governance_reason is only for mode: GOVERNANCE; remove it")
-        if self.mode == "GOVERNANCE" and (reason is None or len(reason.split()) < 8):
-            raise ValueError("mode: GOVERNANCE needs governance_reason of at least 8 words saying why records may "
-                             "be erased before their retention ends (s3:BypassGovernanceRetention) and who may do it")
+        if self.governance_reason is not None:
+            raise ValueError("governance_reason: a plain reason no longer allows GOVERNANCE mode (a risk decision): "
+                             "replace it with governance_acceptance: {reason, compensating, approved_by, expires}")
+        accepted = self.governance_acceptance
+        if self.mode == "COMPLIANCE" and accepted is not None:
+            raise ValueError("governance_acceptance is only for mode: GOVERNANCE; remove it")
+        if self.mode == "GOVERNANCE" and accepted is None:
+            raise ValueError("mode: GOVERNANCE needs governance_acceptance: {reason (at least 8 words: why records may "
+                             "be erased before their retention ends, s3:BypassGovernanceRetention, and who may do it), "
+                             "compensating, approved_by, expires: YYYY-MM-DD}")
         return self
 
     @field_validator("days")
@@ -350,29 +402,6 @@ class ModelChoice(_Strict):
 
     def __str__(self) -> str:
         return self.id if self.path == "runtime-converse" else f"{self.id} ({self.path})"
-
-
-class RiskAcceptanceSettings(_Strict):
-    """A written, approved exception for a path no guardrail covers (it becomes the rule's suppression reason)."""
-
-    reason: str
-    compensating: str
-    approved_by: str
-
-    @field_validator("reason", "compensating")
-    @classmethod
-    def _words(cls, value: str) -> str:
-        if len(value.split()) < MIN_REASON_WORDS or _HOLLOW_REASON.search(value):
-            raise ValueError(f"{value!r} is not one an auditor can accept; say in at least {MIN_REASON_WORDS} words "
-                             "why the risk is acceptable and what compensates for the missing guardrail")
-        return value
-
-    @field_validator("approved_by")
-    @classmethod
-    def _approver(cls, value: str) -> str:
-        if len(value.strip()) < 3:
-            raise ValueError(f"{value!r}: name who approved the exception (a role or a person, and a ticket)")
-        return value
 
 
 class MantleSettings(_Strict):
@@ -931,7 +960,8 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
                     "configuration per account and region)" if env.account and env.account == other.account else
                     f"{other.name!r} enforces its guardrail in {env.region} too and either environment has no account, "
                     "so both could deploy to one account: name `account` in each, or") +
-                    " set false here with no_account_enforcement_reason naming that environment")
+                    " set false here with no_account_enforcement: {reason naming that environment, compensating, approved_by, "
+                    "expires}")
             enforcement_owners.append(env)
     owners = {env.name: env for _, env in envs}
     for source, env in envs:

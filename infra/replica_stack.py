@@ -16,7 +16,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from compliant_bedrock.audit_bucket import AuditBucket
-from compliant_bedrock.compliance import suppress, suppress_stack_rule
+from compliant_bedrock.compliance import accept_risk, suppress_stack_rule
 from compliant_bedrock.detection import TamperDetection
 from compliant_bedrock.kms import protect_audit_key, retained_key
 
@@ -91,9 +91,10 @@ class ReplicaStack(Stack):
                 delivering_role_arns=[self.format_arn(service="iam", region="", resource="role",
                                                       resource_name=target.role_name)],
             )
-            if settings.object_lock.mode == "GOVERNANCE":
-                suppress(self.buckets[source].bucket, "Bedrock-AuditObjectLockCompliance",
-                         str(settings.object_lock.governance_reason))
+            governance = settings.object_lock.governance_acceptance
+            if settings.object_lock.mode == "GOVERNANCE" and governance is not None:
+                accept_risk(self.buckets[source].bucket, "Bedrock-AuditObjectLockCompliance", governance.acceptance(),
+                            what=f"GOVERNANCE Object Lock on the {source} replica bucket")
 
         # Tamper calls on the replicas' keys and buckets are recorded in this region: alarm here too.
         self.detection = TamperDetection(self, "TamperDetection", alert_emails=settings.audit.alert_emails,

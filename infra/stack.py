@@ -8,13 +8,13 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from compliant_bedrock.audit_trail import AuditTrail, declare_trail_coverage, default_bedrock_data_resource_types
-from compliant_bedrock.compliance import suppress, suppress_stack_rule
+from compliant_bedrock.compliance import accept_risk, suppress_stack_rule
 from compliant_bedrock.detection import TamperDetection
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.invocation_logging import ModelInvocationLogging
 from compliant_bedrock.kms import allow_cloudwatch_logs, protect_audit_key, retained_key, tag_audit
-from compliant_bedrock.model_access import BedrockModelAccess, MantleProject, RiskAcceptance
+from compliant_bedrock.model_access import BedrockModelAccess, MantleProject
 from compliant_bedrock.models import InferencePath
 from compliant_bedrock.network import IsolatedVpc
 from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
@@ -56,8 +56,10 @@ class ReferenceStack(Stack):
             enforce_account_level=settings.guardrail.enforce_account_level,
         )
         if not settings.guardrail.enforce_account_level:
-            suppress_stack_rule(self, "Bedrock-GuardrailEnforcedAccountLevel",
-                                str(settings.guardrail.no_account_enforcement_reason))
+            accepted = settings.guardrail.no_account_enforcement
+            assert accepted is not None  # config requires it with enforce_account_level: false
+            accept_risk(self, "Bedrock-GuardrailEnforcedAccountLevel", accepted.acceptance(),
+                        what=f"No account-level guardrail enforcement in {settings.name}")
         # Paths per model (config -> catalog-checked ids): Converse with the guardrail, the OpenAI-compatible
         # runtime APIs, or Mantle in this environment's own project; unguarded ones carry their acceptance.
         converse = settings.model_ids(InferencePath.RUNTIME_CONVERSE)
@@ -97,8 +99,7 @@ class ReferenceStack(Stack):
             mantle_endpoint=self.private_link.endpoints.get(BedrockService.MANTLE),
             mantle_stored_responses=settings.mantle.stored_responses,
             managed_agents=settings.mantle.managed_agents,
-            accept_unguarded={path: RiskAcceptance(a.reason, a.compensating, a.approved_by)
-                              for path, a in settings.accept_unguarded.items()},
+            accept_unguarded={path: a.acceptance() for path, a in settings.accept_unguarded.items()},
         )
         self._audit()
         CfnOutput(self, "RuntimeEndpointId", value=self.private_link.runtime_endpoint.vpc_endpoint_id,
@@ -170,11 +171,12 @@ class ReferenceStack(Stack):
                                 "this stack (by the environment of this configuration that owns the account's trail, "
                                 "whose trail selects AWS::Bedrock::Model data events, or by the organization trail), "
                                 "and the bearer-token detection depends on that trail's Bedrock data events")
-        if settings.object_lock.mode == "GOVERNANCE":
+        governance = settings.object_lock.governance_acceptance
+        if settings.object_lock.mode == "GOVERNANCE" and governance is not None:
             for owner in (self.audit_trail, self.invocation_logging):
                 if owner is not None:
-                    suppress(owner.bucket.bucket, "Bedrock-AuditObjectLockCompliance",
-                             str(settings.object_lock.governance_reason))
+                    accept_risk(owner.bucket.bucket, "Bedrock-AuditObjectLockCompliance", governance.acceptance(),
+                                what=f"GOVERNANCE Object Lock on {owner.bucket.bucket.node.path}")
 
     @property
     def availability_zones(self) -> list[str]:

@@ -33,6 +33,10 @@ def _with(**changes: object) -> dict:
 
 
 _DELETE = object()
+#: A structured risk acceptance config takes (reason, compensating, approved_by, expires).
+_ACCEPTED = {"reason": "The mission needs this exception for unclassified drafting work only this year.",
+             "compensating": "The application applies the guardrail itself and logs every prompt to its own store.",
+             "approved_by": "AO, risk acceptance RA-2026-101", "expires": "2099-12-31"}
 
 # (case id, changes, fragments the single message must contain)
 BAD_CASES = [
@@ -63,8 +67,7 @@ BAD_CASES = [
     ("unknown-endpoint", {"endpoints": ["bedrock-runtime", "bedrock-agents"]}, ["endpoints.1", "'bedrock-agents'", "bedrock-agent"]),
     ("mantle-without-endpoint", {"region": "us-east-2", "vpc__availability_zones": ["us-east-2a", "us-east-2b"],
                                  "models": [{"id": "openai.gpt-5.5", "path": "mantle"}],
-                                 "accept_unguarded": {"mantle": {"reason": "w " * 8, "compensating": "w " * 8,
-                                                                 "approved_by": "the AO"}}},
+                                 "accept_unguarded": {"mantle": _ACCEPTED}},
      ["models", "openai.gpt-5.5 on path mantle", "'bedrock-mantle' in endpoints", "non_fips_endpoints"]),
     # The catalog refuses paths that do not exist, naming where the model is served and the line to write.
     ("mantle-only-model-on-runtime", {"models": ["openai.gpt-5.5"]},
@@ -83,11 +86,9 @@ BAD_CASES = [
      ["models", "openai.gpt-5.4 on path mantle", "model invocation logging", "accept_unguarded: {mantle: {reason"]),
     ("runtime-openai-without-acceptance", {"models": [{"id": "us.openai.gpt-5.6-sol", "path": "runtime-openai"}]},
      ["models", "us.openai.gpt-5.6-sol on path runtime-openai", "accept_unguarded: {runtime-openai: {reason"]),
-    ("acceptance-too-short", {"accept_unguarded": {"mantle": {"reason": "we need it", "compensating": "w " * 8,
-                                                              "approved_by": "the AO"}}},
+    ("acceptance-too-short", {"accept_unguarded": {"mantle": {**_ACCEPTED, "reason": "we need it"}}},
      ["accept_unguarded.mantle.reason", "8 words"]),
-    ("acceptance-for-nothing", {"accept_unguarded": {"mantle": {"reason": "w " * 8, "compensating": "w " * 8,
-                                                                "approved_by": "the AO"}}},
+    ("acceptance-for-nothing", {"accept_unguarded": {"mantle": _ACCEPTED}},
      ["accept_unguarded.mantle", "no model uses path mantle"]),
     ("non-fips-endpoint-with-fips-service", {"non_fips_endpoints": ["bedrock-runtime"]},
      ["non_fips_endpoints", "'bedrock-runtime'", "without a FIPS service"]),
@@ -95,8 +96,7 @@ BAD_CASES = [
                                   "endpoints": ["bedrock-runtime", "bedrock-mantle"], "non_fips_endpoints": ["bedrock-mantle"],
                                   "models": [{"id": "openai.gpt-5.4", "path": "mantle"}], "audit__create_trail": False,
                                   "audit__trail_covered_by": "commercial",
-                                  "accept_unguarded": {"mantle": {"reason": "w " * 8, "compensating": "w " * 8,
-                                                                  "approved_by": "the AO"}}},
+                                  "accept_unguarded": {"mantle": _ACCEPTED}},
      ["audit.create_trail", "allows Mantle", "AWS::BedrockMantle::*"]),
     ("mantle-endpoint-without-own-trail", {"endpoints": ["bedrock-runtime", "bedrock-mantle"],
                                            "non_fips_endpoints": ["bedrock-mantle"], "audit__create_trail": False,
@@ -106,19 +106,34 @@ BAD_CASES = [
     ("standard-tier-without-profile", {"region": "us-iso-east-1", "fips_endpoints": False, "guardrail__tier": "STANDARD", "models": ["openai.gpt-oss-120b-1:0"]},
      ["guardrail.tier", "'STANDARD'", "us-iso-east-1", "CLASSIC"]),
     ("logging-off-without-reason", {"audit__invocation_logging": False}, ["audit", "no_invocation_logging_reason", "8 words"]),
-    ("governance-without-reason", {"object_lock__mode": "GOVERNANCE"},
-     ["object_lock", "governance_reason", "8 words"]),
-    ("governance-reason-with-compliance", {"object_lock__governance_reason": "x " * 9},
+    ("governance-without-acceptance", {"object_lock__mode": "GOVERNANCE"},
+     ["object_lock", "governance_acceptance", "8 words", "approved_by", "expires"]),
+    ("governance-acceptance-with-compliance", {"object_lock__governance_acceptance": _ACCEPTED},
      ["object_lock", "only for mode: GOVERNANCE"]),
+    ("governance-plain-reason", {"object_lock__mode": "GOVERNANCE", "object_lock__governance_reason": "x " * 9},
+     ["object_lock", "governance_reason", "risk decision", "governance_acceptance"]),
+    ("governance-short-reason", {"object_lock__mode": "GOVERNANCE",
+                                 "object_lock__governance_acceptance": {**_ACCEPTED, "reason": "ops may erase logs"}},
+     ["object_lock.governance_acceptance.reason", "8 words"]),
+    ("acceptance-expired", {"object_lock__mode": "GOVERNANCE",
+                            "object_lock__governance_acceptance": {**_ACCEPTED, "expires": "2020-01-01"}},
+     ["object_lock.governance_acceptance.expires", "expired on 2020-01-01"]),
+    ("acceptance-without-expiry", {"object_lock__mode": "GOVERNANCE",
+                                   "object_lock__governance_acceptance": {k: v for k, v in _ACCEPTED.items()
+                                                                          if k != "expires"}},
+     ["object_lock.governance_acceptance.expires", "required field is missing"]),
     ("break-glass-arn-not-name", {"audit__break_glass_role_name": "arn:aws:iam::111122223333:role/bg"},
      ["audit.break_glass_role_name", "arn:aws:iam"]),
     ("bad-alert-email", {"audit__alert_emails": ["soc-at-agency"]}, ["audit.alert_emails", "'soc-at-agency'", "email"]),
-    ("enforcement-off-without-reason", {"guardrail__enforce_account_level": False},
-     ["guardrail", "no_account_enforcement_reason", "8 words"]),
-    ("enforcement-off-short-reason", {"guardrail__enforce_account_level": False,
-                                      "guardrail__no_account_enforcement_reason": "org policy"},
-     ["guardrail", "no_account_enforcement_reason", "8 words"]),
-    ("enforcement-reason-while-on", {"guardrail__no_account_enforcement_reason": "x " * 9},
+    ("enforcement-off-without-acceptance", {"guardrail__enforce_account_level": False},
+     ["guardrail", "no_account_enforcement", "8 words", "approved_by", "expires"]),
+    ("enforcement-off-plain-reason", {"guardrail__enforce_account_level": False,
+                                      "guardrail__no_account_enforcement_reason": "x " * 9},
+     ["guardrail", "no_account_enforcement_reason", "risk decision", "no_account_enforcement: {reason"]),
+    ("enforcement-off-short-approver", {"guardrail__enforce_account_level": False,
+                                        "guardrail__no_account_enforcement": {**_ACCEPTED, "approved_by": "ops"}},
+     ["guardrail.no_account_enforcement.approved_by", "decision record"]),
+    ("enforcement-acceptance-while-on", {"guardrail__no_account_enforcement": _ACCEPTED},
      ["guardrail", "only for enforce_account_level: false"]),
     ("fips-where-none", {"region": "eu-west-1", "models": ["openai.gpt-oss-120b-1:0"]},
      ["fips_endpoints", "'eu-west-1'", "us-gov-west-1", "fips_endpoints: false"]),
@@ -228,8 +243,9 @@ def test_one_enforced_guardrail_per_account_and_region(tmp_path: Path) -> None:
                                 audit__no_invocation_logging_reason="Logged by the commercial environment in this "
                                                                     "account and region already",
                                 guardrail__enforce_account_level=False,
-                                guardrail__no_account_enforcement_reason="The commercial environment enforces its "
-                                                                         "guardrail for this account and region"))
+                                guardrail__no_account_enforcement={
+                                    **_ACCEPTED, "reason": "The commercial environment enforces its guardrail for "
+                                                           "this account and region already"}))
     assert [e.name for e in load_environments(tmp_path)] == ["commercial", "second"]
 
 

@@ -72,7 +72,7 @@ def test_one_enforced_guardrail_per_account_and_region() -> None:
     assert "111122223333/us-east-1 already enforces the guardrail of 'aa'" in line
     (line,) = problems(env("aa"), env("bb", create_trail=False, invocation_logging=False,
                                       no_invocation_logging_reason=REASON), field="guardrail.enforce_account_level")
-    assert "either environment has no account" in line and "no_account_enforcement_reason" in line
+    assert "either environment has no account" in line and "no_account_enforcement: {reason" in line
 
 
 def test_an_environment_without_a_trail_names_one_that_records_its_account() -> None:

@@ -48,7 +48,7 @@ def _commercial_with(**changes: object):
 
 _ACCEPT = {"reason": "Responses with stored state is needed by the agent framework the mission team uses today.",
            "compensating": "The application calls ApplyGuardrail on every prompt and answer and logs both itself.",
-           "approved_by": "AO, RA-2026-021"}
+           "approved_by": "AO, RA-2026-021", "expires": "2099-12-31"}
 #: Valid configurations that are not shipped: each must pass the gate (no blocking finding at all).
 VARIANTS = {
     "variant-runtime-openai-accepted": lambda: _commercial_with(

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Where ``make setup`` installs cdk-nag 3 (it shares the package name ``cdk_nag`` with the 2.x in .venv).
 NAG3 = Path(os.environ.get("COMPLIANT_BEDROCK_NAG3", ROOT / ".venv" / "nag3"))
 POLICY = "Bad/Workload/DefaultPolicy/Resource"
+VPCE_REASON = "The test role runs in an account whose SCP denies invoke outside the endpoint already"
 
 
 def _small_app(app: cdk.App) -> None:
@@ -37,7 +38,7 @@ def _small_app(app: cdk.App) -> None:
             policy = role.node.find_child("DefaultPolicy").node.default_child
             policy.add_property_override("PolicyDocument.Statement.0.Resource", "*")
             cdk_nag.NagSuppressions.add_resource_suppressions(policy, [
-                {"id": "Bedrock-UnguardedInferencePath", "reason": "the small app's accepted path, for the test"}])
+                {"id": "Bedrock-InvokeRequiresVpcEndpoint", "reason": VPCE_REASON}])
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +66,8 @@ def test_nag2_reports_in_cdk_nags_schema_next_to_its_packs(nag2: tuple[Path, lis
     by_rule = {(line["ruleId"], line["resourceId"]): line for line in ours}
     # the escape hatch's wildcard, which only the synthesized template shows
     assert by_rule[("Bedrock-InvokeScopedToModels", POLICY)]["compliance"] == "Non-Compliant"
-    suppressed = by_rule[("Bedrock-UnguardedInferencePath", POLICY)]
-    assert (suppressed["compliance"], suppressed["exceptionReason"]) == (
-        "Suppressed", "the small app's accepted path, for the test")
+    suppressed = by_rule[("Bedrock-InvokeRequiresVpcEndpoint", POLICY)]
+    assert (suppressed["compliance"], suppressed["exceptionReason"]) == ("Suppressed", VPCE_REASON)
     assert not [line for line in _lines(outdir / "Bedrock--Good-NagReport.json")
                 if line["compliance"] not in ("Compliant", "N/A")]
 
@@ -77,7 +77,7 @@ def test_nag2_fails_like_a_cdk_nag_error_only_on_unsuppressed_findings(
     _, errors, code, err = nag2
     assert {(e.stack, e.rule_id, e.resource) for e in errors} >= {("Bad", "Bedrock-InvokeScopedToModels", POLICY)}
     assert all(e.stack == "Bad" for e in errors)
-    assert "Bedrock-UnguardedInferencePath" not in {e.rule_id for e in errors}
+    assert "Bedrock-InvokeRequiresVpcEndpoint" not in {e.rule_id for e in errors}
     assert code == 1
     assert f"[Error at /{POLICY}] Bedrock-InvokeScopedToModels: " in err
 
@@ -97,7 +97,7 @@ def test_the_plugin_through_app_policy_validation_beta1(tmp_path: Path) -> None:
         app.synth()
     found = _violations(tmp_path / "validation-report.json")
     assert found["Bedrock-InvokeScopedToModels"] == {"Bad.template.json"}
-    assert "Bedrock-UnguardedInferencePath" not in found  # suppressed with NagSuppressions
+    assert "Bedrock-InvokeRequiresVpcEndpoint" not in found  # suppressed with NagSuppressions
     assert not any("Good.template.json" in templates for templates in found.values())
 
 
@@ -115,3 +115,4 @@ def test_the_plugin_with_cdk_nag_3_validations(tmp_path: Path) -> None:
     found = _violations(tmp_path / "validation-report.json")
     assert found["Bedrock-InvokeScopedToModels"] == {"Bad.template.json"}
     assert not any("Good.template.json" in templates for templates in found.values())
+    assert found.get("Bedrock-SuppressionRegistry") == {"Talked.template.json"}  # the four-word suppression

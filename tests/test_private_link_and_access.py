@@ -32,7 +32,7 @@ OPENAI_API = "us.openai.gpt-6-sol"
 MANTLE = "openai.gpt-5.6-sol"
 ACCEPT = RiskAcceptance("The mission needs these models and accepts the missing guardrail for unclassified drafts.",
                         "ApplyGuardrail on every prompt and answer by the application, logged to its own store.",
-                        "the AO, RA-1")
+                        "the AO, RA-1", "2099-12-31")
 
 
 def _vpc(stack: cdk.Stack) -> ec2.IVpc:
@@ -649,7 +649,7 @@ def test_an_unaccepted_unguarded_path_is_left_for_the_rule_and_an_accepted_one_i
     accepted = BedrockModelAccess(stack, "Accepted", accept_unguarded={"mantle": ACCEPT}, **base)
     (suppression,) = accepted.policy.node.default_child.get_metadata("cdk_nag")["rules_to_suppress"]
     assert suppression["id"] == "Bedrock-UnguardedInferencePath"
-    assert suppression["reason"].startswith("Unguarded path mantle for openai.gpt-5.5 accepted by the AO, RA-1: ")
+    assert suppression["reason"].startswith("Unguarded path mantle for openai.gpt-5.5 accepted by the AO, RA-1 until 2099-12-31: ")
     with pytest.raises(ValueError, match=r"accept_unguarded names \['runtime-openai'\], which this policy does not open"):
         BedrockModelAccess(stack, "Extra", accept_unguarded={"mantle": ACCEPT, "runtime-openai": ACCEPT}, **base)
 

@@ -226,8 +226,9 @@ def test_a_dropped_pack_leaves_no_report_behind(tmp_path: Path) -> None:
     assert "HIPAA" not in (tmp_path / "compliance" / "findings.json").read_text()
 
 
-def test_governance_mode_is_accepted_only_with_its_reason_on_each_audit_bucket() -> None:
-    """object_lock.mode GOVERNANCE: the reason from config becomes the suppression of each audit bucket."""
+def test_governance_mode_is_accepted_only_with_its_acceptance_on_each_audit_bucket() -> None:
+    """object_lock.mode GOVERNANCE: the structured acceptance from config becomes the acceptance of each audit
+    bucket (suppression text with approver and expiry, and the record the registry checks)."""
     import aws_cdk as cdk
     import yaml
 
@@ -236,13 +237,19 @@ def test_governance_mode_is_accepted_only_with_its_reason_on_each_audit_bucket()
     from infra.stack import ReferenceStack
 
     raw = yaml.safe_load((ROOT / "tests" / "fixtures" / "environment.yaml").read_text())
-    reason = "Sandbox records of synthetic traffic only; the records officer may erase them early"
-    raw["object_lock"] = {"mode": "GOVERNANCE", "days": 400, "governance_reason": reason}
+    reason = "Sandbox records of synthetic traffic only: the records officer may erase them early"
+    raw["object_lock"] = {"mode": "GOVERNANCE", "days": 400, "governance_acceptance": {
+        "reason": reason, "compensating": "Every deletion is alarmed by the tamper detection and reviewed weekly",
+        "approved_by": "Records officer, decision RO-2026-4", "expires": "2099-01-31"}}
     stack = ReferenceStack(cdk.App(context=cdk_json_context()), "Governance",
                            settings=parse_environment(raw, "governance.yaml"))
     for owner in (stack.audit_trail, stack.invocation_logging):
-        entries = owner.bucket.bucket.node.default_child.get_metadata("cdk_nag")["rules_to_suppress"]
-        assert {"id": "Bedrock-AuditObjectLockCompliance", "reason": reason} in entries
+        bucket = owner.bucket.bucket.node.default_child
+        (entry,) = [e for e in bucket.get_metadata("cdk_nag")["rules_to_suppress"]
+                    if e["id"] == "Bedrock-AuditObjectLockCompliance"]
+        assert reason in entry["reason"] and "accepted by Records officer, decision RO-2026-4 until 2099-01-31" in entry["reason"]
+        (record,) = bucket.get_metadata("compliant_bedrock:risk_acceptances")
+        assert record["approved_by"] == "Records officer, decision RO-2026-4" and record["expires"] == "2099-01-31"
 
 
 def test_guardrails_block_classification_markings_below_the_classified_partitions(assembly: tuple[Path, list]) -> None:

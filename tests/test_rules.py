@@ -115,7 +115,13 @@ MANTLE_STATEMENT = {
     "Resource": PROJECT,
     "Condition": {"StringEquals": {"bedrock-mantle:Model": ["openai.gpt-5.5"], "aws:SourceVpce": {"Ref": "EPM"}}},
 }
-ACCEPTED = "Unguarded path mantle accepted by the AO: the mission needs GPT-5.5, which only Mantle serves here."
+#: The structured acceptance the registry requires for a risk-decision rule (``accept_risk`` writes both).
+_ACCEPTANCE = {"rule_id": "Bedrock-UnguardedInferencePath", "what": "Unguarded path mantle",
+               "reason": "The mission needs GPT-5.5, which only Mantle serves in this region today.",
+               "compensating": "The application applies the guardrail itself and logs every prompt and answer.",
+               "approved_by": "AO, risk acceptance RA-2026-017", "expires": "2099-06-30"}
+ACCEPTED = (f"Unguarded path mantle accepted by {_ACCEPTANCE['approved_by']} until {_ACCEPTANCE['expires']}: "
+            f"{_ACCEPTANCE['reason']} Compensating controls: {_ACCEPTANCE['compensating']}")
 
 
 def good_template() -> dict[str, Any]:
@@ -142,7 +148,8 @@ def good_template() -> dict[str, Any]:
             "MantlePolicy": {
                 "Type": "AWS::IAM::ManagedPolicy",
                 "Metadata": {"cdk_nag": {"rules_to_suppress": [{"id": "Bedrock-UnguardedInferencePath",
-                                                                "reason": ACCEPTED}]}},
+                                                                "reason": ACCEPTED}]},
+                             "compliant_bedrock:risk_acceptances": [_ACCEPTANCE]},
                 "Properties": {"PolicyDocument": {"Statement": [MANTLE_STATEMENT]}},
             },
             "EP": {

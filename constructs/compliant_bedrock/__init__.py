@@ -70,9 +70,10 @@ _EXPORTS: dict[str, str] = {
     "IsolatedVpc": "network",
     "MantleProject": "model_access",
     "ModelInvocationLogging": "invocation_logging",
-    "RiskAcceptance": "model_access",
+    "RiskAcceptance": "compliance",
     "RuleContext": "compliance",
     "TamperDetection": "detection",
+    "accept_risk": "compliance",
     "allow_cloudwatch_logs": "kms",
     "declare_trail_coverage": "audit_trail",
     "encrypted_log_group": "log_groups",
@@ -105,6 +106,7 @@ __all__ = [
     "RiskAcceptance",
     "RuleContext",
     "TamperDetection",
+    "accept_risk",
     "allow_cloudwatch_logs",
     "declare_trail_coverage",
     "encrypted_log_group",
@@ -134,7 +136,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what type checkers and IDEs see (py.typed)
     from .audit_bucket import AuditBucket
     from .audit_trail import AuditTrail, declare_trail_coverage
-    from .compliance import RuleContext, suppress, suppress_stack_rule
+    from .compliance import RiskAcceptance, RuleContext, accept_risk, suppress, suppress_stack_rule
     from .compliance_gate import ComplianceGate, GateResult, synth
     from .detection import TamperDetection
     from .errors import CompliantBedrockError, ConstructPropsError
@@ -144,7 +146,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (py.typed)
     from .invocation_logging import ModelInvocationLogging
     from .kms import AuditAdmins, allow_cloudwatch_logs, retained_key
     from .log_groups import encrypted_log_group
-    from .model_access import BedrockModelAccess, MantleProject, RiskAcceptance
+    from .model_access import BedrockModelAccess, MantleProject
     from .network import IsolatedVpc, pin_availability_zones
     from .organization import BedrockOrganizationGuardrails
     from .private_link import BedrockPrivateLink, BedrockService

@@ -7,7 +7,9 @@ the full assessor evidence into ``<outdir>/compliance/``, prints every blocking 
 line with the evidence path, and exits the process non-zero when a finding blocks.
 
 Exit codes (``GateResult.exit_code``): 0 passed, or report-only; 1 unsuppressed compliance errors or an
-open perimeter path; 2 a malformed perimeter acceptance file, or evidence that cannot be dated (no positive
+open perimeter path; 2 a suppression the registry refuses (``compliance.suppressions``: a short or placeholder reason,
+a plain suppression of a risk-decision rule, a stack-wide suppression of a resource rule), a malformed perimeter
+acceptance file, or evidence that cannot be dated (no positive
 ``SOURCE_DATE_EPOCH`` and no git commit: see ``evidence.provenance``); 3 the perimeter proof was required and could
 not run (Node or the IAM simulator missing or failing), or it did not recognize an environment it had to
 prove. No evidence is written after a 2 or a 3.
@@ -196,7 +198,14 @@ class ComplianceGate:
         prune_stale(outdir)
         stacks = _stack_artifacts(outdir)
         contexts = {name: self.rule_contexts.get(name, self.default_context) for name in assembly_stacks(outdir)}
-        errors = judge(outdir, contexts)
+        from .compliance.registry import SuppressionError
+
+        try:
+            errors = judge(outdir, contexts)
+        except SuppressionError as err:  # a suppression the registry refuses: bad input, judged nothing
+            shutil.rmtree(dest, ignore_errors=True)
+            print(f"compliant-bedrock: {err}; no evidence written", file=out)
+            return GateResult(outdir, 2, stacks, [], message=str(err))
         # An earlier synth's proof must never be cited for this one.
         for old in [*dest.glob("perimeter-*.json"), *dest.glob("perimeter-*.md")]:
             old.unlink()

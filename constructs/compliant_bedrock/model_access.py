@@ -4,7 +4,6 @@ guardrail wherever AWS can apply one, and denies everything around that."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aws_cdk import RemovalPolicy, Stack, Token
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     from .guardrail import BedrockGuardrail
 
 from .arns import every_runtime_project_arn, route_arns, runtime_project_arn
-from .compliance import suppress
+from .compliance.suppressions import RiskAcceptance, accept_risk
 from .errors import ConstructPropsError
 from .models import (
     INVOKE_ACTIONS,
@@ -60,23 +59,6 @@ MANAGED_AGENT_ACTIONS: tuple[str, ...] = (
 MANTLE_READ_ACTIONS: tuple[str, ...] = ("bedrock-mantle:GetModel", "bedrock-mantle:ListModels")
 #: The rule every unguarded-path grant fails unless the environment accepted that path's risk.
 UNGUARDED_RULE = "Bedrock-UnguardedInferencePath"
-
-
-@dataclass(frozen=True)
-class RiskAcceptance:
-    """An approved exception for a path no guardrail covers: why, what compensates, and who approved it.
-
-    It becomes the suppression reason of ``Bedrock-UnguardedInferencePath`` and appears in every report.
-    """
-
-    reason: str
-    compensating: str
-    approved_by: str
-
-    def text(self, path: InferencePath | str, models: Sequence[str]) -> str:
-        label = InferencePath(path).value
-        return (f"Unguarded path {label} for {', '.join(models)} accepted by {self.approved_by}: {self.reason} "
-                f"Compensating controls: {self.compensating}")
 
 
 class BedrockModelAccess(Construct):
@@ -379,9 +361,11 @@ class BedrockModelAccess(Construct):
                 used: Mapping[InferencePath, Sequence[str]]) -> None:
         """Turn the acceptances of the paths this policy opens into the unguarded-path rule's suppression.
         A path used without an acceptance is left for the rule to fail."""
-        texts = [accepted[path].text(path, models) for path, models in used.items() if models and path in accepted]
-        if texts and all(path in accepted for path, models in used.items() if models):
-            suppress(policy, UNGUARDED_RULE, " | ".join(texts))
+        opened = [(path, models) for path, models in used.items() if models]
+        if opened and all(path in accepted for path, _ in opened):
+            accept_risk(policy, UNGUARDED_RULE, [accepted[path] for path, _ in opened],
+                        what=[f"Unguarded path {InferencePath(path).value} for {', '.join(models)}"
+                              for path, models in opened])
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.ManagedPolicy:
         """Attach the policy to a role, user or group (managed, never inline: IAMNoInlinePolicy).

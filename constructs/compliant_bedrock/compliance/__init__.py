@@ -15,11 +15,12 @@ _LAZY: dict[str, str] = {
     "BedrockValidationPlugin": "nag", "run_bedrock_pack": "nag",
     "Finding": "gate", "attach_packs": "gate", "judge": "gate",
     "SuppressionError": "suppressions", "suppress": "suppressions", "suppress_stack_rule": "suppressions",
+    "RiskAcceptance": "suppressions", "accept_risk": "suppressions",
 }
 
 __all__ = [
-    "RULES", "BedrockValidationPlugin", "Compliance", "Finding", "RuleContext", "SuppressionError", "attach_packs",
-    "evaluate", "judge", "run_bedrock_pack", "suppress", "suppress_stack_rule",
+    "RULES", "BedrockValidationPlugin", "Compliance", "Finding", "RiskAcceptance", "RuleContext", "SuppressionError",
+    "accept_risk", "attach_packs", "evaluate", "judge", "run_bedrock_pack", "suppress", "suppress_stack_rule",
 ]
 
 
@@ -35,4 +36,4 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from .gate import Finding, attach_packs, judge
     from .nag import BedrockValidationPlugin, run_bedrock_pack
-    from .suppressions import SuppressionError, suppress, suppress_stack_rule
+    from .suppressions import RiskAcceptance, SuppressionError, accept_risk, suppress, suppress_stack_rule

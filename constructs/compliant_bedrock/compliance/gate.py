@@ -65,10 +65,14 @@ class Finding:
 
 
 def hint(finding: Finding) -> str:
+    from .registry import structured_form
+
     rule_ = RULES.get(finding.rule_id)
     suppress = (f"or, if the risk is mitigated, suppress(<construct>, '{finding.rule_id}', reason=...) "
                 "on that resource")
-    if rule_ is not None and not rule_.resource_types:
+    if rule_ is not None and rule_.risk_decision:
+        suppress = f"or, if the risk is accepted, {structured_form(finding.rule_id)}"
+    elif rule_ is not None and not rule_.resource_types:
         suppress = f"or, if it is met elsewhere, suppress_stack_rule(<stack>, '{finding.rule_id}', reason=...)"
     if rule_ is not None:
         return f"Fix: {rule_.fix}; {suppress}"

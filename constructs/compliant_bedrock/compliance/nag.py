@@ -29,7 +29,11 @@ import aws_cdk as cdk
 import jsii
 
 from .pack import _FAILING, PACK_NAME, RULES, RuleContext, RuleResult, evaluate
+from .registry import SuppressionError
 from .template import Template, region_of
+
+#: The plugin's violation for a suppression the registry refuses (``compliance.registry``).
+REGISTRY_RULE = f"{PACK_NAME}-SuppressionRegistry"
 
 
 def run_bedrock_pack(assembly: cdk.cx_api.CloudAssembly | str | Path,
@@ -58,7 +62,13 @@ def run_bedrock_pack(assembly: cdk.cx_api.CloudAssembly | str | Path,
         if artifact.get("additionalMetadataFile"):  # where CDK writes it now
             metadata.update(json.loads((outdir / artifact["additionalMetadataFile"]).read_text(encoding="utf-8")))
         template = Template(name, _with_paths(body, metadata), region_of(artifact.get("environment")))
-        results = evaluate(template, (contexts or {}).get(name, RuleContext()))
+        try:
+            results = evaluate(template, (contexts or {}).get(name, RuleContext()))
+        except SuppressionError as err:  # bad input, not a finding: one line, exit 2 (a pipeline tells them apart)
+            print(f"[Error at {name}] {err}", file=sys.stderr)
+            if fail:
+                raise SystemExit(2) from None
+            raise
         lines = [r.report_line() for r in sorted(results, key=lambda r: (r.rule_id, r.resource_path))]
         report = outdir / f"{PACK_NAME}--{name}{REPORT_SUFFIX}"
         report.write_text(json.dumps({"lines": lines}, indent=1) + "\n", encoding="utf-8")
@@ -104,12 +114,23 @@ class BedrockValidationPlugin:
 
     def validate(self, context: Any) -> cdk.PolicyValidationPluginReport:
         by_rule: dict[str, list[cdk.PolicyViolatingResource]] = {}
+        refused: list[cdk.PolicyViolation] = []
         for template_path in context.template_paths:
             body = json.loads(Path(template_path).read_text(encoding="utf-8"))
             name = Path(template_path).name.removesuffix(".template.json")
             template = Template(name, body)
             logical_ids = {r.path: r.logical_id for r in template.resources.values()}
-            for result in violations(template, self._contexts.get(name, self._default)):
+            try:
+                found_here = violations(template, self._contexts.get(name, self._default))
+            except SuppressionError as err:  # a suppression the registry refuses fails synth like a finding
+                refused.append(cdk.PolicyViolation(
+                    rule_name=REGISTRY_RULE, description=str(err), severity="error",
+                    fix="Give the suppression a reason of at least 8 words, on the resource it concerns; a risk "
+                        "decision takes accept_risk(...) with a RiskAcceptance",
+                    violating_resources=[cdk.PolicyViolatingResource(
+                        resource_logical_id=name, template_path=str(template_path), locations=["Metadata"])]))
+                continue
+            for result in found_here:
                 logical_id = logical_ids.get(result.resource_path, result.resource_path)
                 location = f"Resources/{logical_id}" if logical_id in template.resources else "Resources"
                 by_rule.setdefault(result.rule_id, []).append(cdk.PolicyViolatingResource(
@@ -122,6 +143,7 @@ class BedrockValidationPlugin:
             )
             for rule_id, resources in sorted(by_rule.items())
         ]
+        found += refused
         return cdk.PolicyValidationPluginReport(success=not found, violations=found)
 
 

@@ -51,6 +51,9 @@ class Rule:
     check: Callable[..., Compliance]
     #: Called with the check's arguments when it fails: what exactly failed (which statement, which key ...).
     detail: Callable[..., str] | None = None
+    #: Accepting a failure is a risk decision (an unguarded path, enforcement off ...): only a structured
+    #: ``RiskAcceptance`` (reason, compensating, approver, expiry) suppresses it, never a plain reason.
+    risk_decision: bool = False
 
     @property
     def info(self) -> str:
@@ -64,15 +67,16 @@ class Rule:
 
 def rule(name: str, *, controls: tuple[str, ...], explanation: str, fix: str,
          resource_types: tuple[str, ...] = (), detail: Callable[..., str] | None = None,
-         ) -> Callable[[Callable[..., Compliance]], Callable[..., Compliance]]:
+         risk_decision: bool = False) -> Callable[[Callable[..., Compliance]], Callable[..., Compliance]]:
     """Declare a rule on its check function. ``resource_types`` empty: ``check(template, ctx)``; else
     ``check(resource, template, ctx)``. ``detail`` (same arguments) says what failed, for the report.
     Nothing is registered by importing: the pack is the rule modules ``compliance.rules.MODULES`` names,
-    read when the registry is first used (``RULES``)."""
+    read when the registry is first used (``RULES``). ``risk_decision``: its finding is accepted only by a structured
+    risk acceptance (``suppressions.accept_risk``)."""
 
     def declare(check: Callable[..., Compliance]) -> Callable[..., Compliance]:
         check.rule = Rule(f"{PACK_NAME}-{name}", controls, explanation, fix, resource_types, check,  # type: ignore[attr-defined]
-                          detail)
+                          detail, risk_decision)
         return check
 
     return declare
@@ -143,7 +147,11 @@ def _suppressions(metadata: dict[str, Any]) -> dict[str, str]:
 
 
 def evaluate(template: Template, ctx: RuleContext | None = None) -> list[RuleResult]:
-    """Run every rule over a template; suppressed non-compliance is marked, not dropped."""
+    """Run every rule over a template; suppressed non-compliance is marked, not dropped. Every suppression in the
+    template is first held to the one registry (``suppressions.check_template``: raises ``SuppressionError``)."""
+    from .registry import check_template  # the registry imports this module
+
+    check_template(template)
     ctx = ctx or RuleContext()
     stack_suppressions = _suppressions(template.metadata)
     results: list[RuleResult] = []

@@ -1,57 +1,34 @@
-"""The one way to accept a finding: a known rule, a reason of substance, the narrowest scope.
+"""Writing suppressions and risk acceptances: cdk-nag metadata on the one resource (or stack) they concern.
 
-Suppressions are written as cdk-nag metadata on the one CloudFormation resource they concern
-(never by path string, never stack-wide for a resource rule), so cdk-nag honours them, the
-Bedrock pack reads the same metadata, and every report lists them with their reasons.
+What may be written is the registry's (``compliance.registry``): these functions refuse early what the registry would
+refuse in the synthesized template, so the error names the construct.
 """
 
 from __future__ import annotations
 
-import csv
-import re
 from collections.abc import Sequence
-from functools import cache
-from importlib import resources
 
 from aws_cdk import CfnResource, Stack
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import IConstruct
 
-from ..errors import CompliantBedrockError
 from .pack import PACK_NAME, RULES
-
-#: Packs whose rule ids are accepted (NIST ids are also checked against the shipped rule list).
-KNOWN_PREFIXES = ("NIST.800.53.R5-", "AwsSolutions-", "HIPAA.Security-", "PCI.DSS.321-", f"{PACK_NAME}-")
-#: cdk-nag's id for "this rule threw while evaluating the resource"; suppressed per rule via applies_to.
-VALIDATION_FAILURE = "CdkNagValidationFailure"
-MIN_REASON_WORDS = 8
-_HOLLOW = re.compile(r"\b(todo|tbd|fixme|temporary|temp fix|ignore|not needed|n/a)\b", re.IGNORECASE)
-
-
-class SuppressionError(CompliantBedrockError):
-    """A suppression an auditor could not accept."""
-
-
-@cache
-def nist_rules() -> dict[str, str]:
-    """cdk-nag's NIST 800-53 r5 rule ids -> control ids (data shipped from cdk-nag's sources)."""
-    text = resources.files(__package__).joinpath("data/cdk-nag-nist-800-53-r5-rules.tsv").read_text("utf-8")
-    return {row["rule_id"]: row["control_ids"] for row in csv.DictReader(text.splitlines(), delimiter="\t")}
-
-
-def _check(rule_id: str, reason: str) -> None:
-    if not rule_id.startswith(KNOWN_PREFIXES):
-        raise SuppressionError(f"suppression rule id {rule_id!r} is not from a known pack ({', '.join(KNOWN_PREFIXES)})")
-    if rule_id.startswith("NIST.800.53.R5-") and rule_id not in nist_rules():
-        raise SuppressionError(f"suppression rule id {rule_id!r} is not a cdk-nag NIST 800-53 r5 rule (a typo?)")
-    if rule_id.startswith(f"{PACK_NAME}-") and rule_id not in RULES:
-        raise SuppressionError(f"suppression rule id {rule_id!r} is not a rule of the {PACK_NAME} pack")
-    words = reason.split()
-    if len(words) < MIN_REASON_WORDS or _HOLLOW.search(reason):
-        raise SuppressionError(
-            f"suppression of {rule_id}: reason {reason!r} is not one an auditor can accept; say in at least "
-            f"{MIN_REASON_WORDS} words why the risk is absent or mitigated, and by what"
-        )
+from .registry import (  # noqa: F401  (re-exported: the public names have always lived here)
+    _HOLLOW,
+    KNOWN_PREFIXES,
+    MIN_REASON_WORDS,
+    RISK_METADATA,
+    VALIDATION_FAILURE,
+    RiskAcceptance,
+    SuppressionError,
+    _check,
+    _plain,
+    check_template,
+    hollow,
+    nist_rules,
+    structured_form,
+    today,
+)
 
 
 def _resource(construct: IConstruct) -> CfnResource:
@@ -76,7 +53,8 @@ def suppress(construct: IConstruct, rule_id: str, reason: str, *, applies_to: Se
 
     :param construct: the CfnResource, or an L2 construct whose default child is the resource.
     :param rule_id: e.g. ``NIST.800.53.R5-S3BucketReplicationEnabled`` or ``Bedrock-InvokeRequiresGuardrail``.
-    :param reason: why the risk is absent or mitigated (at least 8 words; no "TODO").
+    :param reason: why the risk is absent or mitigated (at least 8 words; no "TODO"; no approver: a risk decision is
+        :func:`accept_risk`'s, and rules with ``risk_decision`` refuse a plain suppression).
     :param applies_to: for rules with granular findings (IAM wildcards), exactly which ones; for
         ``CdkNagValidationFailure`` (a rule that could not evaluate the resource), which rules.
     """
@@ -86,9 +64,9 @@ def suppress(construct: IConstruct, rule_id: str, reason: str, *, applies_to: Se
             raise SuppressionError(f"suppression of {VALIDATION_FAILURE} on {resource.node.path}: name the rules "
                                    "that could not be evaluated in applies_to; never every rule of every pack")
         for each in applies_to:
-            _check(each, reason)
+            _plain(each, reason, f"suppress({resource.node.path})")
     else:
-        _check(rule_id, reason)
+        _plain(rule_id, reason, f"suppress({resource.node.path})")
     NagSuppressions.add_resource_suppressions(
         resource,
         [NagPackSuppression(id=rule_id, reason=reason, applies_to=list(applies_to) or None)],
@@ -98,9 +76,45 @@ def suppress(construct: IConstruct, rule_id: str, reason: str, *, applies_to: Se
 
 def suppress_stack_rule(stack: Stack, rule_id: str, reason: str) -> None:
     """Accept a finding of a stack-level Bedrock rule (e.g. logging configured by another stack)."""
+    _stack_rule(rule_id, "suppress_stack_rule")
+    _plain(rule_id, reason, f"suppress_stack_rule({stack.stack_name})")
+    NagSuppressions.add_stack_suppressions(stack, [NagPackSuppression(id=rule_id, reason=reason)])
+
+
+def _stack_rule(rule_id: str, caller: str) -> None:
     rule_ = RULES.get(rule_id)
     if rule_ is None or rule_.resource_types:
-        raise SuppressionError(f"suppress_stack_rule: {rule_id!r} is not a stack-level {PACK_NAME} rule; "
-                               "suppress resource rules on the resource with suppress()")
-    _check(rule_id, reason)
-    NagSuppressions.add_stack_suppressions(stack, [NagPackSuppression(id=rule_id, reason=reason)])
+        raise SuppressionError(f"{caller}: {rule_id!r} is not a stack-level {PACK_NAME} rule; "
+                               "accept resource rules on the resource")
+
+
+def accept_risk(construct: IConstruct, rule_id: str, acceptances: RiskAcceptance | Sequence[RiskAcceptance], *,
+                what: str | Sequence[str] | None = None) -> None:
+    """Accept a risk on one resource (or, for a stack-level Bedrock rule, on a ``Stack``): the structured form.
+
+    Writes the suppression (reason: :meth:`RiskAcceptance.text`, joined with `` | `` for several) and the acceptances
+    themselves as ``compliant_bedrock:risk_acceptances`` metadata, which the registry (:func:`check_template`) checks
+    and the evidence files with approver and expiry. ``what``: what is accepted, one per acceptance (default: the
+    rule id).
+    """
+    given = [acceptances] if isinstance(acceptances, RiskAcceptance) else list(acceptances)
+    labels = [what] if isinstance(what, str) else list(what or [rule_id] * len(given))
+    if not given or len(labels) != len(given):
+        raise SuppressionError(f"accept_risk({rule_id}): give one or more RiskAcceptance, and one 'what' for each")
+    _check(rule_id, given[0].reason)
+    reason = " | ".join(a.text(label) for a, label in zip(given, labels, strict=True))
+    records = [a.record(rule_id, label) for a, label in zip(given, labels, strict=True)]
+    if isinstance(construct, Stack):
+        _stack_rule(rule_id, "accept_risk")
+        NagSuppressions.add_stack_suppressions(construct, [NagPackSuppression(id=rule_id, reason=reason)])
+        metadata = construct.template_options.metadata or {}
+        existing = list(metadata.get(RISK_METADATA) or [])
+        construct.template_options.metadata = {**metadata, RISK_METADATA: [*existing, *records]}
+        return
+    resource = _resource(construct)
+    NagSuppressions.add_resource_suppressions(resource, [NagPackSuppression(id=rule_id, reason=reason)],
+                                              apply_to_children=False)
+    existing = list(resource.get_metadata(RISK_METADATA) or [])
+    resource.add_metadata(RISK_METADATA, [*existing, *records])
+
+

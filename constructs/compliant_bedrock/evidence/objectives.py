@@ -46,8 +46,10 @@ RISK_ACCEPTED = "risk-accepted"
 VENDOR_JUSTIFICATION = "vendor-justification"
 
 _ID = re.compile(r"^([A-Z]{2})-(\d+)(?:\((\d+)\))?$")
-_WHO = re.compile(r"\b(?:approved|accepted|signed off) by (.+?)(?= on \d{4}-|[,;.():]|$)", re.IGNORECASE)
-_WHEN = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_WHO = re.compile(r"\b(?:approved|accepted|signed off) by (.+?)(?= (?:on|until) \d{4}-|[,;.():]|$)", re.IGNORECASE)
+_WHEN = re.compile(r"(?<!until )\b(\d{4}-\d{2}-\d{2})\b")
+#: ``RiskAcceptance.text``'s expiry (``... accepted by <who> until <date>: ...``).
+_UNTIL = re.compile(r"\buntil (\d{4}-\d{2}-\d{2})\b")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,12 +174,15 @@ def parse_objectives(text: str) -> ObjectiveMap:
 
 
 def acceptance(reason: str) -> dict[str, str]:
-    """``accepted_by`` and ``accepted_on`` where a suppression's reason names them."""
+    """``accepted_by``, ``accepted_on`` and ``accepted_until`` where a suppression's reason names them (the registry
+    lets only a structured ``RiskAcceptance`` name an approver)."""
     found: dict[str, str] = {}
     if who := _WHO.search(reason):
         found["accepted_by"] = who.group(1).strip()
     if when := _WHEN.search(reason):
         found["accepted_on"] = when.group(1)
+    if until := _UNTIL.search(reason):
+        found["accepted_until"] = until.group(1)
     return found
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import yaml
 
 from ...errors import CompliantBedrockError
-from ..suppressions import _HOLLOW, MIN_REASON_WORDS
+from ..registry import _HOLLOW, MIN_REASON_WORDS, today
 from . import attacks, simulator
 from .discovery import Assembly, Environment, Policy, read
 from .placeholders import ORG_ID, OTHER_ACCOUNT, OTHER_ACCOUNT_ALTERNATE
@@ -78,14 +77,6 @@ class Acceptance:
         if self.environments and env not in self.environments:
             return False
         return self.request == request_id
-
-
-def today() -> date:
-    """The date acceptances are judged on: SOURCE_DATE_EPOCH when set (reproducible evidence), else today."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit() and int(epoch) > 0:
-        return datetime.fromtimestamp(int(epoch), tz=UTC).date()
-    return date.today()
 
 
 @dataclass

@@ -295,10 +295,12 @@ def audit_bucket_tamper_denied(resource: Resource, template: Template, ctx: Rule
 
 @rule(
     "AuditObjectLockCompliance",
+    risk_decision=True,
     controls=("AU-9", "AU-11"),
     explanation="The audit bucket's default Object Lock retention is not COMPLIANCE mode: under GOVERNANCE a "
                 "principal with s3:BypassGovernanceRetention erases records before their retention ends",
-    fix="Use object_lock_mode COMPLIANCE (the default), or set object_lock.governance_reason in config",
+    fix="Use object_lock_mode COMPLIANCE (the default), or accept the risk with object_lock.governance_acceptance: "
+        "{reason, compensating, approved_by, expires} in config (accept_risk(<bucket>, ...) in an own app)",
     resource_types=("AWS::S3::Bucket",),
 )
 def audit_object_lock_compliance(resource: Resource, template: Template, ctx: RuleContext) -> Compliance:

@@ -81,6 +81,7 @@ def guardrail_version_published(resource: Resource, template: Template, ctx: Rul
 
 @rule(
     "GuardrailEnforcedAccountLevel",
+    risk_decision=True,
     controls=("AC-3", "SI-10", "AC-4"),
     explanation="The stack grants Bedrock model invocation but does not enforce a guardrail for the whole account "
                 "and region (AWS::Bedrock::EnforcedGuardrailConfiguration with a published version, covering every "
@@ -88,7 +89,8 @@ def guardrail_version_published(resource: Resource, template: Template, ctx: Rul
                 "without "
                 "this package's policy invoke models unguarded, and guardContent/input tags shrink what is checked",
     fix="Keep BedrockGuardrail's enforce_account_level on (the default), or, where an organization policy "
-        "enforces the guardrail, set guardrail.no_account_enforcement_reason naming that policy",
+        "enforces the guardrail, accept the risk with guardrail.no_account_enforcement: {reason naming that policy, "
+        "compensating, approved_by, expires} (accept_risk(<stack>, ...) in an own app)",
 )
 def guardrail_enforced_account_level(template: Template, ctx: RuleContext) -> Compliance:
     grants = [st for r in template.resources.values() for st in invoke_allow_statements(r)]

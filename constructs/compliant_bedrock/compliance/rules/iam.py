@@ -123,6 +123,7 @@ def invoke_scoped_to_models(resource: Resource, template: Template, ctx: RuleCon
 
 @rule(
     "InvokeRequiresGuardrail",
+    risk_decision=True,
     controls=("SI-10", "AC-3", "AC-4"),
     explanation="An IAM statement allows Bedrock model invocation without requiring a published guardrail "
                 "version (StringEquals bedrock:GuardrailIdentifier <guardrail ARN>:<version>)",
@@ -169,6 +170,7 @@ def invoke_requires_vpc_endpoint(resource: Resource, template: Template, ctx: Ru
 
 @rule(
     "UnguardedInferencePath",
+    risk_decision=True,
     controls=("SI-10", "AC-3", "AU-12"),
     explanation="An IAM statement allows inference on a path no Bedrock guardrail covers: bedrock-mantle inference "
                 "or Managed Agents sessions (also outside model invocation logging), or bedrock-runtime's "
