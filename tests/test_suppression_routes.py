@@ -178,3 +178,22 @@ def test_a_structured_acceptance_passes_every_route(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "Bedrock--App-NagReport.json").read_text(encoding="utf-8"))["lines"]
     (line,) = [x for x in report if x["ruleId"] == UNGUARDED]
     assert line["compliance"] == "Suppressed" and "until 2099-06-30" in line["exceptionReason"]
+
+
+def test_a_judgement_that_stops_part_way_leaves_no_verdict(talked_past: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever stops the gate after findings.json is written (here the evidence writer) removes compliance/."""
+    import compliant_bedrock.evidence.report as report
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("the evidence writer stopped")
+
+    monkeypatch.setattr(report, "generate", broken)
+    outdir = talked_past.parent / "stopped"
+    app = cdk.App(outdir=str(outdir))
+    _, policy = _unguarded_stack(app)
+    accept_risk(policy, UNGUARDED, ACCEPTED, what="Unguarded path mantle")
+    app.synth()
+    gate = ComplianceGate(cdk.App(outdir=str(outdir)), perimeter="off", out=io.StringIO())
+    with pytest.raises(RuntimeError, match="stopped"):
+        gate.judge(outdir)
+    assert not (outdir / "compliance").exists()

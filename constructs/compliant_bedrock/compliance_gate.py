@@ -189,7 +189,20 @@ class ComplianceGate:
     # -- after synth ----------------------------------------------------------------------------------
 
     def judge(self, outdir: Path, *, written_by_shards: Mapping[str, Mapping[str, Any]] | None = None) -> GateResult:
-        """Judge the synthesized assembly at ``outdir``: packs, perimeter proof, evidence, verdict."""
+        """Judge the synthesized assembly at ``outdir``: packs, perimeter proof, evidence, verdict.
+
+        Evidence never outlives its verdict: whatever stops the judgement part-way (an exception of any kind, an
+        interrupt) removes ``compliance/``, so no ``findings.json`` that says passed is left beside missing or stale
+        evidence."""
+        from .evidence.report import COMPLIANCE_DIR
+
+        try:
+            return self._judge(outdir, written_by_shards)
+        except BaseException:
+            shutil.rmtree(outdir / COMPLIANCE_DIR, ignore_errors=True)
+            raise
+
+    def _judge(self, outdir: Path, written_by_shards: Mapping[str, Mapping[str, Any]] | None) -> GateResult:
         from .compliance import perimeter
         from .evidence.report import COMPLIANCE_DIR, generate
 
