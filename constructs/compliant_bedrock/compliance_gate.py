@@ -77,7 +77,7 @@ class ComplianceGate:
     ``stacks``: the stacks to attach the cdk-nag packs to (names or ``Stack`` objects; default: every
     stack of the app at synth time). Every stack of the assembly is judged: a stack without packs has
     only the Bedrock pack's results. ``extra_packs``: ``"HIPAA"``, ``"PCI"``.
-    ``rule_contexts``: stack name -> :class:`RuleContext`, the Bedrock pack's settings for that stack
+    ``rule_contexts``: stack name -> :class:`compliant_bedrock.compliance.RuleContext`, the Bedrock pack's settings for that stack
     (e.g. a longer log retention); ``default_context`` for every other stack.
     ``report_only``: findings are printed and filed but the exit code is 0 (default: the app's context
     ``compliance:report-only``). ``perimeter``: ``auto``/``required``/``off``, see the module docstring;
