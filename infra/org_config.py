@@ -585,7 +585,7 @@ def _describe(error: dict[str, Any]) -> str:
     loc = ".".join(str(p) for p in error["loc"])
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        return f"{loc}: unknown key (a typo?); see README 'Organization' for the allowed keys"
+        return f"{loc}: unknown key (a typo?); see docs/organization.md, 'Configuration', for the allowed keys"
     if error["type"] == "missing":
         return f"{loc}: required field is missing"
     if not loc:
@@ -654,8 +654,8 @@ def _check_covered(settings: OrganizationSettings, source: str, by_name: dict[st
             if service not in recorded:
                 problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: missing; the SCP admits "
                                 "inference only through recorded endpoint ids: deploy the environment stack, then "
-                                "record its endpoint ids (README 'Organization': the describe-stack-resources "
-                                "command)")
+                                "record its endpoint ids (docs/organization.md, 'Deploying from the management "
+                                "account': the describe-stack-resources command)")
         for service in recorded:
             if service not in env.endpoints:
                 problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: environment {name!r} "
