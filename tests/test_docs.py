@@ -153,3 +153,52 @@ def test_the_counts_the_pages_state_are_the_codes() -> None:
     stated = re.search(r"all (\d+) Bedrock types in aws, the core (\d+) elsewhere", reference)
     assert stated and (int(stated[1]), int(stated[2])) == (
         len(BEDROCK_DATA_RESOURCE_TYPES), len(CORE_BEDROCK_DATA_RESOURCE_TYPES))
+
+
+def test_a_public_parameter_nobody_documented_is_a_docs_failure(tmp_path: Path, monkeypatch) -> None:
+    """The API reference's prop check over a small module: documented by ``:param``, by a code mention or by a
+    ``#:`` comment on a dataclass field passes; a bare parameter is named, with the fix."""
+    import importlib
+
+    import pdoc.doc
+
+    (tmp_path / "probe_api.py").write_text('''"""Probe."""
+from dataclasses import dataclass
+
+__all__ = ["Fielded", "documented", "mentioned", "bare"]
+
+
+@dataclass
+class Fielded:
+    """A dataclass."""
+
+    #: Why this field exists.
+    size: int = 1
+
+
+def documented(x: int) -> None:
+    """Doc.
+
+    :param x: the x.
+    """
+
+
+def mentioned(y: int) -> None:
+    """Takes ``y``."""
+
+
+def bare(z: int) -> None:
+    """No word about its parameter."""
+''', encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    build_docs._read_comment_docstrings()
+    module = pdoc.doc.Module(importlib.import_module("probe_api"))
+    problems = list(build_docs.undocumented_params(module))
+    assert len(problems) == 1 and "probe_api.bare: `z` is not documented" in problems[0], problems
+
+
+def test_comment_docstrings_are_read_above_assignments() -> None:
+    import ast
+
+    source = "class C:\n    #: One.\n    #: Two.\n    a: int = 1\n    b = 2\n    def __init__(self):\n        #: Three.\n        self.c = 3\n"
+    assert build_docs.comment_docstrings(source, ast.parse(source).body[0]) == {"a": "One. Two.", "c": "Three."}

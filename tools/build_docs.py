@@ -5,7 +5,10 @@ Every module of the package is documented, so every public construct, prop, attr
 
 - any warning pdoc raises (a module that does not import, an annotation it cannot resolve, a repeated module);
 - a Sphinx cross-reference role (``:class:`X```, ``:func:`f```, ...) that pdoc renders as plain code instead of
-  a link, because its target does not exist where the docstring says (a renamed or moved name).
+  a link, because its target does not exist where the docstring says (a renamed or moved name);
+- a prop of a public construct or a parameter of a public function (``compliant_bedrock.__all__``) that its
+  docstrings do not document: a ``:param name:``, a ````name```` in the text, or a documented attribute of that
+  name (a dataclass field's ``#:`` comment).
 
 Usage: ``python tools/build_docs.py [OUTPUT_DIR]`` (default ``build/docs``; ``make docs`` runs it). The output
 is not committed. Exit 0 with no output but the page count, 1 listing every problem.
@@ -15,12 +18,14 @@ from __future__ import annotations
 
 import ast
 import html
+import importlib
 import re
 import shutil
 import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "constructs" / "compliant_bedrock"
@@ -90,12 +95,116 @@ def unresolved_roles(output: Path, targets: dict[str, set[str]]) -> Iterator[str
                        f"plain ``code``")
 
 
+#: Parameters every construct has and no docstring needs to explain.
+_CONVENTIONAL = {"self", "scope", "id", "construct_id"}
+
+
+def undocumented_params(module: Any) -> Iterator[str]:
+    """Yields one line per parameter of a public name of ``module`` (a pdoc ``Module``, its ``__all__``) that
+    neither a ``:param`` field, a code mention nor a documented attribute explains."""
+    import enum
+    import inspect
+
+    import pdoc.doc
+
+    for member in module.members.values():
+        if member.name not in getattr(module.obj, "__all__", ()):
+            continue
+        if isinstance(member, pdoc.doc.Variable) and member.obj is None:
+            yield f"{module.modulename}.{member.name}: exported but not importable, so not documented"
+            continue
+        if isinstance(member, pdoc.doc.Class):
+            if issubclass(member.obj, enum.Enum):
+                continue
+            init = member.members.get("__init__")
+            docs = "\n".join([member.docstring, init.docstring if init else ""])
+            attributes = {n for n, m in member.members.items() if isinstance(m, pdoc.doc.Variable) and m.docstring}
+            target = member.obj
+        elif isinstance(member, pdoc.doc.Function):
+            docs, attributes, target = member.docstring, set(), member.obj
+        else:
+            continue
+        try:
+            parameters = inspect.signature(target).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        documented = set(attributes)
+        for field in re.finditer(r":param ([\w, ]+):", docs):
+            documented |= {name.strip() for name in field[1].split(",")}
+        for parameter in parameters:
+            name = parameter.name
+            if (name in _CONVENTIONAL or name in documented or f"``{name}``" in docs
+                    or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)):
+                continue
+            yield (f"{module.modulename}.{member.name}: `{name}` is not documented: add `:param {name}: ...` to "
+                   f"its docstring (or a `#:` comment on the field)")
+
+
+def _assigned_name(node: ast.AST) -> str | None:
+    """``x = ...``, ``x: T = ...``, ``self.x = ...``: the name assigned, else None."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    if len(targets) != 1:
+        return None
+    target = targets[0]
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+        return target.attr
+    return None
+
+
+def comment_docstrings(source: str, tree: ast.Module | ast.ClassDef) -> dict[str, str]:
+    """The ``#:`` comment block right above each assignment of ``tree`` (and of its ``__init__``): the
+    project documents constants, fields and attributes that way (Sphinx's convention), which pdoc does not read."""
+    lines = source.splitlines()
+    nodes = list(tree.body)
+    nodes += [n for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "__init__" for n in f.body]
+    found: dict[str, str] = {}
+    for node in nodes:
+        name = _assigned_name(node)
+        if name is None or name in found:
+            continue
+        comment, i = [], node.lineno - 2
+        while i >= 0 and lines[i].lstrip().startswith("#:"):
+            comment.insert(0, lines[i].lstrip()[2:].strip())
+            i -= 1
+        if comment:
+            found[name] = " ".join(comment)
+    return found
+
+
+def _read_comment_docstrings() -> None:
+    """Teach pdoc (pinned, 16.0.0) the ``#:`` comments: its syntax-tree walk gives only string literals after an
+    assignment as attribute docstrings, so every ``#:``-documented constant and field would render bare, and the
+    prop check below would call a documented dataclass field undocumented. A string docstring still wins."""
+    import pdoc.doc_ast
+
+    walk = pdoc.doc_ast.walk_tree
+    if getattr(walk, "reads_comments", False):
+        return
+
+    def walk_tree(obj: Any) -> Any:
+        info = walk(obj)
+        source = pdoc.doc_ast.get_source(obj)
+        if source:
+            tree = pdoc.doc_ast.parse(obj)
+            if isinstance(tree, ast.Module | ast.ClassDef):
+                for name, text in comment_docstrings(source, tree).items():
+                    info.var_docstrings.setdefault(name, text)
+        return info
+
+    walk_tree.reads_comments = True  # type: ignore[attr-defined]
+    pdoc.doc_ast.walk_tree = walk_tree
+
+
 def build(output: Path = DEFAULT_OUTPUT) -> list[str]:
     """Render every module into ``output`` (emptied first); return the problems, empty when the build is clean."""
     sys.path[:0] = [str(ROOT / "constructs"), str(ROOT)]
     import pdoc
+    import pdoc.doc
     import pdoc.render
 
+    _read_comment_docstrings()
     if output.exists():
         shutil.rmtree(output)
     pdoc.render.configure(docformat="restructuredtext", search=True, show_source=True,
@@ -106,6 +215,10 @@ def build(output: Path = DEFAULT_OUTPUT) -> list[str]:
     problems = [f"pdoc: {w.message} ({Path(w.filename).name}:{w.lineno})" for w in caught
                 if not issubclass(w.category, DeprecationWarning) or "pdoc" in w.filename]
     problems += unresolved_roles(output, role_targets())
+    package = importlib.import_module("compliant_bedrock")
+    for name in package.__all__:  # resolve the lazy exports, so pdoc sees the objects, not unset names
+        getattr(package, name)
+    problems += undocumented_params(pdoc.doc.Module.from_name("compliant_bedrock"))
     return problems
 
 

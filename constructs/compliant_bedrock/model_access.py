@@ -69,8 +69,11 @@ class RiskAcceptance:
     It becomes the suppression reason of ``Bedrock-UnguardedInferencePath`` and appears in every report.
     """
 
+    #: Why the unguarded path is needed (at least 8 words).
     reason: str
+    #: What compensates for the missing guardrail (at least 8 words).
     compensating: str
+    #: Who accepted the risk, and the decision record (a person or role and a ticket).
     approved_by: str
 
     def text(self, path: InferencePath | str, models: Sequence[str]) -> str:

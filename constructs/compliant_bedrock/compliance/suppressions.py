@@ -97,7 +97,12 @@ def suppress(construct: IConstruct, rule_id: str, reason: str, *, applies_to: Se
 
 
 def suppress_stack_rule(stack: Stack, rule_id: str, reason: str) -> None:
-    """Accept a finding of a stack-level Bedrock rule (e.g. logging configured by another stack)."""
+    """Accept a finding of a stack-level Bedrock rule (e.g. logging configured by another stack).
+
+    :param stack: the stack whose finding is accepted (the metadata goes on the stack, not on a resource).
+    :param rule_id: a stack-level rule of the Bedrock pack (``docs/rules.md``: "Reads: the stack").
+    :param reason: why the risk is absent or met elsewhere (at least 8 words; no placeholders).
+    """
     rule_ = RULES.get(rule_id)
     if rule_ is None or rule_.resource_types:
         raise SuppressionError(f"suppress_stack_rule: {rule_id!r} is not a stack-level {PACK_NAME} rule; "
