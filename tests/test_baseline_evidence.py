@@ -404,6 +404,24 @@ def test_the_docs_perimeter_excerpt_is_what_the_reference_synth_decided(out: Pat
         assert row[:6] + row[7:] == actual[request][:6] + actual[request][7:], request
 
 
+def test_the_docs_responsibility_excerpt_is_what_the_reference_synth_wrote(out: Path) -> None:
+    """docs/evidence.md quotes rows of responsibility-commercial.md: status and responsibility are this synth's, and
+    each quoted SSP text (cut at "...") is how this synth's text begins."""
+    def rows(text: str) -> dict[str, list[str]]:
+        cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()
+                 if line.count("|") == 5 and line.startswith("| ") and not line.startswith(("| Control", "| ---"))]
+        return {row[0]: row for row in cells}
+
+    page = (ROOT / "docs" / "evidence.md").read_text(encoding="utf-8")
+    excerpt = page.split("## Responsibility and SSP starting text", 1)[1].split("\n## ", 1)[0]
+    quoted = rows(excerpt)
+    actual = rows((out / "compliance" / "responsibility-commercial.md").read_text(encoding="utf-8"))
+    assert quoted, "docs/evidence.md: the responsibility-commercial.md excerpt is missing"
+    for control, row in quoted.items():
+        assert row[1:3] == actual[control][1:3], control
+        assert actual[control][3].startswith(row[3].removesuffix("...").rstrip()), control
+
+
 def test_the_docs_scp_document_count_is_the_reference_organizations(out: Path) -> None:
     """docs/organization.md says how many SCP documents the commercial organization fills (its headroom)."""
     import re
