@@ -202,3 +202,9 @@ def test_comment_docstrings_are_read_above_assignments() -> None:
 
     source = "class C:\n    #: One.\n    #: Two.\n    a: int = 1\n    b = 2\n    def __init__(self):\n        #: Three.\n        self.c = 3\n"
     assert build_docs.comment_docstrings(source, ast.parse(source).body[0]) == {"a": "One. Two.", "c": "Three."}
+
+
+def test_the_readme_stays_a_landing_page() -> None:
+    """Issue #24: the README is the landing page, a few hundred lines; detail belongs in a docs/ page it links."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
+    assert lines < 400, f"README.md has {lines} lines: move detail into a page of docs/ and link it"
