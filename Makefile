@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # git checkout this is 0, which the evidence refuses as a date (never 1970): set SOURCE_DATE_EPOCH there.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help setup synth test test-integration lint report bench clean mutate
+.PHONY: help setup synth test test-integration lint docs report bench clean mutate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -57,11 +57,15 @@ test: setup ## Run the test suite (two workers, one per module: fixtures synthes
 lint: setup ## ruff over the code
 	$(PY) -m ruff check .
 
+docs: setup ## API reference into build/docs (pdoc; any warning fails), then the docs' links and generated pages
+	$(PY) tools/build_docs.py build/docs
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_docs.py
+
 bench: setup ## Time synth (median of 5) and peak memory: empty app, reference app, 1/10/50 environments
 	$(PY) bench/synth_bench.py --runs 5 --envs 1,10,50
 
 clean: ## Remove build output (keeps .venv and node_modules)
-	rm -rf cdk.out .pytest_cache
+	rm -rf cdk.out .pytest_cache build/docs
 
 test-integration: setup ## The package as other apps use it: the README example from a built wheel via the pinned CLI, a cdk-nag 3.x app, the sharded synth
 	$(PY) -m pytest -q -m "install or nag3 or shards" tests/test_install.py tests/test_nag.py tests/test_parallel.py

@@ -99,7 +99,7 @@ class EndpointSettings(_Strict):
     #: request through an endpoint). vpce-org-id is refused: Bedrock does not send aws:VpceOrgID.
     condition: Literal["source-vpce"] = "source-vpce"
     #: environment -> {endpoint service: vpce id}, as the environment stack's outputs name them after
-    #: deployment (README "Organization": how the ids reach this file).
+    #: deployment (docs/organization.md: how the ids reach this file).
     ids: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @field_validator("condition", mode="before")
@@ -160,7 +160,7 @@ class GuardrailSettings(_Strict):
     excluded_models: list[str] = Field(default_factory=list)
     #: Enforce on the embedding models too (every embedding call fails): why, in at least 8 words.
     enforce_embedding_models_reason: str | None = None
-    #: Also write the older ``input_tags: ignore`` key (see README "Organization").
+    #: Also write the older ``input_tags: ignore`` key (see docs/organization.md).
     legacy_input_tags: bool = False
     #: Required when enforce is false: where the organization-wide guardrail is enforced instead.
     not_enforced_reason: str | None = None
@@ -529,7 +529,7 @@ class OrganizationSettings(_Strict):
 
     def exempt_roles(self) -> dict[str, list[ExemptRole]]:
         """Every exemption of the policies, by exact ARN: per covered environment's account and region and
-        per baseline account (README "Organization": the exemption model)."""
+        per baseline account (docs/organization.md: the exemption model)."""
         q = self.roles.bootstrap_qualifier
         accounts = sorted({a for a, _ in self._env_accounts()} | set(self.baseline.accounts if self.baseline.enabled else ()))
         deployers = [ExemptRole(a, f"cdk-{q}-cfn-exec-role-{a}-{r}") for a, r in self._env_accounts()]
@@ -585,7 +585,7 @@ def _describe(error: dict[str, Any]) -> str:
     loc = ".".join(str(p) for p in error["loc"])
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        return f"{loc}: unknown key (a typo?); see README 'Organization' for the allowed keys"
+        return f"{loc}: unknown key (a typo?); see docs/organization.md, 'Configuration', for the allowed keys"
     if error["type"] == "missing":
         return f"{loc}: required field is missing"
     if not loc:
@@ -654,8 +654,8 @@ def _check_covered(settings: OrganizationSettings, source: str, by_name: dict[st
             if service not in recorded:
                 problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: missing; the SCP admits "
                                 "inference only through recorded endpoint ids: deploy the environment stack, then "
-                                "record its endpoint ids (README 'Organization': the describe-stack-resources "
-                                "command)")
+                                "record its endpoint ids (docs/organization.md, 'Deploying from the management "
+                                "account': the describe-stack-resources command)")
         for service in recorded:
             if service not in env.endpoints:
                 problems.append(f"{source}: organization: endpoints.ids.{name}.{service}: environment {name!r} "

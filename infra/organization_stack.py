@@ -81,7 +81,7 @@ class OrganizationStack(Stack):
             approved_regions=settings.approved_regions,
             endpoint_condition=settings.endpoint_condition(),
             guardrail=self.guardrail,
-            # Exact ARNs per account (README "Organization": the exemption model): break-glass, the CDK
+            # Exact ARNs per account (docs/organization.md: the exemption model): break-glass, the CDK
             # execution and deploy roles of each covered environment, the StackSet's execution role in each
             # baseline account, the pipeline, and the Mantle roles of the accepting environment's account.
             **settings.exempt_roles(),

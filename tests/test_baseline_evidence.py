@@ -368,42 +368,72 @@ def test_provenance_of_the_synth_names_the_simulator_and_the_configuration(out: 
     assert not provenance["timestamp"].startswith("1970")
 
 
-def test_the_readmes_verdict_line_is_what_the_reference_synth_prints(out: Path) -> None:
-    """The figures of the README's verdict line are this synth's, never typed from an older one."""
+def test_the_docs_verdict_figures_are_what_the_reference_synth_prints(out: Path) -> None:
+    """The figures of every verdict line the README and docs/ quote for the reference app are this synth's, never
+    typed from an older one (docs/getting-started.md quotes the own-app example's: tests/test_own_app.py)."""
     import re
 
+    verdict = re.compile(r"\((\d+) stacks, perimeter proof (\d+) requests in (\d+) environment\(s\)\)")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    stated = re.search(r"`compliance: gate passed \((\d+) stacks, perimeter proof (\d+) requests in (\d+) "
-                       r"environment\(s\)\); evidence in cdk.out/compliance/`", readme)
-    assert stated, "README: the verdict line of `make synth` is missing"
+    assert re.search(r"`compliance: gate passed \(\d+ stacks, perimeter proof \d+ requests in \d+ "
+                     r"environment\(s\)\); evidence in cdk.out/compliance/`", readme), (
+        "README: the verdict line of `make synth` is missing")
     manifest = json.loads((out / "manifest.json").read_text())
     stacks = sum(1 for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack")
     proofs = [json.loads(p.read_text()) for p in (out / "compliance").glob("perimeter-*.json")]
-    assert (int(stated[1]), int(stated[2]), int(stated[3])) == (
-        stacks, sum(len(p["requests"]) for p in proofs), len(proofs))
-def test_the_synths_assessment_results_carry_every_perimeter_decision(out: Path) -> None:
-    """As `make synth` writes them: each environment's proven requests are observations of its result, with the
-    decision and the statements that decided it; trestle's model validates the document and the OSCAL POA&M."""
-    from trestle.oscal.assessment_results import AssessmentResults
-    from trestle.oscal.poam import PlanOfActionAndMilestones
+    actual = (stacks, sum(len(p["requests"]) for p in proofs), len(proofs))
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    stated = {(page.name, tuple(map(int, m))) for page in pages if page.name != "getting-started.md"
+              for m in verdict.findall(page.read_text(encoding="utf-8"))}
+    assert {figures for _, figures in stated} == {actual}, sorted(stated)
 
-    dest = out / "compliance"
-    raw = json.loads((dest / "assessment-results.json").read_text())["assessment-results"]
-    AssessmentResults.model_validate(raw)
-    PlanOfActionAndMilestones.model_validate(
-        json.loads((dest / "poam-oscal.json").read_text())["plan-of-action-and-milestones"])
-    results = {next(p["value"] for p in r["props"] if p["name"] == "environment"): r for r in raw["results"]}
-    for proof_file in sorted(dest.glob("perimeter-*.json")):
-        proof = json.loads(proof_file.read_text())
-        decisions = {next(p["value"] for p in o["props"] if p["name"] == "request-id"): o
-                     for o in results[proof["environment"]]["observations"]
-                     if any(p["name"] == "request-id" for p in o["props"])}
-        assert set(decisions) == {r["id"] for r in proof["requests"]}, proof_file.name
-        for request in proof["requests"]:
-            props = decisions[request["id"]]["props"]
-            assert [p["value"] for p in props if p["name"] == "decision"] == [request["decision"]]
-            assert [p["value"] for p in props if p["name"] == "deciding-statement"] == [str(d) for d in
-                                                                                         request["deciding"] or []]
+
+def test_the_docs_perimeter_excerpt_is_what_the_reference_synth_decided(out: Path) -> None:
+    """docs/evidence.md quotes rows of perimeter-commercial.md: each row's request, principal, action, path,
+    expectation, decision, controls and verdict are this synth's (the deciding statements are shortened there)."""
+    def rows(text: str) -> dict[str, list[str]]:
+        cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()
+                 if line.startswith("| `") and line.count("|") == 10]
+        return {row[0]: row for row in cells}
+
+    quoted = rows((ROOT / "docs" / "evidence.md").read_text(encoding="utf-8"))
+    actual = rows((out / "compliance" / "perimeter-commercial.md").read_text(encoding="utf-8"))
+    assert quoted, "docs/evidence.md: the perimeter-commercial.md excerpt is missing"
+    for request, row in quoted.items():
+        assert request in actual, f"{request}: no longer a request of perimeter-commercial.md"
+        assert row[:6] + row[7:] == actual[request][:6] + actual[request][7:], request
+
+
+def test_the_docs_responsibility_excerpt_is_what_the_reference_synth_wrote(out: Path) -> None:
+    """docs/evidence.md quotes rows of responsibility-commercial.md: status and responsibility are this synth's, and
+    each quoted SSP text (cut at "...") is how this synth's text begins."""
+    def rows(text: str) -> dict[str, list[str]]:
+        cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()
+                 if line.count("|") == 5 and line.startswith("| ") and not line.startswith(("| Control", "| ---"))]
+        return {row[0]: row for row in cells}
+
+    page = (ROOT / "docs" / "evidence.md").read_text(encoding="utf-8")
+    excerpt = page.split("## Responsibility and SSP starting text", 1)[1].split("\n## ", 1)[0]
+    quoted = rows(excerpt)
+    actual = rows((out / "compliance" / "responsibility-commercial.md").read_text(encoding="utf-8"))
+    assert quoted, "docs/evidence.md: the responsibility-commercial.md excerpt is missing"
+    for control, row in quoted.items():
+        assert row[1:3] == actual[control][1:3], control
+        assert actual[control][3].startswith(row[3].removesuffix("...").rstrip()), control
+
+
+def test_the_docs_scp_document_count_is_the_reference_organizations(out: Path) -> None:
+    """docs/organization.md says how many SCP documents the commercial organization fills (its headroom)."""
+    import re
+
+    words = {"three": 3, "four": 4, "five": 5}
+    page = (ROOT / "docs" / "organization.md").read_text(encoding="utf-8")
+    stated = re.search(r"organization's SCPs fill (\w+) documents", page)
+    assert stated, "docs/organization.md: the SCP document count is missing"
+    template = json.loads((out / "CompliantBedrock-organization-commercial.template.json").read_text())
+    scps = [r for r in template["Resources"].values()
+            if r["Type"] == "AWS::Organizations::Policy" and r["Properties"]["Type"] == "SERVICE_CONTROL_POLICY"]
+    assert words[stated[1]] == len(scps)
 
 
 def test_the_configurations_poam_point_of_contact_reaches_the_poam_through_the_cli_and_the_gate(out: Path) -> None:

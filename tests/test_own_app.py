@@ -102,6 +102,16 @@ def test_the_readme_shows_the_example_verbatim() -> None:
     assert blocks and blocks[0] == EXAMPLE.read_text(encoding="utf-8")
 
 
+def test_the_getting_started_verdict_line_is_what_the_example_prints(example: tuple[Path, int, str]) -> None:
+    """docs/getting-started.md quotes the example's verdict line: its figures are this synth's, never typed."""
+    outdir, _, _ = example
+    page = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    stated = re.findall(r"`compliance: gate passed \((\d+) stacks, perimeter proof (\d+) requests in (\d+) "
+                        r"environment\(s\)\); evidence in cdk.out/compliance/`", page)
+    assert stated, "docs/getting-started.md: the own app's verdict line is missing"
+    assert {tuple(map(int, s)) for s in stated} == {(1, _requests(outdir), 1)}
+
+
 def test_report_only_and_the_perimeter_modes_never_claim_a_proof_not_run(
         example: tuple[Path, int, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Judging the example's assembly again: ``off`` and ``auto`` without a simulator say so on the verdict line

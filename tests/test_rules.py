@@ -585,17 +585,6 @@ def test_stacks_without_bedrock_use_are_not_judged_on_it() -> None:
     assert outcome["Bedrock-InvocationLoggingConfigured"] == {Compliance.NOT_APPLICABLE}
 
 
-def test_readme_lists_every_rule_with_its_controls() -> None:
-    import re
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    rows = dict(re.findall(r"^\| `(Bedrock-[A-Za-z]+)` \| [^|]+ \| ([^|]+) \|$", readme, flags=re.MULTILINE))
-    assert set(rows) == set(RULES)
-    for rule_id, controls in rows.items():
-        assert tuple(c.strip() for c in controls.split(",")) == RULES[rule_id].controls, rule_id
-
-
 @pytest.mark.parametrize("policy_type", ["AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy"])
 def test_inline_policy_resources_are_judged_too(policy_type: str) -> None:
     body = good_template()

@@ -150,7 +150,7 @@ class AuditTrail(Construct):
     :param organization_id: make it the organization's trail (``o-...``): created in the management account (or
         a delegated administrator's), it records every account of the organization, whose members can neither
         stop nor change it; log files land under ``AWSLogs/<organization id>/<account>/`` as well. Needs
-        CloudTrail's trusted access in AWS Organizations (README "Organizations in two partitions").
+        CloudTrail's trusted access in AWS Organizations (docs/organization.md, "Organizations in two partitions").
 
     The trail itself is retained when the stack is deleted or the resource replaced (DeletionPolicy and
     UpdateReplacePolicy Retain): deleting the stack must not switch the account's audit off (AU-9, AU-12).

@@ -58,14 +58,23 @@ PERIMETER_MODES = ("auto", "required", "off")
 class GateResult:
     """What the gate decided for one synthesized assembly."""
 
+    #: The cloud assembly judged (``cdk.out``, or the directory CDK synthesized into).
     outdir: Path
+    #: 0 compliant (or report-only), 1 a finding, 2 bad input, 3 could not judge: the process's exit code.
     exit_code: int
+    #: The stacks of the assembly, every one judged.
     stacks: list[str] = field(default_factory=list)
+    #: The blocking findings: unsuppressed errors (and error-level results a rule could not evaluate).
     findings: list[Finding] = field(default_factory=list)
+    #: One line per request the perimeter proof decided otherwise than the matrix expects.
     perimeter_lines: list[str] = field(default_factory=list)
+    #: ``"ran"`` or ``"not run"``: whether the perimeter proof ran (``message`` says why not).
     perimeter: str = "not run"
+    #: The evidence files written into ``cdk.out/compliance/`` (none after exit 2 or 3).
     evidence: list[Path] = field(default_factory=list)
+    #: Whether findings were reported without failing (``report_only`` / ``compliance:report-only``).
     report_only: bool = False
+    #: Why the proof did not run, or the error that ended the run with exit 2 or 3; empty otherwise.
     message: str = ""
 
     @property
@@ -76,10 +85,11 @@ class GateResult:
 class ComplianceGate:
     """The compliance gate of one CDK app: packs before synth, judgement and evidence after it.
 
-    ``stacks``: the stacks to attach the cdk-nag packs to (names or ``Stack`` objects; default: every
+    ``app``: the ``cdk.App`` to gate. ``node_modules``: where the IAM simulator is installed (default: a
+    ``node_modules`` above the working directory, or ``$COMPLIANT_BEDROCK_NODE_MODULES``). ``stacks``: the stacks to attach the cdk-nag packs to (names or ``Stack`` objects; default: every
     stack of the app at synth time). Every stack of the assembly is judged: a stack without packs has
     only the Bedrock pack's results. ``extra_packs``: ``"HIPAA"``, ``"PCI"``.
-    ``rule_contexts``: stack name -> :class:`RuleContext`, the Bedrock pack's settings for that stack
+    ``rule_contexts``: stack name -> :class:`compliant_bedrock.compliance.RuleContext`, the Bedrock pack's settings for that stack
     (e.g. a longer log retention); ``default_context`` for every other stack.
     ``report_only``: findings are printed and filed but the exit code is 0 (default: the app's context
     ``compliance:report-only``). ``perimeter``: ``auto``/``required``/``off``, see the module docstring;
@@ -299,7 +309,10 @@ class ComplianceGate:
 
 def synth(app: cdk.App, **options: Any) -> GateResult:
     """The one call: ``compliant_bedrock.synth(app)`` in place of ``app.synth()``; options as for
-    :class:`ComplianceGate`. Exits the process with the gate's exit code when it is not 0."""
+    :class:`ComplianceGate`. Exits the process with the gate's exit code when it is not 0.
+
+    :param app: the ``cdk.App`` whose stacks are gated, synthesized and judged.
+    """
     return ComplianceGate(app, **options).synth()
 
 

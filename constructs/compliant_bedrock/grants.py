@@ -48,7 +48,10 @@ def attach_read_policy(owner: Construct, grantee: iam.IGrantable, *, description
 
 def grant_records_read(owner: Construct, grantee: iam.IGrantable, bucket: AuditBucket, log_group: logs.ILogGroup,
                        what: str) -> iam.ManagedPolicy:
-    """Read ``what``'s records: ``bucket``'s objects (decrypted through S3) and ``log_group``'s events."""
+    """Read ``what``'s records: ``bucket``'s objects (decrypted through S3) and ``log_group``'s events.
+
+    ``owner``: the construct the managed policy is created in (the records' owner); ``grantee``: the role or
+    user given the policy (never an inline one)."""
     return attach_read_policy(
         owner, grantee, description=f"Read the {what}'s records: audit bucket and log group.",
         statements=lambda: [*bucket.read_statements(), log_read_statement([log_group])],

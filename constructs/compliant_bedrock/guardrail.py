@@ -138,7 +138,7 @@ class BedrockGuardrail(Construct):
     ) -> None:
         """
         :param name: the guardrail's name, unique in the account and region (1-50 of ``[0-9a-zA-Z-_]``).
-        :param policy: what to filter; default :func:`federal_baseline` (``compliant_bedrock.guardrail_presets``).
+        :param policy: what to filter; default :func:`compliant_bedrock.guardrail_presets.federal_baseline`.
         :param description: 1-200 characters.
         :param blocked_input_message: what a caller sees when a prompt is blocked (1-500 characters). The
             default says a policy applied, not which filter matched (SI-11).

@@ -414,11 +414,17 @@ class GuardrailPolicy:
     topics, 10 regexes (a hard API limit, not a quota), one entry per PII type and grounding type.
     """
 
+    #: Harmful-content and prompt-attack filters, one per type, with their strength on input and output.
     content_filters: tuple[ContentFilter, ...] = ()
+    #: PII types to block or anonymize, on prompts and on answers.
     pii_entities: tuple[PiiEntity, ...] = ()
+    #: Regular expressions to block or mask (classification banners, key formats ...).
     regexes: tuple[RegexFilter, ...] = ()
+    #: Topics the guardrail refuses, each defined in words with examples.
     denied_topics: tuple[DeniedTopic, ...] = ()
+    #: Blocked words and the managed profanity list; None: no word filter.
     word_policy: WordPolicy | None = None
+    #: Contextual grounding and relevance thresholds for answers drawn from sources (RAG).
     grounding_filters: tuple[GroundingFilter, ...] = ()
 
     def __post_init__(self) -> None:

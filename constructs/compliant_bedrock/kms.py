@@ -20,6 +20,9 @@ def retained_key(scope: Construct, construct_id: str, *, description: str, alias
     ``pending_window`` (30 days, the maximum) governs only CloudFormation's own deletion of the key:
     the ScheduleKeyDeletion API lets a caller choose 7 to 30 days. For audit keys,
     ``protect_audit_key`` denies scheduling (and any window under 30 days) in the key policy itself.
+
+    :param description: what the key encrypts (shown in the KMS console).
+    :param alias: an alias for the key (CDK prefixes ``alias/`` when it is missing); default none.
     """
     return kms.Key(
         scope,

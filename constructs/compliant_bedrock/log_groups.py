@@ -39,7 +39,9 @@ def encrypted_log_group(scope: Construct, construct_id: str, *, key: kms.IKey, r
                         log_group_name: str | None = None, retention_prop: str = "log_retention_days") -> logs.LogGroup:
     """A log group that meets CloudWatchLogGroupEncrypted and CloudWatchLogGroupRetentionPeriod (AU-11, SC-28).
 
-    ``retention_prop``: the caller's prop that set ``retention_days``, named when the value is refused.
+    ``key``: the KMS key that encrypts the events (its policy must admit CloudWatch Logs: ``allow_cloudwatch_logs``).
+    ``log_group_name``: a fixed name (default: CloudFormation's). ``retention_prop``: the caller's prop that set
+    ``retention_days``, named when the value is refused.
     """
     return logs.LogGroup(
         scope,

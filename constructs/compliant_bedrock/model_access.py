@@ -134,10 +134,10 @@ class BedrockModelAccess(Construct):
         :param model_ids: runtime ids reached through Converse/Invoke with the guardrail (see ``models``).
             Default with ``private_link`` and no other model list: the models that endpoint lets through, so
             the list is written once.
-        :param guardrail: the :class:`BedrockGuardrail` of this stack: sets ``guardrail_arn``,
+        :param guardrail: the :class:`compliant_bedrock.guardrail.BedrockGuardrail` of this stack: sets ``guardrail_arn``,
             ``guardrail_profile_arns`` and ``guardrail_versioned_arn`` (pass those three instead for a
             guardrail you import by ARN).
-        :param private_link: the :class:`BedrockPrivateLink` callers come through: sets ``runtime_endpoint`` and
+        :param private_link: the :class:`compliant_bedrock.private_link.BedrockPrivateLink` callers come through: sets ``runtime_endpoint`` and
             ``mantle_endpoint`` (pass those instead for imported endpoints).
         :param guardrail_arn: the guardrail's ARN (``ApplyGuardrail`` resource).
         :param guardrail_profile_arns: for a STANDARD-tier guardrail, its guardrail-profile ARNs in each

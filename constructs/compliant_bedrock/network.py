@@ -110,6 +110,9 @@ def pin_availability_zones(stack: Stack, zones: Sequence[str]) -> list[str]:
     ``region`` CDK answers with a lookup in that account at synth: AWS credentials, and a ``cdk.context.json``
     entry. This stores the zones where that lookup would look first. Call it right after creating the stack,
     before adding constructs (CDK accepts context only on a node without children); returns ``zones``.
+
+    :param stack: the account-specific stack (``env`` with account and region) the zones belong to.
+    :param zones: the zone names as the account has them (``aws ec2 describe-availability-zones``).
     """
     zones = list(zones)
     if Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):

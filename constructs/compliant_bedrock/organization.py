@@ -153,7 +153,7 @@ PROFILE_PREFIX_PATTERN = re.compile(r"^[a-z]{2,8}(-[a-z]{2,8})?\.$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 NAME_PATTERN_CHARS = re.compile(r"^[A-Za-z0-9._/*-]{1,128}$")
 
-#: Facts this construct relies on that no offline check can confirm. Each is also in the README.
+#: Facts this construct relies on that no offline check can confirm. Each is also in docs/organization.md ("Known limits of the organization controls").
 UNVERIFIED: dict[str, str] = {
     "aws:SourceVpce on bedrock-mantle": "AWS documents aws:SourceVpce as a global key present on every request "
     "that arrives through a VPC endpoint; no AWS text shows it in a bedrock-mantle policy (aws-facts A1b). If "

@@ -10,7 +10,7 @@ each feature the organization stack uses is looked up here per partition:
 * ``False``: AWS documents that it is not there;
 * ``None``: no AWS text says either way (as of the sources' dates): refused at synth like ``False``
   unless the organization's config records how the team verified it in its own organization
-  (``verified_features``, README "Organizations in two partitions").
+  (``verified_features``, docs/organization.md, "Organizations in two partitions").
 
 Sources were read from stored copies (December 2026); where only AWS-generated data (the CloudFormation
 registry's per-region resource types, botocore's endpoints) shows a fact, the confidence says so.

@@ -61,8 +61,12 @@ def _ug(name: str) -> str:
     return f"{IAM_UG}#condition-keys-{name.lower()}"
 
 
-class KeySent(NamedTuple):
-    """One answer: whether a request of that action (or service) can carry the key, why, and the source."""
+@dataclass(frozen=True)
+class KeySent:
+    """One answer: whether a request of that action (or service) can carry the key, why, and the source.
+
+    A frozen dataclass, not a ``NamedTuple``: a named tuple's generated constructor resolves its annotations
+    outside this module, so the ``Answer`` alias cannot be documented (``make docs`` fails on that)."""
 
     answer: Answer
     reason: str

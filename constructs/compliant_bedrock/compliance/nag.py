@@ -41,7 +41,7 @@ def run_bedrock_pack(assembly: cdk.cx_api.CloudAssembly | str | Path,
     """Run the Bedrock pack over a synthesized assembly, the way cdk-nag 2.x reports a pack.
 
     ``assembly``: what ``app.synth()`` returned, or its directory. ``contexts``: stack name ->
-    :class:`RuleContext` (default settings for the others). Writes ``Bedrock--<Stack>-NagReport.json``
+    :class:`compliant_bedrock.compliance.RuleContext` (default settings for the others). Writes ``Bedrock--<Stack>-NagReport.json``
     per stack, prints ``[Error at <path>] <rule>: <info>`` on stderr for every unsuppressed non-compliant
     (or not evaluable) resource, and with ``fail`` exits the process with status 1 when there is one (a
     ``cdk synth`` then fails, as on a cdk-nag error). Returns the blocking findings (``fail=False``).
@@ -88,7 +88,7 @@ def run_bedrock_pack(assembly: cdk.cx_api.CloudAssembly | str | Path,
 class BedrockValidationPlugin:
     """The Bedrock pack as a CDK policy-validation plugin (what cdk-nag 3.x packs are).
 
-    ``contexts``: stack (artifact) name -> :class:`RuleContext`; ``default_context`` for the others.
+    ``contexts``: stack (artifact) name -> :class:`compliant_bedrock.compliance.RuleContext`; ``default_context`` for the others.
     A resource is reported when a rule finds it non-compliant or cannot evaluate it, unless a
     ``cdk_nag.rules_to_suppress`` entry (``NagSuppressions``, or this package's ``suppress``) names the rule.
     """

@@ -31,12 +31,14 @@ class Compliance(str, Enum):
 class RuleContext:
     """Settings rules compare against (from the environment's config)."""
 
+    #: Shortest retention of a log group, in days (OMB M-21-31: 12 months in active storage).
     min_log_retention_days: int = 365
     #: Shortest default Object Lock retention of an audit bucket (OMB M-21-31: 12 months active).
     min_object_lock_days: int = 365
     #: The stack being judged and what the gate read from the rest of the assembly (``assembly_facts``): the
     #: trails and organization SCPs a rule about one template needs. None: the template alone.
     stack: str | None = None
+    #: What the gate read from the whole assembly for ``stack`` (``compliance.assembly_facts``); None: nothing.
     assembly: Any = None
 
 

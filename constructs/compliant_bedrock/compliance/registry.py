@@ -4,14 +4,14 @@ Suppressions are written as cdk-nag metadata on the one CloudFormation resource 
 (never by path string, never stack-wide for a resource rule), so cdk-nag honours them, the
 Bedrock pack reads the same metadata, and every report lists them with their reasons.
 
-One registry, whatever the route. :func:`suppress`, cdk-nag 2's ``NagSuppressions`` (by construct or by path),
+One registry, whatever the route. ``suppress()``, cdk-nag 2's ``NagSuppressions`` (by construct or by path),
 hand-written ``cdk_nag`` metadata: all of them end as ``cdk_nag.rules_to_suppress`` metadata in the synthesized
 template, and :func:`check_template` holds every entry there to the same policy before any rule is judged (the gate,
 ``run_bedrock_pack`` and the cdk-nag 3 plugin all call it through ``pack.evaluate``): a known rule id, a reason of at
 least eight words with no placeholder, as narrow as the finding (a resource rule never suppressed stack-wide). Rules
 whose acceptance is a risk decision (``Rule.risk_decision``: an unguarded inference path, account guardrail
 enforcement off, GOVERNANCE Object Lock ...) take only a :class:`RiskAcceptance` (reason, compensating controls,
-approver, expiry) written by :func:`accept_risk`; a plain suppression of one fails synth naming that form, and so does
+approver, expiry) written by ``compliance.suppressions.accept_risk``; a plain suppression of one fails synth naming that form, and so does
 a plain reason that claims an approver (only a structured acceptance is filed as "risk-accepted").
 """
 
@@ -37,7 +37,7 @@ VALIDATION_FAILURE = "CdkNagValidationFailure"
 MIN_REASON_WORDS = 8
 _HOLLOW = re.compile(r"\b(todo|tbd|fixme|temporary|temp fix|ignore|not needed|n/a|xxx|placeholder|changeme|"
                      r"lorem ipsum)\b|<[^<>]*>", re.IGNORECASE)
-#: Template metadata key of the structured acceptances (:func:`accept_risk`), per resource or per stack.
+#: Template metadata key of the structured acceptances (``compliance.suppressions.accept_risk``), per resource or per stack.
 RISK_METADATA = "compliant_bedrock:risk_acceptances"
 #: A reason that names who approved it: what the evidence files as "risk-accepted" (``evidence.objectives``).
 _CLAIMS_APPROVER = re.compile(r"\b(?:approved|accepted|signed off) by\b", re.IGNORECASE)
@@ -73,14 +73,18 @@ def hollow(text: str) -> bool:
 class RiskAcceptance:
     """A risk decision on a finding: why, what compensates, who approved it, and until when.
 
-    The only form a rule with ``risk_decision`` accepts (:func:`accept_risk`), and the only suppression the evidence
+    The only form a rule with ``risk_decision`` accepts (``compliance.suppressions.accept_risk``), and the only suppression the evidence
     files as "risk-accepted" (with approver and expiry, a POA&M item). ``expires``: ``YYYY-MM-DD``; an expired
     acceptance fails synth (judged on ``SOURCE_DATE_EPOCH`` when set), so every acceptance is reviewed again.
     """
 
+    #: Why the risk is acceptable (at least 8 words).
     reason: str
+    #: What stands in for the missing control (at least 8 words).
     compensating: str
+    #: Who accepted the risk, and the decision record (e.g. ``AO, risk acceptance RA-2026-031``).
     approved_by: str
+    #: Until when the acceptance holds (``YYYY-MM-DD``); required.
     expires: str = ""
 
     def __post_init__(self) -> None:

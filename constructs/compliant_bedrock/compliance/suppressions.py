@@ -75,7 +75,13 @@ def suppress(construct: IConstruct, rule_id: str, reason: str, *, applies_to: Se
 
 
 def suppress_stack_rule(stack: Stack, rule_id: str, reason: str) -> None:
-    """Accept a finding of a stack-level Bedrock rule (e.g. logging configured by another stack)."""
+    """Accept a finding of a stack-level Bedrock rule (e.g. logging configured by another stack).
+
+    :param stack: the stack whose finding is accepted (the metadata goes on the stack, not on a resource).
+    :param rule_id: a stack-level rule of the Bedrock pack (``docs/rules.md``: "Reads: the stack").
+    :param reason: why the risk is absent or met elsewhere (at least 8 words; no placeholders; no approver: a risk
+        decision is ``accept_risk``'s).
+    """
     _stack_rule(rule_id, "suppress_stack_rule")
     _plain(rule_id, reason, f"suppress_stack_rule({stack.stack_name})")
     NagSuppressions.add_stack_suppressions(stack, [NagPackSuppression(id=rule_id, reason=reason)])
@@ -92,10 +98,16 @@ def accept_risk(construct: IConstruct, rule_id: str, acceptances: RiskAcceptance
                 what: str | Sequence[str] | None = None) -> None:
     """Accept a risk on one resource (or, for a stack-level Bedrock rule, on a ``Stack``): the structured form.
 
-    Writes the suppression (reason: :meth:`RiskAcceptance.text`, joined with `` | `` for several) and the acceptances
-    themselves as ``compliant_bedrock:risk_acceptances`` metadata, which the registry (:func:`check_template`) checks
-    and the evidence files with approver and expiry. ``what``: what is accepted, one per acceptance (default: the
-    rule id).
+    Writes the suppression (reason: :meth:`compliant_bedrock.compliance.registry.RiskAcceptance.text`, joined with `` | `` for several) and the acceptances
+    themselves as ``compliant_bedrock:risk_acceptances`` metadata, which the registry (:func:`compliant_bedrock.compliance.registry.check_template`) checks
+    and the evidence files with approver and expiry.
+
+    :param construct: the CfnResource (or an L2 whose default child is one) the finding is on; a ``Stack`` for a
+        stack-level Bedrock rule.
+    :param rule_id: the rule whose finding is accepted (any known pack's; required for ``risk_decision`` rules).
+    :param acceptances: one ``RiskAcceptance``, or several (e.g. one per unguarded path a policy opens).
+    :param what: what is accepted, one per acceptance (default: the rule id), e.g. ``Unguarded path mantle for
+        openai.gpt-5.5``.
     """
     given = [acceptances] if isinstance(acceptances, RiskAcceptance) else list(acceptances)
     labels = [what] if isinstance(what, str) else list(what or [rule_id] * len(given))

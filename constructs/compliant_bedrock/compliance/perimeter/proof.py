@@ -34,7 +34,7 @@ OTHER_ENDPOINT = "vpce-0e0e0e0e0e0e0e0e0"
 _FULL_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 #: Assumptions every decision rests on, written into the evidence.
 GENERAL_ASSUMPTIONS = (
-    "intrinsics are replaced by stable placeholder values (README: 'How the perimeter proof resolves values')",
+    "intrinsics are replaced by stable placeholder values (docs/gate.md: 'How the perimeter proof resolves values')",
     "an organization stack's SCPs and RCPs apply to the environments its metadata names as covered, in its own "
     "partition (attached to an OU above their accounts; never the management account, which SCPs do not bind), "
     "next to FullAWSAccess; without that metadata, to every environment of its partition",
