@@ -134,7 +134,7 @@ def test_the_engine_refuses_what_it_cannot_evaluate(tmp_path: Path, packaged: tu
     template = tmp_path / "t.json"
     template.write_text(json.dumps({"Resources": {}}), encoding="utf-8")
     with pytest.raises(CfnGuardError, match="cfn-guard exited"):
-        cfn_guard.run_guard(packaged[0], [broken], [template])
+        cfn_guard.run_guard(packaged[0], [(template, [broken])])
 
 
 def test_main_exits_3_when_the_engine_cannot_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
@@ -164,3 +164,17 @@ def test_a_triage_row_without_a_verdict_or_a_reason_is_refused(tmp_path: Path, r
     table.write_text(f"control\tresource_pattern\tverdict\treason\n{row}\n", encoding="utf-8")
     with pytest.raises(ValueError, match=error):
         load_triage(table)
+
+
+def test_by_default_every_control_is_accounted_for_in_every_template(tmp_path: Path,
+                                                                     packaged: tuple[Path, Path, Path]) -> None:
+    """All rules of the package: those whose control evaluates a type the template has run, the others are
+    recorded as not run (skips), none is silently left out."""
+    outdir = _assembly(tmp_path / "cdk.out", {"Buckets": {"Resources": {UNLOCKED: _bucket("Buckets/Open/Resource")}}})
+    check(outdir, triage=())
+    results = read_results(outdir)
+    controls = load_controls(packaged[1], packaged[2])
+    assert {r.rule for r in results} == set(controls)
+    assert _only(results, control_id="CT.LAMBDA.PR.3").message.startswith("CT.LAMBDA.PR.3: not run (the template has no")
+    assert _only(results, control_id="CT.S3.PR.9", resource=UNLOCKED).status == "fail"
+    assert {r.control_id for r in results if r.status != "skip"} >= {"CT.S3.PR.1", "CT.S3.PR.9"}

@@ -15,7 +15,9 @@ Reference Guide; a control without one gets no NIST id.
 What "pass" means: cfn-guard names the resources a rule failed on, but reports passes per rule and template.
 A resource is recorded ``pass`` when the rule ran on its template, the resource is of a type the control
 evaluates (its metadata's ``EvaluatedResourceTypes``), and no failing check named it. ``skip``: the rule had
-nothing to evaluate in that template.
+nothing to evaluate in that template; either cfn-guard said so ("not applicable") or the rule was not given to
+it because the template has no resource of the types its control evaluates ("not run"). Running only those rules
+cuts the engine's CPU time about five-fold on the reference assembly with the same pass and fail results.
 
 ``python -m compliant_bedrock.compliance.cfn_guard [cdk.out]`` writes ``compliance/cfn-guard.json``; it exits
 0 whatever the rules find, and 3 (could not judge) when the engine cannot run.
@@ -23,6 +25,7 @@ nothing to evaluate in that template.
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import fnmatch
 import json
@@ -84,6 +87,7 @@ class Control:
     nist: tuple[str, ...]
     fix: str
     metadata_file: str
+    rules_file: str
 
 
 @dataclass(frozen=True)
@@ -200,7 +204,8 @@ def load_controls(rules: Path, meta: Path) -> dict[str, Control]:
                 rule=name, control_id=doc["Id"], title=doc.get("DisplayName", ""), severity=doc.get("Severity", ""),
                 resource_types=tuple(doc.get("EvaluatedResourceTypes") or ()), nist=tuple(nist),
                 fix=doc.get("RemediationMessage", ""),
-                metadata_file=str(meta_file.relative_to(meta.parent.parent.parent)))
+                metadata_file=str(meta_file.relative_to(meta.parent.parent.parent)),
+                rules_file=str(guard.relative_to(rules.parent.parent.parent)))
     return controls
 
 
@@ -252,35 +257,44 @@ def stack_templates(outdir: Path) -> list[tuple[str, Path]]:
 # --- running and reading cfn-guard -----------------------------------------------------------------------------
 
 
-def run_guard(binary: Path, rules: Sequence[Path], templates: Sequence[Path], workers: int | None = None,
+def rules_for(template: Mapping[str, Any], controls: Mapping[str, Control], rules_dir: Path) -> list[Path]:
+    """The rule files worth running on ``template``: those whose control evaluates a resource type it has (or
+    declares no type). Every other control would find nothing to evaluate; it is recorded as not run."""
+    present = {str(r.get("Type")) for r in (template.get("Resources") or {}).values()}
+    root = rules_dir.parent.parent.parent
+    return sorted({root / c.rules_file for c in controls.values()
+                   if not c.resource_types or present & set(c.resource_types)})
+
+
+def run_guard(binary: Path, jobs: Sequence[tuple[Path, Sequence[Path]]], workers: int | None = None,
               ) -> dict[Path, dict[str, Any]]:
-    """cfn-guard's structured report per template (keyed by the template path), templates split across
-    ``workers`` processes (default: the CPU count)."""
-    if not templates:
-        return {}
-    count = max(1, min(len(templates), workers or os.cpu_count() or 1))
-    chunks = [list(templates[i::count]) for i in range(count)]
-    rule_args = [arg for rule in rules for arg in ("--rules", str(rule))]
-    runs = [subprocess.Popen([str(binary), "validate", *rule_args,
-                              *(arg for t in chunk for arg in ("--data", str(t))),
-                              "--output-format", "json", "--structured", "--show-summary", "none"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for chunk in chunks]
-    reports: dict[Path, dict[str, Any]] = {}
-    for chunk, run in zip(chunks, runs, strict=True):
-        out, err = run.communicate()
+    """cfn-guard's structured report per template: ``jobs`` are (template, its rule files or directories), one
+    process each, at most ``workers`` at a time (default: the CPU count)."""
+    def one(template: Path, rules: Sequence[Path]) -> dict[str, Any]:
+        if not rules:
+            return {"name": str(template), "compliant": [], "not_compliant": [], "not_applicable": []}
+        # absolute: cfn-guard names its report by the data file's path, which must match the one given
+        data = template.resolve()
+        run = subprocess.run([str(binary), "validate", *(arg for rule in rules for arg in ("--rules", str(rule))),
+                              "--data", str(data), "--output-format", "json", "--structured", "--show-summary", "none"],
+                             capture_output=True, text=True, check=False)
         if run.returncode not in _RAN:
-            raise CfnGuardError(f"cfn-guard exited {run.returncode} on {', '.join(map(str, chunk))}: "
-                                f"{(err or out).strip()[:_MESSAGE_LIMIT]}")
+            raise CfnGuardError(f"cfn-guard exited {run.returncode} on {template}: "
+                                f"{(run.stderr or run.stdout).strip()[:_MESSAGE_LIMIT]}")
         try:
-            parsed = json.loads(out)
+            parsed = json.loads(run.stdout)
         except ValueError as error:
-            raise CfnGuardError(f"cfn-guard's report is not JSON ({error}); its first bytes: {out[:200]!r}") from error
-        by_name = {str(report.get("name")): report for report in parsed}
-        for template in chunk:
-            if str(template) not in by_name:
-                raise CfnGuardError(f"cfn-guard reported nothing for {template}; the engine did not evaluate it")
-            reports[template] = by_name[str(template)]
-    return reports
+            raise CfnGuardError(f"cfn-guard's report on {template} is not JSON ({error}); its first bytes: "
+                                f"{run.stdout[:200]!r}") from error
+        found = [report for report in parsed if str(report.get("name")) == str(data)]
+        if len(found) != 1:
+            raise CfnGuardError(f"cfn-guard reported {len(found)} results for {template}; the engine did not evaluate it")
+        return found[0]
+
+    count = max(1, min(len(jobs), workers or os.cpu_count() or 1))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
+        futures = [(template, pool.submit(one, template, rules)) for template, rules in jobs]
+        return {template: future.result() for template, future in futures}
 
 
 def _walk(node: Any, out: list[tuple[str, str]], message: str = "") -> None:
@@ -320,14 +334,23 @@ def _custom_message(rule: Mapping[str, Any]) -> str:
     return found[0] if found else ""
 
 
+def skip_message(control_id: str, resource_types: Iterable[str], not_run: bool) -> str:
+    types = " or ".join(resource_types) or "input"
+    if not_run:
+        return f"{control_id}: not run (the template has no {types}, the types its metadata says it evaluates)"
+    return f"{control_id}: not applicable to this template (cfn-guard found no {types} to evaluate)"
+
+
 def _clip(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
 
 
 def results_of(report: Mapping[str, Any], template: Mapping[str, Any], template_name: str, stack: str,
-               controls: Mapping[str, Control], triage: Iterable[TriageRow] = ()) -> list[GuardResult]:
-    """One template's cfn-guard report as results per rule and resource, the triage applied (a pure function)."""
+               controls: Mapping[str, Control], triage: Iterable[TriageRow] = (), not_run: Iterable[str] = (),
+               ) -> list[GuardResult]:
+    """One template's cfn-guard report as results per rule and resource, the triage applied (a pure function).
+    ``not_run``: rules not given to cfn-guard for this template (see :func:`rules_for`), recorded as skips."""
     triage = tuple(triage)
     found = template.get("Resources") or {}
     failing: dict[str, dict[str | None, str]] = {}
@@ -344,8 +367,9 @@ def results_of(report: Mapping[str, Any], template: Mapping[str, Any], template_
             by_resource[None] = _clip(headline or f"{name} failed without naming a resource")
     ran = set(report.get("compliant") or ()) | set(failing)
     skipped = set(report.get("not_applicable") or ()) - ran
+    unrun = set(not_run) - ran - skipped
     results: list[GuardResult] = []
-    for name in sorted(ran | skipped):
+    for name in sorted(ran | skipped | unrun):
         control = controls.get(name)
         if control is None:  # a helper rule of a rules file, or a rule this package does not document
             continue
@@ -359,9 +383,8 @@ def results_of(report: Mapping[str, Any], template: Mapping[str, Any], template_
                                nist=control.nist, triage_verdict=row.verdict if row else None,
                                triage_reason=row.reason if row else None)
 
-        if name in skipped:
-            results.append(result(None, "skip", f"{control.control_id}: not applicable to this template (cfn-guard "
-                                  f"found no {' or '.join(control.resource_types) or 'input'} to evaluate)"))
+        if name in skipped or name in unrun:
+            results.append(result(None, "skip", skip_message(control.control_id, control.resource_types, name in unrun)))
             continue
         failed = failing.get(name, {})
         results += [result(r, "fail", m) for r, m in sorted(failed.items(), key=lambda kv: kv[0] or "")]
@@ -399,9 +422,12 @@ def document(results: Sequence[GuardResult], controls: Mapping[str, Control], tr
         "triage_unused": [asdict(row) for row in triage if (row.control_id, row.resource_pattern) not in used],
         "results": [{**asdict(r), "nist": list(r.nist)} for r in ordered if r.status != "skip"],
         # skips are most of the rules in every template: one line per template, not one record per rule
-        "skipped_controls": {r.rule: {"control_id": r.control_id, "message": r.message, "nist": list(r.nist)}
-                             for r in ordered if r.status == "skip"},
-        "skipped": {t: {"stack": group[0].stack, "rules": sorted(r.rule for r in group)}
+        "skipped_controls": {r.rule: {"control_id": r.control_id, "nist": list(r.nist),
+                                      "resource_types": list(controls[r.rule].resource_types)}
+                             for r in ordered if r.status == "skip" and r.rule in controls},
+        "skipped": {t: {"stack": group[0].stack,
+                        "not_applicable": sorted(r.rule for r in group if "not applicable" in r.message),
+                        "not_run": sorted(r.rule for r in group if "not applicable" not in r.message)}
                     for t, group in _by_template(r for r in ordered if r.status == "skip").items()},
     }
 
@@ -427,12 +453,16 @@ def check(outdir: Path, cache_root: Path | None = None, rules: Sequence[Path] | 
     binary, rules_dir, meta = engine(cache_root)
     controls = load_controls(rules_dir, meta)
     triage = load_triage() if triage is None else tuple(triage)
-    templates = stack_templates(outdir)
-    reports = run_guard(binary, list(rules) if rules is not None else [rules_dir], [t for _, t in templates])
+    templates = [(stack, path, json.loads(path.read_text(encoding="utf-8"))) for stack, path in stack_templates(outdir)]
+    chosen = {path: list(rules) if rules is not None else rules_for(body, controls, rules_dir)
+              for _, path, body in templates}
+    reports = run_guard(binary, [(path, chosen[path]) for _, path, _ in templates])
+    root = rules_dir.parent.parent.parent
     results: list[GuardResult] = []
-    for stack, path in templates:
-        results += results_of(reports[path], json.loads(path.read_text(encoding="utf-8")),
-                              str(path.relative_to(outdir)), stack, controls, triage)
+    for stack, path, body in templates:
+        # with the rules named by the caller, the rest simply did not run; by default every control is accounted for
+        not_run = () if rules is not None else [c.rule for c in controls.values() if root / c.rules_file not in chosen[path]]
+        results += results_of(reports[path], body, str(path.relative_to(outdir)), stack, controls, triage, not_run)
     doc = document(results, controls, triage, package_version(), engine_version(binary))
     target = outdir / RESULTS_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -449,11 +479,13 @@ def read_results(outdir: Path) -> tuple[GuardResult, ...]:
     doc = json.loads(source.read_text(encoding="utf-8"))
     results = [GuardResult(**{**r, "nist": tuple(r["nist"])}) for r in doc.get("results") or []]
     for template, skipped in (doc.get("skipped") or {}).items():
-        for rule in skipped["rules"]:
-            control = doc["skipped_controls"][rule]
-            results.append(GuardResult(template=template, stack=skipped["stack"], rule=rule, resource=None,
-                                       construct_path=None, status="skip", control_id=control["control_id"],
-                                       message=control["message"], nist=tuple(control["nist"])))
+        for kind in ("not_applicable", "not_run"):
+            for rule in skipped[kind]:
+                control = doc["skipped_controls"][rule]
+                results.append(GuardResult(
+                    template=template, stack=skipped["stack"], rule=rule, resource=None, construct_path=None,
+                    status="skip", control_id=control["control_id"], nist=tuple(control["nist"]),
+                    message=skip_message(control["control_id"], control["resource_types"], kind == "not_run")))
     return tuple(results)
 
 
