@@ -101,7 +101,7 @@ def test_the_file_says_what_it_is_and_is_deterministic(run: tuple[Path, dict], o
     outdir, doc = run
     written = (outdir / "compliance" / "cfn-guard.json").read_text(encoding="utf-8")
     assert json.loads(written) == doc
-    assert doc["role"] == "supporting" and doc["evidence_basis"].startswith("Pre-deployment supporting evidence")
+    assert doc["role"] == "supporting" and doc["evidence_basis"].startswith("Pre-deployment evidence, supporting only")
     assert doc["counts"] == {"fail-open": 1, "pass": 1, "skip": 1}
     assert [row["resource_pattern"] for row in doc["triage_unused"]] == ["Nothing*"]
     check(outdir, rules=[object_lock_rule], triage=[TriageRow("CT.S3.PR.9", "Nothing*", "accepted-by-design",

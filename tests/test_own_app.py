@@ -171,6 +171,11 @@ def test_an_open_perimeter_path_alone_fails_the_gate(tmp_path: Path) -> None:
     assert "compliance: gate passed" not in err
     assert findings["passed"] is False and findings["perimeter"]["passed"] is False
     assert {o["id"] for o in findings["perimeter"]["blocking"]} == set(opened)
+    sarif = json.loads((tmp_path / "cdk.out" / "compliance" / "findings.sarif").read_text())
+    assert sarif_errors(sarif) == []
+    assert sorted(r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in sarif["runs"][0]["results"]
+                  if r["ruleId"] == "Perimeter-OpenPath" and "suppressions" not in r) == sorted(
+        f"BedrockWorkload/{request}" for request in opened)
 
 
 def test_a_stale_perimeter_acceptance_alone_fails_the_gate_and_is_named(example: tuple[Path, int, str],

@@ -156,3 +156,31 @@ def test_a_template_without_path_metadata_is_located_through_the_assembly_metada
     found = template_locations(out, [BLOCKING, by_logical_id])
     assert (found[(STACK, BUCKET_PATH)].logical_id, found[(STACK, BUCKET_PATH)].line) == ("LogsAAAA1111", 3)
     assert found[(STACK, "RoleBBBB2222")].logical_id == "RoleBBBB2222" and found[(STACK, "RoleBBBB2222")].line
+
+
+def test_the_perimeter_proof_adds_open_and_accepted_paths_and_stale_acceptances(log: dict) -> None:
+    from compliant_bedrock.compliance.perimeter.proof import Acceptance, Outcome, Proof
+    from compliant_bedrock.compliance.sarif import with_perimeter
+
+    def outcome(request: str, verdict: str, **accepted: str) -> Outcome:
+        return Outcome(environment="prod", id=request, principal="workload", principal_arn="arn:aws-us-gov:iam::1:role/w",
+                       action="bedrock:InvokeModel", resource="*", via="public", context={}, expect="deny",
+                       controls=["SC-7", "AC-4", "SC-7"], rationale="", decision="allowed", verdict=verdict, **accepted)
+
+    reason = "the public path stays open until the endpoint migration lands in the next release"
+    proof = Proof(simulator={}, outcomes=[
+        outcome("invoke-public", "open"),
+        outcome("invoke-other", "accepted", accepted_reason=reason, accepted_by="ISSO", accepted_until="2027-01-31"),
+        outcome("invoke-closed", "as-expected")],
+        stale_acceptances=[Acceptance("old-path", reason, ("prod",), "AO, risk acceptance RA-2026-031", "2027-01-31")])
+    extended = with_perimeter(log, proof)
+    assert sarif_errors(extended) == [] and log != extended
+    added = {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: r for r in extended["runs"][0]["results"]
+             if r["ruleId"].startswith("Perimeter-")}
+    assert set(added) == {"prod/invoke-public", "prod/invoke-other", "prod/old-path"}
+    assert "suppressions" not in added["prod/invoke-public"] and "suppressions" not in added["prod/old-path"]
+    assert added["prod/invoke-other"]["suppressions"][0]["justification"] == f"{reason} (approved by ISSO, until 2027-01-31)"
+    assert added["prod/invoke-public"]["properties"]["tags"] == ["SC-7", "AC-4"]
+    assert with_perimeter(extended, proof) == extended, "re-judging replaces the proof's results, never doubles them"
+    rules = extended["runs"][0]["tool"]["driver"]["rules"]
+    assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in extended["runs"][0]["results"])

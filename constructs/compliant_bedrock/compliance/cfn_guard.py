@@ -58,7 +58,7 @@ NIST_SOURCE = ("Each control's ComplianceFrameworkMappings entry 'NIST 800-53 Re
                "tarball), the mapping AWS publishes as the control's Frameworks in the AWS Control Tower Controls "
                "Reference Guide (https://docs.aws.amazon.com/controltower/latest/controlreference/control-details.html). "
                "A control without that entry has no NIST id here.")
-EVIDENCE_BASIS = ("Pre-deployment supporting evidence: cfn-guard with AWS Control Tower proactive-control rules over "
+EVIDENCE_BASIS = ("Pre-deployment evidence, supporting only: cfn-guard with AWS Control Tower proactive-control rules over "
                   "the synthesized CloudFormation templates, before deployment. It never fails the compliance gate "
                   "and on its own never makes a control satisfied; it is not a test of deployed resources.")
 PASS_BASIS = ("pass: the rule ran on this template, the resource is of a type the control evaluates, and no failing "

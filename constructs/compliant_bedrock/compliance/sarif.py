@@ -25,6 +25,7 @@ from .pack import RULES
 
 if TYPE_CHECKING:
     from .gate import Finding
+    from .perimeter.proof import Proof
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -200,4 +201,74 @@ def write_sarif(outdir: Path, findings: Sequence[Finding], fix: Callable[[Findin
     target.parent.mkdir(parents=True, exist_ok=True)
     document = to_sarif(findings, template_locations(outdir, findings), fix=fix, version=tool_version())
     target.write_text(json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
+
+
+#: The perimeter proof's SARIF rules: a request that should be denied was allowed (or the reverse), and an
+#: acceptance that covers no open request any more.
+PERIMETER_RULES = {
+    "Perimeter-OpenPath": ("A modelled request was decided otherwise than the perimeter requires (a path that should be "
+                           "denied is allowed, or a request a workload needs is refused)",
+                           "Fix: close the path (identity deny, endpoint, key or bucket policy, SCP/RCP, account guardrail "
+                           "enforcement), or accept it with a reasoned, approved entry in the perimeter acceptances"),
+    "Perimeter-StaleAcceptance": ("A perimeter acceptance covers no open request: the path it accepted is closed now",
+                                  "Fix: delete the acceptance from the perimeter acceptances file"),
+}
+
+
+def with_perimeter(log: dict, proof: Proof) -> dict:
+    """``log`` plus the perimeter proof's results: each open path (blocking), each accepted path (suppressed, with
+    its reason, approver and expiry) and each stale acceptance; located at the request (environment/request id)
+    and at ``perimeter-<env>.md``. A pure function: ``log`` is not changed."""
+    run = log["runs"][0]
+    rules = [r for r in run["tool"]["driver"]["rules"] if r["id"] not in PERIMETER_RULES]
+    results = [r for r in run["results"] if r["ruleId"] not in PERIMETER_RULES]
+    accepted = [o for o in proof.outcomes if o.verdict == "accepted"]
+    entries: list[tuple[str, str, str, list[str], str, dict | None]] = []
+    for o in [*proof.blocking, *accepted]:
+        suppression = None if o.verdict == "open" else {
+            "kind": "external", "status": "accepted",
+            "justification": f"{o.accepted_reason} (approved by {o.accepted_by or 'no approver recorded'}, until "
+                             f"{o.accepted_until or 'no expiry recorded'})"}
+        entries.append(("Perimeter-OpenPath", o.environment, o.id, list(dict.fromkeys(o.controls)),
+                        f"{o.environment}: {o.line()}", suppression))
+    for a in proof.stale_acceptances:
+        for env in a.environments or ("all environments",):
+            entries.append(("Perimeter-StaleAcceptance", env, a.request, [],
+                            f"perimeter acceptance {a.request}: covers no open request (the path is closed now): "
+                            "delete it from the perimeter acceptances", None))
+    used = sorted({e[0] for e in entries})
+    for rule_id in used:
+        short, fix = PERIMETER_RULES[rule_id]
+        tags = sorted({c for e in entries if e[0] == rule_id for c in e[3]})
+        rules.append({"id": rule_id, "name": rule_id.replace("-", ""), "shortDescription": {"text": short},
+                      "fullDescription": {"text": short}, "help": {"text": fix},
+                      "defaultConfiguration": {"level": "error"}, "properties": {"tags": tags, "pack": "Perimeter"}})
+    index = {r["id"]: i for i, r in enumerate(rules)}
+    for result in results:  # the gate's rules keep their order; their indexes are unchanged
+        result["ruleIndex"] = index[result["ruleId"]]
+    for rule_id, env, request, controls, text, suppression in sorted(entries, key=lambda e: (e[0], e[1], e[2])):
+        location = {"logicalLocations": [{"fullyQualifiedName": f"{env}/{request}", "kind": "request"}]}
+        if env != "all environments":
+            location["physicalLocation"] = {"artifactLocation": {"uri": f"cdk.out/compliance/perimeter-{env}.md",
+                                                                 "uriBaseId": SRCROOT}}
+        key = "\0".join(("Perimeter", rule_id, env, request))
+        results.append({
+            "ruleId": rule_id, "ruleIndex": index[rule_id], "level": "error", "message": {"text": text},
+            "locations": [location],
+            "partialFingerprints": {"compliantBedrockFinding/v1": hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]},
+            "properties": {"tags": controls, "environment": env, "pack": "Perimeter"},
+            **({"suppressions": [suppression]} if suppression else {}),
+        })
+    return {**log, "runs": [{**run, "tool": {"driver": {**run["tool"]["driver"], "rules": rules}},
+                             "results": results}]}
+
+
+def add_perimeter(outdir: Path, proof: Proof) -> Path | None:
+    """Add the perimeter proof's results to ``compliance/findings.sarif`` (written by the gate before the proof)."""
+    target = outdir / "compliance" / SARIF_FILE
+    if not target.is_file():
+        return None
+    log = with_perimeter(json.loads(target.read_text(encoding="utf-8")), proof)
+    target.write_text(json.dumps(log, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     return target
