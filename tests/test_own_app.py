@@ -16,6 +16,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 import yaml
+from conftest import sarif_errors
 
 import compliant_bedrock as cb
 from compliant_bedrock.compliance_gate import ComplianceGate, GateResult, prune_stale
@@ -66,6 +67,9 @@ def test_the_example_passes_the_gate_with_the_full_evidence(example: tuple[Path,
     assert {"findings.json", "summary.md", "component-definition.json", "poam.json", "matrix-BedrockWorkload.json",
             "architecture-BedrockWorkload.svg", "sdr-BedrockWorkload.json", "perimeter-BedrockWorkload.md"} <= evidence
     assert json.loads((outdir / "compliance" / "findings.json").read_text())["passed"] is True
+    sarif = json.loads((outdir / "compliance" / "findings.sarif").read_text())
+    assert sarif_errors(sarif) == [] and sarif["runs"][0]["results"], "its suppressions are reported"
+    assert all(r["suppressions"][0]["justification"] for r in sarif["runs"][0]["results"]), "nothing blocks"
     assert not (outdir / "Removed.template.json").exists(), "an earlier synth's template would look current"
     # The cdk-nag packs ran on the stack (the gate attached them), not only the Bedrock pack.
     assert (outdir / "NIST.800.53.R5--BedrockWorkload-NagReport.json").is_file()
@@ -93,6 +97,16 @@ def test_the_example_with_a_broad_inline_policy_fails_with_the_rule_lines(tmp_pa
     assert {"NIST.800.53.R5-IAMNoInlinePolicy", "AwsSolutions-IAM5"} <= rules, err
     assert re.search(r"^compliance: gate FAILED: \d+ unsuppressed error\(s\); synth fails", err, re.M), err
     assert json.loads((tmp_path / "cdk.out" / "compliance" / "findings.json").read_text())["passed"] is False
+    sarif = json.loads((tmp_path / "cdk.out" / "compliance" / "findings.sarif").read_text())
+    assert sarif_errors(sarif) == []
+    blocking = {r["ruleId"]: r["locations"][0] for r in sarif["runs"][0]["results"] if "suppressions" not in r
+                and r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].startswith(
+                    "BedrockWorkload/WorkloadRole/DefaultPolicy")}
+    assert {"NIST.800.53.R5-IAMNoInlinePolicy", "AwsSolutions-IAM5"} <= set(blocking)
+    where = blocking["NIST.800.53.R5-IAMNoInlinePolicy"]["physicalLocation"]
+    template = (tmp_path / "cdk.out" / "BedrockWorkload.template.json").read_text().splitlines()
+    assert where["artifactLocation"]["uri"] == "cdk.out/BedrockWorkload.template.json"
+    assert template[where["region"]["startLine"] - 1].strip().startswith('"WorkloadRoleDefaultPolicy')
 
 
 def test_the_readme_shows_the_example_verbatim() -> None:
@@ -167,6 +181,11 @@ def test_an_open_perimeter_path_alone_fails_the_gate(tmp_path: Path) -> None:
     assert "compliance: gate passed" not in err
     assert findings["passed"] is False and findings["perimeter"]["passed"] is False
     assert {o["id"] for o in findings["perimeter"]["blocking"]} == set(opened)
+    sarif = json.loads((tmp_path / "cdk.out" / "compliance" / "findings.sarif").read_text())
+    assert sarif_errors(sarif) == []
+    assert sorted(r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in sarif["runs"][0]["results"]
+                  if r["ruleId"] == "Perimeter-OpenPath" and "suppressions" not in r) == sorted(
+        f"BedrockWorkload/{request}" for request in opened)
 
 
 def test_a_stale_perimeter_acceptance_alone_fails_the_gate_and_is_named(example: tuple[Path, int, str],

@@ -19,6 +19,7 @@ import cdk_nag
 
 from .assembly_facts import read_facts
 from .pack import PACK_NAME, RULES, RuleContext, evaluate
+from .sarif import write_sarif
 from .suppressions import VALIDATION_FAILURE, nist_rules
 from .template import Template, region_of
 
@@ -188,4 +189,5 @@ def judge(outdir: Path, contexts: Mapping[str, RuleContext]) -> list[Finding]:
         "suppressed": suppressed,
     }
     (summary_dir / "findings.json").write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_sarif(outdir, findings, fix=hint)  # the same findings for code-scanning tools (findings.sarif)
     return errors

@@ -587,6 +587,9 @@ def write_evidence(outdir: Path, proof: Proof) -> list[Path]:
         }
         document["passed"] = bool(document.get("passed")) and proof.passed
         findings.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    from ..sarif import add_perimeter
+
+    add_perimeter(outdir, proof)  # findings.sarif too: open and accepted paths, stale acceptances
     return written
 
 
