@@ -506,6 +506,13 @@ NON_COMPLIANT = [
     ("Bedrock-TrailMantleDataEvents", "Trail/Properties/AdvancedEventSelectors/3", None),
     ("Bedrock-TrailMantleDataEvents", "Trail/Properties/AdvancedEventSelectors/3/FieldSelectors/1/Equals",
      ["AWS::BedrockMantle::Project"]),
+    # One per account (and region) within the template too (across stacks: tests/test_one_per_account.py).
+    ("Bedrock-OneTrailPerAccount", "Trail2",
+     {"Type": "AWS::CloudTrail::Trail", "Properties": {"IsMultiRegionTrail": True}}),
+    ("Bedrock-OneGuardrailEnforcementPerRegion", "Enforced2",
+     {"Type": "AWS::Bedrock::EnforcedGuardrailConfiguration", "Properties": {}}),
+    ("Bedrock-OneInvocationLoggingPerRegion", "Logging2",
+     {"Type": "Custom::BedrockModelInvocationLogging", "Properties": {"LoggingConfig": {}}}),
 ]
 
 
@@ -582,8 +589,10 @@ def test_readme_lists_every_rule_with_its_controls() -> None:
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    rows = dict(re.findall(r"^\| `(Bedrock-[A-Za-z]+)` \| [^|]+ \| ([^|]+) \|$", readme, flags=re.MULTILINE))
+    root = Path(__file__).resolve().parent.parent
+    # The README's rule table, and the pages under docs/ that document rules of their topic (own-app.md ...).
+    text = "\n".join(p.read_text() for p in [root / "README.md", *sorted((root / "docs").glob("*.md"))])
+    rows = dict(re.findall(r"^\| `(Bedrock-[A-Za-z]+)` \| [^|]+ \| ([^|]+) \|$", text, flags=re.MULTILINE))
     assert set(rows) == set(RULES)
     for rule_id, controls in rows.items():
         assert tuple(c.strip() for c in controls.split(",")) == RULES[rule_id].controls, rule_id
