@@ -59,7 +59,9 @@ mantle_access = cb.BedrockModelAccess(
                      "answer, CloudTrail records every CreateInference as a data event, and only this role reaches "
                      "the one Mantle project through the endpoint.",
         approved_by="AO of the frontier research system, risk acceptance RA-2026-031")})
-cb.ModelInvocationLogging(mantle, "InvocationLogging")  # Bedrock runtime calls in us-east-2 (one per region)
+# Bedrock runtime calls in us-east-2 (one setting per region). Known limit: the trail in RuntimeWorkload cannot name
+# this bucket's generated name, so reads of these logs are not S3 data events of the trail (docs/own-app.md).
+cb.ModelInvocationLogging(mantle, "InvocationLogging")
 cb.declare_trail_coverage(mantle, trail=TRAIL_NAME, reason="the account's multi-region trail in RuntimeWorkload "
                           "records this region's Bedrock and Mantle data events")
 cb.TamperDetection(mantle, "TamperDetection", alert_emails=["security@example.gov"],
