@@ -42,7 +42,8 @@ def new_stack(region: str = "us-east-1", account: str | None = "111122223333", s
 #: `--dist loadfile` the two workers take whole modules in collection order, so starting the long ones first keeps
 #: one worker from beginning a 25-second module while the other has nothing left to do.
 HEAVY_MODULES = ("test_reference_app.py", "test_parallel.py", "test_mutations.py", "test_perimeter.py",
-                 "test_baseline_evidence.py", "test_own_app.py", "test_evidence.py", "test_organization.py")
+                 "test_baseline_evidence.py", "test_own_app.py", "test_evidence.py", "test_organization.py",
+                 "test_frontier_app.py", "test_adding_an_environment.py")
 
 
 def pytest_collection_modifyitems(items: list) -> None:

@@ -111,3 +111,24 @@ def test_a_named_trail_in_the_synth_must_select_the_data_events(tmp_path: Path) 
     other = _assembly(tmp_path / "other", {"CompliantBedrock-dev": (covered, ACCOUNT),
                                            "CompliantBedrock-prod": (_environment("prod", ["AWS::Bedrock::Model"]), OTHER)})
     assert _outcome(other, "CompliantBedrock-dev", "Bedrock-TrailDataEventCoverage") == Compliance.COMPLIANT
+
+
+def test_detection_in_a_stack_without_a_trail_counts_the_multi_region_trail_it_names(tmp_path: Path) -> None:
+    """A bearer-token rule in a stack whose account trail lives in another stack of the app: the named trail's
+    selectors feed it when that trail records every region; a single-region trail, or none named, does not."""
+    covered = _environment("dev", None, coverage="prod")
+    covered["Resources"]["KeyUsed"] = {"Type": "AWS::Events::Rule", "Properties": {"State": "ENABLED", "EventPattern": {
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"eventSource": ["bedrock.amazonaws.com"], "requestParameters": {"callWithBearerToken": [True]}}}}}
+    rule = "Bedrock-DetectionDataEventsSelected"
+
+    def outcome(name: str, multi_region: bool, coverage: bool = True) -> str:
+        prod = _environment("prod", BEDROCK + MANTLE)
+        prod["Resources"]["Trail"]["Properties"]["IsMultiRegionTrail"] = multi_region
+        dev = covered if coverage else {k: v for k, v in covered.items() if k != "Metadata"}
+        return _outcome(_assembly(tmp_path / name, {"CompliantBedrock-dev": (dev, ACCOUNT),
+                                                    "CompliantBedrock-prod": (prod, ACCOUNT)}), "CompliantBedrock-dev", rule)
+
+    assert outcome("multi", True) == Compliance.COMPLIANT
+    assert outcome("single", False) == Compliance.NON_COMPLIANT
+    assert outcome("undeclared", True, coverage=False) == Compliance.NON_COMPLIANT

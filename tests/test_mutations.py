@@ -51,7 +51,10 @@ _ACCEPT = {"reason": "Responses with stored state is needed by the agent framewo
            "approved_by": "AO, RA-2026-021", "expires": "2099-12-31"}
 #: Valid configurations that are not shipped: each must pass the gate (no blocking finding at all).
 VARIANTS = {
+    # an account of its own: the mutants share one account and region, where one trail, enforcement and logging
+    # configuration would be the gate's finding (Bedrock-One*PerAccount/PerRegion) however valid the variant is
     "variant-runtime-openai-accepted": lambda: _commercial_with(
+        account="555566667777",
         models=["openai.gpt-oss-120b-1:0", {"id": "us.openai.gpt-6-sol", "path": "runtime-openai"}],
         accept_unguarded={"runtime-openai": _ACCEPT}),
 }

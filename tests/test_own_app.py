@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -413,4 +414,20 @@ def test_an_own_app_with_a_bad_construct_property_exits_2_with_one_line(tmp_path
     # debugging the library: the traceback on request
     debug = subprocess.run([sys.executable, "-c", script], env={**env, "COMPLIANT_BEDROCK_TRACEBACKS": "1"},
                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert debug.returncode == 1 and "Traceback" in debug.stderr
+    assert debug.returncode == 2 and "Traceback" in debug.stderr
+
+
+def test_an_own_app_that_fails_before_the_gate_exits_3_never_1(tmp_path: Path) -> None:
+    """Any other exception (the newcomer's ``project.arn``, an AttributeError in the app) keeps its traceback and
+    exits 3, could not judge: exit 1 stays the code of a compliance finding."""
+    script = ("import compliant_bedrock as cb\nclass Project: project_arn = 'arn'\nProject().arn\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "constructs")}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60,
+                            cwd=tmp_path)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" in result.stderr and "AttributeError" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "compliant-bedrock: the app failed before the compliance gate could judge it (exit 3")
+    interrupted = subprocess.run([sys.executable, "-c", "import compliant_bedrock\nraise KeyboardInterrupt\n"],
+                                 env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert interrupted.returncode == -signal.SIGINT and "compliant-bedrock" not in interrupted.stderr  # Python's own

@@ -10,6 +10,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+import yaml
 
 from compliant_bedrock.compliance import attach_packs, judge
 from compliant_bedrock.partitions import FEATURES, IAM_EVENTS_REGION, support
@@ -24,9 +25,10 @@ COM = (SHIPPED / "organization" / "commercial.yaml").read_text()
 
 
 def _config(tmp_path: Path, organizations: dict[str, str], env_changes: dict[str, tuple[str, str]] | None = None) -> Path:
-    """The shipped environments and these organization files (name -> text) in a config directory of its own."""
+    """The shipped environments (every file of config/, a fork's too) and these organization files (name -> text) in
+    a config directory of its own."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    for env in ("commercial", "frontier", "govcloud"):
+    for env in sorted(p.stem for p in SHIPPED.glob("*.yaml")):
         text = (SHIPPED / f"{env}.yaml").read_text()
         if env_changes and env in env_changes:
             assert env_changes[env][0] in text
@@ -48,7 +50,9 @@ def test_the_shipped_config_covers_every_environment_once_in_its_own_partition()
     assert [(o.name, o.partition, o.stack_name) for o in organizations] == [
         ("commercial", "aws", "CompliantBedrock-organization-commercial"),
         ("govcloud", "aws-us-gov", "CompliantBedrock-organization-govcloud")]
-    assert {e for o in organizations for e in o.covers_environments} == {"commercial", "frontier", "govcloud"}
+    # every environment of config/ (a fork's added ones too) is covered, unless it says why not
+    assert {e for o in organizations for e in o.covers_environments} == {
+        e.name for e in load_environments(SHIPPED) if not e.no_organization_reason}
 
 
 def test_an_uncovered_environment_fails_naming_the_field_unless_it_says_why(tmp_path: Path) -> None:
@@ -57,7 +61,8 @@ def test_an_uncovered_environment_fails_naming_the_field_unless_it_says_why(tmp_
                                           r"'aws-us-gov'.*no_organization_reason"):
         _load(directory)
     reason = "no_organization_reason: This account is a standalone GovCloud sandbox outside any organization\n"
-    directory = _config(tmp_path / "ok", {"commercial": COM}, {"govcloud": ("name: govcloud\n", "name: govcloud\n" + reason)})
+    uncovered = yaml.safe_load(GOV)["covers_environments"]  # govcloud, and any a fork added to that organization
+    directory = _config(tmp_path / "ok", {"commercial": COM}, {e: (f"name: {e}\n", f"name: {e}\n" + reason) for e in uncovered})
     assert [o.name for o in _load(directory)] == ["commercial"]
 
 

@@ -22,7 +22,7 @@ from compliant_bedrock.compliance.perimeter import proof as proof_module
 from compliant_bedrock.compliance.perimeter import simulator
 from compliant_bedrock.compliance.perimeter.placeholders import Resolver
 from infra import cli
-from infra.app_factory import ROOT, build_app, cdk_json_context
+from infra.app_factory import ROOT, build_app, cdk_json_context, selected_environments, selected_organizations
 
 ACCEPTANCES = ROOT / "config" / "perimeter" / "accepted-open-paths.yaml"
 BREAK_GLASS = "compliant-bedrock-break-glass"
@@ -49,9 +49,12 @@ COMMERCIAL_INVOKE = "CompliantBedrock-commercial/ModelAccess/InvokePolicy"
 ORG = "CompliantBedrock-organization-commercial/Policies"
 GOV_ORG = "CompliantBedrock-organization-govcloud/Policies"
 MODEL = "[openai.gpt-oss-120b-1:0]"
-#: The environments each organization covers (config/organization/<name>.yaml): one per partition.
-COVERED = {"CompliantBedrock-organization-commercial": ("commercial", "frontier"),
-           "CompliantBedrock-organization-govcloud": ("govcloud",)}
+#: The environments each organization covers (config/organization/<name>.yaml): one per partition. Read from config/,
+#: as are the environments, so an environment added there (docs/adding-an-environment.md) is checked, not a failure.
+COVERED = {o.stack_name: tuple(o.covers_environments) for o in selected_organizations({"env": None})}
+ENVIRONMENTS = {e.name for e in selected_environments({"env": None})}
+#: The member baselines' environments (each organization's StackSet and its replica regions).
+BASELINES = {"baseline-commercial", "baseline-govcloud", "baseline-commercial-replica", "baseline-govcloud-replica"}
 
 
 def _invoke_arns(template: dict[str, Any]) -> set[str]:
@@ -67,9 +70,7 @@ def _invoke_arns(template: dict[str, Any]) -> set[str]:
 
 def test_matrix_runs_on_every_reference_environment_and_the_gate_passes(outdir: Path,
                                                                        reference: perimeter.Proof) -> None:
-    assert {o.environment for o in reference.outcomes} == {"commercial", "frontier", "govcloud", "baseline-commercial",
-                                                           "baseline-govcloud", "baseline-commercial-replica",
-                                                           "baseline-govcloud-replica"}
+    assert {o.environment for o in reference.outcomes} == ENVIRONMENTS | BASELINES
     assert reference.passed, reference.lines()
     assert reference.simulator == {"name": simulator.PACKAGE, "version": simulator.VERSION}
     commercial = _by_id(reference, "commercial")
@@ -221,8 +222,7 @@ def test_evidence_files_and_findings(reference: perimeter.Proof, tmp_path: Path)
     (out / "compliance").mkdir(parents=True)
     (out / "compliance" / "findings.json").write_text(json.dumps({"passed": True}))
     written = perimeter.write_evidence(out, reference)
-    environments = ("baseline-commercial", "baseline-commercial-replica", "baseline-govcloud",
-                    "baseline-govcloud-replica", "commercial", "frontier", "govcloud")
+    environments = BASELINES | ENVIRONMENTS
     assert sorted(p.name for p in written) == sorted(f"perimeter-{env}.{ext}" for env in environments
                                                      for ext in ("json", "md"))
     document = json.loads((out / "compliance" / "perimeter-commercial.json").read_text())

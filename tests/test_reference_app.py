@@ -213,19 +213,6 @@ def test_every_suppression_covers_a_finding_no_standing_pre_approvals(assembly: 
     assert len(suppressed) > 10 and unused == []
 
 
-def test_a_dropped_pack_leaves_no_report_behind(tmp_path: Path) -> None:
-    """cdk.out is not cleaned between synths: a HIPAA report from when HIPAA was attached must go."""
-    from infra.cli import run
-
-    stale = tmp_path / "HIPAA.Security--CompliantBedrock-govcloud-NagReport.json"
-    stale.write_text(json.dumps({"lines": [{
-        "ruleId": "HIPAA.Security-CloudWatchLogGroupEncrypted", "resourceId": "CompliantBedrock-govcloud/X",
-        "compliance": "Non-Compliant", "exceptionReason": "N/A", "ruleLevel": "Error", "ruleInfo": "old"}]}))
-    assert run(build=lambda outdir: build_app({"env": "govcloud"}, outdir=str(tmp_path))) == 0
-    assert not stale.exists()
-    assert "HIPAA" not in (tmp_path / "compliance" / "findings.json").read_text()
-
-
 def test_governance_mode_is_accepted_only_with_its_acceptance_on_each_audit_bucket() -> None:
     """object_lock.mode GOVERNANCE: the structured acceptance from config becomes the acceptance of each audit
     bucket (suppression text with approver and expiry, and the record the registry checks)."""

@@ -513,6 +513,13 @@ NON_COMPLIANT = [
     ("Bedrock-TrailMantleDataEvents", "Trail/Properties/AdvancedEventSelectors/3", None),
     ("Bedrock-TrailMantleDataEvents", "Trail/Properties/AdvancedEventSelectors/3/FieldSelectors/1/Equals",
      ["AWS::BedrockMantle::Project"]),
+    # One per account (and region) within the template too (across stacks: tests/test_one_per_account.py).
+    ("Bedrock-OneTrailPerAccount", "Trail2",
+     {"Type": "AWS::CloudTrail::Trail", "Properties": {"IsMultiRegionTrail": True}}),
+    ("Bedrock-OneGuardrailEnforcementPerRegion", "Enforced2",
+     {"Type": "AWS::Bedrock::EnforcedGuardrailConfiguration", "Properties": {}}),
+    ("Bedrock-OneInvocationLoggingPerRegion", "Logging2",
+     {"Type": "Custom::BedrockModelInvocationLogging", "Properties": {"LoggingConfig": {}}}),
 ]
 
 

@@ -34,24 +34,38 @@ TRACEBACKS_ENV = "COMPLIANT_BEDROCK_TRACEBACKS"
 _previous_excepthook = sys.excepthook
 
 
-def _refused_input_exits_2(kind: type[BaseException], value: BaseException, traceback: Any) -> None:
-    """An app that builds a construct with props it refuses (``CompliantBedrockError``, raised before any template
-    is written) ends with one line naming the field and exit code 2, as the reference app does: a pipeline tells
-    bad input (2) from a compliance finding (1) and from a judge that could not run (3). Other exceptions, and
-    every exception with ``COMPLIANT_BEDROCK_TRACEBACKS=1``, keep Python's own handling."""
+#: What CDK's policy validation (cdk-nag 3.x's plugin) throws with when a plugin reports a violation.
+_POLICY_VALIDATION_REPORT = "A copy of this report can be found in"
+
+
+def _exit_codes_mean_one_thing(kind: type[BaseException], value: BaseException, traceback: Any) -> None:
+    """An app that fails before the gate judged it never exits 1, the code of a compliance finding, so a pipeline
+    tells a typo from a violation. Props a construct refuses (``CompliantBedrockError``, raised before any
+    template is written) end with one line naming the field and exit code 2 (bad input), as the reference app
+    does; any other exception (a bug in the app, an attribute that does not exist) keeps Python's traceback and
+    exits 3 (could not judge). ``COMPLIANT_BEDROCK_TRACEBACKS=1`` shows the traceback of refused props too (the
+    code stays 2). KeyboardInterrupt and the like, and a validation plugin's failed report (a finding), keep
+    Python's own handling."""
     from .errors import CompliantBedrockError
 
-    if not isinstance(value, CompliantBedrockError) or os.environ.get(TRACEBACKS_ENV) == "1":
-        _previous_excepthook(kind, value, traceback)
+    if not issubclass(kind, Exception) or _POLICY_VALIDATION_REPORT in str(value):
+        _previous_excepthook(kind, value, traceback)  # a validation plugin's verdict (cdk-nag 3.x) is a finding: 1
         return
-    print(f"compliant-bedrock: invalid input: {value}", file=sys.stderr)
+    refused = isinstance(value, CompliantBedrockError)
+    if refused and os.environ.get(TRACEBACKS_ENV) != "1":
+        print(f"compliant-bedrock: invalid input: {value}", file=sys.stderr)
+    else:
+        _previous_excepthook(kind, value, traceback)
+    if not refused:
+        print("compliant-bedrock: the app failed before the compliance gate could judge it (exit 3: could not "
+              "judge; 1 means a compliance finding only)", file=sys.stderr)
     sys.stderr.flush()
     sys.stdout.flush()
     atexit._run_exitfuncs()  # jsii stops its Node process there
-    os._exit(2)
+    os._exit(2 if refused else 3)
 
 
-sys.excepthook = _refused_input_exits_2
+sys.excepthook = _exit_codes_mean_one_thing
 
 _EXPORTS: dict[str, str] = {
     "AuditBucket": "audit_bucket",

@@ -1,4 +1,5 @@
-"""What one stack's rules need to know about the other stacks of the assembly: the trails and the SCPs.
+"""What one stack's rules need to know about the other stacks of the assembly: the trails, the SCPs, and who owns
+what an account has one of (its multi-region trail; per region, its enforced guardrail and invocation logging).
 
 A rule judges one template, but whether Mantle inference is recorded depends on more than that template:
 on whether the organization's SCPs let anybody in its account call Mantle at all, and on which trail
@@ -13,11 +14,12 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .template import as_list, possible_strings
+from .template import Template, as_list, possible_strings, region_of
 
 #: Template metadata of an organization stack (``perimeter.discovery.ORGANIZATION_METADATA``).
 ORGANIZATION_METADATA = "compliant-bedrock:organization"
@@ -36,6 +38,8 @@ class TrailFacts:
     partition: str | None
     organization: bool
     selectors: tuple[dict[str, Any], ...]
+    #: Whether it records every region (``IsMultiRegionTrail``), so EventBridge in each region sees its events.
+    multi_region: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,20 @@ class StackFacts:
     environment: str
     account: str | None
     partition: str | None
+    #: From the manifest's environment; None when the stack is environment-agnostic there.
+    region: str | None = None
+    #: What the stack owns of the things an account (or an account and region) has one of: kind -> count
+    #: (``rules.one_per_account.owned``: multi-region trails, enforced guardrails, invocation logging).
+    owns: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def resolved_partition(self) -> str | None:
+        """The region's partition when the region is known (exact), else the one its ARNs name (a guess)."""
+        if self.region is None:
+            return self.partition
+        from .perimeter.placeholders import partition_of
+
+        return partition_of(self.region)
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,41 @@ class AssemblyFacts:
         if org is not None and org.trail is not None:
             return org.trail
         return None
+
+    def earlier_owner(self, stack: str, kind: str, *, per_region: bool) -> tuple[str, str] | None:
+        """The first stack before ``stack`` (in name order) that owns a ``kind`` where ``stack`` could deploy too:
+        (its name, why they could meet). An account or region the manifest does not name (an environment-agnostic
+        stack) could be any of its partition's, as the config check assumes for an environment without ``account``;
+        so an agnostic owner meets every other owner of its partition, and is judged alone only when alone."""
+        facts = self.stacks.get(stack)
+        if facts is None or not facts.owns.get(kind):
+            return None
+        for name, other in self.stacks.items():
+            if name == stack:
+                return None
+            if not other.owns.get(kind):
+                continue
+            why = _could_meet(facts, other, per_region=per_region)
+            if why is not None:
+                return name, why
+        return None
+
+
+def _could_meet(a: StackFacts, b: StackFacts, *, per_region: bool) -> str | None:
+    """Why two stacks could deploy into one account (and region, with ``per_region``); None if they cannot."""
+    pa, pb = a.resolved_partition, b.resolved_partition
+    if pa is not None and pb is not None and pa != pb:
+        return None
+    if per_region and None not in (a.region, b.region) and a.region != b.region:
+        return None
+    if None not in (a.account, b.account) and a.account != b.account:
+        return None
+    unplaced = [what for what, value in (("account", a.account), ("account", b.account), ("region", a.region),
+                                         ("region", b.region)) if value is None and (per_region or what == "account")]
+    if not unplaced:
+        return f"both deploy to {a.account}" + (f"/{a.region}" if per_region else "")
+    return (f"either names no {' or '.join(dict.fromkeys(unplaced))} (environment-agnostic), so both could deploy to "
+            "the same one")
 
 
 def _partition(template: dict[str, Any], environment: str | None) -> str | None:
@@ -156,7 +209,10 @@ def _mantle_denial(template: dict[str, Any]) -> tuple[bool, frozenset[str]]:
 
 
 def read_facts(outdir: Path) -> AssemblyFacts:
-    """The assembly's trails, organizations and stacks (account, partition, environment), from its manifest."""
+    """The assembly's trails, organizations and stacks (account, region, partition, environment, what they own of
+    an account's single things), from its manifest."""
+    from .rules.one_per_account import owned
+
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
     stacks: dict[str, StackFacts] = {}
     trails: list[TrailFacts] = []
@@ -168,7 +224,8 @@ def read_facts(outdir: Path) -> AssemblyFacts:
         account = str(artifact.get("environment", "")).removeprefix("aws://").split("/")[0]
         account = account if account.isdigit() else None
         partition = _partition(template, None)
-        stacks[name] = StackFacts(_environment(template, name), account, partition)
+        stacks[name] = StackFacts(_environment(template, name), account, partition,
+                                  region_of(artifact.get("environment")), owned(Template(name, template)))
         own_trails = []
         for resource in (template.get("Resources") or {}).values():
             if resource.get("Type") != "AWS::CloudTrail::Trail":
@@ -177,7 +234,8 @@ def read_facts(outdir: Path) -> AssemblyFacts:
             own_trails.append(TrailFacts(name, str(props.get("TrailName", "")), account, partition,
                                          props.get("IsOrganizationTrail") is True,
                                          tuple(s for s in as_list(props.get("AdvancedEventSelectors"))
-                                               if isinstance(s, dict))))
+                                               if isinstance(s, dict)),
+                                         "true" in possible_strings(props.get("IsMultiRegionTrail"))))
         trails += own_trails
         scope = (template.get("Metadata") or {}).get(ORGANIZATION_METADATA)
         if isinstance(scope, dict):

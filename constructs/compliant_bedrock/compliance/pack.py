@@ -161,7 +161,8 @@ def evaluate(template: Template, ctx: RuleContext | None = None) -> list[RuleRes
         if not rule_.resource_types:
             outcome = _run(rule_, template, ctx)
             reason = stack_suppressions.get(rule_.id) if outcome in _FAILING else None
-            results.append(RuleResult(rule_.id, template.name, outcome, reason))
+            detail = _detail(rule_, template, ctx) if outcome is Compliance.NON_COMPLIANT else None
+            results.append(RuleResult(rule_.id, template.name, outcome, reason, detail))
             continue
         for resource in template.of_type(*rule_.resource_types):
             outcome = _run(rule_, resource, template, ctx)

@@ -137,6 +137,9 @@ _ANCHORS: dict[str, Callable[[Resource], bool]] = {
 STACK_RULES = {
     "Bedrock-RuntimeEndpointPresent": "private-link",
     "Bedrock-InvocationLoggingConfigured": "invocation-logging",
+    "Bedrock-OneTrailPerAccount": "audit-trail",
+    "Bedrock-OneGuardrailEnforcementPerRegion": "guardrail",
+    "Bedrock-OneInvocationLoggingPerRegion": "invocation-logging",
     "Bedrock-OrgScpDeniesApiKeys": "organization",
     "Bedrock-OrgScpInferenceOnlyViaEndpoints": "organization",
     "Bedrock-OrgScpUnguardedInferenceRestricted": "organization",

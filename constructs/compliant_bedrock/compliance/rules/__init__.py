@@ -4,6 +4,6 @@ A rule is a function declared with ``@rule`` in one of these modules; adding a m
 here (importing a module registers nothing by itself).
 """
 
-from . import audit, condition_keys, endpoints, guardrails, iam, organization
+from . import audit, condition_keys, endpoints, guardrails, iam, one_per_account, organization
 
-MODULES = (endpoints, iam, guardrails, audit, organization, condition_keys)
+MODULES = (endpoints, iam, guardrails, audit, one_per_account, organization, condition_keys)

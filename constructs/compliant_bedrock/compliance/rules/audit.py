@@ -378,8 +378,13 @@ def allows_mantle(template: Template) -> bool:
 
 
 def _data_types(trail: Resource) -> set[str]:
+    return _selected_types(trail.properties.get("AdvancedEventSelectors"))
+
+
+def _selected_types(selectors: Any) -> set[str]:
+    """Resource types whose data events the advanced selectors record whole."""
     types: set[str] = set()
-    for selector in as_list(trail.properties.get("AdvancedEventSelectors")):
+    for selector in as_list(selectors):
         fields = {f.get("Field"): f for f in as_list(selector.get("FieldSelectors")) if isinstance(f, dict)}
         if "Data" in as_list((fields.get("eventCategory") or {}).get("Equals")) \
                 and set(fields) == {"eventCategory", "resources.type"}:
@@ -691,11 +696,18 @@ def data_event_types(resource: Resource) -> set[str]:
     return needed
 
 
-def _data_event_gaps(template: Template) -> dict[str, set[str]]:
-    """Rule path -> the data-event types it depends on that no trail of the stack selects."""
+def _data_event_gaps(template: Template, ctx: RuleContext) -> dict[str, set[str]]:
+    """Rule path -> the data-event types it depends on that no trail of the stack selects, nor (a stack without a
+    trail) the multi-region trail it names when that trail is in the assembly: CloudTrail hands EventBridge in each
+    region the data events a trail of the account selects there."""
     selected: set[str] = set()
     for trail in template.of_type("AWS::CloudTrail::Trail"):
         selected |= _data_types(trail)
+    declared = None if template.of_type("AWS::CloudTrail::Trail") else _declared_trail(template)
+    if declared and ctx.assembly is not None and ctx.stack is not None:
+        covering = ctx.assembly.covering_trail(ctx.stack, declared)
+        if covering is not None and covering.multi_region:
+            selected |= _selected_types(list(covering.selectors))
     gaps = {}
     for event_rule in template.of_type("AWS::Events::Rule"):
         missing = data_event_types(event_rule) - selected
@@ -705,9 +717,10 @@ def _data_event_gaps(template: Template) -> dict[str, set[str]]:
 
 
 def _data_event_detail(template: Template, ctx: RuleContext) -> str:
-    gaps = _data_event_gaps(template)
+    gaps = _data_event_gaps(template, ctx)
     where = ("the stack has no trail, so these rules depend on a trail elsewhere (the account's or the "
-             "organization's trail) selecting them; declare it with suppress_stack_rule naming that trail"
+             "organization's trail) selecting them; name it with declare_trail_coverage (checked when that trail is "
+             "in the app) or, outside the app, suppress_stack_rule naming it"
              if not template.of_type("AWS::CloudTrail::Trail") else "the stack's trail does not select them")
     return "; ".join(f"{path} needs {', '.join(sorted(types))}" for path, types in sorted(gaps.items())) + f" ({where})"
 
@@ -719,7 +732,8 @@ def _data_event_detail(template: Template, ctx: RuleContext) -> str:
                 "no trail of the stack selects: CloudTrail sends EventBridge only the data events a trail selects, so "
                 "the rule never fires",
     fix="Select the data events in the stack's trail (AuditTrail: AWS::Bedrock::Model, and with mantle_data_events "
-        "the AWS::BedrockMantle::* types); without a trail in the stack, suppress_stack_rule(<stack>, "
+        "the AWS::BedrockMantle::* types); without a trail in the stack, declare_trail_coverage(<stack>, trail=<the "
+        "account's trail of this app>, reason=...), or for a trail outside the app suppress_stack_rule(<stack>, "
         "'Bedrock-DetectionDataEventsSelected', reason=<which trail selects them>) (the reference app does for "
         "audit.create_trail: false)",
     detail=_data_event_detail,
@@ -727,4 +741,4 @@ def _data_event_detail(template: Template, ctx: RuleContext) -> str:
 def detection_data_events_selected(template: Template, ctx: RuleContext) -> Compliance:
     if not any(data_event_types(r) for r in template.of_type("AWS::Events::Rule")):
         return Compliance.NOT_APPLICABLE
-    return Compliance.NON_COMPLIANT if _data_event_gaps(template) else Compliance.COMPLIANT
+    return Compliance.NON_COMPLIANT if _data_event_gaps(template, ctx) else Compliance.COMPLIANT
