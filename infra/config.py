@@ -867,6 +867,21 @@ def did_you_mean(word: object, choices: Any) -> str:
     return f" (did you mean {near[0]!r}?)" if near else " (a typo?)"
 
 
+def without_misspelt_missing(errors: list[Any]) -> list[Any]:
+    """Pydantic's errors less a "missing" one that a mistyped key beside it explains (``home_regoin`` for
+    ``home_region``): the typo's line says both, with "did you mean"."""
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing" and e["loc"]}
+    explained: set[tuple[Any, ...]] = set()
+    for e in errors:
+        loc = tuple(e["loc"])
+        if e["type"] == "extra_forbidden" and loc:
+            siblings = [str(m[-1]) for m in missing if m[:-1] == loc[:-1]]
+            near = difflib.get_close_matches(str(loc[-1]), siblings, n=1, cutoff=0.6)
+            if near:
+                explained.add((*loc[:-1], near[0]))
+    return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in explained)]
+
+
 def model_problems(models: list[tuple[str, str]], region: str, accepted: Any) -> list[str]:
     """Every model of an environment the catalog refuses, or cannot vouch for and no acceptance names, and every
     acceptance of nothing: one line each (``models: ...`` / ``accept_unverified_models.<id>: ...``)."""
@@ -976,7 +991,7 @@ def parse_environment(raw: Any, source: str) -> EnvironmentSettings:
         return EnvironmentSettings.model_validate(raw)
     except ValidationError as err:
         # A cross-field rule's message may hold several problems, one per line (the model checks).
-        problems = [line for e in err.errors() for line in _describe(e).split("\n")]
+        problems = [line for e in without_misspelt_missing(err.errors()) for line in _describe(e).split("\n")]
         # The model checks run only once every field is valid; run them on the raw mapping too, so a bad model id
         # is reported in the same pass as a typo elsewhere in the file.
         problems += [p for p in _salvaged_model_problems(raw, err) if p not in problems]
