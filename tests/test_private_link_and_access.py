@@ -519,6 +519,26 @@ def test_model_access_on_an_endpoint_inherits_the_endpoints_acceptances() -> Non
     assert access.accepted_unverified_models == {unknown: CONFIRMED}
 
 
+def test_an_own_apps_accepted_ids_reach_the_evidence_once_per_environment(tmp_path: Path) -> None:
+    """The gate's source for an own app (no configuration): the constructs' allow_unverified_models, one POA&M
+    deviation per id and environment, with the reason and the construct, and no approver claimed."""
+    from compliant_bedrock.model_standing import construct_acceptances
+
+    app = cdk.App(context={}, outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Lab", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    cdk.Tags.of(stack).add("Environment", "lab")
+    unknown = "us.openai.gpt-5-example-v1:0"
+    link = BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION, unknown],
+                              allowed_cidrs=["10.20.0.0/16"], allow_unverified_models={unknown: CONFIRMED})
+    BedrockModelAccess(stack, "Access", private_link=link, guardrail_arn="arn:g", guardrail_versioned_arn="arn:g:1")
+    unverified, deviations = construct_acceptances(app, Path(app.synth().directory))
+    assert unverified == {"lab": [unknown]}
+    (item,) = deviations["lab"]
+    assert (item["subject"], item["source"], item["resource"]) == (
+        f"unverified/{unknown}", "construct allow_unverified_models", unknown)
+    assert item["reason"].startswith(CONFIRMED) and "Lab/Link" in item["reason"] and "accepted_by" not in item
+
+
 def test_the_endpoint_refuses_a_model_its_region_does_not_serve_naming_where_it_is_served() -> None:
     """GPT-5.5 is on Mantle in us-east-2 only: the endpoint in us-east-1 refuses it at construction."""
     from compliant_bedrock.errors import ConstructPropsError

@@ -176,3 +176,22 @@ def test_synth_prints_the_overlap_warning_and_goes_on(tmp_path: Path, monkeypatc
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"compliant-bedrock: warning: {config}/commercial.yaml: environment 'commercial': vpc.cidr: "
                            "10.40.0.0/16 overlaps 10.40.128.0/20 of environment 'frontier'")
+
+
+def test_the_documented_validate_output_is_what_validate_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/configuration.md's example: each line, up to its '...', begins a line validate prints for it."""
+    from infra.cli import main
+
+    text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    block = text.split("<!-- validate-example:", 1)[1].split("```", 2)[1]
+    documented = [line.split(" ...")[0] for line in block.strip().splitlines()]
+    config = _copy(tmp_path)
+    _plant_three(config)
+    _in_process(monkeypatch, config)
+    monkeypatch.chdir(tmp_path)  # relative paths, as in the documentation
+    assert main(["validate", "--config-dir", "config"]) == 2
+    printed = capsys.readouterr().err.splitlines()
+    assert len(printed) == len(documented), printed
+    for doc, line in zip(documented, printed, strict=True):
+        assert line.startswith(doc), (doc, line)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 from .errors import ConstructPropsError
 from .models import (
@@ -117,3 +119,50 @@ def check_construct_models(owner: str, models: Iterable[tuple[str, str, Inferenc
         raise ConstructPropsError(f"{owner}: allow_unverified_models names {stale}, which no model prop of this "
                                   "construct uses; remove them (an exception for nothing reads as a pre-approval)")
     return accepted
+
+
+def construct_acceptances(app: Any, outdir: Path) -> tuple[dict[str, list[str]], dict[str, list[dict[str, Any]]]]:
+    """What an own app's constructs accepted through ``allow_unverified_models``, for the evidence: environment ->
+    the accepted ids (``summary.md``'s unverified models) and environment -> one POA&M deviation per id.
+
+    The gate uses it when the app passes no ``unverified``/``deviations`` of its own (the reference app passes its
+    configuration's, whose acceptances name an approver). ``outdir``: the synthesized assembly (the environment a
+    stack belongs to is read from its template, as the rest of the evidence reads it).
+    """
+    import json
+
+    from aws_cdk import Stack, Token
+
+    from .evidence.assembly import environment_of
+
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8")).get("artifacts", {})
+    environments = {}
+    for name, artifact in manifest.items():
+        if artifact.get("type") == "aws:cloudformation:stack":
+            stack_name = (artifact.get("properties") or {}).get("stackName") or artifact.get("displayName") or name
+            environments[stack_name] = environment_of(outdir, name, artifact)
+    unverified: dict[str, list[str]] = {}
+    deviations: dict[str, list[dict[str, Any]]] = {}
+    for construct in app.node.find_all():
+        accepted = getattr(construct, "accepted_unverified_models", None)
+        if not isinstance(accepted, dict) or not accepted:
+            continue
+        stack = Stack.of(construct)
+        env = environments.get(stack.stack_name)
+        if env is None:
+            continue
+        region = "a region-agnostic stack" if Token.is_unresolved(stack.region) else stack.region
+        for model_id, reason in accepted.items():
+            if model_id in unverified.setdefault(env, []):
+                continue  # the endpoint and the access policy may both hold it
+            unverified[env].append(model_id)
+            deviations.setdefault(env, []).append({
+                "subject": f"unverified/{model_id}", "controls": ["AC-3", "SA-9(5)"],
+                "source": "construct allow_unverified_models", "resource": model_id,
+                "weakness": f"Model id {model_id} (called in {region}) is one the model catalog cannot vouch for "
+                            "(not in it, or UNCERTAIN there): the ARNs IAM allows for it, its APIs and its destination "
+                            "regions follow from its shape or an unconfirmed source, not from AWS documentation",
+                "reason": f"{reason} (allow_unverified_models of {construct.node.path}; the construct names no "
+                          "approver)",
+            })
+    return unverified, deviations
