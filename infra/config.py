@@ -862,7 +862,7 @@ class EnvironmentSettings(_Strict):
 
 
 def did_you_mean(word: object, choices: Any) -> str:
-    """`` (did you mean 'x'?)`` for the nearest of ``choices`` to a mistyped key, or ``''``."""
+    """`` (did you mean 'x'?)`` for the nearest of ``choices`` to a mistyped key, else `` (a typo?)``."""
     near = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean {near[0]!r}?)" if near else " (a typo?)"
 
