@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # git checkout this is 0, which the evidence refuses as a date (never 1970): set SOURCE_DATE_EPOCH there.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help setup synth test test-integration lint docs report bench clean mutate
+.PHONY: help setup synth validate test test-integration lint docs report bench clean mutate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ synth: setup ## Synthesize every environment, run the compliance gate, write evi
 	$(PY) -m infra.cfn_lint cdk.out
 	# supporting evidence: exits non-zero only when cfn-guard cannot run, never on what its rules find
 	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m compliant_bedrock.compliance.cfn_guard cdk.out
+
+validate: setup ## Report every problem of every config file in one pass, no synth (exit 2 if any; CONFIG=DIR)
+	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m infra.cli validate $(if $(CONFIG),--config-dir $(CONFIG))
 
 report: setup ## Rewrite the auditor evidence in cdk.out/compliance/ from an existing cdk.out (synth writes it too)
 	# this checkout's library first (the editable install may point at another checkout), as app.py does

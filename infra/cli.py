@@ -48,6 +48,8 @@ def run(build: Callable[..., Any] | None = None) -> int:
         try:
             envs = selected_environments()
             _print_unverified(envs)
+            if build is None:
+                _print_cidr_warnings(envs)
             context = {**cdk_json_context(), **cli_context()}
             workers = parallel.worker_count(len(envs), context) if build is None else 1
             scratch = Path(tempfile.mkdtemp(prefix="cb-shards-")) if workers > 1 else None
@@ -60,11 +62,13 @@ def run(build: Callable[..., Any] | None = None) -> int:
                 app = build(outdir=outdir_arg) if build else build_app(outdir=outdir_arg, envs=envs)
             finally:
                 os.environ.pop(parallel.SHARD_ENV, None)
-        except (ConfigError, CompliantBedrockError) as err:
+        except ConfigError as err:
+            _print_all_problems(err, build)
+            return 2
+        except CompliantBedrockError as err:
             # A construct refusing its props: its message names them and the fix. Any other exception is a
             # defect and keeps its traceback.
-            kind = "" if isinstance(err, ConfigError) else "invalid construct properties: "
-            print(f"compliant-bedrock: {kind}{err}", file=sys.stderr)
+            print(f"compliant-bedrock: invalid construct properties: {err}", file=sys.stderr)
             return 2
         # cdk.out outlives synths: a pack dropped since the last one must not leave its old report behind.
         clear_reports(Path(app.outdir), _stack_names(app, envs if build is None else None))
@@ -113,6 +117,64 @@ def run(build: Callable[..., Any] | None = None) -> int:
     return gate.judge(outdir, written_by_shards=shard_evidence).exit_code
 
 
+def _print_all_problems(err: Exception, build: Callable[..., Any] | None) -> None:
+    """A config error in synth: every problem of every config file (``infra.validate``), not only the first
+    loader's; a custom build's own error as it is."""
+    from .validate import collect
+
+    problems = list(getattr(err, "problems", [str(err)]))
+    if build is None:
+        found = collect(_default_config_dir())
+        problems += [p for p in found.problems if p not in problems]
+        for warning in found.warnings:
+            print(f"compliant-bedrock: warning: {warning}", file=sys.stderr)
+    print(f"compliant-bedrock: invalid configuration ({len(problems)} problem(s)):", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+
+
+def _print_cidr_warnings(envs: list) -> None:
+    """Overlapping VPC CIDRs within one organization: legal, printed, never failing (``infra.validate``)."""
+    from .validate import cidr_overlaps, organization_members
+
+    directory = _default_config_dir()
+    sources = [(str(directory / f"{env.name}.yaml") if (directory / f"{env.name}.yaml").is_file() else str(directory),
+                env) for env in envs]
+    for warning in cidr_overlaps(sources, organization_members(directory)):
+        print(f"compliant-bedrock: warning: {warning}", file=sys.stderr)
+
+
+def _default_config_dir() -> Path:
+    from .app_factory import CONFIG_DIR_KEY, ROOT, cdk_json_context, cli_context
+
+    return ROOT / str({**cdk_json_context(), **cli_context()}.get(CONFIG_DIR_KEY) or "config")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m infra.cli validate [--config-dir DIR]``: every configuration problem at once, exit 2 if any.
+
+    Exit codes: 0 valid (warnings may be printed), 2 invalid configuration. Nothing is synthesized.
+    """
+    import argparse
+
+    from . import runtime
+
+    parser = argparse.ArgumentParser(prog="compliant-bedrock", description=__doc__.split("\n", 1)[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("validate", help="report every problem of every configuration file in one pass")
+    check.add_argument("--config-dir", type=Path, default=None,
+                       help="the environments' directory (default: cdk.json's compliant-bedrock:config-dir, "
+                            "else config/); organizations are read from its organization/ folder")
+    args = parser.parse_args(argv)
+    runtime.prepare()
+    from .validate import collect
+
+    findings = collect(args.config_dir or _default_config_dir())
+    for line in findings.lines():
+        print(line, file=sys.stderr if findings.problems else sys.stdout)
+    return findings.exit_code
+
+
 def _config_dir(app: Any) -> Path:
     from .app_factory import CONFIG_DIR_KEY, ROOT
 
@@ -156,12 +218,18 @@ def _stack_names(app: Any, envs: list | None) -> list[str]:
 
 
 def _print_unverified(envs: list) -> None:
-    """Model ids outside the catalog are accepted, and said on the terminal, not only in summary.md."""
-    from compliant_bedrock.models import InferencePath, check_path
+    """Model ids the catalog cannot vouch for run only when accepted in writing; say so on the terminal too."""
+    from compliant_bedrock.model_standing import unverified_reason
 
     for env in envs:
         for model in env.models:
-            if not check_path(model.id, InferencePath(model.path), env.region):
-                print(f"compliant-bedrock: environment {env.name!r}: model id {model.id!r} (path {model.path}) is not "
-                      "in the model catalog (compliant_bedrock.models): accepted as unverified; check its ARNs in "
-                      "the template and add it to the catalog with its source", file=sys.stderr)
+            why = unverified_reason(model.id, model.path, env.region)
+            acceptance = env.accept_unverified_models.get(model.id)
+            if why is not None and acceptance is not None:
+                print(f"compliant-bedrock: environment {env.name!r}: model id {model.id!r} (path {model.path}) {why}: "
+                      f"accepted by accept_unverified_models (approved by {acceptance.approved_by}); a POA&M item",
+                      file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

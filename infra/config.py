@@ -8,8 +8,10 @@ pipeline log says what to fix without a stack trace.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import ipaddress
 import re
+from collections.abc import Collection
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +29,7 @@ from compliant_bedrock.detection import EVENT_BUS_ARN_PATTERN, MAX_ALERT_EVENT_B
 from compliant_bedrock.guardrail import guardrail_profile_for_region
 from compliant_bedrock.kms import DEFAULT_BREAK_GLASS_ROLE_NAME, AuditAdmins
 from compliant_bedrock.log_groups import RETENTION_DAYS
+from compliant_bedrock.model_standing import acceptance_problem, unverified_reason
 from compliant_bedrock.models import (
     MANTLE_PROJECT_PATTERN,
     PATHS,
@@ -305,6 +308,17 @@ class AuditSettings(_Strict):
     #: account's events:PutEvents), at most four. With alert_emails: at least one subscriber is required.
     alert_event_bus_arns: list[str] = Field(default_factory=list)
 
+    @field_validator("break_glass_role_name", "deploy_role_name")
+    @classmethod
+    def _exact_role(cls, value: str | None, info: Any) -> str | None:
+        """The construct's rule (exact names, no pattern, no prefix), reported here under the config field."""
+        if value is not None:
+            try:
+                AuditAdmins(**{info.field_name: value})
+            except ValueError as err:
+                raise ValueError(str(err).split(": ", 2)[-1]) from None
+        return value
+
     @field_validator("alert_emails")
     @classmethod
     def _emails(cls, value: list[str]) -> list[str]:
@@ -447,6 +461,29 @@ class DestinationsAcceptance(_Strict):
         return value
 
 
+class UnverifiedModelAcceptance(_Strict):
+    """Why a model id the catalog cannot vouch for (unknown, or UNCERTAIN here) is used anyway, and who approved it
+    (``accept_unverified_models.<model id>``; it becomes a POA&M deviation with the approver)."""
+
+    reason: str
+    approved_by: str
+
+    @field_validator("reason")
+    @classmethod
+    def _words(cls, value: str) -> str:
+        problem = acceptance_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("approved_by")
+    @classmethod
+    def _approver(cls, value: str) -> str:
+        if len(value.strip()) < 3:
+            raise ValueError(f"{value!r}: name who approved it (a role or a person, and a ticket)")
+        return value
+
+
 #: FedRAMP's risk ratings (POA&M template columns Original / Adjusted Risk Rating).
 RISK_RATINGS = ("Low", "Moderate", "High", "Critical")
 #: FedRAMP's deviation types, and "none" for a weakness to be fixed, not deviated from.
@@ -527,6 +564,9 @@ class EnvironmentSettings(_Strict):
     data_residency: str | list[str] | None = None
     #: Model id -> why its UNCERTAIN destinations are accepted under ``data_residency``, and who approved it.
     accept_uncertain_destinations: dict[str, DestinationsAcceptance] = Field(default_factory=dict)
+    #: Model id -> why it is taken although the model catalog does not know it, or marks it UNCERTAIN for this
+    #: region or partition, and who approved it (strict by default: without it such an id fails synth; a POA&M item).
+    accept_unverified_models: dict[str, UnverifiedModelAcceptance] = Field(default_factory=dict)
     guardrail: GuardrailSettings = Field(default_factory=GuardrailSettings)
     log_retention_days: int = MIN_LOG_RETENTION_DAYS
     object_lock: ObjectLockSettings = Field(default_factory=ObjectLockSettings)
@@ -703,6 +743,15 @@ class EnvironmentSettings(_Strict):
         self._check_alerts(region_partition)
         return self
 
+    @model_validator(mode="after")
+    def _models_vouched_for(self) -> EnvironmentSettings:
+        """Strict by default: every model the catalog cannot vouch for here is accepted in words (all at once)."""
+        problems = model_problems([(m.id, m.path) for m in self.models], self.region,
+                                  self.accept_unverified_models)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
     def _check_alerts(self, partition: str | None) -> None:
         """Tamper alerts reach somebody: an address or an event bus of this partition (not this account's own)."""
         if not self.audit.alert_emails and not self.audit.alert_event_bus_arns:
@@ -838,6 +887,75 @@ class EnvironmentSettings(_Strict):
 
 
 # ---------------------------------------------------------------------------------------------
+# Strict by default on models, and every problem at once
+
+
+def did_you_mean(word: object, choices: Any) -> str:
+    """`` (did you mean 'x'?)`` for the nearest of ``choices`` to a mistyped key, else `` (a typo?)``."""
+    near = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {near[0]!r}?)" if near else " (a typo?)"
+
+
+def without_misspelt_missing(errors: list[Any]) -> list[Any]:
+    """Pydantic's errors less a "missing" one that a mistyped key beside it explains (``home_regoin`` for
+    ``home_region``): the typo's line says both, with "did you mean"."""
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing" and e["loc"]}
+    explained: set[tuple[Any, ...]] = set()
+    for e in errors:
+        loc = tuple(e["loc"])
+        if e["type"] == "extra_forbidden" and loc:
+            siblings = [str(m[-1]) for m in missing if m[:-1] == loc[:-1]]
+            near = difflib.get_close_matches(str(loc[-1]), siblings, n=1, cutoff=0.6)
+            if near:
+                explained.add((*loc[:-1], near[0]))
+    return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in explained)]
+
+
+def model_problems(models: list[tuple[str, str]], region: str, accepted: Any) -> list[str]:
+    """Every model of an environment the catalog refuses, or cannot vouch for and no acceptance names, and every
+    acceptance of nothing: one line each (``models: ...`` / ``accept_unverified_models.<id>: ...``)."""
+    problems: list[str] = []
+    why: dict[str, str | None] = {}
+    for model_id, path in models:
+        try:
+            why[model_id] = unverified_reason(model_id, path, region)
+        except ModelIdError as err:
+            problems.append(f"models: {err}")
+            continue
+        if why[model_id] is not None and model_id not in accepted:
+            problems.append(
+                f"models: model id {model_id!r} (path {path}) {why[model_id]}; use a catalog id, or accept it in "
+                f"writing: accept_unverified_models: {{{model_id}: {{reason: <at least {MIN_REASON_WORDS} words: how "
+                f"it was confirmed in {region}>, approved_by: <who, and the ticket>}}}} (it becomes a POA&M item)")
+    for model_id in accepted:
+        if model_id not in why and model_id not in {m for m, _ in models}:
+            problems.append(f"accept_unverified_models.{model_id}: no model of this environment has that id; remove "
+                            "the acceptance (an exception for nothing reads as a standing pre-approval)")
+        elif model_id in why and why[model_id] is None:
+            problems.append(f"accept_unverified_models.{model_id}: the model catalog vouches for it in {region}; "
+                            "remove the acceptance (an exception for nothing reads as a standing pre-approval)")
+    return problems
+
+
+def _salvaged_model_problems(raw: dict[str, Any], err: ValidationError) -> list[str]:
+    """The model checks on a mapping that failed validation elsewhere, when its region and models are valid."""
+    if any(e["loc"] and e["loc"][0] in ("region", "models") for e in err.errors()):
+        return []
+    region, entries = raw.get("region"), raw.get("models")
+    if not isinstance(region, str) or partition_of(region) is None or not isinstance(entries, list):
+        return []
+    models = []
+    for entry in entries:
+        entry = {"id": entry} if isinstance(entry, str) else entry
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) \
+                or entry.get("path", "runtime-converse") not in PATH_NAMES:
+            return []
+        models.append((entry["id"], str(entry.get("path", "runtime-converse"))))
+    accepted = raw.get("accept_unverified_models")
+    return model_problems(models, region, accepted if isinstance(accepted, dict) else {})
+
+
+# ---------------------------------------------------------------------------------------------
 # Loading
 
 
@@ -884,7 +1002,7 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         owner = _model_at(EnvironmentSettings, loc)
         allowed = ", ".join(owner.model_fields) if owner else "see README"
-        return f"{field}: unknown key (a typo?); allowed keys here: {allowed}"
+        return f"{field}: unknown key{did_you_mean(loc[-1], owner.model_fields if owner else ())}; allowed keys here: {allowed}"
     if kind == "missing":
         return f"{field}: required field is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -901,10 +1019,15 @@ def parse_environment(raw: Any, source: str) -> EnvironmentSettings:
     try:
         return EnvironmentSettings.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError([f"{source}: environment {label!r}: {_describe(e)}" for e in err.errors()]) from None
+        # A cross-field rule's message may hold several problems, one per line (the model checks).
+        problems = [line for e in without_misspelt_missing(err.errors()) for line in _describe(e).split("\n")]
+        # The model checks run only once every field is valid; run them on the raw mapping too, so a bad model id
+        # is reported in the same pass as a typo elsewhere in the file.
+        problems += [p for p in _salvaged_model_problems(raw, err) if p not in problems]
+        raise ConfigError([f"{source}: environment {label!r}: {p}" for p in problems]) from None
 
 
-def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
+def check_environments(envs: list[tuple[str, EnvironmentSettings]], unparsed: Collection[str] = ()) -> None:
     """Rules across environments: unique names, one trail per account, no two invocation-logging owners.
 
     An environment without ``account`` deploys to whatever account the CLI's credentials name, which
@@ -966,7 +1089,8 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
     owners = {env.name: env for _, env in envs}
     for source, env in envs:
         owner = owners.get(str(env.audit.trail_covered_by)) if not env.audit.create_trail else None
-        if owner is None and env.audit.trail_covered_by and not _TRAIL_ARN.fullmatch(env.audit.trail_covered_by):
+        if owner is None and env.audit.trail_covered_by and not _TRAIL_ARN.fullmatch(env.audit.trail_covered_by) \
+                and env.audit.trail_covered_by not in unparsed:  # one that failed to validate is reported already
             problems.append(f"{source}: environment {env.name!r}: audit.trail_covered_by: no environment "
                             f"{env.audit.trail_covered_by!r}; name the environment that creates this account's "
                             "trail, or the trail's ARN")
@@ -986,25 +1110,41 @@ def check_environments(envs: list[tuple[str, EnvironmentSettings]]) -> None:
         raise ConfigError(problems)
 
 
-def load_environments(config_dir: Path, only: str | None = None) -> list[EnvironmentSettings]:
-    """Every ``*.yaml`` in ``config_dir``, validated together; ``only`` selects one by name."""
+def read_environments(config_dir: Path) -> tuple[list[tuple[str, EnvironmentSettings]], list[str], set[str]]:
+    """Every ``*.yaml`` in ``config_dir``: the (file, settings) that validate, every problem of every file and of
+    the rules across them (over the files that validate), and the names of those that did not (every problem in
+    one pass: ``infra.validate`` goes on to the organization files with what parsed)."""
     files = sorted(config_dir.glob("*.yaml")) + sorted(config_dir.glob("*.yml"))
     if not files:
-        raise ConfigError([f"{config_dir}: no environment files (*.yaml); add one per environment, see README"])
+        return [], [f"{config_dir}: no environment files (*.yaml); add one per environment, see README"], set()
     problems: list[str] = []
     envs: list[tuple[str, EnvironmentSettings]] = []
+    unparsed: set[str] = set()  # file stems (and names) of environments that did not validate
     for path in files:
         source = str(path)
+        raw: Any = None
         try:
             raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
             envs.append((source, parse_environment(raw, source)))
         except yaml.YAMLError as err:
             problems.append(f"{source}: not valid YAML: {err}".replace("\n", " "))
+            unparsed.add(path.stem)
         except ConfigError as err:
             problems.extend(err.problems)
+            unparsed.update([path.stem] + ([raw["name"]] if isinstance(raw, dict) and isinstance(raw.get("name"), str)
+                                           else []))
+    try:  # the rules across files too, over the files that parsed
+        check_environments(envs, unparsed=unparsed)
+    except ConfigError as err:
+        problems.extend(err.problems)
+    return envs, problems, unparsed
+
+
+def load_environments(config_dir: Path, only: str | None = None) -> list[EnvironmentSettings]:
+    """Every ``*.yaml`` in ``config_dir``, validated together; ``only`` selects one by name."""
+    envs, problems, _ = read_environments(config_dir)
     if problems:
         raise ConfigError(problems)
-    check_environments(envs)
     if only is not None:
         chosen = [env for _, env in envs if env.name == only]
         if not chosen:

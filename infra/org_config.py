@@ -13,6 +13,7 @@ Every error names the file, the field, the bad value and the fix, and the CLI ex
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,10 +42,13 @@ from .config import (
     MIN_LOG_RETENTION_DAYS,
     AuditSettings,
     ConfigError,
+    _model_at,
     _region_check,
     _UniqueKeyLoader,
     account_id,
+    did_you_mean,
     partition_of,
+    without_misspelt_missing,
 )
 
 ORGANIZATION_DIR = "organization"
@@ -585,7 +589,10 @@ def _describe(error: dict[str, Any]) -> str:
     loc = ".".join(str(p) for p in error["loc"])
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        return f"{loc}: unknown key (a typo?); see docs/organization.md, 'Configuration', for the allowed keys"
+        owner = _model_at(OrganizationSettings, tuple(error["loc"]))
+        keys = list(owner.model_fields) if owner else []
+        return (f"{loc}: unknown key{did_you_mean(error['loc'][-1], keys)}; allowed keys here: "
+                f"{', '.join(keys) if keys else 'see docs/configuration.md'}")
     if error["type"] == "missing":
         return f"{loc}: required field is missing"
     if not loc:
@@ -609,7 +616,8 @@ def _parse(path: Path) -> OrganizationSettings:
     try:
         settings = OrganizationSettings.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError([f"{source}: organization: {_describe(e)}" for e in err.errors()]) from None
+        raise ConfigError([f"{source}: organization: {_describe(e)}"
+                           for e in without_misspelt_missing(err.errors())]) from None
     object.__setattr__(settings, "_name", path.stem)
     return settings
 
@@ -617,10 +625,11 @@ def _parse(path: Path) -> OrganizationSettings:
 _NAME = re.compile(r"[a-z][a-z0-9-]{1,23}")
 
 
-def _check_covered(settings: OrganizationSettings, source: str, by_name: dict[str, Any]) -> list[str]:
+def _check_covered(settings: OrganizationSettings, source: str, by_name: dict[str, Any],
+                   unparsed: Collection[str] = ()) -> list[str]:
     """What one organization's file gets wrong about the environments it covers."""
     problems = []
-    unknown = [n for n in settings.covers_environments if n not in by_name]
+    unknown = [n for n in settings.covers_environments if n not in by_name and n not in unparsed]
     if unknown:
         problems.append(f"{source}: organization: covers_environments: {unknown!r} are not environments "
                         f"(known: {', '.join(by_name)}); name files of config/*.yaml")
@@ -682,12 +691,15 @@ def _check_covered(settings: OrganizationSettings, source: str, by_name: dict[st
     return problems
 
 
-def load_organizations(config_dir: Path, environments: list[Any] | None = None) -> list[OrganizationSettings]:
+def load_organizations(config_dir: Path, environments: list[Any] | None = None,
+                       unparsed: Collection[str] = ()) -> list[OrganizationSettings]:
     """Every ``config_dir/organization/*.yaml``, one organization each (none: an empty list).
 
     ``environments`` (``EnvironmentSettings``, all of the app's): each must be covered by exactly one
     organization of its own partition, or carry ``no_organization_reason`` (an app without organization
-    files checks nothing: its evidence says no organization policy binds it).
+    files checks nothing: its evidence says no organization policy binds it). ``unparsed``: names of environments
+    whose files did not validate (reported already), not named again as unknown. Every file's problems come in one
+    pass: a file that does not parse does not hide the others' cross-file problems.
     """
     directory = config_dir / ORGANIZATION_DIR
     files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml")) if directory.is_dir() else []
@@ -698,8 +710,7 @@ def load_organizations(config_dir: Path, environments: list[Any] | None = None) 
             parsed.append((str(path), _parse(path)))
         except ConfigError as err:
             problems.extend(err.problems)
-    if problems:
-        raise ConfigError(problems)
+    broken = bool(problems)  # an organization that did not parse may be the one that covers an environment
     seen: dict[str, str] = {}
     for source, settings in parsed:
         if settings.organization_id in seen:
@@ -711,10 +722,10 @@ def load_organizations(config_dir: Path, environments: list[Any] | None = None) 
         by_name = {env.name: env for env in environments}
         covering: dict[str, list[str]] = {}
         for source, settings in parsed:
-            problems += _check_covered(settings, source, by_name)
+            problems += _check_covered(settings, source, by_name, unparsed)
             for name in settings.covers_environments:
                 covering.setdefault(name, []).append(source)
-        for env in environments:
+        for env in environments if not broken else []:
             sources = covering.get(env.name, [])
             if len(sources) > 1:
                 problems.append(f"config/{env.name}.yaml: environment {env.name!r}: covered by {len(sources)} "

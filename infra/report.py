@@ -38,7 +38,8 @@ from compliant_bedrock.evidence.report import (  # noqa: F401  (re-exported for 
     write_stack_evidence,
 )
 from compliant_bedrock.evidence.sdr import UNSET_OVERVIEW
-from compliant_bedrock.models import InferencePath, check_path, model_destinations
+from compliant_bedrock.model_standing import unverified_reason
+from compliant_bedrock.models import model_destinations
 from compliant_bedrock.private_link import FIPS_ENDPOINTS
 
 from .app_factory import CONFIG_DIR_KEY, ROOT, cdk_json_context
@@ -57,7 +58,7 @@ def _opt(obj: Any, path: str, default: Any = None) -> Any:
 def environment_facts(env: EnvironmentSettings) -> dict[str, list[str]]:
     """Component id -> sentences stating how the environment's settings configure it."""
     on = {True: "on", False: "off"}
-    models = [f"{m}{'' if check_path(m.id, InferencePath(m.path), env.region) else ' (unverified id)'}"
+    models = [f"{m}{'' if unverified_reason(m.id, m.path, env.region) is None else ' (unverified id)'}"
               for m in env.models]
     clients = _opt(env, "client_cidrs") or [env.vpc.cidr]
     zones = list(_opt(env, "availability_zones", []))
@@ -166,17 +167,21 @@ def deviations_of(settings: Mapping[str, EnvironmentSettings]) -> dict[str, list
                 "weakness": f"Interface endpoints {', '.join(env.endpoints)} are not FIPS endpoints",
                 "reason": "fips_endpoints: false in the configuration, which states no reason and names no approver.",
             })
-        for model in env.models:
-            if not check_path(model.id, InferencePath(model.path), env.region):
-                items.append({
-                    "subject": f"unverified/{model.id}", "controls": ["AC-3", "SA-9(5)"],
-                    "source": "configuration models", "resource": model.id,
-                    "weakness": f"Model id {model.id} (path {model.path}) is not in the model catalog: the ARNs IAM "
-                                "allows for it, its APIs and its destination regions follow from its shape, not from "
-                                "AWS documentation",
-                    "reason": "Accepted by the configuration: an id outside the catalog is allowed when it matches the "
-                              "id pattern (synth prints it); the configuration states no reason and names no approver.",
-                })
+        for model in env.models:  # strict by default: each id the catalog cannot vouch for is accepted in words
+            acceptance = (_opt(env, "accept_unverified_models") or {}).get(model.id)
+            why = unverified_reason(model.id, model.path, env.region)
+            if why is None:
+                continue
+            items.append({
+                "subject": f"unverified/{model.id}", "controls": ["AC-3", "SA-9(5)"],
+                "source": "configuration accept_unverified_models", "resource": model.id,
+                "weakness": f"Model id {model.id} (path {model.path}, called in {env.region}) {why}: the ARNs IAM "
+                            "allows for it, its APIs and its destination regions follow from its shape or an "
+                            "unconfirmed source, not from AWS documentation the catalog holds",
+                "reason": acceptance.reason if acceptance is not None else
+                "No acceptance in the configuration (settings built outside infra.config's validation).",
+                **({"accepted_by": acceptance.approved_by} if acceptance is not None else {}),
+            })
         for model_id, acceptance in sorted((_opt(env, "accept_uncertain_destinations") or {}).items()):
             model = next(m for m in env.models if m.id == model_id)
             dest = model_destinations(model_id, model.path, env.region)
@@ -208,8 +213,9 @@ def poam_plans_of(settings: Mapping[str, EnvironmentSettings]) -> dict[str, dict
 
 
 def unverified_models(settings: Mapping[str, EnvironmentSettings]) -> dict[str, list[str]]:
-    """Environment -> its model ids outside the catalog."""
-    return {name: [m.id for m in env.models if not check_path(m.id, InferencePath(m.path), env.region)]
+    """Environment -> its model ids the catalog cannot vouch for (unknown, or UNCERTAIN there): each accepted in
+    ``accept_unverified_models``, since config refuses them otherwise."""
+    return {name: [m.id for m in env.models if unverified_reason(m.id, m.path, env.region) is not None]
             for name, env in settings.items()}
 
 

@@ -68,6 +68,9 @@ class ReferenceStack(Stack):
         self.mantle_project: MantleProject | None = (
             MantleProject(self, "MantleProject", name=settings.mantle_project_name) if mantle else None)
         mantle_project_arn = self.mantle_project.project_arn if self.mantle_project else None
+        # The configuration's written acceptances of ids the catalog cannot vouch for (config checked them already).
+        accepted_models = {model_id: f"{a.reason} (approved by {a.approved_by})"
+                           for model_id, a in settings.accept_unverified_models.items()}
         self.private_link = BedrockPrivateLink(
             self,
             "PrivateLink",
@@ -84,6 +87,7 @@ class ReferenceStack(Stack):
             allowed_cidrs=settings.client_cidrs or [settings.vpc.cidr],
             principal_org_id=settings.organization_id,
             principal_accounts=settings.principal_accounts,
+            allow_unverified_models=accepted_models,
         )
         self.model_access = BedrockModelAccess(
             self,
@@ -100,6 +104,7 @@ class ReferenceStack(Stack):
             mantle_stored_responses=settings.mantle.stored_responses,
             managed_agents=settings.mantle.managed_agents,
             accept_unguarded={path: a.acceptance() for path, a in settings.accept_unguarded.items()},
+            allow_unverified_models=accepted_models,
         )
         self._audit()
         CfnOutput(self, "RuntimeEndpointId", value=self.private_link.runtime_endpoint.vpc_endpoint_id,

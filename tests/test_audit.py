@@ -1546,3 +1546,33 @@ def test_the_mantle_partitions_are_those_of_the_catalogs_mantle_regions() -> Non
     from compliant_bedrock.models import MANTLE_REGIONS
 
     assert set(MANTLE_PARTITIONS) == {"aws-us-gov" if r.startswith("us-gov-") else "aws" for r in MANTLE_REGIONS}
+
+
+@pytest.mark.parametrize("name", ["*", "cdk-*", "cdk-hnb659fds-cfn-exec-role-*", "deploy-role-?"])
+def test_audit_admins_refuse_a_pattern_naming_the_prop(name: str) -> None:
+    """A pattern in the audit key's and buckets' ArnNotEquals exemption would exempt any role an admin names to fit."""
+    with pytest.raises(ConstructPropsError, match=rf"AuditAdmins: deploy_role_name: {re.escape(repr(name))} is a "
+                                                  "pattern"):
+        AuditAdmins(deploy_role_name=name)
+    with pytest.raises(ConstructPropsError, match=r"AuditAdmins: break_glass_role_name: .* is a pattern"):
+        AuditAdmins(break_glass_role_name=name)
+
+
+@pytest.mark.parametrize("name", ["cdk", "cdk-hnb659fds", "cdk-hnb659fds-cfn-exec-role",
+                                  "cdk-hnb659fds-cfn-exec-role-111122223333", "pipeline-", "deploy_"])
+def test_audit_admins_refuse_a_short_prefix_naming_the_prop(name: str) -> None:
+    with pytest.raises(ConstructPropsError, match=rf"AuditAdmins: deploy_role_name: {re.escape(repr(name))} reads as "
+                                                  "a prefix of role names.*cdk-hnb659fds-cfn-exec-role-111122223333-"):
+        AuditAdmins(deploy_role_name=name)
+
+
+def test_audit_admins_take_exact_role_names() -> None:
+    for name in ("cdk-hnb659fds-cfn-exec-role-111122223333-us-east-1", "pipeline-deploy", "cdk-abc-deploy"):
+        assert AuditAdmins(deploy_role_name=name).deploy_role_name == name
+
+
+def test_config_names_the_field_of_a_deploy_role_pattern() -> None:
+    from infra.config import AuditSettings
+
+    with pytest.raises(ValueError, match=r"deploy_role_name\n.*'cdk-hnb659fds' reads as a prefix of role names"):
+        AuditSettings(deploy_role_name="cdk-hnb659fds", alert_emails=["a@example.gov"])

@@ -336,7 +336,9 @@ def test_the_cli_files_the_deviations_the_configuration_accepts(out: Path) -> No
     items = json.loads((out / "compliance" / "poam.json").read_text())["items"]
     filed = {(i["environment"], i["source"], i["resource"]) for i in items if i["source"].startswith("configuration")}
     assert filed == {("frontier", "configuration non_fips_endpoints", "bedrock-mantle interface endpoint"),
-                     ("commercial", "configuration accept_uncertain_destinations", "us.openai.gpt-5.6-sol")}
+                     ("commercial", "configuration accept_uncertain_destinations", "us.openai.gpt-5.6-sol"),
+                     ("commercial", "configuration accept_unverified_models", "us.openai.gpt-5.6-sol"),
+                     ("govcloud", "configuration accept_unverified_models", "us-gov.openai.gpt-oss-20b-1:0")}
 # ---- every evidence file says what it is; the provenance of this synth ------------------------------------
 def test_every_evidence_file_says_it_is_pre_deployment_evidence(out: Path) -> None:
     """findings.json and the perimeter files (written by the gate and the proof) as much as the report's."""

@@ -29,6 +29,9 @@ def _with(**changes: object) -> dict:
             target.pop(leaf, None)
         else:
             target[leaf] = value
+    if "models" in changes and "accept_unverified_models" not in changes:  # keep acceptances of the models kept
+        ids = {m if isinstance(m, str) else m.get("id") for m in raw.get("models") or [] if isinstance(m, str | dict)}
+        raw["accept_unverified_models"] = {k: v for k, v in raw.get("accept_unverified_models", {}).items() if k in ids}
     return raw
 
 
@@ -339,7 +342,10 @@ def test_an_environment_outside_the_iam_region_gets_an_iam_events_stack_name(tmp
 def test_props_a_construct_refuses_fail_synth_cleanly_too(tmp_path: Path) -> None:
     """Valid config whose models overflow IAM's policy size: the construct's message, exit 2, no traceback."""
     models = [f"eu.openai.example-{i}:0" for i in range(3)]
+    accepted = {m: {"reason": "Confirmed with aws bedrock list-inference-profiles in eu-west-1 by the platform team",
+                    "approved_by": "AO, RA-TEST-2"} for m in models}
     _write(tmp_path, "eu", _with(name="eu", region="eu-west-1", fips_endpoints=False, models=models,
+                                 accept_unverified_models=accepted,
                                  vpc__availability_zones=["eu-west-1a", "eu-west-1b"]))
     env = {**os.environ, "CDK_CONTEXT_JSON": f'{{"compliant-bedrock:config-dir": "{tmp_path}"}}',
            "CDK_OUTDIR": str(tmp_path / "out")}

@@ -1480,8 +1480,9 @@ def test_destinations_are_never_invented(fake_assembly: Path) -> None:
 
 
 def test_accepted_deviations_are_poam_items(report: Path) -> None:
-    """frontier's non-FIPS Mantle endpoint and commercial's accepted UNCERTAIN destinations are POA&M items with the
-    configuration's reason (and approver where it names one); the Mantle risk acceptance keeps its approver."""
+    """frontier's non-FIPS Mantle endpoint, commercial's accepted UNCERTAIN destinations and govcloud's accepted
+    UNCERTAIN model id are POA&M items with the configuration's reason (and approver where it names one); the Mantle
+    risk acceptance keeps its approver."""
     items = _load(report / "poam.json")["items"]
     (mantle,) = [i for i in items if i["environment"] == "frontier" and i["source"] == "configuration non_fips_endpoints"]
     # No approver named: a justification to review, not an accepted risk; AWS offers no FIPS endpoint for it.
@@ -1501,7 +1502,13 @@ def test_accepted_deviations_are_poam_items(report: Path) -> None:
     assert uncertain["controls"] == ["AC-4", "SA-9(5)"] and uncertain["baselines"] == ["moderate", "high"]
     assert (uncertain["kind"], uncertain["deviation_type"], uncertain["deviation_status"]) == (
         "risk-accepted", "risk acceptance", "approved")
-    assert not [i for i in items if i["environment"] == "govcloud" and i["source"].startswith("configuration")]
+    # strict by default on model ids: govcloud's UNCERTAIN us-gov. profile id runs only as an accepted deviation
+    (unverified,) = [i for i in items if i["environment"] == "govcloud" and i["source"].startswith("configuration")]
+    assert (unverified["source"], unverified["resource"]) == ("configuration accept_unverified_models",
+                                                              "us-gov.openai.gpt-oss-20b-1:0")
+    assert unverified["accepted_by"] == "AO for the GovCloud system, risk acceptance RA-2026-022"
+    assert "UNCERTAIN" in unverified["weakness"] and "list-inference-profiles" in unverified["reason"]
+    assert (unverified["kind"], unverified["deviation_type"]) == ("risk-accepted", "risk acceptance")
     rows = (report / "poam.csv").read_text(encoding="utf-8")
     assert mantle["id"] in rows and uncertain["id"] in rows
 # Honest statuses: the control-objective map, unchecked resources, UNKNOWN, the perimeter proof

@@ -27,6 +27,12 @@ IN_REGION = "openai.gpt-oss-120b-1:0"
 #: The profile of each partition's geography ("aws-iso" has none: in-region models only).
 PROFILES = {"aws": "us.openai.gpt-oss-20b-1:0", "aws-us-gov": "us-gov.openai.gpt-oss-20b-1:0"}
 GLOBAL = "global.openai.gpt-oss-120b-1:0"
+#: Strict by default: ids the catalog does not know (us.gpt-oss) or marks UNCERTAIN (us-gov.gpt-oss) need a reason.
+CONFIRMED = "Confirmed with aws bedrock list-inference-profiles in the deployed account by the platform team"
+
+
+def _allow(models: list[str]) -> dict[str, str]:
+    return {m: CONFIRMED for m in models if m in (*PROFILES.values(), GLOBAL)}
 #: In ``aws``: a model on the runtime OpenAI-compatible APIs and one on Mantle, both risk-accepted.
 OPENAI_API = "us.openai.gpt-6-sol"
 MANTLE = "openai.gpt-5.6-sol"
@@ -73,10 +79,12 @@ class Built:
         self.link = BedrockPrivateLink(
             stack, "Link", vpc=_vpc(stack), model_ids=_models(partition), services=services,
             guardrail_arns=[self.guardrail_arn], allowed_cidrs=["10.20.0.0/16", "192.168.10.0/24"], **frontier,
+            allow_unverified_models=_allow(_models(partition)),
         )
         guardrail = {"guardrail_arn": self.guardrail_arn, "guardrail_versioned_arn": f"{self.guardrail_arn}:3",
                      "runtime_endpoint": self.link.runtime_endpoint}
-        self.access = BedrockModelAccess(stack, "Access", model_ids=_models(partition), **guardrail)
+        self.access = BedrockModelAccess(stack, "Access", model_ids=_models(partition), **guardrail,
+                                         allow_unverified_models=_allow(_models(partition)))
         self.role = iam.Role(stack, "App", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
         self.access.grant_invoke(self.role)
         self.frontier: BedrockModelAccess | None = None
@@ -469,12 +477,91 @@ def test_bedrock_managed_role_variant_drops_conditions_but_keeps_model_scope() -
     assert "Condition" not in statements[0]
 
 
-def test_unverified_models_are_reported() -> None:
+def test_unverified_models_are_refused_unless_accepted_with_a_reason() -> None:
+    """Strict by default: an id the catalog does not know, or marks UNCERTAIN, needs allow_unverified_models."""
+    from compliant_bedrock.errors import ConstructPropsError
+
     stack = _stack()
     link = BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION], allowed_cidrs=["10.20.0.0/16"])
-    access = BedrockModelAccess(stack, "Access", model_ids=[IN_REGION, "us.openai.gpt-5-example-v1:0"],
-                                guardrail_arn="arn:g", guardrail_versioned_arn="arn:g:1", runtime_endpoint=link.runtime_endpoint)
-    assert access.unverified_model_ids == ["us.openai.gpt-5-example-v1:0"]
+    base = {"guardrail_arn": "arn:g", "guardrail_versioned_arn": "arn:g:1", "runtime_endpoint": link.runtime_endpoint}
+    unknown, uncertain = "us.openai.gpt-5-example-v1:0", "us.openai.gpt-5.6-sol"
+    with pytest.raises(ConstructPropsError, match=r"BedrockModelAccess 'Bare': model_ids: model id "
+                       r"'us.openai.gpt-5-example-v1:0' is not in the model catalog.*allow_unverified_models="):
+        BedrockModelAccess(stack, "Bare", model_ids=[IN_REGION, unknown], **base)
+    with pytest.raises(ConstructPropsError, match=r"model_ids: model id 'us.openai.gpt-5.6-sol' is an UNCERTAIN "
+                       r"inference profile id"):
+        BedrockModelAccess(stack, "Uncertain", model_ids=[uncertain], **base)
+    with pytest.raises(ConstructPropsError, match=r"did you mean 'openai.gpt-oss-120b-1:0'"):
+        BedrockModelAccess(stack, "Typo", model_ids=["openai.gpt-oss-12b-1:0"], **base)
+    with pytest.raises(ConstructPropsError, match=r"allow_unverified_models\['us.openai.gpt-5-example-v1:0'\]: "
+                       r"'we need it' is not a reason"):
+        BedrockModelAccess(stack, "Short", model_ids=[unknown], allow_unverified_models={unknown: "we need it"}, **base)
+    with pytest.raises(ConstructPropsError, match=r"allow_unverified_models names \['openai.other-1:0'\], which no "
+                       r"model prop of this construct uses"):
+        BedrockModelAccess(stack, "Stale", model_ids=[IN_REGION],
+                           allow_unverified_models={"openai.other-1:0": CONFIRMED}, **base)
+    access = BedrockModelAccess(stack, "Access", model_ids=[IN_REGION, unknown, uncertain],
+                                allow_unverified_models={unknown: CONFIRMED, uncertain: CONFIRMED}, **base)
+    assert access.unverified_model_ids == [unknown, uncertain]
+    assert access.accepted_unverified_models == {unknown: CONFIRMED, uncertain: CONFIRMED}
+
+
+def test_model_access_on_an_endpoint_inherits_the_endpoints_acceptances() -> None:
+    stack = _stack()
+    unknown = "us.openai.gpt-5-example-v1:0"
+    vpc = _vpc(stack)
+    with pytest.raises(ValueError, match=r"BedrockPrivateLink 'Bare': model_ids: model id 'us.openai.gpt-5-example"):
+        BedrockPrivateLink(stack, "Bare", vpc=vpc, model_ids=[unknown], allowed_cidrs=["10.20.0.0/16"])
+    link = BedrockPrivateLink(stack, "Link", vpc=vpc, model_ids=[unknown], allowed_cidrs=["10.20.0.0/16"],
+                              allow_unverified_models={unknown: CONFIRMED})
+    access = BedrockModelAccess(stack, "Access", private_link=link, guardrail_arn="arn:g",
+                                guardrail_versioned_arn="arn:g:1")
+    assert access.accepted_unverified_models == {unknown: CONFIRMED}
+
+
+def test_an_own_apps_accepted_ids_reach_the_evidence_once_per_environment(tmp_path: Path) -> None:
+    """The gate's source for an own app (no configuration): the constructs' allow_unverified_models, one POA&M
+    deviation per id and environment, with the reason and the construct, and no approver claimed."""
+    from compliant_bedrock.model_standing import construct_acceptances
+
+    app = cdk.App(context={}, outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Lab", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    cdk.Tags.of(stack).add("Environment", "lab")
+    unknown = "us.openai.gpt-5-example-v1:0"
+    link = BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=[IN_REGION, unknown],
+                              allowed_cidrs=["10.20.0.0/16"], allow_unverified_models={unknown: CONFIRMED})
+    BedrockModelAccess(stack, "Access", private_link=link, guardrail_arn="arn:g", guardrail_versioned_arn="arn:g:1")
+    unverified, deviations = construct_acceptances(app, Path(app.synth().directory))
+    assert unverified == {"lab": [unknown]}
+    (item,) = deviations["lab"]
+    assert (item["subject"], item["source"], item["resource"]) == (
+        f"unverified/{unknown}", "construct allow_unverified_models", unknown)
+    assert item["reason"].startswith(CONFIRMED) and "Lab/Link" in item["reason"] and "accepted_by" not in item
+
+
+def test_the_endpoint_refuses_a_model_its_region_does_not_serve_naming_where_it_is_served() -> None:
+    """GPT-5.5 is on Mantle in us-east-2 only: the endpoint in us-east-1 refuses it at construction."""
+    from compliant_bedrock.errors import ConstructPropsError
+
+    stack = new_stack(region="us-east-1", account=ACCOUNT)
+    project = MantleProject(stack, "Project", name="p1")
+    with pytest.raises(ConstructPropsError, match=r"BedrockPrivateLink 'Link': mantle_model_ids: model "
+                       r"'openai.gpt-5.5' is not served on bedrock-mantle in 'us-east-1'.* in us-east-2"):
+        BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), mantle_model_ids=["openai.gpt-5.5"],
+                           services=[BedrockService.RUNTIME, BedrockService.MANTLE],
+                           mantle_project_arn=project.project_arn, allowed_cidrs=["10.20.0.0/16"],
+                           allow_unverified_models={"openai.gpt-5.5": CONFIRMED})  # no acceptance makes it served
+
+
+def test_an_unresolved_region_checks_only_what_holds_everywhere() -> None:
+    """Region-agnostic stack: catalog membership is still checked; where a model is served cannot be."""
+    from compliant_bedrock.errors import ConstructPropsError
+
+    stack = cdk.Stack(cdk.App(), "Agnostic")
+    base = {"guardrail_arn": "arn:g", "guardrail_versioned_arn": "arn:g:1", "require_vpc_endpoint": False}
+    with pytest.raises(ConstructPropsError, match=r"model id 'openai.example-1:0' is not in the model catalog"):
+        BedrockModelAccess(stack, "Unknown", model_ids=["openai.example-1:0"], **base)
+    BedrockModelAccess(stack, "Known", model_ids=[IN_REGION], **base)
 
 
 def test_library_never_writes_the_commercial_partition() -> None:
@@ -517,8 +604,10 @@ def test_a_policy_over_the_iam_size_limit_is_refused_at_synth() -> None:
     def access(stack_id: str, count: int) -> BedrockModelAccess:
         stack = new_stack(region="eu-west-1", account=ACCOUNT, stack_id=stack_id)
         link = BedrockPrivateLink(stack, "Link", vpc=_vpc(stack), model_ids=["eu.openai.example-1:0"],
-                                  allowed_cidrs=["10.20.0.0/16"])
-        return BedrockModelAccess(stack, "Access", model_ids=[f"eu.openai.example-{i}:0" for i in range(count)],
+                                  allowed_cidrs=["10.20.0.0/16"],
+                                  allow_unverified_models={"eu.openai.example-1:0": CONFIRMED})
+        models = [f"eu.openai.example-{i}:0" for i in range(count)]
+        return BedrockModelAccess(stack, "Access", model_ids=models, allow_unverified_models=dict.fromkeys(models, CONFIRMED),
                                   guardrail_arn=f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:guardrail/abcdefghijkl",
                                   guardrail_versioned_arn=f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:guardrail/abcdefghijkl:1",
                                   runtime_endpoint=link.runtime_endpoint)
@@ -632,7 +721,8 @@ def test_model_access_refuses_mantle_without_a_dedicated_project() -> None:
     default = f"arn:aws:bedrock-mantle:us-east-2:{ACCOUNT}:project/default"
     with pytest.raises(ValueError, match=r"is the default project or a wildcard"):
         BedrockModelAccess(stack, "B", mantle_project_arn=default, **base)
-    with pytest.raises(ModelIdError, match=r"'openai.gpt-5.5' is not served on bedrock-mantle in 'us-west-2'"):
+    with pytest.raises(ModelIdError, match=r"BedrockModelAccess 'C': mantle_model_ids: model 'openai.gpt-5.5' is not "
+                       r"served on bedrock-mantle in 'us-west-2'.* in us-east-2"):
         BedrockModelAccess(new_stack(region="us-west-2", account=ACCOUNT), "C",
                            mantle_project_arn=f"arn:aws:bedrock-mantle:us-west-2:{ACCOUNT}:project/proj_abc", **base)
     with pytest.raises(ValueError, match=r"name 'default' would look like the account's default project"):
@@ -661,10 +751,12 @@ def test_unverified_ids_are_printed_on_the_terminal(capsys: pytest.CaptureFixtur
 
     env = SimpleNamespace(name="lab", region="us-east-1", models=[
         SimpleNamespace(id=IN_REGION, path="runtime-converse"),
-        SimpleNamespace(id="us.openai.gpt-9-example", path="runtime-converse")])
+        SimpleNamespace(id="us.openai.gpt-9-example", path="runtime-converse")],
+        accept_unverified_models={"us.openai.gpt-9-example": SimpleNamespace(reason=CONFIRMED, approved_by="the AO")})
     _print_unverified([env])
     err = capsys.readouterr().err
     assert "environment 'lab': model id 'us.openai.gpt-9-example' (path runtime-converse) is not in the model catalog" in err
+    assert "accepted by accept_unverified_models (approved by the AO)" in err
     assert IN_REGION not in err
 
 

@@ -27,6 +27,9 @@ def _commercial(**changes: object) -> dict:
     raw = copy.deepcopy(SHIPPED["commercial"])
     raw.pop("accept_uncertain_destinations", None)
     raw.update(changes)
+    if "models" in changes and "accept_unverified_models" not in changes:  # keep acceptances of the models kept
+        raw["accept_unverified_models"] = {k: v for k, v in raw.get("accept_unverified_models", {}).items()
+                                           if k in changes["models"]}
     return raw
 
 
@@ -104,7 +107,8 @@ def test_an_acceptance_for_nothing_is_refused(changes: dict, fragment: str) -> N
 @pytest.mark.parametrize(("changes", "fragments"), [
     ({"data_residency": "us", "models": ["global.openai.gpt-5.6-sol"]},
      ["global.openai.gpt-5.6-sol", "may process prompts in any commercial AWS region", "outside it"]),
-    ({"data_residency": "us", "models": ["us.example.model-1:0"]},
+    ({"data_residency": "us", "models": ["us.example.model-1:0"],
+      "accept_unverified_models": {"us.example.model-1:0": ACCEPTED}},
      ["us.example.model-1:0", "UNCERTAIN: not in the catalog", "no source: not in the model catalog"]),
     ({"data_residency": "us-gov"}, ["the environment's region 'us-east-1' is outside it"]),
     ({"data_residency": ["us-east-1"], "models": ["openai.gpt-oss-120b-1:0"], "audit": {
@@ -146,9 +150,13 @@ def test_the_deviations_a_configuration_accepts_become_poam_items() -> None:
     found = deviations_of(envs)
     assert [d["subject"] for d in found["frontier"]] == ["non-fips/bedrock-mantle"]
     assert [(d["subject"], d["accepted_by"]) for d in found["commercial"]] == [
+        ("unverified/us.openai.gpt-5.6-sol", "AO for the commercial system, risk acceptance RA-2026-023"),
         ("uncertain-destinations/us.openai.gpt-5.6-sol", "AO for the commercial system, risk acceptance RA-2026-021")]
-    assert "govcloud" not in found  # nothing accepted there
+    # the UNCERTAIN us-gov. profile id, accepted in writing with its approver
+    assert [(d["subject"], d["accepted_by"]) for d in found["govcloud"]] == [
+        ("unverified/us-gov.openai.gpt-oss-20b-1:0", "AO for the GovCloud system, risk acceptance RA-2026-022")]
     raw = _commercial(fips_endpoints=False, models=["openai.gpt-oss-120b-1:0", "openai.example-next-1:0"],
+                      accept_unverified_models={"openai.example-next-1:0": ACCEPTED},
                       no_organization_reason="This account is a sandbox outside every organization of the agency")
     other = deviations_of({"sandbox": parse_environment(raw, "x.yaml")})["sandbox"]
     assert [d["subject"] for d in other] == ["non-fips/all", "unverified/openai.example-next-1:0", "no-organization"]

@@ -69,6 +69,9 @@ DEFAULT_BREAK_GLASS_ROLE_NAME = "compliant-bedrock-break-glass"
 #: CDK's default bootstrap qualifier: its CloudFormation execution role is ``cdk-<qualifier>-cfn-exec-role-...``.
 DEFAULT_BOOTSTRAP_QUALIFIER = "hnb659fds"
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+#: A role name that reads as a prefix: ending in a separator, or a leading part of CDK's bootstrap execution role
+#: (``cdk``, ``cdk-hnb659fds``, ``cdk-hnb659fds-cfn-exec-role``, ... up to the account without its region).
+_PREFIX_SHAPE = re.compile(r"^(?:.*[-_.@=,+]|cdk(?:-[a-z0-9]+(?:-cfn(?:-exec(?:-role(?:-\d{0,12})?)?)?)?)?)$")
 #: Key actions that make audit records unreadable or stop their delivery: disabling or deleting the key
 #: crypto-shreds every Object-Locked record at once, a new key policy can drop the services' grants, and
 #: alias changes redirect a replica's writer (it names its key by alias). CancelKeyDeletion stays open to
@@ -102,6 +105,15 @@ class AuditAdmins:
     def __post_init__(self) -> None:
         for prop in ("break_glass_role_name", "deploy_role_name"):
             value = getattr(self, prop)
+            if isinstance(value, str) and ("*" in value or "?" in value):
+                raise ConstructPropsError(f"AuditAdmins: {prop}: {value!r} is a pattern; the audit key and bucket "
+                                          "policies exempt exact role ARNs only (a pattern exempts every role an account "
+                                          "administrator names to match it); name the one role, without '*' or '?'")
+            if isinstance(value, str) and _PREFIX_SHAPE.fullmatch(value):
+                raise ConstructPropsError(f"AuditAdmins: {prop}: {value!r} reads as a prefix of role names (it ends in a "
+                                          "separator, or stops short of CDK's cdk-<qualifier>-cfn-exec-role-<account>-"
+                                          "<region>), not one role; name the exact role CloudFormation deploys with, "
+                                          "e.g. cdk-hnb659fds-cfn-exec-role-111122223333-us-east-1")
             named = isinstance(value, str) and _ROLE_NAME.fullmatch(value)
             if value is not None and not named:
                 raise ConstructPropsError(f"AuditAdmins: {prop}: {value!r} is not an exact IAM role name; allowed: 1-64 "

@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 from .arns import every_runtime_project_arn, route_arns, runtime_project_arn
 from .compliance.suppressions import RiskAcceptance, accept_risk
 from .errors import ConstructPropsError
+from .model_standing import check_construct_models
 from .models import (
     INVOKE_ACTIONS,
     MANTLE_PROJECT_PATTERN,
     InferencePath,
     ModelRoute,
-    resolve_mantle_model,
     resolve_model,
 )
 from .policy_size import MANAGED_POLICY_MAX_CHARS, policy_length
@@ -129,6 +129,7 @@ class BedrockModelAccess(Construct):
         managed_agents: bool = False,
         accept_unguarded: Mapping[InferencePath | str, RiskAcceptance] | None = None,
         description: str | None = None,
+        allow_unverified_models: Mapping[str, str] | None = None,
     ) -> None:
         """
         :param model_ids: runtime ids reached through Converse/Invoke with the guardrail (see ``models``).
@@ -156,6 +157,10 @@ class BedrockModelAccess(Construct):
             needs ``accept_unguarded['mantle']``).
         :param accept_unguarded: path -> approved ``RiskAcceptance``; the suppression reason of the
             unguarded-path rule on this policy.
+        :param allow_unverified_models: model id -> why it is taken although the model catalog does not know it
+            (or marks it UNCERTAIN) for this stack's region (at least 8 words: how it was confirmed there, by whom).
+            Without it such an id is refused; an id the catalog knows is not served here is refused always
+            (the message names the regions that serve it). Ids accepted by ``private_link`` need not be repeated.
         """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -211,13 +216,19 @@ class BedrockModelAccess(Construct):
             raise ConstructPropsError(f"{name}: {overlap} are in both model_ids and openai_api_model_ids; name each model on "
                              "one runtime path")
 
+        # Strict by default: an id the catalog cannot vouch for here is refused unless accepted in words.
+        #: Model ids taken although the catalog cannot vouch for them here -> the reason given.
+        self.accepted_unverified_models = check_construct_models(
+            name, [*(("model_ids", m, InferencePath.RUNTIME_CONVERSE) for m in model_ids),
+                   *(("openai_api_model_ids", m, InferencePath.RUNTIME_OPENAI) for m in openai_api_model_ids),
+                   *(("mantle_model_ids", m, InferencePath.MANTLE) for m in mantle_model_ids)],
+            None if Token.is_unresolved(stack.region) else stack.region, allow_unverified_models,
+            inherited=private_link.accepted_unverified_models if private_link is not None else None)
         self.model_routes: list[ModelRoute] = [resolve_model(m, stack.region) for m in model_ids]
         self.openai_api_routes: list[ModelRoute] = [resolve_model(m, stack.region) for m in openai_api_model_ids]
         self.mantle_model_ids = list(mantle_model_ids)
-        mantle_verified = {m: resolve_mantle_model(m, stack.region).verified for m in mantle_model_ids} \
-            if not Token.is_unresolved(stack.region) else dict.fromkeys(mantle_model_ids, False)
-        self.unverified_model_ids = [r.model_id for r in (*self.model_routes, *self.openai_api_routes)
-                                     if not r.verified] + [m for m, ok in mantle_verified.items() if not ok]
+        #: The accepted ids of ``accepted_unverified_models``, in prop order (what the evidence lists as unverified).
+        self.unverified_model_ids = list(self.accepted_unverified_models)
         guarded_named, guarded_dest, guarded_profiles = _arns(stack, self.model_routes)
         openai_named, openai_dest, openai_profiles = _arns(stack, self.openai_api_routes)
         shared = sorted(set(guarded_named + guarded_dest) & set(openai_named + openai_dest))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,8 @@ from constructs import Construct
 
 from .arns import model_arns, route_arns, runtime_project_arn
 from .errors import ConstructPropsError
-from .models import INVOKE_ACTIONS, resolve_model
+from .model_standing import check_construct_models
+from .models import INVOKE_ACTIONS, InferencePath, resolve_model
 
 if TYPE_CHECKING:
     from .network import IsolatedVpc
@@ -125,6 +126,7 @@ class BedrockPrivateLink(Construct):
         mantle_project_arn: str | None = None,
         mantle_stored_responses: bool = False,
         endpoint_actions: dict[BedrockService, Sequence[str]] | None = None,
+        allow_unverified_models: Mapping[str, str] | None = None,
     ) -> None:
         """
         :param vpc: the VPC to place the endpoints in (an ``IsolatedVpc`` gives its literal CIDR too).
@@ -150,6 +152,9 @@ class BedrockPrivateLink(Construct):
         :param mantle_model_ids, mantle_project_arn, mantle_stored_responses: what the Mantle endpoint admits:
             inference on that project for those models (plus Get/Cancel/Delete with stored responses).
         :param endpoint_actions: the named actions other endpoints admit (``DEFAULT_ENDPOINT_ACTIONS``).
+        :param allow_unverified_models: model id -> why it is taken although the model catalog does not know it
+            (or marks it UNCERTAIN) for this stack's region (at least 8 words: how it was confirmed there, by whom).
+            Without it such an id is refused; an id the catalog knows is not served here is refused always.
         """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -190,6 +195,15 @@ class BedrockPrivateLink(Construct):
             raise ConstructPropsError(f"BedrockPrivateLink {construct_id!r}: fips=True but {no_fips} have no FIPS endpoint "
                              "service; remove them from services, list them in non_fips_services to accept a "
                              "non-FIPS endpoint for them, or set fips=False (never a silent non-FIPS endpoint)")
+        # Strict by default, the endpoint too: a model not served in this region (GPT-5.5 on Mantle outside
+        # us-east-2) is refused naming the regions that serve it; an id the catalog cannot vouch for, unless accepted.
+        #: Model ids taken although the catalog cannot vouch for them here -> the reason given.
+        self.accepted_unverified_models = check_construct_models(
+            f"BedrockPrivateLink {construct_id!r}",
+            [*(("model_ids", m, InferencePath.RUNTIME_CONVERSE) for m in model_ids),
+             *(("openai_api_model_ids", m, InferencePath.RUNTIME_OPENAI) for m in openai_api_model_ids),
+             *(("mantle_model_ids", m, InferencePath.MANTLE) for m in mantle_model_ids)],
+            None if Token.is_unresolved(stack.region) else stack.region, allow_unverified_models)
         self.model_routes = [resolve_model(m, stack.region) for m in model_ids]
         self.openai_api_routes = [resolve_model(m, stack.region) for m in openai_api_model_ids]
         self._mantle = (list(mantle_model_ids), mantle_project_arn, mantle_stored_responses)

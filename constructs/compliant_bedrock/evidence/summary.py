@@ -123,12 +123,14 @@ def render_summary_markdown(summary: Mapping[str, Any]) -> str:
                   "simulated against these policies: this evidence claims no perimeter decision."]
     lines += ["", "## Unverified model ids", ""]
     if summary["unverified_models"]:
-        lines += ["Routed by the shape of their id, not checked against AWS documentation "
-                  "(`compliant_bedrock.models.CATALOG`): review the IAM ARNs they produce.", "",
+        lines += ["Ids the model catalog (`compliant_bedrock.models`) cannot vouch for where they are used: not in it "
+                  "(routed by the shape of the id) or marked UNCERTAIN there. Each runs only because it was accepted "
+                  "in writing (`accept_unverified_models`, `allow_unverified_models`) and is a POA&M item: review "
+                  "the IAM ARNs they produce.", "",
                   "| Environment | Model id |", "| --- | --- |"]
         lines += [f"| {u['environment']} | `{u['model_id']}` |" for u in summary["unverified_models"]]
     else:
-        lines.append("None: every configured model id is in the verified catalog.")
+        lines.append("None: the model catalog vouches for every model id where it is used.")
     lines += ["", "## Files", ""] + [f"- `{f}`" for f in summary["files"]]
     return "\n".join(lines) + "\n"
 
