@@ -227,9 +227,11 @@ def build_provenance(outdir: Path, stacks: Sequence[StackEvidence], dest: Path, 
     }
 
 
-def reference(provenance: Mapping[str, Any], dest: Path, location: str) -> dict[str, Any]:
-    """What the other documents cite of the written ``provenance.json``: its location, sha256, commit, date."""
-    return {"file": PROVENANCE_FILE, "location": location, "sha256": sha256_file(dest / PROVENANCE_FILE),
+def reference(provenance: Mapping[str, Any], written: bytes, location: str) -> dict[str, Any]:
+    """What the other documents cite of ``provenance.json`` (``written``: its bytes as the evidence writes them):
+    its location, sha256, commit, date. Hashed from the bytes rather than the file, so the model that cites it is
+    built before anything is written."""
+    return {"file": PROVENANCE_FILE, "location": location, "sha256": hashlib.sha256(written).hexdigest(),
             "commit": provenance["source"]["commit"], "dirty": provenance["source"]["dirty"],
             "timestamp": provenance["timestamp"]}
 
