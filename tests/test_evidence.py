@@ -1749,3 +1749,113 @@ def test_perimeter_outcomes_feed_the_statuses_the_poam_and_the_gate_controls(fak
     assert path["kind"] == "risk-accepted" and path["controls"] == ["AC-17", "IA-5"]
     assert path["accepted_by"] == "AO, risk acceptance RA-2027-001" and path["accepted_until"] == "2027-03-31"
     assert any(i["kind"] == "not-satisfied" and i["controls"] == ["AC-3"] for i in poam["items"])
+
+
+# ---------------------------------------------------------------------------------------------
+# One model, many renderers (#22 item 9)
+
+
+def _canonical(model) -> bytes:
+    """The model's data as bytes, to show rendering leaves it as it was."""
+    import orjson
+
+    return orjson.dumps({
+        "stacks": [(s.name, s.file_name, s.environment, s.matrix, [f.__dict__ for f in s.evidence.findings])
+                   for s in model.stacks],
+        "perimeter": {env: p.document for env, p in model.perimeter.items()}, "facts": model.facts,
+        "unverified": model.unverified, "deviations": model.deviations, "plans": model.poam_plans,
+        "provenance": model.provenance, "cited": model.cited_provenance}, option=orjson.OPT_SORT_KEYS)
+
+
+def test_every_renderer_is_a_pure_function_of_the_model(fake_assembly: Path, tmp_path: Path) -> None:
+    """Rendering reads nothing but the model: the same model renders the same bytes twice, leaves the model as it
+    was, and the writer writes exactly what the renderers returned (plus each stack's and the proof's files)."""
+    import dataclasses
+
+    from compliant_bedrock.evidence import report as evidence_report
+    from compliant_bedrock.evidence.render import RENDERERS, Manifest
+
+    model = evidence_report.build_evidence(fake_assembly, dest=tmp_path)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        model.stacks = ()  # type: ignore[misc]
+    before = _canonical(model)
+    manifest = Manifest({}, {})
+    first = [r.render(model, manifest) for r in RENDERERS]
+    assert [r.render(model, manifest) for r in RENDERERS] == first
+    assert _canonical(model) == before
+    assert len({name for files in first for name in files}) == sum(len(files) for files in first)  # one owner each
+    written = {p.name for p in evidence_report.generate(fake_assembly, dest=tmp_path)}
+    rendered = {name for files in first for name in files}
+    assert rendered <= written and {"matrix-dev.json", "provenance.json", "index.md"} <= written
+    assert (tmp_path / "component-definition.json").read_text(encoding="utf-8") == next(
+        files for files in first if "component-definition.json" in files)["component-definition.json"]
+
+
+def test_the_writer_removes_what_a_renderer_owns_and_did_not_render(fake_assembly: Path, tmp_path: Path) -> None:
+    """A file an earlier synth rendered that this one did not (an OSCAL POA&M without items, an SSP of an environment
+    that left) would pass for current evidence; a file no renderer owns is not touched."""
+    from compliant_bedrock.evidence import report as evidence_report
+    from compliant_bedrock.evidence.render import Renderer
+    from compliant_bedrock.evidence.write import write_evidence
+
+    model = evidence_report.build_evidence(fake_assembly, dest=tmp_path)
+    for name in ("notes-old.txt", "notes-kept.txt", "ssp-gone.json", "operator-notes.md"):
+        (tmp_path / name).write_text("earlier\n", encoding="utf-8")
+    notes = Renderer("notes", lambda m, w: {"notes-kept.txt": f"{len(m.stacks)} stacks\n"}, ("notes-*.txt",))
+    written = {p.name for p in write_evidence(model, tmp_path, (notes,))}
+    assert "notes-kept.txt" in written and (tmp_path / "notes-kept.txt").read_text(encoding="utf-8") == "1 stacks\n"
+    assert not (tmp_path / "notes-old.txt").exists() and not (tmp_path / "ssp-gone.json").exists()
+    assert (tmp_path / "operator-notes.md").exists() and (tmp_path / "matrix-dev.json").exists()
+
+
+def test_supporting_engines_join_the_model_only_when_their_file_exists(fake_assembly: Path, tmp_path: Path) -> None:
+    """A supporting engine (cfn-guard) is one reader in SUPPORTING_READERS: without its file there is no observation
+    (never an empty claim of a run); with it, its observations are in the model, sorted, and index.md counts them."""
+    from compliant_bedrock.evidence import report as evidence_report
+    from compliant_bedrock.evidence.build import read_supporting
+    from compliant_bedrock.evidence.index import evidence_counts
+    from compliant_bedrock.evidence.model import SupportingObservation
+    from compliant_bedrock.evidence.render import poam_of
+
+    def reader(outdir: Path) -> list[SupportingObservation]:
+        assert outdir == fake_assembly
+        return [SupportingObservation("cfn-guard", "CT.KMS.PR.1", STACK, "Key", "fail", message="rotation off"),
+                SupportingObservation("cfn-guard", "CT.S3.PR.1", STACK, "Bucket", "pass")]
+
+    readers = (("cfn-guard.json", reader),)
+    assert read_supporting(fake_assembly, tmp_path, readers) == ()
+    (tmp_path / "cfn-guard.json").write_text("{}\n", encoding="utf-8")
+    found = read_supporting(fake_assembly, tmp_path, readers)
+    assert [(o.resource, o.result) for o in found] == [("Bucket", "pass"), ("Key", "fail")]  # sorted: deterministic
+    model = evidence_report.build_evidence(fake_assembly, dest=tmp_path)
+    import dataclasses
+
+    rows = dict(evidence_counts(dataclasses.replace(model, supporting=found), poam_of(model)))
+    assert rows["Supporting observations (cfn-guard)"] == "2: 1 fail, 1 pass"
+    assert dict(evidence_counts(model, poam_of(model)))["Supporting observations"].startswith("none")
+
+
+def test_the_index_says_who_opens_what_with_counts_from_the_files(fake_assembly: Path, tmp_path: Path) -> None:
+    """index.md names each present file's readers, and every figure it states is the written files' own."""
+    from compliant_bedrock.evidence import report as evidence_report
+    from compliant_bedrock.evidence.index import COUNTS_END, COUNTS_START
+
+    evidence_report.generate(fake_assembly, dest=tmp_path)
+    index = (tmp_path / "index.md").read_text(encoding="utf-8")
+    assert "Pre-deployment evidence" in index and index.count(COUNTS_START) == index.count(COUNTS_END) == 1
+    rows = dict(re.findall(r"^\| (.+?) \| (.+?) \|$", index.split(COUNTS_START)[1], re.M))
+    matrix = _load(tmp_path / "matrix-dev.json")
+    poam = _load(tmp_path / "poam.json")
+    statuses = [c["status"] for c in matrix["controls"]]
+    assert rows["Control statuses (control x stack)"].startswith(f"{len(statuses)}: ")
+    for status in set(statuses):
+        assert f"{statuses.count(status)} {status}" in rows["Control statuses (control x stack)"]
+    assert rows["POA&M items (by kind)"].startswith(f"{len(poam['items'])}: ")
+    assert rows["POA&M scoping rows (controls automation did not show)"] == str(len(poam["scoping"]))
+    findings = read_findings(fake_assembly)
+    assert rows["Rule results (all packs, all stacks)"].startswith(f"{len(findings)}: ")
+    assert rows["Perimeter proof"].startswith("not run")
+    guide = index.split("## Counts")[0]
+    assert "| `component-definition.json` | assessor / 3PAO, FedRAMP package |" in guide
+    assert "| `poam.csv` | security administrator, FedRAMP package |" in guide
+    assert "findings.json" not in guide  # not written here (the gate writes it): not listed

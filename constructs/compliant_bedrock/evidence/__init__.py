@@ -6,6 +6,7 @@ provenance, verdict, supporting engines' observations); every cross-stack file i
 (:data:`.render.RENDERERS`), written by :func:`.write.write_evidence`, which removes stale files. Each stack's own
 files (matrix, responsibility, diagram) are written per stack first, by the shards of a parallel synth too.
 
+* :mod:`.index`: ``index.md``, which file is for whom, with counts generated from the model;
 * :mod:`.assembly`: each stack of ``cdk.out`` with its template, construct paths and rule results
   (read through ``compliance.gate.read_findings``);
 * :mod:`.matrix`: NIST SP 800-53 r5 control -> rules -> resources -> result -> status, JSON and Markdown;

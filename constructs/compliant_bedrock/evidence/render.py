@@ -16,6 +16,7 @@ from __future__ import annotations
 from .assessment import build_assessment_results
 from .baselines import build_coverage, render_coverage
 from .encoding import dump_json
+from .index import INDEX_FILE, render_index
 from .model import EvidenceModel
 from .oscal import build_component_definition
 from .poam import build_poam
@@ -150,4 +151,5 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("POA&M", render_poam, ("poam.json", "poam.csv", OSCAL_POAM_FILE)),
     Renderer("summary", render_summary, SUMMARY_FILES),
     Renderer("security decision records", render_sdrs, ("sdr-*.json", "sdr-*.md")),
+    Renderer("index", lambda model, written: render_index(model, written, poam_of(model)), (INDEX_FILE,)),
 )

@@ -19,6 +19,8 @@ them; it is not a test of deployed resources (every file says so at the top). Wr
 * ``architecture-<env>.svg`` / ``.png``: the authorization boundary and data flows;
 * ``summary.json`` / ``.md``: results per pack and stack, suppressions, unverified model ids, the perimeter proof
   (or why it did not run);
+* ``index.md``: which file is for whom (pipeline, platform engineer, security administrator, assessor, FedRAMP
+  package), with counts generated from the evidence model;
 * ``provenance.json``: the commit and its dirty flag, the version of every tool, the sha256 of every input and
   the evidence date (cited with its sha256 by the OSCAL document, the SDRs and the summary).
 
@@ -56,14 +58,15 @@ from .diagram import write_diagram
 from .encoding import dump_json
 from .formats import is_uri
 from .matrix import build_matrix, matrix_digest, render_markdown, render_responsibility
-from .model import Options
+from .model import EvidenceModel, Options
 from .provenance import ProvenanceError
 from .render import sdr_evidence, stack_files
 from .sdr import UNSET_OVERVIEW, evidence_base
 from .write import STACK_FILE_PATTERNS, write_evidence
 
 __all__ = [
-    "COMPLIANCE_DIR", "STACK_FILE_PATTERNS", "UNSET_OVERVIEW", "AssemblyError", "ProvenanceError", "generate",
+    "COMPLIANCE_DIR", "STACK_FILE_PATTERNS", "UNSET_OVERVIEW", "AssemblyError", "ProvenanceError", "build_evidence",
+    "generate",
     "sdr_evidence", "stack_file_names", "stack_files", "write_stack_evidence",
 ]
 
@@ -148,6 +151,38 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
     return done
 
 
+def build_evidence(outdir: Path, *, dest: Path | None = None,
+             facts: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+             unverified: Mapping[str, Sequence[str]] | None = None,
+             written_by_shards: Mapping[str, Mapping[str, Any]] | None = None,
+             package_overview_uri: str = UNSET_OVERVIEW, perimeter_note: str | None = None,
+             deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+             evidence_base_uri: str | None = None, source_dir: Path | None = None,
+             config_files: Sequence[Path] = (),
+             poam_plans: Mapping[str, Mapping[str, Any]] | None = None) -> EvidenceModel:
+    """Each stack's own files into ``dest`` (or the shards' where they wrote them), then the evidence model of
+    the assembly at ``outdir`` (:func:`generate` has the arguments). Raises as :func:`generate` does, before any
+    file is written."""
+    if not is_uri(package_overview_uri):
+        raise ValueError(f"package overview URI {package_overview_uri!r} is not an absolute URI (RFC 3986), which "
+                         "FedRAMP's schema requires for certificationPackageOverviewUri")
+    stacks: list[StackEvidence] = read_assembly(outdir)
+    dest = dest or outdir / COMPLIANCE_DIR
+    dest.mkdir(parents=True, exist_ok=True)
+    options = Options(evidence_base(evidence_base_uri), package_overview_uri, perimeter_note)
+    provenance = read_provenance(outdir, dest, stacks, version=_version(), source_dir=source_dir,
+                                 config_files=config_files)
+    names = stack_file_names({s.name: s.environment for s in stacks})
+    done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
+    for stack in stacks:  # a shard wrote its matrix before the proof ran: the proof's outcomes are checks too
+        if stack.name in done and done[stack.name].get("perimeter") != (dest / f"perimeter-{names[stack.name]}.json").is_file():
+            done[stack.name] = _write_matrix(outdir, stack, names[stack.name], dest)
+    done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
+    return build_model(outdir, dest, stacks, done, names, version=_version(), options=options,
+                        provenance=provenance, facts=facts, unverified=unverified, deviations=deviations,
+                        poam_plans=poam_plans)
+
+
 def generate(outdir: Path, *, dest: Path | None = None,
              facts: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
              unverified: Mapping[str, Sequence[str]] | None = None,
@@ -180,22 +215,8 @@ def generate(outdir: Path, *, dest: Path | None = None,
     base URI that is not an absolute URI, and ``ProvenanceError`` when the evidence cannot be dated (no
     positive SOURCE_DATE_EPOCH and no commit): then nothing is written.
     """
-    if not is_uri(package_overview_uri):
-        raise ValueError(f"package overview URI {package_overview_uri!r} is not an absolute URI (RFC 3986), which "
-                         "FedRAMP's schema requires for certificationPackageOverviewUri")
-    stacks: list[StackEvidence] = read_assembly(outdir)
-    dest = dest or outdir / COMPLIANCE_DIR
-    dest.mkdir(parents=True, exist_ok=True)
-    options = Options(evidence_base(evidence_base_uri), package_overview_uri, perimeter_note)
-    provenance = read_provenance(outdir, dest, stacks, version=_version(), source_dir=source_dir,
-                                 config_files=config_files)
-    names = stack_file_names({s.name: s.environment for s in stacks})
-    done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
-    for stack in stacks:  # a shard wrote its matrix before the proof ran: the proof's outcomes are checks too
-        if stack.name in done and done[stack.name].get("perimeter") != (dest / f"perimeter-{names[stack.name]}.json").is_file():
-            done[stack.name] = _write_matrix(outdir, stack, names[stack.name], dest)
-    done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
-    model = build_model(outdir, dest, stacks, done, names, version=_version(), options=options,
-                        provenance=provenance, facts=facts, unverified=unverified, deviations=deviations,
-                        poam_plans=poam_plans)
-    return write_evidence(model, dest)
+    model = build_evidence(outdir, dest=dest, facts=facts, unverified=unverified, written_by_shards=written_by_shards,
+                           package_overview_uri=package_overview_uri, perimeter_note=perimeter_note,
+                           deviations=deviations, evidence_base_uri=evidence_base_uri, source_dir=source_dir,
+                           config_files=config_files, poam_plans=poam_plans)
+    return write_evidence(model, dest or outdir / COMPLIANCE_DIR)
