@@ -1088,6 +1088,80 @@ def test_assessment_results_carry_the_perimeter_proofs_decisions(fake_assembly: 
     assert failed["target"]["implementation-status"] == {"state": "planned"}
 
 
+def _oscal_catalog() -> dict:
+    """The vendored NIST SP 800-53 r5 catalog (ids, titles, withdrawals) as an OSCAL catalog trestle resolves a profile
+    against: a group per family, enhancements inside their base control, withdrawn ones marked so."""
+    from compliant_bedrock.evidence.matrix import oscal_control_id
+
+    data = json.loads((ROOT / "constructs/compliant_bedrock/evidence/data/nist-800-53-r5-catalog.json").read_text())
+    controls: dict[str, dict] = {}
+    families: dict[str, list[dict]] = {}
+    for control_id, entry in data["controls"].items():
+        oscal_id = oscal_control_id(control_id)
+        control: dict = {"id": oscal_id, "title": entry["title"]}
+        if entry.get("withdrawn"):
+            control["props"] = [{"name": "status", "value": "withdrawn"}]
+        else:
+            control["parts"] = [{"id": f"{oscal_id}_smt", "name": "statement", "prose": entry["title"]}]
+        controls[control_id] = control
+        base = control_id.split("(")[0]
+        if base != control_id:
+            controls[base].setdefault("controls", []).append(control)
+        else:
+            families.setdefault(control_id.split("-")[0], []).append(control)
+    metadata = {"title": data["source"]["title"], "last-modified": "2026-07-14T10:00:00Z", "version": "5",
+                "oscal-version": "1.2.1"}
+    return {"catalog": {"uuid": "5b0a39c4-7c58-4d0e-9a8e-4b1f1f0a4c11", "metadata": metadata, "groups": [
+        {"id": family.lower(), "class": "family", "title": family, "controls": members}
+        for family, members in sorted(families.items())]}}
+
+
+def test_trestle_generates_and_assembles_an_ssp_from_the_component_definition(
+        report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What an assessor's tooling does with the component definition: in a trestle workspace with the NIST catalog and
+    a profile of the controls it implements, ``trestle author ssp-generate`` writes the SSP's Markdown and
+    ``ssp-assemble`` its OSCAL JSON, which ``trestle validate`` accepts; every environment's statement reaches the
+    SSP under its component with its OSCAL implementation status. (trestle's CLI in-process: one import of trestle.)"""
+    from trestle.cli import Trestle
+
+    workspace = tmp_path / "workspace"  # a file to import must lie outside it
+
+    def trestle(*args: str) -> None:
+        assert Trestle().run([*args, "-tr", str(workspace)]) == 0, args
+
+    workspace.mkdir()
+    monkeypatch.chdir(workspace)
+    assert Trestle().run(["init"]) == 0
+    catalog = tmp_path / "nist-catalog.json"
+    catalog.write_text(json.dumps(_oscal_catalog()), encoding="utf-8")
+    trestle("import", "-f", str(catalog), "-o", "nist")
+    trestle("import", "-f", str(report / "component-definition.json"), "-o", "bedrock")
+    definition = _load(report / "component-definition.json")["component-definition"]
+    statements = {(c["title"], r["control-id"]): (r["description"], next(
+        p["value"] for p in r["props"] if p["name"] == "implementation-status"))
+        for c in definition["components"] for ci in c.get("control-implementations", [])
+        for r in ci["implemented-requirements"]}
+    profile = {"profile": {"uuid": "0d9c5b7e-3f0a-4c61-8f4e-6a2b9c1d7e55", "metadata": {
+        "title": "Controls the compliant-bedrock component definition implements",
+        "last-modified": "2026-07-14T10:00:00Z", "version": "1", "oscal-version": "1.2.1"},
+        "imports": [{"href": "trestle://catalogs/nist/catalog.json",
+                     "include-controls": [{"with-ids": sorted({control for _, control in statements})}]}],
+        "merge": {"as-is": True}}}
+    (workspace / "profiles" / "bedrock").mkdir(parents=True)
+    (workspace / "profiles" / "bedrock" / "profile.json").write_text(json.dumps(profile), encoding="utf-8")
+    trestle("author", "ssp-generate", "-p", "bedrock", "-cd", "bedrock", "-o", "ssp-md")
+    assert (workspace / "ssp-md" / "ac" / "ac-2.md").is_file()
+    trestle("author", "ssp-assemble", "-m", "ssp-md", "-cd", "bedrock", "-o", "ssp-json")
+    assembled = workspace / "system-security-plans" / "ssp-json" / "system-security-plan.json"
+    trestle("validate", "-f", str(assembled))
+    ssp = _load(assembled)["system-security-plan"]
+    titles = {c["uuid"]: c["title"] for c in ssp["system-implementation"]["components"]}
+    carried = {(titles[b["component-uuid"]], r["control-id"]): (b["description"], b["implementation-status"]["state"])
+               for r in ssp["control-implementation"]["implemented-requirements"] for b in r.get("by-components", [])
+               if titles[b["component-uuid"]] != "This System"}
+    assert carried == statements
+
+
 def test_each_environment_has_an_ssp_skeleton_trestle_validates(report: Path, assembly: Path) -> None:
     """ssp-<env>.json: every template resource in the inventory (type, logical id, construct path) and linked to the
     component it implements; by-component statements with OSCAL's status and the matrix's; AWS as the leveraged
