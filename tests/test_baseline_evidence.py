@@ -381,6 +381,26 @@ def test_the_readmes_verdict_line_is_what_the_reference_synth_prints(out: Path) 
     proofs = [json.loads(p.read_text()) for p in (out / "compliance").glob("perimeter-*.json")]
     assert (int(stated[1]), int(stated[2]), int(stated[3])) == (
         stacks, sum(len(p["requests"]) for p in proofs), len(proofs))
+def test_the_auditors_pages_counts_are_what_the_reference_synth_renders(out: Path) -> None:
+    """docs/auditors.md states the counts block index.md renders from this synth's evidence model, never figures typed
+    from an older synth (tools/auditor_counts.py rewrites it)."""
+    from compliant_bedrock.evidence.index import COUNTS_END, COUNTS_START
+    from tools.auditor_counts import counts_block
+
+    index = (out / "compliance" / "index.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "auditors.md").read_text(encoding="utf-8")
+    assert COUNTS_START in index and COUNTS_END in index
+    stated = counts_block(page, "docs/auditors.md")
+    assert stated == counts_block(index, "index.md"), (
+        "docs/auditors.md: counts differ from the reference synth; run make synth, then tools/auditor_counts.py")
+    # ... and the page's figures are the files' own
+    poam = json.loads((out / "compliance" / "poam.json").read_text())
+    assert f"| POA&M items (by kind) | {len(poam['items'])}: " in stated
+    assert f"| POA&M scoping rows (controls automation did not show) | {len(poam['scoping'])} |" in stated
+    proofs = [json.loads(p.read_text()) for p in (out / "compliance").glob("perimeter-*.json")]
+    assert f"| Perimeter proof requests (environments) | {sum(len(p['requests']) for p in proofs)} ({len(proofs)}): " in stated
+
+
 def test_the_synths_assessment_results_carry_every_perimeter_decision(out: Path) -> None:
     """As `make synth` writes them: each environment's proven requests are observations of its result, with the
     decision and the statements that decided it; trestle's model validates the document and the OSCAL POA&M."""
