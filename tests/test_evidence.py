@@ -1437,7 +1437,7 @@ def test_frontier_unguarded_path_is_risk_accepted_never_implemented(report: Path
 
 def test_settings_sentences_are_checked_against_the_template() -> None:
     """An OSCAL statement from configuration states only values the environment's template contains."""
-    from infra.report import UNCONFIRMED, confirm_facts
+    from compliant_bedrock.evidence.facts import UNCONFIRMED, confirm_facts
 
     template = json.dumps({"Resources": {"Sg": {"Properties": {"CidrIp": "10.40.0.0/16"}},
                                          "Logs": {"Properties": {"RetentionInDays": 365}}}})
@@ -1449,6 +1449,24 @@ def test_settings_sentences_are_checked_against_the_template() -> None:
     assert wrong_cidr.startswith(UNCONFIRMED) and wrong_days.startswith(UNCONFIRMED)
     # no template for an environment: nothing to confirm against, sentences unchanged (and said elsewhere)
     assert confirm_facts(facts, {})["dev"] == facts["dev"]
+
+
+def test_the_model_confirms_the_settings_sentences_whoever_writes_the_evidence(fake_assembly: Path,
+                                                                               tmp_path: Path) -> None:
+    """The gate at synth hands the library its settings' sentences unconfirmed: the model confirms them against the
+    templates, so the component definition never states a CIDR the template lacks, on any path to the evidence."""
+    from compliant_bedrock.evidence import report as evidence_report
+    from compliant_bedrock.evidence.facts import UNCONFIRMED
+
+    facts = {"dev": {"private-link": ["Endpoint security group admits TCP 443 from 10.9.0.0/16 only.",
+                                      "Endpoint security group admits TCP 443 from 10.99.0.0/16 only."]}}
+    model = evidence_report.build_evidence(fake_assembly, dest=tmp_path, facts=facts)
+    ok, wrong = model.facts["dev"]["private-link"]
+    assert ok == facts["dev"]["private-link"][0] and wrong == UNCONFIRMED + facts["dev"]["private-link"][1]
+    evidence_report.generate(fake_assembly, dest=tmp_path, facts=facts)
+    text = (tmp_path / "component-definition.json").read_text(encoding="utf-8")
+    assert UNCONFIRMED + "Endpoint security group admits TCP 443 from 10.99.0.0/16" in text
+    assert text.count("10.99.0.0/16") == text.count(UNCONFIRMED + "Endpoint security group admits TCP 443 from 10.99")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import orjson
 
 from .assembly import StackEvidence, inputs_digest
 from .encoding import dump_json
+from .facts import confirm_facts, templates_by_environment
 from .model import EvidenceModel, Options, PerimeterProof, StackModel, SupportingObservation, Verdict
 from .provenance import PROVENANCE_FILE, build_provenance, reference
 
@@ -100,7 +101,8 @@ def build_model(outdir: Path, dest: Path, stacks: Sequence[StackEvidence], entri
     """The model of the assembly at ``outdir`` whose evidence goes to ``dest``.
 
     ``stacks``: the assembly as read once (:func:`.assembly.read_assembly`); ``entries``: stack name -> its
-    matrix digest; ``names``: stack name -> the name its files carry; ``provenance``: :func:`read_provenance`.
+    matrix digest; ``names``: stack name -> the name its files carry; ``provenance``: :func:`read_provenance`;
+    ``facts``: the settings' sentences, confirmed here against the templates (:func:`.facts.confirm_facts`).
     """
     text = dump_json(provenance)
     cited = reference(provenance, text.encode(), f"{options.evidence_base}{PROVENANCE_FILE}")
@@ -109,7 +111,8 @@ def build_model(outdir: Path, dest: Path, stacks: Sequence[StackEvidence], entri
     return EvidenceModel(
         version=version, inputs_sha256=str(provenance["inputs"]["sha256"]),
         stacks=tuple(StackModel(s.name, names[s.name], s.environment, s, entries[s.name]) for s in stacks),
-        perimeter=perimeter, facts=_facts_with_proofs(stacks, facts or {}, perimeter),
+        perimeter=perimeter,
+        facts=_facts_with_proofs(stacks, confirm_facts(facts or {}, templates_by_environment(stacks)), perimeter),
         unverified={k: list(v) for k, v in (unverified or {}).items() if v and k in environments},
         deviations={k: list(v) for k, v in (deviations or {}).items()},
         poam_plans=dict(poam_plans or {}),
