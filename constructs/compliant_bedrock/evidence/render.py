@@ -6,17 +6,22 @@ explicit list :func:`.write.write_evidence` runs, in order: a renderer that cite
 SDRs) or lists them (the summary, the index) comes after the renderers that write them. A new artifact is a
 new entry here and nothing else.
 
-Each stack's own files (matrix, responsibility, diagram) are written per stack beforehand
-(:func:`.report.write_stack_evidence`): one stack in memory at a time, and by the shards of a parallel synth;
-their matrices' digests are in the model.
+Each stack's own files are rendered per stack beforehand (:func:`render_stack` for the matrix and responsibility,
+:mod:`.diagram` for the pictures) and written by :func:`.report.write_stack_evidence`: one stack in memory at a
+time, and by the shards of a parallel synth; their matrices' digests are in the model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from .assembly import StackEvidence
 from .assessment import build_assessment_results
 from .baselines import build_coverage, render_coverage
 from .encoding import dump_json
 from .index import INDEX_FILE, render_index
+from .matrix import build_matrix, matrix_digest, render_markdown, render_responsibility
 from .model import EvidenceModel
 from .oscal import build_component_definition
 from .poam import build_poam
@@ -37,6 +42,18 @@ def stack_files(name: str) -> list[str]:
     """The files of one stack (see :func:`.report.write_stack_evidence`)."""
     return [f"matrix-{name}.json", f"matrix-{name}.md", f"architecture-{name}.svg", f"architecture-{name}.png",
             f"responsibility-{name}.md"]
+
+
+def render_stack(stack: StackEvidence, name: str, perimeter: Mapping[str, Any] | None,
+                 digest: str) -> tuple[Files, dict[str, Any]]:
+    """One stack's matrix (JSON and Markdown) and responsibility files, and the matrix digest the model keeps of it
+    (``perimeter``: its environment's proof, whose outcomes are checks too; ``digest``: sha256 of its template and
+    pack reports, named in the Markdown). Per stack, so a shard of a parallel synth renders its own stacks."""
+    matrix = build_matrix(stack, perimeter)
+    matrix_json, matrix_md, _, _, responsibility_md = stack_files(name)
+    files = {matrix_json: dump_json(matrix), matrix_md: render_markdown(matrix, digest),
+             responsibility_md: render_responsibility(matrix)}
+    return files, {"name": name, "perimeter": perimeter is not None, **matrix_digest(matrix)}
 
 
 def sdr_files(model: EvidenceModel) -> list[str]:

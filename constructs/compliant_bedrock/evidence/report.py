@@ -55,12 +55,10 @@ from .assembly import (
 )
 from .build import build_model, read_provenance
 from .diagram import write_diagram
-from .encoding import dump_json
 from .formats import is_uri
-from .matrix import build_matrix, matrix_digest, render_markdown, render_responsibility
 from .model import EvidenceModel, Options
 from .provenance import ProvenanceError
-from .render import sdr_evidence, stack_files
+from .render import render_stack, sdr_evidence, stack_files
 from .sdr import UNSET_OVERVIEW, evidence_base
 from .write import STACK_FILE_PATTERNS, write_evidence
 
@@ -106,13 +104,10 @@ def perimeter_of(dest: Path, name: str) -> dict[str, Any] | None:
 
 def _write_matrix(outdir: Path, stack: StackEvidence, name: str, dest: Path) -> dict[str, Any]:
     """A stack's matrix (JSON and Markdown) and responsibility files; returns its ``matrix_digest``."""
-    perimeter = perimeter_of(dest, name)
-    matrix = build_matrix(stack, perimeter)
-    matrix_json, matrix_md, _, _, responsibility_md = stack_files(name)
-    _write(dest / matrix_json, dump_json(matrix))
-    _write(dest / matrix_md, render_markdown(matrix, stack_digest(outdir, stack)))
-    _write(dest / responsibility_md, render_responsibility(matrix))
-    return {"name": name, "perimeter": perimeter is not None, **matrix_digest(matrix)}
+    files, entry = render_stack(stack, name, perimeter_of(dest, name), stack_digest(outdir, stack))
+    for file, text in files.items():
+        _write(dest / file, text)
+    return entry
 
 
 def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = None,
