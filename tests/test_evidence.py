@@ -1256,6 +1256,24 @@ def test_the_configurations_poam_plan_replaces_the_placeholders(fake_assembly: P
         ("original-risk-rating", "High"), ("adjusted-risk-rating", "Moderate")}
 
 
+def test_provenance_names_every_configuration_file_outside_the_checkout_apart(tmp_path: Path) -> None:
+    """Two configuration files of one name in different directories outside the source checkout each keep their own
+    digest (by name alone one would be lost, and which one depended on set order: two runs could differ)."""
+    from compliant_bedrock.evidence.provenance import input_digests
+
+    outdir, source, config = tmp_path / "cdk.out", tmp_path / "checkout", tmp_path / "config"
+    (config / "organization").mkdir(parents=True)
+    outdir.mkdir()
+    source.mkdir()
+    (config / "commercial.yaml").write_text("environment\n", encoding="utf-8")
+    (config / "organization" / "commercial.yaml").write_text("organization\n", encoding="utf-8")
+    files = [config / "organization" / "commercial.yaml", config / "commercial.yaml"]
+    named = input_digests(outdir, [], files, source)["configuration"]
+    assert named == {"commercial.yaml": hashlib.sha256(b"environment\n").hexdigest(),
+                     "organization/commercial.yaml": hashlib.sha256(b"organization\n").hexdigest()}
+    assert input_digests(outdir, [], files[::-1], source)["configuration"] == named
+
+
 def test_a_perimeter_proof_is_cited_when_present(fake_assembly: Path, tmp_path: Path) -> None:
     """The perimeter proof (``perimeter-<env>.json``, written by its own tool) is optional input: cited with
     its sha256 when it is there, absent from the records when it is not."""
