@@ -1932,10 +1932,11 @@ def test_supporting_engines_join_the_model_only_when_their_file_exists(fake_asse
         return [SupportingObservation("cfn-guard", "CT.KMS.PR.1", STACK, "Key", "fail", message="rotation off"),
                 SupportingObservation("cfn-guard", "CT.S3.PR.1", STACK, "Bucket", "pass")]
 
-    readers = (("cfn-guard.json", reader),)
-    assert read_supporting(fake_assembly, tmp_path, readers) == ()
-    (tmp_path / "cfn-guard.json").write_text("{}\n", encoding="utf-8")
-    found = read_supporting(fake_assembly, tmp_path, readers)
+    readers = (("compliance/cfn-guard.json", reader),)
+    assert read_supporting(fake_assembly, readers) == ()
+    (fake_assembly / "compliance").mkdir()
+    (fake_assembly / "compliance" / "cfn-guard.json").write_text("{}\n", encoding="utf-8")
+    found = read_supporting(fake_assembly, readers)
     assert [(o.resource, o.result) for o in found] == [("Bucket", "pass"), ("Key", "fail")]  # sorted: deterministic
     model = evidence_report.build_evidence(fake_assembly, dest=tmp_path)
     import dataclasses
@@ -1943,6 +1944,20 @@ def test_supporting_engines_join_the_model_only_when_their_file_exists(fake_asse
     rows = dict(evidence_counts(dataclasses.replace(model, supporting=found), poam_of(model)))
     assert rows["Supporting observations (cfn-guard)"] == "2: 1 fail, 1 pass"
     assert dict(evidence_counts(model, poam_of(model)))["Supporting observations"].startswith("none")
+    # cfn-guard's records (compliance.cfn_guard.GuardResult's fields) become observations, skips without a resource
+    from types import SimpleNamespace
+
+    from compliant_bedrock.evidence.build import guard_observations
+
+    record = {"template": "t.json", "stack": STACK, "construct_path": None, "message": "m", "nist": []}
+    failed, skipped = guard_observations([
+        SimpleNamespace(**record, rule="ct_kms_pr_1", control_id="CT.KMS.PR.1", resource="Key", status="fail",
+                        triage_verdict="false-positive", triage_reason="CDK's own provider key"),
+        SimpleNamespace(**record, rule="ct_s3_pr_2", control_id="CT.S3.PR.2", resource=None, status="skip",
+                        triage_verdict=None, triage_reason=None)])
+    assert (failed.rule, failed.result, failed.triage) == ("CT.KMS.PR.1 (ct_kms_pr_1)", "fail",
+                                                           "false-positive: CDK's own provider key")
+    assert (skipped.resource, skipped.result, skipped.controls, skipped.triage) == ("", "skip", (), "")
 
 
 def test_the_index_says_who_opens_what_with_counts_from_the_files(fake_assembly: Path, tmp_path: Path) -> None:

@@ -20,10 +20,10 @@ from .facts import confirm_facts, templates_by_environment
 from .model import EvidenceModel, Options, PerimeterProof, StackModel, SupportingObservation, Verdict
 from .provenance import PROVENANCE_FILE, build_provenance, reference
 
-#: Supporting engines: (file under ``cdk.out/compliance/``, reader of ``cdk.out`` returning its observations).
+#: Supporting engines: (its results file relative to ``cdk.out``, reader of ``cdk.out`` returning its observations).
 #: An engine joins the evidence by one entry here; its reader runs only when its file exists, so a synth without
-#: the engine has no supporting observations rather than an empty claim. (cfn-guard: ``cfn-guard.json``, read by
-#: ``compliance.cfn_guard.read_results`` once that module lands; its records become ``SupportingObservation``.)
+#: the engine has no supporting observations rather than an empty claim. cfn-guard joins with
+#: ``("compliance/cfn-guard.json", lambda outdir: guard_observations(cfn_guard.read_results(outdir)))``.
 SupportingReader = Callable[[Path], Iterable[SupportingObservation]]
 SUPPORTING_READERS: tuple[tuple[str, SupportingReader], ...] = ()
 
@@ -53,15 +53,24 @@ def read_verdict(dest: Path) -> Verdict | None:
                    stacks=len({key.split("/", 1)[1] for key in document.get("counts") or {}}))
 
 
-def read_supporting(outdir: Path, dest: Path,
-                    readers: Sequence[tuple[str, SupportingReader]] = SUPPORTING_READERS
+def read_supporting(outdir: Path, readers: Sequence[tuple[str, SupportingReader]] = SUPPORTING_READERS
                     ) -> tuple[SupportingObservation, ...]:
-    """Every supporting engine's observations whose file is in ``dest``, sorted (deterministic evidence)."""
+    """Every supporting engine's observations whose results file is in ``outdir``, sorted (deterministic evidence)."""
     found: list[SupportingObservation] = []
     for file, reader in readers:
-        if (dest / file).is_file():
+        if (outdir / file).is_file():
             found += reader(outdir)
     return tuple(sorted(found, key=lambda o: (o.engine, o.stack, o.resource, o.rule, o.result)))
+
+
+def guard_observations(records: Iterable[Any]) -> list[SupportingObservation]:
+    """cfn-guard's results (records with ``stack``, ``rule``, ``control_id``, ``resource`` (None for a skip),
+    ``status`` (pass, fail, skip), ``message``, ``nist`` (AWS-documented mappings only), ``triage_verdict`` and
+    ``triage_reason``) as supporting observations, the rule named by its Control Tower control id."""
+    return [SupportingObservation(
+        engine="cfn-guard", rule=f"{r.control_id} ({r.rule})" if r.control_id else str(r.rule), stack=str(r.stack),
+        resource=r.resource or "", result=r.status, controls=tuple(r.nist), message=str(r.message),
+        triage=f"{r.triage_verdict}: {r.triage_reason}" if r.triage_verdict else "") for r in records]
 
 
 def _facts_with_proofs(stacks: Sequence[StackEvidence], facts: Mapping[str, Mapping[str, Sequence[str]]],
@@ -117,4 +126,4 @@ def build_model(outdir: Path, dest: Path, stacks: Sequence[StackEvidence], entri
         deviations={k: list(v) for k, v in (deviations or {}).items()},
         poam_plans=dict(poam_plans or {}),
         provenance=provenance, provenance_text=text, cited_provenance=cited, options=options,
-        verdict=read_verdict(dest), supporting=read_supporting(outdir, dest, supporting_readers))
+        verdict=read_verdict(dest), supporting=read_supporting(outdir, supporting_readers))
