@@ -7,6 +7,7 @@ provenance, verdict, supporting engines' observations); every cross-stack file i
 files (matrix, responsibility, diagram) are written per stack first, by the shards of a parallel synth too.
 
 * :mod:`.index`: ``index.md``, which file is for whom, with counts generated from the model;
+* :mod:`.facts`: the settings' sentences, confirmed against the templates before any document states them;
 * :mod:`.assembly`: each stack of ``cdk.out`` with its template, construct paths and rule results
   (read through ``compliance.gate.read_findings``);
 * :mod:`.matrix`: NIST SP 800-53 r5 control -> rules -> resources -> result -> status, JSON and Markdown;

@@ -123,7 +123,7 @@ def build_model(outdir: Path, dest: Path, stacks: Sequence[StackEvidence], entri
         perimeter=perimeter,
         facts=_facts_with_proofs(stacks, confirm_facts(facts or {}, templates_by_environment(stacks)), perimeter),
         unverified={k: list(v) for k, v in (unverified or {}).items() if v and k in environments},
-        deviations={k: list(v) for k, v in (deviations or {}).items()},
+        deviations={k: list(v) for k, v in (deviations or {}).items() if k in environments},
         poam_plans=dict(poam_plans or {}),
         provenance=provenance, provenance_text=text, cited_provenance=cited, options=options,
         verdict=read_verdict(dest), supporting=read_supporting(outdir, supporting_readers))
