@@ -19,8 +19,6 @@ if sys.path[:1] != [LIBRARY_DIR]:
     sys.path.insert(0, LIBRARY_DIR)
 
 import argparse
-import json
-import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import Any
 
 from compliant_bedrock.evidence import report as _report
 from compliant_bedrock.evidence.assembly import AssemblyError
+from compliant_bedrock.evidence.facts import UNCONFIRMED, confirm_facts  # noqa: F401  (re-exported)
 from compliant_bedrock.evidence.provenance import ProvenanceError
 from compliant_bedrock.evidence.report import (  # noqa: F401  (re-exported for infra.parallel and tests)
     COMPLIANCE_DIR,
@@ -237,49 +236,12 @@ def generate(outdir: Path, *, config_dir: Path | None = None, dest: Path | None 
     if settings is None:
         settings = _settings(config_dir)
         organizations = _organizations(config_dir, list(settings.values()))
-    facts = confirm_facts(facts_of(settings, organizations), _templates(outdir))
+    facts = facts_of(settings, organizations)  # confirmed against the templates where the model is built
     return _report.generate(outdir, dest=dest, facts=facts, unverified=unverified_models(settings),
                             written_by_shards=written_by_shards, package_overview_uri=package_overview_uri,
                             perimeter_note=perimeter_note, deviations=deviations_of(settings),
                             evidence_base_uri=evidence_base_uri, source_dir=source_dir,
                             config_files=config_files(config_dir), poam_plans=poam_plans_of(settings))
-
-
-#: Values a settings sentence states that a template must then contain: CIDRs, model ids, day counts, modes.
-_STATED = re.compile(r"\b(?:\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}|[a-z][a-z0-9-]*\.[a-z0-9][a-z0-9._:-]*[a-z0-9]|\d+(?= days)|COMPLIANCE|GOVERNANCE)\b")
-UNCONFIRMED = "Not confirmed by the template (configuration only): "
-
-
-def _templates(outdir: Path) -> dict[str, str]:
-    """Environment -> the JSON text of its stacks' templates (a replica stack counts for its source)."""
-    from compliant_bedrock.evidence.assembly import read_assembly
-
-    texts: dict[str, str] = {}
-    try:
-        stacks = read_assembly(outdir)
-    except Exception:  # no readable assembly: nothing can confirm a sentence
-        return {}
-    for stack in stacks:
-        texts[stack.environment] = texts.get(stack.environment, "") + json.dumps(stack.template.body)
-    return texts
-
-
-def confirm_facts(facts: Mapping[str, Mapping[str, list[str]]],
-                  templates: Mapping[str, str]) -> dict[str, dict[str, list[str]]]:
-    """The settings sentences, each checked against its environment's template: a sentence stating a value
-    (a CIDR, a model id, a number of days, a lock mode) that the template does not contain is marked as
-    configuration only, so the OSCAL document never states a setting the deployed template lacks."""
-    checked: dict[str, dict[str, list[str]]] = {}
-    for env, components in facts.items():
-        text = templates.get(env)
-        checked[env] = {}
-        for component, sentences in components.items():
-            out = []
-            for sentence in sentences:
-                missing = [v for v in _STATED.findall(sentence) if text is not None and v not in text]
-                out.append(sentence if text is None or not missing else UNCONFIRMED + sentence)
-            checked[env][component] = out
-    return checked
 
 
 def facts_of(settings: Mapping[str, EnvironmentSettings],

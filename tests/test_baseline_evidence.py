@@ -405,6 +405,52 @@ def test_the_docs_verdict_figures_are_what_the_reference_synth_prints(out: Path)
     assert {figures for _, figures in stated} == {actual}, sorted(stated)
 
 
+def test_the_auditors_pages_counts_are_what_the_reference_synth_renders(out: Path) -> None:
+    """docs/auditors.md states the counts block index.md renders from this synth's evidence model, never figures typed
+    from an older synth (tools/auditor_counts.py rewrites it)."""
+    from compliant_bedrock.evidence.index import COUNTS_END, COUNTS_START
+    from tools.auditor_counts import counts_block
+
+    shipped_docs_config()
+    index = (out / "compliance" / "index.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "auditors.md").read_text(encoding="utf-8")
+    assert COUNTS_START in index and COUNTS_END in index
+    stated = counts_block(page, "docs/auditors.md")
+    assert stated == counts_block(index, "index.md"), (
+        "docs/auditors.md: counts differ from the reference synth; run make synth, then tools/auditor_counts.py")
+    # ... and the page's figures are the files' own
+    poam = json.loads((out / "compliance" / "poam.json").read_text())
+    assert f"| POA&M items (by kind) | {len(poam['items'])}: " in stated
+    assert f"| POA&M scoping rows (controls automation did not show) | {len(poam['scoping'])} |" in stated
+    proofs = [json.loads(p.read_text()) for p in (out / "compliance").glob("perimeter-*.json")]
+    assert f"| Perimeter proof requests (environments) | {sum(len(p['requests']) for p in proofs)} ({len(proofs)}): " in stated
+
+
+def test_the_synths_assessment_results_carry_every_perimeter_decision(out: Path) -> None:
+    """As `make synth` writes them: each environment's proven requests are observations of its result, with the
+    decision and the statements that decided it; trestle's model validates the document and the OSCAL POA&M."""
+    from trestle.oscal.assessment_results import AssessmentResults
+    from trestle.oscal.poam import PlanOfActionAndMilestones
+
+    dest = out / "compliance"
+    raw = json.loads((dest / "assessment-results.json").read_text())["assessment-results"]
+    AssessmentResults.model_validate(raw)
+    PlanOfActionAndMilestones.model_validate(
+        json.loads((dest / "poam-oscal.json").read_text())["plan-of-action-and-milestones"])
+    results = {next(p["value"] for p in r["props"] if p["name"] == "environment"): r for r in raw["results"]}
+    for proof_file in sorted(dest.glob("perimeter-*.json")):
+        proof = json.loads(proof_file.read_text())
+        decisions = {next(p["value"] for p in o["props"] if p["name"] == "request-id"): o
+                     for o in results[proof["environment"]]["observations"]
+                     if any(p["name"] == "request-id" for p in o["props"])}
+        assert set(decisions) == {r["id"] for r in proof["requests"]}, proof_file.name
+        for request in proof["requests"]:
+            props = decisions[request["id"]]["props"]
+            assert [p["value"] for p in props if p["name"] == "decision"] == [request["decision"]]
+            assert [p["value"] for p in props if p["name"] == "deciding-statement"] == [str(d) for d in
+                                                                                         request["deciding"] or []]
+
+
 def test_the_docs_perimeter_excerpt_is_what_the_reference_synth_decided(out: Path) -> None:
     """docs/evidence.md quotes rows of perimeter-commercial.md: each row's request, principal, action, path,
     expectation, decision, controls and verdict are this synth's (the deciding statements are shortened there)."""

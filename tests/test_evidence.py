@@ -1088,6 +1088,80 @@ def test_assessment_results_carry_the_perimeter_proofs_decisions(fake_assembly: 
     assert failed["target"]["implementation-status"] == {"state": "planned"}
 
 
+def _oscal_catalog() -> dict:
+    """The vendored NIST SP 800-53 r5 catalog (ids, titles, withdrawals) as an OSCAL catalog trestle resolves a profile
+    against: a group per family, enhancements inside their base control, withdrawn ones marked so."""
+    from compliant_bedrock.evidence.matrix import oscal_control_id
+
+    data = json.loads((ROOT / "constructs/compliant_bedrock/evidence/data/nist-800-53-r5-catalog.json").read_text())
+    controls: dict[str, dict] = {}
+    families: dict[str, list[dict]] = {}
+    for control_id, entry in data["controls"].items():
+        oscal_id = oscal_control_id(control_id)
+        control: dict = {"id": oscal_id, "title": entry["title"]}
+        if entry.get("withdrawn"):
+            control["props"] = [{"name": "status", "value": "withdrawn"}]
+        else:
+            control["parts"] = [{"id": f"{oscal_id}_smt", "name": "statement", "prose": entry["title"]}]
+        controls[control_id] = control
+        base = control_id.split("(")[0]
+        if base != control_id:
+            controls[base].setdefault("controls", []).append(control)
+        else:
+            families.setdefault(control_id.split("-")[0], []).append(control)
+    metadata = {"title": data["source"]["title"], "last-modified": "2026-07-14T10:00:00Z", "version": "5",
+                "oscal-version": "1.2.1"}
+    return {"catalog": {"uuid": "5b0a39c4-7c58-4d0e-9a8e-4b1f1f0a4c11", "metadata": metadata, "groups": [
+        {"id": family.lower(), "class": "family", "title": family, "controls": members}
+        for family, members in sorted(families.items())]}}
+
+
+def test_trestle_generates_and_assembles_an_ssp_from_the_component_definition(
+        report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What an assessor's tooling does with the component definition: in a trestle workspace with the NIST catalog and
+    a profile of the controls it implements, ``trestle author ssp-generate`` writes the SSP's Markdown and
+    ``ssp-assemble`` its OSCAL JSON, which ``trestle validate`` accepts; every environment's statement reaches the
+    SSP under its component with its OSCAL implementation status. (trestle's CLI in-process: one import of trestle.)"""
+    from trestle.cli import Trestle
+
+    workspace = tmp_path / "workspace"  # a file to import must lie outside it
+
+    def trestle(*args: str) -> None:
+        assert Trestle().run([*args, "-tr", str(workspace)]) == 0, args
+
+    workspace.mkdir()
+    monkeypatch.chdir(workspace)
+    assert Trestle().run(["init"]) == 0
+    catalog = tmp_path / "nist-catalog.json"
+    catalog.write_text(json.dumps(_oscal_catalog()), encoding="utf-8")
+    trestle("import", "-f", str(catalog), "-o", "nist")
+    trestle("import", "-f", str(report / "component-definition.json"), "-o", "bedrock")
+    definition = _load(report / "component-definition.json")["component-definition"]
+    statements = {(c["title"], r["control-id"]): (r["description"], next(
+        p["value"] for p in r["props"] if p["name"] == "implementation-status"))
+        for c in definition["components"] for ci in c.get("control-implementations", [])
+        for r in ci["implemented-requirements"]}
+    profile = {"profile": {"uuid": "0d9c5b7e-3f0a-4c61-8f4e-6a2b9c1d7e55", "metadata": {
+        "title": "Controls the compliant-bedrock component definition implements",
+        "last-modified": "2026-07-14T10:00:00Z", "version": "1", "oscal-version": "1.2.1"},
+        "imports": [{"href": "trestle://catalogs/nist/catalog.json",
+                     "include-controls": [{"with-ids": sorted({control for _, control in statements})}]}],
+        "merge": {"as-is": True}}}
+    (workspace / "profiles" / "bedrock").mkdir(parents=True)
+    (workspace / "profiles" / "bedrock" / "profile.json").write_text(json.dumps(profile), encoding="utf-8")
+    trestle("author", "ssp-generate", "-p", "bedrock", "-cd", "bedrock", "-o", "ssp-md")
+    assert (workspace / "ssp-md" / "ac" / "ac-2.md").is_file()
+    trestle("author", "ssp-assemble", "-m", "ssp-md", "-cd", "bedrock", "-o", "ssp-json")
+    assembled = workspace / "system-security-plans" / "ssp-json" / "system-security-plan.json"
+    trestle("validate", "-f", str(assembled))
+    ssp = _load(assembled)["system-security-plan"]
+    titles = {c["uuid"]: c["title"] for c in ssp["system-implementation"]["components"]}
+    carried = {(titles[b["component-uuid"]], r["control-id"]): (b["description"], b["implementation-status"]["state"])
+               for r in ssp["control-implementation"]["implemented-requirements"] for b in r.get("by-components", [])
+               if titles[b["component-uuid"]] != "This System"}
+    assert carried == statements
+
+
 def test_each_environment_has_an_ssp_skeleton_trestle_validates(report: Path, assembly: Path) -> None:
     """ssp-<env>.json: every template resource in the inventory (type, logical id, construct path) and linked to the
     component it implements; by-component statements with OSCAL's status and the matrix's; AWS as the leveraged
@@ -1180,6 +1254,24 @@ def test_the_configurations_poam_plan_replaces_the_placeholders(fake_assembly: P
     assert task["type"] == "milestone" and task["timing"]["on-date"]["date"] == "2027-01-15T00:00:00Z"
     assert {(f["name"], f["value"]) for f in risk["characterizations"][0]["facets"]} == {
         ("original-risk-rating", "High"), ("adjusted-risk-rating", "Moderate")}
+
+
+def test_provenance_names_every_configuration_file_outside_the_checkout_apart(tmp_path: Path) -> None:
+    """Two configuration files of one name in different directories outside the source checkout each keep their own
+    digest (by name alone one would be lost, and which one depended on set order: two runs could differ)."""
+    from compliant_bedrock.evidence.provenance import input_digests
+
+    outdir, source, config = tmp_path / "cdk.out", tmp_path / "checkout", tmp_path / "config"
+    (config / "organization").mkdir(parents=True)
+    outdir.mkdir()
+    source.mkdir()
+    (config / "commercial.yaml").write_text("environment\n", encoding="utf-8")
+    (config / "organization" / "commercial.yaml").write_text("organization\n", encoding="utf-8")
+    files = [config / "organization" / "commercial.yaml", config / "commercial.yaml"]
+    named = input_digests(outdir, [], files, source)["configuration"]
+    assert named == {"commercial.yaml": hashlib.sha256(b"environment\n").hexdigest(),
+                     "organization/commercial.yaml": hashlib.sha256(b"organization\n").hexdigest()}
+    assert input_digests(outdir, [], files[::-1], source)["configuration"] == named
 
 
 def test_a_perimeter_proof_is_cited_when_present(fake_assembly: Path, tmp_path: Path) -> None:
@@ -1363,7 +1455,7 @@ def test_frontier_unguarded_path_is_risk_accepted_never_implemented(report: Path
 
 def test_settings_sentences_are_checked_against_the_template() -> None:
     """An OSCAL statement from configuration states only values the environment's template contains."""
-    from infra.report import UNCONFIRMED, confirm_facts
+    from compliant_bedrock.evidence.facts import UNCONFIRMED, confirm_facts
 
     template = json.dumps({"Resources": {"Sg": {"Properties": {"CidrIp": "10.40.0.0/16"}},
                                          "Logs": {"Properties": {"RetentionInDays": 365}}}})
@@ -1375,6 +1467,24 @@ def test_settings_sentences_are_checked_against_the_template() -> None:
     assert wrong_cidr.startswith(UNCONFIRMED) and wrong_days.startswith(UNCONFIRMED)
     # no template for an environment: nothing to confirm against, sentences unchanged (and said elsewhere)
     assert confirm_facts(facts, {})["dev"] == facts["dev"]
+
+
+def test_the_model_confirms_the_settings_sentences_whoever_writes_the_evidence(fake_assembly: Path,
+                                                                               tmp_path: Path) -> None:
+    """The gate at synth hands the library its settings' sentences unconfirmed: the model confirms them against the
+    templates, so the component definition never states a CIDR the template lacks, on any path to the evidence."""
+    from compliant_bedrock.evidence import report as evidence_report
+    from compliant_bedrock.evidence.facts import UNCONFIRMED
+
+    facts = {"dev": {"private-link": ["Endpoint security group admits TCP 443 from 10.9.0.0/16 only.",
+                                      "Endpoint security group admits TCP 443 from 10.99.0.0/16 only."]}}
+    model = evidence_report.build_evidence(fake_assembly, dest=tmp_path, facts=facts)
+    ok, wrong = model.facts["dev"]["private-link"]
+    assert ok == facts["dev"]["private-link"][0] and wrong == UNCONFIRMED + facts["dev"]["private-link"][1]
+    evidence_report.generate(fake_assembly, dest=tmp_path, facts=facts)
+    text = (tmp_path / "component-definition.json").read_text(encoding="utf-8")
+    assert UNCONFIRMED + "Endpoint security group admits TCP 443 from 10.99.0.0/16" in text
+    assert text.count("10.99.0.0/16") == text.count(UNCONFIRMED + "Endpoint security group admits TCP 443 from 10.99")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1756,3 +1866,128 @@ def test_perimeter_outcomes_feed_the_statuses_the_poam_and_the_gate_controls(fak
     assert path["kind"] == "risk-accepted" and path["controls"] == ["AC-17", "IA-5"]
     assert path["accepted_by"] == "AO, risk acceptance RA-2027-001" and path["accepted_until"] == "2027-03-31"
     assert any(i["kind"] == "not-satisfied" and i["controls"] == ["AC-3"] for i in poam["items"])
+
+
+# ---------------------------------------------------------------------------------------------
+# One model, many renderers (#22 item 9)
+
+
+def _canonical(model) -> bytes:
+    """The model's data as bytes, to show rendering leaves it as it was."""
+    import orjson
+
+    return orjson.dumps({
+        "stacks": [(s.name, s.file_name, s.environment, s.matrix, [f.__dict__ for f in s.evidence.findings])
+                   for s in model.stacks],
+        "perimeter": {env: p.document for env, p in model.perimeter.items()}, "facts": model.facts,
+        "unverified": model.unverified, "deviations": model.deviations, "plans": model.poam_plans,
+        "provenance": model.provenance, "cited": model.cited_provenance}, option=orjson.OPT_SORT_KEYS)
+
+
+def test_every_renderer_is_a_pure_function_of_the_model(fake_assembly: Path, tmp_path: Path) -> None:
+    """Rendering reads nothing but the model: the same model renders the same bytes twice, leaves the model as it
+    was, and the writer writes exactly what the renderers returned (plus each stack's and the proof's files)."""
+    import dataclasses
+
+    from compliant_bedrock.evidence import report as evidence_report
+    from compliant_bedrock.evidence.render import RENDERERS, Manifest
+
+    model = evidence_report.build_evidence(fake_assembly, dest=tmp_path)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        model.stacks = ()  # type: ignore[misc]
+    before = _canonical(model)
+    manifest = Manifest({}, {})
+    first = [r.render(model, manifest) for r in RENDERERS]
+    assert [r.render(model, manifest) for r in RENDERERS] == first
+    assert _canonical(model) == before
+    assert len({name for files in first for name in files}) == sum(len(files) for files in first)  # one owner each
+    written = {p.name for p in evidence_report.generate(fake_assembly, dest=tmp_path)}
+    rendered = {name for files in first for name in files}
+    assert rendered <= written and {"matrix-dev.json", "provenance.json", "index.md"} <= written
+    assert (tmp_path / "component-definition.json").read_text(encoding="utf-8") == next(
+        files for files in first if "component-definition.json" in files)["component-definition.json"]
+
+
+def test_the_writer_removes_what_a_renderer_owns_and_did_not_render(fake_assembly: Path, tmp_path: Path) -> None:
+    """A file an earlier synth rendered that this one did not (an OSCAL POA&M without items, an SSP of an environment
+    that left) would pass for current evidence; a file no renderer owns is not touched."""
+    from compliant_bedrock.evidence import report as evidence_report
+    from compliant_bedrock.evidence.render import Renderer
+    from compliant_bedrock.evidence.write import write_evidence
+
+    model = evidence_report.build_evidence(fake_assembly, dest=tmp_path)
+    for name in ("notes-old.txt", "notes-kept.txt", "ssp-gone.json", "operator-notes.md"):
+        (tmp_path / name).write_text("earlier\n", encoding="utf-8")
+    notes = Renderer("notes", lambda m, w: {"notes-kept.txt": f"{len(m.stacks)} stacks\n"}, ("notes-*.txt",))
+    written = {p.name for p in write_evidence(model, tmp_path, (notes,))}
+    assert "notes-kept.txt" in written and (tmp_path / "notes-kept.txt").read_text(encoding="utf-8") == "1 stacks\n"
+    assert not (tmp_path / "notes-old.txt").exists() and not (tmp_path / "ssp-gone.json").exists()
+    assert (tmp_path / "operator-notes.md").exists() and (tmp_path / "matrix-dev.json").exists()
+
+
+def test_supporting_engines_join_the_model_only_when_their_file_exists(fake_assembly: Path, tmp_path: Path) -> None:
+    """A supporting engine (cfn-guard) is one reader in SUPPORTING_READERS: without its file there is no observation
+    (never an empty claim of a run); with it, its observations are in the model, sorted, and index.md counts them."""
+    from compliant_bedrock.evidence import report as evidence_report
+    from compliant_bedrock.evidence.build import read_supporting
+    from compliant_bedrock.evidence.index import evidence_counts
+    from compliant_bedrock.evidence.model import SupportingObservation
+    from compliant_bedrock.evidence.render import poam_of
+
+    def reader(outdir: Path) -> list[SupportingObservation]:
+        assert outdir == fake_assembly
+        return [SupportingObservation("cfn-guard", "CT.KMS.PR.1", STACK, "Key", "fail", message="rotation off"),
+                SupportingObservation("cfn-guard", "CT.S3.PR.1", STACK, "Bucket", "pass")]
+
+    readers = (("compliance/cfn-guard.json", reader),)
+    assert read_supporting(fake_assembly, readers) == ()
+    (fake_assembly / "compliance").mkdir()
+    (fake_assembly / "compliance" / "cfn-guard.json").write_text("{}\n", encoding="utf-8")
+    found = read_supporting(fake_assembly, readers)
+    assert [(o.resource, o.result) for o in found] == [("Bucket", "pass"), ("Key", "fail")]  # sorted: deterministic
+    model = evidence_report.build_evidence(fake_assembly, dest=tmp_path)
+    import dataclasses
+
+    rows = dict(evidence_counts(dataclasses.replace(model, supporting=found), poam_of(model)))
+    assert rows["Supporting observations (cfn-guard)"] == "2: 1 fail, 1 pass"
+    assert dict(evidence_counts(model, poam_of(model)))["Supporting observations"].startswith("none")
+    # cfn-guard's records (compliance.cfn_guard.GuardResult's fields) become observations, skips without a resource
+    from types import SimpleNamespace
+
+    from compliant_bedrock.evidence.build import guard_observations
+
+    record = {"template": "t.json", "stack": STACK, "construct_path": None, "message": "m", "nist": []}
+    failed, skipped = guard_observations([
+        SimpleNamespace(**record, rule="ct_kms_pr_1", control_id="CT.KMS.PR.1", resource="Key", status="fail",
+                        triage_verdict="false-positive", triage_reason="CDK's own provider key"),
+        SimpleNamespace(**record, rule="ct_s3_pr_2", control_id="CT.S3.PR.2", resource=None, status="skip",
+                        triage_verdict=None, triage_reason=None)])
+    assert (failed.rule, failed.result, failed.triage) == ("CT.KMS.PR.1 (ct_kms_pr_1)", "fail",
+                                                           "false-positive: CDK's own provider key")
+    assert (skipped.resource, skipped.result, skipped.controls, skipped.triage) == ("", "skip", (), "")
+
+
+def test_the_index_says_who_opens_what_with_counts_from_the_files(fake_assembly: Path, tmp_path: Path) -> None:
+    """index.md names each present file's readers, and every figure it states is the written files' own."""
+    from compliant_bedrock.evidence import report as evidence_report
+    from compliant_bedrock.evidence.index import COUNTS_END, COUNTS_START
+
+    evidence_report.generate(fake_assembly, dest=tmp_path)
+    index = (tmp_path / "index.md").read_text(encoding="utf-8")
+    assert "Pre-deployment evidence" in index and index.count(COUNTS_START) == index.count(COUNTS_END) == 1
+    rows = dict(re.findall(r"^\| (.+?) \| (.+?) \|$", index.split(COUNTS_START)[1], re.M))
+    matrix = _load(tmp_path / "matrix-dev.json")
+    poam = _load(tmp_path / "poam.json")
+    statuses = [c["status"] for c in matrix["controls"]]
+    assert rows["Control statuses (control x stack)"].startswith(f"{len(statuses)}: ")
+    for status in set(statuses):
+        assert f"{statuses.count(status)} {status}" in rows["Control statuses (control x stack)"]
+    assert rows["POA&M items (by kind)"].startswith(f"{len(poam['items'])}: ")
+    assert rows["POA&M scoping rows (controls automation did not show)"] == str(len(poam["scoping"]))
+    findings = read_findings(fake_assembly)
+    assert rows["Rule results (all packs, all stacks)"].startswith(f"{len(findings)}: ")
+    assert rows["Perimeter proof"].startswith("not run")
+    guide = index.split("## Counts")[0]
+    assert "| `component-definition.json` | assessor / 3PAO, FedRAMP package |" in guide
+    assert "| `poam.csv` | security administrator, FedRAMP package |" in guide
+    assert "findings.json" not in guide  # not written here (the gate writes it): not listed

@@ -1,5 +1,13 @@
 """Evidence for auditors, generated from the cloud assembly that deploys (pre-deployment evidence).
 
+One model, many renderers: :mod:`.build` reads what the judges left in ``cdk.out`` once into the frozen
+:class:`.model.EvidenceModel` (stacks, rule findings, matrix statuses, perimeter decisions, acceptances, facts,
+provenance, verdict, supporting engines' observations); every cross-stack file is a pure function of it
+(:data:`.render.RENDERERS`), written by :func:`.write.write_evidence`, which removes stale files. Each stack's own
+files (matrix, responsibility, diagram) are written per stack first, by the shards of a parallel synth too.
+
+* :mod:`.index`: ``index.md``, which file is for whom, with counts generated from the model;
+* :mod:`.facts`: the settings' sentences, confirmed against the templates before any document states them;
 * :mod:`.assembly`: each stack of ``cdk.out`` with its template, construct paths and rule results
   (read through ``compliance.gate.read_findings``);
 * :mod:`.matrix`: NIST SP 800-53 r5 control -> rules -> resources -> result -> status, JSON and Markdown;

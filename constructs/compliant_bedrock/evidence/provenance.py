@@ -192,12 +192,19 @@ def input_digests(outdir: Path, stacks: Iterable[StackEvidence], config_files: I
         assembly.add(outdir / s.template_file)
         assembly.update((outdir / s.reports_dir).glob(f"*--{s.name}{REPORT_SUFFIX}"))
     source_dir = (source_dir or Path.cwd()).resolve()
+    files = sorted({p.resolve() for p in (*(Path(p) for p in config_files), *(source_dir / n for n in APP_FILES))
+                    if p.is_file()})
+    # Files outside the checkout are named from their common directory (config/commercial.yaml and
+    # config/organization/commercial.yaml must not collide under one name, where one would lose its digest).
+    outside = [f for f in files if not f.is_relative_to(source_dir)]
+    common = Path(os.path.commonpath(outside)) if len(outside) > 1 else None
     configuration: dict[str, str] = {}
-    for path in {*(Path(p) for p in config_files), *(source_dir / name for name in APP_FILES)}:
-        if path.is_file():
-            resolved = path.resolve()
-            name = resolved.relative_to(source_dir).as_posix() if resolved.is_relative_to(source_dir) else path.name
-            configuration[name] = sha256_file(path)
+    for path in files:
+        if path.is_relative_to(source_dir):
+            name = path.relative_to(source_dir).as_posix()
+        else:
+            name = path.relative_to(common).as_posix() if common is not None else path.name
+        configuration[name] = sha256_file(path)
     return {
         "assembly": {p.relative_to(outdir).as_posix(): sha256_file(p) for p in sorted(assembly) if p.is_file()},
         "configuration": dict(sorted(configuration.items())),
@@ -227,9 +234,11 @@ def build_provenance(outdir: Path, stacks: Sequence[StackEvidence], dest: Path, 
     }
 
 
-def reference(provenance: Mapping[str, Any], dest: Path, location: str) -> dict[str, Any]:
-    """What the other documents cite of the written ``provenance.json``: its location, sha256, commit, date."""
-    return {"file": PROVENANCE_FILE, "location": location, "sha256": sha256_file(dest / PROVENANCE_FILE),
+def reference(provenance: Mapping[str, Any], written: bytes, location: str) -> dict[str, Any]:
+    """What the other documents cite of ``provenance.json`` (``written``: its bytes as the evidence writes them):
+    its location, sha256, commit, date. Hashed from the bytes rather than the file, so the model that cites it is
+    built before anything is written."""
+    return {"file": PROVENANCE_FILE, "location": location, "sha256": hashlib.sha256(written).hexdigest(),
             "commit": provenance["source"]["commit"], "dirty": provenance["source"]["dirty"],
             "timestamp": provenance["timestamp"]}
 

@@ -19,6 +19,8 @@ them; it is not a test of deployed resources (every file says so at the top). Wr
 * ``architecture-<env>.svg`` / ``.png``: the authorization boundary and data flows;
 * ``summary.json`` / ``.md``: results per pack and stack, suppressions, unverified model ids, the perimeter proof
   (or why it did not run);
+* ``index.md``: which file is for whom (pipeline, platform engineer, security administrator, assessor, FedRAMP
+  package), with counts generated from the evidence model;
 * ``provenance.json``: the commit and its dirty flag, the version of every tool, the sha256 of every input and
   the evidence date (cited with its sha256 by the OSCAL document, the SDRs and the summary).
 
@@ -26,6 +28,8 @@ Output is deterministic (sorted, no clock; timestamps are ``SOURCE_DATE_EPOCH`` 
 never 1970: ``provenance.evidence_time``): two runs over the
 same ``cdk.out`` write the same bytes. :class:`compliant_bedrock.ComplianceGate` calls :func:`generate` after
 every synth; the reference app's ``python -m infra.report`` wraps it with facts from its configuration.
+:func:`generate` writes each stack's files, builds the :class:`.model.EvidenceModel` once (:mod:`.build`) and
+hands it to the one writer (:mod:`.write`), which runs the renderers (:mod:`.render`).
 """
 
 from __future__ import annotations
@@ -44,42 +48,27 @@ from .assembly import (
     AssemblyError,
     StackEvidence,
     environment_of,
-    inputs_digest,
     iter_assembly,
     read_assembly,
     stack_artifacts,
     stack_digest,
 )
-from .assessment import build_assessment_results
-from .baselines import build_coverage, render_coverage
+from .build import build_model, read_provenance
 from .diagram import write_diagram
 from .formats import is_uri
-from .matrix import build_matrix, matrix_digest, render_markdown, render_responsibility
-from .oscal import build_component_definition
-from .poam import build_poam
-from .poam import render_csv as render_poam_csv
-from .poam_oscal import build_oscal_poam
-from .provenance import PROVENANCE_FILE, ProvenanceError, build_provenance, record_metadata, reference
-from .sdr import UNSET_OVERVIEW, build_sdr, evidence_base, render_sdr
-from .ssp import build_ssp
-from .summary import build_summary, render_summary_markdown
+from .model import EvidenceModel, Options
+from .provenance import ProvenanceError
+from .render import render_stack, sdr_evidence, stack_files
+from .sdr import UNSET_OVERVIEW, evidence_base
+from .write import STACK_FILE_PATTERNS, write_evidence
 
 __all__ = [
-    "COMPLIANCE_DIR", "STACK_FILE_PATTERNS", "UNSET_OVERVIEW", "AssemblyError", "ProvenanceError", "generate",
+    "COMPLIANCE_DIR", "STACK_FILE_PATTERNS", "UNSET_OVERVIEW", "AssemblyError", "ProvenanceError", "build_evidence",
+    "generate",
     "sdr_evidence", "stack_file_names", "stack_files", "write_stack_evidence",
 ]
 
 COMPLIANCE_DIR = "compliance"
-OSCAL_POAM_FILE = "poam-oscal.json"
-ASSESSMENT_RESULTS_FILE = "assessment-results.json"
-
-
-def _dump(value: Any, *, indent: bool = True) -> str:
-    """Sorted keys, indented; ``indent=False`` for a document tools read, not people (the assessment results: an
-    observation per rule result and perimeter decision, 15 MB indented for the reference app, 9 MB compact)."""
-    # orjson: the stdlib encoder falls back to pure Python when indenting (1.7 s of 4.4 s for 10 stacks).
-    option = (orjson.OPT_INDENT_2 if indent else 0) | orjson.OPT_SORT_KEYS
-    return orjson.dumps(value, option=option).decode() + "\n"
 
 
 def _write(path: Path, text: str) -> None:
@@ -106,34 +95,6 @@ def stack_file_names(environments: Mapping[str, str]) -> dict[str, str]:
     return names
 
 
-def stack_files(name: str) -> list[str]:
-    return [f"matrix-{name}.json", f"matrix-{name}.md", f"architecture-{name}.svg", f"architecture-{name}.png",
-            f"responsibility-{name}.md"]
-
-
-#: Every per-stack evidence file matches one of these (see ``stack_files``).
-STACK_FILE_PATTERNS = ("matrix-*.json", "matrix-*.md", "architecture-*.svg", "architecture-*.png",
-                       "responsibility-*.md", "sdr-*.json", "sdr-*.md", "ssp-*.json",
-                       "perimeter-*.json", "perimeter-*.md")
-
-
-def sdr_evidence(name: str, dest: Path) -> list[tuple[str, str, str]]:
-    """(file, FedRAMP evidence type, description) a Security Decision Record cites; absent ones are skipped
-    (``findings.json`` is the gate's; ``perimeter-<env>.json`` comes from the perimeter proof when it ran)."""
-    return [
-        (f"matrix-{name}.json", "Report", "Control matrix: every rule result per resource and each control's status"),
-        (f"matrix-{name}.md", "Report", "Control matrix, human-readable"),
-        (f"responsibility-{name}.md", "Report", "Responsibility per control and SSP starting text from the template"),
-        (f"architecture-{name}.svg", "Configuration", "Authorization boundary and data flows drawn from the template"),
-        ("component-definition.json", "Report", "OSCAL component definition with each control's status"),
-        ("baseline-coverage.json", "Report", "FedRAMP Rev5 Low/Moderate/High coverage"),
-        ("poam.json", "Report", "Plan of action and milestones: accepted risks and open gaps"),
-        ("findings.json", "Audit Record", "The compliance gate's verdict and every blocking or suppressed finding"),
-        (f"perimeter-{name}.json", "Report", "Perimeter proof: each modelled request, its decision and controls"),
-        (PROVENANCE_FILE, "Audit Record", "Provenance: git commit and dirty flag, tool versions, sha256 of every input"),
-    ]
-
-
 def perimeter_of(dest: Path, name: str) -> dict[str, Any] | None:
     """The perimeter proof of environment ``name`` (``perimeter-<name>.json``, written by the synth that ran the
     proof just before the evidence), else None: its outcomes are checks of that environment's own stack."""
@@ -143,13 +104,10 @@ def perimeter_of(dest: Path, name: str) -> dict[str, Any] | None:
 
 def _write_matrix(outdir: Path, stack: StackEvidence, name: str, dest: Path) -> dict[str, Any]:
     """A stack's matrix (JSON and Markdown) and responsibility files; returns its ``matrix_digest``."""
-    perimeter = perimeter_of(dest, name)
-    matrix = build_matrix(stack, perimeter)
-    matrix_json, matrix_md, _, _, responsibility_md = stack_files(name)
-    _write(dest / matrix_json, _dump(matrix))
-    _write(dest / matrix_md, render_markdown(matrix, stack_digest(outdir, stack)))
-    _write(dest / responsibility_md, render_responsibility(matrix))
-    return {"name": name, "perimeter": perimeter is not None, **matrix_digest(matrix)}
+    files, entry = render_stack(stack, name, perimeter_of(dest, name), stack_digest(outdir, stack))
+    for file, text in files.items():
+        _write(dest / file, text)
+    return entry
 
 
 def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = None,
@@ -188,6 +146,38 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
     return done
 
 
+def build_evidence(outdir: Path, *, dest: Path | None = None,
+             facts: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+             unverified: Mapping[str, Sequence[str]] | None = None,
+             written_by_shards: Mapping[str, Mapping[str, Any]] | None = None,
+             package_overview_uri: str = UNSET_OVERVIEW, perimeter_note: str | None = None,
+             deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+             evidence_base_uri: str | None = None, source_dir: Path | None = None,
+             config_files: Sequence[Path] = (),
+             poam_plans: Mapping[str, Mapping[str, Any]] | None = None) -> EvidenceModel:
+    """Each stack's own files into ``dest`` (or the shards' where they wrote them), then the evidence model of
+    the assembly at ``outdir`` (:func:`generate` has the arguments). Raises as :func:`generate` does, before any
+    file is written."""
+    if not is_uri(package_overview_uri):
+        raise ValueError(f"package overview URI {package_overview_uri!r} is not an absolute URI (RFC 3986), which "
+                         "FedRAMP's schema requires for certificationPackageOverviewUri")
+    stacks: list[StackEvidence] = read_assembly(outdir)
+    dest = dest or outdir / COMPLIANCE_DIR
+    dest.mkdir(parents=True, exist_ok=True)
+    options = Options(evidence_base(evidence_base_uri), package_overview_uri, perimeter_note)
+    provenance = read_provenance(outdir, dest, stacks, version=_version(), source_dir=source_dir,
+                                 config_files=config_files)
+    names = stack_file_names({s.name: s.environment for s in stacks})
+    done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
+    for stack in stacks:  # a shard wrote its matrix before the proof ran: the proof's outcomes are checks too
+        if stack.name in done and done[stack.name].get("perimeter") != (dest / f"perimeter-{names[stack.name]}.json").is_file():
+            done[stack.name] = _write_matrix(outdir, stack, names[stack.name], dest)
+    done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
+    return build_model(outdir, dest, stacks, done, names, version=_version(), options=options,
+                        provenance=provenance, facts=facts, unverified=unverified, deviations=deviations,
+                        poam_plans=poam_plans)
+
+
 def generate(outdir: Path, *, dest: Path | None = None,
              facts: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
              unverified: Mapping[str, Sequence[str]] | None = None,
@@ -220,99 +210,8 @@ def generate(outdir: Path, *, dest: Path | None = None,
     base URI that is not an absolute URI, and ``ProvenanceError`` when the evidence cannot be dated (no
     positive SOURCE_DATE_EPOCH and no commit): then nothing is written.
     """
-    if not is_uri(package_overview_uri):
-        raise ValueError(f"package overview URI {package_overview_uri!r} is not an absolute URI (RFC 3986), which "
-                         "FedRAMP's schema requires for certificationPackageOverviewUri")
-    stacks: list[StackEvidence] = read_assembly(outdir)
-    dest = dest or outdir / COMPLIANCE_DIR
-    dest.mkdir(parents=True, exist_ok=True)
-    digest = inputs_digest(outdir, stacks)
-    base = evidence_base(evidence_base_uri)
-    provenance = build_provenance(outdir, stacks, dest, package_version=_version(), inputs_sha256=digest,
-                                  source_dir=source_dir, config_files=config_files)
-    names = stack_file_names({s.name: s.environment for s in stacks})
-    done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
-    for stack in stacks:  # a shard wrote its matrix before the proof ran: the proof's outcomes are checks too
-        if stack.name in done and done[stack.name].get("perimeter") != (dest / f"perimeter-{names[stack.name]}.json").is_file():
-            done[stack.name] = _write_matrix(outdir, stack, names[stack.name], dest)
-    done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
-    written = [dest / file for stack in stacks for file in stack_files(names[stack.name])]
-    # The perimeter proof's files (written by the synth that ran it, just before): cited, not rewritten.
-    perimeter: dict[str, Any] = {}
-    proofs: dict[str, dict[str, Any]] = {}  # read once: the summary, the OSCAL statements and the results use them
-    for env in sorted({s.environment for s in stacks}):
-        proof_file = dest / f"perimeter-{env}.json"
-        if proof_file.is_file():
-            proofs[env] = proof = orjson.loads(proof_file.read_bytes())
-            perimeter[env] = {"passed": proof["passed"], "counts": proof["counts"], "file": f"perimeter-{env}.md"}
-            written += [proof_file, dest / f"perimeter-{env}.md"]
-    facts = {env: {k: list(v) for k, v in f.items()} for env, f in (facts or {}).items()}
-    stack_set_templates = {s.environment for s in stacks if s.deployment}  # no settings, but a proof
-    for env, proof in perimeter.items():  # the OSCAL gate statement cites the perimeter decisions
-        if env in facts or env in stack_set_templates:
-            counts = ", ".join(f"{v} {k}" for k, v in proof["counts"].items())
-            facts[env] = {**facts.get(env, {}), "compliance-gate": [*facts.get(env, {}).get("compliance-gate", []), (
-                f"Perimeter proof (AC-3, AC-4, AC-6, SC-7, AU-9, SI-10): the request matrix was evaluated by an IAM "
-                f"simulator against this synth's policies: {counts}; every decision, its deciding statement and "
-                f"every acceptance's reason are in {proof['file']}.")]}
-    _write(dest / PROVENANCE_FILE, _dump(provenance))
-    written.append(dest / PROVENANCE_FILE)
-    cited = reference(provenance, dest, f"{base}{PROVENANCE_FILE}")
-    document = build_component_definition(stacks, facts, version=_version(), digest=digest,
-                                          statuses={s.name: done[s.name]["controls"] for s in stacks},
-                                          file_names=names,
-                                          gate_failures={s.name: done[s.name].get("gate_failed", "") for s in stacks},
-                                          timestamp=provenance["timestamp"], provenance=cited)
-    _write(dest / "component-definition.json", _dump(document))
-    written.append(dest / "component-definition.json")
-    for env in sorted({s.environment for s in stacks}):
-        ssp = build_ssp(env, [s for s in stacks if s.environment == env], names, document, version=_version(),
-                        timestamp=provenance["timestamp"], digest=digest, provenance=cited)
-        if ssp is not None:  # an environment the component definition states nothing of has no SSP
-            _write(dest / f"ssp-{env}.json", _dump(ssp))
-            written.append(dest / f"ssp-{env}.json")
-    results = build_assessment_results(stacks, names, done, proofs, version=_version(),
-                                       timestamp=provenance["timestamp"], digest=digest, provenance=cited)
-    _write(dest / ASSESSMENT_RESULTS_FILE, _dump(results, indent=False))
-    written.append(dest / ASSESSMENT_RESULTS_FILE)
-    statuses = {done[s.name]["name"]: {c: e["status"] for c, e in done[s.name]["controls"].items()} for s in stacks}
-    coverage = build_coverage(statuses)
-    _write(dest / "baseline-coverage.json", _dump(coverage))
-    _write(dest / "baseline-coverage.md", render_coverage(coverage))
-    written += [dest / "baseline-coverage.json", dest / "baseline-coverage.md"]
-    poam = build_poam(stacks, names, done, deviations, detected_on=provenance["timestamp"][:10], plans=poam_plans)
-    _write(dest / "poam.json", _dump(poam))
-    _write(dest / "poam.csv", render_poam_csv(poam))
-    written += [dest / "poam.json", dest / "poam.csv"]
-    oscal_poam = build_oscal_poam(poam, version=_version(), timestamp=provenance["timestamp"], digest=digest,
-                                  provenance=cited)
-    if oscal_poam is not None:
-        _write(dest / OSCAL_POAM_FILE, _dump(oscal_poam))
-        written.append(dest / OSCAL_POAM_FILE)
-    else:  # no weakness, no POA&M (OSCAL needs an item): never last synth's
-        (dest / OSCAL_POAM_FILE).unlink(missing_ok=True)
-    sdr_files = [f"sdr-{names[s.name]}.{ext}" for s in stacks for ext in ("json", "md")]
-    files = [p.name for p in written] + ["summary.json", "summary.md", *sdr_files]
-    totals = {name: {"totals": entry["totals"]} for name, entry in done.items()}
-    environments = {s.environment for s in stacks}
-    summary = build_summary(stacks, totals, {k: v for k, v in (unverified or {}).items() if v and k in environments},
-                            digest=digest, files=files, perimeter=perimeter, perimeter_note=perimeter_note,
-                            provenance=cited)
-    _write(dest / "summary.json", _dump(summary))
-    _write(dest / "summary.md", render_summary_markdown(summary))
-    written += [dest / "summary.json", dest / "summary.md"]
-    date = provenance["timestamp"][:10]
-    metadata = record_metadata(_version(), provenance, cited)
-    for stack in stacks:
-        name = names[stack.name]
-        sdr = build_sdr(name, stack, done[stack.name], sdr_evidence(name, dest), dest=dest, date=date,
-                        overview_uri=package_overview_uri, base_uri=base, metadata=metadata)
-        _write(dest / f"sdr-{name}.json", _dump(sdr))
-        _write(dest / f"sdr-{name}.md", render_sdr(name, sdr))
-        written += [dest / f"sdr-{name}.json", dest / f"sdr-{name}.md"]
-    # cdk.out outlives synths: files of a stack that is no longer in the assembly would pass for current.
-    current = set(written)
-    for stale in (f for pattern in STACK_FILE_PATTERNS for f in dest.glob(pattern)):
-        if stale not in current:
-            stale.unlink()
-    return sorted(written)
+    model = build_evidence(outdir, dest=dest, facts=facts, unverified=unverified, written_by_shards=written_by_shards,
+                           package_overview_uri=package_overview_uri, perimeter_note=perimeter_note,
+                           deviations=deviations, evidence_base_uri=evidence_base_uri, source_dir=source_dir,
+                           config_files=config_files, poam_plans=poam_plans)
+    return write_evidence(model, dest or outdir / COMPLIANCE_DIR)

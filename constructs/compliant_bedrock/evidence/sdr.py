@@ -23,12 +23,10 @@ properties FedRAMP's schema allows beside its own.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from ..compliance.template import as_list, possible_strings
@@ -47,10 +45,6 @@ UNSET_OVERVIEW = "urn:compliant-bedrock:certification-package-overview:not-provi
 def ksi_data() -> dict[str, Any]:
     text = resources.files("compliant_bedrock.evidence").joinpath("data/fedramp-20x-ksi.json").read_text("utf-8")
     return json.loads(text)
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def ports_and_protocols(stack: StackEvidence) -> list[dict[str, str]]:
@@ -228,17 +222,18 @@ def _security_controls(env: str, stack: StackEvidence, entry: Mapping[str, Any])
 
 
 def build_sdr(env: str, stack: StackEvidence, entry: Mapping[str, Any], evidence: Sequence[tuple[str, str, str]],
-              *, dest: Path, date: str, overview_uri: str = UNSET_OVERVIEW, base_uri: str | None = None,
-              metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+              *, hashes: Mapping[str, str], date: str, overview_uri: str = UNSET_OVERVIEW,
+              base_uri: str | None = None, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``entry``: the environment's ``matrix_digest``; ``evidence``: (file name, evidence type, description)
-    of the files in ``dest`` to cite (hashed here); ``date``: YYYY-MM-DD of the evidence; ``base_uri``: where
+    of the files to cite, each cited where ``hashes`` (file name -> sha256 of the files of the evidence directory,
+    the writer's manifest) has it; ``date``: YYYY-MM-DD of the evidence; ``base_uri``: where
     the files are published (``evidence_base``); ``metadata``: SDR-CSO-MTD (version, lastUpdated,
     sourceOfUpdate, provenance), from the report."""
     data = ksi_data()
     base = evidence_base(base_uri)
     cited = [{"evidenceType": kind, "evidenceDescription": text, "evidenceLocation": f"{base}{name}",
-              "evidenceText": f"sha256 {sha256_of(dest / name)}", "lastUpdated": date}
-             for name, kind, text in evidence if (dest / name).is_file()]
+              "evidenceText": f"sha256 {hashes[name]}", "lastUpdated": date}
+             for name, kind, text in evidence if name in hashes]
     indicators = [_indicator(ksi_id, ksi, env, stack, entry, cited) for ksi_id, ksi in data["indicators"].items()]
     src = data["source"]
     return {
