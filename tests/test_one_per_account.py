@@ -109,3 +109,18 @@ def test_a_lone_template_is_judged_on_its_own_resources() -> None:
     assert result.detail == "the stack itself creates 2 (multi-region trail: one per account)"
     (alone,) = [r for r in evaluate(Template("S", _stack(TRAIL))) if r.rule_id == TRAIL]
     assert alone.compliance == Compliance.COMPLIANT
+
+
+def test_run_bedrock_pack_judges_across_the_apps_stacks(tmp_path: Path) -> None:
+    """The cdk-nag 2.x route reads the assembly as the gate does: a second trail in the account fails there too."""
+    import contextlib
+    import io
+
+    from compliant_bedrock.compliance import run_bedrock_pack
+
+    _outcomes(tmp_path, {"A": (_stack(TRAIL), "aws://111122223333/us-east-1"),
+                         "B": (_stack(TRAIL), "aws://111122223333/us-west-2")})
+    with contextlib.redirect_stderr(io.StringIO()):
+        blocking = run_bedrock_pack(tmp_path, fail=False)
+    assert ("B", TRAIL) in {(f.stack, f.rule_id) for f in blocking}
+    assert ("A", TRAIL) not in {(f.stack, f.rule_id) for f in blocking}

@@ -22,12 +22,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import jsii
 
+from .assembly_facts import read_facts
 from .pack import _FAILING, PACK_NAME, RULES, RuleContext, RuleResult, evaluate
 from .registry import SuppressionError
 from .template import Template, region_of
@@ -54,6 +56,7 @@ def run_bedrock_pack(assembly: cdk.cx_api.CloudAssembly | str | Path,
         raise ValueError(f"run_bedrock_pack: {outdir} is not a cloud assembly (no manifest.json); pass what "
                          "app.synth() returned or its outdir")
     stacks = []
+    facts = read_facts(outdir)  # the other stacks' trails, SCPs and single things: cross-stack rules, as in the gate
     for name, artifact in sorted(json.loads(manifest_file.read_text(encoding="utf-8")).get("artifacts", {}).items()):
         if artifact.get("type") != "aws:cloudformation:stack":
             continue
@@ -63,7 +66,7 @@ def run_bedrock_pack(assembly: cdk.cx_api.CloudAssembly | str | Path,
             metadata.update(json.loads((outdir / artifact["additionalMetadataFile"]).read_text(encoding="utf-8")))
         template = Template(name, _with_paths(body, metadata), region_of(artifact.get("environment")))
         try:
-            results = evaluate(template, (contexts or {}).get(name, RuleContext()))
+            results = evaluate(template, replace((contexts or {}).get(name, RuleContext()), stack=name, assembly=facts))
         except SuppressionError as err:  # bad input, not a finding: one line, exit 2 (a pipeline tells them apart)
             print(f"[Error at {name}] {err}", file=sys.stderr)
             if fail:
