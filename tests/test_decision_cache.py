@@ -87,6 +87,11 @@ def test_account_ids_are_renamed_consistently_and_everything_else_is_in_the_key(
     reordered_later["identityPolicies"][0]["policy"]["Statement"].append({"Effect": "Deny", "Action": "x:*",
                                                                           "Resource": "*"})
     assert _digest(reordered) != _digest(reordered_later)
+    # a policy naming another account than the request's: each document's ids are placed in the whole renaming
+    foreign = _simulation()
+    foreign["identityPolicies"][0]["policy"]["Statement"][0]["Condition"]["StringEquals"][
+        "aws:PrincipalAccount"] = OTHER
+    assert _digest(foreign) != base
 
 
 @pytest.mark.parametrize("pattern", ["arn:aws:iam::1111*:role/app", "NumericLessThan"])
@@ -163,8 +168,11 @@ def test_another_simulator_or_runner_starts_an_empty_cache(tmp_path: Path, count
     assert decision_cache.fingerprint(modules) != before  # the IAM data the simulator reads is in the key
     batch = [{"id": "env|r", "simulation": _simulation()}]
     decision_cache.evaluate(batch, node_modules=NODE_MODULES, directory=tmp_path / "cache")
-    cache = decision_cache.DecisionCache(tmp_path / "cache", "another fingerprint")
-    assert cache.decisions == {}
+    stored = decision_cache.DecisionCache(tmp_path / "cache", decision_cache.fingerprint(NODE_MODULES))
+    assert len(stored.decisions) == 1
+    # a file of another fingerprint under the same name (a prefix collision, a copied file) is not read
+    other = decision_cache.DecisionCache(tmp_path / "cache", stored.fingerprint[:24] + "0" * 40)
+    assert other.path == stored.path and other.decisions == {}
 
 
 def test_the_cache_goes_where_it_is_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
