@@ -165,3 +165,47 @@ def _print_unverified(envs: list) -> None:
                 print(f"compliant-bedrock: environment {env.name!r}: model id {model.id!r} (path {model.path}) is not "
                       "in the model catalog (compliant_bedrock.models): accepted as unverified; check its ARNs in "
                       "the template and add it to the catalog with its source", file=sys.stderr)
+
+
+# ---- compliant-bedrock evidence merge -----------------------------------------------------------------
+def evidence_command(argv: list[str]) -> int:
+    """``evidence merge DIR... --out DIR``: one evidence set from partial synths (``infra.evidence_merge``).
+    Exit codes: the gate's (0 passed, 1 findings, 2/3 as for a synth); 2 also when the parts cannot be merged."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="compliant-bedrock evidence", description="Evidence across synths.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    merge = commands.add_parser("merge", help="merge partial synths' cdk.out into one assembly and evidence set",
+                                description="Merge the cloud assemblies of partial synths (`make synth ENV=<name>`, one "
+                                            "per CI job) and write the evidence of all of them, as one synth would.")
+    merge.add_argument("parts", nargs="+", type=Path, metavar="DIR", help="a partial synth's cdk.out")
+    merge.add_argument("--out", type=Path, required=True, help="where the merged cdk.out goes (replaced)")
+    merge.add_argument("--config", type=Path, default=None,
+                       help="environment settings directory (default: cdk.json's, else ./config)")
+    args = parser.parse_args(argv)
+    from .config import ConfigError
+    from .evidence_merge import MergeError, judge_merged, merge_assemblies
+
+    try:
+        merge_assemblies(args.parts, args.out)
+        return judge_merged(args.out, args.config)
+    except (MergeError, ConfigError) as err:
+        print(f"compliant-bedrock evidence merge: {err}", file=sys.stderr)
+        return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``compliant-bedrock <command>``: ``evidence merge ...`` (``python -m infra.cli evidence merge ...``)."""
+    argv = sys.argv[1:] if argv is None else argv
+    commands = {"evidence": evidence_command}
+    if not argv or argv[0] not in commands:
+        print(f"usage: compliant-bedrock {{{','.join(commands)}}} ...", file=sys.stderr)
+        return 2
+    return commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    from . import runtime
+
+    runtime.prepare()
+    sys.exit(main())
