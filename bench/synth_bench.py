@@ -131,8 +131,9 @@ def render(report: dict) -> str:
     runs = by_name["empty"]["runs"]
     load = report["machine"].get("load_average_at_end")
     lines = [f"{runs} run(s) per scenario on {report['machine']['cpus']} cores, Node {report['machine']['node']}"
-             + (f"; load average at the end {load[0]:.1f} (other jobs shared the machine: times are indicative, "
-                "ratios within the run compare)" if load and load[0] > report["machine"]["cpus"] else "") + ".", "",
+             + (f"; load average at the end {load[0]:.1f}: other jobs shared the machine and their load varied during "
+                "the run, so the times, and the ratios between scenarios, are indicative only"
+                if load and load[0] > report["machine"]["cpus"] else "") + ".", "",
              "| scenario | median (gated: of the re-synths) | first run (empty decision cache) | peak RSS, largest "
              "process / whole tree |",
              "|---|---|---|---|"]
