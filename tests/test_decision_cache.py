@@ -186,3 +186,19 @@ def test_the_cache_goes_where_it_is_told(tmp_path: Path, monkeypatch: pytest.Mon
     assert counting == [1, 1] and not (tmp_path / ".cache").exists()
     monkeypatch.setenv(decision_cache.CACHE_ENV, str(tmp_path / "elsewhere"))
     assert decision_cache.location(tmp_path) == tmp_path / "elsewhere"
+
+
+def test_a_cached_decision_still_needs_the_pinned_simulator_installed(tmp_path: Path, counting: list[int],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evidence names the simulator that decided: with it gone (or another version), cached answers are not
+    passed off as its answers."""
+    batch = [{"id": "env|r", "simulation": _simulation()}]
+    decision_cache.evaluate(batch, node_modules=NODE_MODULES, directory=tmp_path)
+    monkeypatch.setenv(simulator.NODE_MODULES_ENV, str(tmp_path / "empty"))
+    with pytest.raises(simulator.SimulatorError, match="is not installed"):
+        decision_cache.evaluate(batch, node_modules=NODE_MODULES, directory=tmp_path)
+    monkeypatch.delenv(simulator.NODE_MODULES_ENV)
+    monkeypatch.setattr(simulator, "VERSION", "0.0.1")
+    with pytest.raises(simulator.SimulatorError, match=r"0\.1\.173 is installed, 0\.0\.1 is pinned"):
+        decision_cache.evaluate(batch, node_modules=NODE_MODULES, directory=tmp_path)
+    assert counting == [1]
