@@ -72,8 +72,8 @@ bench: setup ## Time synth (median of 5) and peak memory: empty app, reference a
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache build/docs
 
-test-integration: setup ## The package as other apps use it: the README example from a built wheel via the pinned CLI, a cdk-nag 3.x app, the sharded synth
-	$(PY) -m pytest -q -m "install or nag3 or shards" tests/test_install.py tests/test_nag.py tests/test_parallel.py
+test-integration: setup ## The package as other apps use it: the README example from a built wheel via the pinned CLI, a cdk-nag 3.x app, the sharded synth, partial synths merged (evidence merge)
+	$(PY) -m pytest -q -m "install or nag3 or shards" tests/test_install.py tests/test_nag.py tests/test_parallel.py tests/test_evidence_merge.py
 
 mutate: setup ## Remove each protection listed in tests/mutants.yaml in a scratch copy and prove a test fails
 	$(PY) tools/mutate.py

@@ -7,8 +7,14 @@ Scenarios, all in one run so the ratios compare like with like:
   reference    the reference app (every shipped environment and the organization stack) with every check: cdk-nag NIST 800-53 r5
                + AWS Solutions, the Bedrock pack, the gate, the evidence and the perimeter proof
   perimeter    the perimeter proof alone on the reference assembly (one IAM-simulator process), timed in
-               process: what it adds to a synth
+               process: what it adds to a synth, with no decision cache (cold) and with it (warm)
   envs-N       the reference app generated for N environments (1, 10, 50), every check on
+  plain-N      the same N environments' stacks with no checks at all (one process: plain_app.py does not shard)
+
+Every gated scenario starts with an empty perimeter decision cache (<CDK_OUTDIR>/.cache/perimeter): its first
+run is a first synth (every distinct simulation evaluated, ``cold_s``), the later runs re-synthesize an unchanged
+app (every decision read back); ``simulations`` is what each run asked of the simulator (requests, distinct,
+cached, simulated), read from the cache's last-run.json.
 
 Usage: python bench/synth_bench.py [--runs 5] [--envs 1,10,50] [--out bench/last-run.json]
 """
@@ -19,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,13 +75,30 @@ def measure(command: list[str], env: dict[str, str]) -> tuple[float, int, int]:
 
 
 def scenario(name: str, command: list[str], env: dict[str, str], runs: int) -> dict[str, object]:
-    samples = [measure(command, env) for _ in range(runs)]
+    cache = Path(env["CDK_OUTDIR"]) / ".cache" / "perimeter"
+    shutil.rmtree(cache, ignore_errors=True)  # the first run of each scenario is a first synth
+    samples, simulations = [], []
+    for _ in range(runs):
+        (cache / "last-run.json").unlink(missing_ok=True)
+        samples.append(measure(command, env))
+        last = cache / "last-run.json"
+        simulations.append(json.loads(last.read_text()) if last.is_file() else None)
     times = [t for t, _, _ in samples]
-    result = {"name": name, "runs": runs, "median_s": round(statistics.median(times), 3),
-              "min_s": round(min(times), 3), "max_s": round(max(times), 3),
+    # a gated scenario's median is of its re-synths (the first run fills the cache, reported as cold_s)
+    resynths = times[1:] if simulations[0] and len(times) > 1 else times
+    result = {"name": name, "runs": runs, "median_s": round(statistics.median(resynths), 3),
+              "min_s": round(min(times), 3), "max_s": round(max(times), 3), "cold_s": round(times[0], 3),
               "peak_rss_mib": max(r for _, r, _ in samples), "peak_tree_rss_mib": max(t for _, _, t in samples)}
-    print(f"  {name:<10} median {result['median_s']:6.2f} s   peak RSS {result['peak_rss_mib']:5d} MiB"
-          f" (whole process tree {result['peak_tree_rss_mib']:5d} MiB)", flush=True)
+    if any(simulations):
+        result["simulations"] = simulations
+    proof = ""
+    if simulations[0]:
+        first, later = simulations[0], simulations[1:]
+        proof = (f"; proof {first['requests']} requests, {first['distinct']} distinct; first run simulated "
+                 f"{first['simulated']}" + (f", later runs {max(s['simulated'] for s in later)}" if later else ""))
+    print(f"  {name:<10} median {result['median_s']:6.2f} s (first {times[0]:.2f} s)   peak RSS "
+          f"{result['peak_rss_mib']:5d} MiB (whole process tree {result['peak_tree_rss_mib']:5d} MiB){proof}",
+          flush=True)
     return result
 
 
@@ -84,13 +108,64 @@ def perimeter_cost(python: str, env: dict[str, str], runs: int) -> dict[str, obj
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"perimeter benchmark failed: {done.stderr}")
-    times = json.loads(done.stdout.splitlines()[-1])["times_s"]
-    result = {"name": "perimeter", "runs": runs, "median_s": round(statistics.median(times), 3),
-              "min_s": min(times), "max_s": max(times),
-              "requests": json.loads(done.stdout.splitlines()[-1])["requests"]}
-    print(f"  {'perimeter':<10} median {result['median_s']:6.2f} s   ({result['requests']} requests, one simulator "
-          "process)", flush=True)
+    measured = json.loads(done.stdout.splitlines()[-1])
+    cold, warm = measured["cold_s"], measured["warm_s"]
+    result = {"name": "perimeter", "runs": runs, "median_s": round(statistics.median(cold), 3),
+              "min_s": min(cold), "max_s": max(cold), "warm_median_s": round(statistics.median(warm), 3),
+              "requests": measured["requests"], "distinct": measured["distinct"], "warm_cached": measured["cached"]}
+    print(f"  {'perimeter':<10} median {result['median_s']:6.2f} s with no cache ({result['requests']} requests, "
+          f"{result['distinct']} distinct simulations, one simulator process); {result['warm_median_s']:.2f} s with "
+          f"every decision cached ({result['warm_cached']} read back)", flush=True)
     return result
+
+
+#: The block of docs/performance.md that make bench rewrites from bench/last-run.json (never edited by hand).
+DOCS = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- bench:last-run begin (written by make bench from bench/last-run.json) -->", "<!-- bench:last-run end -->"
+
+
+def render(report: dict) -> str:
+    """The figures of one ``make bench`` run as the Markdown table docs/performance.md shows."""
+    by_name = {r["name"]: r for r in report["results"]}
+    cache = report["perimeter_cache"]
+    runs = by_name["empty"]["runs"]
+    load = report["machine"].get("load_average_at_end")
+    lines = [f"{runs} run(s) per scenario on {report['machine']['cpus']} cores, Node {report['machine']['node']}"
+             + (f"; load average at the end {load[0]:.1f}: other jobs shared the machine and their load varied during "
+                "the run, so the times, and the ratios between scenarios, are indicative only"
+                if load and load[0] > report["machine"]["cpus"] else "") + ".", "",
+             "| scenario | median (gated: of the re-synths) | first run (empty decision cache) | peak RSS, largest "
+             "process / whole tree |",
+             "|---|---|---|---|"]
+    for r in report["results"]:
+        if r["name"] == "perimeter":
+            continue
+        cold = f"{r['cold_s']:.2f} s" if r.get("simulations") else ""
+        lines.append(f"| {r['name']} | {r['median_s']:.2f} s | {cold} | {r['peak_rss_mib']} / "
+                     f"{r['peak_tree_rss_mib']} MiB |")
+    p = by_name["perimeter"]
+    overheads = ", ".join(f"{k} {v}x" for k, v in report["gate_overhead_envs_to_plain"].items())
+    lines += ["",
+              f"- Gate overhead, reference app / plain: **{report['gate_overhead_reference_to_plain']}x** re-synthesizing "
+              f"an unchanged app, **{report['gate_overhead_first_synth_to_plain']}x** for a first synth (target "
+              "1.25x).",
+              f"- N environments gated / plain (gated sharded, plain in one process): {overheads} (target 1.25x at 50).",
+              f"- Perimeter proof alone: {p['requests']} requests, {p['distinct']} distinct simulations; "
+              f"{p['median_s']:.2f} s with no cache, {p['warm_median_s']:.2f} s with every decision cached "
+              f"({p['warm_cached']} read back).",
+              f"- Re-synths of an unchanged app simulated {cache['second_synth_simulated']} requests (cache hit rate "
+              f"{cache['second_synth_hit_rate']:.1%}).",
+              ]
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(report: dict, docs: Path = DOCS) -> None:
+    text = docs.read_text(encoding="utf-8")
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    if not rest:
+        raise SystemExit(f"{docs}: no '{BEGIN}' marker: put the marker pair where the figures go")
+    docs.write_text(f"{head}{BEGIN}\n{render(report)}{END}{tail}", encoding="utf-8")
 
 
 def main() -> int:
@@ -120,17 +195,38 @@ def main() -> int:
             env = {**base_env, "CDK_CONTEXT_JSON": json.dumps({"compliant-bedrock:config-dir": str(config),
                                                                "compliance:report-only": "true"})}
             results.append(scenario(f"envs-{count}", [python, "app.py"], env, args.runs))
+            results.append(scenario(f"plain-{count}", [python, "bench/plain_app.py"], env, args.runs))
     floor = results[0]["median_s"]
     ratios = {r["name"]: round(r["median_s"] / floor, 2) for r in results[1:] if r["name"] != "perimeter"}
-    by_name = {r["name"]: r["median_s"] for r in results}
-    gate_overhead = round(by_name["reference"] / by_name["plain"], 2)
+    by_name = {r["name"]: r for r in results}
+    gate_overhead = round(by_name["reference"]["median_s"] / by_name["plain"]["median_s"], 2)
+    first_synth = round(by_name["reference"]["cold_s"] / by_name["plain"]["median_s"], 2)
+    envs_overhead = {r["name"]: round(r["median_s"] / by_name[r["name"].replace("envs-", "plain-")]["median_s"], 2)
+                     for r in results if r["name"].startswith("envs-")}
+    later = [s for r in results for s in (r.get("simulations") or [])[1:] if s]
+    cache = {"second_synth_simulated": sum(s["simulated"] for s in later),
+             "second_synth_hit_rate": round(sum(s["cached"] for s in later) / max(1, sum(s["distinct"] for s in later)),
+                                            3),
+             "reference_requests": by_name["perimeter"]["requests"],
+             "reference_distinct": by_name["perimeter"]["distinct"]}
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "node": os.environ.get("JSII_NODE", "node")},
-              "results": results, "ratios_to_empty": ratios, "gate_overhead_reference_to_plain": gate_overhead}
+                          "node": os.environ.get("JSII_NODE", "node"),
+                          "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
+              "results": results, "ratios_to_empty": ratios, "gate_overhead_reference_to_plain": gate_overhead,
+              "gate_overhead_first_synth_to_plain": first_synth, "gate_overhead_envs_to_plain": envs_overhead,
+              "perimeter_cache": cache}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
+    if args.out == ROOT / "bench" / "last-run.json":
+        write_docs(report)
     print("ratios to the empty-app floor: " + ", ".join(f"{k} {v}x" for k, v in ratios.items()))
-    print(f"whole gate's overhead (reference / plain): {gate_overhead}x; perimeter proof {by_name['perimeter']:.2f} s")
+    print(f"whole gate's overhead (reference / plain): {gate_overhead}x re-synthesizing an unchanged app, {first_synth}x "
+          f"for a first synth; perimeter proof {by_name['perimeter']['median_s']:.2f} s cold, "
+          f"{by_name['perimeter']['warm_median_s']:.2f} s warm")
+    print("N environments gated / plain: " + ", ".join(f"{k} {v}x" for k, v in envs_overhead.items()))
+    print(f"perimeter decision cache: {cache['reference_distinct']} distinct simulations for "
+          f"{cache['reference_requests']} requests (reference app); re-synths simulated "
+          f"{cache['second_synth_simulated']} (hit rate {cache['second_synth_hit_rate']:.1%})")
     print(f"written: {args.out}")
     return 0
 

@@ -152,8 +152,10 @@ def _default_config_dir() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m infra.cli validate [--config-dir DIR]``: every configuration problem at once, exit 2 if any.
+    ``python -m infra.cli evidence merge DIR... --out DIR``: one evidence set from partial synths.
 
-    Exit codes: 0 valid (warnings may be printed), 2 invalid configuration. Nothing is synthesized.
+    Exit codes: validate: 0 valid (warnings may be printed), 2 invalid configuration; nothing is synthesized.
+    evidence merge: the gate's (0 passed, 1 findings, 2/3 as for a synth), and 2 when the parts cannot be merged.
     """
     import argparse
 
@@ -165,14 +167,39 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--config-dir", type=Path, default=None,
                        help="the environments' directory (default: cdk.json's compliant-bedrock:config-dir, "
                             "else config/); organizations are read from its organization/ folder")
+    evidence = commands.add_parser("evidence", help="evidence across synths")
+    evidence_commands = evidence.add_subparsers(dest="evidence_command", required=True)
+    merge = evidence_commands.add_parser(
+        "merge", help="merge partial synths' cdk.out into one assembly and evidence set",
+        description="Merge the cloud assemblies of partial synths (`make synth ENV=<name>`, one per CI job) and write "
+                    "the evidence of all of them, as one synth would.")
+    merge.add_argument("parts", nargs="+", type=Path, metavar="DIR", help="a partial synth's cdk.out")
+    merge.add_argument("--out", type=Path, required=True, help="where the merged cdk.out goes (replaced)")
+    merge.add_argument("--config", type=Path, default=None,
+                       help="environment settings directory (default: cdk.json's, else ./config)")
     args = parser.parse_args(argv)
     runtime.prepare()
+    if args.command == "evidence":
+        return _evidence_merge(args.parts, args.out, args.config)
     from .validate import collect
 
     findings = collect(args.config_dir or _default_config_dir())
     for line in findings.lines():
         print(line, file=sys.stderr if findings.problems else sys.stdout)
     return findings.exit_code
+
+
+def _evidence_merge(parts: list[Path], out: Path, config: Path | None) -> int:
+    """``evidence merge``: the merged assembly judged by the gate (``infra.evidence_merge``)."""
+    from .config import ConfigError
+    from .evidence_merge import MergeError, judge_merged, merge_assemblies
+
+    try:
+        merge_assemblies(parts, out)
+        return judge_merged(out, config)
+    except (MergeError, ConfigError) as err:
+        print(f"compliant-bedrock evidence merge: {err}", file=sys.stderr)
+        return 2
 
 
 def _config_dir(app: Any) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,15 @@ def outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference(outdir: Path) -> perimeter.Proof:
-    return perimeter.prove(outdir, perimeter.load_acceptances(ACCEPTANCES), node_modules=ROOT / "node_modules")
+def decisions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference proof's decision cache: empty before it, so the reference proof's decisions are fresh."""
+    return tmp_path_factory.mktemp("decisions")
+
+
+@pytest.fixture(scope="module")
+def reference(outdir: Path, decisions: Path) -> perimeter.Proof:
+    return perimeter.prove(outdir, perimeter.load_acceptances(ACCEPTANCES), node_modules=ROOT / "node_modules",
+                           cache_dir=decisions)
 
 
 def _by_id(proof: perimeter.Proof, env: str) -> dict[str, perimeter.Outcome]:
@@ -110,6 +118,22 @@ def test_every_request_is_decided_by_a_simulation_of_its_own(outdir: Path, refer
     monkeypatch.setattr(proof_module, "_model_suffix", lambda arn, region: "same")
     with pytest.raises(perimeter.PerimeterError, match=r"duplicate request ids commercial\|"):
         perimeter.prove(outdir, node_modules=ROOT / "node_modules")
+
+
+def test_cached_decisions_equal_fresh_ones_and_an_unchanged_assembly_simulates_nothing(
+        outdir: Path, reference: perimeter.Proof, decisions: Path) -> None:
+    """The second proof of the same assembly reads every decision back: the evidence it writes is the fresh one's."""
+    fresh = reference.simulations
+    assert fresh["cached"] == 0 and fresh["simulated"] == fresh["distinct"] <= fresh["requests"] == len(
+        [o for o in reference.outcomes if o.simulator_result is not None])
+    again = perimeter.prove(outdir, perimeter.load_acceptances(ACCEPTANCES), node_modules=ROOT / "node_modules",
+                            cache_dir=decisions)
+    assert again.simulations == {**fresh, "cached": fresh["distinct"], "simulated": 0}
+    assert [asdict(o) for o in again.outcomes] == [asdict(o) for o in reference.outcomes]
+    assert again.simulator == reference.simulator == {"name": simulator.PACKAGE, "version": simulator.VERSION}
+    # a StackSet's instances ask one question in each of their accounts: fewer simulations than requests
+    requests, distinct = reference.distinct["baseline-commercial"]
+    assert distinct < requests
 
 
 def test_decisions_name_the_deciding_policy_and_statement(reference: perimeter.Proof) -> None:

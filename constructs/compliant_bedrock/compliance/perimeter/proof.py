@@ -17,7 +17,7 @@ import yaml
 
 from ...errors import CompliantBedrockError
 from ..registry import _HOLLOW, MIN_REASON_WORDS, today
-from . import attacks, simulator
+from . import attacks, decision_cache, simulator
 from .discovery import Assembly, Environment, Policy, read
 from .placeholders import ORG_ID, OTHER_ACCOUNT, OTHER_ACCOUNT_ALTERNATE
 
@@ -127,6 +127,10 @@ class Proof:
     stale_acceptances: list[Acceptance]
     #: environment -> what its requests were evaluated as (a StackSet's template: where it is deployed).
     scopes: dict[str, list[str]] = field(default_factory=dict)
+    #: How many simulations this run asked: requests, distinct (canonical), cached, simulated (this run only).
+    simulations: dict[str, int] = field(default_factory=dict)
+    #: environment -> (simulated requests, distinct simulations among them): the same in every run.
+    distinct: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def blocking(self) -> list[Outcome]:
@@ -472,11 +476,14 @@ def _describe(entry: Mapping[str, Any], resource_policy: str | None = None) -> s
 
 
 def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules: Path | None = None,
-          assembly: Assembly | None = None, role_names: Mapping[str, str] | None = None) -> Proof:
+          assembly: Assembly | None = None, role_names: Mapping[str, str] | None = None,
+          cache_dir: Path | bool | None = True) -> Proof:
     """Simulate the matrix against every environment of the assembly in ``outdir`` (one Node process).
 
     ``role_names``: principal kind -> IAM role name (with path) where a deployment names it otherwise than
     the matrix, e.g. ``{"break-glass": "ops/emergency"}`` when the audit-plane denies exempt that role.
+    ``cache_dir``: where decisions are cached (:mod:`.decision_cache`); True: its default location for
+    ``outdir``; False or None: no cache (every distinct simulation is evaluated).
     """
     assembly = assembly or read(outdir)
     outcomes: list[Outcome] = []
@@ -504,7 +511,14 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
         raise PerimeterError(f"perimeter requests: duplicate request ids {', '.join(duplicates[:5])}; each request "
                              "needs an id of its own (requests.yaml for_each suffixes)")
     guards = {s["id"]: s.pop("_guard") for s in simulations}
-    info, results = simulator.run(simulations, node_modules=node_modules) if simulations else ({}, {})
+    directory = decision_cache.location(outdir) if cache_dir is True else (cache_dir or None)
+    evaluation = decision_cache.evaluate(simulations, node_modules=node_modules, directory=directory) \
+        if simulations else None
+    info, results = (evaluation.simulator, evaluation.results) if evaluation else ({}, {})
+    per_env: dict[str, list[str]] = {}
+    for sim_id, digest in (evaluation.digests if evaluation else {}).items():
+        per_env.setdefault(sim_id.split("|", 1)[0], []).append(digest)
+    distinct = {env_name: (len(digests), len(set(digests))) for env_name, digests in per_env.items()}
     acceptances = list(acceptances)
     used: set[int] = set()
     for outcome in outcomes:
@@ -542,7 +556,7 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
     built = {env.name for env in assembly.environments}
     stale = [a for i, a in enumerate(acceptances)
              if i not in used and (not a.environments or built & set(a.environments))]
-    return Proof(info, outcomes, stale, scopes)
+    return Proof(info, outcomes, stale, scopes, evaluation.counts if evaluation else {}, distinct)
 
 
 # ---- evidence ----------------------------------------------------------------------------------------
@@ -567,6 +581,8 @@ def write_evidence(outdir: Path, proof: Proof) -> list[Path]:
             **({"scope": proof.scopes[env]} if env in proof.scopes else {}),
             "passed": not [o for o in rows if o.verdict == "open"],
             "counts": _counts(rows),
+            **({"simulations": {"requests": proof.distinct[env][0], "distinct": proof.distinct[env][1]}}
+               if env in proof.distinct else {}),
             "requests": [asdict(o) for o in rows],
         }
         json_path = directory / f"perimeter-{env}.json"

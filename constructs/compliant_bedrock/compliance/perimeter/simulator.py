@@ -50,9 +50,9 @@ def find_node(node_modules: Path | None) -> str | None:
     return shutil.which("node")
 
 
-def run(simulations: list[dict[str, Any]], *, node_modules: Path | None = None, node: str | None = None,
-        timeout: float = 120.0) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Evaluate every simulation in one Node process: (simulator name/version, results by id)."""
+def locate(node_modules: Path | None = None, node: str | None = None) -> tuple[Path, str]:
+    """(node_modules holding the pinned simulator, Node): what a proof needs even when every decision is
+    cached (a cached decision stands for this simulator's; without it the proof cannot claim to have run)."""
     if os.environ.get(NODE_MODULES_ENV):  # an explicit choice wins (CI images, tests)
         node_modules = Path(os.environ[NODE_MODULES_ENV])
     node_modules = node_modules or find_node_modules()
@@ -62,6 +62,25 @@ def run(simulations: list[dict[str, Any]], *, node_modules: Path | None = None, 
     node = node or find_node(node_modules)
     if node is None:
         raise SimulatorError(f"perimeter proof: Node.js was not found (JSII_NODE, node_modules, PATH); {FIX}")
+    return node_modules, node
+
+
+def installed(node_modules: Path) -> dict[str, str]:
+    """The installed simulator's name and version (what the runner reports), refused when not the pin."""
+    try:
+        version = json.loads((node_modules / PACKAGE / "package.json").read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError) as err:
+        raise SimulatorError(f"perimeter proof: {PACKAGE} under {node_modules} is unreadable ({err}); {FIX}") from err
+    if version != VERSION:
+        raise SimulatorError(f"perimeter proof: {PACKAGE} {version} is installed, {VERSION} is pinned in "
+                             f"package.json; {FIX}")
+    return {"name": PACKAGE, "version": version}
+
+
+def run(simulations: list[dict[str, Any]], *, node_modules: Path | None = None, node: str | None = None,
+        timeout: float = 120.0) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Evaluate every simulation in one Node process: (simulator name/version, results by id)."""
+    node_modules, node = locate(node_modules, node)
     script = resources.files(__package__).joinpath("simulate.mjs")
     payload = json.dumps({"node_modules": str(node_modules), "version": VERSION, "simulations": simulations})
     with resources.as_file(script) as script_path:
