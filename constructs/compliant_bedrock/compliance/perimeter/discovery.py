@@ -26,6 +26,9 @@ from ...evidence.assembly import StackSetTemplate, _metadata_paths, environment_
 from .placeholders import DEFAULT_ACCOUNT, Resolver, digest
 
 AUDIT_TAG = "compliant-bedrock:audit"
+#: Metadata of the Codex policy (``model_access.CODEX_POLICY_METADATA``) and of the developer role it is for.
+CODEX_POLICY_METADATA = "compliant-bedrock:codex-policy"
+DEVELOPER_ROLE_METADATA = "compliant-bedrock:developer-role"
 #: Actions whose Allow marks a managed policy as the package's invoke policy (what a workload holds).
 INVOKE_ACTIONS = ("bedrock:invokemodel", "bedrock:invokemodelwithresponsestream", "bedrock-mantle:createinference")
 
@@ -66,6 +69,10 @@ class Environment:
     resolver: Resolver
     identity: list[Policy] = field(default_factory=list)
     workload: list[Policy] = field(default_factory=list)
+    #: The Codex policy (``BedrockModelAccess.codex_policy``): what a developer's Identity Center role holds.
+    developer: list[Policy] = field(default_factory=list)
+    #: The developer's role (path and name), as the stack records it on the Codex policy; None: not yet assigned.
+    developer_role: str | None = None
     endpoints: dict[str, tuple[str, Policy | None]] = field(default_factory=dict)
     keys: dict[str, tuple[Policy | None, dict[str, str]]] = field(default_factory=dict)
     buckets: dict[str, tuple[Policy | None, dict[str, str]]] = field(default_factory=dict)
@@ -310,7 +317,13 @@ def _read_stack(stack: str, env_name: str, template: dict[str, Any], resolver: R
             document = resolver.value(raw.get("PolicyDocument") or {})
             policy = Policy(label, "identity", document)
             env.identity.append(policy)
-            if rtype == "AWS::IAM::ManagedPolicy" and grants_invoke(document):
+            metadata = resource.get("Metadata") or {}
+            if rtype == "AWS::IAM::ManagedPolicy" and metadata.get(CODEX_POLICY_METADATA):
+                env.developer.append(policy)  # a developer's policy, not the workload's
+                role = metadata.get(DEVELOPER_ROLE_METADATA)
+                env.developer_role = str(role) if role else env.developer_role
+                is_environment = True
+            elif rtype == "AWS::IAM::ManagedPolicy" and grants_invoke(document):
                 env.workload.append(policy)
                 is_environment = True
         elif rtype == "AWS::IAM::Role":
