@@ -246,3 +246,49 @@ def test_docs_name_every_forwarded_zone() -> None:
     text = (ROOT / "docs" / "codex.md").read_text(encoding="utf-8")
     for zone in FORWARDED_ZONES:
         assert f"`{zone.format(region='us-east-2')}`" in text, zone
+
+
+# ---- the environment's developers block ---------------------------------------------------------------------
+def _frontier(**developers: object) -> dict:
+    raw = yaml.safe_load((ROOT / "config" / "frontier.yaml").read_text(encoding="utf-8"))
+    raw["developers"] = {**raw["developers"], **developers}
+    return raw
+
+
+@pytest.mark.parametrize(("change", "fragments"), [
+    ({"models": ["openai.gpt-5.6-sol"]}, ["developers.models", "openai.gpt-5.6-sol", "path mantle"]),
+    ({"forwarder_cidrs": ["10.0.0.0/8"]}, ["developers.forwarder_cidrs", "'10.0.0.0/8'", "/24 or narrower"]),
+    ({"identity_center_instance_arn": "arn:aws-us-gov:sso:::instance/ssoins-72230000deadbeef"},
+     ["developers.identity_center_instance_arn", "'aws-us-gov'", "'aws'"]),
+    ({"session_duration": "PT13H"}, ["developers.session_duration", "'PT13H'", "PT1H to PT12H"]),
+])
+def test_developers_config_names_the_bad_field(change: dict, fragments: list[str]) -> None:
+    from infra.config import ConfigError, parse_environment
+
+    with pytest.raises(ConfigError) as err:
+        parse_environment(_frontier(**change), "config/frontier.yaml")
+    (problem,) = err.value.problems
+    for fragment in fragments:
+        assert fragment in problem, (fragment, problem)
+
+
+def test_developers_need_mantle_models() -> None:
+    from infra.config import ConfigError, parse_environment
+
+    raw = yaml.safe_load((ROOT / "config" / "commercial.yaml").read_text(encoding="utf-8"))
+    raw["developers"] = {"forwarder_cidrs": ["10.200.0.53/32"], "identity_center_instance_arn": INSTANCE}
+    with pytest.raises(ConfigError, match="developers: Codex uses bedrock-mantle"):
+        parse_environment(raw, "config/commercial.yaml")
+
+
+def test_the_organization_exempts_the_recorded_developer_role_only() -> None:
+    from infra.config import load_environments
+    from infra.org_config import load_organizations
+
+    (organization,) = [o for o in load_organizations(ROOT / "config", load_environments(ROOT / "config"))
+                       if "frontier" in o.covers_environments]
+    mantle = [r.arn("aws") for r in organization.exempt_roles()["mantle_roles"]]
+    assert mantle == ["arn:aws:iam::222233334444:role/frontier-workload",
+                      "arn:aws:iam::222233334444:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_CodexDeveloper_"
+                      "0123456789abcdef"]
+    assert [e.name for e in organization.developer_environments()] == ["frontier"]
