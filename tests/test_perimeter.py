@@ -608,6 +608,9 @@ def test_the_frontier_developer_runs_codex_on_the_accepted_models_and_nothing_el
     for denied in ("developer.codex.other-project", "developer.api-key.use", "developer.runtime-api-key.use",
                    "developer.api-key.create", "developer.managed-agents.session"):
         assert (frontier[denied].decision, frontier[denied].verdict) == ("denied", "as-expected"), denied
+    # the organization stack's permission set, which references the Codex policy by name, is the developer's too
+    assert any("CodexPermissionSet-frontier#DenyLongTermCredentials" in d
+               for d in frontier["developer.api-key.create"].deciding)
     # the workload does not hold the Codex policy: its identity is the invoke policy alone
     assert not any("CodexPolicy" in d for o in frontier.values() if o.principal == "workload" for d in o.deciding)
     assert not [o for o in _by_id(reference, "commercial").values() if o.principal == "developer"]
