@@ -39,8 +39,9 @@ LONG_TERM_CREDENTIAL_ACTIONS: tuple[str, ...] = (
 )
 #: A permission set's role in an account, by exact path and name as IAM shows it after the first assignment:
 #: ``aws-reserved/sso.amazonaws.com/[<region>/]AWSReservedSSO_<permission set>_<16 hex>``. Identity Center
-#: creates, changes and deletes these roles; an account administrator cannot create a role under
-#: ``/aws-reserved/`` nor change its trust, so an exemption naming one exactly is not obtainable in the account.
+#: creates and changes these roles through its service-linked role (which SCPs do not bind); an exemption naming
+#: one exactly is protected like every exempt role (``ProtectExemptRoles``: nobody else creates, re-trusts or
+#: changes it; ``DenyAssumingExemptRoles``: nobody assumes it with AssumeRole; developers arrive by SAML).
 SSO_ROLE_PATTERN = re.compile(r"aws-reserved/sso\.amazonaws\.com/(?:[a-z]{2}(?:-[a-z]+)+-\d/)?"
                               r"AWSReservedSSO_(?P<set>[\w+=,.@-]{1,32})_[0-9a-f]{16}")
 #: The IAM path of the Codex policy a permission set references (same name in every account it is assigned in).
