@@ -26,6 +26,14 @@ from compliant_bedrock.compliance.rules.audit import REQUIRED_BEDROCK_DATA_TYPES
 from compliant_bedrock.compliance.suppressions import _HOLLOW as _PLACEHOLDER
 from compliant_bedrock.compliance.suppressions import MIN_REASON_WORDS, RiskAcceptance, hollow, today
 from compliant_bedrock.detection import EVENT_BUS_ARN_PATTERN, MAX_ALERT_EVENT_BUSES
+from compliant_bedrock.developer_access import (
+    INSTANCE_ARN_PATTERN,
+    PERMISSION_SET_NAME,
+    SSO_ROLE_PATTERN,
+    check_instance_arn,
+    session_minutes,
+)
+from compliant_bedrock.errors import ConstructPropsError
 from compliant_bedrock.guardrail import guardrail_profile_for_region
 from compliant_bedrock.kms import DEFAULT_BREAK_GLASS_ROLE_NAME, AuditAdmins
 from compliant_bedrock.log_groups import RETENTION_DAYS
@@ -41,6 +49,7 @@ from compliant_bedrock.models import (
     model_destinations,
 )
 from compliant_bedrock.private_link import FIPS_ENDPOINTS, FIPS_REGIONS, BedrockService
+from compliant_bedrock.resolver import check_forwarder_cidr
 
 #: OMB M-21-31 asks for 12 months of logs in active storage: the floor for every log group here.
 MIN_LOG_RETENTION_DAYS = 365
@@ -437,6 +446,66 @@ class MantleSettings(_Strict):
         return value
 
 
+class DeveloperSettings(_Strict):
+    """Codex for the environment's developers (``docs/codex.md``): DNS from the agency network into the VPC, and
+    an Identity Center permission set (deployed by the organization stack) carrying the Codex policy."""
+
+    #: The agency DNS forwarders that forward the Bedrock names to the inbound resolver (private, /24 or narrower).
+    forwarder_cidrs: list[str]
+    #: ``arn:<partition>:sso:::instance/ssoins-...`` (``aws sso-admin list-instances``).
+    identity_center_instance_arn: str
+    #: ISO 8601, PT1H to PT12H (Identity Center's limits).
+    session_duration: str = "PT8H"
+    permission_set_name: str = "CodexDeveloper"
+    #: The permission set's role in this account, by exact name, recorded after the first assignment (like the
+    #: endpoint ids): the organization's SCPs exempt exactly this role from the Mantle denies. None: not yet
+    #: assigned, so no developer can call Mantle (the SCPs deny it).
+    sso_role: str | None = None
+    #: Mantle models Codex may use (default: every model of the environment on path mantle).
+    models: list[str] = Field(default_factory=list)
+
+    @field_validator("forwarder_cidrs")
+    @classmethod
+    def _forwarders(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("is empty; name the agency DNS forwarders (e.g. ['10.10.1.53/32'])")
+        try:
+            return [check_forwarder_cidr(c, "developers") for c in value]
+        except ConstructPropsError as err:
+            raise ValueError(str(err).removeprefix("developers: ")) from None
+
+    @field_validator("identity_center_instance_arn")
+    @classmethod
+    def _instance(cls, value: str) -> str:
+        try:
+            return check_instance_arn(value, "developers")
+        except ConstructPropsError as err:
+            raise ValueError(str(err).removeprefix("developers: ")) from None
+
+    @field_validator("session_duration")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        try:
+            session_minutes(value, "developers")
+        except ConstructPropsError as err:
+            raise ValueError(str(err).removeprefix("developers: ")) from None
+        return value
+
+    @model_validator(mode="after")
+    def _role(self) -> DeveloperSettings:
+        if not PERMISSION_SET_NAME.fullmatch(self.permission_set_name):
+            raise ValueError(f"permission_set_name: {self.permission_set_name!r} is not a permission set name (1-32 "
+                             "of letters, digits and +=,.@_-)")
+        if self.sso_role is not None:
+            match = SSO_ROLE_PATTERN.fullmatch(self.sso_role)
+            if match is None or match.group("set") != self.permission_set_name:
+                raise ValueError(f"sso_role: {self.sso_role!r} is not the role of permission set "
+                                 f"{self.permission_set_name!r}; copy its path and name from IAM after the first "
+                                 "assignment: aws-reserved/sso.amazonaws.com/[<region>/]AWSReservedSSO_"
+                                 f"{self.permission_set_name}_<16 hex>")
+        return self
+
+
 class DestinationsAcceptance(_Strict):
     """Why a model whose destination regions the catalog marks UNCERTAIN may still run under ``data_residency``,
     and who approved it (it becomes a POA&M item)."""
@@ -555,6 +624,8 @@ class EnvironmentSettings(_Strict):
     accept_unguarded: dict[Literal[UNGUARDED_PATH_NAMES], RiskAcceptanceSettings] = Field(  # type: ignore[valid-type]
         default_factory=dict)
     mantle: MantleSettings = Field(default_factory=MantleSettings)
+    #: Codex for developers: the inbound resolver and the permission set (docs/codex.md). None: neither.
+    developers: DeveloperSettings | None = None
     #: With fips_endpoints: true, endpoints accepted as non-FIPS by name (only those without a FIPS service).
     non_fips_endpoints: list[Literal[ENDPOINT_SERVICES]] = Field(default_factory=list)  # type: ignore[valid-type]
     #: Accounts whose principals may use the endpoints (default: the stack's account); with organization_id both
@@ -855,6 +926,30 @@ class EnvironmentSettings(_Strict):
                              "events")
         if self.mantle.managed_agents and "mantle" not in self.accept_unguarded:
             raise ValueError("mantle.managed_agents: true needs accept_unguarded.mantle (sessions run unguarded)")
+        self._check_developers()
+
+    def _check_developers(self) -> None:
+        """Codex runs on Mantle: the environment must have Mantle models; the instance ARN its partition."""
+        developers = self.developers
+        if developers is None:
+            return
+        mantle = self.model_ids(InferencePath.MANTLE)
+        if not mantle:
+            raise ValueError("developers: Codex uses bedrock-mantle, and no model of this environment is on path "
+                             "mantle; add one (with accept_unguarded.mantle) or remove developers")
+        unknown = sorted(set(developers.models) - set(mantle))
+        if unknown:
+            raise ValueError(f"developers.models: {unknown} are not models of this environment on path mantle "
+                             f"({', '.join(mantle)})")
+        partition = partition_of(self.region)
+        check = INSTANCE_ARN_PATTERN.fullmatch(developers.identity_center_instance_arn)
+        if check is not None and check.group("partition") != partition:
+            raise ValueError(f"developers.identity_center_instance_arn: {developers.identity_center_instance_arn!r} is "
+                             f"in partition {check.group('partition')!r}, the environment in {partition!r}; use the "
+                             "Identity Center instance of this partition")
+        if partition != "aws":
+            raise ValueError(f"developers: Codex does not support Mantle in {partition} (OpenAI, "
+                             "developers.openai.com/codex/amazon-bedrock); remove developers")
 
     @property
     def mantle_project_name(self) -> str:

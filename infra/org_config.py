@@ -528,6 +528,10 @@ class OrganizationSettings(_Strict):
     def partition(self) -> str:
         return str(partition_of(self.home_region))
 
+    def developer_environments(self) -> list[Any]:
+        """Covered environments with Codex developers (config ``developers``), by name."""
+        return [env for _, env in sorted(self._covered.items()) if getattr(env, "developers", None) is not None]
+
     def _env_accounts(self) -> list[tuple[str, str]]:
         return sorted({(env.account, env.region) for env in self._covered.values()})
 
@@ -546,7 +550,10 @@ class OrganizationSettings(_Strict):
             "pipeline": [ExemptRole(r.account, r.role) for r in self.roles.pipeline],
             "batch_roles": [ExemptRole(r.account, r.role) for r in self.roles.batch_inference],
             "mantle_roles": [ExemptRole(self._covered[r.environment].account, r.role) for r in self.roles.mantle
-                             if r.environment in self._covered],
+                             if r.environment in self._covered]
+                            # Codex developers: the permission set's role, once recorded (docs/codex.md)
+                            + [ExemptRole(env.account, env.developers.sso_role) for env in self.developer_environments()
+                               if env.developers.sso_role],
             "network_exempt_roles": [ExemptRole(r.account, r.role) for r in self.roles.network_exempt],
             # S3 assumes them; each baseline account's replica bucket accepts records from its region's only.
             "replication_roles": [ExemptRole(a, replication_role_name(r)) for a in self.baseline.accounts

@@ -18,6 +18,7 @@ from compliant_bedrock.audit_trail import AuditTrail
 from compliant_bedrock.compliance import suppress_stack_rule
 from compliant_bedrock.compliance.perimeter.discovery import ORGANIZATION_METADATA
 from compliant_bedrock.detection import TamperDetection
+from compliant_bedrock.developer_access import CodexPermissionSet, codex_policy_name
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.kms import AuditAdmins
@@ -104,6 +105,15 @@ class OrganizationStack(Stack):
                                 f"No BEDROCK_POLICY in this organization: {settings.guardrail.not_enforced_reason} "
                                 f"(BEDROCK_POLICY in {settings.partition}: "
                                 f"{support('bedrock_policy', settings.partition).source})")
+        # Codex developers of the covered environments: permission sets live where Identity Center is administered
+        # (this account), each referencing its environment's Codex policy by name (docs/codex.md).
+        self.permission_sets = [
+            CodexPermissionSet(self, f"CodexPermissionSet-{env.name}",
+                               instance_arn=env.developers.identity_center_instance_arn,
+                               name=env.developers.permission_set_name,
+                               session_duration=env.developers.session_duration,
+                               codex_policy_name=codex_policy_name(env.name))
+            for env in settings.developer_environments()]
         self.trail: AuditTrail | None = None
         if settings.trail.enabled:
             # Every account of the organization, every region, with Bedrock and Mantle data events (denied attempts

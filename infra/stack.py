@@ -10,6 +10,7 @@ from constructs import Construct
 from compliant_bedrock.audit_trail import AuditTrail, declare_trail_coverage, default_bedrock_data_resource_types
 from compliant_bedrock.compliance import accept_risk, suppress_stack_rule
 from compliant_bedrock.detection import TamperDetection
+from compliant_bedrock.developer_access import CODEX_POLICY_PATH, codex_policy_name
 from compliant_bedrock.guardrail import BedrockGuardrail
 from compliant_bedrock.guardrail_presets import federal_baseline
 from compliant_bedrock.invocation_logging import ModelInvocationLogging
@@ -18,6 +19,7 @@ from compliant_bedrock.model_access import BedrockModelAccess, MantleProject
 from compliant_bedrock.models import InferencePath
 from compliant_bedrock.network import IsolatedVpc
 from compliant_bedrock.private_link import BedrockPrivateLink, BedrockService
+from compliant_bedrock.resolver import InboundResolver
 
 from .config import EnvironmentSettings
 from .replica_stack import replica_targets
@@ -106,6 +108,7 @@ class ReferenceStack(Stack):
             accept_unguarded={path: a.acceptance() for path, a in settings.accept_unguarded.items()},
             allow_unverified_models=accepted_models,
         )
+        self._developers()
         self._audit()
         CfnOutput(self, "RuntimeEndpointId", value=self.private_link.runtime_endpoint.vpc_endpoint_id,
                   description="bedrock-runtime interface endpoint (aws:SourceVpce of every allowed invoke)")
@@ -116,6 +119,31 @@ class ReferenceStack(Stack):
         if self.mantle_project is not None:
             CfnOutput(self, "MantleProjectId", value=self.mantle_project.project_id,
                       description="Send as the OpenAI-Project header on bedrock-mantle calls (the only project granted)")
+
+    def _developers(self) -> None:
+        """Codex for developers (config ``developers``): the inbound resolver workstations' DNS forwards to, and
+        the Codex policy under the fixed name the organization stack's permission set references."""
+        developers = self.settings.developers
+        self.resolver: InboundResolver | None = None
+        self.codex_policy = None
+        if developers is None:
+            return
+        key = self.log_key
+        if key is None:  # an existing VPC: no flow-log key of this stack
+            key = retained_key(self, "ResolverLogKey", description=f"DNS query log of {self.settings.name}")
+            allow_cloudwatch_logs(key, self)
+            protect_audit_key(key, self.settings.audit_admins)
+        self.resolver = InboundResolver(self, "InboundResolver", vpc=self.vpc, forwarder_cidrs=developers.forwarder_cidrs,
+                                        log_key=key, log_retention_days=self.settings.log_retention_days,
+                                        name=f"{self.settings.name}-inbound")
+        tag_audit(self.resolver.log_group)
+        self.codex_policy = self.model_access.codex_policy(
+            developers.models or None, managed_policy_name=codex_policy_name(self.settings.name), path=CODEX_POLICY_PATH,
+            developer_role=developers.sso_role)
+        CfnOutput(self, "InboundResolverId", value=self.resolver.endpoint_id,
+                  description="Forward the Bedrock names to this endpoint's two addresses (docs/codex.md)")
+        CfnOutput(self, "CodexPolicyArn", value=self.codex_policy.managed_policy_arn,
+                  description="The Codex policy the organization stack's permission set references by name")
 
     def _audit(self) -> None:
         """The account's multi-region trail (where this environment owns it) and invocation logging."""

@@ -1437,8 +1437,11 @@ def test_frontier_unguarded_path_is_risk_accepted_never_implemented(report: Path
     si10 = matrix["controls"]["SI-10"]
     assert si10["status"] == "risk-accepted"
     (unguarded,) = [r for r in si10["rules"] if r["rule"] == "Bedrock-UnguardedInferencePath"]
-    (row,) = unguarded["results"]
-    assert row["result"] == "suppressed" and "accepted by AO for the frontier system" in row["reason"]
+    # the workload's invoke policy and the developers' Codex policy (docs/codex.md), each under the acceptance
+    assert [[p for p in ("CodexPolicy", "InvokePolicy") if p in row["resource"]]
+            for row in sorted(unguarded["results"], key=lambda r: r["resource"])] == [["CodexPolicy"], ["InvokePolicy"]]
+    for row in unguarded["results"]:
+        assert row["result"] == "suppressed" and "accepted by AO for the frontier system" in row["reason"]
     document = _load(report / "component-definition.json")["component-definition"]
     for component in document["components"]:
         for implementation in component.get("control-implementations", []):
@@ -1602,9 +1605,12 @@ def test_accepted_deviations_are_poam_items(report: Path) -> None:
     assert (mantle["deviation_type"], mantle["deviation_status"], mantle["vendor_dependency"]) == (
         "vendor dependency", "proposed", "yes")
     assert (mantle["weakness_detector"], mantle["weakness_source_identifier"]) == ("configuration", "non_fips_endpoints")
-    (unguarded,) = [i for i in items if i["environment"] == "frontier"
-                    and i["source"] == "Bedrock rule Bedrock-UnguardedInferencePath"]
-    assert unguarded["accepted_by"] == "AO for the frontier system" and "RA-2026-017" in unguarded["reason"]
+    unguarded = [i for i in items if i["environment"] == "frontier"
+                 and i["source"] == "Bedrock rule Bedrock-UnguardedInferencePath"]
+    assert [[p for p in ("CodexPolicy", "InvokePolicy") if p in i["resource"]]  # the workload's and Codex's grants
+            for i in sorted(unguarded, key=lambda i: i["resource"])] == [["CodexPolicy"], ["InvokePolicy"]]
+    for item in unguarded:
+        assert item["accepted_by"] == "AO for the frontier system" and "RA-2026-017" in item["reason"]
     (uncertain,) = [i for i in items if i["source"] == "configuration accept_uncertain_destinations"]
     assert uncertain["environment"] == "commercial" and uncertain["resource"] == "us.openai.gpt-5.6-sol"
     assert uncertain["accepted_by"] == "AO for the commercial system, risk acceptance RA-2026-021"

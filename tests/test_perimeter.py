@@ -615,6 +615,31 @@ def test_the_frontier_workload_reaches_exactly_its_accepted_mantle_models(refere
     assert not [o for o in _by_id(reference, "commercial").values() if o.id.startswith("workload.mantle.invoke")]
 
 
+def test_the_frontier_developer_runs_codex_on_the_accepted_models_and_nothing_else(reference: perimeter.Proof) -> None:
+    """The Codex permission set's role (recorded in config, exempt by exact ARN from the organization's Mantle
+    denies) holding the Codex policy: model list and the accepted models through the endpoint, nothing around
+    them (docs/codex.md)."""
+    frontier = _by_id(reference, "frontier")
+    role = "role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_CodexDeveloper_0123456789abcdef"
+    listed = frontier["developer.codex.model-list"]
+    assert (listed.decision, listed.verdict) == ("allowed", "as-expected") and listed.principal_arn.endswith(role)
+    for model in ("openai.gpt-5.5", "openai.gpt-5.4"):
+        allowed = frontier[f"developer.codex.invoke[{model}]"]
+        assert (allowed.decision, allowed.verdict) == ("allowed", "as-expected"), allowed.line()
+        assert any("CodexPolicy#AllowUnguardedMantleInferenceForCodex" in d for d in allowed.deciding)
+        for denied in (f"developer.codex.other-model[{model}]", f"developer.codex.public-endpoint[{model}]"):
+            assert frontier[denied].decision == "denied", frontier[denied].line()
+    for denied in ("developer.codex.other-project", "developer.api-key.use", "developer.runtime-api-key.use",
+                   "developer.api-key.create", "developer.managed-agents.session"):
+        assert (frontier[denied].decision, frontier[denied].verdict) == ("denied", "as-expected"), denied
+    # the organization stack's permission set, which references the Codex policy by name, is the developer's too
+    assert any("CodexPermissionSet-frontier#DenyLongTermCredentials" in d
+               for d in frontier["developer.api-key.create"].deciding)
+    # the workload does not hold the Codex policy: its identity is the invoke policy alone
+    assert not any("CodexPolicy" in d for o in frontier.values() if o.principal == "workload" for d in o.deciding)
+    assert not [o for o in _by_id(reference, "commercial").values() if o.principal == "developer"]
+
+
 # ---- the administrator who read the policies (perimeter review 2) ----------------------------------
 def test_requests_carry_only_the_keys_bedrock_sends_and_the_workload_is_allowed(reference: perimeter.Proof) -> None:
     """The shipped organization config, simulated with aws:SourceVpce only: the workload's guarded call through

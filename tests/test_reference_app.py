@@ -247,3 +247,27 @@ def test_guardrails_block_classification_markings_below_the_classified_partition
         regexes = guardrail["Properties"]["SensitiveInformationPolicyConfig"]["RegexesConfig"]
         assert {r["Name"] for r in regexes} >= {"ClassificationBanner", "ClassificationPortionMarking", "CuiMarking"}
         assert all(r["Action"] == "BLOCK" or r.get("InputAction") == "BLOCK" for r in regexes), stack
+
+
+def test_frontier_codex_developers_resolve_the_endpoint_and_sign_in_through_identity_center(
+        assembly: tuple[Path, list]) -> None:
+    """config/frontier.yaml ``developers``: the inbound resolver in the frontier VPC, the Codex policy under the
+    fixed name, and the organization stack's permission set referencing exactly that name (docs/codex.md)."""
+    outdir, _ = assembly
+    frontier = _template(outdir, "CompliantBedrock-frontier")["Resources"]
+    (endpoint,) = [r for r in frontier.values() if r["Type"] == "AWS::Route53Resolver::ResolverEndpoint"]
+    assert endpoint["Properties"]["Direction"] == "INBOUND" and len(endpoint["Properties"]["IpAddresses"]) == 2
+    assert [r for r in frontier.values() if r["Type"] == "AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation"]
+    (codex,) = [r for r in frontier.values() if r["Type"] == "AWS::IAM::ManagedPolicy"
+                and r["Properties"].get("ManagedPolicyName") == "compliant-bedrock-codex-frontier"]
+    assert codex["Properties"]["Path"] == "/compliant-bedrock/"
+    organization = _template(outdir, "CompliantBedrock-organization-commercial")["Resources"]
+    (permission_set,) = [r["Properties"] for r in organization.values() if r["Type"] == "AWS::SSO::PermissionSet"]
+    assert permission_set["CustomerManagedPolicyReferences"] == [
+        {"Name": "compliant-bedrock-codex-frontier", "Path": "/compliant-bedrock/"}]
+    assert permission_set["SessionDuration"] == "PT8H"
+    assert not [r for r in _template(outdir, "CompliantBedrock-commercial")["Resources"].values()
+                if r["Type"].startswith("AWS::Route53Resolver::")]
+    scps = json.dumps([r for r in organization.values() if r["Type"] == "AWS::Organizations::Policy"])
+    assert ("arn:aws:iam::222233334444:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_CodexDeveloper_"
+            "0123456789abcdef") in scps  # developers.sso_role: exempt from the Mantle denies by exact ARN

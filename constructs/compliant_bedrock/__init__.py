@@ -7,7 +7,8 @@ The public API, importable from here::
 
 Constructs: :class:`BedrockPrivateLink`, :class:`BedrockModelAccess`, :class:`BedrockGuardrail`,
 :class:`IsolatedVpc`, :class:`AuditBucket`, :class:`AuditTrail`, :class:`ModelInvocationLogging`,
-:class:`TamperDetection`, :class:`BedrockOrganizationGuardrails`; helpers :func:`retained_key`,
+:class:`TamperDetection`, :class:`BedrockOrganizationGuardrails`, :class:`InboundResolver`,
+:class:`CodexPermissionSet`; helpers :func:`retained_key`,
 :func:`allow_cloudwatch_logs`, :func:`encrypted_log_group`, :func:`grant_records_read`; compliance
 :func:`suppress`, :func:`suppress_stack_rule`, :class:`RuleContext`, :class:`ComplianceGate`.
 
@@ -76,11 +77,13 @@ _EXPORTS: dict[str, str] = {
     "BedrockOrganizationGuardrails": "organization",
     "BedrockPrivateLink": "private_link",
     "BedrockService": "private_link",
+    "CodexPermissionSet": "developer_access",
     "CompliantBedrockError": "errors",
     "ComplianceGate": "compliance_gate",
     "ConstructPropsError": "errors",
     "GateResult": "compliance_gate",
     "GuardrailPolicy": "guardrail",
+    "InboundResolver": "resolver",
     "IsolatedVpc": "network",
     "MantleProject": "model_access",
     "ModelInvocationLogging": "invocation_logging",
@@ -109,11 +112,13 @@ __all__ = [
     "BedrockOrganizationGuardrails",
     "BedrockPrivateLink",
     "BedrockService",
+    "CodexPermissionSet",
     "ComplianceGate",
     "CompliantBedrockError",
     "ConstructPropsError",
     "GateResult",
     "GuardrailPolicy",
+    "InboundResolver",
     "IsolatedVpc",
     "MantleProject",
     "ModelInvocationLogging",
@@ -153,6 +158,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (py.typed)
     from .compliance import RiskAcceptance, RuleContext, accept_risk, suppress, suppress_stack_rule
     from .compliance_gate import ComplianceGate, GateResult, synth
     from .detection import TamperDetection
+    from .developer_access import CodexPermissionSet
     from .errors import CompliantBedrockError, ConstructPropsError
     from .grants import grant_records_read
     from .guardrail import BedrockGuardrail, GuardrailPolicy
@@ -164,3 +170,4 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (py.typed)
     from .network import IsolatedVpc, pin_availability_zones
     from .organization import BedrockOrganizationGuardrails
     from .private_link import BedrockPrivateLink, BedrockService
+    from .resolver import InboundResolver

@@ -16,7 +16,10 @@ if TYPE_CHECKING:
     from .guardrail import BedrockGuardrail
 
 from .arns import every_runtime_project_arn, route_arns, runtime_project_arn
-from .compliance.suppressions import RiskAcceptance, accept_risk
+
+# The perimeter proof's developer principal holds the policy this metadata marks (and the role it names).
+from .compliance.perimeter.discovery import CODEX_POLICY_METADATA, DEVELOPER_ROLE_METADATA
+from .compliance.suppressions import RiskAcceptance, accept_risk, suppress
 from .errors import ConstructPropsError
 from .model_standing import check_construct_models
 from .models import (
@@ -340,6 +343,7 @@ class BedrockModelAccess(Construct):
         })
         self._accepted = accepted
         self._codex_policy: iam.ManagedPolicy | None = None
+        self._codex_models: list[str] = []
         length = policy_length(stack.resolve(self.policy.document))
         if length > MANAGED_POLICY_MAX_CHARS:
             raise ConstructPropsError(
@@ -390,13 +394,28 @@ class BedrockModelAccess(Construct):
 
     def grant_codex(self, grantee: iam.IGrantable, model_ids: Sequence[str] | None = None) -> iam.ManagedPolicy:
         """Developer workstations running Codex against Bedrock (``model_provider = "amazon-bedrock"``,
-        the Mantle Responses API, SigV4 from the AWS credential chain, never API keys).
+        the Mantle Responses API, SigV4 from the AWS credential chain, never API keys): attach
+        :meth:`codex_policy` to ``grantee``.
+
+        Workstations reach the endpoint over the VPN or Direct Connect into the VPC (name their networks in
+        ``BedrockPrivateLink.allowed_cidrs``, and resolve its name through :class:`~.resolver.InboundResolver`);
+        Codex does not support Mantle in GovCloud. For Identity Center users, reference the same policy from
+        a permission set instead (:class:`~.developer_access.CodexPermissionSet`).
+        """
+        return _attach(self, grantee, self.codex_policy(model_ids), "grant_codex")
+
+    def codex_policy(self, model_ids: Sequence[str] | None = None, *, managed_policy_name: str | None = None,
+                     path: str | None = None, developer_role: str | None = None) -> iam.ManagedPolicy:
+        """The Codex policy (created once per construct), for :meth:`grant_codex` or a permission set.
 
         A managed policy of its own: ``bedrock-mantle:CreateInference`` on this construct's project for
         ``model_ids`` (default: every Mantle model of this construct) through the Mantle endpoint, the model
-        list Codex reads, and the Denies of other models, other projects, calls outside the endpoint and API
-        keys. Workstations reach the endpoint over the VPN or Direct Connect into the VPC (name their
-        networks in ``BedrockPrivateLink.allowed_cidrs``); Codex does not support Mantle in GovCloud.
+        list Codex reads, and the Denies of other models, other projects, calls outside the endpoint, API
+        keys and project or retention changes. ``managed_policy_name`` and ``path``: a fixed name, so an
+        Identity Center permission set can reference it (``CustomerManagedPolicyReferences``).
+        ``developer_role``: the role (path and name) that will hold it, e.g. the permission set's
+        ``aws-reserved/sso.amazonaws.com/AWSReservedSSO_<set>_<suffix>``: the perimeter proof evaluates the
+        developer's requests as that role (an organization's SCPs exempt roles by exact ARN).
         """
         if not self.mantle_model_ids:
             raise ConstructPropsError(f"BedrockModelAccess {self.node.id!r}: grant_codex needs mantle_model_ids (Codex uses "
@@ -406,27 +425,49 @@ class BedrockModelAccess(Construct):
         if unknown:
             raise ConstructPropsError(f"BedrockModelAccess {self.node.id!r}: grant_codex model_ids {unknown} are not among "
                              f"mantle_model_ids {self.mantle_model_ids}")
-        if self._codex_policy is None:
-            assert self.mantle_project_arn is not None
-            self._codex_policy = iam.ManagedPolicy(
-                self, "CodexPolicy",
-                description="Codex on Bedrock: Mantle Responses for named models on one project, via the endpoint.",
-                statements=[
-                    iam.PolicyStatement(
-                        sid="AllowUnguardedMantleInferenceForCodex", actions=list(self._mantle_actions),
-                        resources=[self.mantle_project_arn],
-                        conditions={"StringEquals": {"bedrock-mantle:Model": models, **self._mantle_vpce}}),
-                    iam.PolicyStatement(sid="AllowModelList", actions=list(MANTLE_READ_ACTIONS), resources=["*"],
-                                        conditions={"StringEquals": self._mantle_vpce} if self._mantle_vpce else None),
-                    *self._mantle_denies(models),
-                    iam.PolicyStatement(sid="DenyApiKeys", effect=iam.Effect.DENY, actions=list(API_KEY_ACTIONS),
-                                        resources=["*"]),
-                    iam.PolicyStatement(sid="DenyProjectAndRetentionChanges", effect=iam.Effect.DENY,
-                                        actions=list(PROJECT_CHANGE_ACTIONS), resources=["*"]),
-                ],
-            )
-            self._accept(self._codex_policy, self._accepted, {InferencePath.MANTLE: [f"Codex ({', '.join(models)})"]})
-        return _attach(self, grantee, self._codex_policy, "grant_codex")
+        if self._codex_policy is not None:
+            if model_ids is not None and models != self._codex_models:
+                raise ConstructPropsError(f"BedrockModelAccess {self.node.id!r}: the Codex policy already allows "
+                                          f"{self._codex_models}; one construct has one Codex policy, so ask for the "
+                                          f"same models (got {models}) or build a second BedrockModelAccess")
+            return self._codex_policy
+        assert self.mantle_project_arn is not None
+        self._codex_models = models
+        self._codex_policy = iam.ManagedPolicy(
+            self, "CodexPolicy",
+            managed_policy_name=managed_policy_name, path=path,
+            description="Codex on Bedrock: Mantle Responses for named models on one project, via the endpoint.",
+            statements=[
+                iam.PolicyStatement(
+                    sid="AllowUnguardedMantleInferenceForCodex", actions=list(self._mantle_actions),
+                    resources=[self.mantle_project_arn],
+                    conditions={"StringEquals": {"bedrock-mantle:Model": models, **self._mantle_vpce}}),
+                iam.PolicyStatement(sid="AllowModelList", actions=list(MANTLE_READ_ACTIONS), resources=["*"],
+                                    conditions={"StringEquals": self._mantle_vpce} if self._mantle_vpce else None),
+                *self._mantle_denies(models),
+                *key_and_project_denies(),
+            ],
+        )
+        suppress(self._codex_policy, "AwsSolutions-IAM5", applies_to=["Resource::*"], reason=(
+            "AllowModelList only: bedrock-mantle GetModel and ListModels have no resource type in the Service "
+            "Authorization Reference, so IAM accepts only '*' for them, and the statement requires the Mantle "
+            "endpoint; inference is allowed on the one project ARN"))
+        # The perimeter proof evaluates it as a developer's policy, not as the workload's invoke policy.
+        self._codex_policy.node.default_child.add_metadata(CODEX_POLICY_METADATA, True)
+        if developer_role:
+            self._codex_policy.node.default_child.add_metadata(DEVELOPER_ROLE_METADATA, developer_role)
+        self._accept(self._codex_policy, self._accepted, {InferencePath.MANTLE: [f"Codex ({', '.join(models)})"]})
+        return self._codex_policy
+
+
+def key_and_project_denies() -> list[iam.PolicyStatement]:
+    """``DenyApiKeys`` (both bearer-token actions) and ``DenyProjectAndRetentionChanges``: the Denies every
+    policy of the package that opens a Mantle path carries (the Codex policy, the Codex permission set)."""
+    return [
+        iam.PolicyStatement(sid="DenyApiKeys", effect=iam.Effect.DENY, actions=list(API_KEY_ACTIONS), resources=["*"]),
+        iam.PolicyStatement(sid="DenyProjectAndRetentionChanges", effect=iam.Effect.DENY,
+                            actions=list(PROJECT_CHANGE_ACTIONS), resources=["*"]),
+    ]
 
 
 def _arns(stack: Stack, routes: Sequence[ModelRoute]) -> tuple[list[str], list[str], list[str]]:

@@ -51,6 +51,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_organizations as organizations
 from constructs import Construct
 
+from .developer_access import SSO_ROLE_PATTERN
 from .errors import ConstructPropsError
 from .guardrail import ENFORCEMENT_MODEL_PATTERN, BedrockGuardrail
 from .guardrail_policy import enforcement_exclusions
@@ -200,9 +201,11 @@ class ExemptRole:
         if not isinstance(self.account, str) or not ACCOUNT_PATTERN.fullmatch(self.account):
             raise ConstructPropsError(f"{where}: account {self.account!r} is not a 12-digit account id; an exemption "
                                       "names the one account its role lives in (never '*')")
-        if not isinstance(self.name, str) or not EXACT_ROLE_NAME_PATTERN.fullmatch(self.name):
+        if not isinstance(self.name, str) or not (EXACT_ROLE_NAME_PATTERN.fullmatch(self.name)
+                                                  or SSO_ROLE_PATTERN.fullmatch(self.name)):
             raise ConstructPropsError(f"{where}: role {self.name!r} is not an exact role name (1-64 of letters, "
-                                      "digits and +=,.@_-; no '*': a pattern is a name anyone can create)")
+                                      "digits and +=,.@_-, or an Identity Center role aws-reserved/sso.amazonaws.com/"
+                                      "AWSReservedSSO_<set>_<16 hex>; no '*': a pattern is a name anyone can create)")
 
     def arn(self, partition: str) -> str:
         return f"arn:{partition}:iam::{self.account}:role/{self.name}"

@@ -125,15 +125,16 @@ def build_scene(stack: StackEvidence) -> Scene:
     vpcs = [r for r in res.values() if r.type == "AWS::EC2::VPC"]
     endpoints = [r for r in res.values() if r.type == "AWS::EC2::VPCEndpoint"]
     groups = {r.logical_id: r for r in res.values() if r.type == "AWS::EC2::SecurityGroup"}
-    ingress: list[tuple[str, str, str]] = []  # (cidr, protocol, ports)
+    ingress: list[tuple[str, str, str, str]] = []  # (cidr, protocol, ports, the security group admitting it)
     for r in res.values():
         rules = (as_list(r.properties.get("SecurityGroupIngress")) if r.type == "AWS::EC2::SecurityGroup"
                  else [r.properties] if r.type == "AWS::EC2::SecurityGroupIngress" else [])
+        group = r.logical_id if r.type == "AWS::EC2::SecurityGroup" else next(iter(stack.references(r.logical_id)), "")
         for rule in (x for x in rules if isinstance(x, dict)):
             ports = str(rule.get("FromPort")) if rule.get("FromPort") == rule.get("ToPort") \
                 else f"{rule.get('FromPort')}-{rule.get('ToPort')}"
             for cidr in _literal(rule.get("CidrIp") or rule.get("CidrIpv6")) or ["(a security group)"]:
-                ingress.append((cidr, str(rule.get("IpProtocol", "")).upper(), ports))
+                ingress.append((cidr, str(rule.get("IpProtocol", "")).upper(), ports, group))
     ingress = sorted(set(ingress))
     subnets = [r for r in res.values() if r.type == "AWS::EC2::Subnet"]
     gateways = [r for r in res.values() if r.type in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway")]
@@ -161,8 +162,9 @@ def build_scene(stack: StackEvidence) -> Scene:
     aws_w = region_x + region_w - aws_x - 20
 
     clients = Box("clients", "Clients", "clients", 30, top + 60, 240, lines=["outside the boundary"])
-    for cidr, proto, ports in ingress:
-        clients.nodes.append(Node(f"client:{cidr}", cidr, f"network admitted: {proto} {ports}"))
+    for cidr in sorted({c for c, *_ in ingress}):
+        admitted = ", ".join(sorted({f"{p} {ports}" for c, p, ports, _ in ingress if c == cidr}))
+        clients.nodes.append(Node(f"client:{cidr}", cidr, f"network admitted: {admitted}"))
     if not ingress:
         clients.lines.append("No client network admitted by the template")
 
@@ -174,7 +176,7 @@ def build_scene(stack: StackEvidence) -> Scene:
         vpc.lines.append(f"flow logs: {'on' if flow_logs else 'off'}; default security group "
                          + ("closed by the stack" if closed else "not closed by the stack"))
     for sg in groups.values():
-        admitted = sorted({f"{p} {ports} from {c}" for c, p, ports in ingress})
+        admitted = sorted({f"{p} {ports} from {c}" for c, p, ports, g in ingress if g == sg.logical_id})
         vpc.lines.append(f"SG {label(sg.logical_id).split('/')[-1]}: " + ("; ".join(admitted) or "no ingress"))
         drawn.add(sg.logical_id)
     for r in vpcs + subnets + flow_logs + gateways:
@@ -185,6 +187,14 @@ def build_scene(stack: StackEvidence) -> Scene:
         policy = "endpoint policy" if ep.properties.get("PolicyDocument") else "no endpoint policy"
         vpc.nodes.append(Node(ep.logical_id, f"{service} endpoint", f"interface, {dns}{policy}, TCP 443"))
         drawn.add(ep.logical_id)
+    # On-premises DNS forwards the endpoints' names here (docs/codex.md): in the data path, not a helper.
+    resolvers = [r for r in res.values() if r.type == "AWS::Route53Resolver::ResolverEndpoint"]
+    for resolver in resolvers:
+        zones = len(as_list(resolver.properties.get("IpAddresses")))
+        vpc.nodes.append(Node(resolver.logical_id, f"Route 53 Resolver {str(resolver.properties.get('Direction', '')).lower()}"
+                              " endpoint", f"DNS (TCP/UDP 53) from the admitted forwarders, {zones} addresses"))
+        drawn.add(resolver.logical_id)
+    drawn.update(r.logical_id for r in res.values() if r.type.startswith("AWS::Route53Resolver::ResolverQueryLogging"))
 
     access = Box("access", "Model access (IAM)", "access", inner_x + 40 + half, top + 70, half)
     for p in policies:
@@ -292,9 +302,12 @@ def build_scene(stack: StackEvidence) -> Scene:
         boxes.insert(0, org_box)
 
     edges: list[Edge] = []
-    for cidr, _, ports in ingress:
-        for ep in endpoints:
-            edges.append(Edge(f"client:{cidr}", ep.logical_id, f"HTTPS TCP {ports}"))
+    # Each admitted network to what its security group fronts: the endpoints (HTTPS) or an inbound resolver (DNS).
+    for cidr, group, ports in sorted({(c, g, ports) for c, _, ports, g in ingress}):
+        for target in endpoints + resolvers:
+            if group in stack.references(target.logical_id):
+                kind = "DNS" if target in resolvers else "HTTPS TCP"
+                edges.append(Edge(f"client:{cidr}", target.logical_id, f"{kind} {ports}"))
     for ep in endpoints:
         services_of = [s.rsplit(".", 1)[-1] for s in _literal(ep.properties.get("ServiceName"))]
         target = ("bedrock-mantle" if any("mantle" in s for s in services_of) else

@@ -49,7 +49,7 @@ class StackModel:
 
     ``evidence``: its template, resources, construct paths and every rule finding on it (read once from
     ``cdk.out``); ``matrix``: its control matrix's digest (each control's status, the rules' tallies, the accepted
-    perimeter paths, the unchecked resources; :func:`compliant_bedrock.evidence.matrix.matrix_digest`), which
+    perimeter paths, the unchecked resources; ``evidence.matrix.matrix_digest``), which
     every cross-stack document uses instead of rebuilding the matrix; ``file_name``: the name its files carry
     (``matrix-<file_name>.json``).
     """

@@ -1,6 +1,6 @@
 """The evidence files spanning every stack, each a pure function of the :class:`.model.EvidenceModel`.
 
-A renderer takes the model and the :class:`Manifest` of the files written before it (name -> sha256) and
+A renderer takes the model and the :class:`compliant_bedrock.evidence.renderer.Manifest` of the files written before it (name -> sha256) and
 returns ``{file name: text}``; it reads no file, clock or environment variable. :data:`RENDERERS` is the
 explicit list :func:`.write.write_evidence` runs, in order: a renderer that cites other files' hashes (the
 SDRs) or lists them (the summary, the index) comes after the renderers that write them. A new artifact is a

@@ -26,6 +26,9 @@ from ...evidence.assembly import StackSetTemplate, _metadata_paths, environment_
 from .placeholders import DEFAULT_ACCOUNT, Resolver, digest
 
 AUDIT_TAG = "compliant-bedrock:audit"
+#: Metadata of the Codex policy (``model_access.CODEX_POLICY_METADATA``) and of the developer role it is for.
+CODEX_POLICY_METADATA = "compliant-bedrock:codex-policy"
+DEVELOPER_ROLE_METADATA = "compliant-bedrock:developer-role"
 #: Actions whose Allow marks a managed policy as the package's invoke policy (what a workload holds).
 INVOKE_ACTIONS = ("bedrock:invokemodel", "bedrock:invokemodelwithresponsestream", "bedrock-mantle:createinference")
 
@@ -66,6 +69,12 @@ class Environment:
     resolver: Resolver
     identity: list[Policy] = field(default_factory=list)
     workload: list[Policy] = field(default_factory=list)
+    #: The Codex policy (``BedrockModelAccess.codex_policy``): what a developer's Identity Center role holds.
+    developer: list[Policy] = field(default_factory=list)
+    #: The developer's role (path and name), as the stack records it on the Codex policy; None: not yet assigned.
+    developer_role: str | None = None
+    #: (path, name) of the Codex policies: an Identity Center permission set that references one is the developer's.
+    developer_policy_names: set[tuple[str, str]] = field(default_factory=set)
     endpoints: dict[str, tuple[str, Policy | None]] = field(default_factory=dict)
     keys: dict[str, tuple[Policy | None, dict[str, str]]] = field(default_factory=dict)
     buckets: dict[str, tuple[Policy | None, dict[str, str]]] = field(default_factory=dict)
@@ -214,6 +223,8 @@ def read(outdir: Path) -> Assembly:
         scope = (template.get("Metadata") or {}).get(ORGANIZATION_METADATA)
         if isinstance(scope, dict) and isinstance(scope.get("endpoint_ids"), dict):
             endpoint_ids.update(scope["endpoint_ids"])
+    #: Identity Center permission sets of every stack: (label, referenced (path, name) pairs, inline policy).
+    permission_sets: list[tuple[str, set[tuple[str, str]], dict[str, Any]]] = []
     for artifact_id, artifact, props, template in stacks:
         stack = props.get("stackName") or artifact_id
         _, _, env_part = (artifact.get("environment") or "aws://unknown-account/unknown-region").partition("://")
@@ -238,12 +249,25 @@ def read(outdir: Path) -> Assembly:
             organization.partition = scope.get("partition")
             covers = scope.get("covers_environments")
             organization.covers = frozenset(covers) if isinstance(covers, list) else None
+        for logical_id, resource in (template.get("Resources") or {}).items():
+            if resource.get("Type") == "AWS::SSO::PermissionSet":
+                raw = resource.get("Properties") or {}
+                refs = {(str(r.get("Path") or "/"), str(r.get("Name"))) for r in raw.get("CustomerManagedPolicyReferences")
+                        or [] if isinstance(r, dict)}
+                inline = _org_content(resolver.value(raw.get("InlinePolicy") or {}))
+                permission_sets.append((_label(paths, stack, logical_id), refs, inline if isinstance(inline, dict) else {}))
         env = _read_stack(stack, env_name, template, resolver, paths, organization)
         if env is not None:
             environments.append(env)
         if isinstance(scope, dict) or organization.scps or organization.rcps or organization.enforcement:
             organization.stack = stack
             organizations.append(organization)
+    # A permission set (in the stack of the account that administers Identity Center) that references an environment's
+    # Codex policy by name is what its developers' role holds besides that policy: its inline policy joins theirs.
+    for env in environments:
+        for label, refs, inline in permission_sets:
+            if env.developer_policy_names & refs and _statements(inline):
+                env.developer.append(Policy(label, "identity", inline))
     instances = [instance_environment(stack_set, account, region)
                  for stack_set in stack_sets(outdir) for account, region in stack_set.instances]
     # An account's enforced guardrail binds its account and region whichever stack created it: an instance is also
@@ -310,7 +334,15 @@ def _read_stack(stack: str, env_name: str, template: dict[str, Any], resolver: R
             document = resolver.value(raw.get("PolicyDocument") or {})
             policy = Policy(label, "identity", document)
             env.identity.append(policy)
-            if rtype == "AWS::IAM::ManagedPolicy" and grants_invoke(document):
+            metadata = resource.get("Metadata") or {}
+            if rtype == "AWS::IAM::ManagedPolicy" and metadata.get(CODEX_POLICY_METADATA):
+                env.developer.append(policy)  # a developer's policy, not the workload's
+                if isinstance(raw.get("ManagedPolicyName"), str):
+                    env.developer_policy_names.add((str(raw.get("Path") or "/"), raw["ManagedPolicyName"]))
+                role = metadata.get(DEVELOPER_ROLE_METADATA)
+                env.developer_role = str(role) if role else env.developer_role
+                is_environment = True
+            elif rtype == "AWS::IAM::ManagedPolicy" and grants_invoke(document):
                 env.workload.append(policy)
                 is_environment = True
         elif rtype == "AWS::IAM::Role":

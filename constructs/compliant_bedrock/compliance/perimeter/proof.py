@@ -147,6 +147,10 @@ class Proof:
         return lines
 
 
+#: Principal policies taken from the template: the workload's invoke policies, a developer's Codex policy.
+_TEMPLATE_POLICIES = ("template:invoke", "template:developer")
+
+
 @cache
 def matrix() -> dict[str, Any]:
     """The request matrix shipped with the package (``requests.yaml``), checked."""
@@ -167,7 +171,7 @@ def matrix() -> dict[str, Any]:
         if not set(request.get("scope") or ["environment"]) <= set(SCOPES):
             raise PerimeterError(f"{where}: scope must be a list of {', '.join(SCOPES)}")
     for name, principal in data["principals"].items():
-        unknown = [p for p in principal["policies"] if p != "template:invoke" and p not in data["policies"]]
+        unknown = [p for p in principal["policies"] if p not in _TEMPLATE_POLICIES and p not in data["policies"]]
         if unknown:
             raise PerimeterError(f"requests.yaml: principal {name!r}: unknown policies {unknown}")
     return data
@@ -346,7 +350,9 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
         "api_key_user_arn": env.resolver.arn("iam", "user/bedrock-api-key-user", region=False),
         "outside_region_model_arn": f"arn:{partition}:bedrock:{outside}::foundation-model/{facts['unlisted_model']}",
     }
-    chosen = {"responses_chosen": responses_project in models, "mantle_chosen": bool(projects)}
+    chosen = {"responses_chosen": responses_project in models, "mantle_chosen": bool(projects),
+              # a Codex policy and the developer role it is recorded for (docs/codex.md)
+              "developer_chosen": bool(env.developer and env.developer_role)}
     outcomes: list[Outcome] = []
     simulations: list[dict[str, Any]] = []
     generated = attacks.specs(env, organization_scps, attacks.mantle_exemptions(organization_scps))
@@ -361,7 +367,7 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
         other = OTHER_ACCOUNT if account != OTHER_ACCOUNT else OTHER_ACCOUNT_ALTERNATE
         p_account = other if principal.get("account") == "other" else account
         role = spec.get("role") or (role_names or {}).get(spec["principal"], principal["role"]).replace(
-            "{environment}", env.name)
+            "{environment}", env.name).replace("{developer_role}", env.developer_role or "")
         p_arn = f"arn:{partition}:iam::{p_account}:role/{role}"
         for suffix, values in _items(spec, env, models):
             vals = {**base, **values}
@@ -411,7 +417,7 @@ def _requests(env: Environment, organization_scps: Sequence[Policy], organizatio
             for key, value in resource_tags.items():
                 context[f"aws:ResourceTag/{key}"] = value
             identity = [policy for name in principal["policies"] for policy in (
-                env.workload if name == "template:invoke" else
+                env.workload if name == "template:invoke" else env.developer if name == "template:developer" else
                 [Policy(f"matrix:{name}", "identity", data["policies"][name])])]
             resource_account = p_account if ":foundation-model/" in resource or resource == "*" else account
             simulation: dict[str, Any] = {
