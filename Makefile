@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # git checkout this is 0, which the evidence refuses as a date (never 1970): set SOURCE_DATE_EPOCH there.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help setup synth test test-integration lint report bench clean mutate
+.PHONY: help setup synth test test-integration lint report verify bench clean mutate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ synth: setup ## Synthesize every environment, run the compliance gate, write evi
 report: setup ## Rewrite the auditor evidence in cdk.out/compliance/ from an existing cdk.out (synth writes it too)
 	# this checkout's library first (the editable install may point at another checkout), as app.py does
 	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m infra.report cdk.out
+
+verify: setup ## Read the deployed account (read-only) and verify it against cdk.out's templates (one env: ENV=NAME; docs/verify.md)
+	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m infra.verify $(if $(ENV),--env $(ENV))
 
 test: setup ## Run the test suite (two workers, one per module: fixtures synthesize once per module)
 	$(PY) -m pytest -n 2 --dist loadfile

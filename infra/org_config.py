@@ -41,6 +41,7 @@ from .config import (
     MIN_LOG_RETENTION_DAYS,
     AuditSettings,
     ConfigError,
+    VerifyAccess,
     _region_check,
     _UniqueKeyLoader,
     account_id,
@@ -386,6 +387,9 @@ class OrganizationSettings(_Strict):
     #: Environments (names of config/*.yaml) whose account-wide controls these policies provide: their
     #: evidence names this stack and the management account instead of passing silently.
     covers_environments: list[str] = Field(default_factory=list)
+    #: How ``compliant-bedrock verify`` reads the policies attached to the targets (the management account or a
+    #: delegated administrator; docs/verify.md); absent: the covered environment's own access.
+    verify: VerifyAccess | None = None
 
     @field_validator("management_account", mode="before")
     @classmethod
