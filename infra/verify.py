@@ -58,6 +58,8 @@ class Access:
     session_factory: SessionFactory | None = None
     endpoint_url: str | None = None
     prepare_client: Callable[[str, Any], Any] | None = None
+    #: A ``botocore.config.Config`` for every client (retries, timeouts); None: botocore's defaults.
+    client_config: Any = None
     sessions: dict[tuple[Any, str], Any] = field(default_factory=dict)
 
     def session(self, verify: Any, region: str) -> Any:
@@ -99,7 +101,8 @@ class Access:
 
         def client(service: str) -> Any:
             if service not in made:
-                made[service] = session.client(service, region_name=region, endpoint_url=self.endpoint_url)
+                made[service] = session.client(service, region_name=region, endpoint_url=self.endpoint_url,
+                                               config=self.client_config)
                 if self.prepare_client is not None:
                     self.prepare_client(service, made[service])
             return made[service]
@@ -217,6 +220,8 @@ def _organization_claims(env: Any, outdir: Path, access: Access, organizations: 
                         Deployed({}, {}, partition, org.home_region, org.management_account, org.stack_name), template)
         if _read_stack(reader, org.stack_name, partition, org.home_region, org.management_account):
             check_organization_policies(reader)
+            for check in STACK_CHECKS:  # the management account's own trail, keys and buckets
+                check(reader)
         claims += reader.claims
     return claims
 

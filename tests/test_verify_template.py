@@ -1,0 +1,70 @@
+"""The deployed twin's pure parts: template values resolved against physical ids, policy comparison, waiting
+for drift detection, and the input errors that stop it before any AWS call (exit 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.verify import main
+from infra.verify_checks import CONFIRMED, CONTRADICTED, UNREADABLE, Claim, Reader, check_drift
+from infra.verify_template import UNRESOLVED, Deployed, compare_policies, resolve
+
+ACCOUNT = "111122223333"
+STACK = "CompliantBedrock-commercial"
+
+
+def test_no_template_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--env", "commercial", "--outdir", str(tmp_path)]) == 2
+    assert "make synth ENV=commercial" in capsys.readouterr().err
+
+
+def _deployed() -> Deployed:
+    return Deployed({"Bucket": "my-bucket", "Key": "k-1"}, {"Bucket": "AWS::S3::Bucket", "Key": "AWS::KMS::Key"},
+                    "aws-us-gov", "us-gov-west-1", ACCOUNT)
+
+
+def test_a_template_reference_resolves_to_the_physical_id_in_its_partition() -> None:
+    value = {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]}
+    assert resolve(value, _deployed()) == "arn:aws-us-gov:s3:::my-bucket/*"
+    assert resolve({"Fn::GetAtt": ["Role", "Arn"]}, _deployed()) == UNRESOLVED
+
+
+def test_policy_comparison_finds_an_added_statement_and_tolerates_unresolved_values() -> None:
+    template = {"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Principal": {"AWS": {
+        "Fn::GetAtt": ["Role", "Arn"]}}, "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]}}]}
+    live = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Principal": {"AWS": "arn:x:iam::1:role/r"},
+                           "Resource": "arn:aws-us-gov:s3:::my-bucket/*"}]}
+    assert compare_policies(template, live, _deployed()).same
+    opened = {"Statement": [*live["Statement"], {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "*",
+                                                 "Resource": "*"}]}
+    diff = compare_policies(template, opened, _deployed())
+    assert not diff.same and "Sid 'Open'" in diff.describe()
+
+
+def test_drift_detection_still_running_is_unreadable_not_confirmed() -> None:
+    class Cfn:
+        def detect_stack_drift(self, **_: Any) -> dict[str, Any]:
+            return {"StackDriftDetectionId": "d"}
+
+        def describe_stack_drift_detection_status(self, **_: Any) -> dict[str, Any]:
+            return {"DetectionStatus": "DETECTION_IN_PROGRESS"}
+
+    reader = Reader(lambda service: Cfn(), _deployed(), {"Resources": {}})
+    check_drift(reader, STACK, timeout=4, sleep=lambda seconds: None)
+    assert [c.status for c in reader.claims] == [UNREADABLE]
+    assert "still running after 4 s" in reader.claims[0].note
+
+
+def test_a_contradiction_names_the_field_expected_and_live() -> None:
+    claim = Claim("trail AuditTrail", "IsLogging", CONTRADICTED, True, False)
+    assert claim.line() == "trail AuditTrail IsLogging: expected true, live false"
+
+
+def test_a_scalar_claim_is_contradicted_when_the_live_value_differs() -> None:
+    reader = Reader(lambda service: None, _deployed(), {"Resources": {}})
+    reader.claim("bucket B", "DefaultRetention.Days", 913, 1)
+    reader.claim("bucket B", "DefaultRetention.Mode", "COMPLIANCE", "COMPLIANCE")
+    assert [c.status for c in reader.claims] == [CONTRADICTED, CONFIRMED]
