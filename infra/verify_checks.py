@@ -96,6 +96,10 @@ class Reader:
 
     def claim(self, subject: str, name: str, expected: Any, live: Any, note: str = "") -> None:
         """Confirmed when the live value is the template's (unresolved template segments match anything)."""
+        if expected == UNRESOLVED:  # comparing with "anything" would be a check that cannot fail
+            self.claims.append(Claim(subject, name, NOT_VERIFIABLE, live=live,
+                                     note="the template's value is not derivable read-only from the stack"))
+            return
         same = matches(_leaves(expected), _leaves(live))
         self.claims.append(Claim(subject, name, CONFIRMED if same else CONTRADICTED, expected, live, note))
 
@@ -397,6 +401,10 @@ def check_guardrails(reader: Reader) -> None:
             _missing(reader, subject)
             continue
         version = guardrail_version(versions.get(logical_id, "")) if logical_id in versions else None
+        if logical_id in versions and version is None:
+            reader.claims.append(Claim(subject, "version", UNREADABLE,
+                                       note=f"no version number in the version's physical id {versions[logical_id]!r}"))
+            continue
 
         def read(props: dict = props, physical: str = physical, subject: str = subject,
                  version: str | None = version) -> None:
@@ -484,6 +492,12 @@ def check_alerts(reader: Reader) -> None:
             reader.claim(subject, "Targets", expected, [{"Id": t.get("Id"), "Arn": t.get("Arn")} for t in targets])
 
         reader.guarded(subject, "Targets", read)
+    foreign = sorted({str(t.get("Arn")) for _, p, _ in reader.resources("AWS::Events::Rule")
+                      for t in p.get("Targets", []) if isinstance(t.get("Arn"), str) and ":event-bus/" in t["Arn"]
+                      and t["Arn"].split(":")[4] != reader.deployed.account})
+    for bus in foreign:
+        reader.claims.append(Claim(f"event bus {bus}", "receives this account's alerts", NOT_VERIFIABLE,
+                                   note="its bus policy is in the security account: verify that account too"))
     for logical_id, props, physical in reader.resources("AWS::SNS::Subscription"):
         subject = f"subscription {logical_id}"
         if physical is None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infra.verify import main
-from infra.verify_checks import CONFIRMED, CONTRADICTED, UNREADABLE, Claim, Reader, check_drift
+from infra.verify_checks import CONFIRMED, CONTRADICTED, NOT_VERIFIABLE, UNREADABLE, Claim, Reader, check_drift
 from infra.verify_template import UNRESOLVED, Deployed, compare_policies, resolve
 
 ACCOUNT = "111122223333"
@@ -68,3 +68,10 @@ def test_a_scalar_claim_is_contradicted_when_the_live_value_differs() -> None:
     reader.claim("bucket B", "DefaultRetention.Days", 913, 1)
     reader.claim("bucket B", "DefaultRetention.Mode", "COMPLIANCE", "COMPLIANCE")
     assert [c.status for c in reader.claims] == [CONTRADICTED, CONFIRMED]
+
+
+def test_a_template_value_not_derivable_is_never_confirmed() -> None:
+    reader = Reader(lambda service: None, _deployed(), {"Resources": {}})
+    reader.claim("enforced guardrail G", "guardrailVersion", resolve({"Fn::GetAtt": ["Version", "Version"]},
+                                                                     _deployed()), "7")
+    assert reader.claims[0].status == NOT_VERIFIABLE
