@@ -52,6 +52,10 @@ class Deployed:
             return physical.rsplit("/", 1)[-1]
         if kind == "AWS::Bedrock::GuardrailVersion" and attribute == "Version":
             return guardrail_version(physical) or UNRESOLVED
+        if kind == "AWS::IAM::Role" and attribute == "Arn":  # the stack's roles have no path (CDK's default)
+            return f"{arn}:iam::{self.account}:role/{physical}"
+        if kind == "AWS::Lambda::Function" and attribute == "Arn":
+            return f"{arn}:lambda:{self.region}:{self.account}:function:{physical}"
         if kind == "AWS::SNS::Topic" and attribute == "TopicArn":
             return physical
         if kind == "AWS::CloudTrail::Trail" and attribute == "Arn":
