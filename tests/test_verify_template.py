@@ -75,3 +75,40 @@ def test_a_template_value_not_derivable_is_never_confirmed() -> None:
     reader.claim("enforced guardrail G", "guardrailVersion", resolve({"Fn::GetAtt": ["Version", "Version"]},
                                                                      _deployed()), "7")
     assert reader.claims[0].status == NOT_VERIFIABLE
+
+
+def test_a_failed_read_is_an_unreadable_claim_naming_the_call() -> None:
+    from botocore.exceptions import ClientError
+
+    class Kms:
+        def get_key_policy(self, **_: Any) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetKeyPolicy")
+
+    reader = Reader(lambda service: Kms(), _deployed(), {"Resources": {}})
+    reader.guarded("key K", "KeyPolicy", lambda: reader.call("kms", "GetKeyPolicy", KeyId="k-1", PolicyName="default"))
+    assert [(c.status, c.note) for c in reader.claims] == [
+        (UNREADABLE, "kms:GetKeyPolicy: AccessDeniedException: no")]
+
+
+def test_exit_codes_rank_a_contradiction_over_a_failed_read() -> None:
+    from infra.verify import Verification
+
+    def result(*statuses: str) -> Verification:
+        return Verification("e", "s", "us-east-1", "t", {}, [Claim("x", "y", s) for s in statuses])
+
+    assert result(CONFIRMED, NOT_VERIFIABLE).exit_code == 0
+    assert result(CONFIRMED, UNREADABLE).exit_code == 3
+    assert result(UNREADABLE, CONTRADICTED).exit_code == 1
+
+
+def test_credentials_of_another_account_are_refused() -> None:
+    from infra.config import load_environments
+    from infra.verify import BadInput, _identity
+
+    class Sts:
+        def get_caller_identity(self) -> dict[str, str]:
+            return {"Account": "999999999999", "Arn": "arn:x:sts::999999999999:assumed-role/r/s", "UserId": "u"}
+
+    env = load_environments(Path(__file__).resolve().parent.parent / "config", "commercial")[0]
+    with pytest.raises(BadInput, match=r"account 999999999999 .* the environment's account is 111122223333"):
+        _identity(lambda service: Sts(), env)
