@@ -283,7 +283,8 @@ def _facts(outdir: Path) -> Any:
 # -- evidence ------------------------------------------------------------------------------------------------------
 
 def write_evidence(outdir: Path, result: Verification) -> list[Path]:
-    """``compliance/verified-<env>.json`` and ``.md``: every claim, its status, the collection time and identity."""
+    """``compliance/verified-<env>.json``, ``.md`` and ``-oscal.json`` (OSCAL assessment results): every claim, its
+    status, the collection time and the identity that read it."""
     folder = outdir / "compliance"
     folder.mkdir(parents=True, exist_ok=True)
     body = {"environment": result.environment, "stack": result.stack, "region": result.region,
@@ -293,7 +294,11 @@ def write_evidence(outdir: Path, result: Verification) -> list[Path]:
     json_path.write_text(json.dumps(body, indent=1, sort_keys=False, default=str) + "\n", encoding="utf-8")
     md_path = folder / f"verified-{result.environment}.md"
     md_path.write_text(render_markdown(result), encoding="utf-8")
-    return [json_path, md_path]
+    from .verify_oscal import assessment_results
+
+    oscal_path = folder / f"verified-{result.environment}-oscal.json"
+    oscal_path.write_text(json.dumps(assessment_results(result), indent=1) + "\n", encoding="utf-8")
+    return [json_path, md_path, oscal_path]
 
 
 def render_markdown(result: Verification) -> str:

@@ -112,3 +112,21 @@ def test_credentials_of_another_account_are_refused() -> None:
     env = load_environments(Path(__file__).resolve().parent.parent / "config", "commercial")[0]
     with pytest.raises(BadInput, match=r"account 999999999999 .* the environment's account is 111122223333"):
         _identity(lambda service: Sts(), env)
+
+
+def test_the_verification_is_oscal_assessment_results_trestle_validates() -> None:
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    from infra.verify import Verification
+    from infra.verify_oscal import assessment_results
+
+    result = Verification("commercial", STACK, "us-east-1", "2026-12-07T03:47:35Z",
+                          {"Account": ACCOUNT, "Arn": "arn:x:sts::111122223333:assumed-role/verify/s", "UserId": "u"},
+                          [Claim("trail T", "IsLogging", CONTRADICTED, True, False), Claim("key K", "KeyPolicy", CONFIRMED),
+                           Claim("bucket B", "PolicyDocument", UNREADABLE, note="s3:GetBucketPolicy: AccessDenied")])
+    raw = assessment_results(result)["assessment-results"]
+    document = AssessmentResults.model_validate(raw)
+    findings = document.results[0].findings
+    assert {(f.target.target_id, f.target.status.reason) for f in findings} >= {("au-12_obj", "fail"), ("au-9_obj", "other")}
+    assert len(document.results[0].observations) == 3
+    assert raw["results"][0]["observations"][0]["collected"] == "2026-12-07T03:47:35Z"
