@@ -37,6 +37,7 @@ from .verify_checks import (
     check_organization_policies,
     check_stack,
 )
+from .verify_perimeter import prove_live
 from .verify_template import Deployed, matches, resolve
 
 #: boto3 session factory (``boto3.Session``); tests pass one bound to a moto server.
@@ -180,7 +181,8 @@ def _read_stack(reader: Reader, stack: str, partition: str, region: str, account
 
 def verify_environment(env: Any, outdir: Path, access: Access, *, organizations: list | None = None,
                        drift: bool = True, drift_timeout: float = 120.0,
-                       sleep: Callable[[float], None] | None = None) -> Verification:
+                       sleep: Callable[[float], None] | None = None, acceptances: Path | None = None,
+                       node_modules: Path | None = None) -> Verification:
     """Read one environment's stack and its organization's policies; judge every claim (see module docstring)."""
     from .config import partition_of
 
@@ -202,21 +204,26 @@ def verify_environment(env: Any, outdir: Path, access: Access, *, organizations:
         for check in STACK_CHECKS:
             check(reader)
         reader.claims += judge_live(template, reader, env, outdir)
-        reader.claims.append(Claim("perimeter proof", "on live policies", NOT_VERIFIABLE,
-                                   note="the IAM simulation was not re-run on the live documents; each live "
-                                        "endpoint, key, bucket and organization policy was compared statement by "
-                                        "statement with the proved template instead"))
-    claims = reader.claims + _organization_claims(env, outdir, access, organizations or [], partition)
+    org_readers = _organization_readers(env, outdir, access, organizations or [], partition)
+    claims = reader.claims + [c for r in org_readers for c in r.claims]
+    if reader.deployed.physical:
+        live = {env.stack_name: reader.live_properties, **{r.deployed.stack_name: r.live_properties for r in org_readers}}
+        removed = {r.deployed.stack_name: r.detached for r in org_readers}
+        claims += prove_live(outdir, env.name, live, removed, acceptances=acceptances, node_modules=node_modules)
     return Verification(env.name, env.stack_name, env.region, collected_at, identity, claims)
 
 
-def _organization_claims(env: Any, outdir: Path, access: Access, organizations: list, partition: str) -> list[Claim]:
+def _organization_readers(env: Any, outdir: Path, access: Access, organizations: list,
+                          partition: str) -> list[Reader]:
+    """One reader per organization covering the environment, its claims judged (a note when none covers it)."""
     covering = [org for org in organizations if env.name in org.covers_environments]
     if not covering:
-        return [Claim("organization", "policies", NOT_VERIFIABLE,
-                      note="no config/organization/*.yaml covers this environment: no SCP, RCP or Bedrock policy "
-                           "of this code is expected on its account")]
-    claims: list[Claim] = []
+        note = Reader(lambda service: None, Deployed({}, {}, partition, env.region, "", ""), {})
+        note.claims.append(Claim("organization", "policies", NOT_VERIFIABLE,
+                                 note="no config/organization/*.yaml covers this environment: no SCP, RCP or Bedrock "
+                                      "policy of this code is expected on its account"))
+        return [note]
+    readers: list[Reader] = []
     for org in covering:
         template = _template(outdir, org.stack_name, env.name)
         session = access.session(org.verify if org.verify is not None else env.verify, org.home_region)
@@ -226,8 +233,8 @@ def _organization_claims(env: Any, outdir: Path, access: Access, organizations: 
             check_organization_policies(reader)
             for check in STACK_CHECKS:  # the management account's own trail, keys and buckets
                 check(reader)
-        claims += reader.claims
-    return claims
+        readers.append(reader)
+    return readers
 
 
 def judge_live(template: dict[str, Any], reader: Reader, env: Any, outdir: Path) -> list[Claim]:
@@ -347,7 +354,9 @@ def main(argv: list[str] | None = None, access: Access | None = None) -> int:
         organizations = load_organizations(config_dir, every)
         for env in envs:
             result = verify_environment(env, outdir, access, organizations=organizations, drift=not args.no_drift,
-                                        drift_timeout=args.drift_timeout)
+                                        drift_timeout=args.drift_timeout,
+                                        acceptances=config_dir / "perimeter" / "accepted-open-paths.yaml",
+                                        node_modules=ROOT / "node_modules" if (ROOT / "node_modules").is_dir() else None)
             paths = write_evidence(outdir, result)
             for claim in result.claims:
                 if claim.status in (CONTRADICTED, UNREADABLE):

@@ -80,6 +80,8 @@ class Reader:
     claims: list[Claim] = field(default_factory=list)
     #: Logical id -> the live value of the property the rule pack judges (policies, trail settings ...).
     live_properties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Organization policies (logical ids) not attached to one of their targets.
+    detached: set[str] = field(default_factory=set)
 
     def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -528,7 +530,7 @@ def check_organization_policies(reader: Reader) -> None:
             continue
         for target in resolve(props.get("TargetIds") or [], reader.deployed):
             def read_target(target: str = target, kind: str = kind, physical: str = physical,
-                            subject: str = subject) -> None:
+                            subject: str = subject, logical_id: str = logical_id) -> None:
                 attached: list[str] = []
                 token: str | None = None
                 while True:
@@ -540,6 +542,8 @@ def check_organization_policies(reader: Reader) -> None:
                         break
                 reader.claim(subject, f"attached to {target}", "attached",
                              "attached" if physical in attached else "not attached")
+                if physical not in attached:
+                    reader.detached.add(logical_id)
 
             reader.guarded(subject, f"attached to {target}", read_target)
 

@@ -48,7 +48,8 @@ def model_checked(client: Any, operation: str, respond: Callable[[dict[str, Any]
 
     def handler(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         body = params.get("body")
-        request = body if isinstance(body, dict) else json.loads(body) if body else {}
+        request = {**(body if isinstance(body, dict) else json.loads(body) if body else {}),
+                   "url_path": params.get("url_path", "")}  # a REST API's identifiers are in its path
         response = respond(request)
         if response is None:
             return None
@@ -154,8 +155,16 @@ class World:
                 org.enable_policy_type(RootId=root, PolicyType=kind)
         self.ou = org.create_organizational_unit(ParentId=root, Name="bedrock")["OrganizationalUnit"]["Id"]
         physical = self.physical[ORG_STACK]
+        for logical_id, resource in self.org_template["Resources"].items():  # the organization's guardrail
+            if resource["Type"] == "AWS::Bedrock::Guardrail":
+                physical[logical_id] = f"arn:{self.partition}:bedrock:{REGION}:{ACCOUNT}:guardrail/gr0example02"
+        for logical_id, resource in self.org_template["Resources"].items():
+            if resource["Type"] == "AWS::Bedrock::GuardrailVersion":
+                physical[logical_id] = f"{physical[resource['Properties']['GuardrailIdentifier']['Fn::GetAtt'][0]]}|1"
         for logical_id, resource in self.org_template["Resources"].items():
             props = resource["Properties"]
+            if resource["Type"] != "AWS::Organizations::Policy":
+                continue
             props["TargetIds"] = [self.ou]  # the template's example OU is this organization's
             if props["Type"] == "BEDROCK_POLICY":  # moto has no Bedrock policies: model-checked below
                 physical[logical_id] = self.bedrock_policy_id = "p-bedrock0001"
@@ -209,12 +218,14 @@ class World:
                 "AwsManaged": False}
 
     def _guardrail(self, request: dict[str, Any]) -> dict[str, Any]:
-        props = next(r["Properties"] for r in self.template["Resources"].values()
-                     if r["Type"] == "AWS::Bedrock::Guardrail")
+        stack, logical_id = next((stack, k) for stack, ids in self.physical.items() for k, v in ids.items()
+                                 if v.endswith("/" + request["url_path"].split("/")[2].split("%7C")[0].split("%2F")[-1]))
+        props = (self.template if stack == STACK else self.org_template)["Resources"][logical_id]["Properties"]
+        guardrail_id = self.physical[stack][logical_id].rsplit("/", 1)[-1]
         content = props.get("ContentPolicyConfig", {}).get("FiltersConfig", [])
         pii = props.get("SensitiveInformationPolicyConfig", {}).get("PiiEntitiesConfig", [])
-        return {"name": props["Name"], "guardrailId": self.guardrail_id, "version": "1", "status": "READY",
-                "guardrailArn": f"arn:{self.partition}:bedrock:{REGION}:{ACCOUNT}:guardrail/{self.guardrail_id}",
+        return {"name": props["Name"], "guardrailId": guardrail_id, "version": "1", "status": "READY",
+                "guardrailArn": self.physical[stack][logical_id],
                 "contentPolicy": {"filters": [{"type": f["Type"], "inputStrength": f["InputStrength"],
                                                "outputStrength": f["OutputStrength"]} for f in content]},
                 "sensitiveInformationPolicy": {"piiEntities": [{"type": p["Type"], "action": p["Action"]}
@@ -247,6 +258,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     outdir = tmp_path_factory.mktemp("cdk.out")
     for name in (STACK, ORG_STACK):
         (outdir / f"{name}.template.json").write_text((FIXTURES / f"{name}.template.json").read_text())
+    # the assembly the perimeter proof reads: the two stacks, where the reference app deploys them
+    (outdir / "manifest.json").write_text(json.dumps({"version": "48.0.0", "artifacts": {
+        name: {"type": "aws:cloudformation:stack", "environment": f"aws://{account}/{REGION}",
+               "properties": {"templateFile": f"{name}.template.json", "stackName": name}}
+        for name, account in ((STACK, ACCOUNT), (ORG_STACK, "111111111111"))}}))
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     world = World(session, f"http://{host}:{port}", outdir)
     world.seed()
@@ -273,7 +289,9 @@ def _access(world: World) -> Access:
 def _run(world: World) -> Any:
     env = load_environments(ROOT / "config", "commercial")[0]
     organizations = load_organizations(ROOT / "config", load_environments(ROOT / "config"))
-    return verify_environment(env, world.outdir, _access(world), organizations=organizations)
+    return verify_environment(env, world.outdir, _access(world), organizations=organizations,
+                              acceptances=ROOT / "config" / "perimeter" / "accepted-open-paths.yaml",
+                              node_modules=ROOT / "node_modules")
 
 
 def _problems(claims: list[Claim]) -> list[str]:
@@ -290,7 +308,8 @@ def test_a_clean_account_confirms_every_claim(clean: Any, world: World) -> None:
     assert clean.exit_code == 0
     # only what docs/verify.md lists as not verifiable read-only; nothing else is waved through
     assert sorted(c.subject.split(" ")[0] + " " + c.field for c in clean.claims if c.status == NOT_VERIFIABLE) == [
-        "event receives this account's alerts", "perimeter on live policies"]
+        "event receives this account's alerts"]
+    assert any(c.subject == "perimeter proof" and c.status == "confirmed" for c in clean.claims)
     fields = {(c.subject.split(" ")[0], c.field) for c in clean.claims}
     for expected in [("trail", "IsLogging"), ("key", "KeyPolicy"), ("endpoint", "PolicyDocument"),
                      ("bucket", "DefaultRetention.Days"), ("bucket", "PolicyDocument"), ("guardrail", "status"),
@@ -347,8 +366,11 @@ def test_injected_drift_is_reported_with_its_field(clean: Any, world: World) -> 
     assert any(line.startswith("BEDROCK_POLICY") and "live not attached" in line for line in lines)
     assert any("guardrailVersion: expected 1, live DRAFT" in line for line in lines)
     assert f"resource {trail_id} (AWS::CloudTrail::Trail) drift /IsLogging: expected true, live false (NOT_EQUAL)" in lines
-    # the same judges on live data: the rule pack over the template with the live documents substituted
+    # the same judges on live data: the rule pack and the perimeter proof with the live documents substituted
     assert any(line.startswith("rule Bedrock-") for line in lines), lines
+    # the opened endpoint policy lets another account's principals invoke through this network
+    assert any(line.startswith("perimeter other-account.invoke.endpoint[") and "expected deny, live" in line
+               for line in lines), lines
 
 
 def test_a_denied_read_is_exit_3_never_a_pass(world: World) -> None:

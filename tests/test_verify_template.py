@@ -130,3 +130,17 @@ def test_the_verification_is_oscal_assessment_results_trestle_validates() -> Non
     assert {(f.target.target_id, f.target.status.reason) for f in findings} >= {("au-12_obj", "fail"), ("au-9_obj", "other")}
     assert len(document.results[0].observations) == 3
     assert raw["results"][0]["observations"][0]["collected"] == "2026-12-07T03:47:35Z"
+
+
+def test_the_perimeter_proof_runs_again_only_when_a_live_policy_differs(tmp_path: Path) -> None:
+    from infra.verify_perimeter import prove_live
+
+    same = prove_live(tmp_path, "commercial", {STACK: {"Trail": {"IsLogging": False}}}, {}, acceptances=None,
+                      node_modules=None)
+    assert [c.status for c in same] == [CONFIRMED]
+    # a differing key policy without an assembly to prove it on is not verifiable, never confirmed
+    differs = prove_live(tmp_path, "commercial", {STACK: {"Key": {"KeyPolicy": {"Statement": []}}}}, {},
+                         acceptances=None, node_modules=None)
+    assert [c.status for c in differs] == [NOT_VERIFIABLE] and "manifest.json" in differs[0].note
+    detached = prove_live(tmp_path, "commercial", {}, {"org": {"Scp"}}, acceptances=None, node_modules=None)
+    assert [c.status for c in detached] == [NOT_VERIFIABLE]
