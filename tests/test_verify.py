@@ -286,9 +286,20 @@ def _access(world: World) -> Access:
                   client_config=Config(retries={"max_attempts": 1}))
 
 
+def _config(world: World) -> Path:
+    """The tests' own environment and organization (tests/fixtures), as a config directory."""
+    config = world.outdir.parent / "config"
+    if not config.is_dir():
+        (config / "organization").mkdir(parents=True)
+        (config / "commercial.yaml").write_text((ROOT / "tests" / "fixtures" / "environment.yaml").read_text())
+        (config / "organization" / "commercial.yaml").write_text(
+            (ROOT / "tests" / "fixtures" / "organization.yaml").read_text())
+    return config
+
+
 def _run(world: World) -> Any:
-    env = load_environments(ROOT / "config", "commercial")[0]
-    organizations = load_organizations(ROOT / "config", load_environments(ROOT / "config"))
+    env = load_environments(_config(world), "commercial")[0]
+    organizations = load_organizations(_config(world), load_environments(_config(world)))
     return verify_environment(env, world.outdir, _access(world), organizations=organizations,
                               acceptances=ROOT / "config" / "perimeter" / "accepted-open-paths.yaml",
                               node_modules=ROOT / "node_modules")
@@ -384,7 +395,7 @@ def test_a_denied_read_is_exit_3_never_a_pass(world: World) -> None:
 
     access = _access(world)
     access.prepare_client = prepare
-    env = load_environments(ROOT / "config", "commercial")[0]
+    env = load_environments(_config(world), "commercial")[0]
     result = verify_environment(env, world.outdir, access, organizations=[], drift=False)
     unreadable = [c for c in result.claims if c.status == UNREADABLE]
     assert unreadable and all("AccessDeniedException" in c.note for c in unreadable)
@@ -398,7 +409,7 @@ def test_no_credentials_is_exit_2_with_the_fix(world: World, monkeypatch: pytest
     monkeypatch.setenv("AWS_CONFIG_FILE", str(world.outdir / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(world.outdir / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    code = main(["--env", "commercial", "--outdir", str(world.outdir)],
+    code = main(["--env", "commercial", "--outdir", str(world.outdir), "--config-dir", str(_config(world))],
                 access=Access(endpoint_url=world.url))
     assert code == 2
     assert "no AWS credentials" in capsys.readouterr().err

@@ -16,8 +16,22 @@ ACCOUNT = "111122223333"
 STACK = "CompliantBedrock-commercial"
 
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _env() -> Any:
+    """The tests' own environment (tests/fixtures/environment.yaml)."""
+    import yaml
+
+    from infra.config import parse_environment
+
+    return parse_environment(yaml.safe_load((FIXTURES / "environment.yaml").read_text()), "environment.yaml")
+
+
 def test_no_template_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--env", "commercial", "--outdir", str(tmp_path)]) == 2
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "commercial.yaml").write_text((FIXTURES / "environment.yaml").read_text())
+    assert main(["--env", "commercial", "--outdir", str(tmp_path), "--config-dir", str(tmp_path / "config")]) == 2
     assert "make synth ENV=commercial" in capsys.readouterr().err
 
 
@@ -102,14 +116,13 @@ def test_exit_codes_rank_a_contradiction_over_a_failed_read() -> None:
 
 
 def test_credentials_of_another_account_are_refused() -> None:
-    from infra.config import load_environments
     from infra.verify import BadInput, _identity
 
     class Sts:
         def get_caller_identity(self) -> dict[str, str]:
             return {"Account": "999999999999", "Arn": "arn:x:sts::999999999999:assumed-role/r/s", "UserId": "u"}
 
-    env = load_environments(Path(__file__).resolve().parent.parent / "config", "commercial")[0]
+    env = _env()
     with pytest.raises(BadInput, match=r"account 999999999999 .* the environment's account is 111122223333"):
         _identity(lambda service: Sts(), env)
 
@@ -144,3 +157,15 @@ def test_the_perimeter_proof_runs_again_only_when_a_live_policy_differs(tmp_path
     assert [c.status for c in differs] == [NOT_VERIFIABLE] and "manifest.json" in differs[0].note
     detached = prove_live(tmp_path, "commercial", {}, {"org": {"Scp"}}, acceptances=None, node_modules=None)
     assert [c.status for c in detached] == [NOT_VERIFIABLE]
+
+
+def test_verify_access_takes_a_profile_or_a_role_not_both() -> None:
+    from pydantic import ValidationError
+
+    from infra.config import VerifyAccess
+
+    assert VerifyAccess(profile="commercial-readonly").profile == "commercial-readonly"
+    with pytest.raises(ValidationError, match="give profile or role_arn, not both"):
+        VerifyAccess(profile="p", role_arn="arn:aws:iam::111122223333:role/verify")
+    with pytest.raises(ValidationError, match="role_arn"):
+        VerifyAccess(role_arn="arn:aws:iam::111122223333:user/someone")
