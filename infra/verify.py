@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +205,10 @@ def verify_environment(env: Any, outdir: Path, access: Access, *, organizations:
             check(reader)
         reader.claims += judge_live(template, reader, env, outdir)
     org_readers = _organization_readers(env, outdir, access, organizations or [], partition)
-    claims = reader.claims + [c for r in org_readers for c in r.claims]
+    # the organization stack's logical ids may repeat the environment stack's: its claims name their stack
+    claims = reader.claims + [c if c.subject.startswith("stack ") or not r.deployed.stack_name else
+                              replace(c, subject=f"{c.subject} in {r.deployed.stack_name}")
+                              for r in org_readers for c in r.claims]
     if reader.deployed.physical:
         live = {env.stack_name: reader.live_properties, **{r.deployed.stack_name: r.live_properties for r in org_readers}}
         removed = {r.deployed.stack_name: r.detached for r in org_readers}
@@ -243,8 +246,6 @@ def judge_live(template: dict[str, Any], reader: Reader, env: Any, outdir: Path)
     A rule the synthesized template passes and the live copy fails is a contradiction, named by the rule and the
     resource; a rule failing on both was already the gate's finding (or an accepted one) and is not repeated.
     """
-    from dataclasses import replace
-
     from compliant_bedrock.compliance.pack import Compliance, evaluate
     from compliant_bedrock.compliance.template import Template
 

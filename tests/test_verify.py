@@ -373,7 +373,8 @@ def test_injected_drift_is_reported_with_its_field(clean: Any, world: World) -> 
     assert f"trail {trail_id} IsLogging: expected true, live false" in lines
     assert any(line.startswith(f"key {key_id} KeyPolicy: expected") and "Sid 'Widened'" in line for line in lines)
     assert any(line.startswith(f"endpoint {endpoint_id} PolicyDocument: expected") for line in lines)
-    assert any(f"({scp_id}) attached to {world.ou}: expected attached, live not attached" in line for line in lines)
+    assert any(f"({scp_id}) in {ORG_STACK} attached to {world.ou}: expected attached, live not attached" in line
+               for line in lines)
     assert any(line.startswith("BEDROCK_POLICY") and "live not attached" in line for line in lines)
     assert any("guardrailVersion: expected 1, live DRAFT" in line for line in lines)
     assert f"resource {trail_id} (AWS::CloudTrail::Trail) drift /IsLogging: expected true, live false (NOT_EQUAL)" in lines
