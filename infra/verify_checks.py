@@ -26,6 +26,11 @@ UNREADABLE = "unreadable"
 DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthFailure",
                           "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
                           "UnrecognizedClientException", "AccessDeniedForDependencyException", "NotAuthorized"})
+#: Error codes that mean the thing the template created is gone (a deleted policy, key, rule ...): a contradiction.
+NOT_FOUND_CODES = frozenset({"NoSuchBucket", "NoSuchBucketPolicy", "ObjectLockConfigurationNotFoundError",
+                             "NotFoundException", "ResourceNotFoundException", "InvalidVpcEndpointId.NotFound",
+                             "NotFound", "PolicyNotFoundException", "TargetNotFoundException", "NoSuchEntity",
+                             "TrailNotFoundException"})
 _STACK_DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 
 
@@ -68,6 +73,7 @@ class ReadFailed(Exception):
     def __init__(self, operation: str, code: str, message: str) -> None:
         super().__init__(f"{operation}: {code}: {message}")
         self.denied = code in DENIED_CODES
+        self.not_found = code in NOT_FOUND_CODES
 
 
 @dataclass
@@ -112,10 +118,14 @@ class Reader:
                 yield logical_id, resource.get("Properties") or {}, self.deployed.physical.get(logical_id)
 
     def guarded(self, subject: str, name: str, read: Callable[[], None]) -> None:
-        """Run one resource's reads; a failed read becomes an unreadable claim naming the call and AWS's error."""
+        """Run one resource's reads; a failed read becomes an unreadable claim naming the call and AWS's error,
+        except "not found": what the template created is gone, a contradiction."""
         try:
             read()
         except ReadFailed as err:
+            if err.not_found:
+                self.claims.append(Claim(subject, name, CONTRADICTED, "present", "not found", str(err)))
+                return
             self.claims.append(Claim(subject, name, UNREADABLE, note=str(err)))
 
 

@@ -169,3 +169,17 @@ def test_verify_access_takes_a_profile_or_a_role_not_both() -> None:
         VerifyAccess(profile="p", role_arn="arn:aws:iam::111122223333:role/verify")
     with pytest.raises(ValidationError, match="role_arn"):
         VerifyAccess(role_arn="arn:aws:iam::111122223333:user/someone")
+
+
+def test_a_deleted_policy_is_a_contradiction_not_a_failed_read() -> None:
+    from botocore.exceptions import ClientError
+
+    class S3:
+        def get_bucket_policy(self, **_: Any) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": "NoSuchBucketPolicy", "Message": "The bucket policy does not exist"}},
+                              "GetBucketPolicy")
+
+    reader = Reader(lambda service: S3(), _deployed(), {"Resources": {}})
+    reader.guarded("bucket policy P", "PolicyDocument", lambda: reader.call("s3", "GetBucketPolicy", Bucket="b"))
+    assert reader.claims[0].line() == ("bucket policy P PolicyDocument: expected present, live not found "
+                                       "(s3:GetBucketPolicy: NoSuchBucketPolicy: The bucket policy does not exist)")
