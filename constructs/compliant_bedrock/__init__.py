@@ -7,7 +7,7 @@ The public API, importable from here::
 
 Constructs: :class:`BedrockPrivateLink`, :class:`BedrockModelAccess`, :class:`BedrockGuardrail`,
 :class:`IsolatedVpc`, :class:`AuditBucket`, :class:`AuditTrail`, :class:`ModelInvocationLogging`,
-:class:`TamperDetection`, :class:`BedrockOrganizationGuardrails`; helpers :func:`retained_key`,
+:class:`TamperDetection`, :class:`BedrockOrganizationGuardrails`, :class:`ScheduledVerification`; helpers :func:`retained_key`,
 :func:`allow_cloudwatch_logs`, :func:`encrypted_log_group`, :func:`grant_records_read`; compliance
 :func:`suppress`, :func:`suppress_stack_rule`, :class:`RuleContext`, :class:`ComplianceGate`.
 
@@ -72,6 +72,7 @@ _EXPORTS: dict[str, str] = {
     "ModelInvocationLogging": "invocation_logging",
     "RiskAcceptance": "compliance",
     "RuleContext": "compliance",
+    "ScheduledVerification": "verify_schedule",
     "TamperDetection": "detection",
     "accept_risk": "compliance",
     "allow_cloudwatch_logs": "kms",
@@ -105,6 +106,7 @@ __all__ = [
     "ModelInvocationLogging",
     "RiskAcceptance",
     "RuleContext",
+    "ScheduledVerification",
     "TamperDetection",
     "accept_risk",
     "allow_cloudwatch_logs",
@@ -150,3 +152,4 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (py.typed)
     from .network import IsolatedVpc, pin_availability_zones
     from .organization import BedrockOrganizationGuardrails
     from .private_link import BedrockPrivateLink, BedrockService
+    from .verify_schedule import ScheduledVerification
