@@ -93,3 +93,38 @@ def test_it_runs_weekly_and_a_failed_run_alerts_the_topic_and_the_bus(
 def test_props_that_would_not_verify_weekly_or_tell_anybody_are_refused(changes: dict[str, Any], field: str) -> None:
     with pytest.raises(ConstructPropsError, match=re.escape(field)):
         _build(new_stack(account="999988887777"), **changes)
+
+
+@pytest.fixture(scope="module")
+def member() -> tuple[dict[str, Any], list[str]]:
+    from compliant_bedrock.verify_schedule import VerifierReadRole
+
+    stack = new_stack(account="111122223333", stack_id="Member")
+    VerifierReadRole(stack, "VerifyRead", trusted_role_arn="arn:aws:iam::999988887777:role/verify-project")
+    cdk.Aspects.of(stack).add(NIST80053R5Checks())
+    cdk.Aspects.of(stack).add(AwsSolutionsChecks())
+    artifact = stack.node.root.synth().get_stack_artifact(stack.artifact_id)
+    errors = [str(m.entry.data) for m in artifact.messages
+              if m.level == cx_api.SynthesisMessageLevel.ERROR or str(m.entry.data).startswith("CdkNagValidationFailure")]
+    return artifact.template, errors
+
+
+def test_the_member_read_role_is_read_only_trusts_one_role_and_matches_the_documented_policy(
+        member: tuple[dict[str, Any], list[str]]) -> None:
+    import json
+    from pathlib import Path
+
+    template, errors = member
+    assert errors == []
+    assert [r.rule_id for r in evaluate(Template("Member", template, "us-east-1"))
+            if r.compliance in (Compliance.NON_COMPLIANT, Compliance.UNKNOWN) and not r.suppression_reason] == []
+    role = next(iter(_of_type(template, "AWS::IAM::Role").values()))["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "AWS": "arn:aws:iam::999988887777:role/verify-project"}
+    actions = next(iter(_of_type(template, "AWS::IAM::ManagedPolicy").values()))["Properties"][
+        "PolicyDocument"]["Statement"][0]["Action"]
+    assert all(a.split(":")[1].startswith(("Describe", "Get", "List", "DetectStackDrift")) for a in actions)
+    # docs/verify.md's read-only policy is this role's: the documentation cannot drift from the code
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "verify.md").read_text()
+    documented = json.loads(re.search(r"```json\n(.*?)```", docs, re.DOTALL).group(1))
+    assert sorted(documented["Statement"][0]["Action"]) == sorted(actions)

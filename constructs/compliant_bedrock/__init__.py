@@ -7,8 +7,9 @@ The public API, importable from here::
 
 Constructs: :class:`BedrockPrivateLink`, :class:`BedrockModelAccess`, :class:`BedrockGuardrail`,
 :class:`IsolatedVpc`, :class:`AuditBucket`, :class:`AuditTrail`, :class:`ModelInvocationLogging`,
-:class:`TamperDetection`, :class:`BedrockOrganizationGuardrails`, :class:`ScheduledVerification`; helpers :func:`retained_key`,
-:func:`allow_cloudwatch_logs`, :func:`encrypted_log_group`, :func:`grant_records_read`; compliance
+:class:`TamperDetection`, :class:`BedrockOrganizationGuardrails`, :class:`ScheduledVerification`,
+:class:`VerifierReadRole`; helpers :func:`retained_key`, :func:`allow_cloudwatch_logs`, :func:`encrypted_log_group`,
+:func:`grant_records_read`; compliance
 :func:`suppress`, :func:`suppress_stack_rule`, :class:`RuleContext`, :class:`ComplianceGate`.
 
 Names are loaded on first use: ``import compliant_bedrock`` alone starts no jsii process.
@@ -74,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "RuleContext": "compliance",
     "ScheduledVerification": "verify_schedule",
     "TamperDetection": "detection",
+    "VerifierReadRole": "verify_schedule",
     "accept_risk": "compliance",
     "allow_cloudwatch_logs": "kms",
     "declare_trail_coverage": "audit_trail",
@@ -108,6 +110,7 @@ __all__ = [
     "RuleContext",
     "ScheduledVerification",
     "TamperDetection",
+    "VerifierReadRole",
     "accept_risk",
     "allow_cloudwatch_logs",
     "declare_trail_coverage",
@@ -152,4 +155,4 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (py.typed)
     from .network import IsolatedVpc, pin_availability_zones
     from .organization import BedrockOrganizationGuardrails
     from .private_link import BedrockPrivateLink, BedrockService
-    from .verify_schedule import ScheduledVerification
+    from .verify_schedule import ScheduledVerification, VerifierReadRole

@@ -32,6 +32,20 @@ from .errors import ConstructPropsError
 from .kms import retained_key
 from .log_groups import encrypted_log_group
 
+#: What ``make verify`` reads in an account (docs/verify.md): Describe, Get and List only, plus DetectStackDrift,
+#: which records a drift result in CloudFormation and changes no resource.
+VERIFY_READ_ACTIONS: tuple[str, ...] = (
+    "cloudformation:DescribeStacks", "cloudformation:ListStackResources", "cloudformation:DetectStackDrift",
+    "cloudformation:DescribeStackDriftDetectionStatus", "cloudformation:DescribeStackResourceDrifts",
+    "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors",
+    "bedrock:GetModelInvocationLoggingConfiguration", "bedrock:GetGuardrail",
+    "bedrock:ListEnforcedGuardrailsConfiguration", "ec2:DescribeVpcEndpoints", "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus", "s3:GetBucketPolicy", "s3:GetBucketObjectLockConfiguration", "events:DescribeRule",
+    "events:ListTargetsByRule", "sns:GetSubscriptionAttributes",
+)
+#: What it reads of the organization (the management account or a delegated administrator).
+VERIFY_ORGANIZATION_ACTIONS: tuple[str, ...] = ("organizations:ListPoliciesForTarget", "organizations:DescribePolicy")
+
 #: At least weekly (KSI-MLA-EVC): ``rate(N days)`` with N <= 7, or a cron expression.
 _WEEKLY = re.compile(r"^(rate\(([1-7]) days?\)|rate\(\d+ hours?\)|cron\(.+\))$")
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,23}$")
@@ -146,3 +160,30 @@ def _check(environments: Sequence[str], read_role_arns: Sequence[str], schedule:
         problems.append("alert_emails / alert_event_bus_arns: a failed verification must reach somebody; give one")
     if problems:
         raise ConstructPropsError("ScheduledVerification: " + "; ".join(problems))
+
+
+class VerifierReadRole(Construct):
+    """The read-only role ``make verify`` assumes in a member account (``verify.role_arn`` of its environment).
+
+    :param trusted_role_arn: the only principal that may assume it: ``ScheduledVerification``'s project role in the
+        security account (``.role.role_arn``), or a person's role; an exact role ARN.
+    :param role_name: the role's name, as ``verify.role_arn`` names it.
+    :param organization: also read the organization's policies (in the management account or a delegated
+        administrator only).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, trusted_role_arn: str,
+                 role_name: str = "compliant-bedrock-verify", organization: bool = False) -> None:
+        super().__init__(scope, construct_id)
+        if not _ROLE_ARN.fullmatch(trusted_role_arn):
+            raise ConstructPropsError(f"VerifierReadRole {construct_id!r}: trusted_role_arn {trusted_role_arn!r}: "
+                                      "give the exact ARN of the role that runs the verifier")
+        actions = [*VERIFY_READ_ACTIONS, *(VERIFY_ORGANIZATION_ACTIONS if organization else ())]
+        policy = iam.ManagedPolicy(self, "Policy", description="compliant-bedrock verify: read-only", statements=[
+            iam.PolicyStatement(sid="ReadTheDeployedState", actions=actions, resources=["*"])])
+        suppress(policy, "AwsSolutions-IAM5", applies_to=["Resource::*"],
+                 reason="Read-only Describe, Get and List calls on every stack resource the verifier compares; their "
+                        "physical names are chosen by CloudFormation at deployment, so no narrower resource exists.")
+        self.role = iam.Role(self, "Role", role_name=role_name, assumed_by=iam.ArnPrincipal(trusted_role_arn),
+                             managed_policies=[policy], max_session_duration=Duration.hours(2),
+                             description="Assumed by compliant-bedrock verify to read this account, read-only")
