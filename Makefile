@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # git checkout this is 0, which the evidence refuses as a date (never 1970): set SOURCE_DATE_EPOCH there.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help setup synth validate test test-integration lint docs report bench clean mutate
+.PHONY: help setup synth validate test test-integration lint docs report verify bench clean mutate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ report: setup ## Rewrite the auditor evidence in cdk.out/compliance/ from an exi
 	# this checkout's library first (the editable install may point at another checkout), as app.py does
 	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m infra.report cdk.out
 
+verify: setup ## Read the deployed account (read-only) and verify it against cdk.out's templates (one env: ENV=NAME; docs/verify.md)
+	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m infra.verify $(if $(ENV),--env $(ENV))
+
 test: setup ## Run the test suite (two workers, one per module: fixtures synthesize once per module)
 	$(PY) -m pytest -n 2 --dist loadfile
 
@@ -72,8 +75,9 @@ bench: setup ## Time synth (median of 5) and peak memory: empty app, reference a
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache build/docs
 
-test-integration: setup ## The package as other apps use it: the README example from a built wheel via the pinned CLI, a cdk-nag 3.x app, the sharded synth, partial synths merged (evidence merge)
-	$(PY) -m pytest -q -m "install or nag3 or shards" tests/test_install.py tests/test_nag.py tests/test_parallel.py tests/test_evidence_merge.py
+test-integration: setup ## The package as other apps use it: the README example from a built wheel via the pinned CLI, a cdk-nag 3.x app, the sharded synth, partial synths merged (evidence merge), the verifier against moto
+	$(PY) -m pytest -q -m "install or nag3 or shards or verify" tests/test_install.py tests/test_nag.py tests/test_parallel.py \
+		tests/test_evidence_merge.py tests/test_verify.py
 
 mutate: setup ## Remove each protection listed in tests/mutants.yaml in a scratch copy and prove a test fails
 	$(PY) tools/mutate.py

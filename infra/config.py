@@ -182,6 +182,21 @@ class VpcSettings(_Strict):
         return self.vpc_id is not None
 
 
+class VerifyAccess(_Strict):
+    """How ``compliant-bedrock verify`` reads this account: a named profile of the caller's AWS config, or a role
+    it assumes (read-only; docs/verify.md lists the permissions). Neither: the caller's default credentials."""
+
+    profile: str | None = Field(default=None, min_length=1)
+    role_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@/_-]+$")
+
+    @model_validator(mode="after")
+    def _one(self) -> VerifyAccess:
+        if self.profile and self.role_arn:
+            raise ValueError("give profile or role_arn, not both: the role is assumed with the caller's default "
+                             "credentials; name the profile in AWS_PROFILE instead")
+        return self
+
+
 class RiskAcceptanceSettings(_Strict):
     """A written, approved, dated risk decision (a path no guardrail covers, account enforcement off, GOVERNANCE
     Object Lock): it becomes the rule's structured acceptance (``RiskAcceptance``) and a POA&M item."""
@@ -646,6 +661,8 @@ class EnvironmentSettings(_Strict):
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
     #: The organization's POA&M plans: point of contact, and per item scheduled completion, milestones, ratings.
     poam: PoamSettings = Field(default_factory=PoamSettings)
+    #: How ``compliant-bedrock verify`` reads the deployed account (docs/verify.md); absent: default credentials.
+    verify: VerifyAccess | None = None
 
     @field_validator("name")
     @classmethod

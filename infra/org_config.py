@@ -42,6 +42,7 @@ from .config import (
     MIN_LOG_RETENTION_DAYS,
     AuditSettings,
     ConfigError,
+    VerifyAccess,
     _model_at,
     _region_check,
     _UniqueKeyLoader,
@@ -390,6 +391,9 @@ class OrganizationSettings(_Strict):
     #: Environments (names of config/*.yaml) whose account-wide controls these policies provide: their
     #: evidence names this stack and the management account instead of passing silently.
     covers_environments: list[str] = Field(default_factory=list)
+    #: How ``compliant-bedrock verify`` reads the policies attached to the targets (the management account or a
+    #: delegated administrator; docs/verify.md); absent: the covered environment's own access.
+    verify: VerifyAccess | None = None
 
     @field_validator("management_account", mode="before")
     @classmethod

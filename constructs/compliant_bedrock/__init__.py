@@ -8,7 +8,7 @@ The public API, importable from here::
 Constructs: :class:`BedrockPrivateLink`, :class:`BedrockModelAccess`, :class:`BedrockGuardrail`,
 :class:`IsolatedVpc`, :class:`AuditBucket`, :class:`AuditTrail`, :class:`ModelInvocationLogging`,
 :class:`TamperDetection`, :class:`BedrockOrganizationGuardrails`, :class:`InboundResolver`,
-:class:`CodexPermissionSet`; helpers :func:`retained_key`,
+:class:`CodexPermissionSet`, :class:`ScheduledVerification`, :class:`VerifierReadRole`; helpers :func:`retained_key`,
 :func:`allow_cloudwatch_logs`, :func:`encrypted_log_group`, :func:`grant_records_read`; compliance
 :func:`suppress`, :func:`suppress_stack_rule`, :class:`RuleContext`, :class:`ComplianceGate`.
 
@@ -89,7 +89,9 @@ _EXPORTS: dict[str, str] = {
     "ModelInvocationLogging": "invocation_logging",
     "RiskAcceptance": "compliance",
     "RuleContext": "compliance",
+    "ScheduledVerification": "verify_schedule",
     "TamperDetection": "detection",
+    "VerifierReadRole": "verify_schedule",
     "accept_risk": "compliance",
     "allow_cloudwatch_logs": "kms",
     "declare_trail_coverage": "audit_trail",
@@ -124,7 +126,9 @@ __all__ = [
     "ModelInvocationLogging",
     "RiskAcceptance",
     "RuleContext",
+    "ScheduledVerification",
     "TamperDetection",
+    "VerifierReadRole",
     "accept_risk",
     "allow_cloudwatch_logs",
     "declare_trail_coverage",
@@ -171,3 +175,4 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (py.typed)
     from .organization import BedrockOrganizationGuardrails
     from .private_link import BedrockPrivateLink, BedrockService
     from .resolver import InboundResolver
+    from .verify_schedule import ScheduledVerification, VerifierReadRole
