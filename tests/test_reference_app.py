@@ -79,6 +79,7 @@ def test_iam_events_are_detected_in_the_iam_region_of_each_environment_account(a
         assert "Condition" in rule  # created in the IAM region only (which these stacks are in)
 
 
+@pytest.mark.lint  # ~9 s of cfn-lint: make synth runs it over every synth too; make test-integration runs this test
 def test_cfn_lint_is_clean(assembly: tuple[Path, list]) -> None:
     """Every stack in its region: the environments, their replica (commercial, govcloud) and IAM-event stacks, the
     organizations, and each StackSet's body in each region of its stack instances."""
