@@ -84,7 +84,11 @@ def test_a_failed_worker_fails_the_synth_and_leaves_no_evidence(config: Path, tm
     broken = tmp_path / "config"
     shutil.copytree(config, broken)
     env = yaml.safe_load((broken / "env-001.yaml").read_text())
-    env.update(region="eu-west-1", fips_endpoints=False, models=[f"eu.openai.example-{i}:0" for i in range(3)],
+    models = [f"eu.openai.example-{i}:0" for i in range(3)]  # unknown ids, accepted in writing (strict by default)
+    env.update(region="eu-west-1", fips_endpoints=False, models=models,
+               accept_unverified_models={m: {"reason": "Confirmed with aws bedrock list-inference-profiles in eu-west-1 "
+                                                       "by the platform team", "approved_by": "AO, RA-TEST-2"}
+                                         for m in models},
                vpc={"cidr": "10.1.0.0/16", "availability_zones": ["eu-west-1a", "eu-west-1b"]})
     (broken / "env-001.yaml").write_text(yaml.safe_dump(env))
     out = tmp_path / "out"

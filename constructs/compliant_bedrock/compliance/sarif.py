@@ -135,8 +135,10 @@ def to_sarif(findings: Iterable[Finding], locations: Mapping[tuple[str, str], Lo
 def template_locations(outdir: Path, findings: Iterable[Finding], root: Path | None = None,
                        ) -> dict[tuple[str, str], Location]:
     """(stack, construct path) -> template file and line of the resource (``"<LogicalId>": {``), for ``findings``.
-    File URIs are relative to ``root`` (default: the directory holding ``outdir``, the project root for cdk.out)."""
-    root = root or outdir.resolve().parent
+    File URIs are ``cdk.out/<file in the assembly>`` (the project-root path of CDK's default output directory, as
+    the perimeter results name ``cdk.out/compliance/...``), whatever the assembly directory is called here, so the
+    evidence of a synth does not depend on where it was written (``evidence merge`` is byte-identical to one synth);
+    with ``root``, relative to ``root`` instead."""
     manifest_file = outdir / "manifest.json"
     if not manifest_file.is_file():
         return {}
@@ -155,8 +157,11 @@ def template_locations(outdir: Path, findings: Iterable[Finding], root: Path | N
         if template is None or not template.is_file():
             continue
         text = template.read_text(encoding="utf-8")
-        uri = Path(template.resolve()).relative_to(root.resolve()).as_posix() \
-            if template.resolve().is_relative_to(root.resolve()) else template.resolve().as_uri()
+        if root is None:
+            uri = f"cdk.out/{template.resolve().relative_to(outdir.resolve()).as_posix()}"
+        else:
+            uri = Path(template.resolve()).relative_to(root.resolve()).as_posix() \
+                if template.resolve().is_relative_to(root.resolve()) else template.resolve().as_uri()
         resources = json.loads(text).get("Resources") or {}
         by_path = {**by_metadata, **{(r.get("Metadata") or {}).get(_CDK_PATH): logical_id
                                      for logical_id, r in resources.items()}}
