@@ -48,6 +48,9 @@ synth: setup ## Synthesize every environment, run the compliance gate, write evi
 	$(PY) -m infra.cfn_lint cdk.out
 	# supporting evidence: exits non-zero only when cfn-guard cannot run, never on what its rules find
 	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m compliant_bedrock.compliance.cfn_guard cdk.out
+	# the evidence again, from the same assembly, with cfn-guard's results as supporting observations (index.md,
+	# provenance.json): the gate's verdict and every status are unchanged, since a supporting engine decides none
+	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m infra.report cdk.out > /dev/null
 
 validate: setup ## Report every problem of every config file in one pass, no synth (exit 2 if any; CONFIG=DIR)
 	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m infra.cli validate $(if $(CONFIG),--config-dir $(CONFIG))

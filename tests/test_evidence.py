@@ -1947,6 +1947,9 @@ def test_supporting_engines_join_the_model_only_when_their_file_exists(fake_asse
 
     readers = (("compliance/cfn-guard.json", reader),)
     assert read_supporting(fake_assembly, readers) == ()
+    from compliant_bedrock.evidence.build import SUPPORTING_READERS
+
+    assert [file for file, _ in SUPPORTING_READERS] == ["compliance/cfn-guard.json"]  # cfn-guard joins the model
     (fake_assembly / "compliance").mkdir()
     (fake_assembly / "compliance" / "cfn-guard.json").write_text("{}\n", encoding="utf-8")
     found = read_supporting(fake_assembly, readers)

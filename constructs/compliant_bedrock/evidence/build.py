@@ -22,10 +22,18 @@ from .provenance import PROVENANCE_FILE, build_provenance, reference
 
 #: Supporting engines: (its results file relative to ``cdk.out``, reader of ``cdk.out`` returning its observations).
 #: An engine joins the evidence by one entry here; its reader runs only when its file exists, so a synth without
-#: the engine has no supporting observations rather than an empty claim. cfn-guard joins with
-#: ``("compliance/cfn-guard.json", lambda outdir: guard_observations(cfn_guard.read_results(outdir)))``.
+#: the engine has no supporting observations rather than an empty claim.
 SupportingReader = Callable[[Path], Iterable[SupportingObservation]]
-SUPPORTING_READERS: tuple[tuple[str, SupportingReader], ...] = ()
+
+
+def _cfn_guard(outdir: Path) -> list[SupportingObservation]:
+    """cfn-guard's results (``make synth`` runs it after the gate, then renders the evidence again with them)."""
+    from ..compliance import cfn_guard
+
+    return guard_observations(cfn_guard.read_results(outdir))
+
+
+SUPPORTING_READERS: tuple[tuple[str, SupportingReader], ...] = (("compliance/cfn-guard.json", _cfn_guard),)
 
 #: The gate's verdict file (written by ``compliance.gate.judge`` before the evidence).
 FINDINGS_FILE = "findings.json"

@@ -165,6 +165,10 @@ def tool_versions(outdir: Path, dest: Path, package_version: str) -> dict[str, d
                                     + ("" if simulated else " (the proof did not run for this synth)")},
         "cfn-lint": {"version": _distribution("cfn-lint"),
                      "role": "lints the templates in the reference app's `make synth`, after this evidence is written"},
+        "cfn-guard": {"version": _cfn_guard_version(dest),
+                      "role": "supporting engine: AWS Control Tower's proactive rules over the templates in the reference "
+                              "app's `make synth` (cfn-guard.json); never decides a status"
+                              + ("" if _cfn_guard_version(dest) else " (it has not run for this synth)")},
         "compliance-trestle": {"version": _distribution("compliance-trestle"),
                                "role": "validates the OSCAL documents: component definition, SSPs, assessment "
                                        "results, POA&M (the package's tests; not at synth)"},
@@ -176,6 +180,16 @@ def tool_versions(outdir: Path, dest: Path, package_version: str) -> dict[str, d
         "node": {"version": node_version(), "role": "ran the CDK (jsii) and the IAM simulator"},
     }
     return dict(sorted(tools.items()))
+
+
+def _cfn_guard_version(dest: Path) -> str | None:
+    """cfn-guard's engine version and its rules package, as ``cfn-guard.json`` records them (None: not run)."""
+    results = dest / "cfn-guard.json"
+    if not results.is_file():
+        return None
+    engine = orjson.loads(results.read_bytes()).get("engine") or {}
+    rules = engine.get("package") or engine.get("rules_package")
+    return ", ".join(str(v) for v in (engine.get("version"), rules) if v) or None
 
 
 def sha256_file(path: Path) -> str:
