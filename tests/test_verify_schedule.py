@@ -119,8 +119,12 @@ def test_the_member_read_role_is_read_only_trusts_one_role_and_matches_the_docum
     assert [r.rule_id for r in evaluate(Template("Member", template, "us-east-1"))
             if r.compliance in (Compliance.NON_COMPLIANT, Compliance.UNKNOWN) and not r.suppression_reason] == []
     role = next(iter(_of_type(template, "AWS::IAM::Role").values()))["Properties"]
-    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
-        "AWS": "arn:aws:iam::999988887777:role/verify-project"}
+    trust = role["AssumeRolePolicyDocument"]["Statement"]
+    # one statement: the security account, narrowed to the one role by aws:PrincipalArn (a role ARN as principal
+    # would fail while the project role does not exist yet, and break when it is re-created)
+    assert len(trust) == 1 and trust[0]["Action"] == "sts:AssumeRole"
+    assert "999988887777:root" in json.dumps(trust[0]["Principal"])
+    assert trust[0]["Condition"] == {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::999988887777:role/verify-project"}}
     actions = next(iter(_of_type(template, "AWS::IAM::ManagedPolicy").values()))["Properties"][
         "PolicyDocument"]["Statement"][0]["Action"]
     assert all(a.split(":")[1].startswith(("Describe", "Get", "List", "DetectStackDrift")) for a in actions)

@@ -85,6 +85,14 @@ IAM_EVENTS_REGION: dict[str, str] = {"aws": "us-east-1", "aws-us-gov": "us-gov-w
 MANTLE_PARTITIONS: frozenset[str] = frozenset({"aws", "aws-us-gov"})
 
 
+#: Partitions whose EventBridge documents Scheduler (``AWS::Scheduler::Schedule``). aws: the EventBridge feature table
+#: (https://docs.aws.amazon.com/eventbridge/latest/userguide/feature-availability.html) ticks Scheduler in every
+#: commercial region. aws-us-gov: an earlier GovCloud User Guide page said "EventBridge scheduler is not available in
+#: AWS GovCloud (US)" and the current one (govcloud-eventbridge.html) is silent (L): where Scheduler is not
+#: documented, a schedule is an EventBridge scheduled rule, which every partition's EventBridge has.
+SCHEDULER_PARTITIONS: frozenset[str] = frozenset({"aws"})
+
+
 def support(feature: str, partition: str) -> Support:
     """The cited availability of ``feature`` in ``partition`` (not documented: ``None``)."""
     return FEATURES[feature].get(partition, Support(None, f"no AWS text found for partition {partition}", "L"))

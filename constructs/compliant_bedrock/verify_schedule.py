@@ -29,8 +29,9 @@ from constructs import Construct
 from .audit_bucket import AuditBucket
 from .compliance import suppress
 from .errors import ConstructPropsError
-from .kms import retained_key
+from .kms import AuditAdmins, retained_key
 from .log_groups import encrypted_log_group
+from .partitions import SCHEDULER_PARTITIONS
 
 #: What ``make verify`` reads in an account (docs/verify.md): Describe, Get and List only, plus DetectStackDrift,
 #: which records a drift result in CloudFormation and changes no resource.
@@ -64,6 +65,12 @@ class ScheduledVerification(Construct):
     :param alert_emails: addresses told of a failed verification (each confirms by email).
     :param alert_event_bus_arns: event buses (the security account's) told of a failed verification.
     :param object_lock_days: default retention of the results (COMPLIANCE mode).
+    :param audit_admins: the only roles that may change the results bucket's and key's policies (``AuditAdmins``).
+    :param project_role_name: the project role's name, so each member account's ``VerifierReadRole`` can trust its
+        exact ARN before it exists (default: a name CloudFormation generates; read it from ``.role.role_arn``).
+
+    Where the stack's partition documents EventBridge Scheduler (``partitions.SCHEDULER_PARTITIONS``) the schedule is
+    a Scheduler schedule; elsewhere (GovCloud) an EventBridge scheduled rule with the same expression and target.
 
     Every role here has its policy written out as a managed policy (IAMNoInlinePolicy): the project's role is
     closed to CDK's own grants, so what it may do is exactly this list, and nothing a later grant adds.
@@ -72,17 +79,19 @@ class ScheduledVerification(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, source_bucket: s3.IBucket, source_key: str,
                  environments: Sequence[str], read_role_arns: Sequence[str], schedule: str = "rate(7 days)",
                  alert_emails: Sequence[str] = (), alert_event_bus_arns: Sequence[str] = (),
-                 object_lock_days: int = 365, log_retention_days: int = 365) -> None:
+                 object_lock_days: int = 365, log_retention_days: int = 365,
+                 project_role_name: str | None = None,
+                 audit_admins: AuditAdmins | None = AuditAdmins()) -> None:  # noqa: B008 (frozen, immutable)
         super().__init__(scope, construct_id)
-        _check(environments, read_role_arns, schedule, alert_emails, alert_event_bus_arns)
+        _check(environments, read_role_arns, schedule, alert_emails, alert_event_bus_arns, project_role_name)
         stack = Stack.of(self)
         key = retained_key(self, "Key", description="Encrypts the weekly verification's build, logs and alerts.")
         key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com"))
         log_group = encrypted_log_group(self, "BuildLogs", key=key, retention_days=log_retention_days)
-        self.role = iam.Role(self, "ProjectRole", assumed_by=iam.ServicePrincipal(
+        self.role = iam.Role(self, "ProjectRole", role_name=project_role_name, assumed_by=iam.ServicePrincipal(
             "codebuild.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
             description="compliant-bedrock verify: reads member accounts through their read-only roles")
-        self.results = AuditBucket(self, "Results", object_lock_days=object_lock_days,
+        self.results = AuditBucket(self, "Results", object_lock_days=object_lock_days, audit_admins=audit_admins,
                                    delivering_role_arns=[self.role.role_arn])
         policy = iam.ManagedPolicy(self, "ProjectPolicy", statements=[
             iam.PolicyStatement(sid="WriteBuildLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -118,14 +127,26 @@ class ScheduledVerification(Construct):
                     '--exclude "*" --include "verified-*"',
                     "exit $failed"]}}}),
             environment_variables={"RESULTS": codebuild.BuildEnvironmentVariable(value=self.results.bucket.bucket_name)})
-        schedule_role = iam.Role(self, "ScheduleRole", assumed_by=iam.ServicePrincipal(
-            "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
-            managed_policies=[iam.ManagedPolicy(self, "SchedulePolicy", statements=[iam.PolicyStatement(
-                sid="StartTheVerification", actions=["codebuild:StartBuild"], resources=[self.project.project_arn])])])
-        scheduler.CfnSchedule(self, "Schedule", schedule_expression=schedule, flexible_time_window={"mode": "OFF"},
-                              target=scheduler.CfnSchedule.TargetProperty(arn=self.project.project_arn,
-                                                                          role_arn=schedule_role.role_arn),
-                              description="compliant-bedrock verify, at least weekly (KSI-MLA-EVC)")
+        # EventBridge Scheduler where the partition documents it; elsewhere (aws-us-gov) an EventBridge scheduled
+        # rule, which every partition has: the same expression, the same CodeBuild target (partitions.py cites both).
+        self.uses_scheduler = _partition(stack) in SCHEDULER_PARTITIONS
+        start = iam.ManagedPolicy(self, "SchedulePolicy", statements=[iam.PolicyStatement(
+            sid="StartTheVerification", actions=["codebuild:StartBuild"], resources=[self.project.project_arn])])
+        if self.uses_scheduler:
+            schedule_role = iam.Role(self, "ScheduleRole", assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
+                managed_policies=[start])
+            scheduler.CfnSchedule(self, "Schedule", schedule_expression=schedule, flexible_time_window={"mode": "OFF"},
+                                  target=scheduler.CfnSchedule.TargetProperty(arn=self.project.project_arn,
+                                                                              role_arn=schedule_role.role_arn),
+                                  description="compliant-bedrock verify, at least weekly (KSI-MLA-EVC)")
+        else:
+            schedule_role = iam.Role(self, "ScheduleRole", assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
+                managed_policies=[start])
+            events.Rule(self, "Schedule", schedule=events.Schedule.expression(schedule),
+                        description="compliant-bedrock verify, at least weekly (KSI-MLA-EVC)",
+                        targets=[targets.CodeBuildProject(self.project, event_role=schedule_role.without_policy_updates())])
         failed = events.Rule(self, "Failed", description="A verification found a contradiction or could not verify",
                              event_pattern=events.EventPattern(
                                  source=["aws.codebuild"], detail_type=["CodeBuild Build State Change"],
@@ -146,9 +167,22 @@ class ScheduledVerification(Construct):
                                                role=role.without_policy_updates()))
 
 
+def _partition(stack: Stack) -> str | None:
+    """The stack's partition when its region is concrete (aws-cdk-lib's region facts); None: env-agnostic."""
+    from aws_cdk import Token
+    from aws_cdk.region_info import Fact, FactName
+
+    if Token.is_unresolved(stack.region):
+        return None
+    return Fact.find(stack.region, FactName.PARTITION)
+
+
 def _check(environments: Sequence[str], read_role_arns: Sequence[str], schedule: str, alert_emails: Sequence[str],
-           alert_event_bus_arns: Sequence[str]) -> None:
+           alert_event_bus_arns: Sequence[str], project_role_name: str | None = None) -> None:
     problems = []
+    if project_role_name is not None and not re.fullmatch(r"[A-Za-z0-9+=,.@_-]{1,64}", project_role_name):
+        problems.append(f"project_role_name {project_role_name!r}: an IAM role name (1-64 of A-Za-z0-9+=,.@_-); the "
+                        "read-only roles trust its exact ARN")
     if not environments or any(not _ENV_NAME.fullmatch(e) for e in environments):
         problems.append(f"environments {list(environments)!r}: name at least one environment (config/<name>.yaml)")
     bad = [a for a in read_role_arns if not _ROLE_ARN.fullmatch(a)]
@@ -184,6 +218,12 @@ class VerifierReadRole(Construct):
         suppress(policy, "AwsSolutions-IAM5", applies_to=["Resource::*"],
                  reason="Read-only Describe, Get and List calls on every stack resource the verifier compares; their "
                         "physical names are chosen by CloudFormation at deployment, so no narrower resource exists.")
-        self.role = iam.Role(self, "Role", role_name=role_name, assumed_by=iam.ArnPrincipal(trusted_role_arn),
+        # The trusting account's root with aws:PrincipalArn (a global key STS receives on every AssumeRole), not the
+        # role ARN as principal: IAM refuses a trust policy naming a role that does not exist yet (the member account
+        # may deploy before the security account) and pins a named role to its unique id, so re-creating the project
+        # role would silently break every member's trust.
+        account = trusted_role_arn.split(":")[4]
+        principal = iam.AccountPrincipal(account).with_conditions({"ArnEquals": {"aws:PrincipalArn": trusted_role_arn}})
+        self.role = iam.Role(self, "Role", role_name=role_name, assumed_by=principal,
                              managed_policies=[policy], max_session_duration=Duration.hours(2),
                              description="Assumed by compliant-bedrock verify to read this account, read-only")
