@@ -76,6 +76,9 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
         envs = selected_environments(context, config_dir)
     if organizations is None:  # not given: from the config directory (``[]``: none)
         organizations = selected_organizations(context, config_dir, envs)
+    # The weekly verification's read-only role, one per verified account (in the first of its environments by
+    # name), decided over every environment before a shard takes its share.
+    read_roles = _read_roles(organizations)
     share = shard()
     if share is not None:  # a worker of infra.parallel: every n-th environment; the organizations in share 0 only
         envs = envs[share[0]::share[1]]
@@ -89,6 +92,10 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
             replica = ReplicaStack(app, f"{env.stack_name}-replica", settings=env)
             stack.add_stack_dependency(replica, "audit replicas must exist before replication is configured")
             stacks.append(replica)
+        if env.name in read_roles:
+            from .verification_stack import add_read_role
+
+            add_read_role(stack, read_roles[env.name], env.verify.role_arn)
         if env.iam_events_region:  # IAM's events arrive in its partition's IAM region only
             stacks.append(IamEventsStack(app, f"{env.stack_name}{STACK_SUFFIX}", settings=env))
         if compliance:
@@ -98,10 +105,29 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
         from .organization_stack import OrganizationStack
 
         for organization in organizations:
-            org_stack = OrganizationStack(app, settings=organization)
+            org_stacks = [OrganizationStack(app, settings=organization)]
+            if organization.verification is not None:
+                from .verification_stack import VerificationStack
+
+                org_stacks.append(VerificationStack(app, settings=organization))
             if compliance:
-                attach_packs(org_stack)
+                for each in org_stacks:
+                    attach_packs(each)
     return app
+
+
+def _read_roles(organizations: list) -> dict[str, Any]:
+    """environment name -> its organization, for the one environment per verified account that creates the role."""
+    owners: dict[str, Any] = {}
+    seen: set[str] = set()
+    for organization in organizations:
+        if organization.verification is None:
+            continue
+        for env in organization.covered_environments():
+            if env.account not in seen and env.verify is not None and env.verify.role_arn:
+                seen.add(env.account)
+                owners[env.name] = organization
+    return owners
 
 
 def rule_contexts(app) -> dict[str, Any]:

@@ -54,6 +54,7 @@ from .config import (
 
 ORGANIZATION_DIR = "organization"
 ORGANIZATION_STACK = "CompliantBedrock-organization"
+VERIFICATION_STACK = "CompliantBedrock-verification"
 #: The services whose interface endpoints admit inference and model management (an environment's Bedrock endpoints).
 BEDROCK_ENDPOINT_SERVICES = ("bedrock-runtime", "bedrock", "bedrock-mantle", "bedrock-agent-runtime", "bedrock-agent")
 _VPCE = re.compile(r"^vpce-[0-9a-f]{8,17}$")
@@ -346,6 +347,44 @@ class TrailSettings(_AuditPlaneSettings):
         return self
 
 
+class VerificationSettings(_AuditPlaneSettings):
+    """The weekly deployed-twin verification (``ScheduledVerification``, docs/verify.md) of every covered environment
+    and of this organization's policies, run from the security account. Absent: nobody verifies on a schedule (a
+    person runs ``make verify``)."""
+
+    #: The security account that runs it: neither the management account nor a covered environment's, so no
+    #: administrator of a verified account can stop the verification of their own account.
+    account: str
+    #: The bucket (in the security account) your pipeline uploads a zip of this app and its config/ to, and the key.
+    source_bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    source_key: str = Field(default="compliant-bedrock.zip", min_length=1)
+    #: At least weekly (KSI-MLA-EVC): rate(N days) with N <= 7, rate(N hours) or a cron expression.
+    schedule: str = "rate(7 days)"
+    #: The CodeBuild project's role name: each read-only role (``verify.role_arn`` of every covered environment and of
+    #: this organization) trusts exactly arn:<partition>:iam::<account>:role/<this name>.
+    project_role_name: str = Field(default="compliant-bedrock-verifier", pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        return account_id(value)
+
+    @field_validator("schedule")
+    @classmethod
+    def _weekly(cls, value: str) -> str:
+        if not re.fullmatch(r"rate\([1-7] days?\)|rate\(\d+ hours?\)|cron\(.+\)", value):
+            raise ValueError(f"{value!r}: at least weekly (KSI-MLA-EVC), e.g. rate(7 days) or cron(0 6 ? * MON *)")
+        return value
+
+    @model_validator(mode="after")
+    def _subscriber(self) -> VerificationSettings:
+        if not (self.alert_event_bus_arns or self.alert_emails):
+            raise ValueError("verification.alert_emails / verification.alert_event_bus_arns: no alert subscriber; a "
+                             "contradiction found on the weekly run would reach nobody. Set alert_emails and/or an "
+                             "event bus of the security account")
+        return self
+
+
 class RcpSettings(_Strict):
     """The RCP that keeps the audit buckets and keys inside the organization."""
 
@@ -394,6 +433,8 @@ class OrganizationSettings(_Strict):
     #: How ``compliant-bedrock verify`` reads the policies attached to the targets (the management account or a
     #: delegated administrator; docs/verify.md); absent: the covered environment's own access.
     verify: VerifyAccess | None = None
+    #: The weekly verification from the security account (docs/verify.md); absent: none scheduled.
+    verification: VerificationSettings | None = None
 
     @field_validator("management_account", mode="before")
     @classmethod
@@ -502,9 +543,42 @@ class OrganizationSettings(_Strict):
             if match and match.group(3) in self.baseline.accounts:
                 raise ValueError(f"baseline.alert_event_bus_arns: {arn!r} is in baseline account {match.group(3)}, "
                                  "whose administrators would receive their own alerts; name the security account's bus")
+        if self.verification is not None:
+            self._check_verification(partition)
         if "global." in self.cross_region_profiles and partition != "aws":
             raise ValueError("cross_region_profiles: 'global.' exists only in the aws partition")
         return self
+
+    def _check_verification(self, partition: str) -> None:
+        verification = self.verification
+        assert verification is not None
+        if verification.account == self.management_account:
+            raise ValueError(f"verification.account: {verification.account} is the management account; run the "
+                             "verification from the security account, outside every account it verifies")
+        role = self.verify.role_arn if self.verify is not None else None
+        if role is None or read_role_problem(role, self.management_account, partition):
+            raise ValueError(f"verify.role_arn: {role!r}: the weekly verification reads this organization's policies "
+                             "through a read-only role of the management account that this stack creates: give "
+                             f"arn:{partition}:iam::{self.management_account}:role/compliant-bedrock-verify"
+                             + (f" ({read_role_problem(role, self.management_account, partition)})" if role else ""))
+        for arn in verification.alert_event_bus_arns:
+            match = EVENT_BUS_ARN_PATTERN.fullmatch(arn)
+            if match and match.group(1) != partition:
+                raise ValueError(f"verification.alert_event_bus_arns: {arn!r} is in partition {match.group(1)!r}, not "
+                                 f"the organization's {partition!r}")
+            if match and match.group(3) == verification.account:
+                raise ValueError(f"verification.alert_event_bus_arns: {arn!r} is a bus of the verification's own account "
+                                 "(its tamper detection refuses it: the alerts would stay where its administrators "
+                                 "silence them); use alert_emails, or a bus of another account")
+
+    def verifier_role_arn(self) -> str | None:
+        """The weekly verification's project role, which every read-only role trusts (None: no verification)."""
+        if self.verification is None:
+            return None
+        return f"arn:{self.partition}:iam::{self.verification.account}:role/{self.verification.project_role_name}"
+
+    def verification_stack_name(self) -> str:
+        return self.stack_name.replace(ORGANIZATION_STACK, VERIFICATION_STACK, 1)
 
     @property
     def baseline_target_ous(self) -> list[str]:
@@ -531,6 +605,10 @@ class OrganizationSettings(_Strict):
     @property
     def partition(self) -> str:
         return str(partition_of(self.home_region))
+
+    def covered_environments(self) -> list[Any]:
+        """The covered environments' settings, by name (set by :func:`load_organizations`)."""
+        return [env for _, env in sorted(self._covered.items())]
 
     def developer_environments(self) -> list[Any]:
         """Covered environments with Codex developers (config ``developers``), by name."""
@@ -594,6 +672,18 @@ class OrganizationSettings(_Strict):
                 f"by an account administrator) by the organization policies of stack {self.stack_name} in management "
                 f"account {self.management_account} (SCPs compliant-bedrock-inference and compliant-bedrock-audit-plane-*, "
                 f"RCP compliant-bedrock-audit-resources, BEDROCK_POLICY compliant-bedrock-guardrail)")
+
+
+def read_role_problem(role_arn: str, account: str | None, partition: str) -> str | None:
+    """What is wrong with ``role_arn`` as a read-only role this app creates in ``account`` (None: nothing)."""
+    parts = role_arn.split(":")
+    if parts[1] != partition:
+        return f"partition {parts[1]!r}, not {partition!r}"
+    if parts[4] != account:
+        return f"account {parts[4]}, not {account}"
+    if "/" in parts[5].removeprefix("role/"):
+        return "a role path; give the role's name directly under role/"
+    return None
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -693,12 +783,42 @@ def _check_covered(settings: OrganizationSettings, source: str, by_name: dict[st
         elif not env.allows_mantle:
             problems.append(f"{source}: organization: roles.mantle: environment {role.environment!r} does not "
                             "use Mantle (no risk acceptance); remove the role")
+    if settings.verification is not None:
+        problems += _check_verified(settings, source, by_name)
     env_accounts = {by_name[n].account for n in settings.covers_environments if n in by_name}
     for account in settings.baseline.accounts if settings.baseline.enabled else []:
         if account in env_accounts:
             problems.append(f"{source}: organization: baseline.accounts: {account} is a covered environment's "
                             "account, which configures its own enforced guardrail and invocation logging (one "
                             "per account and region): remove it from the baseline")
+    return problems
+
+
+def _check_verified(settings: OrganizationSettings, source: str, by_name: dict[str, Any]) -> list[str]:
+    """With a weekly verification, every covered environment names the read-only role the app creates for it."""
+    problems = []
+    verification = settings.verification
+    assert verification is not None
+    names: dict[str, tuple[str, str]] = {}
+    for name in settings.covers_environments:
+        env = by_name.get(name)
+        if env is None or env.account is None:
+            continue
+        if env.account == verification.account:
+            problems.append(f"{source}: organization: verification.account: {verification.account} is environment "
+                            f"{name!r}'s account; run the verification from a security account it does not verify")
+        role = env.verify.role_arn if env.verify is not None else None
+        problem = read_role_problem(role, env.account, settings.partition) if role else "missing"
+        if problem:
+            problems.append(f"config/{name}.yaml: verify.role_arn: {role!r} ({problem}): {source} verifies this "
+                            "environment weekly through a read-only role its stack creates: set verify: {role_arn: "
+                            f"\"arn:{settings.partition}:iam::{env.account}:role/compliant-bedrock-verify\"}}")
+            continue
+        role_name = role.rsplit("/", 1)[1]
+        other = names.setdefault(env.account, (name, role_name))
+        if other[1] != role_name:
+            problems.append(f"config/{name}.yaml: verify.role_arn: role {role_name!r}, but environment {other[0]!r} "
+                            f"of the same account {env.account} names {other[1]!r}; one read-only role per account")
     return problems
 
 

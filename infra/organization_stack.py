@@ -145,6 +145,11 @@ class OrganizationStack(Stack):
             self.detection = TamperDetection(self, "TamperDetection", audit_admins=admins,
                                              alert_emails=settings.trail.alert_emails,
                                              alert_event_bus_arns=settings.trail.alert_event_bus_arns)
+        if settings.verification is not None and settings.verify is not None and settings.verify.role_arn:
+            # The weekly verification reads this account's stack and the policies attached to each target.
+            from .verification_stack import add_read_role
+
+            add_read_role(self, settings, settings.verify.role_arn, organization=True)
         self.baseline = None
         self.baseline_replica = None
         if settings.baseline.enabled:

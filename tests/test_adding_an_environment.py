@@ -55,6 +55,9 @@ def follow_recipe(config: Path, source: str, organization: str) -> None:
     env = yaml.safe_load((config / f"{source}.yaml").read_text(encoding="utf-8"))
     env.update(name=NEW, account=_unused_account(config))
     env["vpc"]["cidr"] = _unused_cidr(config)
+    if (env.get("verify") or {}).get("role_arn"):  # the weekly verification's read-only role, in the new account
+        head, name = env["verify"]["role_arn"].rsplit(":", 1)
+        env["verify"]["role_arn"] = f"{head.rsplit(':', 1)[0]}:{env['account']}:{name}"
     (config / f"{NEW}.yaml").write_text(yaml.safe_dump(env, sort_keys=False), encoding="utf-8")
     # 2. its organization: covers_environments, placeholder endpoint ids (one per Bedrock endpoint it creates)
     org_file = config / "organization" / organization
@@ -94,7 +97,7 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]:
 
 def test_the_recipe_names_what_the_test_changes() -> None:
     text = RECIPE.read_text(encoding="utf-8")
-    for step in ("cp config/govcloud.yaml config/govcloud-b.yaml", "`name`", "`account`", "`vpc.cidr`",
+    for step in ("cp config/govcloud.yaml config/govcloud-b.yaml", "`name`", "`account`", "`vpc.cidr`", "`verify.role_arn`",
                  "`covers_environments`", "`endpoints.ids`", "accepted-open-paths.yaml", "make synth ENV=govcloud-b"):
         assert step in text, step
 

@@ -512,3 +512,50 @@ def test_the_configurations_poam_point_of_contact_reaches_the_poam_through_the_c
     assert ("commercial", "ISSO of the commercial system, platform-team@example.gov") in contacts
     assert {c for env, c in contacts if env == "commercial"} == {"ISSO of the commercial system, platform-team@example.gov"}
     assert ("frontier", "to be set by the system owner") in contacts
+
+
+# -- the weekly verification (config/organization/*.yaml verification), wired into the reference app ---------------
+
+@pytest.mark.parametrize(("organization", "partition", "schedule_type"), [
+    ("commercial", "aws", "AWS::Scheduler::Schedule"),
+    # Scheduler is not documented in GovCloud (partitions.SCHEDULER_PARTITIONS): an EventBridge scheduled rule
+    ("govcloud", "aws-us-gov", "AWS::Events::Rule")])
+def test_each_organization_verifies_its_environments_weekly_from_the_security_account(
+        out: Path, organization: str, partition: str, schedule_type: str) -> None:
+    """The verification stack is in the security account, passed the gate with the app (the fixture's exit 0), and
+    its project role assumes exactly the read-only roles the covered environments' stacks and the organization
+    stack create, each trusting that project role only."""
+    settings = next(o for o in selected_organizations() if o.name == organization)
+    verification = settings.verification
+    assert verification is not None
+    manifest = json.loads((out / "manifest.json").read_text())["artifacts"]
+    stack = f"CompliantBedrock-verification-{organization}"
+    assert manifest[stack]["environment"] == f"aws://{verification.account}/{settings.home_region}"
+    assert verification.account not in {settings.management_account} | {e.account for e in settings.covered_environments()}
+    template = json.loads((out / f"{stack}.template.json").read_text())
+    kinds = [r["Type"] for r in template["Resources"].values()]
+    assert schedule_type in kinds and "AWS::CodeBuild::Project" in kinds
+    project_role = next(r["Properties"] for r in template["Resources"].values()
+                        if r["Type"] == "AWS::IAM::Role" and r["Properties"].get("RoleName") == verification.project_role_name)
+    assert project_role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "codebuild.amazonaws.com"}
+    assumed = [s["Resource"] for r in template["Resources"].values() if r["Type"] == "AWS::IAM::ManagedPolicy"
+               for s in r["Properties"]["PolicyDocument"]["Statement"] if s["Sid"] == "AssumeTheReadOnlyRoles"]
+    expected = sorted({e.verify.role_arn for e in settings.covered_environments()} | {settings.verify.role_arn})
+    assert [sorted(a) if isinstance(a, list) else [a] for a in assumed] == [expected]
+    assert all(arn.startswith(f"arn:{partition}:iam::") for arn in expected)
+    # every read-only role exists, in its own account's stack, trusting the project role by aws:PrincipalArn
+    trusted = f"arn:{partition}:iam::{verification.account}:role/{verification.project_role_name}"
+    holders = [*(e.stack_name for e in settings.covered_environments()), settings.stack_name]
+    for holder in holders:
+        resources = json.loads((out / f"{holder}.template.json").read_text())["Resources"]
+        roles = [r["Properties"] for r in resources.values()
+                 if r["Type"] == "AWS::IAM::Role" and r["Properties"].get("RoleName") == "compliant-bedrock-verify"]
+        assert len(roles) == 1, holder
+        trust = roles[0]["AssumeRolePolicyDocument"]["Statement"]
+        assert [s["Condition"] for s in trust] == [{"ArnEquals": {"aws:PrincipalArn": trusted}}], holder
+        policy = next(r["Properties"]["PolicyDocument"] for r in resources.values()
+                      if r["Type"] == "AWS::IAM::ManagedPolicy" and "read-only" in r["Properties"].get("Description", ""))
+        actions = policy["Statement"][0]["Action"]
+        assert all(a.split(":")[1].startswith(("Describe", "Get", "List", "DetectStackDrift")) for a in actions), holder
+        # only the management account's role reads the organization's policies
+        assert ("organizations:DescribePolicy" in actions) == (holder == settings.stack_name), holder
