@@ -6,6 +6,8 @@ import os
 import re
 from pathlib import Path
 
+import pytest
+
 from infra import runtime
 
 # Evidence is dated by SOURCE_DATE_EPOCH or the configuration's commit, never 1970 and never the clock: a copy of
@@ -38,11 +40,33 @@ def new_stack(region: str = "us-east-1", account: str | None = "111122223333", s
     return stack
 
 
+@pytest.fixture(scope="session")
+def reference_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference app synthesized, gated, proven and reported as `make synth` does, once per test run: the first
+    module of any worker that asks synthesizes under a lock, the others wait and read the same directory (the
+    modules reading it used to synthesize it each: 10 s of CPU apiece). Read-only: copy it before writing."""
+    import fcntl
+
+    from infra import cli
+    from infra.app_factory import build_app
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # shared by the run's workers
+    out, done = root / "reference-cdk.out", root / "reference-cdk.out.exit"
+    with (root / "reference-cdk.out.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            done.write_text(str(cli.run(build=lambda outdir: build_app(outdir=str(out)))))
+    assert done.read_text() == "0", "the reference synth failed the gate (run make synth for its findings)"
+    return out
+
+
 #: The modules whose fixtures synthesize the most (seconds on 2 cores, `pytest --durations`), longest first: with
 #: `--dist loadfile` the two workers take whole modules in collection order, so starting the long ones first keeps
-#: one worker from beginning a 25-second module while the other has nothing left to do.
-HEAVY_MODULES = ("test_reference_app.py", "test_parallel.py", "test_mutations.py", "test_perimeter.py",
-                 "test_baseline_evidence.py", "test_own_app.py", "test_evidence.py", "test_organization.py",
+#: one worker from beginning a 25-second module while the other has nothing left to do. The readers of the shared
+#: reference synth (``reference_out``) are spread so that the second one starts after the first has synthesized.
+HEAVY_MODULES = ("test_reference_app.py", "test_perimeter.py", "test_baseline_evidence.py", "test_mutations.py",
+                 "test_parallel.py", "test_own_app.py", "test_evidence.py", "test_organization.py",
                  "test_frontier_app.py", "test_adding_an_environment.py")
 
 

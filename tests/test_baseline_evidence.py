@@ -21,8 +21,7 @@ import yaml
 from compliant_bedrock.compliance import perimeter
 from compliant_bedrock.compliance_gate import prune_stale
 from compliant_bedrock.evidence.assembly import AssemblyError, read_assembly, stack_sets
-from infra import cli
-from infra.app_factory import ROOT, build_app, selected_organizations
+from infra.app_factory import ROOT, selected_organizations
 from infra.baseline import STACKSET_NAME, baseline_name
 
 #: The commercial organization's baseline (the GovCloud organization's is baseline-govcloud, proven alike).
@@ -33,11 +32,9 @@ ORG = f"{ORGANIZATION_STACK}/Policies"
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The reference app synthesized, gated, proven and reported once, as `make synth` does."""
-    out = tmp_path_factory.mktemp("cdk.out")
-    assert cli.run(build=lambda outdir: build_app(outdir=str(out))) == 0
-    return out
+def out(reference_out: Path) -> Path:
+    """The reference app synthesized, gated, proven and reported once, as `make synth` does (conftest, shared)."""
+    return reference_out
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from infra.app_factory import ROOT
+from infra.cli import run
 from infra.config import ConfigError, load_environments, parse_environment
 
 BASE = yaml.safe_load((ROOT / "tests" / "fixtures" / "environment.yaml").read_text())
@@ -312,19 +313,21 @@ def test_bad_config_fails_synth_cleanly_without_a_stack_trace(tmp_path: Path) ->
     assert not (tmp_path / "out").exists(), "a half-built cloud assembly was written"
 
 
-def test_an_environment_nobody_receives_alerts_from_fails_synth(tmp_path: Path) -> None:
+def test_an_environment_nobody_receives_alerts_from_fails_synth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
     """A GovCloud environment without alert_emails or alert_event_bus_arns: exit 2, the fields named."""
     govcloud = yaml.safe_load((ROOT / "config" / "govcloud.yaml").read_text())
     govcloud["audit"] = {k: v for k, v in govcloud["audit"].items() if not k.startswith("alert_")}
     _write(tmp_path, "govcloud", govcloud)
-    env = {**os.environ, "CDK_CONTEXT_JSON": f'{{"compliant-bedrock:config-dir": "{tmp_path}"}}',
-           "CDK_OUTDIR": str(tmp_path / "out")}
-    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2, result.stderr
+    # in process, as app.py runs it (its exit through app.py: test_bad_config_fails_synth_cleanly_without_a_stack_trace)
+    monkeypatch.setenv("CDK_CONTEXT_JSON", f'{{"compliant-bedrock:config-dir": "{tmp_path}"}}')
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "out"))
+    assert run() == 2
+    stderr = capsys.readouterr().err
     assert (f"{tmp_path}/govcloud.yaml: environment 'govcloud': audit.alert_emails / audit.alert_event_bus_arns: no "
-            "alert subscriber") in result.stderr
-    assert "arn:aws-us-gov:events:<region>:<account>:event-bus/<name>" in result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
+            "alert subscriber") in stderr
+    assert "arn:aws-us-gov:events:<region>:<account>:event-bus/<name>" in stderr
+    assert not (tmp_path / "out").exists(), "a half-built cloud assembly was written"
 
 
 def test_an_environment_outside_the_iam_region_gets_an_iam_events_stack_name(tmp_path: Path) -> None:
@@ -339,7 +342,8 @@ def test_an_environment_outside_the_iam_region_gets_an_iam_events_stack_name(tmp
         load_environments(tmp_path)
 
 
-def test_props_a_construct_refuses_fail_synth_cleanly_too(tmp_path: Path) -> None:
+def test_props_a_construct_refuses_fail_synth_cleanly_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """Valid config whose models overflow IAM's policy size: the construct's message, exit 2, no traceback."""
     models = [f"eu.openai.example-{i}:0" for i in range(3)]
     accepted = {m: {"reason": "Confirmed with aws bedrock list-inference-profiles in eu-west-1 by the platform team",
@@ -347,12 +351,12 @@ def test_props_a_construct_refuses_fail_synth_cleanly_too(tmp_path: Path) -> Non
     _write(tmp_path, "eu", _with(name="eu", region="eu-west-1", fips_endpoints=False, models=models,
                                  accept_unverified_models=accepted,
                                  vpc__availability_zones=["eu-west-1a", "eu-west-1b"]))
-    env = {**os.environ, "CDK_CONTEXT_JSON": f'{{"compliant-bedrock:config-dir": "{tmp_path}"}}',
-           "CDK_OUTDIR": str(tmp_path / "out")}
-    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2, result.stderr
-    assert "invalid construct properties: BedrockModelAccess" in result.stderr
-    assert "over IAM's 6144" in result.stderr and "Traceback" not in result.stderr + result.stdout
+    monkeypatch.setenv("CDK_CONTEXT_JSON", f'{{"compliant-bedrock:config-dir": "{tmp_path}"}}')
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "out"))
+    assert run() == 2  # in process, as app.py runs it
+    stderr = capsys.readouterr().err
+    assert "invalid construct properties: BedrockModelAccess" in stderr
+    assert "over IAM's 6144" in stderr
     assert not list((tmp_path / "out").glob("*.template.json")), "a half-built cloud assembly was written"
 
 

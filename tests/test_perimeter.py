@@ -23,23 +23,34 @@ from compliant_bedrock.compliance.perimeter import proof as proof_module
 from compliant_bedrock.compliance.perimeter import simulator
 from compliant_bedrock.compliance.perimeter.placeholders import Resolver
 from infra import cli
-from infra.app_factory import ROOT, build_app, cdk_json_context, selected_environments, selected_organizations
+from infra.app_factory import ROOT, cdk_json_context, selected_environments, selected_organizations
 
 ACCEPTANCES = ROOT / "config" / "perimeter" / "accepted-open-paths.yaml"
 BREAK_GLASS = "compliant-bedrock-break-glass"
 
 
 @pytest.fixture(scope="module")
-def outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("cdk.out")
-    build_app(outdir=str(out), compliance=False).synth()  # the proof reads templates only: no cdk-nag needed
+def outdir(tmp_path_factory: pytest.TempPathFactory, reference_out: Path) -> Path:
+    """The reference assembly (conftest's shared synth), copied without its evidence, diagrams or decision cache:
+    the proofs here write their own."""
+    import shutil
+
+    out = tmp_path_factory.mktemp("cdk.out") / "assembly"
+    shutil.copytree(reference_out, out, ignore=shutil.ignore_patterns("compliance", "*.png", "*.svg", ".cache"))
     return out
 
 
 @pytest.fixture(scope="module")
-def decisions(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The reference proof's decision cache: empty before it, so the reference proof's decisions are fresh."""
-    return tmp_path_factory.mktemp("decisions")
+def decisions(tmp_path_factory: pytest.TempPathFactory, reference_out: Path) -> Path:
+    """A copy of the decision cache the shared reference synth filled, fresh (its proof ran on an empty cache): the
+    reference proof here reads every decision back, and is compared with that synth's evidence."""
+    import shutil
+
+    from compliant_bedrock.compliance.perimeter.decision_cache import CACHE_SUBDIR
+
+    directory = tmp_path_factory.mktemp("decisions") / "perimeter"
+    shutil.copytree(reference_out / CACHE_SUBDIR, directory)
+    return directory
 
 
 @pytest.fixture(scope="module")
@@ -121,16 +132,23 @@ def test_every_request_is_decided_by_a_simulation_of_its_own(outdir: Path, refer
 
 
 def test_cached_decisions_equal_fresh_ones_and_an_unchanged_assembly_simulates_nothing(
-        outdir: Path, reference: perimeter.Proof, decisions: Path) -> None:
-    """The second proof of the same assembly reads every decision back: the evidence it writes is the fresh one's."""
-    fresh = reference.simulations
-    assert fresh["cached"] == 0 and fresh["simulated"] == fresh["distinct"] <= fresh["requests"] == len(
-        [o for o in reference.outcomes if o.simulator_result is not None])
-    again = perimeter.prove(outdir, perimeter.load_acceptances(ACCEPTANCES), node_modules=ROOT / "node_modules",
-                            cache_dir=decisions)
-    assert again.simulations == {**fresh, "cached": fresh["distinct"], "simulated": 0}
-    assert [asdict(o) for o in again.outcomes] == [asdict(o) for o in reference.outcomes]
-    assert again.simulator == reference.simulator == {"name": simulator.PACKAGE, "version": simulator.VERSION}
+        reference_out: Path, reference: perimeter.Proof) -> None:
+    """The second proof of the same assembly reads every decision back: its outcomes are the fresh proof's, which the
+    shared reference synth ran on an empty cache and wrote as evidence (compliance/perimeter-<env>.json)."""
+    again = reference.simulations
+    assert again["cached"] == again["distinct"] <= again["requests"] == len(
+        [o for o in reference.outcomes if o.simulator_result is not None]) and again["simulated"] == 0
+    fresh = {}
+    for path in sorted((reference_out / "compliance").glob("perimeter-*.json")):
+        evidence = json.loads(path.read_text())
+        fresh[evidence["environment"]] = evidence["requests"]
+    cached = {}
+    for outcome in reference.outcomes:
+        cached.setdefault(outcome.environment, []).append(asdict(outcome))
+    assert set(fresh) == set(cached)
+    for env, requests in fresh.items():
+        assert [{k: r.get(k) for k in cached[env][0]} for r in requests] == cached[env], env
+    assert reference.simulator == {"name": simulator.PACKAGE, "version": simulator.VERSION}
     # a StackSet's instances ask one question in each of their accounts: fewer simulations than requests
     requests, distinct = reference.distinct["baseline-commercial"]
     assert distinct < requests

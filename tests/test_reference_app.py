@@ -13,16 +13,14 @@ import yaml
 
 from compliant_bedrock.compliance import judge
 from compliant_bedrock.evidence import read_assembly
-from infra.app_factory import ROOT, build_app, rule_contexts
+from infra.app_factory import ROOT, selected_environments, settings_contexts
 from infra.cfn_lint import lint
 
 
 @pytest.fixture(scope="module")
-def assembly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = build_app(outdir=str(outdir))
-    app.synth()
-    return outdir, judge(outdir, rule_contexts(app))
+def assembly(reference_out: Path) -> tuple[Path, list]:
+    """conftest's shared reference synth (every pack attached), judged again here with each stack's settings."""
+    return reference_out, judge(reference_out, settings_contexts(selected_environments()))
 
 
 def _template(outdir: Path, stack: str) -> dict:
@@ -129,6 +127,7 @@ def test_stacks_are_tagged_with_the_mandatory_tags(assembly: tuple[Path, list]) 
     assert {"Owner", "DataClassification", "CostCenter", "Environment"} <= set(tags)
 
 
+@pytest.mark.cli  # make test-integration: Node's CDK CLI and the app in subprocesses (~5 s)
 def test_cdk_synth_fails_with_one_line_per_finding(tmp_path: Path) -> None:
     """Through the real CDK CLI, as `make synth` runs it: non-zero exit, rule, path, controls, fix."""
     env = {**os.environ, "MUTATION": "endpoint-private-dns-off", "CDK_DISABLE_CLI_TELEMETRY": "true",
