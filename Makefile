@@ -78,9 +78,9 @@ bench: setup ## Time synth (median of 5) and peak memory: empty app, reference a
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache build/docs
 
-test-integration: setup ## The package as other apps use it: the README example from a built wheel via the pinned CLI, a cdk-nag 3.x app, the sharded synth, partial synths merged (evidence merge), the verifier against moto, cfn-lint over the reference templates
-	$(PY) -m pytest -q -m "install or nag3 or shards or verify or lint" tests/test_install.py tests/test_nag.py \
-		tests/test_parallel.py tests/test_evidence_merge.py tests/test_verify.py tests/test_reference_app.py
+test-integration: setup ## The package as other apps use it: the README example from a built wheel via the pinned CLI, a cdk-nag 3.x app, the sharded synth, partial synths merged (evidence merge), a failing synth through the CDK CLI, cfn-lint over the reference templates
+	$(PY) -m pytest -q -m "install or nag3 or shards or cli or lint" tests/test_install.py tests/test_nag.py \
+		tests/test_parallel.py tests/test_evidence_merge.py tests/test_reference_app.py
 
 mutate: setup ## Remove each protection listed in tests/mutants.yaml in a scratch copy and prove a test fails
 	$(PY) tools/mutate.py

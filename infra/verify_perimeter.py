@@ -63,6 +63,7 @@ def prove_live(outdir: Path, environment: str, live: Mapping[str, Mapping[str, M
     if not (outdir / "manifest.json").is_file():
         return [Claim(SUBJECT, "on live policies", NOT_VERIFIABLE,
                       note=f"{outdir}/manifest.json not found: the proof needs the synthesized assembly")]
+    from compliant_bedrock.compliance.perimeter.decision_cache import location
     from compliant_bedrock.compliance.perimeter.proof import load_acceptances, prove
     from compliant_bedrock.errors import CompliantBedrockError
 
@@ -76,7 +77,8 @@ def prove_live(outdir: Path, environment: str, live: Mapping[str, Mapping[str, M
                 path.write_text(json.dumps(body), encoding="utf-8")
         accepted = load_acceptances(acceptances) if acceptances and acceptances.is_file() else []
         try:
-            proof = prove(scratch, tuple(accepted), node_modules=node_modules)
+            # the synth's decision cache: only the simulations the live documents change are simulated again
+            proof = prove(scratch, tuple(accepted), node_modules=node_modules, cache_dir=location(outdir) or False)
         except (CompliantBedrockError, RuntimeError, OSError) as err:
             return [Claim(SUBJECT, "on live policies", NOT_VERIFIABLE, note=f"the proof could not run: {err}")]
     finally:

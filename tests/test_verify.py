@@ -26,10 +26,6 @@ from infra.verify import Access, main, verify_environment, write_evidence
 from infra.verify_checks import CONTRADICTED, NOT_VERIFIABLE, UNREADABLE, Claim
 from infra.verify_template import UNRESOLVED, Deployed, resolve
 
-#: Seeding moto takes several seconds (its EC2 and S3 backends start on first use): out of `make test`, run by
-#: `make test-integration` (the pure parts are tests/test_verify_template.py, in the default run).
-pytestmark = pytest.mark.verify
-
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "verify"
 STACK = "CompliantBedrock-commercial"
