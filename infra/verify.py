@@ -295,9 +295,14 @@ def write_evidence(outdir: Path, result: Verification) -> list[Path]:
     status, the collection time and the identity that read it."""
     folder = outdir / "compliance"
     folder.mkdir(parents=True, exist_ok=True)
+    from .verify_oscal import controls_of
+
     body = {"environment": result.environment, "stack": result.stack, "region": result.region,
             "collected_at": result.collected_at, "collected_by": result.identity, "exit_code": result.exit_code,
-            "counts": result.counts, "claims": [c.as_json() for c in result.claims]}
+            "counts": result.counts,
+            # each claim's stack and the NIST controls it evidences: the control matrices' "verified in account"
+            "claims": [{**c.as_json(), "stack": stack_of(c, result.stack),
+                        "controls": [x.upper() for x in controls_of(c)]} for c in result.claims]}
     json_path = folder / f"verified-{result.environment}.json"
     json_path.write_text(json.dumps(body, indent=1, sort_keys=False, default=str) + "\n", encoding="utf-8")
     md_path = folder / f"verified-{result.environment}.md"
@@ -307,6 +312,13 @@ def write_evidence(outdir: Path, result: Verification) -> list[Path]:
     oscal_path = folder / f"verified-{result.environment}-oscal.json"
     oscal_path.write_text(json.dumps(assessment_results(result), indent=1) + "\n", encoding="utf-8")
     return [json_path, md_path, oscal_path]
+
+
+def stack_of(claim: Claim, stack: str) -> str:
+    """The stack a claim is about: the organization stack's claims name it (``... in <stack>``), the rest are the
+    environment's own."""
+    _, found, other = claim.subject.rpartition(" in ")
+    return other if found and other.startswith("CompliantBedrock-") and " " not in other else stack
 
 
 def render_markdown(result: Verification) -> str:
@@ -374,7 +386,26 @@ def main(argv: list[str] | None = None, access: Access | None = None) -> int:
     except CannotRead as err:
         print(f"compliant-bedrock verify: could not read: {err}", file=sys.stderr)
         return 3
-    return worst
+    return max(worst, _render_again(outdir, config_dir), key=_SEVERITY.__getitem__)
+
+
+def _render_again(outdir: Path, config_dir: Path) -> int:
+    """The synth's evidence rendered again with the verified-*.json beside it (each control matrix's "verified in
+    account" column, each contradiction a POA&M item), as make synth does after cfn-guard; 0, or 3 if it cannot be."""
+    if not (outdir / "compliance" / "findings.json").is_file():
+        return 0  # no synth evidence here to annotate (verify compared templates of an assembly without it)
+    from compliant_bedrock.evidence.assembly import AssemblyError
+    from compliant_bedrock.evidence.provenance import ProvenanceError
+
+    from .report import generate
+
+    try:
+        generate(outdir, config_dir=config_dir)
+    except (AssemblyError, ProvenanceError) as err:
+        print(f"compliant-bedrock verify: the evidence could not be rendered again: {err}", file=sys.stderr)
+        return 3
+    print(f"compliant-bedrock verify: evidence in {outdir / 'compliance'} rendered again with the verified claims")
+    return 0
 
 
 if __name__ == "__main__":

@@ -2000,3 +2000,54 @@ def test_the_index_says_who_opens_what_with_counts_from_the_files(fake_assembly:
     assert "| `component-definition.json` | assessor / 3PAO, FedRAMP package |" in guide
     assert "| `poam.csv` | security administrator, FedRAMP package |" in guide
     assert "findings.json" not in guide  # not written here (the gate writes it): not listed
+
+
+def test_a_verification_gives_the_matrix_a_verified_column_and_each_contradiction_a_poam_item(
+        assembly: Path, report: Path, tmp_path: Path) -> None:
+    """make verify's results (verified-<env>.json, as infra.verify writes them) rendered with the synth's evidence:
+    a confirmed claim marks its controls "confirmed", a contradicted one "contradicted" and files a POA&M item
+    detected on the collection date; statuses never change; without a verification, no column at all."""
+    import shutil
+
+    from infra.verify import Verification, stack_of, write_evidence
+    from infra.verify_checks import CONFIRMED, CONTRADICTED, Claim
+
+    shutil.copytree(report, tmp_path / "compliance")
+    trail = Claim("trail AuditTrailC93518EF", "IsLogging", CONTRADICTED, True, False)
+    key = Claim("key AuditTrailKeyA4D56A7A", "KeyPolicy", CONFIRMED, note="every statement as synthesized")
+    logging = Claim("invocation logging", "loggingConfig.textDataDeliveryEnabled", CONFIRMED)  # AU-2, AU-12 too
+    scp = Claim("SERVICE_CONTROL_POLICY compliant-bedrock-inference in CompliantBedrock-organization-commercial",
+                "attached to ou-exam-bedrock1", CONFIRMED)
+    assert stack_of(scp, "CompliantBedrock-commercial") == "CompliantBedrock-organization-commercial"
+    assert stack_of(trail, "CompliantBedrock-commercial") == "CompliantBedrock-commercial"
+    result = Verification("commercial", "CompliantBedrock-commercial", "us-east-1", "2026-12-07T06:00:00Z",
+                          {"Arn": "arn:aws:sts::111122223333:assumed-role/compliant-bedrock-verify/weekly",
+                           "Account": "111122223333"}, [trail, key, scp, logging])
+    write_evidence(tmp_path, result)
+    before = _load(report / "matrix-commercial.json")
+    generate(assembly, dest=tmp_path / "compliance")
+    matrix = json.loads((tmp_path / "compliance" / "matrix-commercial.json").read_text())
+    controls = {item["control"]: item for item in matrix["controls"]}
+    assert [item["status"] for item in matrix["controls"]] == [item["status"] for item in before["controls"]]
+    # the trail (AU-2, AU-9, AU-12) contradicted outranks the logging confirmed (AU-2, AU-12)
+    assert controls["AU-2"]["verified_in_account"]["status"] == "contradicted"
+    assert controls["AU-2"]["verified_in_account"]["confirmed"] == 1
+    assert controls["AU-2"]["verified_in_account"]["contradicted"] == ["trail AuditTrailC93518EF IsLogging"]
+    assert controls["SC-28"]["verified_in_account"] == {  # the key: SC-12, SC-28
+        "status": "confirmed", "collected_at": "2026-12-07T06:00:00Z", "confirmed": 1, "contradicted": []}
+    assert matrix["verified_in_account"][0]["collected_by"].endswith("assumed-role/compliant-bedrock-verify/weekly")
+    markdown = (tmp_path / "compliance" / "matrix-commercial.md").read_text()
+    assert "| Verified in account |" in markdown and "contradicted 2026-12-07T06:00:00Z (1)" in markdown
+    assert "Verified in account" not in (report / "matrix-commercial.md").read_text()
+    # the organization stack's claim marks its own matrix, not the environment's
+    assert "AC-6" not in {c for c, i in controls.items() if i.get("verified_in_account", {}).get("confirmed")}
+    poam = json.loads((tmp_path / "compliance" / "poam.json").read_text())
+    found = [i for i in poam["items"] if i["weakness_detector"].startswith("deployed-twin verification")]
+    assert len(found) == 1 and found[0]["kind"] == "not-satisfied" and found[0]["detected_on"] == "2026-12-07"
+    assert found[0]["weakness"] == ("Deployed state contradicts the evidence: trail AuditTrailC93518EF IsLogging: "
+                                    "expected true, live false")
+    assert set(found[0]["controls"]) == {"AU-2", "AU-9", "AU-12"} and found[0]["environment"] == "commercial"
+    assert "deployed state read from the account" in (tmp_path / "compliance" / "poam.csv").read_text()
+    index = (tmp_path / "compliance" / "index.md").read_text()
+    assert "| Deployed-state claims (make verify, 1 environment(s)) | 4: 3 confirmed, 1 contradicted |" in index
+    assert "verified-commercial.md" in index

@@ -410,3 +410,23 @@ def test_no_credentials_is_exit_2_with_the_fix(world: World, monkeypatch: pytest
                 access=Access(endpoint_url=world.url))
     assert code == 2
     assert "no AWS credentials" in capsys.readouterr().err
+
+
+def test_verify_renders_the_synths_evidence_again_with_its_claims(world: World, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Where cdk.out holds a synth's evidence, make verify renders it again (the matrices' "verified in account",
+    contradictions as POA&M items: tests/test_evidence.py); without one, it renders nothing."""
+    import infra.report
+
+    calls: list[Path] = []
+    monkeypatch.setattr(infra.report, "generate", lambda outdir, **_: calls.append(outdir) or [])
+    argv = ["--env", "commercial", "--outdir", str(world.outdir), "--config-dir", str(_config(world)), "--no-drift"]
+    assert main(argv, access=_access(world)) == 0 and calls == []
+    findings = world.outdir / "compliance" / "findings.json"
+    findings.write_text('{"passed": true}')
+    try:
+        assert main(argv, access=_access(world)) == 0
+    finally:
+        findings.unlink()
+    assert calls == [world.outdir]
+    assert "rendered again with the verified claims" in capsys.readouterr().out

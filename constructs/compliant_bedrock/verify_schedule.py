@@ -110,7 +110,10 @@ class ScheduledVerification(Construct):
         suppress(policy, "AwsSolutions-IAM5", applies_to=[f"Resource::<{bucket_id}.Arn>/*"],
                  reason="Each run writes its evidence under a new timestamped prefix of the Object-Locked results "
                         "bucket, so the object keys are not known in advance; only PutObject, only that bucket.")
-        commands = [f"make synth ENV={env} && make verify ENV={env} || failed=1" for env in environments]
+        # One synth of the app, then each environment's verification: a synth removes compliance/, so synthesizing
+        # per environment would keep only the last one's results. Each verify renders the evidence again with its
+        # claims (the matrices' "verified in account", contradictions as POA&M items); the whole set is kept.
+        commands = ["make synth || failed=1", *(f"make verify ENV={env} || failed=1" for env in environments)]
         self.project = codebuild.Project(
             self, "Project", source=codebuild.Source.s3(bucket=source_bucket, path=source_key), encryption_key=key,
             role=self.role.without_policy_updates(),
@@ -123,8 +126,7 @@ class ScheduledVerification(Construct):
                 "version": "0.2",
                 "phases": {"build": {"commands": [
                     "failed=0", *commands,
-                    'aws s3 cp cdk.out/compliance/ "s3://$RESULTS/$(date -u +%Y-%m-%dT%H%M%SZ)/" --recursive '
-                    '--exclude "*" --include "verified-*"',
+                    'aws s3 cp cdk.out/compliance/ "s3://$RESULTS/$(date -u +%Y-%m-%dT%H%M%SZ)/" --recursive',
                     "exit $failed"]}}}),
             environment_variables={"RESULTS": codebuild.BuildEnvironmentVariable(value=self.results.bucket.bucket_name)})
         # EventBridge Scheduler where the partition documents it; elsewhere (aws-us-gov) an EventBridge scheduled

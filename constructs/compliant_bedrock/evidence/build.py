@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from .assembly import StackEvidence, inputs_digest
+from .deployed import read_verified
 from .encoding import dump_json
 from .facts import confirm_facts, templates_by_environment
 from .model import EvidenceModel, Options, PerimeterProof, StackModel, SupportingObservation, Verdict
@@ -134,4 +135,5 @@ def build_model(outdir: Path, dest: Path, stacks: Sequence[StackEvidence], entri
         deviations={k: list(v) for k, v in (deviations or {}).items() if k in environments},
         poam_plans=dict(poam_plans or {}),
         provenance=provenance, provenance_text=text, cited_provenance=cited, options=options,
-        verdict=read_verdict(dest), supporting=read_supporting(outdir, supporting_readers))
+        verdict=read_verdict(dest), supporting=read_supporting(outdir, supporting_readers),
+        verified=read_verified(dest))

@@ -61,6 +61,11 @@ GUIDE: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("sdr-*.md", (ADMIN, FEDRAMP), "FedRAMP 20x Security Decision Record per stack, human-readable"),
     ("sdr-*.json", (FEDRAMP,), "FedRAMP 20x Security Decision Record per stack (every KSI, cited evidence hashes)"),
     ("cfn-guard.json", (ASSESSOR,), "Supporting engine: cfn-guard with AWS Control Tower's proactive-control rules"),
+    ("verified-*.md", (ADMIN, ASSESSOR),
+     "make verify: each claim about a deployed account (confirmed, contradicted with its field, not verifiable), "
+     "when it was read and by whom"),
+    ("verified-*.json", (PIPELINE, ASSESSOR), "The deployed-state claims, machine-readable; *-oscal.json as OSCAL "
+     "assessment results"),
     ("provenance.json", (ASSESSOR, FEDRAMP),
      "Commit and dirty flag, every tool's version, the sha256 of every input, the evidence date"),
 )
@@ -109,6 +114,10 @@ def evidence_counts(model: EvidenceModel, poam: Mapping[str, Any]) -> list[tuple
                                                               if by_result[r])))
     else:
         rows.append(("Supporting observations", "none (no supporting engine's results in this evidence)"))
+    if model.verified:  # make verify ran after this synth: claims about the deployed accounts
+        claims = Counter(c["status"] for v in model.verified for c in v.claims)
+        rows.append((f"Deployed-state claims (make verify, {len(model.verified)} environment(s))",
+                     f"{sum(claims.values())}: " + ", ".join(f"{n} {s}" for s, n in sorted(claims.items()))))
     return rows
 
 

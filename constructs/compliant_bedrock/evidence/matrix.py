@@ -31,6 +31,7 @@ from typing import Any
 from ..compliance.gate import Finding, blocking
 from ..compliance.pack import PACK_NAME, RULES
 from .assembly import StackEvidence
+from .deployed import verified_cell
 from .destinations import data_destinations
 from .destinations import render as render_destinations
 from .objectives import (
@@ -533,14 +534,22 @@ def render_markdown(matrix: dict[str, Any], digest: str = "") -> str:
     lines += ["| Status | Controls | Meaning |", "| --- | ---: | --- |"]
     for status, meaning in STATUS_TEXT.items():
         lines.append(f"| {status} | {matrix['totals'][status]} | {meaning} |")
+    runs = matrix.get("verified_in_account") or []
+    if runs:  # make verify read the deployed account after this synth (evidence/deployed.py)
+        lines += ["", "Verified in account: " + "; ".join(
+            f"`{r['file']}`, collected {r['collected_at']} by `{r['collected_by']}`" for r in runs)
+            + ". The column says whether the account was found in the state each control's checks showed "
+              "(contradicted claims are POA&M items); it never changes a status."]
     lines += ["", "## Controls", "",
-              "| Control | Status | Responsibility | Results | Why | Rules not applicable |",
-              "| --- | --- | --- | --- | --- | ---: |"]
+              "| Control | Status | Responsibility | Results | Why | Rules not applicable |"
+              + (" Verified in account |" if runs else ""),
+              "| --- | --- | --- | --- | --- | ---: |" + (" --- |" if runs else "")]
     for item in matrix["controls"]:
         control = item["control"]
         applicable = [r for r in item["rules"] if r["status"] != "not-applicable"]
         lines.append(f'| <a id="{item["oscal_id"]}"></a>{control} | {item["status"]} | {item["responsibility"]} | '
-                     f"{_counts(item['tally'])} | {_cell(item['why'])} | {len(item['rules']) - len(applicable)} |")
+                     f"{_counts(item['tally'])} | {_cell(item['why'])} | {len(item['rules']) - len(applicable)} |"
+                     + (f" {verified_cell(item)} |" if runs else ""))
     lines += ["", "## Rule results", ""]
     for rule_id, entry in rules.items():
         if entry["status"] == "not-applicable" and not entry["results"]:

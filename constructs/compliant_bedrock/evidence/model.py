@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .assembly import StackEvidence
+from .deployed import DeployedVerification
 
 #: What a supporting engine may say of a resource.
 SupportingResult = Literal["pass", "fail", "skip"]
@@ -146,6 +147,8 @@ class EvidenceModel:
     verdict: Verdict | None = None
     #: Results of supporting engines (cfn-guard), where their files exist (:data:`.build.SUPPORTING_READERS`).
     supporting: tuple[SupportingObservation, ...] = field(default=())
+    #: ``make verify``'s results per environment (``verified-<env>.json``), where it ran after this synth.
+    verified: tuple[DeployedVerification, ...] = field(default=())
 
     @property
     def timestamp(self) -> str:

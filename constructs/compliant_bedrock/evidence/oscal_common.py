@@ -169,6 +169,11 @@ JUDGES = {
     "compliance gate": ("Compliance gate verdict",
                         "The synth-time gate's verdict on the template (an unsuppressed error or an open perimeter "
                         "path fails it)."),
+    "deployed-twin verification (make verify)": (
+        "Deployed-twin verification",
+        "make verify: a read-only read of the deployed account (stack, drift, trail, logging, guardrail, endpoint, key "
+        "and bucket policies, alerts, organization policies) compared claim by claim with the synthesized template, "
+        "the rule packs and the perimeter proof run again on the live policy documents."),
 }
 
 

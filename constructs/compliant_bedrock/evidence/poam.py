@@ -53,6 +53,8 @@ DETECTORS = ("pack rule", "perimeter proof", "configuration", "compliance gate")
 
 #: The basis, short enough to repeat on every CSV row (the JSON carries the full sentence).
 CSV_BASIS = "pre-deployment evidence from synthesized templates, not a test of deployed resources"
+#: A contradiction make verify found: a read of the deployed account, read-only, at its collection time.
+DEPLOYED_BASIS = "deployed state read from the account by make verify (read-only), contradicting the template"
 
 
 def _id(*parts: str) -> str:
@@ -86,12 +88,14 @@ def build_poam(stacks: Sequence[StackEvidence], names: Mapping[str, str],
                digests: Mapping[str, Mapping[str, Any]],
                deviations: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, *,
                detected_on: str = PLACEHOLDER,
-               plans: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+               plans: Mapping[str, Mapping[str, Any]] | None = None,
+               contradictions: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """``names``: stack name -> environment file name; ``digests``: stack name -> ``matrix_digest``;
     ``deviations``: environment -> the deviations its configuration accepts (``deviation_items``), listed once,
     with the environment's own stack (the one whose files carry the environment's name). ``detected_on``: the
     evidence date (``provenance.json``'s, YYYY-MM-DD); ``plans``: environment -> its configuration's ``poam``
-    (``point_of_contact``; ``items``: item id -> plan)."""
+    (``point_of_contact``; ``items``: item id -> plan); ``contradictions``: what ``make verify`` found the deployed
+    account contradicting (``deployed.contradiction_items``), each an open weakness detected on its collection date."""
     items: list[dict[str, Any]] = []
     scoping: list[dict[str, Any]] = []
     in_baseline = {c: [b for b in BASELINES if c in set(baseline_controls()[b])] for c in baseline_controls()["high"]}
@@ -152,12 +156,24 @@ def build_poam(stacks: Sequence[StackEvidence], names: Mapping[str, str],
                    "source": "FedRAMP Rev5 baseline", "baselines": in_baseline[control],
                    "responsibility": info.responsibility}
             scoping.append(row)  # scoping, for the assessor: not a weakness, never a POA&M item
+    found_on: dict[str, str] = {}
+    for c in contradictions:
+        controls = normalized_controls(list(c["controls"]))
+        item_id = _id(str(c["environment"]), "contradicted", str(c["stack"]), str(c["subject"]))
+        found_on[item_id] = str(c["detected_on"])
+        items.append({
+            "id": item_id, "environment": c["environment"], "kind": "not-satisfied", "controls": controls,
+            "weakness": c["weakness"], "source": c["source"], "resource": c["subject"], "reason": c["note"],
+            "baselines": sorted({b for ctl in controls for b in in_baseline.get(ctl, [])}, key=BASELINES.index),
+            "responsibility": "customer", "weakness_detector": "deployed-twin verification (make verify)",
+            "weakness_source_identifier": c["subject"],
+        })
     order = {"not-satisfied": 0, "risk-accepted": 1, "vendor-justification": 2}
     items.sort(key=lambda i: (i["environment"], order.get(i["kind"], len(order)),
                               control_sort_key(i["controls"][0]) if i["controls"] else ("", 0, 0), i["id"]))
     used: set[tuple[str, str]] = set()
-    items = [_fedramp_fields(item, detected_on, _environment_of(item, stacks, names), plans or {}, used)
-             for item in items]
+    items = [_fedramp_fields(item, found_on.get(item["id"], detected_on), _environment_of(item, stacks, names),
+                             plans or {}, used) for item in items]
     planned = {(env, item_id) for env, plan in (plans or {}).items() for item_id in (plan.get("items") or {})}
     return {"evidence_basis": BASIS, "items": items,
             "scoping": sorted(scoping, key=lambda r: (r["environment"], control_sort_key(r["controls"][0]), r["id"])),
@@ -220,6 +236,7 @@ def render_csv(poam: Mapping[str, Any]) -> str:
     writer.writerow(COLUMNS)
     for item in poam["items"]:
         row = {**item, "controls": " ".join(item["controls"]), "baselines": " ".join(item["baselines"]),
-               "milestones": "; ".join(item["milestones"]), "evidence_basis": CSV_BASIS}
+               "milestones": "; ".join(item["milestones"]),
+               "evidence_basis": DEPLOYED_BASIS if item["weakness_detector"].startswith("deployed-twin") else CSV_BASIS}
         writer.writerow([row.get(c, "") for c in COLUMNS])
     return out.getvalue()

@@ -13,12 +13,13 @@ time, and by the shards of a parallel synth; their matrices' digests are in the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .assembly import StackEvidence
 from .assessment import build_assessment_results
 from .baselines import build_coverage, render_coverage
+from .deployed import DeployedVerification, annotate_matrix, contradiction_items
 from .encoding import dump_json
 from .index import INDEX_FILE, render_index
 from .matrix import build_matrix, matrix_digest, render_markdown, render_responsibility
@@ -45,11 +46,13 @@ def stack_files(name: str) -> list[str]:
 
 
 def render_stack(stack: StackEvidence, name: str, perimeter: Mapping[str, Any] | None,
-                 digest: str) -> tuple[Files, dict[str, Any]]:
+                 digest: str, verified: Sequence[DeployedVerification] = ()) -> tuple[Files, dict[str, Any]]:
     """One stack's matrix (JSON and Markdown) and responsibility files, and the matrix digest the model keeps of it
     (``perimeter``: its environment's proof, whose outcomes are checks too; ``digest``: sha256 of its template and
-    pack reports, named in the Markdown). Per stack, so a shard of a parallel synth renders its own stacks."""
+    pack reports, named in the Markdown; ``verified``: ``make verify``'s results, the "verified in account" column).
+    Per stack, so a shard of a parallel synth renders its own stacks."""
     matrix = build_matrix(stack, perimeter)
+    annotate_matrix(matrix, verified)
     matrix_json, matrix_md, _, _, responsibility_md = stack_files(name)
     files = {matrix_json: dump_json(matrix), matrix_md: render_markdown(matrix, digest),
              responsibility_md: render_responsibility(matrix)}
@@ -120,7 +123,8 @@ def render_baselines(model: EvidenceModel, _: Manifest) -> Files:
 
 def poam_of(model: EvidenceModel) -> dict:
     return build_poam(model.stack_evidence, model.names, model.entries, model.deviations,
-                      detected_on=model.timestamp[:10], plans=model.poam_plans)
+                      detected_on=model.timestamp[:10], plans=model.poam_plans,
+                      contradictions=contradiction_items(model.verified, model.names))
 
 
 def render_poam(model: EvidenceModel, _: Manifest) -> Files:

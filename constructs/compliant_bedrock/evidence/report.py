@@ -54,6 +54,7 @@ from .assembly import (
     stack_digest,
 )
 from .build import build_model, read_provenance
+from .deployed import DeployedVerification, read_verified
 from .diagram import write_diagram
 from .formats import is_uri
 from .model import EvidenceModel, Options
@@ -102,9 +103,11 @@ def perimeter_of(dest: Path, name: str) -> dict[str, Any] | None:
     return orjson.loads(proof_file.read_bytes()) if proof_file.is_file() else None
 
 
-def _write_matrix(outdir: Path, stack: StackEvidence, name: str, dest: Path) -> dict[str, Any]:
+def _write_matrix(outdir: Path, stack: StackEvidence, name: str, dest: Path,
+                  verified: Sequence[DeployedVerification] | None = None) -> dict[str, Any]:
     """A stack's matrix (JSON and Markdown) and responsibility files; returns its ``matrix_digest``."""
-    files, entry = render_stack(stack, name, perimeter_of(dest, name), stack_digest(outdir, stack))
+    files, entry = render_stack(stack, name, perimeter_of(dest, name), stack_digest(outdir, stack),
+                                read_verified(dest) if verified is None else verified)
     for file, text in files.items():
         _write(dest / file, text)
     return entry
@@ -128,13 +131,14 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
     dest = dest or outdir / COMPLIANCE_DIR
     dest.mkdir(parents=True, exist_ok=True)
     names = stack_file_names(environments)
+    verified = read_verified(dest)  # make verify's results, where it ran after this synth
     done: dict[str, dict[str, Any]] = {}
     encoders = os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=encoders) as pool:
         pending: deque[Future] = deque()
         for stack in each:
             name = names[stack.name]
-            done[stack.name] = _write_matrix(outdir, stack, name, dest)
+            done[stack.name] = _write_matrix(outdir, stack, name, dest, verified)
             _, _, svg, png, _ = stack_files(name)
             while len(pending) >= encoders:  # each waiting PNG holds a 12 MB bitmap: bound them
                 pending.popleft().result()

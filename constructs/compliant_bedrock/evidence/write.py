@@ -40,7 +40,10 @@ def write_evidence(model: EvidenceModel, dest: Path,
     before += [name for proof in model.perimeter.values() for name in proof.files]
     files = {name: "" for name in before}  # listed even if absent, as the summary has always listed them
     files.update(_hash_files(dest, before))
-    beside = _hash_files(dest, BESIDE)
+    # ... and make verify's results, where it ran after the synth: cited by hash like the gate's own files
+    beside = _hash_files(dest, [*BESIDE, *(v.file for v in model.verified),
+                                *(v.file.replace(".json", suffix) for v in model.verified
+                                  for suffix in (".md", "-oscal.json"))])
     owned: list[str] = []
     for renderer in renderers:
         rendered = renderer.render(model, Manifest(dict(files), beside))
