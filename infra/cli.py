@@ -153,6 +153,8 @@ def _default_config_dir() -> Path:
 def main(argv: list[str] | None = None) -> int:
     """``python -m infra.cli validate [--config-dir DIR]``: every configuration problem at once, exit 2 if any.
     ``python -m infra.cli evidence merge DIR... --out DIR``: one evidence set from partial synths.
+    ``verify`` and ``report`` hand the rest of the line to ``infra.verify`` and ``infra.report``. The package's
+    ``compliant-bedrock`` console script (:mod:`compliant_bedrock.cli`) runs this in the app's checkout.
 
     Exit codes: validate: 0 valid (warnings may be printed), 2 invalid configuration; nothing is synthesized.
     evidence merge: the gate's (0 passed, 1 findings, 2/3 as for a synth), and 2 when the parts cannot be merged.
@@ -161,7 +163,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from . import runtime
 
-    parser = argparse.ArgumentParser(prog="compliant-bedrock", description=__doc__.split("\n", 1)[0])
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verify"]:  # its own options (python -m infra.verify --help)
+        from .verify import main as verify
+
+        return verify(argv[1:], prog="compliant-bedrock verify")
+    if argv[:1] == ["report"]:
+        from .report import main as report
+
+        return report(argv[1:])
+    parser = argparse.ArgumentParser(prog="compliant-bedrock", description=__doc__.split("\n", 1)[0],
+                                     epilog="compliant-bedrock verify [--env NAME] ...: read a deployed account and "
+                                            "verify it (docs/verify.md); compliant-bedrock report [cdk.out]: the "
+                                            "evidence again from an assembly")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("validate", help="report every problem of every configuration file in one pass")
     check.add_argument("--config-dir", type=Path, default=None,

@@ -345,8 +345,8 @@ def _cell(text: str) -> str:
 _SEVERITY = {0: 0, 3: 1, 1: 2}
 
 
-def main(argv: list[str] | None = None, access: Access | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.verify", description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, access: Access | None = None, prog: str = "python -m infra.verify") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", help="one environment (default: every config/*.yaml)")
     parser.add_argument("--config-dir", default=None, help="the environment files (default: config)")
     parser.add_argument("--outdir", default="cdk.out", help="the synthesized assembly (default: cdk.out)")
