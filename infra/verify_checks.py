@@ -573,6 +573,31 @@ def check_organization_policies(reader: Reader) -> None:
 
 
 #: The checks of an environment stack, in report order.
+def check_mantle_projects(reader: Reader) -> None:
+    """Each Mantle project the template creates, read through Cloud Control (Mantle has no boto3 client: its control
+    plane is reachable only through Cloud Control, aws-facts A2c): its name and tags as synthesized."""
+    for logical_id, props, physical in reader.resources("AWS::BedrockMantle::Project"):
+        subject = f"mantle project {logical_id}"
+        if physical is None:
+            _missing(reader, subject)
+            continue
+
+        def read(props: dict = props, physical: str = physical, subject: str = subject) -> None:
+            found = reader.call("cloudcontrol", "GetResource", TypeName="AWS::BedrockMantle::Project",
+                                Identifier=physical)["ResourceDescription"]
+            live = json.loads(found.get("Properties") or "{}")
+            for name in ("Name", "Tags"):
+                if name in props:
+                    expected = resolve(props[name], reader.deployed)
+                    if name == "Tags":  # an order-free set of key=value pairs
+                        expected, live_value = _pairs(expected, ("Key", "Value")), _pairs(live.get(name), ("Key", "Value"))
+                    else:
+                        live_value = live.get(name)
+                    reader.claim(subject, name, expected, live_value)
+
+        reader.guarded(subject, "GetResource", read)
+
+
 STACK_CHECKS: tuple[Callable[[Reader], None], ...] = (
     check_trails, check_invocation_logging, check_keys, check_buckets, check_endpoints, check_guardrails,
-    check_enforced_guardrails, check_alerts)
+    check_enforced_guardrails, check_alerts, check_mantle_projects)

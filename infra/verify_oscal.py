@@ -29,6 +29,7 @@ CONTROLS: Mapping[str, tuple[str, ...]] = {
     "subscription": ("si-4", "ir-6"), "SERVICE_CONTROL_POLICY": ("ac-3", "ac-6"),
     "RESOURCE_CONTROL_POLICY": ("ac-3", "sc-28"), "BEDROCK_POLICY": ("si-10", "ac-3"),
     "organization": ("ac-3",), "event": ("si-4",), "perimeter": ("ac-3", "sc-7"), "endpoints": ("sc-7",),
+    "mantle": ("cm-6", "cm-8"),
 }
 
 

@@ -183,3 +183,48 @@ def test_a_deleted_policy_is_a_contradiction_not_a_failed_read() -> None:
     reader.guarded("bucket policy P", "PolicyDocument", lambda: reader.call("s3", "GetBucketPolicy", Bucket="b"))
     assert reader.claims[0].line() == ("bucket policy P PolicyDocument: expected present, live not found "
                                        "(s3:GetBucketPolicy: NoSuchBucketPolicy: The bucket policy does not exist)")
+
+
+@pytest.mark.parametrize(("live_name", "live_tags", "expected"), [
+    ("frontier-workloads", [{"Key": "CostCenter", "Value": "CC-1003"}, {"Key": "Owner", "Value": "ai-platform"}],
+     {"Name": CONFIRMED, "Tags": CONFIRMED}),
+    ("renamed", [{"Key": "CostCenter", "Value": "CC-9999"}], {"Name": CONTRADICTED, "Tags": CONTRADICTED}),
+])
+def test_a_mantle_project_is_read_through_cloud_control(live_name: str, live_tags: list, expected: dict) -> None:
+    """Mantle has no boto3 client: the project is read with Cloud Control's GetResource, here through botocore's
+    Stubber on a real cloudcontrol client (request and response checked against its service model)."""
+    import json
+
+    import boto3
+    from botocore.stub import Stubber
+
+    from infra.verify_checks import check_mantle_projects
+
+    client = boto3.client("cloudcontrol", region_name="us-east-2", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    stubber = Stubber(client)
+    stubber.add_response("get_resource", {
+        "TypeName": "AWS::BedrockMantle::Project",
+        "ResourceDescription": {"Identifier": "proj-0123456789", "Properties": json.dumps(
+            {"Name": live_name, "Tags": list(reversed(live_tags))})}},
+        {"TypeName": "AWS::BedrockMantle::Project", "Identifier": "proj-0123456789"})
+    template = {"Resources": {"MantleProject": {"Type": "AWS::BedrockMantle::Project", "Properties": {
+        "Name": "frontier-workloads",
+        "Tags": [{"Key": "CostCenter", "Value": "CC-1003"}, {"Key": "Owner", "Value": "ai-platform"}]}}}}
+    reader = Reader(lambda service: client,
+                    Deployed({"MantleProject": "proj-0123456789"}, {"MantleProject": "AWS::BedrockMantle::Project"},
+                             "aws", "us-east-2", "222233334444", "CompliantBedrock-frontier"), template)
+    with stubber:
+        check_mantle_projects(reader)
+    stubber.assert_no_pending_responses()
+    assert {c.field: c.status for c in reader.claims} == expected
+    assert all(c.subject == "mantle project MantleProject" for c in reader.claims)
+
+
+def test_a_mantle_project_gone_from_the_stack_is_a_contradiction() -> None:
+    from infra.verify_checks import check_mantle_projects
+
+    template = {"Resources": {"MantleProject": {"Type": "AWS::BedrockMantle::Project", "Properties": {"Name": "x"}}}}
+    reader = Reader(lambda service: None, Deployed({}, {}, "aws", "us-east-2", "222233334444"), template)
+    check_mantle_projects(reader)
+    assert [(c.subject, c.status) for c in reader.claims] == [("mantle project MantleProject", CONTRADICTED)]

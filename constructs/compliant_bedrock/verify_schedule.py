@@ -43,6 +43,9 @@ VERIFY_READ_ACTIONS: tuple[str, ...] = (
     "bedrock:ListEnforcedGuardrailsConfiguration", "ec2:DescribeVpcEndpoints", "kms:GetKeyPolicy",
     "kms:GetKeyRotationStatus", "s3:GetBucketPolicy", "s3:GetBucketObjectLockConfiguration", "events:DescribeRule",
     "events:ListTargetsByRule", "sns:GetSubscriptionAttributes",
+    # a Mantle project through Cloud Control (Mantle has no API of its own in boto3): Cloud Control's read, and the
+    # project's read actions its handler calls with the caller's credentials
+    "cloudformation:GetResource", "bedrock-mantle:GetProject", "bedrock-mantle:ListTagsForResource",
 )
 #: What it reads of the organization (the management account or a delegated administrator).
 VERIFY_ORGANIZATION_ACTIONS: tuple[str, ...] = ("organizations:ListPoliciesForTarget", "organizations:DescribePolicy")
