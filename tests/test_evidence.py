@@ -2051,3 +2051,35 @@ def test_a_verification_gives_the_matrix_a_verified_column_and_each_contradictio
     index = (tmp_path / "compliance" / "index.md").read_text()
     assert "| Deployed-state claims (make verify, 1 environment(s)) | 4: 3 confirmed, 1 contradicted |" in index
     assert "verified-commercial.md" in index
+
+
+def test_an_unchanged_assembly_is_rendered_once_and_its_copied_evidence_is_the_fresh_one(
+        assembly: Path, report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evidence cache (evidence/stack_cache.py): a second render of the same assembly with the same code copies
+    every stack's files and every document back, byte for byte what a fresh render writes; new code renders again;
+    COMPLIANT_BEDROCK_EVIDENCE_CACHE=off keeps nothing."""
+    from compliant_bedrock.evidence import report as report_module
+    from compliant_bedrock.evidence import stack_cache
+
+    monkeypatch.setenv(stack_cache.CACHE_ENV, str(tmp_path / "cache"))
+    generate(assembly, dest=tmp_path / "first")  # fresh: the cache is empty
+    rendered: list[str] = []
+    copied: list[bool] = []
+    render_stack, load_documents = report_module.render_stack, stack_cache.load_documents
+    monkeypatch.setattr(report_module, "render_stack", lambda stack, *a, **k: rendered.append(stack.name)
+                        or render_stack(stack, *a, **k))
+    monkeypatch.setattr(stack_cache, "load_documents", lambda *a: copied.append(a[1] != "")
+                        or load_documents(*a))
+    generate(assembly, dest=tmp_path / "second")
+    assert rendered == [] and copied == [True]
+    assert (tmp_path / "second" / "poam.json").is_file()
+    fresh = sorted(p.name for p in report.iterdir() if p.is_file())
+    assert sorted(p.name for p in (tmp_path / "second").iterdir()) == fresh
+    for name in fresh:
+        assert (tmp_path / "second" / name).read_bytes() == (report / name).read_bytes(), name
+    # other code: every stack is drawn again
+    monkeypatch.setattr(stack_cache, "code_fingerprint", lambda: "another version of the renderers")
+    generate(assembly, dest=tmp_path / "third")
+    assert len(rendered) == len(read_assembly(assembly))
+    monkeypatch.setenv(stack_cache.CACHE_ENV, "off")
+    assert stack_cache.location(assembly) is None

@@ -165,12 +165,27 @@ def template_locations(outdir: Path, findings: Iterable[Finding], root: Path | N
         resources = json.loads(text).get("Resources") or {}
         by_path = {**by_metadata, **{(r.get("Metadata") or {}).get(_CDK_PATH): logical_id
                                      for logical_id, r in resources.items()}}
-        lines = text.splitlines()
+        starts = _object_lines(text.splitlines())
         for path in paths:
             # the Bedrock pack names a resource by its logical id when the template carries no path metadata
             logical_id = path if path in resources else by_path.get(path)
-            line = _line_of(lines, logical_id) if logical_id else None
+            line = starts.get(logical_id) if logical_id else None
             found[(stack, path)] = Location(uri, logical_id, line)
+    return found
+
+
+def _object_lines(lines: Sequence[str]) -> dict[str, int]:
+    """Key -> the 1-based line of its first ``"<key>": {`` in or after the template's Resources section (an output
+    or condition of the same name before it is not the resource): one pass, where looking each finding's resource
+    up line by line cost a scan of the template per finding."""
+    start = next((n for n, line in enumerate(lines) if line.strip().startswith('"Resources": {')), 0)
+    found: dict[str, int] = {}
+    for number, line in enumerate(lines[start:], start=start + 1):
+        text = line.strip()
+        if text.startswith('"'):
+            end = text.find('": {')
+            if end > 0 and '"' not in text[1:end]:
+                found.setdefault(text[1:end], number)
     return found
 
 
@@ -183,14 +198,6 @@ def _logical_ids(outdir: Path, artifact: dict) -> dict[str, str]:
         entries.update(json.loads((outdir / extra).read_text(encoding="utf-8")))
     return {path.lstrip("/"): str(entry["data"]) for path, items in entries.items() for entry in items or ()
             if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId"}
-
-
-def _line_of(lines: Sequence[str], logical_id: str) -> int | None:
-    """The 1-based line of ``"<LogicalId>": {`` in the template's Resources section (an output or condition of
-    the same name elsewhere is not the resource)."""
-    start = next((n for n, line in enumerate(lines) if line.strip().startswith('"Resources": {')), 0)
-    needle = f'"{logical_id}": {{'
-    return next((n for n, line in enumerate(lines[start:], start=start + 1) if line.strip().startswith(needle)), None)
 
 
 def tool_version() -> str:

@@ -44,6 +44,7 @@ from typing import Any
 
 import orjson
 
+from . import stack_cache
 from .assembly import (
     AssemblyError,
     StackEvidence,
@@ -54,7 +55,7 @@ from .assembly import (
     stack_digest,
 )
 from .build import build_model, read_provenance
-from .deployed import DeployedVerification, read_verified
+from .deployed import DeployedVerification, claims_of, read_verified
 from .diagram import write_diagram
 from .formats import is_uri
 from .model import EvidenceModel, Options
@@ -104,9 +105,9 @@ def perimeter_of(dest: Path, name: str) -> dict[str, Any] | None:
 
 
 def _write_matrix(outdir: Path, stack: StackEvidence, name: str, dest: Path,
-                  verified: Sequence[DeployedVerification] | None = None) -> dict[str, Any]:
+                  verified: Sequence[DeployedVerification] | None = None, digest: str | None = None) -> dict[str, Any]:
     """A stack's matrix (JSON and Markdown) and responsibility files; returns its ``matrix_digest``."""
-    files, entry = render_stack(stack, name, perimeter_of(dest, name), stack_digest(outdir, stack),
+    files, entry = render_stack(stack, name, perimeter_of(dest, name), digest or stack_digest(outdir, stack),
                                 read_verified(dest) if verified is None else verified)
     for file, text in files.items():
         _write(dest / file, text)
@@ -132,13 +133,25 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
     dest.mkdir(parents=True, exist_ok=True)
     names = stack_file_names(environments)
     verified = read_verified(dest)  # make verify's results, where it ran after this synth
+    cache_dir = stack_cache.location(outdir)  # an unchanged stack's files are copied back, not drawn again
+    rendered: list[tuple[str, str, dict[str, Any]]] = []
     done: dict[str, dict[str, Any]] = {}
     encoders = os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=encoders) as pool:
         pending: deque[Future] = deque()
         for stack in each:
             name = names[stack.name]
-            done[stack.name] = _write_matrix(outdir, stack, name, dest, verified)
+            digest = stack_digest(outdir, stack)
+            proof = dest / f"perimeter-{name}.json"
+            key = stack_cache.stack_key(stack, name, digest, proof.read_bytes() if proof.is_file() else None,
+                                        [{"file": v.file, "collected_at": v.collected_at, "by": v.collected_by, **c}
+                                         for v, c in claims_of(verified, stack.name)])
+            cached = stack_cache.load(cache_dir, name, key, dest, stack_files(name))
+            if cached is not None:
+                done[stack.name] = cached
+                continue
+            done[stack.name] = _write_matrix(outdir, stack, name, dest, verified, digest)
+            rendered.append((name, key, done[stack.name]))
             _, _, svg, png, _ = stack_files(name)
             while len(pending) >= encoders:  # each waiting PNG holds a 12 MB bitmap: bound them
                 pending.popleft().result()
@@ -147,6 +160,8 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
                 pending.append(future)
         for future in pending:
             future.result()  # an encoder's error is this call's error
+    for name, key, entry in rendered:
+        stack_cache.store(cache_dir, name, key, dest, stack_files(name), entry)
     return done
 
 
@@ -218,4 +233,4 @@ def generate(outdir: Path, *, dest: Path | None = None,
                            package_overview_uri=package_overview_uri, perimeter_note=perimeter_note,
                            deviations=deviations, evidence_base_uri=evidence_base_uri, source_dir=source_dir,
                            config_files=config_files, poam_plans=poam_plans)
-    return write_evidence(model, dest or outdir / COMPLIANCE_DIR)
+    return write_evidence(model, dest or outdir / COMPLIANCE_DIR, cache_dir=stack_cache.location(outdir))

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from . import stack_cache
 from .model import EvidenceModel
 from .render import RENDERERS, Manifest, Renderer, stack_files
 
@@ -31,9 +32,10 @@ def _hash_files(dest: Path, names: Iterable[str]) -> dict[str, str]:
 
 
 def write_evidence(model: EvidenceModel, dest: Path,
-                   renderers: Sequence[Renderer] = RENDERERS) -> list[Path]:
+                   renderers: Sequence[Renderer] = RENDERERS, cache_dir: Path | None = None) -> list[Path]:
     """Render ``model`` with ``renderers`` in order into ``dest``; return every file of the evidence set (the
-    stacks' and the perimeter proof's, written before, included), sorted."""
+    stacks' and the perimeter proof's, written before, included), sorted. With ``cache_dir``
+    (:mod:`.stack_cache`), documents rendered before from the same model, code and files are copied back."""
     dest.mkdir(parents=True, exist_ok=True)
     # Written before the renderers: each stack's files, and the perimeter proof's (cited, not rewritten).
     before = [name for s in model.stacks for name in stack_files(s.file_name)]
@@ -44,14 +46,21 @@ def write_evidence(model: EvidenceModel, dest: Path,
     beside = _hash_files(dest, [*BESIDE, *(v.file for v in model.verified),
                                 *(v.file.replace(".json", suffix) for v in model.verified
                                   for suffix in (".md", "-oscal.json"))])
-    owned: list[str] = []
-    for renderer in renderers:
-        rendered = renderer.render(model, Manifest(dict(files), beside))
-        for name, text in rendered.items():
-            data = text.encode("utf-8")
-            (dest / name).write_bytes(data)
-            files[name] = _sha256(data)
-        owned += [*renderer.owns]
+    owned: list[str] = [pattern for renderer in renderers for pattern in renderer.owns]
+    key = stack_cache.documents_key(model, files, beside, [r.name for r in renderers]) if cache_dir else ""
+    cached = stack_cache.load_documents(cache_dir, key, dest)
+    if cached is not None:
+        files.update(cached)
+    else:
+        written: list[str] = []
+        for renderer in renderers:
+            rendered = renderer.render(model, Manifest(dict(files), beside))
+            for name, text in rendered.items():
+                data = text.encode("utf-8")
+                (dest / name).write_bytes(data)
+                files[name] = _sha256(data)
+                written.append(name)
+        stack_cache.store_documents(cache_dir, key, dest, {name: files[name] for name in written})
     current = set(files)
     for stale in {f for pattern in (*STACK_FILE_PATTERNS, *owned) for f in dest.glob(pattern)}:
         if stale.name not in current:
