@@ -80,7 +80,7 @@ clean: ## Remove build output (keeps .venv and node_modules)
 
 test-integration: setup ## The package as other apps use it: the README example from a built wheel via the pinned CLI, a cdk-nag 3.x app, the sharded synth, partial synths merged (evidence merge), a failing synth through the CDK CLI, cfn-lint over the reference templates
 	$(PY) -m pytest -q -m "install or nag3 or shards or cli or lint" tests/test_install.py tests/test_nag.py \
-		tests/test_parallel.py tests/test_evidence_merge.py tests/test_reference_app.py
+		tests/test_parallel.py tests/test_evidence_merge.py tests/test_reference_app.py tests/test_organization.py
 
 mutate: setup ## Remove each protection listed in tests/mutants.yaml in a scratch copy and prove a test fails
 	$(PY) tools/mutate.py

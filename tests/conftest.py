@@ -17,6 +17,10 @@ if not re.fullmatch(r"[1-9][0-9]*", os.environ.get("SOURCE_DATE_EPOCH", "").stri
         and not (Path(__file__).resolve().parent.parent / ".git").exists():
     os.environ["SOURCE_DATE_EPOCH"] = "1784023200"  # 2026-07-14T10:00:00Z
 
+# Every test renders its evidence afresh (a copied file would make "byte-identical across runs" trivially true);
+# tests/test_evidence.py tests the evidence cache with a directory of its own.
+os.environ["COMPLIANT_BEDROCK_EVIDENCE_CACHE"] = "off"
+
 runtime.prepare()  # the environment app.py runs in, before jsii starts Node
 
 import aws_cdk as cdk  # noqa: E402

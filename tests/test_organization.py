@@ -789,6 +789,7 @@ def test_evidence_puts_the_policies_in_the_organization_perimeter_component(asse
         assert rule_id in text, rule_id
 
 
+@pytest.mark.lint  # make test-integration, with the reference templates' cfn-lint run (~2 s of cfn-lint start-up)
 def test_cfn_lint_knows_the_organization_and_stack_set_schemas(assembly: Path, tmp_path: Path) -> None:
     """The reference synth is linted clean elsewhere; here cfn-lint must *see* a bad policy type and permission model."""
     from infra.cfn_lint import lint

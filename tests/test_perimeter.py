@@ -372,7 +372,7 @@ def _organization_without(template: dict[str, Any], sids: set[str]) -> dict[str,
 
 
 @pytest.fixture(scope="module")
-def mutated(outdir: Path, tmp_path_factory: pytest.TempPathFactory) -> perimeter.Proof:
+def mutated(outdir: Path, tmp_path_factory: pytest.TempPathFactory, decisions: Path) -> perimeter.Proof:
     """Every mutant in one assembly, one simulator run; the reference proof is the 'before' of each."""
     gov_paths = outdir / "CompliantBedrock-govcloud.metadata.json"
     stacks = {name: (t, "us-gov-west-1", gov_paths)
@@ -389,7 +389,8 @@ def mutated(outdir: Path, tmp_path_factory: pytest.TempPathFactory) -> perimeter
         "us-east-1", outdir / "CompliantBedrock-organization-commercial.metadata.json")
     directory = _write_assembly(tmp_path_factory.mktemp("mutants") / "out", stacks,
                                 {name: gov_account for name in stacks if name.startswith("CompliantBedrock-gov-")})
-    return perimeter.prove(directory, node_modules=ROOT / "node_modules")
+    # the reference's decisions: a simulation the mutation leaves unchanged is read back (keyed by its documents)
+    return perimeter.prove(directory, node_modules=ROOT / "node_modules", cache_dir=decisions)
 
 
 #: mutant -> the environment it is compared with: the unmutated GovCloud copy (bound by no organization, like
