@@ -412,7 +412,8 @@ def test_no_credentials_is_exit_2_with_the_fix(world: World, monkeypatch: pytest
     assert "no AWS credentials" in capsys.readouterr().err
 
 
-def test_verify_renders_the_synths_evidence_again_with_its_claims(world: World, monkeypatch: pytest.MonkeyPatch,
+def test_verify_renders_the_synths_evidence_again_with_its_claims(world: World, clean: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     """Where cdk.out holds a synth's evidence, make verify renders it again (the matrices' "verified in account",
     contradictions as POA&M items: tests/test_evidence.py); without one, it renders nothing."""
@@ -420,9 +421,12 @@ def test_verify_renders_the_synths_evidence_again_with_its_claims(world: World, 
 
     calls: list[Path] = []
     monkeypatch.setattr(infra.report, "generate", lambda outdir, **_: calls.append(outdir) or [])
+    import infra.verify
     from infra.verify import _render_again
 
     assert _render_again(world.outdir, _config(world)) == 0 and calls == []  # no synth evidence: nothing to render
+    # the verification itself is the other tests' (here: a clean result, read once by the module's fixture)
+    monkeypatch.setattr(infra.verify, "verify_environment", lambda env, *a, **k: clean)
     argv = ["--env", "commercial", "--outdir", str(world.outdir), "--config-dir", str(_config(world)), "--no-drift"]
     findings = world.outdir / "compliance" / "findings.json"
     findings.write_text('{"passed": true}')

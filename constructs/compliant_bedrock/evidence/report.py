@@ -114,6 +114,31 @@ def _write_matrix(outdir: Path, stack: StackEvidence, name: str, dest: Path,
     return entry
 
 
+def _stack_key(outdir: Path, stack: StackEvidence, name: str, dest: Path, digest: str,
+               verified: Sequence[DeployedVerification]) -> str:
+    proof = dest / f"perimeter-{name}.json"
+    return stack_cache.stack_key(stack, name, digest, proof.read_bytes() if proof.is_file() else None,
+                                 [{"file": v.file, "collected_at": v.collected_at, "by": v.collected_by, **c}
+                                  for v, c in claims_of(verified, stack.name)])
+
+
+def _matrix_after_the_proof(outdir: Path, stack: StackEvidence, name: str, dest: Path,
+                            verified: Sequence[DeployedVerification]) -> dict[str, Any]:
+    """A shard's stack drawn again with its environment's proof: its matrix and responsibility files (the diagram
+    does not depend on the proof), from the evidence cache when nothing changed."""
+    matrix_json, matrix_md, _, _, responsibility = stack_files(name)
+    files = [matrix_json, matrix_md, responsibility]
+    digest = stack_digest(outdir, stack)
+    key = stack_cache.stack_key_of_files(_stack_key(outdir, stack, name, dest, digest, verified), files)
+    cache_dir, entry_name = stack_cache.location(outdir), f"{name}.after-proof"
+    cached = stack_cache.load(cache_dir, entry_name, key, dest, files)
+    if cached is not None:
+        return cached
+    entry = _write_matrix(outdir, stack, name, dest, verified, digest)
+    stack_cache.store(cache_dir, entry_name, key, dest, files, entry)
+    return entry
+
+
 def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = None,
                          dest: Path | None = None) -> dict[str, dict[str, Any]]:
     """Each stack's own files (control matrix JSON and Markdown, diagram SVG and PNG) into ``dest``.
@@ -142,10 +167,7 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
         for stack in each:
             name = names[stack.name]
             digest = stack_digest(outdir, stack)
-            proof = dest / f"perimeter-{name}.json"
-            key = stack_cache.stack_key(stack, name, digest, proof.read_bytes() if proof.is_file() else None,
-                                        [{"file": v.file, "collected_at": v.collected_at, "by": v.collected_by, **c}
-                                         for v, c in claims_of(verified, stack.name)])
+            key = _stack_key(outdir, stack, name, dest, digest, verified)
             cached = stack_cache.load(cache_dir, name, key, dest, stack_files(name))
             if cached is not None:
                 done[stack.name] = cached
@@ -188,9 +210,10 @@ def build_evidence(outdir: Path, *, dest: Path | None = None,
                                  config_files=config_files)
     names = stack_file_names({s.name: s.environment for s in stacks})
     done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
+    verified = read_verified(dest)
     for stack in stacks:  # a shard wrote its matrix before the proof ran: the proof's outcomes are checks too
         if stack.name in done and done[stack.name].get("perimeter") != (dest / f"perimeter-{names[stack.name]}.json").is_file():
-            done[stack.name] = _write_matrix(outdir, stack, names[stack.name], dest)
+            done[stack.name] = _matrix_after_the_proof(outdir, stack, names[stack.name], dest, verified)
     done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
     return build_model(outdir, dest, stacks, done, names, version=_version(), options=options,
                         provenance=provenance, facts=facts, unverified=unverified, deviations=deviations,

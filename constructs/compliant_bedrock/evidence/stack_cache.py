@@ -70,6 +70,11 @@ def stack_key(stack: StackEvidence, name: str, digest: str, perimeter: bytes | N
     return hashlib.sha256(code_fingerprint().encode() + b"\0" + data + b"\0" + (perimeter or b"-")).hexdigest()
 
 
+def stack_key_of_files(key: str, files: Sequence[str]) -> str:
+    """``key`` for a subset of a stack's files (a shard's matrix drawn again after the proof)."""
+    return hashlib.sha256((key + "\0" + "\0".join(files)).encode()).hexdigest()
+
+
 def load(cache_dir: Path | None, name: str, key: str, dest: Path, files: Sequence[str]) -> dict[str, Any] | None:
     """Copy a stack's cached files into ``dest`` and return its matrix digest entry; None on a miss."""
     if cache_dir is None:
