@@ -160,10 +160,12 @@ def judge_merged(out: Path, config_dir: Path | None = None) -> int:
         raise MergeError(f"no stack of an environment configured in {directory} is in the merged assembly: pass the "
                          "cdk.out of `make synth ENV=<name>` runs of this configuration (--config names another)")
     organizations = selected_organizations(context, directory, envs=envs)
-    # the order build_app adds stacks in: each environment's stack, replica, IAM-event stack; then organizations
+    # the order build_app adds stacks in: each environment's stack, replica, IAM-event stack; then each organization's
+    # stack and its verification stack
     order_manifest(out, [name for env in envs for name in (env.stack_name, f"{env.stack_name}-replica",
                                                            f"{env.stack_name}{IAM_EVENTS_SUFFIX}")]
-                   + [o.stack_name for o in organizations])
+                   + [name for o in organizations
+                      for name in (o.stack_name, *([o.verification_stack_name()] if o.verification else []))])
     app = cdk.App(context=context, outdir=str(out))
     settings = {env.name: env for env in envs}
     gate = ComplianceGate(app, rule_contexts=settings_contexts(envs), perimeter="required",
