@@ -2058,6 +2058,8 @@ def test_an_unchanged_assembly_is_rendered_once_and_its_copied_evidence_is_the_f
     """The evidence cache (evidence/stack_cache.py): a second render of the same assembly with the same code copies
     every stack's files and every document back, byte for byte what a fresh render writes; new code renders again;
     COMPLIANT_BEDROCK_EVIDENCE_CACHE=off keeps nothing."""
+    import shutil
+
     from compliant_bedrock.evidence import report as report_module
     from compliant_bedrock.evidence import stack_cache
 
@@ -2077,6 +2079,16 @@ def test_an_unchanged_assembly_is_rendered_once_and_its_copied_evidence_is_the_f
     assert sorted(p.name for p in (tmp_path / "second").iterdir()) == fresh
     for name in fresh:
         assert (tmp_path / "second" / name).read_bytes() == (report / name).read_bytes(), name
+    # make verify's claims about a stack: that stack is drawn again (its "verified in account" column), no other
+    from infra.verify import Verification, write_evidence
+    from infra.verify_checks import CONFIRMED, Claim
+
+    shutil.copytree(tmp_path / "second", tmp_path / "verified" / "compliance")
+    write_evidence(tmp_path / "verified", Verification(
+        "commercial", "CompliantBedrock-commercial", "us-east-1", "2026-12-07T06:00:00Z", {"Arn": "arn"},
+        [Claim("key AuditTrailKeyA4D56A7A", "KeyPolicy", CONFIRMED)]))
+    generate(assembly, dest=tmp_path / "verified" / "compliance")
+    assert rendered == ["CompliantBedrock-commercial"]
     # other code: no stack's key is the same, so every stack is drawn again
     stack = read_assembly(assembly)[0]
     before = stack_cache.stack_key(stack, "x", "digest", None, [])
