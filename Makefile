@@ -63,7 +63,10 @@ verify: setup ## Read the deployed account (read-only) and verify it against cdk
 	PYTHONPATH=constructs$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m infra.verify $(if $(ENV),--env $(ENV))
 
 test: setup ## Run the test suite (two workers, one per module: fixtures synthesize once per module)
-	$(PY) -m pytest -n 2 --dist loadfile
+	# bytecode written even where the environment says not to (PYTHONDONTWRITEBYTECODE): the workers and the apps the
+	# tests start in subprocesses then compile this repository's modules once, not once per process (__pycache__ is
+	# ignored by git)
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n 2 --dist loadfile
 
 lint: setup ## ruff over the code
 	$(PY) -m ruff check .
