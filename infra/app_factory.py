@@ -55,12 +55,15 @@ def selected_organizations(context: dict[str, Any] | None = None, config_dir: Pa
 
 
 def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None, config_dir: Path | None = None,
-              compliance: bool = True, envs: list | None = None, organizations: list | None = None):
+              compliance: bool = True, envs: list | None = None, organizations: list | None = None,
+              nag: Any = None):
     """Validate configuration, then build every selected environment's stack in one App.
 
     Configuration is validated completely before any construct exists, so bad input never
     leaves a half-built app behind. With ``compliance`` (the default) every stack gets the
-    cdk-nag packs of its environment. Raises ``infra.config.ConfigError``.
+    cdk-nag packs of its environment: attached now, or, given ``nag`` (a
+    ``compliance.nag_cache.NagPlan``), planned, for ``nag.synth(app)`` to run where no kept result
+    matches. Raises ``infra.config.ConfigError``.
     """
     import aws_cdk as cdk
 
@@ -100,7 +103,7 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
             stacks.append(IamEventsStack(app, f"{env.stack_name}{STACK_SUFFIX}", settings=env))
         if compliance:
             for each in stacks:
-                attach_packs(each, env.compliance.extra_packs)
+                (nag.add if nag is not None else attach_packs)(each, env.compliance.extra_packs)
     if organizations:
         from .organization_stack import OrganizationStack
 
@@ -112,7 +115,7 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
                 org_stacks.append(VerificationStack(app, settings=organization))
             if compliance:
                 for each in org_stacks:
-                    attach_packs(each)
+                    (nag.add if nag is not None else attach_packs)(each)
     return app
 
 

@@ -24,6 +24,7 @@ def run(build: Callable[..., Any] | None = None) -> int:
     in parallel (``infra.parallel``); the gate and the report then judge the merged assembly.
     """
     from compliant_bedrock.compliance.gate import clear_reports
+    from compliant_bedrock.compliance.nag_cache import NagPlan
     from compliant_bedrock.errors import CompliantBedrockError
 
     from . import parallel
@@ -32,7 +33,8 @@ def run(build: Callable[..., Any] | None = None) -> int:
 
     if parallel.shard() is not None:  # a worker: this share's synth and stack evidence; the parent judges
         try:
-            outdir = Path(build_app(outdir=os.environ["CDK_OUTDIR"]).synth().directory)
+            plan = NagPlan()
+            outdir = Path(plan.synth(build_app(outdir=os.environ["CDK_OUTDIR"], nag=plan)).directory)
         except (ConfigError, CompliantBedrockError) as err:  # config was valid in the parent: a construct's props
             print(f"compliant-bedrock: invalid construct properties: {err}", file=sys.stderr)
             return 2
@@ -53,13 +55,15 @@ def run(build: Callable[..., Any] | None = None) -> int:
             context = {**cdk_json_context(), **cli_context()}
             workers = parallel.worker_count(len(envs), context) if build is None else 1
             scratch = Path(tempfile.mkdtemp(prefix="cb-shards-")) if workers > 1 else None
-            started = parallel.start_workers(workers, context, scratch) if scratch else []
+            parent_out = Path(os.environ.get("CDK_OUTDIR") or "cdk.out")
+            started = parallel.start_workers(workers, context, scratch, caches_of=parent_out) if scratch else []
             if started:
                 os.environ[parallel.SHARD_ENV] = f"0/{workers}"
             try:
                 # Under the CLI, CDK_OUTDIR is set; run directly, write where the CLI would.
                 outdir_arg = None if os.environ.get("CDK_OUTDIR") else "cdk.out"
-                app = build(outdir=outdir_arg) if build else build_app(outdir=outdir_arg, envs=envs)
+                plan = None if build else NagPlan()
+                app = build(outdir=outdir_arg) if build else build_app(outdir=outdir_arg, envs=envs, nag=plan)
             finally:
                 os.environ.pop(parallel.SHARD_ENV, None)
         except ConfigError as err:
@@ -72,7 +76,7 @@ def run(build: Callable[..., Any] | None = None) -> int:
             return 2
         # cdk.out outlives synths: a pack dropped since the last one must not leave its old report behind.
         clear_reports(Path(app.outdir), _stack_names(app, envs if build is None else None))
-        assembly = app.synth()
+        assembly = plan.synth(app) if plan is not None else app.synth()
         outdir = Path(assembly.directory)
         shard_evidence: dict[str, Any] = {}
         if started:

@@ -42,15 +42,30 @@ def worker_count(environments: int, context: dict) -> int:
     return max(1, min(os.cpu_count() or 1, environments // 3))
 
 
-def start_workers(count: int, context: dict, scratch: Path) -> list[tuple[subprocess.Popen, Path]]:
-    """Workers 1..count-1 (this process is worker 0), each synthesizing into its own directory."""
+def start_workers(count: int, context: dict, scratch: Path, script: Path | None = None,
+                  caches_of: Path | None = None) -> list[tuple[subprocess.Popen, Path]]:
+    """Workers 1..count-1 (this process is worker 0), each synthesizing into its own directory; ``script``: the
+    program each worker runs (default ``app.py``; the benchmark's plain app shards the same way).
+
+    ``caches_of``: the parent's output directory. A worker's own directory is scratch, removed after the merge, so
+    it keeps its cdk-nag results, its Bedrock pack reports and its stacks' evidence in the parent's caches
+    (``<caches_of>/.cache/nag``, ``.../pack`` and ``.../evidence``, unless the environment names others): the next synth's workers find them there, whichever
+    shard a stack falls in. Shards build disjoint stacks, so no two processes write one entry."""
     workers = []
+    caches = {}
+    if caches_of is not None:
+        from compliant_bedrock.compliance import nag_cache, pack_cache
+        from compliant_bedrock.evidence import stack_cache
+
+        for module in (nag_cache, pack_cache, stack_cache):
+            if not os.environ.get(module.CACHE_ENV, "").strip():
+                caches[module.CACHE_ENV] = str((caches_of / module.CACHE_SUBDIR).resolve())
     for index in range(1, count):
         outdir = scratch / f"shard-{index}"
-        env = {**os.environ, SHARD_ENV: f"{index}/{count}", "CDK_OUTDIR": str(outdir),
+        env = {**os.environ, **caches, SHARD_ENV: f"{index}/{count}", "CDK_OUTDIR": str(outdir),
                "CDK_CONTEXT_JSON": json.dumps(context)}
         env.pop("CONTEXT_OVERFLOW_LOCATION_ENV", None)
-        app = Path(__file__).resolve().parent.parent / "app.py"
+        app = script or Path(__file__).resolve().parent.parent / "app.py"
         workers.append((subprocess.Popen([sys.executable, str(app)], env=env), outdir))
     return workers
 

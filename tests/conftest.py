@@ -20,6 +20,12 @@ if not re.fullmatch(r"[1-9][0-9]*", os.environ.get("SOURCE_DATE_EPOCH", "").stri
 # Every test renders its evidence afresh (a copied file would make "byte-identical across runs" trivially true);
 # tests/test_evidence.py tests the evidence cache with a directory of its own.
 os.environ["COMPLIANT_BEDROCK_EVIDENCE_CACHE"] = "off"
+# Likewise cdk-nag, the Bedrock pack and the whole proof run afresh: a test that changes a rule or the discovery
+# in process (monkeypatch) would otherwise be answered from an entry keyed on unchanged code. Their own tests
+# (tests/test_nag_cache.py, tests/test_pack_cache.py, tests/test_proof_cache.py) turn them on.
+os.environ["COMPLIANT_BEDROCK_NAG_CACHE"] = "off"
+os.environ["COMPLIANT_BEDROCK_PACK_CACHE"] = "off"
+os.environ["COMPLIANT_BEDROCK_PROOF_CACHE"] = "off"
 
 runtime.prepare()  # the environment app.py runs in, before jsii starts Node
 

@@ -37,6 +37,7 @@ from typing import Any, Literal
 import aws_cdk as cdk
 
 from .compliance.gate import Finding, assembly_stacks, attach_packs, clear_reports, judge
+from .compliance.nag_cache import NagPlan
 from .compliance.pack import RuleContext
 from .errors import ConstructPropsError
 
@@ -164,8 +165,10 @@ class ComplianceGate:
         """The app's stacks (at any depth: stages included)."""
         return [c for c in self.app.node.find_all() if isinstance(c, cdk.Stack)]
 
-    def attach(self) -> None:
-        """Attach the cdk-nag packs to the selected stacks (idempotent). :meth:`synth` calls it."""
+    def attach(self, plan: NagPlan | None = None) -> None:
+        """Attach the cdk-nag packs to the selected stacks (idempotent); given ``plan``, plan them there instead
+        (:class:`~compliant_bedrock.compliance.nag_cache.NagPlan`: cdk-nag runs on the stacks with no kept result).
+        :meth:`synth` calls it with a plan."""
         stacks = self.app_stacks()
         staged = sorted(s.node.path for s in stacks if cdk.Stage.of(s) is not self.app)
         if staged:  # their templates go to nested assemblies, which judge() does not read: never pass them unexamined
@@ -178,7 +181,7 @@ class ComplianceGate:
                                       f"{sorted(names)}")
         for stack in stacks:
             if (self.stacks is None or stack.stack_name in self.stacks) and stack.stack_name not in self._attached:
-                attach_packs(stack, self.extra_packs)
+                (plan.add if plan is not None else attach_packs)(stack, self.extra_packs)
                 self._attached.add(stack.stack_name)
 
     def synth(self, *, exit: bool = True) -> GateResult:
@@ -188,9 +191,10 @@ class ComplianceGate:
         from .evidence.report import COMPLIANCE_DIR
 
         shutil.rmtree(outdir / COMPLIANCE_DIR, ignore_errors=True)  # no earlier verdict outlives a failing run
-        self.attach()
+        plan = NagPlan()
+        self.attach(plan)
         clear_reports(outdir, [s.stack_name for s in self.app_stacks()])
-        assembly = self.app.synth()
+        assembly = plan.synth(self.app)
         result = self.judge(Path(assembly.directory))
         if exit and result.exit_code:
             sys.exit(result.exit_code)

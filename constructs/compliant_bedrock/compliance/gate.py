@@ -91,19 +91,34 @@ def controls_of(rule_id: str, info: str) -> tuple[str, ...]:
 
 
 def run_bedrock_pack(outdir: Path, contexts: Mapping[str, RuleContext]) -> None:
-    """Evaluate the Bedrock pack on every stack template of the assembly; write its reports."""
+    """Evaluate the Bedrock pack on every stack template of the assembly; write its reports.
+
+    A stack's report is a function of its template, name, region and settings, of the facts read from the whole
+    assembly (every template and the manifest's stacks) and of this package's code: with all of those unchanged,
+    the report the last synth wrote for it is copied back (``pack_cache``), and the assembly's facts are read only
+    when some stack needs evaluating."""
+    from . import pack_cache
+
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
-    facts = read_facts(outdir)  # the trails and SCPs of the other stacks, read once
-    for name, artifact in sorted(manifest.get("artifacts", {}).items()):
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        template_file = outdir / artifact["properties"]["templateFile"]
-        template = Template(name, json.loads(template_file.read_text(encoding="utf-8")),
-                            region_of(artifact.get("environment")))
-        results = evaluate(template, replace(contexts.get(name, RuleContext()), stack=name, assembly=facts))
-        lines = [r.report_line() for r in sorted(results, key=lambda r: (r.rule_id, r.resource_path))]
+    stacks = [(name, artifact) for name, artifact in sorted(manifest.get("artifacts", {}).items())
+              if artifact.get("type") == "aws:cloudformation:stack"]
+    cache_dir = pack_cache.location(outdir)
+    templates = {name: (outdir / artifact["properties"]["templateFile"]).read_bytes() for name, artifact in stacks}
+    assembly_digest = pack_cache.assembly_digest(stacks, templates)
+    facts = None
+    for name, artifact in stacks:
         report = outdir / f"{PACK_NAME}--{name}{REPORT_SUFFIX}"
+        context = contexts.get(name, RuleContext())
+        key = pack_cache.stack_key(name, artifact.get("environment"), templates[name], context, assembly_digest)
+        if pack_cache.load(cache_dir, name, key, report):
+            continue
+        if facts is None:
+            facts = read_facts(outdir)  # the trails and SCPs of the other stacks, read once
+        template = Template(name, json.loads(templates[name]), region_of(artifact.get("environment")))
+        results = evaluate(template, replace(context, stack=name, assembly=facts))
+        lines = [r.report_line() for r in sorted(results, key=lambda r: (r.rule_id, r.resource_path))]
         report.write_text(json.dumps({"lines": lines}, indent=1) + "\n", encoding="utf-8")
+        pack_cache.store(cache_dir, name, key, report)
 
 
 def clear_reports(outdir: Path, stacks: Iterable[str]) -> None:
@@ -188,6 +203,8 @@ def judge(outdir: Path, contexts: Mapping[str, RuleContext]) -> list[Finding]:
         "blocking": [asdict(f) for f in errors],
         "suppressed": suppressed,
     }
-    (summary_dir / "findings.json").write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    from ..evidence.encoding import dump_json  # not at import: compliant_bedrock.evidence imports this module
+
+    (summary_dir / "findings.json").write_text(dump_json(document), encoding="utf-8")
     write_sarif(outdir, findings, fix=hint)  # the same findings for code-scanning tools (findings.sarif)
     return errors

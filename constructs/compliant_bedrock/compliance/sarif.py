@@ -212,7 +212,9 @@ def write_sarif(outdir: Path, findings: Sequence[Finding], fix: Callable[[Findin
     target = outdir / "compliance" / SARIF_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     document = to_sarif(findings, template_locations(outdir, findings), fix=fix, version=tool_version())
-    target.write_text(json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    from ..evidence.encoding import dump_json  # not at import: compliant_bedrock.evidence imports this module
+
+    target.write_text(dump_json(document), encoding="utf-8")
     return target
 
 
@@ -282,5 +284,7 @@ def add_perimeter(outdir: Path, proof: Proof) -> Path | None:
     if not target.is_file():
         return None
     log = with_perimeter(json.loads(target.read_text(encoding="utf-8")), proof)
-    target.write_text(json.dumps(log, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    from ..evidence.encoding import dump_json  # not at import: compliant_bedrock.evidence imports this module
+
+    target.write_text(dump_json(log), encoding="utf-8")
     return target

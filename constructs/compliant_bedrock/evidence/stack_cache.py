@@ -21,13 +21,12 @@ import hashlib
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from ..fingerprint import code_fingerprint
 from .assembly import StackEvidence
 
 CACHE_ENV = "COMPLIANT_BEDROCK_EVIDENCE_CACHE"
@@ -41,22 +40,6 @@ def location(outdir: Path) -> Path | None:
     if chosen.lower() == "off":
         return None
     return Path(chosen) if chosen else outdir / CACHE_SUBDIR
-
-
-@cache
-def code_fingerprint() -> str:
-    """sha256 of the package's sources and data files, and of the encoders' versions."""
-    root = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".tsv", ".json", ".yaml", ".mjs")
-                       and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for package in ("orjson", "Pillow"):
-        try:
-            digest.update(f"{package}=={metadata.version(package)}\0".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{package} absent\0".encode())
-    return digest.hexdigest()
 
 
 def stack_key(stack: StackEvidence, name: str, digest: str, perimeter: bytes | None,

@@ -489,8 +489,21 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
     ``role_names``: principal kind -> IAM role name (with path) where a deployment names it otherwise than
     the matrix, e.g. ``{"break-glass": "ops/emergency"}`` when the audit-plane denies exempt that role.
     ``cache_dir``: where decisions are cached (:mod:`.decision_cache`); True: its default location for
-    ``outdir``; False or None: no cache (every distinct simulation is evaluated).
+    ``outdir``; False or None: no cache (every distinct simulation is evaluated). The whole proof of an assembly
+    read from ``outdir`` is kept there too (:mod:`.proof_cache`): an unchanged assembly is proven once.
     """
+    acceptances = list(acceptances)
+    directory = decision_cache.location(outdir) if cache_dir is True else (cache_dir or None)
+    proof_key = None
+    from . import proof_cache
+
+    if assembly is None and directory is not None and proof_cache.enabled():
+        located, _ = simulator.locate(node_modules)  # a kept proof stands for this simulator's answers only
+        simulator.installed(located)
+        proof_key = proof_cache.key(outdir, acceptances, role_names, decision_cache.fingerprint(located))
+        kept = proof_cache.load(directory, proof_key)
+        if kept is not None:
+            return _proof_from(kept, directory)
     assembly = assembly or read(outdir)
     outcomes: list[Outcome] = []
     simulations: list[dict[str, Any]] = []
@@ -517,7 +530,6 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
         raise PerimeterError(f"perimeter requests: duplicate request ids {', '.join(duplicates[:5])}; each request "
                              "needs an id of its own (requests.yaml for_each suffixes)")
     guards = {s["id"]: s.pop("_guard") for s in simulations}
-    directory = decision_cache.location(outdir) if cache_dir is True else (cache_dir or None)
     evaluation = decision_cache.evaluate(simulations, node_modules=node_modules, directory=directory) \
         if simulations else None
     info, results = (evaluation.simulator, evaluation.results) if evaluation else ({}, {})
@@ -525,7 +537,6 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
     for sim_id, digest in (evaluation.digests if evaluation else {}).items():
         per_env.setdefault(sim_id.split("|", 1)[0], []).append(digest)
     distinct = {env_name: (len(digests), len(set(digests))) for env_name, digests in per_env.items()}
-    acceptances = list(acceptances)
     used: set[int] = set()
     for outcome in outcomes:
         key = f"{outcome.environment}|{outcome.id}"
@@ -562,7 +573,27 @@ def prove(outdir: Path, acceptances: Iterable[Acceptance] = (), *, node_modules:
     built = {env.name for env in assembly.environments}
     stale = [a for i, a in enumerate(acceptances)
              if i not in used and (not a.environments or built & set(a.environments))]
-    return Proof(info, outcomes, stale, scopes, evaluation.counts if evaluation else {}, distinct)
+    proof = Proof(info, outcomes, stale, scopes, evaluation.counts if evaluation else {}, distinct)
+    if proof_key is not None:
+        proof_cache.store(directory, proof_key, {
+            "simulator": info, "outcomes": [_fields(o) for o in outcomes], "scopes": scopes,
+            "stale": [asdict(a) for a in stale], "simulations": proof.simulations,
+            "distinct": {env: list(pair) for env, pair in distinct.items()}})
+    return proof
+
+
+def _proof_from(kept: Mapping[str, Any], directory: Path) -> Proof:
+    """A kept proof (:mod:`.proof_cache`) as this run's; its counts say every decision was read back."""
+    counts = dict(kept["simulations"])
+    if counts:
+        counts = {"requests": counts["requests"], "distinct": counts["distinct"], "cached": counts["distinct"],
+                  "simulated": 0}
+        directory.mkdir(parents=True, exist_ok=True)
+        decision_cache._write(directory / decision_cache.LAST_RUN, counts)
+    return Proof(dict(kept["simulator"]), [Outcome(**o) for o in kept["outcomes"]],
+                 [Acceptance(**{**a, "environments": tuple(a["environments"])}) for a in kept["stale"]],
+                 {env: list(lines) for env, lines in kept["scopes"].items()}, counts,
+                 {env: (pair[0], pair[1]) for env, pair in kept["distinct"].items()})
 
 
 # ---- evidence ----------------------------------------------------------------------------------------
@@ -615,7 +646,7 @@ def write_evidence(outdir: Path, proof: Proof) -> list[Path]:
             "stale_acceptances": [asdict(a) for a in proof.stale_acceptances],
         }
         document["passed"] = bool(document.get("passed")) and proof.passed
-        findings.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        findings.write_text(dump_json(document), encoding="utf-8")
     from ..sarif import add_perimeter
 
     add_perimeter(outdir, proof)  # findings.sarif too: open and accepted paths, stale acceptances
