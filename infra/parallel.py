@@ -85,8 +85,24 @@ def write_share_evidence(outdir: Path, envs: list, *, record: bool) -> dict[str,
     return written
 
 
+def _move(item: Path, target: Path) -> None:
+    """Move a part's file (or directory, merged file by file) to ``target``: a rename where both are on one file
+    system (a shard's evidence is ~250 MB at 50 environments; the part is removed after the merge anyway), else a
+    copy."""
+    if item.is_dir():
+        target.mkdir(exist_ok=True)
+        for child in item.iterdir():
+            _move(child, target / child.name)
+        return
+    try:
+        os.replace(item, target)
+    except OSError:  # another file system (EXDEV): copy, as before
+        shutil.copy2(item, target)
+
+
 def merge(into: Path, parts: list[Path]) -> dict[str, dict[str, Any]]:
-    """Copy each part's stack files into ``into`` and add its stacks to the manifest and tree.
+    """Move each part's stack files into ``into`` and add its stacks to the manifest and tree (the parts are
+    scratch: ``infra.cli`` removes them after the merge).
 
     Returns the per-stack evidence the parts wrote (``write_share_evidence``), by stack name.
     """
@@ -99,11 +115,7 @@ def merge(into: Path, parts: list[Path]) -> dict[str, dict[str, Any]]:
         for item in part.iterdir():
             if item.name in ("manifest.json", "tree.json", "cdk.out", SHARE_EVIDENCE):
                 continue
-            target = into / item.name
-            if item.is_dir():
-                shutil.copytree(item, target, dirs_exist_ok=True)
-            else:
-                shutil.copy2(item, target)
+            _move(item, into / item.name)
         if (part / SHARE_EVIDENCE).is_file():
             evidence.update(json.loads((part / SHARE_EVIDENCE).read_text(encoding="utf-8")))
         other = json.loads((part / "manifest.json").read_text(encoding="utf-8"))

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import orjson
 
 from .pack import RULES
 
@@ -162,10 +165,10 @@ def template_locations(outdir: Path, findings: Iterable[Finding], root: Path | N
         else:
             uri = Path(template.resolve()).relative_to(root.resolve()).as_posix() \
                 if template.resolve().is_relative_to(root.resolve()) else template.resolve().as_uri()
-        resources = json.loads(text).get("Resources") or {}
+        resources = orjson.loads(text).get("Resources") or {}
         by_path = {**by_metadata, **{(r.get("Metadata") or {}).get(_CDK_PATH): logical_id
                                      for logical_id, r in resources.items()}}
-        starts = _object_lines(text.splitlines())
+        starts = _object_lines(text)
         for path in paths:
             # the Bedrock pack names a resource by its logical id when the template carries no path metadata
             logical_id = path if path in resources else by_path.get(path)
@@ -174,19 +177,24 @@ def template_locations(outdir: Path, findings: Iterable[Finding], root: Path | N
     return found
 
 
-def _object_lines(lines: Sequence[str]) -> dict[str, int]:
+def _object_lines(text: str) -> dict[str, int]:
     """Key -> the 1-based line of its first ``"<key>": {`` in or after the template's Resources section (an output
-    or condition of the same name before it is not the resource): one pass, where looking each finding's resource
-    up line by line cost a scan of the template per finding."""
-    start = next((n for n, line in enumerate(lines) if line.strip().startswith('"Resources": {')), 0)
+    or condition of the same name before it is not the resource): one regular-expression pass over the text, where
+    looking each finding's resource up line by line cost a scan of the template per finding."""
+    resources = _RESOURCES_LINE.search(text)
+    start = resources.start() if resources else 0
     found: dict[str, int] = {}
-    for number, line in enumerate(lines[start:], start=start + 1):
-        text = line.strip()
-        if text.startswith('"'):
-            end = text.find('": {')
-            if end > 0 and '"' not in text[1:end]:
-                found.setdefault(text[1:end], number)
+    line, counted = text.count("\n", 0, start) + 1, start
+    for match in _KEY_LINE.finditer(text, start):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        found.setdefault(match.group(1), line)
     return found
+
+
+#: A line that opens the Resources section, and a line that opens an object under a key (``"<key>": {``).
+_RESOURCES_LINE = re.compile(r'^[ \t]*"Resources": \{', re.MULTILINE)
+_KEY_LINE = re.compile(r'^[ \t]*"([^"\n]*)": \{', re.MULTILINE)
 
 
 def _logical_ids(outdir: Path, artifact: dict) -> dict[str, str]:
@@ -195,7 +203,7 @@ def _logical_ids(outdir: Path, artifact: dict) -> dict[str, str]:
     entries = dict(artifact.get("metadata") or {})
     extra = artifact.get("additionalMetadataFile")
     if isinstance(extra, str) and (outdir / extra).is_file():
-        entries.update(json.loads((outdir / extra).read_text(encoding="utf-8")))
+        entries.update(orjson.loads((outdir / extra).read_bytes()))
     return {path.lstrip("/"): str(entry["data"]) for path, items in entries.items() for entry in items or ()
             if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId"}
 
