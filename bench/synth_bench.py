@@ -9,12 +9,14 @@ Scenarios, all in one run so the ratios compare like with like:
   perimeter    the perimeter proof alone on the reference assembly (one IAM-simulator process), timed in
                process: what it adds to a synth, with no decision cache (cold) and with it (warm)
   envs-N       the reference app generated for N environments (1, 10, 50), every check on
-  plain-N      the same N environments' stacks with no checks at all (one process: plain_app.py does not shard)
+  plain-N      the same N environments' stacks with no checks at all, sharded as the gated synth is (the same
+               worker count, each worker every n-th environment, the parent merging): like with like
 
-Every gated scenario starts with an empty perimeter decision cache (<CDK_OUTDIR>/.cache/perimeter): its first
-run is a first synth (every distinct simulation evaluated, ``cold_s``), the later runs re-synthesize an unchanged
-app (every decision read back); ``simulations`` is what each run asked of the simulator (requests, distinct,
-cached, simulated), read from the cache's last-run.json.
+Every gated scenario starts with empty caches (<CDK_OUTDIR>/.cache: cdk-nag's results, the Bedrock pack's, the
+proof and its decisions, the evidence): its first run is a first synth (every stack judged, every distinct
+simulation evaluated, ``cold_s``), the later runs re-synthesize an unchanged app (every result read back);
+``simulations`` is what each run asked of the simulator (requests, distinct, cached, simulated), read from the
+perimeter cache's last-run.json.
 
 Usage: python bench/synth_bench.py [--runs 5] [--envs 1,10,50] [--out bench/last-run.json]
 """
@@ -75,8 +77,8 @@ def measure(command: list[str], env: dict[str, str]) -> tuple[float, int, int]:
 
 
 def scenario(name: str, command: list[str], env: dict[str, str], runs: int) -> dict[str, object]:
+    shutil.rmtree(Path(env["CDK_OUTDIR"]) / ".cache", ignore_errors=True)  # each scenario's first run is a first synth
     cache = Path(env["CDK_OUTDIR"]) / ".cache" / "perimeter"
-    shutil.rmtree(cache, ignore_errors=True)  # the first run of each scenario is a first synth
     samples, simulations = [], []
     for _ in range(runs):
         (cache / "last-run.json").unlink(missing_ok=True)
@@ -149,7 +151,7 @@ def render(report: dict) -> str:
               f"- Gate overhead, reference app / plain: **{report['gate_overhead_reference_to_plain']}x** re-synthesizing "
               f"an unchanged app, **{report['gate_overhead_first_synth_to_plain']}x** for a first synth (target "
               "1.25x).",
-              f"- N environments gated / plain (gated sharded, plain in one process): {overheads} (target 1.25x at 50).",
+              f"- N environments gated / plain (both sharded the same way): {overheads} (target 1.25x at 50).",
               f"- Perimeter proof alone: {p['requests']} requests, {p['distinct']} distinct simulations; "
               f"{p['median_s']:.2f} s with no cache, {p['warm_median_s']:.2f} s with every decision cached "
               f"({p['warm_cached']} read back).",

@@ -104,6 +104,10 @@ def perimeter_of(dest: Path, name: str) -> dict[str, Any] | None:
     return orjson.loads(proof_file.read_bytes()) if proof_file.is_file() else None
 
 
+#: Key of a :func:`write_stack_evidence` entry: the ``stack_digest`` its matrix was drawn from (never in a document).
+DRAWN_FROM = "drawn_from"
+
+
 def _write_matrix(outdir: Path, stack: StackEvidence, name: str, dest: Path,
                   verified: Sequence[DeployedVerification] | None = None, digest: str | None = None) -> dict[str, Any]:
     """A stack's matrix (JSON and Markdown) and responsibility files; returns its ``matrix_digest``."""
@@ -144,9 +148,9 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
     """Each stack's own files (control matrix JSON and Markdown, diagram SVG and PNG) into ``dest``.
 
     Returns stack name -> ``{"name": file name, "totals": matrix totals}``: all that the documents
-    spanning every stack (OSCAL, summary) need from a matrix. Each file depends on its own stack only
-    (its template and pack reports, see ``stack_digest``), so shards of a parallel synth write their
-    stacks' files themselves and the parent only adds the cross-stack documents.
+    spanning every stack (OSCAL, summary) need from a matrix, and under :data:`DRAWN_FROM` the ``stack_digest``
+    (template and pack reports) the matrix was drawn from. Each file depends on its own stack only, so shards of
+    a parallel synth write their stacks' files themselves and the parent only adds the cross-stack documents.
     """
     if stacks is None:  # one stack in memory at a time
         environments = {name: environment_of(outdir, name, artifact) for name, artifact in stack_artifacts(outdir)}
@@ -170,10 +174,11 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
             key = _stack_key(outdir, stack, name, dest, digest, verified)
             cached = stack_cache.load(cache_dir, name, key, dest, stack_files(name))
             if cached is not None:
-                done[stack.name] = cached
+                done[stack.name] = {**cached, DRAWN_FROM: digest}
                 continue
-            done[stack.name] = _write_matrix(outdir, stack, name, dest, verified, digest)
-            rendered.append((name, key, done[stack.name]))
+            entry = _write_matrix(outdir, stack, name, dest, verified, digest)
+            done[stack.name] = {**entry, DRAWN_FROM: digest}
+            rendered.append((name, key, entry))
             _, _, svg, png, _ = stack_files(name)
             while len(pending) >= encoders:  # each waiting PNG holds a 12 MB bitmap: bound them
                 pending.popleft().result()
@@ -211,10 +216,18 @@ def build_evidence(outdir: Path, *, dest: Path | None = None,
     names = stack_file_names({s.name: s.environment for s in stacks})
     done = {k: v for k, v in (written_by_shards or {}).items() if names.get(k) == v["name"] and "controls" in v}
     verified = read_verified(dest)
-    for stack in stacks:  # a shard wrote its matrix before the proof ran: the proof's outcomes are checks too
-        if stack.name in done and done[stack.name].get("perimeter") != (dest / f"perimeter-{names[stack.name]}.json").is_file():
+    for stack in stacks:
+        if stack.name not in done:
+            continue
+        # A shard drew its matrix before the proof ran (the proof's outcomes are checks too), and from the Bedrock
+        # pack's report on its share of the assembly: the parent's report, judged against every stack (another
+        # stack's SCPs or trail can decide a rule), may differ. Either way the matrix is drawn again.
+        entry = done[stack.name]
+        if entry.get("perimeter") != (dest / f"perimeter-{names[stack.name]}.json").is_file() \
+                or entry.get(DRAWN_FROM) != stack_digest(outdir, stack):
             done[stack.name] = _matrix_after_the_proof(outdir, stack, names[stack.name], dest, verified)
     done.update(write_stack_evidence(outdir, [s for s in stacks if s.name not in done], dest))
+    done = {name: {k: v for k, v in entry.items() if k != DRAWN_FROM} for name, entry in done.items()}
     return build_model(outdir, dest, stacks, done, names, version=_version(), options=options,
                         provenance=provenance, facts=facts, unverified=unverified, deviations=deviations,
                         poam_plans=poam_plans)
