@@ -291,7 +291,7 @@ def add_perimeter(outdir: Path, proof: Proof) -> Path | None:
     target = outdir / "compliance" / SARIF_FILE
     if not target.is_file():
         return None
-    log = with_perimeter(json.loads(target.read_text(encoding="utf-8")), proof)
+    log = with_perimeter(orjson.loads(target.read_bytes()), proof)
     from ..evidence.encoding import dump_json  # not at import: compliant_bedrock.evidence imports this module
 
     target.write_text(dump_json(log), encoding="utf-8")

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..compliance.gate import REPORT_SUFFIX, Finding, read_findings
 from ..compliance.template import Resource, Template, referenced_ids
 
@@ -149,7 +151,7 @@ def _metadata_paths(outdir: Path, artifact: dict[str, Any]) -> dict[str, str]:
     metadata = dict(artifact.get("metadata") or {})
     extra = artifact.get("additionalMetadataFile")
     if extra and (outdir / extra).is_file():
-        metadata.update(json.loads((outdir / extra).read_text(encoding="utf-8")))
+        metadata.update(orjson.loads((outdir / extra).read_bytes()))
     paths: dict[str, str] = {}
     for path, entries in metadata.items():
         for entry in entries or []:
@@ -190,7 +192,7 @@ def stack_artifacts(outdir: Path) -> list[tuple[str, dict[str, Any]]]:
     manifest_file = outdir / "manifest.json"
     if not manifest_file.is_file():
         raise AssemblyError(f"{outdir}: no manifest.json; synthesize first (make synth)")
-    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    manifest = orjson.loads(manifest_file.read_bytes())
     artifacts = [(name, artifact) for name, artifact in sorted((manifest.get("artifacts") or {}).items())
                  if artifact.get("type") == "aws:cloudformation:stack"]
     if not artifacts:
@@ -203,13 +205,13 @@ def stack_artifacts(outdir: Path) -> list[tuple[str, dict[str, Any]]]:
 def environment_of(outdir: Path, name: str, artifact: dict[str, Any]) -> str:
     """The environment a stack belongs to, from its template (see ``StackEvidence.environment``)."""
     stack_name = (artifact.get("properties") or {}).get("stackName") or artifact.get("displayName") or name
-    body = json.loads((outdir / artifact["properties"]["templateFile"]).read_text(encoding="utf-8"))
+    body = orjson.loads((outdir / artifact["properties"]["templateFile"]).read_bytes())
     return _environment_of(stack_name, body)
 
 
 def _load(outdir: Path, name: str, artifact: dict[str, Any], findings: dict[str, list[Finding]]) -> StackEvidence:
     stack_name = (artifact.get("properties") or {}).get("stackName") or artifact.get("displayName") or name
-    body = json.loads((outdir / artifact["properties"]["templateFile"]).read_text(encoding="utf-8"))
+    body = orjson.loads((outdir / artifact["properties"]["templateFile"]).read_bytes())
     paths = _metadata_paths(outdir, artifact)
     for logical_id, resource in (body.get("Resources") or {}).items():
         path = (resource.get("Metadata") or {}).get("aws:cdk:path")
@@ -354,7 +356,7 @@ def stack_sets(outdir: Path) -> list[StackSetTemplate]:
     if not manifest_file.is_file():
         return []
     found: list[StackSetTemplate] = []
-    for name, artifact in sorted((json.loads(manifest_file.read_text(encoding="utf-8")).get("artifacts") or {}).items()):
+    for name, artifact in sorted((orjson.loads(manifest_file.read_bytes()).get("artifacts") or {}).items()):
         if artifact.get("type") != "aws:cloudformation:stack":
             continue
         props = artifact.get("properties") or {}
@@ -390,7 +392,7 @@ def stack_set_assemblies(outdir: Path) -> set[str]:
     if not manifest_file.is_file():
         return set()
     kept: set[str] = set()
-    for artifact in (json.loads(manifest_file.read_text(encoding="utf-8")).get("artifacts") or {}).values():
+    for artifact in (orjson.loads(manifest_file.read_bytes()).get("artifacts") or {}).values():
         template_file = (artifact.get("properties") or {}).get("templateFile")
         if artifact.get("type") != "aws:cloudformation:stack" or not (outdir / str(template_file)).is_file():
             continue
@@ -435,7 +437,7 @@ def _stack_set(outdir: Path, holder: str, artifact: dict[str, Any], body: dict[s
         problem = f"{where} is missing; synthesize again" if not members else (
             f"{where} holds another template than the StackSet deploys (an earlier synth's); synthesize again")
         for member_id, member in members:
-            member_body = json.loads((directory / member["properties"]["templateFile"]).read_text(encoding="utf-8"))
+            member_body = orjson.loads((directory / member["properties"]["templateFile"]).read_bytes())
             if member_body == template:
                 stack = (member.get("properties") or {}).get("stackName") or member_id
                 environment, assembly = environment_of(directory, member_id, member), kept
@@ -462,7 +464,7 @@ def _stack_set(outdir: Path, holder: str, artifact: dict[str, Any], body: dict[s
 
 
 def _member_stacks(directory: Path) -> list[tuple[str, dict[str, Any]]]:
-    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    manifest = orjson.loads((directory / "manifest.json").read_bytes())
     return [(name, a) for name, a in sorted((manifest.get("artifacts") or {}).items())
             if a.get("type") == "aws:cloudformation:stack"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from ...errors import CompliantBedrockError
@@ -636,7 +636,7 @@ def write_evidence(outdir: Path, proof: Proof) -> list[Path]:
         written += [json_path, md_path]
     findings = directory / "findings.json"
     if findings.is_file():
-        document = json.loads(findings.read_text(encoding="utf-8"))
+        document = orjson.loads(findings.read_bytes())
         document["perimeter"] = {
             "passed": proof.passed,
             "blocking": [_fields(o) for o in proof.blocking],

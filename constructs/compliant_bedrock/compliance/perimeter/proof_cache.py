@@ -58,26 +58,31 @@ def key(outdir: Path, acceptances: Iterable[Any], role_names: Mapping[str, str] 
         extra = artifact.get("additionalMetadataFile")
         if extra and (outdir / extra).is_file():
             metadata.update(orjson.loads((outdir / extra).read_bytes()))
-        add(_stable([name, artifact.get("environment"), artifact.get("displayName"), properties, metadata]),
+        add(_sorted([name, artifact.get("environment"), artifact.get("displayName"), properties,
+                     _without_traces(metadata)]),
             (outdir / properties["templateFile"]).read_bytes())
     for nested in sorted(p for p in outdir.glob("*/**/*.json") if _kept_assembly_file(outdir, p)):
         body = nested.read_bytes()
-        add(nested.relative_to(outdir).as_posix().encode(),
-            body if nested.name.endswith(".template.json") else _stable(orjson.loads(body)))
+        if nested.name.endswith(".metadata.json"):
+            body = _sorted(_without_traces(orjson.loads(body)))
+        elif nested.name == "manifest.json":
+            manifest = orjson.loads(body)
+            body = _sorted({**manifest, "artifacts": {
+                name: {**artifact, "metadata": _without_traces(artifact.get("metadata") or {})}
+                for name, artifact in (manifest.get("artifacts") or {}).items()}})
+        add(nested.relative_to(outdir).as_posix().encode(), body)
     return digest.hexdigest()
 
 
-def _stable(value: Any) -> bytes:
-    """``value`` (a manifest, metadata) as sorted JSON without jsii's creation traces (they name a temporary
-    directory that differs in every run, and no proof reads them)."""
-    def strip(item: Any) -> Any:
-        if isinstance(item, dict):
-            return {k: strip(v) for k, v in item.items()}
-        if isinstance(item, list):
-            return [strip(v) for v in item if not (isinstance(v, dict) and v.get("type") in _IGNORED_METADATA)]
-        return item
+def _without_traces(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Construct metadata (path -> entries) without jsii's creation traces: they name a temporary directory that
+    differs in every run, and no proof reads them."""
+    return {path: [e for e in entries or [] if not (isinstance(e, dict) and e.get("type") in _IGNORED_METADATA)]
+            for path, entries in metadata.items()}
 
-    return orjson.dumps(strip(value), option=orjson.OPT_SORT_KEYS)
+
+def _sorted(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 def _kept_assembly_file(outdir: Path, path: Path) -> bool:
