@@ -34,11 +34,12 @@ def run(build: Callable[..., Any] | None = None) -> int:
     if parallel.shard() is not None:  # a worker: this share's synth and stack evidence; the parent judges
         try:
             plan = NagPlan()
-            outdir = Path(plan.synth(build_app(outdir=os.environ["CDK_OUTDIR"], nag=plan)).directory)
+            envs = selected_environments()  # validated once: build_app takes this worker's share of them
+            outdir = Path(plan.synth(build_app(outdir=os.environ["CDK_OUTDIR"], nag=plan, envs=envs)).directory)
         except (ConfigError, CompliantBedrockError) as err:  # config was valid in the parent: a construct's props
             print(f"compliant-bedrock: invalid construct properties: {err}", file=sys.stderr)
             return 2
-        parallel.write_share_evidence(outdir, selected_environments(), record=True)
+        parallel.write_share_evidence(outdir, envs, record=True)
         return 0
     # No verdict outlives its run: an earlier synth's evidence (findings.json "passed": true) goes before anything
     # can fail (a config error, a construct's props, a worker), and the gate writes the new verdict last.

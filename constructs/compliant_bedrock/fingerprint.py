@@ -26,8 +26,10 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+@cache
 def package_version(package: str) -> str:
-    """``name==version`` of an installed distribution, or ``name absent``."""
+    """``name==version`` of an installed distribution, or ``name absent`` (once per process: ``importlib.metadata``
+    scans site-packages on every call, 1.4 ms each, three per stack in the cdk-nag cache's keys)."""
     try:
         return f"{package}=={metadata.version(package)}"
     except metadata.PackageNotFoundError:

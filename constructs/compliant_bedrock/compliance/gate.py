@@ -146,15 +146,18 @@ def assembly_stacks(outdir: Path) -> list[str]:
     return sorted(names)
 
 
-def read_findings(outdir: Path, stacks: Iterable[str] | None = None) -> list[Finding]:
-    """Every line of the pack reports of the named stacks (default: the assembly's), as findings.
+def read_findings(outdir: Path, stacks: Iterable[str] | None = None,
+                  reports: Iterable[Path] | None = None) -> list[Finding]:
+    """Every line of the pack reports of the named stacks (default: the assembly's), as findings; ``reports``: those
+    reports, already found (:func:`reports_by_stack`: one listing for many stacks).
 
     Only stacks of this assembly: ``cdk.out`` keeps the reports of an earlier synth's stacks (an
     environment since removed, or left out with ``-c env=``), which must neither fail nor pass the gate.
     """
     findings: list[Finding] = []
-    names = assembly_stacks(outdir) if stacks is None else set(stacks)
-    for report in sorted(reports_of(outdir, names)):
+    if reports is None:
+        reports = reports_of(outdir, assembly_stacks(outdir) if stacks is None else set(stacks))
+    for report in sorted(reports):
         pack, _, stack = report.name[: -len(REPORT_SUFFIX)].partition("--")
         for line in orjson.loads(report.read_bytes()).get("lines", []):
             reason = line.get("exceptionReason")
@@ -192,6 +195,19 @@ def reports_of(outdir: Path, stacks: Iterable[str]) -> list[Path]:
                     found.append(outdir / name)
                     break
                 at = name.find("--", at + 1)
+    return found
+
+
+def reports_by_stack(outdir: Path, stacks: Iterable[str]) -> dict[str, list[Path]]:
+    """:func:`reports_of` for many stacks at once, by stack name: one listing of the directory."""
+    found: dict[str, list[Path]] = {name: [] for name in stacks}
+    for report in reports_of(outdir, found):
+        stem = report.name[: -len(REPORT_SUFFIX)]
+        at = stem.find("--")
+        while at != -1 and stem[at + 2:] not in found:
+            at = stem.find("--", at + 1)
+        if at != -1:
+            found[stem[at + 2:]].append(report)
     return found
 
 

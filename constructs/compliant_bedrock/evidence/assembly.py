@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from ..compliance.gate import REPORT_SUFFIX, Finding, read_findings
+from ..compliance.gate import REPORT_SUFFIX, Finding, read_findings, reports_by_stack
 from ..compliance.template import Resource, Template, referenced_ids
 
 #: Resources that are bookkeeping, not part of the system.
@@ -179,10 +179,14 @@ def read_assembly(outdir: Path) -> list[StackEvidence]:
 def iter_assembly(outdir: Path) -> Iterator[StackEvidence]:
     """The stacks of :func:`read_assembly` one at a time, each read with only its own reports: the
     memory of one stack, not of the assembly (a shard of a 50-environment synth holds 25)."""
-    for name, artifact in stack_artifacts(outdir):
+    artifacts = stack_artifacts(outdir)
+    names = {(name, (artifact.get("properties") or {}).get("stackName") or name) for name, artifact in artifacts}
+    reports = reports_by_stack(outdir, {n for pair in names for n in pair})  # one listing of cdk.out for all
+    for name, artifact in artifacts:
         stack_name = (artifact.get("properties") or {}).get("stackName") or name
         findings: dict[str, list[Finding]] = defaultdict(list)
-        for finding in read_findings(outdir, stacks=(name, stack_name)):
+        own = sorted({*reports[name], *reports[stack_name]})
+        for finding in read_findings(outdir, stacks=(name, stack_name), reports=own):
             findings[finding.stack].append(finding)
         yield _load(outdir, name, artifact, findings)
 
