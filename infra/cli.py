@@ -39,6 +39,7 @@ def run(build: Callable[..., Any] | None = None) -> int:
         except (ConfigError, CompliantBedrockError) as err:  # config was valid in the parent: a construct's props
             print(f"compliant-bedrock: invalid construct properties: {err}", file=sys.stderr)
             return 2
+        parallel.mark_ready(outdir)  # the parent merges the assembly and judges it while this share's evidence is drawn
         parallel.write_share_evidence(outdir, envs, record=True)
         return 0
     # No verdict outlives its run: an earlier synth's evidence (findings.json "passed": true) goes before anything
@@ -82,14 +83,46 @@ def run(build: Callable[..., Any] | None = None) -> int:
         shard_evidence: dict[str, Any] = {}
         if started:
             shard_evidence = parallel.write_share_evidence(outdir, envs, record=False)  # while the workers run
-            failed = [str(out) for worker, out in started if worker.wait() != 0]
+            failed = parallel.wait_ready(started)
             if failed:
-                # No evidence rather than a mix of this synth's and an earlier one's.
-                shutil.rmtree(outdir / "compliance", ignore_errors=True)
-                print(f"compliant-bedrock: synth of {', '.join(failed)} failed (see above); no evidence written",
-                      file=sys.stderr)
-                return 3
-            shard_evidence.update(parallel.merge(outdir, [out for _, out in started]))
+                return _shards_failed(outdir, failed)
+            # The workers' templates and cdk-nag reports join the assembly now; their stacks' evidence files join
+            # it when the gate asks for them, after the proof: the workers write them meanwhile.
+            parallel.merge_assembly(outdir, [out for _, out in started])
+
+            def evidence_of_the_shards() -> dict[str, Any]:
+                failed = [str(out) for worker, out in started if worker.wait() != 0]
+                if failed:
+                    raise parallel.ShardFailed(failed)
+                shard_evidence.update(parallel.merge_evidence(outdir, [out for _, out in started]))
+                return shard_evidence
+
+        if build is not None:  # a custom app (tests): judge what it holds
+            from .app_factory import rule_contexts
+            from .stack import ReferenceStack
+
+            contexts = rule_contexts(app)
+            envs = [s.settings for s in app.node.children if isinstance(s, ReferenceStack)]
+        else:
+            contexts = settings_contexts(envs)
+        # The judging and the evidence: the library's own entry point, as any app uses it. The reference app
+        # requires the perimeter proof (exit 3 when it cannot run) and adds the facts of its configuration.
+        from compliant_bedrock import ComplianceGate
+
+        from .app_factory import selected_organizations
+        from .report import config_files, deviations_of, facts_of, poam_plans_of, unverified_models
+
+        settings = {env.name: env for env in envs}
+        gate = ComplianceGate(app, rule_contexts=contexts, perimeter="required",
+                              perimeter_acceptances=_acceptances_file(app), node_modules=_node_modules(),
+                              prove_environments=[env.name for env in envs] if build is None else (),
+                              facts=facts_of(settings, selected_organizations(envs=envs) if build is None else ()),
+                              unverified=unverified_models(settings), deviations=deviations_of(settings),
+                              poam_plans=poam_plans_of(settings), inputs=config_files(_config_dir(app)))
+        try:
+            return gate.judge(outdir, written_by_shards=evidence_of_the_shards if started else shard_evidence).exit_code
+        except parallel.ShardFailed as failure:  # the gate removed compliance/ already
+            return _shards_failed(outdir, failure.parts)
     finally:
         for worker, _ in started:
             if worker.poll() is None:
@@ -97,29 +130,13 @@ def run(build: Callable[..., Any] | None = None) -> int:
                 worker.wait()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    if build is not None:  # a custom app (tests): judge what it holds
-        from .app_factory import rule_contexts
-        from .stack import ReferenceStack
 
-        contexts = rule_contexts(app)
-        envs = [s.settings for s in app.node.children if isinstance(s, ReferenceStack)]
-    else:
-        contexts = settings_contexts(envs)
-    # The judging and the evidence: the library's own entry point, as any app uses it. The reference app
-    # requires the perimeter proof (exit 3 when it cannot run) and adds the facts of its configuration.
-    from compliant_bedrock import ComplianceGate
 
-    from .app_factory import selected_organizations
-    from .report import config_files, deviations_of, facts_of, poam_plans_of, unverified_models
-
-    settings = {env.name: env for env in envs}
-    gate = ComplianceGate(app, rule_contexts=contexts, perimeter="required",
-                          perimeter_acceptances=_acceptances_file(app), node_modules=_node_modules(),
-                          prove_environments=[env.name for env in envs] if build is None else (),
-                          facts=facts_of(settings, selected_organizations(envs=envs) if build is None else ()),
-                          unverified=unverified_models(settings), deviations=deviations_of(settings),
-                          poam_plans=poam_plans_of(settings), inputs=config_files(_config_dir(app)))
-    return gate.judge(outdir, written_by_shards=shard_evidence).exit_code
+def _shards_failed(outdir: Path, failed: list[str]) -> int:
+    """A worker's synth failed: no evidence rather than a mix of this synth's and an earlier one's (exit 3)."""
+    shutil.rmtree(outdir / "compliance", ignore_errors=True)
+    print(f"compliant-bedrock: synth of {', '.join(failed)} failed (see above); no evidence written", file=sys.stderr)
+    return 3
 
 
 def _print_all_problems(err: Exception, build: Callable[..., Any] | None) -> None:

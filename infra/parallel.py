@@ -16,12 +16,27 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
+
+from compliant_bedrock.compliance.pack import PACK_NAME
 
 SHARD_ENV = "COMPLIANT_BEDROCK_SHARD"
 #: A shard's record of the per-stack evidence it wrote (``infra.report.write_stack_evidence``).
 SHARE_EVIDENCE = "shard-evidence.json"
+#: A shard's marker: its assembly (templates, cdk-nag reports, manifest, tree) is complete; its evidence follows.
+READY = "assembly-ready"
+#: How often the parent looks for a worker's marker (seconds).
+POLL_SECONDS = 0.02
+
+
+class ShardFailed(Exception):
+    """A worker exited with an error: the parts (its output directories) whose synth failed."""
+
+    def __init__(self, parts: list[str]) -> None:
+        super().__init__(f"synth of {', '.join(parts)} failed")
+        self.parts = parts
 PARALLEL_KEY = "compliant-bedrock:parallel"
 #: Below this many environments a worker's own start-up (~1 s) costs more than it saves.
 MIN_ENVIRONMENTS = 6
@@ -87,8 +102,7 @@ def write_share_evidence(outdir: Path, envs: list, *, record: bool) -> dict[str,
 
 def _move(item: Path, target: Path) -> None:
     """Move a part's file (or directory, merged file by file) to ``target``: a rename where both are on one file
-    system (a shard's evidence is ~250 MB at 50 environments; the part is removed after the merge anyway), else a
-    copy."""
+    system, else a copy."""
     if item.is_dir():
         target.mkdir(exist_ok=True)
         for child in item.iterdir():
@@ -100,24 +114,49 @@ def _move(item: Path, target: Path) -> None:
         shutil.copy2(item, target)
 
 
-def merge(into: Path, parts: list[Path]) -> dict[str, dict[str, Any]]:
-    """Move each part's stack files into ``into`` and add its stacks to the manifest and tree (the parts are
-    scratch: ``infra.cli`` removes them after the merge).
+def mark_ready(outdir: Path) -> None:
+    """A worker's assembly is complete (written whole: the parent never reads half a marker)."""
+    scratch = outdir / f".{READY}.partial"
+    scratch.write_text("ready\n", encoding="utf-8")
+    os.replace(scratch, outdir / READY)
 
-    Returns the per-stack evidence the parts wrote (``write_share_evidence``), by stack name.
-    """
-    evidence: dict[str, dict[str, Any]] = {}
+
+def wait_ready(workers: list[tuple[subprocess.Popen, Path]]) -> list[str]:
+    """Wait until every worker has marked its assembly complete; the parts of those that exited before (failed)."""
+    failed = []
+    for worker, out in workers:
+        while not (out / READY).is_file():
+            if worker.poll() is not None and not (out / READY).is_file():
+                failed.append(str(out))
+                break
+            time.sleep(POLL_SECONDS)
+    return failed
+
+
+def merge(into: Path, parts: list[Path]) -> dict[str, dict[str, Any]]:
+    """Both halves of a merge, for parts that are complete: :func:`merge_assembly`, then :func:`merge_evidence`."""
+    merge_assembly(into, parts)
+    return merge_evidence(into, parts)
+
+
+def merge_assembly(into: Path, parts: list[Path]) -> None:
+    """Copy each part's stack files into ``into`` and add its stacks to the manifest and tree, while the part's
+    worker may still be writing its evidence: neither its ``compliance/`` nor its Bedrock pack reports (judged on
+    its share of the assembly; the parent judges every stack against the whole) are taken."""
     manifest_path = into / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     tree_path = into / "tree.json"
     tree = json.loads(tree_path.read_text(encoding="utf-8")) if tree_path.exists() else None
+    skipped = ("manifest.json", "tree.json", "cdk.out", SHARE_EVIDENCE, READY, "compliance")
     for part in parts:
         for item in part.iterdir():
-            if item.name in ("manifest.json", "tree.json", "cdk.out", SHARE_EVIDENCE):
+            if item.name in skipped or item.name.startswith((f"{PACK_NAME}--", ".")):
                 continue
-            _move(item, into / item.name)
-        if (part / SHARE_EVIDENCE).is_file():
-            evidence.update(json.loads((part / SHARE_EVIDENCE).read_text(encoding="utf-8")))
+            target = into / item.name
+            if item.is_dir():
+                shutil.copytree(item, target, dirs_exist_ok=True)
+            else:
+                shutil.copy2(item, target)
         other = json.loads((part / "manifest.json").read_text(encoding="utf-8"))
         for name, artifact in other.get("artifacts", {}).items():
             if artifact.get("type") != "cdk:tree":
@@ -129,4 +168,16 @@ def merge(into: Path, parts: list[Path]) -> dict[str, dict[str, Any]]:
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     if tree is not None:
         tree_path.write_text(json.dumps(tree) + "\n", encoding="utf-8")
+
+
+def merge_evidence(into: Path, parts: list[Path]) -> dict[str, dict[str, Any]]:
+    """Move each finished part's stack evidence (``compliance/``) into ``into``; the records of what they wrote
+    (``write_share_evidence``), by stack name. A rename where both are on one file system (a shard's evidence is
+    ~250 MB at 50 environments; the part is removed afterwards), else a copy."""
+    evidence: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        if (part / "compliance").is_dir():
+            _move(part / "compliance", into / "compliance")
+        if (part / SHARE_EVIDENCE).is_file():
+            evidence.update(json.loads((part / SHARE_EVIDENCE).read_text(encoding="utf-8")))
     return evidence

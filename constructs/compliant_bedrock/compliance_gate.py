@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -202,8 +202,12 @@ class ComplianceGate:
 
     # -- after synth ----------------------------------------------------------------------------------
 
-    def judge(self, outdir: Path, *, written_by_shards: Mapping[str, Mapping[str, Any]] | None = None) -> GateResult:
+    def judge(self, outdir: Path, *, written_by_shards: Mapping[str, Mapping[str, Any]]
+              | Callable[[], Mapping[str, Mapping[str, Any]]] | None = None) -> GateResult:
         """Judge the synthesized assembly at ``outdir``: packs, perimeter proof, evidence, verdict.
+
+        ``written_by_shards``: the stack evidence shards of a parallel synth wrote (``infra.parallel``), or a
+        function returning it, called after the proof and before the evidence (the shards draw theirs meanwhile).
 
         Evidence never outlives its verdict: whatever stops the judgement part-way (an exception of any kind, an
         interrupt) removes ``compliance/``, so no ``findings.json`` that says passed is left beside missing or stale
@@ -216,7 +220,8 @@ class ComplianceGate:
             shutil.rmtree(outdir / COMPLIANCE_DIR, ignore_errors=True)
             raise
 
-    def _judge(self, outdir: Path, written_by_shards: Mapping[str, Mapping[str, Any]] | None) -> GateResult:
+    def _judge(self, outdir: Path, written_by_shards: Mapping[str, Mapping[str, Any]]
+               | Callable[[], Mapping[str, Mapping[str, Any]]] | None) -> GateResult:
         from .compliance import perimeter
         from .evidence.report import COMPLIANCE_DIR, generate
 
@@ -279,6 +284,8 @@ class ComplianceGate:
             found_unverified, found_deviations = construct_acceptances(self.app, outdir)
             unverified = found_unverified if unverified is None else unverified
             deviations = found_deviations if deviations is None else deviations
+        if callable(written_by_shards):  # the shards' evidence, ready now (it may raise: judge removes compliance/)
+            written_by_shards = written_by_shards()
         try:
             evidence = generate(outdir, dest=dest, facts=self.facts, unverified=unverified,
                                 written_by_shards=written_by_shards, perimeter_note=note,
