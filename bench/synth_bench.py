@@ -133,12 +133,18 @@ def render(report: dict) -> str:
     by_name = {r["name"]: r for r in report["results"]}
     cache = report["perimeter_cache"]
     runs = by_name["empty"]["runs"]
-    load = report["machine"].get("load_average_at_end")
+    before = report["machine"].get("load_average_at_start")
+    end = report["machine"].get("load_average_at_end")
+    if before and before[0] > 0.5:  # something else was running when the benchmark started
+        note = (f"; load average {before[0]:.1f} when the run started: other work on the machine may have slowed "
+                "some scenarios, so the times, and the ratios between scenarios, are indicative only")
+    elif end and not before:  # an older run: its load at the end counts the benchmark's own shard processes too
+        note = f"; load average at the end {end[0]:.1f}, the benchmark's own shard processes included"
+    else:
+        note = ""
     lines = [f"{runs} run(s) per scenario on {report['machine']['cpus']} cores, Node {report['machine']['node']}"
-             + (f"; load average at the end {load[0]:.1f}: other jobs shared the machine and their load varied during "
-                "the run, so the times, and the ratios between scenarios, are indicative only"
-                if load and load[0] > report["machine"]["cpus"] else "") + ".", "",
-             "| scenario | median (gated: of the re-synths) | first run (empty decision cache) | peak RSS, largest "
+             + note + ".", "",
+             "| scenario | median (gated: of the re-synths) | first run (empty caches) | peak RSS, largest "
              "process / whole tree |",
              "|---|---|---|---|"]
     for r in report["results"]:
@@ -180,6 +186,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "last-run.json")
     args = parser.parse_args()
     python = sys.executable
+    load_before = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory() as tmp:
         base_env = {**os.environ, "CDK_VALIDATION": "false", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
                     "CDK_OUTDIR": str(Path(tmp) / "cdk.out")}
@@ -216,6 +223,7 @@ def main() -> int:
              "reference_distinct": by_name["perimeter"]["distinct"]}
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "node": os.environ.get("JSII_NODE", "node"),
+                          "load_average_at_start": load_before,
                           "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
               "results": results, "ratios_to_empty": ratios, "gate_overhead_reference_to_plain": gate_overhead,
               "gate_overhead_first_synth_to_plain": first_synth, "gate_overhead_envs_to_plain": envs_overhead,
