@@ -148,7 +148,7 @@ def write_stack_evidence(outdir: Path, stacks: Sequence[StackEvidence] | None = 
     """Each stack's own files (control matrix JSON and Markdown, diagram SVG and PNG) into ``dest``.
 
     Returns stack name -> ``{"name": file name, "totals": matrix totals}``: all that the documents
-    spanning every stack (OSCAL, summary) need from a matrix, and under :data:`DRAWN_FROM` the ``stack_digest``
+    spanning every stack (OSCAL, summary) need from a matrix, and under ``DRAWN_FROM`` the ``stack_digest``
     (template and pack reports) the matrix was drawn from. Each file depends on its own stack only, so shards of
     a parallel synth write their stacks' files themselves and the parent only adds the cross-stack documents.
     """
